@@ -1,0 +1,152 @@
+# kept — one Makefile for building, running and testing.
+#
+#   make            keptd and kept in build/
+#   make run        install what is missing, start PostgreSQL, keptd; print URL and admin key
+#   make test       install what the tests need, then every test (also under ASan/UBSan)
+#   make asan       the AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
+#   make format     clang-format the C sources (format-check only checks)
+#   make lint       clang-tidy and cppcheck
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+BUILD ?= build
+PG_BINDIR ?= /usr/lib/postgresql/15/bin
+PKGS := libpq libmicrohttpd libcurl libcjson libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+STD := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
+# Declarative tables ({"name", JSON_STRING, JSON_REQUIRED, .max = 64}) rely on
+# C's zero-filling of members left out, so that one -Wextra warning is off.
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+        -fno-common -Wvla -Wpointer-arith -Wno-missing-field-initializers
+ifeq ($(SANITIZE),1)
+  OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDOPT := -fsanitize=address,undefined
+else
+  OPT := -O2 -g -D_FORTIFY_SOURCE=2
+  LDOPT :=
+endif
+HARDEN := -fstack-protector-strong -fPIE
+LDHARDEN := -pie -Wl,-z,relro,-z,now
+CPPFLAGS_KEPT = -Iservice/src -I$(BUILD)/gen $(PKG_CFLAGS)
+CFLAGS_KEPT = $(STD) $(WARN) $(OPT) $(HARDEN) $(CPPFLAGS_KEPT) -MMD -MP $(CFLAGS)
+LDFLAGS_KEPT = $(LDOPT) $(LDHARDEN) $(LDFLAGS)
+
+MIGRATIONS := $(sort $(wildcard schema/*.sql))
+FUNCTIONS := $(sort $(wildcard sql/functions/*.sql))
+QUERIES := $(sort $(wildcard sql/queries/*.sql))
+
+SERVICE_SRC := $(sort $(shell find service/src -name '*.c' ! -name main.c))
+SERVICE_OBJ := $(SERVICE_SRC:service/src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/sql_bundle.o
+CLI_SRC := $(sort $(wildcard clients/kept/*.c))
+CLI_OBJ := $(CLI_SRC:clients/kept/%.c=$(BUILD)/obj/cli/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps-build deps-run deps-test deps-lint run test unit sql-test integration \
+        openapi-lint compose-check asan test-asan format format-check lint clean
+
+all: deps-build $(BUILD)/keptd $(BUILD)/kept
+
+deps-build deps-run deps-test deps-lint: deps-%:
+	@service/scripts/deps.sh $*
+
+# ---- generated SQL bundle -----------------------------------------------------------
+
+$(BUILD)/tools/sqlgen: service/tools/sqlgen.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/gen/sql_bundle.c $(BUILD)/gen/sql_bundle.h &: $(BUILD)/tools/sqlgen $(MIGRATIONS) $(FUNCTIONS) $(QUERIES)
+	@mkdir -p $(BUILD)/gen
+	$(BUILD)/tools/sqlgen $(BUILD)/gen --migrations $(MIGRATIONS) --functions $(FUNCTIONS) --queries $(QUERIES)
+
+# ---- objects and binaries -----------------------------------------------------------------
+
+$(BUILD)/obj/gen/sql_bundle.o: $(BUILD)/gen/sql_bundle.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KEPT) -c -o $@ $<
+
+$(BUILD)/obj/%.o: service/src/%.c | $(BUILD)/gen/sql_bundle.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KEPT) -c -o $@ $<
+
+$(BUILD)/obj/cli/%.o: clients/kept/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KEPT) -Iclients/kept -c -o $@ $<
+
+$(BUILD)/libkeptd.a: $(SERVICE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/keptd: $(BUILD)/obj/main.o $(BUILD)/libkeptd.a
+	$(CC) $(LDFLAGS_KEPT) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/kept: $(CLI_OBJ) $(BUILD)/libkeptd.a
+	$(CC) $(LDFLAGS_KEPT) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libkeptd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KEPT) $(LDFLAGS_KEPT) -o $@ $< $(BUILD)/libkeptd.a $(PKG_LIBS) -lcmocka -lpthread
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- running -------------------------------------------------------------------------------------
+
+run: deps-run all
+	@BUILD=$(BUILD) PG_BINDIR=$(PG_BINDIR) service/scripts/run.sh
+
+# ---- tests ------------------------------------------------------------------------------------------
+
+test: deps-test
+	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory format-check unit sql-test integration openapi-lint compose-check
+	$(MAKE) --no-print-directory test-asan
+	@echo "kept: all tests passed"
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+sql-test: all
+	PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(BUILD) tests/sql/run.sh
+
+integration: all
+	cd tests/integration && PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(CURDIR)/$(BUILD) \
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) .
+
+openapi-lint:
+	tests/openapi/lint.sh
+
+compose-check:
+	docker-compose -f docker-compose.yml config -q
+	@echo "docker-compose.yml: valid"
+
+asan:
+	$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 all
+
+# The unit and integration suites against the sanitizer build. Leak checking
+# is on; the suppressions cover allocations libraries keep until exit.
+test-asan: asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 unit integration
+
+# ---- style ---------------------------------------------------------------------------------------------
+
+C_FILES = $(shell find service clients tests/unit -name '*.c' -o -name '*.h' | sort)
+
+format: deps-lint
+	clang-format -i $(C_FILES)
+
+format-check: deps-lint
+	clang-format --dry-run --Werror $(C_FILES)
+
+lint: deps-lint all
+	clang-tidy --quiet $(SERVICE_SRC) service/src/main.c $(CLI_SRC) -- $(STD) $(CPPFLAGS_KEPT) -Iclients/kept
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
+	    --std=c11 -Iservice/src -I$(BUILD)/gen --suppress=missingIncludeSystem service/src clients/kept
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,157 @@
+/* kept import accounts FILE.csv; kept keys create|list|revoke (admin) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define PROGRESS_FROM_BYTES (1u << 20)
+
+/* ---- import ------------------------------------------------------------------------- */
+
+static void print_problems(const struct client_response *resp)
+{
+	cJSON *doc = cJSON_Parse(resp->body);
+	const cJSON *details =
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "error"), "details");
+	const cJSON *lines = cJSON_GetObjectItemCaseSensitive(details, "lines");
+	if (cJSON_GetArraySize(lines) > 0) {
+		static const char *const headers[] = {"LINE", "PROBLEM", "COLUMN", "DETAIL"};
+		struct table t;
+		table_init(&t, 4, headers);
+		const cJSON *p;
+		cJSON_ArrayForEach(p, lines)
+		{
+			char line[24];
+			snprintf(line, sizeof line, "%lld", cli_int(p, "line"));
+			const char *row[] = {line, cli_str(p, "code"), cli_str(p, "field"), cli_str(p, "message")};
+			table_add(&t, row);
+		}
+		table_print(&t, stderr);
+		table_free(&t);
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(details, "truncated")))
+			fprintf(stderr, "(first %d of %lld problems shown)\n", cJSON_GetArraySize(lines),
+			        cli_int(details, "problem_count"));
+	}
+	cJSON_Delete(doc);
+}
+
+static bool want_progress(const char *file, bool forced)
+{
+	struct stat st;
+	if (forced)
+		return true;
+	return isatty(STDERR_FILENO) && stat(file, &st) == 0 && st.st_size >= PROGRESS_FROM_BYTES;
+}
+
+int cmd_import(struct cli *cli, int argc, char **argv)
+{
+	static const char usage[] = "kept import accounts FILE.csv [--progress]";
+	static const struct cli_option options[] = {{"--progress", false, false}, {0}};
+	struct cli_args a;
+	if (argc < 1 || strcmp(argv[0], "accounts") != 0)
+		return cli_usage(usage);
+	if (!cli_parse(argc - 1, argv + 1, options, &a) || a.npositional != 1)
+		return cli_usage(usage);
+	const char *file = a.positional[0];
+	struct client_response resp = {0};
+	if (!client_upload(&cli->client, "/v1/imports/accounts", "text/csv", file,
+	                   want_progress(file, cli_has(&a, "--progress")), &resp) &&
+	    !resp.body) {
+		fprintf(stderr, "kept: %s\n", resp.error);
+		return resp.status ? CLI_FAILED : CLI_UNAVAILABLE;
+	}
+	cJSON *doc = NULL;
+	int code = cli_answer(cli, &resp, &doc);
+	if (code == CLI_REJECTED && !cli->json)
+		print_problems(&resp);
+	if (code == CLI_OK && !cli->json)
+		printf("imported %lld lines: %lld customers created (%lld already known), %lld accounts created\n",
+		       cli_int(doc, "lines"), cli_int(doc, "customers_created"),
+		       cli_int(doc, "customers_existing"), cli_int(doc, "accounts_created"));
+	cJSON_Delete(doc);
+	client_response_free(&resp);
+	return code;
+}
+
+/* ---- keys ------------------------------------------------------------------------------------ */
+
+static int keys_create(struct cli *cli, const struct cli_args *a)
+{
+	if (a->npositional || !cli_has(a, "--role") || !cli_has(a, "--name"))
+		return cli_usage("kept keys create --role agent|supervisor|finance|admin --name NAME");
+	cJSON *body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "role", cli_get(a, "--role"));
+	cJSON_AddStringToObject(body, "name", cli_get(a, "--name"));
+	char *text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	cJSON *doc = NULL;
+	int code = text ? cli_call(cli, "POST", "/v1/api-keys", "application/json", text, &doc) : CLI_FAILED;
+	if (code == CLI_OK && !cli->json)
+		printf("API key %lld for %s (%s); it is shown only now:\n%s\n", cli_int(doc, "id"),
+		       cli_str(doc, "name"), cli_str(doc, "role"), cli_str(doc, "key"));
+	cJSON_Delete(doc);
+	free(text);
+	return code;
+}
+
+static int keys_list(struct cli *cli, const struct cli_args *a)
+{
+	static const char *const headers[] = {"ID", "NAME", "ROLE", "CREATED", "REVOKED"};
+	if (a->npositional || a->count)
+		return cli_usage("kept keys list");
+	cJSON *doc = NULL;
+	int code = cli_call(cli, "GET", "/v1/api-keys", NULL, NULL, &doc);
+	if (code == CLI_OK && !cli->json) {
+		struct table t;
+		table_init(&t, 5, headers);
+		const cJSON *k;
+		cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(doc, "items"))
+		{
+			char id[24];
+			snprintf(id, sizeof id, "%lld", cli_int(k, "id"));
+			const char *revoked = cli_str(k, "revoked_at");
+			const char *row[] = {id, cli_str(k, "name"), cli_str(k, "role"), cli_str(k, "created_at"),
+			                     *revoked ? revoked : NULL};
+			table_add(&t, row);
+		}
+		table_print(&t, stdout);
+		table_free(&t);
+	}
+	cJSON_Delete(doc);
+	return code;
+}
+
+static int keys_revoke(struct cli *cli, const struct cli_args *a)
+{
+	if (a->npositional != 1 || a->count)
+		return cli_usage("kept keys revoke ID");
+	char path[96];
+	snprintf(path, sizeof path, "/v1/api-keys/%s", a->positional[0]);
+	cJSON *doc = NULL;
+	int code = cli_call(cli, "DELETE", path, NULL, NULL, &doc);
+	if (code == CLI_OK && !cli->json)
+		printf("API key %lld (%s) revoked at %s\n", cli_int(doc, "id"), cli_str(doc, "name"),
+		       cli_str(doc, "revoked_at"));
+	cJSON_Delete(doc);
+	return code;
+}
+
+int cmd_keys(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_option options[] = {{"--role", true, false}, {"--name", true, false}, {0}};
+	struct cli_args a;
+	if (argc < 1)
+		return cli_usage("kept keys create|list|revoke ...");
+	if (!cli_parse(argc - 1, argv + 1, options, &a))
+		return CLI_USAGE;
+	if (strcmp(argv[0], "create") == 0)
+		return keys_create(cli, &a);
+	if (strcmp(argv[0], "list") == 0)
+		return keys_list(cli, &a);
+	if (strcmp(argv[0], "revoke") == 0)
+		return keys_revoke(cli, &a);
+	return cli_usage("kept keys create|list|revoke ...");
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian packages kept needs for one purpose, and nothing when
+# everything is already there (so it is cheap to run before every build).
+#
+#   service/scripts/deps.sh build|run|test|lint
+#
+# As root it calls apt-get directly, otherwise through sudo.
+set -euo pipefail
+
+build=(gcc make pkg-config libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev libssl-dev)
+run=("${build[@]}" postgresql-15 postgresql-client-15 util-linux procps)
+lint=(clang-format clang-tidy cppcheck)
+test=("${run[@]}" "${lint[@]}" libcmocka-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+      python3 python3-pytest docker-compose curl)
+
+case "${1:-}" in
+build) want=("${build[@]}") ;;
+run) want=("${run[@]}") ;;
+lint) want=("${lint[@]}") ;;
+test) want=("${test[@]}") ;;
+*) echo "usage: $0 build|run|test|lint" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+# The OpenAPI linter runs on Node.js; use the machine's if it has one.
+if [ "$1" = test ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    sudo=(sudo)
+fi
+echo "kept: installing missing packages: ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

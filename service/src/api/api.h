@@ -1,0 +1,29 @@
+/*
+ * api — kept's HTTP API: the routing table, authentication and roles, and
+ * one file per resource (customers.c, accounts.c, ...).
+ *
+ * api_init() prepares the metrics for the routing table; api_http_app()
+ * gives the callbacks the http module calls for every request. Handlers see
+ * a `struct api_ctx` (api/internal.h) and never touch libmicrohttpd, libpq
+ * or OpenSSL directly.
+ */
+#ifndef KEPT_API_H
+#define KEPT_API_H
+
+#include <stddef.h>
+
+#include "err/err.h"
+#include "http/http.h"
+
+struct api_config {
+	size_t max_body_bytes;   /* JSON bodies */
+	size_t max_import_bytes; /* CSV import bodies */
+};
+
+/* Call once before serving; `cfg` must outlive the server. */
+kept_err api_init(const struct api_config *cfg) KEPT_MUST_CHECK;
+
+/* The request callbacks for http_server_start(). */
+const struct http_app *api_http_app(void);
+
+#endif

@@ -1,0 +1,102 @@
+/* /v1/customers — the debtor: phones with consent, time zone, jurisdiction,
+ * contact restrictions. Shape is checked here; value rules are the database's
+ * constraints (schema/0001_foundation.sql). */
+#include "internal.h"
+
+static const struct json_field phone_fields[] = {
+	{"number", JSON_STRING, JSON_REQUIRED, .max = 16},
+	{"consent_automated", JSON_BOOL, JSON_REQUIRED},
+	{0},
+};
+
+static const struct json_field phone_item[] = {
+	{"phone", JSON_OBJECT, 0, .members = phone_fields},
+	{0},
+};
+
+static const struct json_field restriction_fields[] = {
+	{"cease_communication", JSON_BOOL, 0},
+	{"attorney_represented", JSON_BOOL, 0},
+	{"bankruptcy", JSON_BOOL, 0},
+	{"dispute_open", JSON_BOOL, 0},
+	{"vulnerable", JSON_BOOL, 0},
+	{"moratorium_until", JSON_DATE, JSON_NULLABLE},
+	{0},
+};
+
+#define CUSTOMER_FIELDS(required)                                                        \
+	{"name", JSON_STRING, required, .max = 200},                                    \
+	{"time_zone", JSON_STRING, required, .max = 64},                                \
+	{"jurisdiction", JSON_STRING, required, .max = 6},                              \
+	{"language", JSON_STRING, 0, .max = 35},                                        \
+	{"phones", JSON_ARRAY, 0, .max = 10, .items = phone_item},                      \
+	{"contact_restrictions", JSON_OBJECT, 0, .members = restriction_fields}
+
+static const struct json_field create_spec[] = {
+	{"external_ref", JSON_STRING, JSON_REQUIRED, .max = 64},
+	CUSTOMER_FIELDS(JSON_REQUIRED),
+	{0},
+};
+
+/* external_ref is the creditor's key for the customer and never changes. */
+static const struct json_field update_spec[] = {
+	CUSTOMER_FIELDS(0),
+	{0},
+};
+
+kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *body, *customer;
+	kept_err r = api_json_body(ctx, create_spec, NULL, &body, err);
+	if (r)
+		return r;
+	const char *params[4];
+	api_actor_params(ctx, params);
+	params[3] = body;
+	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CUSTOMER_CREATE, 4, params, &customer, err);
+	if (r)
+		return r;
+	api_reply_created(ctx, "/v1/customers", customer);
+	return KEPT_OK;
+}
+
+kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *id, *customer;
+	kept_err r = api_path_id(ctx, "id", "customer_not_found", &id, err);
+	if (r)
+		return r;
+	const char *params[] = {id};
+	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CUSTOMER_GET, 1, params, &customer, err);
+	if (r)
+		return r;
+	if (!customer)
+		return kept_fail(err, KEPT_ERR_NOT_FOUND, "customer_not_found", "id", "no customer with id %s", id);
+	api_reply_ok(ctx, customer);
+	return KEPT_OK;
+}
+
+kept_err api_customers_update(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *id, *version, *body, *customer;
+	cJSON *obj;
+	kept_err r = api_path_id(ctx, "id", "customer_not_found", &id, err);
+	if (!r)
+		r = api_if_match(ctx, &version, err);
+	if (!r)
+		r = api_json_body(ctx, update_spec, &obj, &body, err);
+	if (r)
+		return r;
+	if (!obj->child)
+		return kept_fail(err, KEPT_ERR_INVALID, "empty_update", "", "name at least one field to change");
+	const char *params[6];
+	api_actor_params(ctx, params);
+	params[3] = id;
+	params[4] = version;
+	params[5] = body;
+	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CUSTOMER_UPDATE, 6, params, &customer, err);
+	if (r)
+		return r;
+	api_reply_ok(ctx, customer);
+	return KEPT_OK;
+}

@@ -1,0 +1,217 @@
+/* POST /v1/imports/accounts — customers and accounts from a CSV file, all or
+ * nothing. The file is parsed here (csv module), every record COPYd into a
+ * staging table with its line number, then validated and written in SQL
+ * (sql/functions/50_import_accounts.sql), all in one transaction. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf/buf.h"
+#include "csv/csv.h"
+#include "internal.h"
+
+#define IMPORT_MAX_PROBLEMS 1000
+#define IMPORT_COPY_CHUNK (256u << 10)
+
+/* The staging columns after (line, parse_error), in the order of the COPY
+ * statement import_accounts_copy. */
+static const struct {
+	const char *name;
+	bool required;
+} columns[] = {
+	{"customer_external_ref", true}, {"customer_name", true},
+	{"time_zone", true},             {"jurisdiction", true},
+	{"language", false},             {"phone", false},
+	{"phone_consent", false},        {"account_external_ref", true},
+	{"creditor", true},              {"original_balance_cents", true},
+	{"balance_cents", false},        {"currency", true},
+	{"placed_on", false},
+};
+#define NCOLUMNS (sizeof columns / sizeof columns[0])
+
+struct import {
+	struct api_ctx *ctx;
+	struct db_conn *db;
+	size_t header_count;
+	int column_of_field[CSV_MAX_FIELDS]; /* file field -> staging column */
+	struct buf copy;                     /* COPY text not yet sent */
+	const char *summary;                 /* the answer, once written */
+};
+
+/* ---- the header ---------------------------------------------------------------------- */
+
+static int column_index(const char *name)
+{
+	for (size_t i = 0; i < NCOLUMNS; i++)
+		if (strcmp(columns[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static kept_err read_header(struct import *im, const struct csv_record *rec, struct kept_error *err)
+{
+	bool seen[NCOLUMNS] = {false};
+	if (rec->problem)
+		return kept_fail(err, KEPT_ERR_INVALID, "invalid_header", "", "line 1 (the header) is not valid CSV: %s",
+		                 rec->problem);
+	for (size_t i = 0; i < rec->count; i++) {
+		int c = column_index(rec->fields[i]);
+		if (c < 0)
+			return kept_fail(err, KEPT_ERR_INVALID, "unknown_column", rec->fields[i],
+			                 "the header names a column kept does not know: %.64s", rec->fields[i]);
+		if (seen[c])
+			return kept_fail(err, KEPT_ERR_INVALID, "duplicate_column", rec->fields[i],
+			                 "the header names %s twice", rec->fields[i]);
+		seen[c] = true;
+		im->column_of_field[i] = c;
+	}
+	for (size_t c = 0; c < NCOLUMNS; c++)
+		if (columns[c].required && !seen[c])
+			return kept_fail(err, KEPT_ERR_INVALID, "missing_column", columns[c].name,
+			                 "the header lacks the required column %s", columns[c].name);
+	im->header_count = rec->count;
+	return KEPT_OK;
+}
+
+/* ---- COPY text ------------------------------------------------------------------------- */
+
+/* One value in COPY text format; an empty field is NULL. */
+static kept_err put_value(struct buf *b, const char *v, size_t n)
+{
+	if (!v || n == 0)
+		return buf_add(b, "\\N", 2);
+	kept_err r = KEPT_OK;
+	for (size_t i = 0; !r && i < n; i++) {
+		switch (v[i]) {
+		case '\\': r = buf_add(b, "\\\\", 2); break;
+		case '\t': r = buf_add(b, "\\t", 2); break;
+		case '\n': r = buf_add(b, "\\n", 2); break;
+		case '\r': r = buf_add(b, "\\r", 2); break;
+		default: r = buf_addc(b, v[i]);
+		}
+	}
+	return r;
+}
+
+static kept_err put_row(struct import *im, const struct csv_record *rec, const char *problem)
+{
+	const char *value[NCOLUMNS] = {NULL};
+	size_t length[NCOLUMNS] = {0};
+	for (size_t i = 0; !problem && i < rec->count; i++) {
+		value[im->column_of_field[i]] = rec->fields[i];
+		length[im->column_of_field[i]] = rec->lengths[i];
+	}
+	kept_err r = buf_printf(&im->copy, "%ld\t", rec->line);
+	if (!r)
+		r = put_value(&im->copy, problem, problem ? strlen(problem) : 0);
+	for (size_t c = 0; !r && c < NCOLUMNS; c++) {
+		r = buf_addc(&im->copy, '\t');
+		if (!r)
+			r = put_value(&im->copy, value[c], length[c]);
+	}
+	if (!r)
+		r = buf_addc(&im->copy, '\n');
+	return r;
+}
+
+static kept_err flush(struct import *im, struct kept_error *err)
+{
+	kept_err r = db_copy_put(im->db, buf_str(&im->copy), buf_len(&im->copy), err);
+	buf_reset(&im->copy);
+	return r;
+}
+
+static kept_err on_record(void *arg, const struct csv_record *rec, struct kept_error *err)
+{
+	struct import *im = arg;
+	if (!im->header_count)
+		return read_header(im, rec, err);
+	const char *problem = rec->problem;
+	if (!problem && rec->count != im->header_count)
+		problem = "wrong_field_count";
+	if (put_row(im, rec, problem))
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	return buf_len(&im->copy) >= IMPORT_COPY_CHUNK ? flush(im, err) : KEPT_OK;
+}
+
+/* ---- validation and writing ---------------------------------------------------------------- */
+
+/* Fills err with every problem (up to IMPORT_MAX_PROBLEMS) as details.lines. */
+static kept_err reject(struct import *im, struct db_result *problems, struct kept_error *err)
+{
+	cJSON *details = json_object_in(im->ctx->arena);
+	cJSON *lines = details ? cJSON_AddArrayToObject(details, "lines") : NULL;
+	long long total = strtoll(db_value(problems, 0, 4), NULL, 10);
+	for (int i = 0; lines && i < db_rows(problems); i++) {
+		cJSON *p = cJSON_CreateObject();
+		cJSON_AddNumberToObject(p, "line", strtod(db_value(problems, i, 0), NULL));
+		cJSON_AddStringToObject(p, "code", db_value(problems, i, 1));
+		if (db_value(problems, i, 2))
+			cJSON_AddStringToObject(p, "field", db_value(problems, i, 2));
+		cJSON_AddStringToObject(p, "message", db_value(problems, i, 3));
+		cJSON_AddItemToArray(lines, p);
+	}
+	if (details) {
+		cJSON_AddNumberToObject(details, "problem_count", (double)total);
+		cJSON_AddBoolToObject(details, "truncated", total > db_rows(problems));
+	}
+	kept_fail(err, KEPT_ERR_RULE, "import_rejected", "",
+	          "%lld problem%s in the file; nothing was imported", total, total == 1 ? "" : "s");
+	err->details_json = details ? json_print(im->ctx->arena, details) : NULL;
+	return KEPT_ERR_RULE;
+}
+
+static kept_err stage(struct import *im, struct kept_error *err)
+{
+	size_t len;
+	const char *body = http_body(im->ctx->req, &len);
+	kept_err r = db_copy_begin(im->db, sql_queries[SQL_Q_IMPORT_ACCOUNTS_COPY].text, err);
+	if (r)
+		return r;
+	r = csv_read(body, len, on_record, im, err);
+	if (!r && !im->header_count)
+		r = kept_fail(err, KEPT_ERR_INVALID, "empty_file", "", "the file has no header line");
+	if (!r)
+		r = flush(im, err);
+	if (r) {
+		db_copy_abort(im->db);
+		return r;
+	}
+	return db_copy_end(im->db, err);
+}
+
+static kept_err import_tx(struct db_conn *db, void *arg, struct kept_error *err)
+{
+	struct import *im = arg;
+	struct db_result *problems;
+	im->db = db;
+	im->header_count = 0;
+	buf_reset(&im->copy);
+	kept_err r = db_run(db, NULL, SQL_Q_IMPORT_ACCOUNTS_STAGE, 0, NULL, NULL, err);
+	if (!r)
+		r = stage(im, err);
+	if (r)
+		return r;
+	char max_problems[16];
+	snprintf(max_problems, sizeof max_problems, "%d", IMPORT_MAX_PROBLEMS);
+	const char *limit[] = {max_problems};
+	r = db_run(db, im->ctx->arena, SQL_Q_IMPORT_ACCOUNTS_PROBLEMS, 1, limit, &problems, err);
+	if (r)
+		return r;
+	if (db_rows(problems) > 0)
+		return reject(im, problems, err);
+	const char *params[3];
+	api_actor_params(im->ctx, params);
+	return db_run_json(db, im->ctx->arena, SQL_Q_IMPORT_ACCOUNTS_WRITE, 3, params, &im->summary, err);
+}
+
+kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err)
+{
+	struct import im = {.ctx = ctx};
+	buf_init(&im.copy, IMPORT_COPY_CHUNK + CSV_MAX_FIELDS * (2 * CSV_MAX_FIELD_LEN + 8));
+	kept_err r = db_transaction(ctx->db, import_tx, &im, err);
+	buf_free(&im.copy);
+	if (!r) /* only once committed */
+		http_reply_json(ctx->req, 201, im.summary);
+	return r;
+}

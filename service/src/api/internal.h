@@ -1,0 +1,103 @@
+/*
+ * api/internal.h — shared by the files of the api module only.
+ *
+ * A handler gets the request context and either replies (api_reply_*) and
+ * returns KEPT_OK, or returns an error that the dispatcher turns into the
+ * API's error shape. Everything a handler allocates goes in ctx->arena.
+ */
+#ifndef KEPT_API_INTERNAL_H
+#define KEPT_API_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "api/api.h"
+#include "arena/arena.h"
+#include "auth/auth.h"
+#include "db/db.h"
+#include "http/http.h"
+#include "json/json.h"
+#include "route/route.h"
+
+struct api_route;
+
+struct api_ctx {
+	struct http_request *req;
+	struct arena *arena;
+	const struct api_route *route;
+	struct route_params params;
+	struct auth_principal who; /* set when the route requires a role */
+	struct db_conn *db;        /* this thread's connection, once api_db() has run */
+};
+
+typedef kept_err (*api_handler)(struct api_ctx *ctx, struct kept_error *err);
+
+enum api_body { API_BODY_NONE, API_BODY_JSON, API_BODY_CSV };
+
+struct api_route {
+	const char *method;
+	const char *pattern;
+	unsigned roles; /* bit set of enum auth_role; 0 = open */
+	enum api_body body;
+	api_handler handler;
+};
+
+extern const struct api_route api_routes[];
+extern const size_t api_routes_count;
+extern const struct api_config *api_cfg;
+
+/* Role sets used by the routing table. */
+#define API_STAFF (AUTH_AGENT | AUTH_SUPERVISOR | AUTH_ADMIN)
+
+/* ---- helpers (support.c) -------------------------------------------------------- */
+
+/* This thread's database connection (KEPT_ERR_UNAVAILABLE when down). */
+kept_err api_db(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+
+/* The path parameter `name` as a positive id in decimal text; anything else is
+ * a 404 with `not_found_code` (no resource lives at such a URL). */
+kept_err api_path_id(struct api_ctx *ctx, const char *name, const char *not_found_code,
+                     const char **id, struct kept_error *err) KEPT_MUST_CHECK;
+
+/* Parses and checks the JSON body against `spec`; *normalized is the body
+ * re-serialised compactly (what SQL receives), *obj the tree (may be NULL). */
+kept_err api_json_body(struct api_ctx *ctx, const struct json_field *spec, cJSON **obj,
+                       const char **normalized, struct kept_error *err) KEPT_MUST_CHECK;
+
+/* The version number in If-Match ("3", "\"3\"" or W/"3"); *version is NULL
+ * when the header is absent. */
+kept_err api_if_match(struct api_ctx *ctx, const char **version, struct kept_error *err)
+    KEPT_MUST_CHECK;
+
+/* Fills the three actor parameters of a write query. */
+void api_actor_params(const struct api_ctx *ctx, const char *params[3]);
+
+/* 200 with JSON (and ETag from the document's "version", when present). */
+void api_reply_ok(struct api_ctx *ctx, const char *json);
+
+/* 201 with JSON and Location: <collection>/<the document's "id">. */
+void api_reply_created(struct api_ctx *ctx, const char *collection, const char *json);
+
+/* Turns a database constraint violation into the API's code and field. */
+void api_map_constraint(struct kept_error *err);
+
+/* ---- handlers -------------------------------------------------------------------- */
+
+kept_err api_health_live(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_health_ready(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_metrics(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_keys_create(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_keys_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_keys_revoke(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_customers_update(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_accounts_create(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err);
+
+#endif

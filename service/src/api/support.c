@@ -1,0 +1,172 @@
+/* Helpers shared by the API's handlers. */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+kept_err api_db(struct api_ctx *ctx, struct kept_error *err)
+{
+	if (ctx->db)
+		return KEPT_OK;
+	return db_thread_conn(&ctx->db, err);
+}
+
+static bool is_positive_id(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 18 || s[0] == '0')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+kept_err api_path_id(struct api_ctx *ctx, const char *name, const char *not_found_code,
+                     const char **id, struct kept_error *err)
+{
+	const char *v = route_param(&ctx->params, name);
+	if (!is_positive_id(v))
+		return kept_fail(err, KEPT_ERR_NOT_FOUND, not_found_code, name, "no such %s", name);
+	*id = v;
+	return KEPT_OK;
+}
+
+kept_err api_json_body(struct api_ctx *ctx, const struct json_field *spec, cJSON **obj,
+                       const char **normalized, struct kept_error *err)
+{
+	size_t len;
+	const char *body = http_body(ctx->req, &len);
+	cJSON *root;
+	kept_err r = json_parse_body(ctx->arena, body, len, &root, err);
+	if (!r)
+		r = json_check(root, spec, err);
+	if (r)
+		return r;
+	*normalized = json_print(ctx->arena, root);
+	if (!*normalized)
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	if (obj)
+		*obj = root;
+	return KEPT_OK;
+}
+
+kept_err api_if_match(struct api_ctx *ctx, const char **version, struct kept_error *err)
+{
+	const char *v = http_header(ctx->req, "If-Match");
+	*version = NULL;
+	if (!v)
+		return KEPT_OK;
+	if (strncmp(v, "W/", 2) == 0)
+		v += 2;
+	size_t n = strlen(v);
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v++;
+		n -= 2;
+	}
+	char *digits = arena_strndup(ctx->arena, v, n);
+	if (!digits || !is_positive_id(digits) || n > 9)
+		return kept_fail(err, KEPT_ERR_INVALID, "invalid_if_match", "If-Match",
+		                 "If-Match must carry the version number the resource was read at");
+	*version = digits;
+	return KEPT_OK;
+}
+
+void api_actor_params(const struct api_ctx *ctx, const char *params[3])
+{
+	auth_actor_params(&ctx->who.actor, params);
+}
+
+/* The integer member `name` of a JSON document as text, or NULL. */
+static const char *member_text(struct api_ctx *ctx, const char *json, const char *name)
+{
+	cJSON *doc = cJSON_Parse(json);
+	long long v;
+	const char *text = NULL;
+	if (json_get_int(doc, name, &v))
+		text = arena_sprintf(ctx->arena, "%lld", v);
+	cJSON_Delete(doc);
+	return text;
+}
+
+/* Optional headers: a reply without them is still correct, so a failure to
+ * add one (out of memory) is not an error. */
+static void add_optional_header(struct api_ctx *ctx, const char *name, const char *value)
+{
+	if (value) {
+		kept_err r = http_add_header(ctx->req, name, value);
+		(void)r;
+	}
+}
+
+void api_reply_ok(struct api_ctx *ctx, const char *json)
+{
+	const char *version = member_text(ctx, json, "version");
+	if (version)
+		add_optional_header(ctx, "ETag", arena_sprintf(ctx->arena, "\"%s\"", version));
+	http_reply_json(ctx->req, 200, json);
+}
+
+void api_reply_created(struct api_ctx *ctx, const char *collection, const char *json)
+{
+	const char *id = member_text(ctx, json, "id");
+	if (id)
+		add_optional_header(ctx, "Location", arena_sprintf(ctx->arena, "%s/%s", collection, id));
+	http_reply_json(ctx->req, 201, json);
+}
+
+/* ---- database constraints to API errors ---------------------------------------------- */
+
+static const struct {
+	const char *constraint;
+	kept_err kind;
+	const char *code;
+	const char *field;
+	const char *message;
+} constraint_errors[] = {
+	{"customers_external_ref_key", KEPT_ERR_CONFLICT, "duplicate_external_ref", "external_ref",
+	 "a customer with this external_ref already exists"},
+	{"customers_external_ref_check", KEPT_ERR_INVALID, "invalid_external_ref", "external_ref",
+	 "external_ref must be 1-64 of A-Z a-z 0-9 . _ : / - and start with a letter or digit"},
+	{"customers_name_check", KEPT_ERR_INVALID, "invalid_name", "name",
+	 "name must be 1-200 characters with no control characters"},
+	{"customers_time_zone_fkey", KEPT_ERR_INVALID, "invalid_time_zone", "time_zone",
+	 "time_zone must be an IANA time zone name, such as Europe/London"},
+	{"customers_jurisdiction_check", KEPT_ERR_INVALID, "invalid_jurisdiction", "jurisdiction",
+	 "jurisdiction must be an ISO 3166 code such as GB or US-MA"},
+	{"customers_language_check", KEPT_ERR_INVALID, "invalid_language", "language",
+	 "language must be a BCP 47 tag such as en or es-US"},
+	{"customer_phones_number_check", KEPT_ERR_INVALID, "invalid_phone", "phones",
+	 "phone numbers must be E.164, such as +14155550123"},
+	{"accounts_external_ref_key", KEPT_ERR_CONFLICT, "duplicate_external_ref", "external_ref",
+	 "an account with this external_ref already exists"},
+	{"accounts_external_ref_check", KEPT_ERR_INVALID, "invalid_external_ref", "external_ref",
+	 "external_ref must be 1-64 of A-Z a-z 0-9 . _ : / - and start with a letter or digit"},
+	{"accounts_creditor_check", KEPT_ERR_INVALID, "invalid_creditor", "creditor",
+	 "creditor must be 1-200 characters with no control characters"},
+	{"accounts_original_balance_check", KEPT_ERR_INVALID, "invalid_amount", "original_balance_cents",
+	 "original_balance_cents must be a positive number of cents"},
+	{"accounts_balance_check", KEPT_ERR_INVALID, "invalid_amount", "balance_cents",
+	 "balance_cents must not be negative"},
+	{"accounts_currency_check", KEPT_ERR_INVALID, "invalid_currency", "currency",
+	 "currency must be an ISO 4217 code such as USD"},
+	{"accounts_customer_id_fkey", KEPT_ERR_RULE, "unknown_customer", "customer_id",
+	 "no customer with that id"},
+	{"api_keys_name_check", KEPT_ERR_INVALID, "invalid_name", "name",
+	 "name must be 1-200 characters with no control characters"},
+	{"api_keys_role_check", KEPT_ERR_INVALID, "invalid_role", "role",
+	 "role must be agent, supervisor, finance or admin"},
+};
+
+void api_map_constraint(struct kept_error *err)
+{
+	if (!err->constraint[0])
+		return;
+	for (size_t i = 0; i < sizeof constraint_errors / sizeof constraint_errors[0]; i++) {
+		if (strcmp(err->constraint, constraint_errors[i].constraint) != 0)
+			continue;
+		kept_fail(err, constraint_errors[i].kind, constraint_errors[i].code,
+		          constraint_errors[i].field, "%s", constraint_errors[i].message);
+		return;
+	}
+}

@@ -1,0 +1,142 @@
+#include "auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "crypto/crypto.h"
+
+static const struct {
+	const char *name;
+	enum auth_role role;
+} roles[] = {
+	{"agent", AUTH_AGENT},
+	{"supervisor", AUTH_SUPERVISOR},
+	{"finance", AUTH_FINANCE},
+	{"admin", AUTH_ADMIN},
+};
+
+bool auth_role_parse(const char *name, enum auth_role *out)
+{
+	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+		if (name && strcmp(name, roles[i].name) == 0) {
+			*out = roles[i].role;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *auth_role_name(enum auth_role role)
+{
+	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+		if (roles[i].role == role)
+			return roles[i].name;
+	return "unknown";
+}
+
+kept_err auth_key_generate(char key[AUTH_KEY_LEN + 1], char hash_hex[65])
+{
+	unsigned char raw[AUTH_KEY_RANDOM_BYTES];
+	kept_err r = crypto_random(raw, sizeof raw);
+	if (r)
+		return r;
+	memcpy(key, AUTH_KEY_PREFIX, sizeof AUTH_KEY_PREFIX - 1);
+	crypto_base64url(raw, sizeof raw, key + sizeof AUTH_KEY_PREFIX - 1);
+	crypto_sha256_hex(key, strlen(key), hash_hex);
+	return KEPT_OK;
+}
+
+bool auth_key_hash(const char *key, char hash_hex[65])
+{
+	const size_t plen = sizeof AUTH_KEY_PREFIX - 1;
+	if (!key || strlen(key) != AUTH_KEY_LEN || strncmp(key, AUTH_KEY_PREFIX, plen) != 0)
+		return false;
+	unsigned char raw[AUTH_KEY_RANDOM_BYTES + 2];
+	size_t n;
+	if (!crypto_base64url_decode(key + plen, AUTH_KEY_LEN - plen, raw, sizeof raw, &n) ||
+	    n != AUTH_KEY_RANDOM_BYTES)
+		return false;
+	crypto_sha256_hex(key, AUTH_KEY_LEN, hash_hex);
+	return true;
+}
+
+/* "Bearer <key>", scheme case-insensitive, single space-separated token. */
+static const char *bearer_token(const char *authorization)
+{
+	if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
+		return NULL;
+	const char *t = authorization + 7;
+	while (*t == ' ')
+		t++;
+	return *t ? t : NULL;
+}
+
+static void actor_for(struct auth_principal *p, const char *name, const char *request_id)
+{
+	snprintf(p->actor.key_id, sizeof p->actor.key_id, "%lld", p->key_id);
+	snprintf(p->actor.label, sizeof p->actor.label, "key:%lld:%s", p->key_id, name);
+	p->actor.request_id = request_id;
+}
+
+kept_err auth_authenticate(struct db_conn *db, struct arena *arena, const char *authorization,
+                           const char *request_id, struct auth_principal *out,
+                           struct kept_error *err)
+{
+	if (!authorization)
+		return kept_fail(err, KEPT_ERR_UNAUTHENTICATED, "missing_api_key", "Authorization",
+		                 "an API key is required: Authorization: Bearer <key>");
+	char hash[65];
+	const char *key = bearer_token(authorization);
+	if (!key || !auth_key_hash(key, hash))
+		return kept_fail(err, KEPT_ERR_UNAUTHENTICATED, "invalid_api_key", "Authorization",
+		                 "the API key is not valid");
+	struct db_result *res;
+	const char *params[] = {hash};
+	kept_err r = db_run(db, arena, SQL_Q_API_KEY_AUTHENTICATE, 1, params, &res, err);
+	if (r)
+		return r;
+	if (db_rows(res) != 1 || !auth_role_parse(db_value(res, 0, 2), &out->role))
+		return kept_fail(err, KEPT_ERR_UNAUTHENTICATED, "invalid_api_key", "Authorization",
+		                 "the API key is not valid");
+	out->key_id = strtoll(db_value(res, 0, 0), NULL, 10);
+	actor_for(out, db_value(res, 0, 1), request_id);
+	return KEPT_OK;
+}
+
+void auth_actor_cli(struct auth_actor *out)
+{
+	out->key_id[0] = '\0';
+	snprintf(out->label, sizeof out->label, "keptd-cli");
+	out->request_id = NULL;
+}
+
+void auth_actor_params(const struct auth_actor *actor, const char *params[3])
+{
+	params[0] = actor->key_id[0] ? actor->key_id : NULL;
+	params[1] = actor->label;
+	params[2] = actor->request_id;
+}
+
+kept_err auth_key_create(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
+                         const char *role, const char *name, const char **key, const char **json,
+                         struct kept_error *err)
+{
+	char *k = arena_alloc(arena, AUTH_KEY_LEN + 1);
+	char hash[65];
+	if (!k)
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	if (auth_key_generate(k, hash))
+		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "no randomness for a key");
+	const char *params[6];
+	auth_actor_params(actor, params);
+	params[3] = name;
+	params[4] = role;
+	params[5] = hash;
+	kept_err r = db_run_json(db, arena, SQL_Q_API_KEY_CREATE, 6, params, json, err);
+	if (r)
+		return r;
+	*key = k;
+	return KEPT_OK;
+}

@@ -1,0 +1,369 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum cfg_type { CFG_STRING, CFG_LISTEN, CFG_INT, CFG_BYTES, CFG_LOG_LEVEL };
+
+enum cfg_flag {
+	CFG_REQUIRED = 1u << 0,
+	CFG_CONNINFO = 1u << 1, /* a libpq connection string: passwords redacted */
+};
+
+struct cfg_row {
+	const char *name;
+	enum cfg_type type;
+	size_t offset;
+	const char *fallback; /* NULL: no default */
+	long long min, max;   /* CFG_INT and CFG_BYTES */
+	unsigned flags;
+	const char *help;
+};
+
+#define OFF(field) offsetof(struct kept_config, field)
+
+/* The whole configuration surface of keptd. Keep README's table in step. */
+static const struct cfg_row rows[] = {
+	{"KEPT_DATABASE_URL", CFG_STRING, OFF(database_url), NULL, 0, 0, CFG_REQUIRED | CFG_CONNINFO,
+	 "PostgreSQL connection string (URL or key=value)"},
+	{"KEPT_LISTEN", CFG_LISTEN, OFF(listen_host), "127.0.0.1:8080", 0, 0, 0,
+	 "HTTP listen address host:port (port 0 picks a free port)"},
+	{"KEPT_THREADS", CFG_INT, OFF(threads), "8", 1, 256, 0,
+	 "HTTP worker threads; each owns one database connection"},
+	{"KEPT_MAX_BODY_BYTES", CFG_BYTES, OFF(max_body_bytes), "1M", 1024, 64LL << 20, 0,
+	 "largest JSON request body accepted (413 above)"},
+	{"KEPT_MAX_IMPORT_BYTES", CFG_BYTES, OFF(max_import_bytes), "256M", 1024, 4LL << 30, 0,
+	 "largest CSV import body accepted (413 above)"},
+	{"KEPT_CONNECTION_TIMEOUT", CFG_INT, OFF(connection_timeout_s), "30", 1, 3600, 0,
+	 "seconds a client connection may sit idle or stall before it is closed"},
+	{"KEPT_SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout_s), "20", 0, 600, 0,
+	 "seconds SIGTERM waits for in-flight requests"},
+	{"KEPT_DB_STATEMENT_TIMEOUT_MS", CFG_INT, OFF(statement_timeout_ms), "30000", 100, 3600000, 0,
+	 "statement_timeout for every query keptd runs"},
+	{"KEPT_RETRY_AFTER", CFG_INT, OFF(retry_after_s), "2", 1, 300, 0,
+	 "Retry-After seconds sent with 503 when the database is unavailable"},
+	{"KEPT_LOG_LEVEL", CFG_LOG_LEVEL, OFF(log_level), "info", 0, 0, 0,
+	 "debug, info, warn or error"},
+};
+
+/* KEPT_* variables that belong to other kept programs; not typos. */
+static const char *const foreign[] = {
+	"KEPT_URL", "KEPT_API_KEY", "KEPT_BIN", "KEPT_TELSIM_LISTEN",
+	"KEPT_TELEPHONY_BASE_URL", "KEPT_TELEPHONY_ACCOUNT_SID", "KEPT_TELEPHONY_AUTH_TOKEN",
+	"KEPT_TELEPHONY_FROM", "KEPT_PUBLIC_URL", "KEPT_AGENT_LINE",
+};
+
+#define NROWS (sizeof rows / sizeof rows[0])
+
+static const char *env_lookup(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+	for (char *const *e = envp; e && *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+static void problem(struct buf *problems, const char *name, const char *reason, const char *value)
+{
+	kept_err r = buf_printf(problems, "%s: %s%s%s%s\n", name, reason, value ? " (got \"" : "",
+	                        value ? value : "", value ? "\")" : "");
+	(void)r; /* a problem list past its cap is still a non-empty list */
+}
+
+static bool parse_int(const char *s, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || isspace((unsigned char)*s))
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_bytes(const char *s, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0 || isspace((unsigned char)*s))
+		return false;
+	int shift = 0;
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'm' || *end == 'M')
+		shift = 20;
+	else if (*end == 'g' || *end == 'G')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end == 'i' && shift)
+		end++;
+	if (*end == 'B' && shift)
+		end++;
+	if (*end || v > (LLONG_MAX >> shift))
+		return false;
+	*out = v << shift;
+	return true;
+}
+
+/* host:port, [v6]:port. */
+static bool parse_listen(const char *s, char **host, int *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s)
+		return false;
+	const char *h = s;
+	size_t hlen = (size_t)(colon - s);
+	if (h[0] == '[') {
+		if (hlen < 3 || h[hlen - 1] != ']')
+			return false;
+		h++;
+		hlen -= 2;
+	}
+	long long p;
+	if (!parse_int(colon + 1, &p) || p < 0 || p > 65535)
+		return false;
+	*host = strndup(h, hlen);
+	*port = (int)p;
+	return *host != NULL;
+}
+
+static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const char *v,
+                      struct buf *problems)
+{
+	void *slot = (char *)cfg + row->offset;
+	long long n;
+	switch (row->type) {
+	case CFG_STRING:
+		if (!*v)
+			break;
+		*(char **)slot = strdup(v);
+		return *(char **)slot != NULL;
+	case CFG_LISTEN:
+		if (parse_listen(v, (char **)slot, &cfg->listen_port))
+			return true;
+		problem(problems, row->name, "must be host:port with a port from 0 to 65535", v);
+		return false;
+	case CFG_INT:
+	case CFG_BYTES:
+		if (!(row->type == CFG_INT ? parse_int(v, &n) : parse_bytes(v, &n))) {
+			problem(problems, row->name,
+			        row->type == CFG_INT ? "must be an integer" : "must be a size like 65536, 64k or 1M", v);
+			return false;
+		}
+		if (n < row->min || n > row->max) {
+			char range[96];
+			snprintf(range, sizeof range, "must be between %lld and %lld", row->min, row->max);
+			problem(problems, row->name, range, v);
+			return false;
+		}
+		if (row->type == CFG_INT)
+			*(int *)slot = (int)n;
+		else
+			*(size_t *)slot = (size_t)n;
+		return true;
+	case CFG_LOG_LEVEL:
+		if (log_level_parse(v, (enum log_level *)slot))
+			return true;
+		problem(problems, row->name, "must be debug, info, warn or error", v);
+		return false;
+	}
+	problem(problems, row->name, "is required and empty", NULL);
+	return false;
+}
+
+static bool is_known(const char *entry)
+{
+	size_t n = strcspn(entry, "=");
+	for (size_t i = 0; i < NROWS; i++)
+		if (strlen(rows[i].name) == n && strncmp(entry, rows[i].name, n) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++)
+		if (strlen(foreign[i]) == n && strncmp(entry, foreign[i], n) == 0)
+			return true;
+	return false;
+}
+
+static void warn_unknown(char *const *envp)
+{
+	for (char *const *e = envp; e && *e; e++) {
+		if (strncmp(*e, "KEPT_", 5) != 0 || is_known(*e))
+			continue;
+		char name[128];
+		snprintf(name, sizeof name, "%.*s", (int)strcspn(*e, "="), *e);
+		struct log_line l;
+		log_begin(&l, LOG_WARN, "config_unknown");
+		log_str(&l, "name", name);
+		log_str(&l, "msg", "not a keptd setting; is it misspelt?");
+		log_end(&l);
+	}
+}
+
+int config_load(struct kept_config *cfg, char *const *envp, struct buf *problems)
+{
+	int count = 0;
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < NROWS; i++) {
+		const char *v = env_lookup(envp, rows[i].name);
+		if (!v || !*v)
+			v = rows[i].fallback;
+		if (!v) {
+			if (rows[i].flags & CFG_REQUIRED) {
+				problem(problems, rows[i].name, "is required", NULL);
+				count++;
+			}
+			continue;
+		}
+		if (!apply_row(cfg, &rows[i], v, problems))
+			count++;
+	}
+	warn_unknown(envp);
+	return count;
+}
+
+void config_free(struct kept_config *cfg)
+{
+	free(cfg->database_url);
+	free(cfg->listen_host);
+	cfg->database_url = NULL;
+	cfg->listen_host = NULL;
+}
+
+/* Appends to out[*o], cutting at out_size - 1. */
+static void out_put(char *out, size_t out_size, size_t *o, const char *s, size_t n)
+{
+	while (n-- && *o + 1 < out_size)
+		out[(*o)++] = *s++;
+}
+
+/* End of a keyword=value value starting at p (quoted or bare). */
+static const char *value_end(const char *p, bool in_url)
+{
+	if (*p == '\'') {
+		for (p++; *p && *p != '\''; p++)
+			if (*p == '\\' && p[1])
+				p++;
+		return *p ? p + 1 : p;
+	}
+	while (*p && !isspace((unsigned char)*p) && !(in_url && *p == '&'))
+		p++;
+	return p;
+}
+
+/* In a URL, the password of user:password@ sits between the first ':' after
+ * the scheme and the last '@' before the path. */
+static const char *url_password(const char *s, const char **end)
+{
+	const char *auth = strstr(s, "://");
+	if (!auth)
+		return NULL;
+	auth += 3;
+	size_t alen = strcspn(auth, "/?");
+	const char *at = NULL;
+	for (const char *p = auth; p < auth + alen; p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return NULL;
+	const char *colon = memchr(auth, ':', (size_t)(at - auth));
+	if (!colon)
+		return NULL;
+	*end = at;
+	return colon + 1;
+}
+
+void config_redact_conninfo(const char *s, char *out, size_t out_size)
+{
+	size_t o = 0;
+	bool in_url = strstr(s, "://") != NULL;
+	const char *pw_end = NULL;
+	const char *pw = in_url ? url_password(s, &pw_end) : NULL;
+	const char *p = s;
+	if (out_size == 0)
+		return;
+	while (*p) {
+		if (p == pw) {
+			out_put(out, out_size, &o, "****", 4);
+			p = pw_end;
+			continue;
+		}
+		bool at_key = p == s || p[-1] == '?' || p[-1] == '&' || isspace((unsigned char)p[-1]);
+		if (at_key && strncmp(p, "password", 8) == 0) {
+			const char *q = p + 8;
+			while (*q == ' ')
+				q++;
+			if (*q == '=') {
+				q++;
+				while (*q == ' ')
+					q++;
+				out_put(out, out_size, &o, "password=****", 13);
+				p = value_end(q, in_url);
+				continue;
+			}
+		}
+		out_put(out, out_size, &o, p, 1);
+		p++;
+	}
+	out[o] = '\0';
+}
+
+static void format_value(const struct kept_config *cfg, const struct cfg_row *row, char *v,
+                         size_t vsize)
+{
+	const void *slot = (const char *)cfg + row->offset;
+	switch (row->type) {
+	case CFG_STRING: {
+		const char *s = *(char *const *)slot;
+		if (row->flags & CFG_CONNINFO)
+			config_redact_conninfo(s ? s : "", v, vsize);
+		else
+			snprintf(v, vsize, "%s", s ? s : "");
+		break;
+	}
+	case CFG_LISTEN:
+		snprintf(v, vsize, strchr(cfg->listen_host, ':') ? "[%s]:%d" : "%s:%d", cfg->listen_host,
+		         cfg->listen_port);
+		break;
+	case CFG_INT:
+		snprintf(v, vsize, "%d", *(const int *)slot);
+		break;
+	case CFG_BYTES:
+		snprintf(v, vsize, "%zu", *(const size_t *)slot);
+		break;
+	case CFG_LOG_LEVEL: {
+		static const char *const names[] = {"debug", "info", "warn", "error"};
+		snprintf(v, vsize, "%s", names[*(const enum log_level *)slot]);
+		break;
+	}
+	}
+}
+
+void config_log(const struct kept_config *cfg)
+{
+	for (size_t i = 0; i < NROWS; i++) {
+		char v[512];
+		format_value(cfg, &rows[i], v, sizeof v);
+		struct log_line l;
+		log_begin(&l, LOG_INFO, "config");
+		log_str(&l, "name", rows[i].name);
+		log_str(&l, "value", v);
+		log_end(&l);
+	}
+}
+
+void config_help(struct buf *out)
+{
+	for (size_t i = 0; i < NROWS; i++) {
+		kept_err r = buf_printf(out, "  %-30s %s (default: %s)\n", rows[i].name, rows[i].help,
+		                        rows[i].fallback ? rows[i].fallback : "none, required");
+		if (r)
+			return;
+	}
+}

@@ -1,0 +1,61 @@
+/*
+ * config — keptd's configuration, from KEPT_* environment variables.
+ *
+ * Every setting is one row of a declarative table in config.c: its variable,
+ * type, default, bounds, whether it is secret, and a line of help. Loading
+ * checks every row and reports *every* problem (not just the first), so an
+ * operator fixes a deployment in one round; keptd then exits with status 2.
+ *
+ * The loaded configuration owns its strings; release it with config_free().
+ * config_log() writes the effective configuration with secrets redacted
+ * (a password inside a database URL included).
+ */
+#ifndef KEPT_CONFIG_H
+#define KEPT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf/buf.h"
+#include "log/log.h"
+
+struct kept_config {
+	char *database_url;       /* KEPT_DATABASE_URL (secret parts redacted in logs) */
+	char *listen_host;        /* KEPT_LISTEN host part */
+	int listen_port;          /* KEPT_LISTEN port part; 0 picks a free port */
+	int threads;              /* KEPT_THREADS: HTTP worker threads, one db connection each */
+	size_t max_body_bytes;    /* KEPT_MAX_BODY_BYTES: cap on JSON request bodies */
+	size_t max_import_bytes;  /* KEPT_MAX_IMPORT_BYTES: cap on CSV import bodies */
+	int connection_timeout_s; /* KEPT_CONNECTION_TIMEOUT: idle or slow clients are cut off */
+	int shutdown_timeout_s;   /* KEPT_SHUTDOWN_TIMEOUT: grace for in-flight requests */
+	int statement_timeout_ms; /* KEPT_DB_STATEMENT_TIMEOUT_MS */
+	int retry_after_s;        /* KEPT_RETRY_AFTER: Retry-After sent with 503 */
+	enum log_level log_level; /* KEPT_LOG_LEVEL */
+};
+
+/*
+ * Fills `cfg` from `envp` (a NULL-terminated "NAME=value" array, as `environ`).
+ * Every problem is appended to `problems` as one line "KEPT_X: reason\n".
+ * Returns the number of problems; on 0 the configuration is complete.
+ * Unknown KEPT_* variables are reported as warnings through the log, not as
+ * problems, since other kept programs share the prefix.
+ * `cfg` must be released with config_free() whatever the result.
+ */
+int config_load(struct kept_config *cfg, char *const *envp, struct buf *problems);
+
+/* Releases the strings of `cfg` (safe on a zeroed or partly loaded config). */
+void config_free(struct kept_config *cfg);
+
+/* Logs the effective configuration, one `config` line per setting, redacted. */
+void config_log(const struct kept_config *cfg);
+
+/*
+ * Copies a libpq connection string (URL or keyword=value form) into `out`
+ * with every password replaced by "****". Output is cut to `out_size`.
+ */
+void config_redact_conninfo(const char *conninfo, char *out, size_t out_size);
+
+/* Writes the help for every variable (name, default, meaning) to `out`. */
+void config_help(struct buf *out);
+
+#endif

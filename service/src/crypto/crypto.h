@@ -1,0 +1,46 @@
+/*
+ * crypto — the only module that talks to OpenSSL.
+ *
+ * Randomness for secrets, SHA-256, encodings and constant-time comparison.
+ * Functions write into caller-provided buffers of the documented sizes and
+ * never allocate.
+ */
+#ifndef KEPT_CRYPTO_H
+#define KEPT_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err/err.h"
+
+#define CRYPTO_SHA256_LEN 32
+#define CRYPTO_SHA256_HEX_LEN 64
+
+/* Fills `out` with `n` cryptographically secure random bytes (OpenSSL RAND_bytes).
+ * KEPT_ERR_INTERNAL if the generator fails; `out` must then not be used. */
+kept_err crypto_random(void *out, size_t n) KEPT_MUST_CHECK;
+
+/* SHA-256 of `data`. */
+void crypto_sha256(const void *data, size_t n, unsigned char out[CRYPTO_SHA256_LEN]);
+
+/* Lower-case hex of `n` bytes into `out`, which must hold 2n + 1 bytes. */
+void crypto_hex(const unsigned char *data, size_t n, char *out);
+
+/* SHA-256 of `data` as 64 lower-case hex digits plus NUL (out: 65 bytes). */
+void crypto_sha256_hex(const void *data, size_t n, char out[CRYPTO_SHA256_HEX_LEN + 1]);
+
+/* Unpadded base64url (RFC 4648 §5) of `n` bytes into `out`, which must hold
+ * crypto_base64url_len(n) + 1 bytes. */
+void crypto_base64url(const unsigned char *data, size_t n, char *out);
+size_t crypto_base64url_len(size_t n);
+
+/* Decodes unpadded base64url; false for any character outside the alphabet
+ * or when the result would not fit `out_size`. *out_len receives the length. */
+bool crypto_base64url_decode(const char *in, size_t in_len, unsigned char *out, size_t out_size,
+                             size_t *out_len);
+
+/* True when the `n` bytes at a and b are equal, in time independent of the data. */
+bool crypto_equal(const void *a, const void *b, size_t n);
+
+#endif

@@ -1,0 +1,555 @@
+#include "db.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/crypto.h"
+#include "log/log.h"
+#include "metrics/metrics.h"
+
+#define DB_TX_ATTEMPTS 5
+#define DB_STATEMENT_ATTEMPTS 3
+
+struct db_conn {
+	PGconn *pg;
+	bool broken;      /* a query saw the connection fail */
+	bool in_tx;       /* inside db_transaction */
+	bool down_logged; /* the current outage has been logged */
+	unsigned generation; /* part of statement names; bumped to re-prepare */
+	uint64_t last_attempt_ms;
+	bool prepared[SQL_Q__COUNT];
+	struct db_conn *next_thread; /* registry of thread connections */
+};
+
+struct db_result {
+	PGresult *res;
+};
+
+/* ---- connecting ---------------------------------------------------------------- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void on_notice(void *arg, const char *message)
+{
+	(void)arg;
+	struct log_line l;
+	log_begin(&l, LOG_DEBUG, "db_notice");
+	log_str(&l, "msg", message);
+	log_end(&l);
+}
+
+static kept_err session_setup(PGconn *pg, const struct db_settings *s, struct kept_error *err)
+{
+	char timeout[32];
+	snprintf(timeout, sizeof timeout, "%d", s->statement_timeout_ms);
+	const char *params[] = {timeout};
+	PGresult *res = PQexec(pg, "SET TIME ZONE 'UTC'");
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	if (ok) {
+		res = PQexecParams(pg, "SELECT set_config('statement_timeout', $1, false)", 1, NULL,
+		                   params, NULL, NULL, 0);
+		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+		PQclear(res);
+	}
+	if (!ok)
+		return kept_fail(err, KEPT_ERR_UNAVAILABLE, "database_unavailable", "",
+		                 "could not set up the database session: %s", PQerrorMessage(pg));
+	return KEPT_OK;
+}
+
+static kept_err open_pg(const struct db_settings *s, PGconn **out, struct kept_error *err)
+{
+	/* Our defaults come first so that the URL, expanded from dbname, wins. */
+	const char *keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname", NULL};
+	const char *values[] = {"5", s->application_name ? s->application_name : "keptd", "UTF8",
+	                        s->url, NULL};
+	PGconn *pg = PQconnectdbParams(keys, values, 1);
+	if (!pg)
+		return kept_fail(err, KEPT_ERR_UNAVAILABLE, "database_unavailable", "", "out of memory");
+	if (PQstatus(pg) != CONNECTION_OK) {
+		kept_fail(err, KEPT_ERR_UNAVAILABLE, "database_unavailable", "",
+		          "cannot connect to the database: %s", PQerrorMessage(pg));
+		PQfinish(pg);
+		return KEPT_ERR_UNAVAILABLE;
+	}
+	PQsetNoticeReceiver(pg, NULL, NULL);
+	PQsetNoticeProcessor(pg, on_notice, NULL);
+	kept_err r = session_setup(pg, s, err);
+	if (r) {
+		PQfinish(pg);
+		return r;
+	}
+	*out = pg;
+	return KEPT_OK;
+}
+
+kept_err db_connect(const struct db_settings *s, struct db_conn **out, struct kept_error *err)
+{
+	*out = NULL;
+	struct db_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	kept_err r = open_pg(s, &c->pg, err);
+	if (r) {
+		free(c);
+		return r;
+	}
+	*out = c;
+	return KEPT_OK;
+}
+
+void db_close(struct db_conn *c)
+{
+	if (!c)
+		return;
+	if (c->pg)
+		PQfinish(c->pg);
+	free(c);
+}
+
+bool db_is_up(const struct db_conn *c)
+{
+	return c && c->pg && !c->broken && PQstatus(c->pg) == CONNECTION_OK;
+}
+
+/* ---- thread connections ------------------------------------------------------------ */
+
+static const struct db_settings *thread_settings;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct db_conn *registry;
+static _Thread_local struct db_conn *thread_conn;
+
+void db_threads_configure(const struct db_settings *s)
+{
+	thread_settings = s;
+}
+
+static struct db_conn *thread_conn_slot(void)
+{
+	if (thread_conn)
+		return thread_conn;
+	struct db_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	pthread_mutex_lock(&registry_lock);
+	c->next_thread = registry;
+	registry = c;
+	pthread_mutex_unlock(&registry_lock);
+	thread_conn = c;
+	return c;
+}
+
+static void log_outage(struct db_conn *c, const struct kept_error *e)
+{
+	if (c->down_logged)
+		return;
+	c->down_logged = true;
+	struct log_line l;
+	log_begin(&l, LOG_WARN, "db_down");
+	log_str(&l, "msg", e->message);
+	log_end(&l);
+}
+
+kept_err db_thread_conn(struct db_conn **out, struct kept_error *err)
+{
+	struct db_conn *c = thread_conn_slot();
+	if (!c || !thread_settings)
+		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "no database settings");
+	if (db_is_up(c)) {
+		*out = c;
+		return KEPT_OK;
+	}
+	uint64_t now = now_ms();
+	if (c->last_attempt_ms && now - c->last_attempt_ms < DB_RECONNECT_INTERVAL_MS)
+		return kept_fail(err, KEPT_ERR_UNAVAILABLE, "database_unavailable", "",
+		                 "the database is unavailable");
+	c->last_attempt_ms = now;
+	if (c->pg) {
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+	kept_err r = open_pg(thread_settings, &c->pg, err);
+	if (r) {
+		metrics_db_event(METRICS_DB_UNAVAILABLE);
+		log_outage(c, err);
+		return r;
+	}
+	if (c->down_logged || c->broken)
+		log_msg(LOG_INFO, "db_up", "reconnected to the database");
+	c->broken = false;
+	c->down_logged = false;
+	c->generation++;
+	memset(c->prepared, 0, sizeof c->prepared);
+	metrics_db_event(METRICS_DB_RECONNECT);
+	*out = c;
+	return KEPT_OK;
+}
+
+void db_threads_close_all(void)
+{
+	pthread_mutex_lock(&registry_lock);
+	struct db_conn *c = registry;
+	registry = NULL;
+	pthread_mutex_unlock(&registry_lock);
+	while (c) {
+		struct db_conn *next = c->next_thread;
+		db_close(c);
+		c = next;
+	}
+}
+
+/* ---- error classification ------------------------------------------------------------ */
+
+static const char *field_or(const PGresult *res, int code, const char *fallback)
+{
+	const char *v = res ? PQresultErrorField(res, code) : NULL;
+	return v ? v : fallback;
+}
+
+/* kept's own errors: SQLSTATE KR<http status>, stable code in HINT, field in COLUMN. */
+static kept_err classify_own(const PGresult *res, const char *state, struct kept_error *err)
+{
+	static const struct {
+		const char *state;
+		kept_err kind;
+	} own[] = {
+		{"KR400", KEPT_ERR_INVALID},  {"KR403", KEPT_ERR_FORBIDDEN},
+		{"KR404", KEPT_ERR_NOT_FOUND}, {"KR409", KEPT_ERR_CONFLICT},
+		{"KR412", KEPT_ERR_PRECONDITION}, {"KR422", KEPT_ERR_RULE},
+	};
+	kept_err kind = KEPT_ERR_RULE;
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+		if (strcmp(state, own[i].state) == 0)
+			kind = own[i].kind;
+	metrics_db_event(METRICS_DB_CONFLICT);
+	return kept_fail(err, kind, field_or(res, PG_DIAG_MESSAGE_HINT, "rule_violation"),
+	                 field_or(res, PG_DIAG_COLUMN_NAME, ""), "%s",
+	                 field_or(res, PG_DIAG_MESSAGE_PRIMARY, "rule violated"));
+}
+
+static kept_err classify_constraint(const PGresult *res, const char *state, struct kept_error *err)
+{
+	kept_err kind = KEPT_ERR_INVALID;
+	const char *code = "constraint_violation";
+	if (strcmp(state, "23505") == 0)
+		kind = KEPT_ERR_CONFLICT, code = "already_exists";
+	else if (strcmp(state, "23503") == 0)
+		kind = KEPT_ERR_RULE, code = "invalid_reference";
+	else if (strcmp(state, "23502") == 0)
+		code = "missing_field";
+	metrics_db_event(METRICS_DB_CONFLICT);
+	kept_fail(err, kind, code, field_or(res, PG_DIAG_COLUMN_NAME, ""), "%s",
+	          field_or(res, PG_DIAG_MESSAGE_PRIMARY, "constraint violated"));
+	snprintf(err->constraint, sizeof err->constraint, "%s",
+	         field_or(res, PG_DIAG_CONSTRAINT_NAME, ""));
+	return kind;
+}
+
+static bool is_unavailable(const char *state)
+{
+	return strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+	       strncmp(state, "57P", 3) == 0 || strcmp(state, "57014") == 0;
+}
+
+static kept_err classify(struct db_conn *c, const PGresult *res, struct kept_error *err)
+{
+	const char *state = field_or(res, PG_DIAG_SQLSTATE, NULL);
+	if (!state || PQstatus(c->pg) != CONNECTION_OK || is_unavailable(state)) {
+		if (!state || PQstatus(c->pg) != CONNECTION_OK || strncmp(state, "57P", 3) == 0)
+			c->broken = true;
+		metrics_db_event(METRICS_DB_UNAVAILABLE);
+		bool timeout = state && strcmp(state, "57014") == 0;
+		return kept_fail(err, KEPT_ERR_UNAVAILABLE, timeout ? "database_timeout" : "database_unavailable",
+		                 "", timeout ? "the database took too long to answer" : "the database is unavailable");
+	}
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
+		metrics_db_event(METRICS_DB_RETRY);
+		return kept_fail(err, KEPT_ERR_RETRY, "retry", "", "transaction conflict");
+	}
+	if (strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0) {
+		/* a prepared statement went stale (schema changed) or vanished */
+		c->generation++;
+		memset(c->prepared, 0, sizeof c->prepared);
+		return kept_fail(err, KEPT_ERR_RETRY, "retry", "", "prepared statement invalidated");
+	}
+	if (state[0] == 'K' && state[1] == 'R')
+		return classify_own(res, state, err);
+	if (strncmp(state, "23", 2) == 0)
+		return classify_constraint(res, state, err);
+	if (strncmp(state, "22", 2) == 0) {
+		metrics_db_event(METRICS_DB_CONFLICT);
+		return kept_fail(err, KEPT_ERR_INVALID, "invalid_value", field_or(res, PG_DIAG_COLUMN_NAME, ""),
+		                 "%s", field_or(res, PG_DIAG_MESSAGE_PRIMARY, "invalid value"));
+	}
+	metrics_db_event(METRICS_DB_ERROR);
+	struct log_line l;
+	log_begin(&l, LOG_ERROR, "db_error");
+	log_str(&l, "sqlstate", state);
+	log_str(&l, "msg", field_or(res, PG_DIAG_MESSAGE_PRIMARY, ""));
+	log_end(&l);
+	return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "internal error");
+}
+
+/* ---- running statements ---------------------------------------------------------------- */
+
+static void clear_result(void *p)
+{
+	struct db_result *r = p;
+	PQclear(r->res);
+}
+
+/* Turns a PGresult into the caller's result or an error; always consumes `res`. */
+static kept_err take_result(struct db_conn *c, struct arena *arena, PGresult *res,
+                            struct db_result **out, struct kept_error *err)
+{
+	ExecStatusType st = PQresultStatus(res);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		kept_err r = classify(c, res, err);
+		PQclear(res);
+		return r;
+	}
+	if (!out) {
+		PQclear(res);
+		return KEPT_OK;
+	}
+	struct db_result *wrap = arena_alloc(arena, sizeof *wrap);
+	if (!wrap) {
+		PQclear(res);
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	}
+	wrap->res = res;
+	if (arena_defer(arena, clear_result, wrap))
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	*out = wrap;
+	return KEPT_OK;
+}
+
+static void statement_name(const struct db_conn *c, enum sql_query q, char *out, size_t size)
+{
+	snprintf(out, size, "k%u_%d", c->generation, (int)q);
+}
+
+static kept_err ensure_prepared(struct db_conn *c, enum sql_query q, struct kept_error *err)
+{
+	if (c->prepared[q])
+		return KEPT_OK;
+	char name[32];
+	statement_name(c, q, name, sizeof name);
+	PGresult *res = PQprepare(c->pg, name, sql_queries[q].text, 0, NULL);
+	kept_err r = take_result(c, NULL, res, NULL, err);
+	if (r == KEPT_ERR_INTERNAL) {
+		struct log_line l;
+		log_begin(&l, LOG_ERROR, "db_prepare_failed");
+		log_str(&l, "query", sql_queries[q].name);
+		log_end(&l);
+	}
+	if (!r)
+		c->prepared[q] = true;
+	return r;
+}
+
+static kept_err not_up(struct kept_error *err)
+{
+	metrics_db_event(METRICS_DB_UNAVAILABLE);
+	return kept_fail(err, KEPT_ERR_UNAVAILABLE, "database_unavailable", "", "the database is unavailable");
+}
+
+kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
+                const char *const *params, struct db_result **out, struct kept_error *err)
+{
+	if ((unsigned)q >= SQL_Q__COUNT)
+		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "unknown query");
+	for (int attempt = 1;; attempt++) {
+		if (!db_is_up(c))
+			return not_up(err);
+		kept_err r = ensure_prepared(c, q, err);
+		if (!r) {
+			char name[32];
+			statement_name(c, q, name, sizeof name);
+			PGresult *res = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
+			r = take_result(c, arena, res, out, err);
+		}
+		/* Outside a transaction a single statement can simply run again;
+		 * inside one, db_transaction reruns the whole body. */
+		if (r != KEPT_ERR_RETRY || c->in_tx || attempt >= DB_STATEMENT_ATTEMPTS)
+			return r;
+	}
+}
+
+kept_err db_run_json(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
+                     const char *const *params, const char **json, struct kept_error *err)
+{
+	struct db_result *res;
+	*json = NULL;
+	kept_err r = db_run(c, arena, q, nparams, params, &res, err);
+	if (r)
+		return r;
+	if (db_rows(res) > 0)
+		*json = db_value(res, 0, 0);
+	return KEPT_OK;
+}
+
+kept_err db_exec(struct db_conn *c, struct arena *arena, const char *sql, int nparams,
+                 const char *const *params, struct db_result **out, struct kept_error *err)
+{
+	if (!db_is_up(c))
+		return not_up(err);
+	PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	return take_result(c, arena, res, out, err);
+}
+
+kept_err db_exec_script(struct db_conn *c, const char *sql, struct kept_error *err)
+{
+	if (!db_is_up(c))
+		return not_up(err);
+	return take_result(c, NULL, PQexec(c->pg, sql), NULL, err);
+}
+
+int db_rows(const struct db_result *r)
+{
+	return r ? PQntuples(r->res) : 0;
+}
+
+int db_cols(const struct db_result *r)
+{
+	return r ? PQnfields(r->res) : 0;
+}
+
+const char *db_value(const struct db_result *r, int row, int col)
+{
+	if (!r || row < 0 || col < 0 || row >= PQntuples(r->res) || col >= PQnfields(r->res))
+		return NULL;
+	if (PQgetisnull(r->res, row, col))
+		return NULL;
+	return PQgetvalue(r->res, row, col);
+}
+
+long long db_affected(const struct db_result *r)
+{
+	const char *n = r ? PQcmdTuples(r->res) : "";
+	return *n ? strtoll(n, NULL, 10) : 0;
+}
+
+/* ---- transactions ---------------------------------------------------------------------- */
+
+static kept_err simple(struct db_conn *c, const char *sql, struct kept_error *err)
+{
+	if (!db_is_up(c))
+		return not_up(err);
+	PGresult *res = PQexec(c->pg, sql);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "ROLLBACK") == 0 &&
+	    strcmp(sql, "COMMIT") == 0) {
+		/* COMMIT of an aborted transaction: a body ignored a failure. */
+		PQclear(res);
+		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "transaction was rolled back");
+	}
+	return take_result(c, NULL, res, NULL, err);
+}
+
+static void backoff(int attempt)
+{
+	unsigned char r = 0;
+	if (crypto_random(&r, 1))
+		r = 7;
+	long ms = (long)(attempt * 5 + r % 10);
+	struct timespec ts = {0, ms * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+kept_err db_transaction(struct db_conn *c, db_tx_fn fn, void *ctx, struct kept_error *err)
+{
+	for (int attempt = 1; attempt <= DB_TX_ATTEMPTS; attempt++) {
+		kept_err r = simple(c, "BEGIN", err);
+		if (r)
+			return r;
+		c->in_tx = true;
+		r = fn(c, ctx, err);
+		if (!r) {
+			r = simple(c, "COMMIT", err);
+		} else if (db_is_up(c)) {
+			struct kept_error ignored;
+			kept_err rb = simple(c, "ROLLBACK", &ignored);
+			(void)rb; /* the body's failure is the one to report */
+		}
+		c->in_tx = false;
+		if (r != KEPT_ERR_RETRY)
+			return r;
+		backoff(attempt);
+	}
+	return kept_fail(err, KEPT_ERR_UNAVAILABLE, "contention", "",
+	                 "the database was too busy to complete the change; try again");
+}
+
+/* ---- COPY ------------------------------------------------------------------------------------ */
+
+kept_err db_copy_begin(struct db_conn *c, const char *copy_sql, struct kept_error *err)
+{
+	if (!db_is_up(c))
+		return not_up(err);
+	PGresult *res = PQexec(c->pg, copy_sql);
+	if (PQresultStatus(res) == PGRES_COPY_IN) {
+		PQclear(res);
+		return KEPT_OK;
+	}
+	kept_err r = take_result(c, NULL, res, NULL, err);
+	if (!r) /* a statement that is not a COPY FROM STDIN */
+		r = kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "COPY did not start");
+	return r;
+}
+
+kept_err db_copy_put(struct db_conn *c, const char *data, size_t n, struct kept_error *err)
+{
+	while (n > 0) {
+		int chunk = n > (1u << 20) ? (1 << 20) : (int)n;
+		if (PQputCopyData(c->pg, data, chunk) != 1) {
+			c->broken = PQstatus(c->pg) != CONNECTION_OK;
+			return not_up(err);
+		}
+		data += chunk;
+		n -= (size_t)chunk;
+	}
+	return KEPT_OK;
+}
+
+/* Collects the results that end a COPY; returns the first failure. */
+static kept_err copy_results(struct db_conn *c, struct kept_error *err)
+{
+	kept_err r = KEPT_OK;
+	for (PGresult *res = PQgetResult(c->pg); res; res = PQgetResult(c->pg)) {
+		kept_err rr = take_result(c, NULL, res, NULL, err);
+		if (!r)
+			r = rr;
+	}
+	return r;
+}
+
+kept_err db_copy_end(struct db_conn *c, struct kept_error *err)
+{
+	if (PQputCopyEnd(c->pg, NULL) != 1) {
+		c->broken = PQstatus(c->pg) != CONNECTION_OK;
+		return not_up(err);
+	}
+	return copy_results(c, err);
+}
+
+void db_copy_abort(struct db_conn *c)
+{
+	struct kept_error ignored;
+	if (PQputCopyEnd(c->pg, "import abandoned") != 1) {
+		c->broken = PQstatus(c->pg) != CONNECTION_OK;
+		return;
+	}
+	kept_err r = copy_results(c, &ignored);
+	(void)r; /* the abandonment is expected to fail the COPY */
+}

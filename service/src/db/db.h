@@ -1,0 +1,135 @@
+/*
+ * db — the only module that talks to libpq.
+ *
+ * A `struct db_conn` is one PostgreSQL session. The named queries of sql/
+ * (enum sql_query, generated from sql/queries/) are prepared on a connection
+ * the first time it runs them and reused for the connection's life; they are
+ * prepared again after a reconnect. Parameters are sent as text; the caller
+ * formats numbers (arena_sprintf) and passes NULL for SQL NULL.
+ *
+ * Results belong to the arena passed in and are released with it, so
+ * handlers never clear results by hand.
+ *
+ * Failures are classified by SQLSTATE into kept_err kinds:
+ *   08xxx, 57P0x, 53xxx, a lost connection, 57014 (timeout)  -> KEPT_ERR_UNAVAILABLE
+ *   40001, 40P01                                               -> KEPT_ERR_RETRY
+ *   23505 unique                                               -> KEPT_ERR_CONFLICT
+ *   23503 foreign key                                          -> KEPT_ERR_RULE
+ *   23514 check, 23502 not null, 22xxx data                    -> KEPT_ERR_INVALID
+ *   KR4xx (kept's own RAISE, see sql/functions/00_errors.sql)  -> the status it names
+ *   anything else                                              -> KEPT_ERR_INTERNAL
+ * For constraint violations the constraint name goes to err->constraint so
+ * the API can name the field. kept's own errors carry their stable code in
+ * HINT and their field in COLUMN.
+ *
+ * HTTP worker threads use db_thread_conn(): one connection per thread,
+ * opened lazily, re-established automatically when it breaks (at most one
+ * attempt per DB_RECONNECT_INTERVAL_MS per thread, so a database outage costs
+ * a fast 503 rather than a stampede of connection attempts).
+ */
+#ifndef KEPT_DB_H
+#define KEPT_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena/arena.h"
+#include "err/err.h"
+#include "sql_bundle.h"
+
+#define DB_RECONNECT_INTERVAL_MS 250
+
+struct db_conn;
+struct db_result;
+
+/* Settings every connection gets. */
+struct db_settings {
+	const char *url;          /* libpq connection string (URL or key=value) */
+	int statement_timeout_ms; /* 0: server default */
+	const char *application_name;
+};
+
+/*
+ * Opens a connection (connect_timeout 5 s unless the URL says otherwise),
+ * sets TimeZone to UTC and the statement timeout. On failure *out is NULL and
+ * err says why (KEPT_ERR_UNAVAILABLE). Close with db_close().
+ */
+kept_err db_connect(const struct db_settings *s, struct db_conn **out, struct kept_error *err)
+    KEPT_MUST_CHECK;
+
+/* Closes the connection; db_close(NULL) does nothing. */
+void db_close(struct db_conn *c);
+
+/* True when the connection is established and not known to be broken. */
+bool db_is_up(const struct db_conn *c);
+
+/* ---- per-thread connections (HTTP workers) -------------------------------- */
+
+/* Sets the settings for thread connections; `s` and its strings must outlive them. */
+void db_threads_configure(const struct db_settings *s);
+
+/* This thread's connection, connecting or reconnecting as needed. The
+ * connection stays owned by the db module. */
+kept_err db_thread_conn(struct db_conn **out, struct kept_error *err) KEPT_MUST_CHECK;
+
+/* Closes every thread connection (call after all worker threads have stopped). */
+void db_threads_close_all(void);
+
+/* ---- queries ----------------------------------------------------------------- */
+
+/* Runs the named query `q` with `nparams` text parameters. *out (may be NULL
+ * when the caller needs no rows) belongs to `arena`. */
+kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
+                const char *const *params, struct db_result **out, struct kept_error *err)
+    KEPT_MUST_CHECK;
+
+/* Runs `q` expecting one text (JSON) column; *json is NULL when no row came
+ * back, else arena-owned text. */
+kept_err db_run_json(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
+                     const char *const *params, const char **json, struct kept_error *err)
+    KEPT_MUST_CHECK;
+
+/* Runs SQL text with parameters, unprepared (tools, migrations, one-off statements). */
+kept_err db_exec(struct db_conn *c, struct arena *arena, const char *sql, int nparams,
+                 const char *const *params, struct db_result **out, struct kept_error *err)
+    KEPT_MUST_CHECK;
+
+/* Runs a script of several statements without parameters (a migration file). */
+kept_err db_exec_script(struct db_conn *c, const char *sql, struct kept_error *err) KEPT_MUST_CHECK;
+
+int db_rows(const struct db_result *r);
+int db_cols(const struct db_result *r);
+/* The text of a cell, or NULL for SQL NULL or out-of-range row/column. */
+const char *db_value(const struct db_result *r, int row, int col);
+/* Rows changed by an INSERT/UPDATE/DELETE. */
+long long db_affected(const struct db_result *r);
+
+/* ---- transactions ------------------------------------------------------------ */
+
+/* One transaction body: runs statements on `c`, returns KEPT_OK to commit. */
+typedef kept_err (*db_tx_fn)(struct db_conn *c, void *ctx, struct kept_error *err);
+
+/*
+ * Runs `fn` inside BEGIN ... COMMIT. A KEPT_ERR_RETRY from the body or the
+ * commit (serialization failure, deadlock) reruns the whole body, up to 5
+ * times with a short randomised pause; any other failure rolls back and is
+ * returned. The body must therefore be safe to run again from the start.
+ */
+kept_err db_transaction(struct db_conn *c, db_tx_fn fn, void *ctx, struct kept_error *err)
+    KEPT_MUST_CHECK;
+
+/* ---- COPY FROM STDIN ---------------------------------------------------------- */
+
+/* Starts `copy_sql` (a COPY ... FROM STDIN statement). */
+kept_err db_copy_begin(struct db_conn *c, const char *copy_sql, struct kept_error *err)
+    KEPT_MUST_CHECK;
+/* Sends `n` bytes of COPY data. */
+kept_err db_copy_put(struct db_conn *c, const char *data, size_t n, struct kept_error *err)
+    KEPT_MUST_CHECK;
+/* Ends the COPY; errors in the data surface here. */
+kept_err db_copy_end(struct db_conn *c, struct kept_error *err) KEPT_MUST_CHECK;
+/* Abandons a COPY in progress (the caller's error stands; the transaction is
+ * left aborted, ready for ROLLBACK). */
+void db_copy_abort(struct db_conn *c);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * keptd — kept's service. This file only wires the modules together.
+ *
+ *   keptd serve                          run the HTTP API
+ *   keptd migrate                        apply schema/ and sql/ to the database
+ *   keptd keys create --role R --name N  create an API key (printed alone on the last line)
+ *   keptd keys revoke ID                 revoke an API key
+ *
+ * Exit status: 0 success, 1 failure, 2 bad configuration or usage.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "auth/auth.h"
+#include "config/config.h"
+#include "db/db.h"
+#include "http/http.h"
+#include "log/log.h"
+#include "metrics/metrics.h"
+#include "migrate/migrate.h"
+
+extern char **environ;
+
+#define EXIT_USAGE 2
+
+static const char usage[] =
+    "usage: keptd serve\n"
+    "       keptd migrate\n"
+    "       keptd keys create --role agent|supervisor|finance|admin --name NAME\n"
+    "       keptd keys revoke ID\n"
+    "       keptd help\n";
+
+static void print_help(void)
+{
+	struct buf help;
+	buf_init(&help, 1u << 16);
+	config_help(&help);
+	printf("%s\nconfiguration (environment):\n%s", usage, buf_str(&help));
+	buf_free(&help);
+}
+
+static bool load_config(struct kept_config *cfg)
+{
+	struct buf problems;
+	buf_init(&problems, 1u << 16);
+	int n = config_load(cfg, environ, &problems);
+	if (n > 0)
+		fprintf(stderr, "keptd: %d configuration problem%s:\n%s", n, n == 1 ? "" : "s",
+		        buf_str(&problems));
+	buf_free(&problems);
+	if (n == 0)
+		log_set_level(cfg->log_level);
+	return n == 0;
+}
+
+static struct db_settings db_settings_of(const struct kept_config *cfg, const char *app)
+{
+	struct db_settings s = {cfg->database_url, cfg->statement_timeout_ms, app};
+	return s;
+}
+
+/* ---- serve -------------------------------------------------------------------------- */
+
+static int wait_for_signal(const sigset_t *set)
+{
+	int sig = 0;
+	while (sigwait(set, &sig) != 0)
+		;
+	return sig;
+}
+
+static int serve(const struct kept_config *cfg)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* blocked before any thread starts, so only sigwait below sees them */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	config_log(cfg);
+
+	struct db_settings dbs = db_settings_of(cfg, "keptd");
+	db_threads_configure(&dbs);
+	struct api_config acfg = {cfg->max_body_bytes, cfg->max_import_bytes};
+	struct http_options opt = {cfg->listen_host, cfg->listen_port, cfg->threads,
+	                           cfg->connection_timeout_s, cfg->max_body_bytes, cfg->retry_after_s};
+	struct http_server *srv = NULL;
+	struct kept_error err;
+	kept_error_clear(&err);
+	if (api_init(&acfg) || http_server_start(&opt, api_http_app(), &srv, &err)) {
+		log_msg(LOG_ERROR, "start_failed", "%s", err.message[0] ? err.message : "out of memory");
+		metrics_shutdown();
+		return 1;
+	}
+	struct log_line l;
+	log_begin(&l, LOG_INFO, "listening");
+	log_str(&l, "host", cfg->listen_host);
+	log_int(&l, "port", http_server_port(srv));
+	log_int(&l, "threads", cfg->threads);
+	log_end(&l);
+
+	int sig = wait_for_signal(&set);
+	log_msg(LOG_INFO, "stopping", "received %s; finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	http_server_quiesce(srv);
+	bool drained = http_server_drain(srv, cfg->shutdown_timeout_s);
+	http_server_stop(srv);
+	db_threads_close_all();
+	metrics_shutdown();
+	log_msg(drained ? LOG_INFO : LOG_WARN, "stopped",
+	        drained ? "all requests finished" : "stopped with requests still in flight");
+	return 0;
+}
+
+/* ---- migrate and keys ------------------------------------------------------------------ */
+
+static struct db_conn *connect_or_report(const struct kept_config *cfg, const char *app)
+{
+	struct db_settings s = db_settings_of(cfg, app);
+	struct db_conn *db = NULL;
+	struct kept_error err;
+	if (db_connect(&s, &db, &err)) {
+		fprintf(stderr, "keptd: %s\n", err.message);
+		return NULL;
+	}
+	return db;
+}
+
+static int migrate(const struct kept_config *cfg)
+{
+	struct db_conn *db = connect_or_report(cfg, "keptd migrate");
+	if (!db)
+		return 1;
+	struct migrate_report report;
+	struct kept_error err;
+	kept_err r = migrate_run(db, &report, &err);
+	db_close(db);
+	if (r) {
+		fprintf(stderr, "keptd migrate: %s\n", err.message);
+		return 1;
+	}
+	printf("migrations: %d applied, %d already present; functions reloaded\n", report.applied,
+	       report.present);
+	return 0;
+}
+
+static const char *option(int argc, char **argv, const char *name)
+{
+	for (int i = 0; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+static int keys_create(const struct kept_config *cfg, int argc, char **argv)
+{
+	const char *role_name = option(argc, argv, "--role");
+	const char *name = option(argc, argv, "--name");
+	enum auth_role role;
+	if (!role_name || !name || !auth_role_parse(role_name, &role)) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	struct db_conn *db = connect_or_report(cfg, "keptd keys");
+	struct arena *arena = arena_new(0);
+	int status = 1;
+	if (db && arena) {
+		struct auth_actor actor;
+		auth_actor_cli(&actor);
+		const char *key, *json;
+		struct kept_error err;
+		if (auth_key_create(db, arena, &actor, role_name, name, &key, &json, &err))
+			fprintf(stderr, "keptd keys create: %s\n", err.message);
+		else {
+			printf("created API key for %s (role %s); it is shown only now:\n%s\n", name, role_name, key);
+			status = 0;
+		}
+	}
+	arena_free(arena);
+	db_close(db);
+	return status;
+}
+
+static int keys_revoke(const struct kept_config *cfg, const char *id)
+{
+	char *end;
+	long long n = strtoll(id, &end, 10);
+	if (*end || n <= 0) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	struct db_conn *db = connect_or_report(cfg, "keptd keys");
+	struct arena *arena = arena_new(0);
+	int status = 1;
+	if (db && arena) {
+		struct auth_actor actor;
+		auth_actor_cli(&actor);
+		const char *params[4], *json;
+		auth_actor_params(&actor, params);
+		params[3] = id;
+		struct kept_error err;
+		if (db_run_json(db, arena, SQL_Q_API_KEY_REVOKE, 4, params, &json, &err))
+			fprintf(stderr, "keptd keys revoke: %s\n", err.message);
+		else {
+			printf("%s\n", json);
+			status = 0;
+		}
+	}
+	arena_free(arena);
+	db_close(db);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		print_help();
+		return 0;
+	}
+	bool keys = strcmp(cmd, "keys") == 0 && argc > 2;
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && !keys) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	struct kept_config cfg;
+	if (!load_config(&cfg)) {
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	int status = EXIT_USAGE;
+	if (strcmp(cmd, "serve") == 0)
+		status = serve(&cfg);
+	else if (strcmp(cmd, "migrate") == 0)
+		status = migrate(&cfg);
+	else if (strcmp(argv[2], "create") == 0)
+		status = keys_create(&cfg, argc, argv);
+	else if (strcmp(argv[2], "revoke") == 0 && argc > 3)
+		status = keys_revoke(&cfg, argv[3]);
+	else
+		fputs(usage, stderr);
+	config_free(&cfg);
+	return status;
+}

@@ -1,0 +1,160 @@
+#include "migrate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "buf/buf.h"
+#include "crypto/crypto.h"
+#include "log/log.h"
+#include "sql_bundle.h"
+
+static void file_checksum(const struct sql_file *f, char out[65])
+{
+	crypto_sha256_hex(f->text, strlen(f->text), out);
+}
+
+void migrate_bundle_checksum(char out[65])
+{
+	struct buf b;
+	char sum[65];
+	buf_init(&b, 1u << 20);
+	kept_err r = KEPT_OK;
+	for (size_t i = 0; !r && i < sql_migrations_count; i++) {
+		file_checksum(&sql_migrations[i], sum);
+		r = buf_printf(&b, "migration %s %s\n", sql_migrations[i].name, sum);
+	}
+	for (size_t i = 0; !r && i < sql_functions_count; i++) {
+		file_checksum(&sql_functions[i], sum);
+		r = buf_printf(&b, "functions %s %s\n", sql_functions[i].name, sum);
+	}
+	crypto_sha256_hex(buf_str(&b), buf_len(&b), out);
+	buf_free(&b);
+}
+
+/* ---- one migration ---------------------------------------------------------- */
+
+struct apply_ctx {
+	const struct sql_file *file;
+	const char *checksum;
+};
+
+static kept_err apply_one(struct db_conn *db, void *arg, struct kept_error *err)
+{
+	struct apply_ctx *ctx = arg;
+	kept_err r = db_exec_script(db, ctx->file->text, err);
+	if (r)
+		return r;
+	const char *params[] = {ctx->file->name, ctx->checksum};
+	return db_run(db, NULL, SQL_Q_MIGRATE_RECORD, 2, params, NULL, err);
+}
+
+/* Checks applied migrations against the embedded ones; *applied_rows gets the list. */
+static kept_err check_applied(struct db_conn *db, struct arena *arena, struct db_result **applied,
+                              struct kept_error *err)
+{
+	kept_err r = db_run(db, arena, SQL_Q_MIGRATE_APPLIED, 0, NULL, applied, err);
+	for (int row = 0; !r && row < db_rows(*applied); row++) {
+		const char *name = db_value(*applied, row, 0);
+		const struct sql_file *f = NULL;
+		for (size_t i = 0; i < sql_migrations_count; i++)
+			if (strcmp(sql_migrations[i].name, name) == 0)
+				f = &sql_migrations[i];
+		if (!f)
+			return kept_fail(err, KEPT_ERR_CONFLICT, "unknown_migration", "",
+			                 "the database has migration %s, which this keptd does not know; "
+			                 "is an older keptd running against a newer database?", name);
+		char sum[65];
+		file_checksum(f, sum);
+		if (strcmp(sum, db_value(*applied, row, 1)) != 0)
+			return kept_fail(err, KEPT_ERR_CONFLICT, "migration_changed", "",
+			                 "migration %s was changed after it was applied; applied migrations "
+			                 "must never change, add a new one instead", name);
+	}
+	return r;
+}
+
+static bool is_applied(const struct db_result *applied, const char *name)
+{
+	for (int row = 0; row < db_rows(applied); row++)
+		if (strcmp(db_value(applied, row, 0), name) == 0)
+			return true;
+	return false;
+}
+
+static kept_err apply_pending(struct db_conn *db, const struct db_result *applied,
+                              struct migrate_report *report, struct kept_error *err)
+{
+	for (size_t i = 0; i < sql_migrations_count; i++) {
+		const struct sql_file *f = &sql_migrations[i];
+		if (is_applied(applied, f->name)) {
+			report->present++;
+			continue;
+		}
+		char sum[65];
+		file_checksum(f, sum);
+		struct apply_ctx ctx = {f, sum};
+		kept_err r = db_transaction(db, apply_one, &ctx, err);
+		if (r) {
+			log_msg(LOG_ERROR, "migrate_failed", "migration %s: %s", f->name, err->message);
+			return r;
+		}
+		log_msg(LOG_INFO, "migrate_applied", "applied %s", f->name);
+		report->applied++;
+	}
+	return KEPT_OK;
+}
+
+/* ---- functions ----------------------------------------------------------------- */
+
+static kept_err reload_functions(struct db_conn *db, void *arg, struct kept_error *err)
+{
+	(void)arg;
+	for (size_t i = 0; i < sql_functions_count; i++) {
+		kept_err r = db_exec_script(db, sql_functions[i].text, err);
+		if (r) {
+			log_msg(LOG_ERROR, "migrate_failed", "functions %s: %s", sql_functions[i].name,
+			        err->message);
+			return r;
+		}
+	}
+	kept_err r = db_run(db, NULL, SQL_Q_MIGRATE_REFRESH_TIME_ZONES, 0, NULL, NULL, err);
+	if (r)
+		return r;
+	char bundle[65];
+	migrate_bundle_checksum(bundle);
+	const char *params[] = {bundle};
+	return db_run(db, NULL, SQL_Q_MIGRATE_SET_STATE, 1, params, NULL, err);
+}
+
+/* ---- the run ----------------------------------------------------------------------- */
+
+static kept_err migrate_locked(struct db_conn *db, struct arena *arena,
+                               struct migrate_report *report, struct kept_error *err)
+{
+	struct db_result *applied;
+	kept_err r = db_exec_script(db, sql_queries[SQL_Q_MIGRATE_BOOTSTRAP].text, err);
+	if (!r)
+		r = check_applied(db, arena, &applied, err);
+	if (!r)
+		r = apply_pending(db, applied, report, err);
+	if (!r)
+		r = db_transaction(db, reload_functions, NULL, err);
+	return r;
+}
+
+kept_err migrate_run(struct db_conn *db, struct migrate_report *report, struct kept_error *err)
+{
+	struct arena *arena = arena_new(0);
+	if (!arena)
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	memset(report, 0, sizeof *report);
+	kept_err r = db_run(db, NULL, SQL_Q_MIGRATE_LOCK, 0, NULL, NULL, err);
+	if (!r) {
+		r = migrate_locked(db, arena, report, err);
+		struct kept_error ignored;
+		kept_err u = db_run(db, NULL, SQL_Q_MIGRATE_UNLOCK, 0, NULL, NULL, &ignored);
+		(void)u; /* the lock also ends with the session */
+	}
+	arena_free(arena);
+	return r;
+}

@@ -1,0 +1,60 @@
+-- Shared helpers: kept's own errors, timestamps, pagination cursors.
+-- Loaded (CREATE OR REPLACE) by every `keptd migrate`, after schema/.
+
+-- Raises one of kept's own errors. keptd maps SQLSTATE KR<status> to that
+-- HTTP status, HINT to the stable error code and COLUMN to the field.
+CREATE OR REPLACE FUNCTION kept.fail(p_status integer, p_code text, p_field text, p_message text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'KR' || p_status::text, MESSAGE = p_message,
+        HINT = p_code, COLUMN = coalesce(p_field, '');
+END $$;
+
+-- RFC 3339 UTC with microseconds, the one timestamp format of the API.
+CREATE OR REPLACE FUNCTION kept.ts(t timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
+
+-- Opaque page cursors: base64url of "<kind>:<last id>". A cursor of one list
+-- is refused by another.
+CREATE OR REPLACE FUNCTION kept.cursor_encode(p_kind text, p_id bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN rtrim(translate(encode(convert_to(p_kind || ':' || p_id::text, 'UTF8'), 'base64'), '+/', '-_'), '=');
+
+CREATE OR REPLACE FUNCTION kept.cursor_decode(p_kind text, p_cursor text) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v_b64 text;
+    v_text text;
+BEGIN
+    IF p_cursor IS NULL OR p_cursor = '' THEN
+        RETURN 0;
+    END IF;
+    IF p_cursor !~ '^[A-Za-z0-9_-]{1,64}$' THEN
+        PERFORM kept.fail(400, 'invalid_cursor', 'cursor', 'the cursor is not one this list gave out');
+    END IF;
+    v_b64 := translate(p_cursor, '-_', '+/');
+    v_b64 := v_b64 || repeat('=', (4 - length(v_b64) % 4) % 4);
+    BEGIN
+        v_text := convert_from(decode(v_b64, 'base64'), 'UTF8');
+    EXCEPTION WHEN others THEN
+        v_text := NULL;
+    END;
+    IF v_text IS NULL OR v_text !~ ('^' || p_kind || ':[0-9]{1,18}$') THEN
+        PERFORM kept.fail(400, 'invalid_cursor', 'cursor', 'the cursor is not one this list gave out');
+    END IF;
+    RETURN substr(v_text, length(p_kind) + 2)::bigint;
+END $$;
+
+-- A page size from the query string: default 50, 1..500.
+CREATE OR REPLACE FUNCTION kept.page_limit(p_limit text) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF p_limit IS NULL OR p_limit = '' THEN
+        RETURN 50;
+    END IF;
+    IF p_limit !~ '^[0-9]{1,3}$' OR p_limit::integer NOT BETWEEN 1 AND 500 THEN
+        PERFORM kept.fail(400, 'invalid_limit', 'limit', 'limit must be a whole number from 1 to 500');
+    END IF;
+    RETURN p_limit::integer;
+END $$;

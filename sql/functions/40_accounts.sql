@@ -1,0 +1,76 @@
+-- Accounts: one debt each, owned by a customer.
+
+CREATE OR REPLACE FUNCTION kept.account_json(a kept.accounts) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', a.id,
+        'customer_id', a.customer_id,
+        'external_ref', a.external_ref,
+        'creditor', a.creditor,
+        'original_balance_cents', a.original_balance_cents,
+        'balance_cents', a.balance_cents,
+        'currency', a.currency,
+        'status', a.status,
+        'placed_on', a.placed_on,
+        'version', a.version,
+        'created_at', kept.ts(a.created_at),
+        'updated_at', kept.ts(a.updated_at));
+$$;
+
+-- balance_cents defaults to original_balance_cents, placed_on to today (UTC).
+CREATE OR REPLACE FUNCTION kept.account_create(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                               p jsonb)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    a kept.accounts;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM kept.customers WHERE id = (p->>'customer_id')::bigint) THEN
+        PERFORM kept.fail(422, 'unknown_customer', 'customer_id',
+                          format('no customer with id %s', p->>'customer_id'));
+    END IF;
+    INSERT INTO kept.accounts (customer_id, external_ref, creditor, original_balance_cents,
+                               balance_cents, currency, placed_on)
+    VALUES ((p->>'customer_id')::bigint, p->>'external_ref', p->>'creditor',
+            (p->>'original_balance_cents')::bigint,
+            coalesce((p->>'balance_cents')::bigint, (p->>'original_balance_cents')::bigint),
+            p->>'currency',
+            coalesce((p->>'placed_on')::date, (now() AT TIME ZONE 'UTC')::date))
+    RETURNING * INTO a;
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'account.created', 'account',
+                             a.id, NULL, kept.account_json(a)::jsonb);
+    RETURN kept.account_json(a);
+END $$;
+
+-- One page of accounts, filtered by customer and/or external reference,
+-- in id order: {"items": [...], "next_cursor": "..." | null}.
+CREATE OR REPLACE FUNCTION kept.account_page(p_customer_id text, p_external_ref text,
+                                             p_cursor text, p_limit text)
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_after bigint := kept.cursor_decode('account', p_cursor);
+    v_limit integer := kept.page_limit(p_limit);
+    v_customer bigint;
+    v_items json;
+    v_last bigint;
+    v_count integer;
+BEGIN
+    IF p_customer_id IS NOT NULL THEN
+        IF p_customer_id !~ '^[0-9]{1,18}$' THEN
+            PERFORM kept.fail(400, 'invalid_id', 'customer_id', 'customer_id must be a positive whole number');
+        END IF;
+        v_customer := p_customer_id::bigint;
+    END IF;
+    -- one row more than the page tells whether another page exists
+    SELECT json_agg(kept.account_json(page.acc) ORDER BY (page.acc).id) FILTER (WHERE page.n <= v_limit),
+           max((page.acc).id) FILTER (WHERE page.n <= v_limit), count(*)
+    INTO v_items, v_last, v_count
+    FROM (SELECT acc, row_number() OVER (ORDER BY acc.id) AS n
+          FROM kept.accounts acc
+          WHERE (v_customer IS NULL OR acc.customer_id = v_customer)
+            AND (p_external_ref IS NULL OR acc.external_ref = p_external_ref)
+            AND acc.id > v_after
+          ORDER BY acc.id LIMIT v_limit + 1) page;
+    RETURN json_build_object(
+        'items', coalesce(v_items, '[]'::json),
+        'next_cursor', CASE WHEN v_count > v_limit THEN kept.cursor_encode('account', v_last) END);
+END $$;

@@ -1,0 +1,15 @@
+-- API keys. Keys arrive as the hex SHA-256 keptd computed; the key itself
+-- never reaches the database.
+
+-- name: api_key_authenticate
+SELECT id, name, role FROM kept.api_keys
+WHERE key_hash = decode($1, 'hex') AND revoked_at IS NULL
+
+-- name: api_key_create
+SELECT kept.api_key_create($1::bigint, $2, $3, $4, $5, $6)
+
+-- name: api_key_revoke
+SELECT kept.api_key_revoke($1::bigint, $2, $3, $4::bigint)
+
+-- name: api_key_list
+SELECT coalesce(json_agg(kept.api_key_json(k) ORDER BY k.id), '[]'::json) FROM kept.api_keys k

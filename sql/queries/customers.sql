@@ -1,0 +1,12 @@
+-- Customers. Writes go through the functions of sql/functions/30_customers.sql,
+-- which audit in the same transaction. $1-$3 are always the actor: API key id
+-- (NULL for the keptd command line), actor label, request id.
+
+-- name: customer_create
+SELECT kept.customer_create($1::bigint, $2, $3, $4::jsonb)
+
+-- name: customer_get
+SELECT kept.customer_json(c) FROM kept.customers c WHERE c.id = $1::bigint
+
+-- name: customer_update
+SELECT kept.customer_update($1::bigint, $2, $3, $4::bigint, $5::integer, $6::jsonb)

@@ -1,0 +1,47 @@
+-- The audit log: written with every change, append-only, hash-chained so
+-- that tampering and truncation are detected.
+BEGIN;
+SELECT plan(12);
+
+SELECT lives_ok($$SELECT kept.customer_create(NULL, 'test', 'req-a',
+    '{"external_ref":"AUD-1","name":"Audit One","time_zone":"Europe/London","jurisdiction":"GB"}')$$,
+    'a customer is created');
+SELECT lives_ok($$SELECT kept.customer_update(NULL, 'test', 'req-b',
+    (SELECT id FROM kept.customers WHERE external_ref = 'AUD-1'), NULL, '{"name":"Audit Uno"}')$$,
+    'and updated');
+
+SELECT results_eq($$SELECT action, actor, request_id FROM kept.audit_events
+                    WHERE entity_type = 'customer' AND entity_id = (SELECT id FROM kept.customers WHERE external_ref = 'AUD-1')
+                    ORDER BY chain_seq$$,
+                  $$VALUES ('customer.created', 'test', 'req-a'), ('customer.updated', 'test', 'req-b')$$,
+                  'each change wrote one audit event with its actor and request');
+SELECT is((SELECT before->>'name' || ' -> ' || (after->>'name') FROM kept.audit_events
+           WHERE action = 'customer.updated' ORDER BY chain_seq DESC LIMIT 1),
+          'Audit One -> Audit Uno', 'the update records before and after');
+SELECT is((SELECT ok FROM kept.audit_verify()), true, 'the chain verifies');
+
+SELECT throws_ok($$UPDATE kept.audit_events SET actor = 'mallory'$$, 'KR409', NULL, 'UPDATE is refused');
+SELECT throws_ok($$DELETE FROM kept.audit_events$$, 'KR409', NULL, 'DELETE is refused');
+SELECT throws_ok($$TRUNCATE kept.audit_events$$, 'KR409', NULL, 'TRUNCATE is refused');
+
+-- A superuser can get past the triggers; the chain still gives it away.
+SAVEPOINT tamper;
+ALTER TABLE kept.audit_events DISABLE TRIGGER audit_events_no_update;
+UPDATE kept.audit_events SET after = jsonb_set(after, '{name}', '"Forged"')
+WHERE action = 'customer.updated';
+SELECT is((SELECT ok FROM kept.audit_verify()), false, 'an edited event breaks the chain');
+SELECT is((SELECT first_bad_seq FROM kept.audit_verify()),
+          (SELECT chain_seq FROM kept.audit_events WHERE action = 'customer.updated' ORDER BY chain_seq DESC LIMIT 1),
+          'and the first bad event is named');
+ROLLBACK TO SAVEPOINT tamper;
+
+SAVEPOINT cut;
+ALTER TABLE kept.audit_events DISABLE TRIGGER audit_events_no_update;
+DELETE FROM kept.audit_events WHERE chain_seq = (SELECT max(chain_seq) FROM kept.audit_events);
+SELECT is((SELECT ok FROM kept.audit_verify()), false, 'removing the newest event is detected');
+ROLLBACK TO SAVEPOINT cut;
+
+SELECT is((SELECT ok FROM kept.audit_verify()), true, 'the untouched chain still verifies');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# pgTAP tests: a throw-away cluster, `keptd migrate`, then pg_prove over
+# tests/sql/*.sql as the superuser (each file runs in a transaction it rolls back).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${KEPT_BIN:-$root/build}
+cluster="$root/service/scripts/pgcluster.sh"
+dir=$(mktemp -d /tmp/kept-sql.XXXXXX)
+cleanup() {
+    "$cluster" stop "$dir" >/dev/null 2>&1 || true
+    sock=$(cat "$dir/socket_dir" 2>/dev/null || true)
+    case "$sock" in /tmp/kept-pg.*) rm -rf "$sock" ;; esac
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+export PGCLUSTER_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+"$cluster" init "$dir"
+KEPT_DATABASE_URL=$("$cluster" url "$dir") "$bin/keptd" migrate >/dev/null
+"$cluster" psql "$dir" -d kept -qc 'CREATE EXTENSION IF NOT EXISTS pgtap'
+pg_prove -h "$(cat "$dir/socket_dir")" -p 5432 -U postgres -d kept --failures "$root"/tests/sql/*.sql
