@@ -101,7 +101,7 @@ run: deps-run all
 
 test: deps-test
 	$(MAKE) --no-print-directory all
-	$(MAKE) --no-print-directory format-check unit sql-test integration openapi-lint compose-check
+	$(MAKE) --no-print-directory format-check lint unit sql-test integration openapi-lint compose-check
 	$(MAKE) --no-print-directory test-asan
 	@echo "kept: all tests passed"
 

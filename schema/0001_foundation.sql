@@ -118,8 +118,10 @@ CREATE TABLE kept.accounts (
     CONSTRAINT accounts_external_ref_key UNIQUE (external_ref),
     CONSTRAINT accounts_external_ref_check CHECK (kept.is_reference(external_ref)),
     CONSTRAINT accounts_creditor_check CHECK (kept.is_display_name(creditor)),
+    -- CHECKs run in name order: the original balance is checked before the
+    -- remaining one, which defaults to it, so errors name the field sent.
     CONSTRAINT accounts_original_balance_check CHECK (original_balance_cents > 0),
-    CONSTRAINT accounts_balance_check CHECK (balance_cents >= 0),
+    CONSTRAINT accounts_remaining_balance_check CHECK (balance_cents >= 0),
     CONSTRAINT accounts_currency_check CHECK (kept.is_currency(currency)),
     CONSTRAINT accounts_status_check CHECK (status IN ('open', 'in_plan', 'paid', 'settled', 'closed'))
 );

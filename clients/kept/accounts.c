@@ -6,24 +6,24 @@
 #include "cli.h"
 
 static const char usage_create[] =
-    "kept accounts create --customer ID --external-ref REF --creditor NAME --currency CODE\n"
-    "           --balance AMOUNT [--current-balance AMOUNT] [--placed-on DATE]\n"
-    "  AMOUNT in the currency's units, e.g. 1250.00 (USD) or 1250 (JPY)";
+        "kept accounts create --customer ID --external-ref REF --creditor NAME --currency CODE\n"
+        "           --balance AMOUNT [--current-balance AMOUNT] [--placed-on DATE]\n"
+        "  AMOUNT in the currency's units, e.g. 1250.00 (USD) or 1250 (JPY)";
 static const char usage_list[] =
-    "kept accounts list [--customer ID] [--external-ref REF] [--limit N] [--cursor C] [--all]";
+        "kept accounts list [--customer ID] [--external-ref REF] [--limit N] [--cursor C] [--all]";
 
 static const struct cli_option options[] = {
-	{"--customer", true, false},
-	{"--external-ref", true, false},
-	{"--creditor", true, false},
-	{"--currency", true, false},
-	{"--balance", true, false},
-	{"--current-balance", true, false},
-	{"--placed-on", true, false},
-	{"--limit", true, false},
-	{"--cursor", true, false},
-	{"--all", false, false},
-	{0},
+        {"--customer", true, false},
+        {"--external-ref", true, false},
+        {"--creditor", true, false},
+        {"--currency", true, false},
+        {"--balance", true, false},
+        {"--current-balance", true, false},
+        {"--placed-on", true, false},
+        {"--limit", true, false},
+        {"--cursor", true, false},
+        {"--all", false, false},
+        {0},
 };
 
 static void money_cell(const cJSON *a, const char *field, char *out, size_t size)
@@ -110,14 +110,18 @@ static int show(struct cli *cli, const struct cli_args *a)
 static void add_rows(struct table *t, const cJSON *items)
 {
 	const cJSON *a;
-	cJSON_ArrayForEach(a, items)
-	{
+	cJSON_ArrayForEach (a, items) {
 		char id[24], customer[24], balance[64];
 		snprintf(id, sizeof id, "%lld", cli_int(a, "id"));
 		snprintf(customer, sizeof customer, "%lld", cli_int(a, "customer_id"));
 		money_cell(a, "balance_cents", balance, sizeof balance);
-		const char *row[] = {id, customer, cli_str(a, "external_ref"), cli_str(a, "creditor"),
-		                     balance, cli_str(a, "status"), cli_str(a, "placed_on")};
+		const char *row[] = {id,
+		                     customer,
+		                     cli_str(a, "external_ref"),
+		                     cli_str(a, "creditor"),
+		                     balance,
+		                     cli_str(a, "status"),
+		                     cli_str(a, "placed_on")};
 		table_add(t, row);
 	}
 }
@@ -127,7 +131,8 @@ static char *page_path(const struct cli_args *a, const char *cursor)
 {
 	static const struct {
 		const char *option, *param;
-	} params[] = {{"--customer", "customer_id"}, {"--external-ref", "external_ref"}, {"--limit", "limit"}};
+	} params[] = {
+	        {"--customer", "customer_id"}, {"--external-ref", "external_ref"}, {"--limit", "limit"}};
 	size_t size = 1024;
 	char *path = malloc(size);
 	if (!path)
@@ -149,8 +154,8 @@ static char *page_path(const struct cli_args *a, const char *cursor)
 
 static int list(struct cli *cli, const struct cli_args *a)
 {
-	static const char *const headers[] = {"ID", "CUSTOMER", "EXTERNAL REF", "CREDITOR",
-	                                      "BALANCE", "STATUS", "PLACED ON"};
+	static const char *const headers[] = {"ID",      "CUSTOMER", "EXTERNAL REF", "CREDITOR",
+	                                      "BALANCE", "STATUS",   "PLACED ON"};
 	if (a->npositional || (cli->json && cli_has(a, "--all")))
 		return cli_usage(usage_list);
 	struct table t;

@@ -15,18 +15,18 @@ static void print_problems(const struct client_response *resp)
 {
 	cJSON *doc = cJSON_Parse(resp->body);
 	const cJSON *details =
-	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "error"), "details");
+	        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "error"), "details");
 	const cJSON *lines = cJSON_GetObjectItemCaseSensitive(details, "lines");
 	if (cJSON_GetArraySize(lines) > 0) {
 		static const char *const headers[] = {"LINE", "PROBLEM", "COLUMN", "DETAIL"};
 		struct table t;
 		table_init(&t, 4, headers);
 		const cJSON *p;
-		cJSON_ArrayForEach(p, lines)
-		{
+		cJSON_ArrayForEach (p, lines) {
 			char line[24];
 			snprintf(line, sizeof line, "%lld", cli_int(p, "line"));
-			const char *row[] = {line, cli_str(p, "code"), cli_str(p, "field"), cli_str(p, "message")};
+			const char *row[] = {line, cli_str(p, "code"), cli_str(p, "field"),
+			                     cli_str(p, "message")};
 			table_add(&t, row);
 		}
 		table_print(&t, stderr);
@@ -68,7 +68,8 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	if (code == CLI_REJECTED && !cli->json)
 		print_problems(&resp);
 	if (code == CLI_OK && !cli->json)
-		printf("imported %lld lines: %lld customers created (%lld already known), %lld accounts created\n",
+		printf("imported %lld lines: %lld customers created (%lld already known), %lld accounts "
+		       "created\n",
 		       cli_int(doc, "lines"), cli_int(doc, "customers_created"),
 		       cli_int(doc, "customers_existing"), cli_int(doc, "accounts_created"));
 	cJSON_Delete(doc);
@@ -108,13 +109,12 @@ static int keys_list(struct cli *cli, const struct cli_args *a)
 		struct table t;
 		table_init(&t, 5, headers);
 		const cJSON *k;
-		cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(doc, "items"))
-		{
+		cJSON_ArrayForEach (k, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
 			char id[24];
 			snprintf(id, sizeof id, "%lld", cli_int(k, "id"));
 			const char *revoked = cli_str(k, "revoked_at");
-			const char *row[] = {id, cli_str(k, "name"), cli_str(k, "role"), cli_str(k, "created_at"),
-			                     *revoked ? revoked : NULL};
+			const char *row[] = {id, cli_str(k, "name"), cli_str(k, "role"),
+			                     cli_str(k, "created_at"), *revoked ? revoked : NULL};
 			table_add(&t, row);
 		}
 		table_print(&t, stdout);

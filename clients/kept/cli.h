@@ -37,7 +37,7 @@ struct cli {
 /* ---- options ------------------------------------------------------------------ */
 
 struct cli_option {
-	const char *name;  /* "--external-ref" */
+	const char *name; /* "--external-ref" */
 	bool takes_value;
 	bool repeatable;
 };

@@ -25,8 +25,7 @@ struct progress {
 	int last_percent;
 };
 
-static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct progress *p = arg;
 	(void)dltotal;
@@ -44,8 +43,7 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	return 0;
 }
 
-static struct curl_slist *headers_for(const struct client *c, const char *content_type,
-                                      const char *if_match)
+static struct curl_slist *headers_for(const struct client *c, const char *content_type, const char *if_match)
 {
 	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
 	char line[512];
@@ -106,8 +104,7 @@ static CURL *handle_for(const struct client *c, const char *method, const char *
 	return curl;
 }
 
-bool client_request(const struct client *c, const struct client_call *call,
-                    struct client_response *out)
+bool client_request(const struct client *c, const struct client_call *call, struct client_response *out)
 {
 	CURL *curl = handle_for(c, call->method, call->path);
 	if (!curl) {
@@ -124,8 +121,8 @@ bool client_request(const struct client *c, const struct client_call *call,
 	return perform(curl, headers_for(c, call->body ? call->content_type : NULL, call->if_match), out);
 }
 
-bool client_upload(const struct client *c, const char *path, const char *content_type,
-                   const char *file_path, bool progress, struct client_response *out)
+bool client_upload(const struct client *c, const char *path, const char *content_type, const char *file_path,
+                   bool progress, struct client_response *out)
 {
 	out->body = NULL;
 	out->status = 0;

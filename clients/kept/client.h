@@ -18,8 +18,8 @@ struct client {
 };
 
 struct client_response {
-	long status;  /* 0 when the request never got an answer */
-	char *body;   /* NUL-terminated, malloc'd; "" when empty */
+	long status; /* 0 when the request never got an answer */
+	char *body;  /* NUL-terminated, malloc'd; "" when empty */
 	size_t length;
 	char error[256];
 };
@@ -33,15 +33,14 @@ struct client_call {
 	const char *if_match;
 };
 
-bool client_request(const struct client *c, const struct client_call *call,
-                    struct client_response *out);
+bool client_request(const struct client *c, const struct client_call *call, struct client_response *out);
 
 /*
  * POSTs the file at `file_path` as `content_type`, streaming it from disk.
  * With `progress`, prints upload progress to stderr.
  */
-bool client_upload(const struct client *c, const char *path, const char *content_type,
-                   const char *file_path, bool progress, struct client_response *out);
+bool client_upload(const struct client *c, const char *path, const char *content_type, const char *file_path,
+                   bool progress, struct client_response *out);
 
 void client_response_free(struct client_response *r);
 

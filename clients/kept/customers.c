@@ -6,41 +6,41 @@
 #include "cli.h"
 
 static const char usage_create[] =
-    "kept customers create --external-ref REF --name NAME --time-zone ZONE --jurisdiction CODE\n"
-    "           [--language TAG] [--phone NUMBER[:consent]]... [RESTRICTION yes|no]...";
+        "kept customers create --external-ref REF --name NAME --time-zone ZONE --jurisdiction CODE\n"
+        "           [--language TAG] [--phone NUMBER[:consent]]... [RESTRICTION yes|no]...";
 static const char usage_update[] =
-    "kept customers update ID [--name NAME] [--time-zone ZONE] [--jurisdiction CODE]\n"
-    "           [--language TAG] [--phone NUMBER[:consent]]... [RESTRICTION yes|no]...\n"
-    "           [--moratorium-until DATE|none] [--if-version N]\n"
-    "  RESTRICTION: --cease-communication --attorney-represented --bankruptcy\n"
-    "               --dispute-open --vulnerable";
+        "kept customers update ID [--name NAME] [--time-zone ZONE] [--jurisdiction CODE]\n"
+        "           [--language TAG] [--phone NUMBER[:consent]]... [RESTRICTION yes|no]...\n"
+        "           [--moratorium-until DATE|none] [--if-version N]\n"
+        "  RESTRICTION: --cease-communication --attorney-represented --bankruptcy\n"
+        "               --dispute-open --vulnerable";
 
 static const struct cli_option options[] = {
-	{"--external-ref", true, false},
-	{"--name", true, false},
-	{"--time-zone", true, false},
-	{"--jurisdiction", true, false},
-	{"--language", true, false},
-	{"--phone", true, true},
-	{"--cease-communication", true, false},
-	{"--attorney-represented", true, false},
-	{"--bankruptcy", true, false},
-	{"--dispute-open", true, false},
-	{"--vulnerable", true, false},
-	{"--moratorium-until", true, false},
-	{"--if-version", true, false},
-	{0},
+        {"--external-ref", true, false},
+        {"--name", true, false},
+        {"--time-zone", true, false},
+        {"--jurisdiction", true, false},
+        {"--language", true, false},
+        {"--phone", true, true},
+        {"--cease-communication", true, false},
+        {"--attorney-represented", true, false},
+        {"--bankruptcy", true, false},
+        {"--dispute-open", true, false},
+        {"--vulnerable", true, false},
+        {"--moratorium-until", true, false},
+        {"--if-version", true, false},
+        {0},
 };
 
 static const struct {
 	const char *option;
 	const char *field;
 } restrictions[] = {
-	{"--cease-communication", "cease_communication"},
-	{"--attorney-represented", "attorney_represented"},
-	{"--bankruptcy", "bankruptcy"},
-	{"--dispute-open", "dispute_open"},
-	{"--vulnerable", "vulnerable"},
+        {"--cease-communication", "cease_communication"},
+        {"--attorney-represented", "attorney_represented"},
+        {"--bankruptcy", "bankruptcy"},
+        {"--dispute-open", "dispute_open"},
+        {"--vulnerable", "vulnerable"},
 };
 
 /* ---- building the request ----------------------------------------------------------- */
@@ -102,8 +102,11 @@ static cJSON *build_body(const struct cli_args *a, bool create)
 {
 	static const struct {
 		const char *option, *field;
-	} plain[] = {{"--external-ref", "external_ref"}, {"--name", "name"}, {"--time-zone", "time_zone"},
-	             {"--jurisdiction", "jurisdiction"}, {"--language", "language"}};
+	} plain[] = {{"--external-ref", "external_ref"},
+	             {"--name", "name"},
+	             {"--time-zone", "time_zone"},
+	             {"--jurisdiction", "jurisdiction"},
+	             {"--language", "language"}};
 	cJSON *body = cJSON_CreateObject();
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
 		const char *v = cli_get(a, plain[i].option);
@@ -147,8 +150,7 @@ static void print_customer(const cJSON *c)
 	const cJSON *phones = cJSON_GetObjectItemCaseSensitive(c, "phones");
 	const cJSON *p;
 	bool first = true;
-	cJSON_ArrayForEach(p, phones)
-	{
+	cJSON_ArrayForEach (p, phones) {
 		printf("%-14s %s  automated calls: %s\n", first ? "phones" : "", cli_str(p, "number"),
 		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "consent_automated")) ? "yes" : "no");
 		first = false;

@@ -17,22 +17,22 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: kept [--json] COMMAND ...\n"
-    "  customers create|show|update   debtors: phones with consent, time zone, restrictions\n"
-    "  accounts create|show|list      debts, balances in the currency's units\n"
-    "  import accounts FILE.csv       bulk load customers and accounts (admin)\n"
-    "  keys create|list|revoke        API keys (admin)\n"
-    "environment: KEPT_URL (default http://127.0.0.1:8080), KEPT_API_KEY\n"
-    "exit codes: 0 ok, 2 usage, 3 not found, 4 rejected, 5 not allowed, 6 unavailable\n";
+        "usage: kept [--json] COMMAND ...\n"
+        "  customers create|show|update   debtors: phones with consent, time zone, restrictions\n"
+        "  accounts create|show|list      debts, balances in the currency's units\n"
+        "  import accounts FILE.csv       bulk load customers and accounts (admin)\n"
+        "  keys create|list|revoke        API keys (admin)\n"
+        "environment: KEPT_URL (default http://127.0.0.1:8080), KEPT_API_KEY\n"
+        "exit codes: 0 ok, 2 usage, 3 not found, 4 rejected, 5 not allowed, 6 unavailable\n";
 
 static const struct {
 	const char *name;
 	int (*run)(struct cli *cli, int argc, char **argv);
 } commands[] = {
-	{"customers", cmd_customers},
-	{"accounts", cmd_accounts},
-	{"import", cmd_import},
-	{"keys", cmd_keys},
+        {"customers", cmd_customers},
+        {"accounts", cmd_accounts},
+        {"import", cmd_import},
+        {"keys", cmd_keys},
 };
 
 int main(int argc, char **argv)

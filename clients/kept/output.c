@@ -78,8 +78,8 @@ void table_free(struct table *t)
 
 int money_digits(const char *currency)
 {
-	static const char *const zero[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW",
-	                                   "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"};
+	static const char *const zero[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
+	                                   "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"};
 	static const char *const three[] = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"};
 	for (size_t i = 0; currency && i < sizeof zero / sizeof zero[0]; i++)
 		if (strcmp(currency, zero[i]) == 0)

@@ -11,7 +11,7 @@ build=(gcc make pkg-config libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libc
 run=("${build[@]}" postgresql-15 postgresql-client-15 util-linux procps)
 lint=(clang-format clang-tidy cppcheck)
 test=("${run[@]}" "${lint[@]}" libcmocka-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-      python3 python3-pytest docker-compose curl)
+      python3 python3-pytest python3-yaml docker-compose curl)
 
 case "${1:-}" in
 build) want=("${build[@]}") ;;

@@ -26,12 +26,11 @@ extern char **environ;
 
 #define EXIT_USAGE 2
 
-static const char usage[] =
-    "usage: keptd serve\n"
-    "       keptd migrate\n"
-    "       keptd keys create --role agent|supervisor|finance|admin --name NAME\n"
-    "       keptd keys revoke ID\n"
-    "       keptd help\n";
+static const char usage[] = "usage: keptd serve\n"
+                            "       keptd migrate\n"
+                            "       keptd keys create --role agent|supervisor|finance|admin --name NAME\n"
+                            "       keptd keys revoke ID\n"
+                            "       keptd help\n";
 
 static void print_help(void)
 {
@@ -86,7 +85,7 @@ static int serve(const struct kept_config *cfg)
 	struct db_settings dbs = db_settings_of(cfg, "keptd");
 	db_threads_configure(&dbs);
 	struct api_config acfg = {cfg->max_body_bytes, cfg->max_import_bytes};
-	struct http_options opt = {cfg->listen_host, cfg->listen_port, cfg->threads,
+	struct http_options opt = {cfg->listen_host,          cfg->listen_port,    cfg->threads,
 	                           cfg->connection_timeout_s, cfg->max_body_bytes, cfg->retry_after_s};
 	struct http_server *srv = NULL;
 	struct kept_error err;
@@ -104,7 +103,8 @@ static int serve(const struct kept_config *cfg)
 	log_end(&l);
 
 	int sig = wait_for_signal(&set);
-	log_msg(LOG_INFO, "stopping", "received %s; finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	log_msg(LOG_INFO, "stopping", "received %s; finishing in-flight requests",
+	        sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_server_quiesce(srv);
 	bool drained = http_server_drain(srv, cfg->shutdown_timeout_s);
 	http_server_stop(srv);
@@ -175,7 +175,8 @@ static int keys_create(const struct kept_config *cfg, int argc, char **argv)
 		if (auth_key_create(db, arena, &actor, role_name, name, &key, &json, &err))
 			fprintf(stderr, "keptd keys create: %s\n", err.message);
 		else {
-			printf("created API key for %s (role %s); it is shown only now:\n%s\n", name, role_name, key);
+			printf("created API key for %s (role %s); it is shown only now:\n%s\n", name,
+			       role_name, key);
 			status = 0;
 		}
 	}

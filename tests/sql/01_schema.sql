@@ -13,7 +13,7 @@ SELECT ok(EXISTS (SELECT 1 FROM pg_constraint WHERE conname = c), 'constraint ' 
 FROM unnest(ARRAY['customers_external_ref_key', 'customers_external_ref_check', 'customers_name_check',
     'customers_time_zone_fkey', 'customers_jurisdiction_check', 'customers_language_check',
     'customer_phones_number_check', 'accounts_external_ref_key', 'accounts_external_ref_check',
-    'accounts_creditor_check', 'accounts_original_balance_check', 'accounts_balance_check',
+    'accounts_creditor_check', 'accounts_original_balance_check', 'accounts_remaining_balance_check',
     'accounts_currency_check', 'accounts_customer_id_fkey', 'api_keys_name_check',
     'api_keys_role_check']) AS c;
 

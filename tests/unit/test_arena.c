@@ -95,11 +95,11 @@ static void deferred_releases_run_once_newest_first(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(allocations_are_aligned_and_distinct),
-		cmocka_unit_test(large_allocations_get_their_own_chunk),
-		cmocka_unit_test(the_cap_is_hard),
-		cmocka_unit_test(strings_and_printf),
-		cmocka_unit_test(deferred_releases_run_once_newest_first),
+	        cmocka_unit_test(allocations_are_aligned_and_distinct),
+	        cmocka_unit_test(large_allocations_get_their_own_chunk),
+	        cmocka_unit_test(the_cap_is_hard),
+	        cmocka_unit_test(strings_and_printf),
+	        cmocka_unit_test(deferred_releases_run_once_newest_first),
 	};
 	return cmocka_run_group_tests_name("arena", tests, NULL, NULL);
 }

@@ -67,10 +67,10 @@ static void actor_parameters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(generated_keys_have_the_documented_shape),
-		cmocka_unit_test(malformed_keys_are_not_hashed),
-		cmocka_unit_test(roles),
-		cmocka_unit_test(actor_parameters),
+	        cmocka_unit_test(generated_keys_have_the_documented_shape),
+	        cmocka_unit_test(malformed_keys_are_not_hashed),
+	        cmocka_unit_test(roles),
+	        cmocka_unit_test(actor_parameters),
 	};
 	return cmocka_run_group_tests_name("auth", tests, NULL, NULL);
 }

@@ -60,9 +60,9 @@ static void binary_data_and_take(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(grows_and_stays_terminated),
-		cmocka_unit_test(the_cap_refuses_and_keeps_content),
-		cmocka_unit_test(binary_data_and_take),
+	        cmocka_unit_test(grows_and_stays_terminated),
+	        cmocka_unit_test(the_cap_refuses_and_keeps_content),
+	        cmocka_unit_test(binary_data_and_take),
 	};
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
 }

@@ -30,8 +30,13 @@ static void defaults_apply(void **state)
 static void values_parse(void **state)
 {
 	(void)state;
-	char *env[] = {"KEPT_DATABASE_URL=host=db", "KEPT_LISTEN=[::1]:0", "KEPT_THREADS=3",
-	               "KEPT_MAX_BODY_BYTES=64k", "KEPT_MAX_IMPORT_BYTES=2MiB", "KEPT_LOG_LEVEL=debug", NULL};
+	char *env[] = {"KEPT_DATABASE_URL=host=db",
+	               "KEPT_LISTEN=[::1]:0",
+	               "KEPT_THREADS=3",
+	               "KEPT_MAX_BODY_BYTES=64k",
+	               "KEPT_MAX_IMPORT_BYTES=2MiB",
+	               "KEPT_LOG_LEVEL=debug",
+	               NULL};
 	struct kept_config cfg;
 	struct buf problems;
 	buf_init(&problems, 4096);
@@ -49,7 +54,7 @@ static void values_parse(void **state)
 static void every_problem_is_listed(void **state)
 {
 	(void)state;
-	char *env[] = {"KEPT_LISTEN=localhost", "KEPT_THREADS=0", "KEPT_MAX_BODY_BYTES=lots",
+	char *env[] = {"KEPT_LISTEN=localhost",  "KEPT_THREADS=0",      "KEPT_MAX_BODY_BYTES=lots",
 	               "KEPT_LOG_LEVEL=verbose", "KEPT_RETRY_AFTER=2x", NULL};
 	struct kept_config cfg;
 	struct buf problems;
@@ -70,7 +75,8 @@ static void passwords_are_redacted(void **state)
 {
 	(void)state;
 	char out[256];
-	config_redact_conninfo("postgresql://kept:s3cr3t@db.example:5432/kept?sslmode=require", out, sizeof out);
+	config_redact_conninfo("postgresql://kept:s3cr3t@db.example:5432/kept?sslmode=require", out,
+	                       sizeof out);
 	assert_string_equal(out, "postgresql://kept:****@db.example:5432/kept?sslmode=require");
 	config_redact_conninfo("postgres://u:p%40ss@h/db?password=other&x=1", out, sizeof out);
 	assert_null(strstr(out, "p%40ss"));
@@ -89,10 +95,10 @@ static void passwords_are_redacted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(defaults_apply),
-		cmocka_unit_test(values_parse),
-		cmocka_unit_test(every_problem_is_listed),
-		cmocka_unit_test(passwords_are_redacted),
+	        cmocka_unit_test(defaults_apply),
+	        cmocka_unit_test(values_parse),
+	        cmocka_unit_test(every_problem_is_listed),
+	        cmocka_unit_test(passwords_are_redacted),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

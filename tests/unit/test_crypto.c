@@ -64,10 +64,10 @@ static void randomness_differs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sha256_vectors),
-		cmocka_unit_test(base64url_round_trips),
-		cmocka_unit_test(base64url_rejects_junk),
-		cmocka_unit_test(randomness_differs),
+	        cmocka_unit_test(sha256_vectors),
+	        cmocka_unit_test(base64url_round_trips),
+	        cmocka_unit_test(base64url_rejects_junk),
+	        cmocka_unit_test(randomness_differs),
 	};
 	return cmocka_run_group_tests_name("crypto", tests, NULL, NULL);
 }

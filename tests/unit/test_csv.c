@@ -43,7 +43,8 @@ static struct seen read_text(const char *text)
 static void plain_and_quoted_fields(void **state)
 {
 	(void)state;
-	struct seen s = read_text("\xEF\xBB\xBF" "a,b,c\r\n1,\"two, \"\"2\"\"\",\n\n\"multi\nline\",x,y\nlast,,z");
+	struct seen s = read_text("\xEF\xBB\xBF"
+	                          "a,b,c\r\n1,\"two, \"\"2\"\"\",\n\n\"multi\nline\",x,y\nlast,,z");
 	assert_int_equal(s.records, 4);
 	assert_string_equal(s.fields[0][0], "a");
 	assert_int_equal(s.counts[1], 3);
@@ -118,10 +119,10 @@ static void the_callback_can_stop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(plain_and_quoted_fields),
-		cmocka_unit_test(problems_are_per_record),
-		cmocka_unit_test(limits),
-		cmocka_unit_test(the_callback_can_stop),
+	        cmocka_unit_test(plain_and_quoted_fields),
+	        cmocka_unit_test(problems_are_per_record),
+	        cmocka_unit_test(limits),
+	        cmocka_unit_test(the_callback_can_stop),
 	};
 	return cmocka_run_group_tests_name("csv", tests, NULL, NULL);
 }

@@ -32,7 +32,7 @@ static void kinds_map_to_statuses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(kinds_map_to_statuses),
+	        cmocka_unit_test(kinds_map_to_statuses),
 	};
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }

@@ -10,18 +10,15 @@
 #include "json/json.h"
 
 static const struct json_field phone_fields[] = {
-	{"number", JSON_STRING, JSON_REQUIRED, .max = 16},
-	{"consent_automated", JSON_BOOL, JSON_REQUIRED},
-	{0},
+        {"number", JSON_STRING, JSON_REQUIRED, .max = 16},
+        {"consent_automated", JSON_BOOL, JSON_REQUIRED},
+        {0},
 };
 static const struct json_field phone_item[] = {{"phone", JSON_OBJECT, 0, .members = phone_fields}, {0}};
 static const struct json_field spec[] = {
-	{"name", JSON_STRING, JSON_REQUIRED, .max = 10},
-	{"cents", JSON_INT, 0},
-	{"weeks", JSON_INT, 0, .min = 1, .max_int = 520},
-	{"on", JSON_DATE, JSON_NULLABLE},
-	{"phones", JSON_ARRAY, 0, .max = 2, .items = phone_item},
-	{0},
+        {"name", JSON_STRING, JSON_REQUIRED, .max = 10},          {"cents", JSON_INT, 0},
+        {"weeks", JSON_INT, 0, .min = 1, .max_int = 520},         {"on", JSON_DATE, JSON_NULLABLE},
+        {"phones", JSON_ARRAY, 0, .max = 2, .items = phone_item}, {0},
 };
 
 /* Parses and checks `text`; returns the error code ("" when fine). */
@@ -44,8 +41,12 @@ static void good_bodies_pass(void **state)
 {
 	(void)state;
 	assert_string_equal(check("{\"name\":\"Ann\"}", NULL), "");
-	assert_string_equal(check(" {\"name\":\"Ann\",\"cents\":999999999999999,\"weeks\":520,\"on\":null}\n", NULL), "");
-	assert_string_equal(check("{\"name\":\"Ann\",\"on\":\"2024-02-29\",\"phones\":[{\"number\":\"+1\",\"consent_automated\":false}]}", NULL), "");
+	assert_string_equal(
+	        check(" {\"name\":\"Ann\",\"cents\":999999999999999,\"weeks\":520,\"on\":null}\n", NULL), "");
+	assert_string_equal(check("{\"name\":\"Ann\",\"on\":\"2024-02-29\",\"phones\":[{\"number\":\"+1\","
+	                          "\"consent_automated\":false}]}",
+	                          NULL),
+	                    "");
 }
 
 static void bad_shapes_name_their_field(void **state)
@@ -68,7 +69,8 @@ static void bad_shapes_name_their_field(void **state)
 	assert_string_equal(check("{\"name\":\"A\",\"weeks\":0}", field), "out_of_range");
 	assert_string_equal(check("{\"name\":\"A\",\"on\":\"2023-02-29\"}", field), "invalid_date");
 	assert_string_equal(check("{\"name\":\"A\",\"on\":\"2023-2-1\"}", field), "invalid_date");
-	assert_string_equal(check("{\"name\":\"A\",\"phones\":[{\"number\":\"+1\"}]}", field), "missing_field");
+	assert_string_equal(check("{\"name\":\"A\",\"phones\":[{\"number\":\"+1\"}]}", field),
+	                    "missing_field");
 	assert_string_equal(field, "phones[0].consent_automated");
 	assert_string_equal(check("{\"name\":\"A\",\"phones\":[1,2,3]}", field), "too_many_items");
 	assert_string_equal(check("{\"name\":\"A\",\"phones\":[7]}", field), "invalid_type");
@@ -84,7 +86,7 @@ static void hostile_bodies_are_refused(void **state)
 	assert_string_equal(check("", NULL), "empty_body");
 	assert_string_equal(check("   ", NULL), "empty_body");
 	assert_string_equal(check("{\"name\":\"\xff\"}", NULL), "invalid_utf8");
-	assert_string_equal(check("{\"name\":\"\xc0\xaf\"}", NULL), "invalid_utf8"); /* overlong '/' */
+	assert_string_equal(check("{\"name\":\"\xc0\xaf\"}", NULL), "invalid_utf8");     /* overlong '/' */
 	assert_string_equal(check("{\"name\":\"\xed\xa0\x80\"}", NULL), "invalid_utf8"); /* surrogate */
 	assert_string_equal(check("{\"name\":\"a\\u0000b\"}", NULL), "invalid_string");
 	assert_string_equal(check(deep, NULL), "too_deep");
@@ -108,10 +110,10 @@ static void dates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(good_bodies_pass),
-		cmocka_unit_test(bad_shapes_name_their_field),
-		cmocka_unit_test(hostile_bodies_are_refused),
-		cmocka_unit_test(dates),
+	        cmocka_unit_test(good_bodies_pass),
+	        cmocka_unit_test(bad_shapes_name_their_field),
+	        cmocka_unit_test(hostile_bodies_are_refused),
+	        cmocka_unit_test(dates),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }

@@ -99,10 +99,10 @@ static void phones_are_masked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(lines_are_logfmt),
-		cmocka_unit_test(levels_filter),
-		cmocka_unit_test(long_lines_are_cut_and_marked),
-		cmocka_unit_test(phones_are_masked),
+	        cmocka_unit_test(lines_are_logfmt),
+	        cmocka_unit_test(levels_filter),
+	        cmocka_unit_test(long_lines_are_cut_and_marked),
+	        cmocka_unit_test(phones_are_masked),
 	};
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }

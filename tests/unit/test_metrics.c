@@ -10,8 +10,8 @@
 #include "metrics/metrics.h"
 
 static const struct metrics_route routes[] = {
-	{"GET", "/v1/customers/{id}"},
-	{"PATCH", "/v1/customers/{id}"},
+        {"GET", "/v1/customers/{id}"},
+        {"PATCH", "/v1/customers/{id}"},
 };
 
 static void exposition_counts_what_happened(void **state)
@@ -27,12 +27,20 @@ static void exposition_counts_what_happened(void **state)
 	buf_init(&out, 1u << 20);
 	assert_int_equal(metrics_render(&out), KEPT_OK);
 	const char *t = buf_str(&out);
-	assert_non_null(strstr(t, "kept_http_requests_total{route=\"/v1/customers/{id}\",method=\"GET\",status=\"200\"} 2\n"));
-	assert_non_null(strstr(t, "kept_http_requests_total{route=\"/v1/customers/{id}\",method=\"PATCH\",status=\"412\"} 1\n"));
-	assert_non_null(strstr(t, "kept_http_requests_total{route=\"unmatched\",method=\"OTHER\",status=\"other\"} 1\n"));
-	assert_non_null(strstr(t, "kept_http_request_duration_seconds_bucket{route=\"/v1/customers/{id}\",method=\"GET\",le=\"0.0025\"} 1\n"));
-	assert_non_null(strstr(t, "kept_http_request_duration_seconds_bucket{route=\"/v1/customers/{id}\",method=\"GET\",le=\"0.25\"} 2\n"));
-	assert_non_null(strstr(t, "kept_http_request_duration_seconds_count{route=\"/v1/customers/{id}\",method=\"GET\"} 2\n"));
+	assert_non_null(strstr(
+	        t,
+	        "kept_http_requests_total{route=\"/v1/customers/{id}\",method=\"GET\",status=\"200\"} 2\n"));
+	assert_non_null(strstr(t, "kept_http_requests_total{route=\"/v1/customers/"
+	                          "{id}\",method=\"PATCH\",status=\"412\"} 1\n"));
+	assert_non_null(strstr(
+	        t, "kept_http_requests_total{route=\"unmatched\",method=\"OTHER\",status=\"other\"} 1\n"));
+	assert_non_null(strstr(t, "kept_http_request_duration_seconds_bucket{route=\"/v1/customers/"
+	                          "{id}\",method=\"GET\",le=\"0.0025\"} 1\n"));
+	assert_non_null(strstr(t, "kept_http_request_duration_seconds_bucket{route=\"/v1/customers/"
+	                          "{id}\",method=\"GET\",le=\"0.25\"} 2\n"));
+	assert_non_null(strstr(
+	        t,
+	        "kept_http_request_duration_seconds_count{route=\"/v1/customers/{id}\",method=\"GET\"} 2\n"));
 	assert_non_null(strstr(t, "kept_db_events_total{kind=\"unavailable\"} 1\n"));
 	assert_non_null(strstr(t, "# TYPE kept_http_request_duration_seconds histogram\n"));
 	buf_free(&out);
@@ -42,7 +50,7 @@ static void exposition_counts_what_happened(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(exposition_counts_what_happened),
+	        cmocka_unit_test(exposition_counts_what_happened),
 	};
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
 }

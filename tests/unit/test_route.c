@@ -48,9 +48,9 @@ static void long_segments_do_not_match(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(literals_and_params),
-		cmocka_unit_test(mismatches),
-		cmocka_unit_test(long_segments_do_not_match),
+	        cmocka_unit_test(literals_and_params),
+	        cmocka_unit_test(mismatches),
+	        cmocka_unit_test(long_segments_do_not_match),
 	};
 	return cmocka_run_group_tests_name("route", tests, NULL, NULL);
 }

@@ -2,14 +2,14 @@
 #include "internal.h"
 
 static const struct json_field create_spec[] = {
-	{"customer_id", JSON_INT, JSON_REQUIRED},
-	{"external_ref", JSON_STRING, JSON_REQUIRED, .max = 64},
-	{"creditor", JSON_STRING, JSON_REQUIRED, .max = 200},
-	{"original_balance_cents", JSON_INT, JSON_REQUIRED},
-	{"balance_cents", JSON_INT, 0},
-	{"currency", JSON_STRING, JSON_REQUIRED, .max = 3},
-	{"placed_on", JSON_DATE, 0},
-	{0},
+        {"customer_id", JSON_INT, JSON_REQUIRED},
+        {"external_ref", JSON_STRING, JSON_REQUIRED, .max = 64},
+        {"creditor", JSON_STRING, JSON_REQUIRED, .max = 200},
+        {"original_balance_cents", JSON_INT, JSON_REQUIRED},
+        {"balance_cents", JSON_INT, 0},
+        {"currency", JSON_STRING, JSON_REQUIRED, .max = 3},
+        {"placed_on", JSON_DATE, 0},
+        {0},
 };
 
 kept_err api_accounts_create(struct api_ctx *ctx, struct kept_error *err)
@@ -39,7 +39,8 @@ kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err)
 	if (r)
 		return r;
 	if (!account)
-		return kept_fail(err, KEPT_ERR_NOT_FOUND, "account_not_found", "id", "no account with id %s", id);
+		return kept_fail(err, KEPT_ERR_NOT_FOUND, "account_not_found", "id", "no account with id %s",
+		                 id);
 	api_reply_ok(ctx, account);
 	return KEPT_OK;
 }
@@ -49,10 +50,10 @@ kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *page;
 	const char *params[] = {
-		http_query(ctx->req, "customer_id"),
-		http_query(ctx->req, "external_ref"),
-		http_query(ctx->req, "cursor"),
-		http_query(ctx->req, "limit"),
+	        http_query(ctx->req, "customer_id"),
+	        http_query(ctx->req, "external_ref"),
+	        http_query(ctx->req, "cursor"),
+	        http_query(ctx->req, "limit"),
 	};
 	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_ACCOUNT_PAGE, 4, params, &page, err);
 	if (r)

@@ -2,9 +2,9 @@
 #include "internal.h"
 
 static const struct json_field create_spec[] = {
-	{"name", JSON_STRING, JSON_REQUIRED, .max = 200},
-	{"role", JSON_STRING, JSON_REQUIRED, .max = 16},
-	{0},
+        {"name", JSON_STRING, JSON_REQUIRED, .max = 200},
+        {"role", JSON_STRING, JSON_REQUIRED, .max = 16},
+        {0},
 };
 
 kept_err api_keys_create(struct api_ctx *ctx, struct kept_error *err)

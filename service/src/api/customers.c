@@ -4,44 +4,44 @@
 #include "internal.h"
 
 static const struct json_field phone_fields[] = {
-	{"number", JSON_STRING, JSON_REQUIRED, .max = 16},
-	{"consent_automated", JSON_BOOL, JSON_REQUIRED},
-	{0},
+        {"number", JSON_STRING, JSON_REQUIRED, .max = 16},
+        {"consent_automated", JSON_BOOL, JSON_REQUIRED},
+        {0},
 };
 
 static const struct json_field phone_item[] = {
-	{"phone", JSON_OBJECT, 0, .members = phone_fields},
-	{0},
+        {"phone", JSON_OBJECT, 0, .members = phone_fields},
+        {0},
 };
 
 static const struct json_field restriction_fields[] = {
-	{"cease_communication", JSON_BOOL, 0},
-	{"attorney_represented", JSON_BOOL, 0},
-	{"bankruptcy", JSON_BOOL, 0},
-	{"dispute_open", JSON_BOOL, 0},
-	{"vulnerable", JSON_BOOL, 0},
-	{"moratorium_until", JSON_DATE, JSON_NULLABLE},
-	{0},
+        {"cease_communication", JSON_BOOL, 0},
+        {"attorney_represented", JSON_BOOL, 0},
+        {"bankruptcy", JSON_BOOL, 0},
+        {"dispute_open", JSON_BOOL, 0},
+        {"vulnerable", JSON_BOOL, 0},
+        {"moratorium_until", JSON_DATE, JSON_NULLABLE},
+        {0},
 };
 
-#define CUSTOMER_FIELDS(required)                                                        \
-	{"name", JSON_STRING, required, .max = 200},                                    \
-	{"time_zone", JSON_STRING, required, .max = 64},                                \
-	{"jurisdiction", JSON_STRING, required, .max = 6},                              \
-	{"language", JSON_STRING, 0, .max = 35},                                        \
-	{"phones", JSON_ARRAY, 0, .max = 10, .items = phone_item},                      \
-	{"contact_restrictions", JSON_OBJECT, 0, .members = restriction_fields}
+#define CUSTOMER_FIELDS(required)                                                                            \
+	{"name", JSON_STRING, required, .max = 200}, {"time_zone", JSON_STRING, required, .max = 64},        \
+	        {"jurisdiction", JSON_STRING, required, .max = 6}, {"language", JSON_STRING, 0, .max = 35},  \
+	        {"phones", JSON_ARRAY, 0, .max = 10, .items = phone_item},                                   \
+	{                                                                                                    \
+		"contact_restrictions", JSON_OBJECT, 0, .members = restriction_fields                        \
+	}
 
 static const struct json_field create_spec[] = {
-	{"external_ref", JSON_STRING, JSON_REQUIRED, .max = 64},
-	CUSTOMER_FIELDS(JSON_REQUIRED),
-	{0},
+        {"external_ref", JSON_STRING, JSON_REQUIRED, .max = 64},
+        CUSTOMER_FIELDS(JSON_REQUIRED),
+        {0},
 };
 
 /* external_ref is the creditor's key for the customer and never changes. */
 static const struct json_field update_spec[] = {
-	CUSTOMER_FIELDS(0),
-	{0},
+        CUSTOMER_FIELDS(0),
+        {0},
 };
 
 kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err)
@@ -71,7 +71,8 @@ kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err)
 	if (r)
 		return r;
 	if (!customer)
-		return kept_fail(err, KEPT_ERR_NOT_FOUND, "customer_not_found", "id", "no customer with id %s", id);
+		return kept_fail(err, KEPT_ERR_NOT_FOUND, "customer_not_found", "id",
+		                 "no customer with id %s", id);
 	api_reply_ok(ctx, customer);
 	return KEPT_OK;
 }
@@ -88,7 +89,8 @@ kept_err api_customers_update(struct api_ctx *ctx, struct kept_error *err)
 	if (r)
 		return r;
 	if (!obj->child)
-		return kept_fail(err, KEPT_ERR_INVALID, "empty_update", "", "name at least one field to change");
+		return kept_fail(err, KEPT_ERR_INVALID, "empty_update", "",
+		                 "name at least one field to change");
 	const char *params[6];
 	api_actor_params(ctx, params);
 	params[3] = id;

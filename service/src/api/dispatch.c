@@ -36,8 +36,8 @@ static const struct api_route *find_route(struct api_ctx *ctx, struct kept_error
 		          path);
 		return NULL;
 	}
-	kept_fail(err, KEPT_ERR_METHOD, "method_not_allowed", "", "%s is not allowed here; use %s",
-	          method, allow);
+	kept_fail(err, KEPT_ERR_METHOD, "method_not_allowed", "", "%s is not allowed here; use %s", method,
+	          allow);
 	err->details_json = arena_sprintf(ctx->arena, "{\"allow\":\"%s\"}", allow);
 	return NULL;
 }
@@ -66,9 +66,7 @@ static kept_err check_body_type(struct api_ctx *ctx, struct kept_error *err)
 			return kept_fail(err, KEPT_ERR_MEDIA_TYPE, "unsupported_media_type", "Content-Type",
 			                 "send the file as Content-Type: text/csv");
 		return KEPT_OK;
-	case API_BODY_NONE:
-		http_set_body_limit(ctx->req, api_cfg->max_body_bytes);
-		return KEPT_OK;
+	case API_BODY_NONE: http_set_body_limit(ctx->req, api_cfg->max_body_bytes); return KEPT_OK;
 	}
 	return KEPT_OK;
 }
@@ -109,7 +107,11 @@ static void on_begin(struct http_request *req, void *cls)
 	ctx->arena = http_arena(req);
 	http_set_app_data(req, ctx);
 	ctx->route = find_route(ctx, &err);
-	kept_err r = ctx->route ? check_body_type(ctx, &err) : err.kind;
+	if (!ctx->route) {
+		fail_request(ctx, &err);
+		return;
+	}
+	kept_err r = check_body_type(ctx, &err);
 	if (!r)
 		r = authorize(ctx, &err);
 	if (r)

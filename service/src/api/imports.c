@@ -11,7 +11,7 @@
 #include "internal.h"
 
 #define IMPORT_MAX_PROBLEMS 1000
-#define IMPORT_COPY_CHUNK (256u << 10)
+#define IMPORT_COPY_CHUNK   (256u << 10)
 
 /* The staging columns after (line, parse_error), in the order of the COPY
  * statement import_accounts_copy. */
@@ -19,13 +19,19 @@ static const struct {
 	const char *name;
 	bool required;
 } columns[] = {
-	{"customer_external_ref", true}, {"customer_name", true},
-	{"time_zone", true},             {"jurisdiction", true},
-	{"language", false},             {"phone", false},
-	{"phone_consent", false},        {"account_external_ref", true},
-	{"creditor", true},              {"original_balance_cents", true},
-	{"balance_cents", false},        {"currency", true},
-	{"placed_on", false},
+        {"customer_external_ref", true},
+        {"customer_name", true},
+        {"time_zone", true},
+        {"jurisdiction", true},
+        {"language", false},
+        {"phone", false},
+        {"phone_consent", false},
+        {"account_external_ref", true},
+        {"creditor", true},
+        {"original_balance_cents", true},
+        {"balance_cents", false},
+        {"currency", true},
+        {"placed_on", false},
 };
 #define NCOLUMNS (sizeof columns / sizeof columns[0])
 
@@ -52,13 +58,14 @@ static kept_err read_header(struct import *im, const struct csv_record *rec, str
 {
 	bool seen[NCOLUMNS] = {false};
 	if (rec->problem)
-		return kept_fail(err, KEPT_ERR_INVALID, "invalid_header", "", "line 1 (the header) is not valid CSV: %s",
-		                 rec->problem);
+		return kept_fail(err, KEPT_ERR_INVALID, "invalid_header", "",
+		                 "line 1 (the header) is not valid CSV: %s", rec->problem);
 	for (size_t i = 0; i < rec->count; i++) {
 		int c = column_index(rec->fields[i]);
 		if (c < 0)
 			return kept_fail(err, KEPT_ERR_INVALID, "unknown_column", rec->fields[i],
-			                 "the header names a column kept does not know: %.64s", rec->fields[i]);
+			                 "the header names a column kept does not know: %.64s",
+			                 rec->fields[i]);
 		if (seen[c])
 			return kept_fail(err, KEPT_ERR_INVALID, "duplicate_column", rec->fields[i],
 			                 "the header names %s twice", rec->fields[i]);

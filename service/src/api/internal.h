@@ -55,8 +55,8 @@ kept_err api_db(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
 /* The path parameter `name` as a positive id in decimal text; anything else is
  * a 404 with `not_found_code` (no resource lives at such a URL). */
-kept_err api_path_id(struct api_ctx *ctx, const char *name, const char *not_found_code,
-                     const char **id, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_path_id(struct api_ctx *ctx, const char *name, const char *not_found_code, const char **id,
+                     struct kept_error *err) KEPT_MUST_CHECK;
 
 /* Parses and checks the JSON body against `spec`; *normalized is the body
  * re-serialised compactly (what SQL receives), *obj the tree (may be NULL). */
@@ -65,8 +65,7 @@ kept_err api_json_body(struct api_ctx *ctx, const struct json_field *spec, cJSON
 
 /* The version number in If-Match ("3", "\"3\"" or W/"3"); *version is NULL
  * when the header is absent. */
-kept_err api_if_match(struct api_ctx *ctx, const char **version, struct kept_error *err)
-    KEPT_MUST_CHECK;
+kept_err api_if_match(struct api_ctx *ctx, const char **version, struct kept_error *err) KEPT_MUST_CHECK;
 
 /* Fills the three actor parameters of a write query. */
 void api_actor_params(const struct api_ctx *ctx, const char *params[3]);

@@ -22,8 +22,8 @@ static bool is_positive_id(const char *s)
 	return true;
 }
 
-kept_err api_path_id(struct api_ctx *ctx, const char *name, const char *not_found_code,
-                     const char **id, struct kept_error *err)
+kept_err api_path_id(struct api_ctx *ctx, const char *name, const char *not_found_code, const char **id,
+                     struct kept_error *err)
 {
 	const char *v = route_param(&ctx->params, name);
 	if (!is_positive_id(v))
@@ -124,38 +124,38 @@ static const struct {
 	const char *field;
 	const char *message;
 } constraint_errors[] = {
-	{"customers_external_ref_key", KEPT_ERR_CONFLICT, "duplicate_external_ref", "external_ref",
-	 "a customer with this external_ref already exists"},
-	{"customers_external_ref_check", KEPT_ERR_INVALID, "invalid_external_ref", "external_ref",
-	 "external_ref must be 1-64 of A-Z a-z 0-9 . _ : / - and start with a letter or digit"},
-	{"customers_name_check", KEPT_ERR_INVALID, "invalid_name", "name",
-	 "name must be 1-200 characters with no control characters"},
-	{"customers_time_zone_fkey", KEPT_ERR_INVALID, "invalid_time_zone", "time_zone",
-	 "time_zone must be an IANA time zone name, such as Europe/London"},
-	{"customers_jurisdiction_check", KEPT_ERR_INVALID, "invalid_jurisdiction", "jurisdiction",
-	 "jurisdiction must be an ISO 3166 code such as GB or US-MA"},
-	{"customers_language_check", KEPT_ERR_INVALID, "invalid_language", "language",
-	 "language must be a BCP 47 tag such as en or es-US"},
-	{"customer_phones_number_check", KEPT_ERR_INVALID, "invalid_phone", "phones",
-	 "phone numbers must be E.164, such as +14155550123"},
-	{"accounts_external_ref_key", KEPT_ERR_CONFLICT, "duplicate_external_ref", "external_ref",
-	 "an account with this external_ref already exists"},
-	{"accounts_external_ref_check", KEPT_ERR_INVALID, "invalid_external_ref", "external_ref",
-	 "external_ref must be 1-64 of A-Z a-z 0-9 . _ : / - and start with a letter or digit"},
-	{"accounts_creditor_check", KEPT_ERR_INVALID, "invalid_creditor", "creditor",
-	 "creditor must be 1-200 characters with no control characters"},
-	{"accounts_original_balance_check", KEPT_ERR_INVALID, "invalid_amount", "original_balance_cents",
-	 "original_balance_cents must be a positive number of cents"},
-	{"accounts_balance_check", KEPT_ERR_INVALID, "invalid_amount", "balance_cents",
-	 "balance_cents must not be negative"},
-	{"accounts_currency_check", KEPT_ERR_INVALID, "invalid_currency", "currency",
-	 "currency must be an ISO 4217 code such as USD"},
-	{"accounts_customer_id_fkey", KEPT_ERR_RULE, "unknown_customer", "customer_id",
-	 "no customer with that id"},
-	{"api_keys_name_check", KEPT_ERR_INVALID, "invalid_name", "name",
-	 "name must be 1-200 characters with no control characters"},
-	{"api_keys_role_check", KEPT_ERR_INVALID, "invalid_role", "role",
-	 "role must be agent, supervisor, finance or admin"},
+        {"customers_external_ref_key", KEPT_ERR_CONFLICT, "duplicate_external_ref", "external_ref",
+         "a customer with this external_ref already exists"},
+        {"customers_external_ref_check", KEPT_ERR_INVALID, "invalid_external_ref", "external_ref",
+         "external_ref must be 1-64 of A-Z a-z 0-9 . _ : / - and start with a letter or digit"},
+        {"customers_name_check", KEPT_ERR_INVALID, "invalid_name", "name",
+         "name must be 1-200 characters with no control characters"},
+        {"customers_time_zone_fkey", KEPT_ERR_INVALID, "invalid_time_zone", "time_zone",
+         "time_zone must be an IANA time zone name, such as Europe/London"},
+        {"customers_jurisdiction_check", KEPT_ERR_INVALID, "invalid_jurisdiction", "jurisdiction",
+         "jurisdiction must be an ISO 3166 code such as GB or US-MA"},
+        {"customers_language_check", KEPT_ERR_INVALID, "invalid_language", "language",
+         "language must be a BCP 47 tag such as en or es-US"},
+        {"customer_phones_number_check", KEPT_ERR_INVALID, "invalid_phone", "phones",
+         "phone numbers must be E.164, such as +14155550123"},
+        {"accounts_external_ref_key", KEPT_ERR_CONFLICT, "duplicate_external_ref", "external_ref",
+         "an account with this external_ref already exists"},
+        {"accounts_external_ref_check", KEPT_ERR_INVALID, "invalid_external_ref", "external_ref",
+         "external_ref must be 1-64 of A-Z a-z 0-9 . _ : / - and start with a letter or digit"},
+        {"accounts_creditor_check", KEPT_ERR_INVALID, "invalid_creditor", "creditor",
+         "creditor must be 1-200 characters with no control characters"},
+        {"accounts_original_balance_check", KEPT_ERR_INVALID, "invalid_amount", "original_balance_cents",
+         "original_balance_cents must be a positive number of cents"},
+        {"accounts_remaining_balance_check", KEPT_ERR_INVALID, "invalid_amount", "balance_cents",
+         "balance_cents must not be negative"},
+        {"accounts_currency_check", KEPT_ERR_INVALID, "invalid_currency", "currency",
+         "currency must be an ISO 4217 code such as USD"},
+        {"accounts_customer_id_fkey", KEPT_ERR_RULE, "unknown_customer", "customer_id",
+         "no customer with that id"},
+        {"api_keys_name_check", KEPT_ERR_INVALID, "invalid_name", "name",
+         "name must be 1-200 characters with no control characters"},
+        {"api_keys_role_check", KEPT_ERR_INVALID, "invalid_role", "role",
+         "role must be agent, supervisor, finance or admin"},
 };
 
 void api_map_constraint(struct kept_error *err)

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_ALIGN 16
+#define ARENA_ALIGN       16
 #define ARENA_FIRST_CHUNK 4096
-#define ARENA_MAX_CHUNK (1u << 20)
+#define ARENA_MAX_CHUNK   (1u << 20)
 
 struct chunk {
 	struct chunk *next;

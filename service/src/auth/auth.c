@@ -11,10 +11,10 @@ static const struct {
 	const char *name;
 	enum auth_role role;
 } roles[] = {
-	{"agent", AUTH_AGENT},
-	{"supervisor", AUTH_SUPERVISOR},
-	{"finance", AUTH_FINANCE},
-	{"admin", AUTH_ADMIN},
+        {"agent", AUTH_AGENT},
+        {"supervisor", AUTH_SUPERVISOR},
+        {"finance", AUTH_FINANCE},
+        {"admin", AUTH_ADMIN},
 };
 
 bool auth_role_parse(const char *name, enum auth_role *out)
@@ -81,8 +81,7 @@ static void actor_for(struct auth_principal *p, const char *name, const char *re
 }
 
 kept_err auth_authenticate(struct db_conn *db, struct arena *arena, const char *authorization,
-                           const char *request_id, struct auth_principal *out,
-                           struct kept_error *err)
+                           const char *request_id, struct auth_principal *out, struct kept_error *err)
 {
 	if (!authorization)
 		return kept_fail(err, KEPT_ERR_UNAUTHENTICATED, "missing_api_key", "Authorization",

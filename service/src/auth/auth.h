@@ -21,9 +21,9 @@
 #include "db/db.h"
 #include "err/err.h"
 
-#define AUTH_KEY_PREFIX "kept_"
+#define AUTH_KEY_PREFIX       "kept_"
 #define AUTH_KEY_RANDOM_BYTES 32
-#define AUTH_KEY_LEN 48 /* prefix + base64url(32 bytes) */
+#define AUTH_KEY_LEN          48 /* prefix + base64url(32 bytes) */
 
 enum auth_role {
 	AUTH_AGENT = 1u << 0,
@@ -33,8 +33,8 @@ enum auth_role {
 };
 
 struct auth_actor {
-	char key_id[24];  /* decimal API key id; "" for the command line */
-	char label[160];  /* "key:12:alice" or "keptd-cli" */
+	char key_id[24];        /* decimal API key id; "" for the command line */
+	char label[160];        /* "key:12:alice" or "keptd-cli" */
 	const char *request_id; /* NULL outside requests; not owned */
 };
 

@@ -29,33 +29,33 @@ struct cfg_row {
 
 /* The whole configuration surface of keptd. Keep README's table in step. */
 static const struct cfg_row rows[] = {
-	{"KEPT_DATABASE_URL", CFG_STRING, OFF(database_url), NULL, 0, 0, CFG_REQUIRED | CFG_CONNINFO,
-	 "PostgreSQL connection string (URL or key=value)"},
-	{"KEPT_LISTEN", CFG_LISTEN, OFF(listen_host), "127.0.0.1:8080", 0, 0, 0,
-	 "HTTP listen address host:port (port 0 picks a free port)"},
-	{"KEPT_THREADS", CFG_INT, OFF(threads), "8", 1, 256, 0,
-	 "HTTP worker threads; each owns one database connection"},
-	{"KEPT_MAX_BODY_BYTES", CFG_BYTES, OFF(max_body_bytes), "1M", 1024, 64LL << 20, 0,
-	 "largest JSON request body accepted (413 above)"},
-	{"KEPT_MAX_IMPORT_BYTES", CFG_BYTES, OFF(max_import_bytes), "256M", 1024, 4LL << 30, 0,
-	 "largest CSV import body accepted (413 above)"},
-	{"KEPT_CONNECTION_TIMEOUT", CFG_INT, OFF(connection_timeout_s), "30", 1, 3600, 0,
-	 "seconds a client connection may sit idle or stall before it is closed"},
-	{"KEPT_SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout_s), "20", 0, 600, 0,
-	 "seconds SIGTERM waits for in-flight requests"},
-	{"KEPT_DB_STATEMENT_TIMEOUT_MS", CFG_INT, OFF(statement_timeout_ms), "30000", 100, 3600000, 0,
-	 "statement_timeout for every query keptd runs"},
-	{"KEPT_RETRY_AFTER", CFG_INT, OFF(retry_after_s), "2", 1, 300, 0,
-	 "Retry-After seconds sent with 503 when the database is unavailable"},
-	{"KEPT_LOG_LEVEL", CFG_LOG_LEVEL, OFF(log_level), "info", 0, 0, 0,
-	 "debug, info, warn or error"},
+        {"KEPT_DATABASE_URL", CFG_STRING, OFF(database_url), NULL, 0, 0, CFG_REQUIRED | CFG_CONNINFO,
+         "PostgreSQL connection string (URL or key=value)"},
+        {"KEPT_LISTEN", CFG_LISTEN, OFF(listen_host), "127.0.0.1:8080", 0, 0, 0,
+         "HTTP listen address host:port (port 0 picks a free port)"},
+        {"KEPT_THREADS", CFG_INT, OFF(threads), "8", 1, 256, 0,
+         "HTTP worker threads; each owns one database connection"},
+        {"KEPT_MAX_BODY_BYTES", CFG_BYTES, OFF(max_body_bytes), "1M", 1024, 64LL << 20, 0,
+         "largest JSON request body accepted (413 above)"},
+        {"KEPT_MAX_IMPORT_BYTES", CFG_BYTES, OFF(max_import_bytes), "256M", 1024, 4LL << 30, 0,
+         "largest CSV import body accepted (413 above)"},
+        {"KEPT_CONNECTION_TIMEOUT", CFG_INT, OFF(connection_timeout_s), "30", 1, 3600, 0,
+         "seconds a client connection may sit idle or stall before it is closed"},
+        {"KEPT_SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout_s), "20", 0, 600, 0,
+         "seconds SIGTERM waits for in-flight requests"},
+        {"KEPT_DB_STATEMENT_TIMEOUT_MS", CFG_INT, OFF(statement_timeout_ms), "30000", 100, 3600000, 0,
+         "statement_timeout for every query keptd runs"},
+        {"KEPT_RETRY_AFTER", CFG_INT, OFF(retry_after_s), "2", 1, 300, 0,
+         "Retry-After seconds sent with 503 when the database is unavailable"},
+        {"KEPT_LOG_LEVEL", CFG_LOG_LEVEL, OFF(log_level), "info", 0, 0, 0, "debug, info, warn or error"},
 };
 
-/* KEPT_* variables that belong to other kept programs; not typos. */
+/* KEPT_* variables that belong to other kept programs and scripts; not typos. */
 static const char *const foreign[] = {
-	"KEPT_URL", "KEPT_API_KEY", "KEPT_BIN", "KEPT_TELSIM_LISTEN",
-	"KEPT_TELEPHONY_BASE_URL", "KEPT_TELEPHONY_ACCOUNT_SID", "KEPT_TELEPHONY_AUTH_TOKEN",
-	"KEPT_TELEPHONY_FROM", "KEPT_PUBLIC_URL", "KEPT_AGENT_LINE",
+        "KEPT_URL",       /* kept (CLI) */
+        "KEPT_API_KEY",   /* kept (CLI) */
+        "KEPT_BIN",       /* the tests: which build to run */
+        "KEPT_STATE_DIR", /* make run's state folder */
 };
 
 #define NROWS (sizeof rows / sizeof rows[0])
@@ -135,8 +135,7 @@ static bool parse_listen(const char *s, char **host, int *port)
 	return *host != NULL;
 }
 
-static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const char *v,
-                      struct buf *problems)
+static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const char *v, struct buf *problems)
 {
 	void *slot = (char *)cfg + row->offset;
 	long long n;
@@ -155,7 +154,9 @@ static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const 
 	case CFG_BYTES:
 		if (!(row->type == CFG_INT ? parse_int(v, &n) : parse_bytes(v, &n))) {
 			problem(problems, row->name,
-			        row->type == CFG_INT ? "must be an integer" : "must be a size like 65536, 64k or 1M", v);
+			        row->type == CFG_INT ? "must be an integer"
+			                             : "must be a size like 65536, 64k or 1M",
+			        v);
 			return false;
 		}
 		if (n < row->min || n > row->max) {
@@ -279,8 +280,9 @@ static const char *url_password(const char *s, const char **end)
 	return colon + 1;
 }
 
-void config_redact_conninfo(const char *s, char *out, size_t out_size)
+void config_redact_conninfo(const char *conninfo, char *out, size_t out_size)
 {
+	const char *s = conninfo;
 	size_t o = 0;
 	bool in_url = strstr(s, "://") != NULL;
 	const char *pw_end = NULL;
@@ -314,8 +316,7 @@ void config_redact_conninfo(const char *s, char *out, size_t out_size)
 	out[o] = '\0';
 }
 
-static void format_value(const struct kept_config *cfg, const struct cfg_row *row, char *v,
-                         size_t vsize)
+static void format_value(const struct kept_config *cfg, const struct cfg_row *row, char *v, size_t vsize)
 {
 	const void *slot = (const char *)cfg + row->offset;
 	switch (row->type) {
@@ -331,12 +332,8 @@ static void format_value(const struct kept_config *cfg, const struct cfg_row *ro
 		snprintf(v, vsize, strchr(cfg->listen_host, ':') ? "[%s]:%d" : "%s:%d", cfg->listen_host,
 		         cfg->listen_port);
 		break;
-	case CFG_INT:
-		snprintf(v, vsize, "%d", *(const int *)slot);
-		break;
-	case CFG_BYTES:
-		snprintf(v, vsize, "%zu", *(const size_t *)slot);
-		break;
+	case CFG_INT: snprintf(v, vsize, "%d", *(const int *)slot); break;
+	case CFG_BYTES: snprintf(v, vsize, "%zu", *(const size_t *)slot); break;
 	case CFG_LOG_LEVEL: {
 		static const char *const names[] = {"debug", "info", "warn", "error"};
 		snprintf(v, vsize, "%s", names[*(const enum log_level *)slot]);

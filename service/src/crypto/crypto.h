@@ -14,7 +14,7 @@
 
 #include "err/err.h"
 
-#define CRYPTO_SHA256_LEN 32
+#define CRYPTO_SHA256_LEN     32
 #define CRYPTO_SHA256_HEX_LEN 64
 
 /* Fills `out` with `n` cryptographically secure random bytes (OpenSSL RAND_bytes).

@@ -122,11 +122,10 @@ static void fill_fields(const struct reader *r, struct csv_record *rec, size_t c
 	}
 }
 
-kept_err csv_read(const char *data, size_t len, csv_record_fn on_record, void *ctx,
-                  struct kept_error *err)
+kept_err csv_read(const char *data, size_t len, csv_record_fn on_record, void *ctx, struct kept_error *err)
 {
 	struct reader r = {.p = data, .end = data + len, .line = 1};
-	buf_init(&r.scratch, CSV_MAX_FIELDS * (CSV_MAX_FIELD_LEN + 2));
+	buf_init(&r.scratch, (size_t)CSV_MAX_FIELDS * (CSV_MAX_FIELD_LEN + 2));
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
 		r.p += 3;
 	kept_err result = KEPT_OK;

@@ -23,7 +23,7 @@
 
 #include "err/err.h"
 
-#define CSV_MAX_FIELDS 32
+#define CSV_MAX_FIELDS    32
 #define CSV_MAX_FIELD_LEN 4096
 
 struct csv_record {

@@ -12,14 +12,14 @@
 #include "log/log.h"
 #include "metrics/metrics.h"
 
-#define DB_TX_ATTEMPTS 5
+#define DB_TX_ATTEMPTS        5
 #define DB_STATEMENT_ATTEMPTS 3
 
 struct db_conn {
 	PGconn *pg;
-	bool broken;      /* a query saw the connection fail */
-	bool in_tx;       /* inside db_transaction */
-	bool down_logged; /* the current outage has been logged */
+	bool broken;         /* a query saw the connection fail */
+	bool in_tx;          /* inside db_transaction */
+	bool down_logged;    /* the current outage has been logged */
 	unsigned generation; /* part of statement names; bumped to re-prepare */
 	uint64_t last_attempt_ms;
 	bool prepared[SQL_Q__COUNT];
@@ -48,6 +48,19 @@ static void on_notice(void *arg, const char *message)
 	log_end(&l);
 }
 
+/* Records that `c` is down, logging the first sign of each outage once. */
+static void mark_down(struct db_conn *c, const char *why)
+{
+	c->broken = true;
+	if (c->down_logged)
+		return;
+	c->down_logged = true;
+	struct log_line l;
+	log_begin(&l, LOG_WARN, "db_down");
+	log_str(&l, "msg", why);
+	log_end(&l);
+}
+
 static kept_err session_setup(PGconn *pg, const struct db_settings *s, struct kept_error *err)
 {
 	char timeout[32];
@@ -57,8 +70,8 @@ static kept_err session_setup(PGconn *pg, const struct db_settings *s, struct ke
 	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	PQclear(res);
 	if (ok) {
-		res = PQexecParams(pg, "SELECT set_config('statement_timeout', $1, false)", 1, NULL,
-		                   params, NULL, NULL, 0);
+		res = PQexecParams(pg, "SELECT set_config('statement_timeout', $1, false)", 1, NULL, params,
+		                   NULL, NULL, 0);
 		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 		PQclear(res);
 	}
@@ -72,8 +85,8 @@ static kept_err open_pg(const struct db_settings *s, PGconn **out, struct kept_e
 {
 	/* Our defaults come first so that the URL, expanded from dbname, wins. */
 	const char *keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname", NULL};
-	const char *values[] = {"5", s->application_name ? s->application_name : "keptd", "UTF8",
-	                        s->url, NULL};
+	const char *values[] = {"5", s->application_name ? s->application_name : "keptd", "UTF8", s->url,
+	                        NULL};
 	PGconn *pg = PQconnectdbParams(keys, values, 1);
 	if (!pg)
 		return kept_fail(err, KEPT_ERR_UNAVAILABLE, "database_unavailable", "", "out of memory");
@@ -150,17 +163,6 @@ static struct db_conn *thread_conn_slot(void)
 	return c;
 }
 
-static void log_outage(struct db_conn *c, const struct kept_error *e)
-{
-	if (c->down_logged)
-		return;
-	c->down_logged = true;
-	struct log_line l;
-	log_begin(&l, LOG_WARN, "db_down");
-	log_str(&l, "msg", e->message);
-	log_end(&l);
-}
-
 kept_err db_thread_conn(struct db_conn **out, struct kept_error *err)
 {
 	struct db_conn *c = thread_conn_slot();
@@ -182,10 +184,10 @@ kept_err db_thread_conn(struct db_conn **out, struct kept_error *err)
 	kept_err r = open_pg(thread_settings, &c->pg, err);
 	if (r) {
 		metrics_db_event(METRICS_DB_UNAVAILABLE);
-		log_outage(c, err);
+		mark_down(c, err->message);
 		return r;
 	}
-	if (c->down_logged || c->broken)
+	if (c->down_logged)
 		log_msg(LOG_INFO, "db_up", "reconnected to the database");
 	c->broken = false;
 	c->down_logged = false;
@@ -224,9 +226,8 @@ static kept_err classify_own(const PGresult *res, const char *state, struct kept
 		const char *state;
 		kept_err kind;
 	} own[] = {
-		{"KR400", KEPT_ERR_INVALID},  {"KR403", KEPT_ERR_FORBIDDEN},
-		{"KR404", KEPT_ERR_NOT_FOUND}, {"KR409", KEPT_ERR_CONFLICT},
-		{"KR412", KEPT_ERR_PRECONDITION}, {"KR422", KEPT_ERR_RULE},
+	        {"KR400", KEPT_ERR_INVALID},  {"KR403", KEPT_ERR_FORBIDDEN},    {"KR404", KEPT_ERR_NOT_FOUND},
+	        {"KR409", KEPT_ERR_CONFLICT}, {"KR412", KEPT_ERR_PRECONDITION}, {"KR422", KEPT_ERR_RULE},
 	};
 	kept_err kind = KEPT_ERR_RULE;
 	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
@@ -251,8 +252,7 @@ static kept_err classify_constraint(const PGresult *res, const char *state, stru
 	metrics_db_event(METRICS_DB_CONFLICT);
 	kept_fail(err, kind, code, field_or(res, PG_DIAG_COLUMN_NAME, ""), "%s",
 	          field_or(res, PG_DIAG_MESSAGE_PRIMARY, "constraint violated"));
-	snprintf(err->constraint, sizeof err->constraint, "%s",
-	         field_or(res, PG_DIAG_CONSTRAINT_NAME, ""));
+	snprintf(err->constraint, sizeof err->constraint, "%s", field_or(res, PG_DIAG_CONSTRAINT_NAME, ""));
 	return kind;
 }
 
@@ -267,11 +267,12 @@ static kept_err classify(struct db_conn *c, const PGresult *res, struct kept_err
 	const char *state = field_or(res, PG_DIAG_SQLSTATE, NULL);
 	if (!state || PQstatus(c->pg) != CONNECTION_OK || is_unavailable(state)) {
 		if (!state || PQstatus(c->pg) != CONNECTION_OK || strncmp(state, "57P", 3) == 0)
-			c->broken = true;
+			mark_down(c, PQerrorMessage(c->pg));
 		metrics_db_event(METRICS_DB_UNAVAILABLE);
 		bool timeout = state && strcmp(state, "57014") == 0;
-		return kept_fail(err, KEPT_ERR_UNAVAILABLE, timeout ? "database_timeout" : "database_unavailable",
-		                 "", timeout ? "the database took too long to answer" : "the database is unavailable");
+		return kept_fail(
+		        err, KEPT_ERR_UNAVAILABLE, timeout ? "database_timeout" : "database_unavailable", "",
+		        timeout ? "the database took too long to answer" : "the database is unavailable");
 	}
 	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
 		metrics_db_event(METRICS_DB_RETRY);
@@ -289,8 +290,9 @@ static kept_err classify(struct db_conn *c, const PGresult *res, struct kept_err
 		return classify_constraint(res, state, err);
 	if (strncmp(state, "22", 2) == 0) {
 		metrics_db_event(METRICS_DB_CONFLICT);
-		return kept_fail(err, KEPT_ERR_INVALID, "invalid_value", field_or(res, PG_DIAG_COLUMN_NAME, ""),
-		                 "%s", field_or(res, PG_DIAG_MESSAGE_PRIMARY, "invalid value"));
+		return kept_fail(err, KEPT_ERR_INVALID, "invalid_value",
+		                 field_or(res, PG_DIAG_COLUMN_NAME, ""), "%s",
+		                 field_or(res, PG_DIAG_MESSAGE_PRIMARY, "invalid value"));
 	}
 	metrics_db_event(METRICS_DB_ERROR);
 	struct log_line l;
@@ -310,8 +312,8 @@ static void clear_result(void *p)
 }
 
 /* Turns a PGresult into the caller's result or an error; always consumes `res`. */
-static kept_err take_result(struct db_conn *c, struct arena *arena, PGresult *res,
-                            struct db_result **out, struct kept_error *err)
+static kept_err take_result(struct db_conn *c, struct arena *arena, PGresult *res, struct db_result **out,
+                            struct kept_error *err)
 {
 	ExecStatusType st = PQresultStatus(res);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -362,7 +364,8 @@ static kept_err ensure_prepared(struct db_conn *c, enum sql_query q, struct kept
 static kept_err not_up(struct kept_error *err)
 {
 	metrics_db_event(METRICS_DB_UNAVAILABLE);
-	return kept_fail(err, KEPT_ERR_UNAVAILABLE, "database_unavailable", "", "the database is unavailable");
+	return kept_fail(err, KEPT_ERR_UNAVAILABLE, "database_unavailable", "",
+	                 "the database is unavailable");
 }
 
 kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
@@ -390,7 +393,7 @@ kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int np
 kept_err db_run_json(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
                      const char *const *params, const char **json, struct kept_error *err)
 {
-	struct db_result *res;
+	struct db_result *res = NULL;
 	*json = NULL;
 	kept_err r = db_run(c, arena, q, nparams, params, &res, err);
 	if (r)
@@ -462,7 +465,7 @@ static void backoff(int attempt)
 	unsigned char r = 0;
 	if (crypto_random(&r, 1))
 		r = 7;
-	long ms = (long)(attempt * 5 + r % 10);
+	long ms = (long)attempt * 5 + r % 10;
 	struct timespec ts = {0, ms * 1000000L};
 	nanosleep(&ts, NULL);
 }
@@ -513,7 +516,8 @@ kept_err db_copy_put(struct db_conn *c, const char *data, size_t n, struct kept_
 	while (n > 0) {
 		int chunk = n > (1u << 20) ? (1 << 20) : (int)n;
 		if (PQputCopyData(c->pg, data, chunk) != 1) {
-			c->broken = PQstatus(c->pg) != CONNECTION_OK;
+			if (PQstatus(c->pg) != CONNECTION_OK)
+				mark_down(c, PQerrorMessage(c->pg));
 			return not_up(err);
 		}
 		data += chunk;
@@ -537,7 +541,8 @@ static kept_err copy_results(struct db_conn *c, struct kept_error *err)
 kept_err db_copy_end(struct db_conn *c, struct kept_error *err)
 {
 	if (PQputCopyEnd(c->pg, NULL) != 1) {
-		c->broken = PQstatus(c->pg) != CONNECTION_OK;
+		if (PQstatus(c->pg) != CONNECTION_OK)
+			mark_down(c, PQerrorMessage(c->pg));
 		return not_up(err);
 	}
 	return copy_results(c, err);
@@ -547,7 +552,8 @@ void db_copy_abort(struct db_conn *c)
 {
 	struct kept_error ignored;
 	if (PQputCopyEnd(c->pg, "import abandoned") != 1) {
-		c->broken = PQstatus(c->pg) != CONNECTION_OK;
+		if (PQstatus(c->pg) != CONNECTION_OK)
+			mark_down(c, PQerrorMessage(c->pg));
 		return;
 	}
 	kept_err r = copy_results(c, &ignored);

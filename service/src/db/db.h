@@ -54,8 +54,8 @@ struct db_settings {
  * sets TimeZone to UTC and the statement timeout. On failure *out is NULL and
  * err says why (KEPT_ERR_UNAVAILABLE). Close with db_close().
  */
-kept_err db_connect(const struct db_settings *s, struct db_conn **out, struct kept_error *err)
-    KEPT_MUST_CHECK;
+kept_err db_connect(const struct db_settings *s, struct db_conn **out,
+                    struct kept_error *err) KEPT_MUST_CHECK;
 
 /* Closes the connection; db_close(NULL) does nothing. */
 void db_close(struct db_conn *c);
@@ -80,19 +80,16 @@ void db_threads_close_all(void);
 /* Runs the named query `q` with `nparams` text parameters. *out (may be NULL
  * when the caller needs no rows) belongs to `arena`. */
 kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
-                const char *const *params, struct db_result **out, struct kept_error *err)
-    KEPT_MUST_CHECK;
+                const char *const *params, struct db_result **out, struct kept_error *err) KEPT_MUST_CHECK;
 
 /* Runs `q` expecting one text (JSON) column; *json is NULL when no row came
  * back, else arena-owned text. */
 kept_err db_run_json(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
-                     const char *const *params, const char **json, struct kept_error *err)
-    KEPT_MUST_CHECK;
+                     const char *const *params, const char **json, struct kept_error *err) KEPT_MUST_CHECK;
 
 /* Runs SQL text with parameters, unprepared (tools, migrations, one-off statements). */
 kept_err db_exec(struct db_conn *c, struct arena *arena, const char *sql, int nparams,
-                 const char *const *params, struct db_result **out, struct kept_error *err)
-    KEPT_MUST_CHECK;
+                 const char *const *params, struct db_result **out, struct kept_error *err) KEPT_MUST_CHECK;
 
 /* Runs a script of several statements without parameters (a migration file). */
 kept_err db_exec_script(struct db_conn *c, const char *sql, struct kept_error *err) KEPT_MUST_CHECK;
@@ -115,17 +112,14 @@ typedef kept_err (*db_tx_fn)(struct db_conn *c, void *ctx, struct kept_error *er
  * times with a short randomised pause; any other failure rolls back and is
  * returned. The body must therefore be safe to run again from the start.
  */
-kept_err db_transaction(struct db_conn *c, db_tx_fn fn, void *ctx, struct kept_error *err)
-    KEPT_MUST_CHECK;
+kept_err db_transaction(struct db_conn *c, db_tx_fn fn, void *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
 /* ---- COPY FROM STDIN ---------------------------------------------------------- */
 
 /* Starts `copy_sql` (a COPY ... FROM STDIN statement). */
-kept_err db_copy_begin(struct db_conn *c, const char *copy_sql, struct kept_error *err)
-    KEPT_MUST_CHECK;
+kept_err db_copy_begin(struct db_conn *c, const char *copy_sql, struct kept_error *err) KEPT_MUST_CHECK;
 /* Sends `n` bytes of COPY data. */
-kept_err db_copy_put(struct db_conn *c, const char *data, size_t n, struct kept_error *err)
-    KEPT_MUST_CHECK;
+kept_err db_copy_put(struct db_conn *c, const char *data, size_t n, struct kept_error *err) KEPT_MUST_CHECK;
 /* Ends the COPY; errors in the data surface here. */
 kept_err db_copy_end(struct db_conn *c, struct kept_error *err) KEPT_MUST_CHECK;
 /* Abandons a COPY in progress (the caller's error stands; the transaction is

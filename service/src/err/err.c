@@ -4,21 +4,21 @@
 #include <string.h>
 
 static const char *const kind_names[KEPT_ERR__COUNT] = {
-	[KEPT_OK] = "ok",
-	[KEPT_ERR_INVALID] = "invalid",
-	[KEPT_ERR_UNAUTHENTICATED] = "unauthenticated",
-	[KEPT_ERR_FORBIDDEN] = "forbidden",
-	[KEPT_ERR_NOT_FOUND] = "not_found",
-	[KEPT_ERR_METHOD] = "method_not_allowed",
-	[KEPT_ERR_CONFLICT] = "conflict",
-	[KEPT_ERR_PRECONDITION] = "precondition_failed",
-	[KEPT_ERR_TOO_LARGE] = "too_large",
-	[KEPT_ERR_MEDIA_TYPE] = "unsupported_media_type",
-	[KEPT_ERR_RULE] = "rule_violation",
-	[KEPT_ERR_UNAVAILABLE] = "unavailable",
-	[KEPT_ERR_RETRY] = "retry",
-	[KEPT_ERR_NOMEM] = "no_memory",
-	[KEPT_ERR_INTERNAL] = "internal",
+        [KEPT_OK] = "ok",
+        [KEPT_ERR_INVALID] = "invalid",
+        [KEPT_ERR_UNAUTHENTICATED] = "unauthenticated",
+        [KEPT_ERR_FORBIDDEN] = "forbidden",
+        [KEPT_ERR_NOT_FOUND] = "not_found",
+        [KEPT_ERR_METHOD] = "method_not_allowed",
+        [KEPT_ERR_CONFLICT] = "conflict",
+        [KEPT_ERR_PRECONDITION] = "precondition_failed",
+        [KEPT_ERR_TOO_LARGE] = "too_large",
+        [KEPT_ERR_MEDIA_TYPE] = "unsupported_media_type",
+        [KEPT_ERR_RULE] = "rule_violation",
+        [KEPT_ERR_UNAVAILABLE] = "unavailable",
+        [KEPT_ERR_RETRY] = "retry",
+        [KEPT_ERR_NOMEM] = "no_memory",
+        [KEPT_ERR_INTERNAL] = "internal",
 };
 
 void kept_error_clear(struct kept_error *e)
@@ -26,8 +26,8 @@ void kept_error_clear(struct kept_error *e)
 	memset(e, 0, sizeof *e);
 }
 
-kept_err kept_failv(struct kept_error *e, kept_err kind, const char *code, const char *field,
-                    const char *fmt, va_list ap)
+kept_err kept_failv(struct kept_error *e, kept_err kind, const char *code, const char *field, const char *fmt,
+                    va_list ap)
 {
 	if (!e)
 		return kind;
@@ -40,8 +40,8 @@ kept_err kept_failv(struct kept_error *e, kept_err kind, const char *code, const
 	return kind;
 }
 
-kept_err kept_fail(struct kept_error *e, kept_err kind, const char *code, const char *field,
-                   const char *fmt, ...)
+kept_err kept_fail(struct kept_error *e, kept_err kind, const char *code, const char *field, const char *fmt,
+                   ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

@@ -21,7 +21,7 @@
 
 #include <stdarg.h>
 
-#define KEPT_MUST_CHECK __attribute__((warn_unused_result))
+#define KEPT_MUST_CHECK   __attribute__((warn_unused_result))
 #define KEPT_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 typedef enum kept_err {
@@ -45,10 +45,10 @@ typedef enum kept_err {
 
 struct kept_error {
 	kept_err kind;
-	char code[64];     /* stable, snake_case, part of the API contract */
-	char field[96];    /* the input field concerned, "" when none */
-	char message[256]; /* for people; never contains secrets */
-	char constraint[64]; /* the database constraint that failed, "" when none */
+	char code[64];            /* stable, snake_case, part of the API contract */
+	char field[96];           /* the input field concerned, "" when none */
+	char message[256];        /* for people; never contains secrets */
+	char constraint[64];      /* the database constraint that failed, "" when none */
 	const char *details_json; /* optional extra detail (a JSON object), arena-owned */
 };
 
@@ -60,12 +60,12 @@ void kept_error_clear(struct kept_error *e);
  *     return kept_fail(err, KEPT_ERR_INVALID, "invalid_json", "", "body is not JSON");
  * `code` and `field` are copied (truncated to their buffers); `fmt` is printf.
  */
-kept_err kept_fail(struct kept_error *e, kept_err kind, const char *code, const char *field,
-                   const char *fmt, ...) KEPT_PRINTF(5, 6);
+kept_err kept_fail(struct kept_error *e, kept_err kind, const char *code, const char *field, const char *fmt,
+                   ...) KEPT_PRINTF(5, 6);
 
 /* As kept_fail with a va_list. */
-kept_err kept_failv(struct kept_error *e, kept_err kind, const char *code, const char *field,
-                    const char *fmt, va_list ap) KEPT_PRINTF(5, 0);
+kept_err kept_failv(struct kept_error *e, kept_err kind, const char *code, const char *field, const char *fmt,
+                    va_list ap) KEPT_PRINTF(5, 0);
 
 /* The name of a kind, for logs ("invalid", "unavailable", ...). Never NULL. */
 const char *kept_err_name(kept_err kind);

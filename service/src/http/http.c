@@ -65,21 +65,21 @@ struct http_request {
 
 /* The one table of error kinds to HTTP statuses. */
 static const int kind_status[KEPT_ERR__COUNT] = {
-	[KEPT_OK] = 200,
-	[KEPT_ERR_INVALID] = 400,
-	[KEPT_ERR_UNAUTHENTICATED] = 401,
-	[KEPT_ERR_FORBIDDEN] = 403,
-	[KEPT_ERR_NOT_FOUND] = 404,
-	[KEPT_ERR_METHOD] = 405,
-	[KEPT_ERR_CONFLICT] = 409,
-	[KEPT_ERR_PRECONDITION] = 412,
-	[KEPT_ERR_TOO_LARGE] = 413,
-	[KEPT_ERR_MEDIA_TYPE] = 415,
-	[KEPT_ERR_RULE] = 422,
-	[KEPT_ERR_UNAVAILABLE] = 503,
-	[KEPT_ERR_RETRY] = 503,
-	[KEPT_ERR_NOMEM] = 500,
-	[KEPT_ERR_INTERNAL] = 500,
+        [KEPT_OK] = 200,
+        [KEPT_ERR_INVALID] = 400,
+        [KEPT_ERR_UNAUTHENTICATED] = 401,
+        [KEPT_ERR_FORBIDDEN] = 403,
+        [KEPT_ERR_NOT_FOUND] = 404,
+        [KEPT_ERR_METHOD] = 405,
+        [KEPT_ERR_CONFLICT] = 409,
+        [KEPT_ERR_PRECONDITION] = 412,
+        [KEPT_ERR_TOO_LARGE] = 413,
+        [KEPT_ERR_MEDIA_TYPE] = 415,
+        [KEPT_ERR_RULE] = 422,
+        [KEPT_ERR_UNAVAILABLE] = 503,
+        [KEPT_ERR_RETRY] = 503,
+        [KEPT_ERR_NOMEM] = 500,
+        [KEPT_ERR_INTERNAL] = 500,
 };
 
 int http_status_for(kept_err kind)
@@ -130,8 +130,8 @@ static void assign_request_id(struct http_request *req)
 	crypto_hex(raw, sizeof raw, req->id);
 }
 
-static struct http_request *request_new(struct http_server *srv, struct MHD_Connection *conn,
-                                        const char *url, const char *method)
+static struct http_request *request_new(struct http_server *srv, struct MHD_Connection *conn, const char *url,
+                                        const char *method)
 {
 	struct http_request *req = calloc(1, sizeof *req);
 	if (!req)
@@ -194,8 +194,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static enum MHD_Result queue(struct http_request *req)
 {
 	req->queued = true;
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(req->reply_len, (void *)req->reply_body, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(req->reply_len, (void *)req->reply_body,
+	                                                            MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
 	enum MHD_Result ok = MHD_add_response_header(resp, "X-Request-Id", req->id);
@@ -211,6 +211,9 @@ static enum MHD_Result queue(struct http_request *req)
 	return ok;
 }
 
+static const char fallback_error[] =
+        "{\"error\":{\"code\":\"internal_error\",\"message\":\"internal error\",\"details\":{}}}";
+
 kept_err http_add_header(struct http_request *req, const char *name, const char *value)
 {
 	struct header *h = arena_alloc(req->arena, sizeof *h);
@@ -225,25 +228,29 @@ kept_err http_add_header(struct http_request *req, const char *name, const char 
 	return KEPT_OK;
 }
 
-void http_reply(struct http_request *req, int status, const char *content_type, const char *body,
-                size_t len)
+void http_reply(struct http_request *req, int status, const char *content_type, const char *body, size_t len)
 {
 	if (req->replied)
 		return;
+	/* The body is queued after the handler returns, so it is copied now:
+	 * the caller may free its own buffer as soon as this returns. */
+	char *copy = body ? arena_strndup(req->arena, body, len) : NULL;
+	if (body && !copy) {
+		status = 500;
+		copy = (char *)fallback_error;
+		len = sizeof fallback_error - 1;
+	}
 	req->replied = true;
 	req->status = status;
 	req->content_type = content_type;
-	req->reply_body = body ? body : "";
-	req->reply_len = body ? len : 0;
+	req->reply_body = copy ? copy : "";
+	req->reply_len = copy ? len : 0;
 }
 
 void http_reply_json(struct http_request *req, int status, const char *json)
 {
 	http_reply(req, status, "application/json", json, strlen(json));
 }
-
-static const char fallback_error[] =
-    "{\"error\":{\"code\":\"internal_error\",\"message\":\"internal error\",\"details\":{}}}";
 
 static cJSON *error_details(const struct kept_error *e)
 {
@@ -299,8 +306,8 @@ bool http_replied(const struct http_request *req)
 static void reply_too_large(struct http_request *req)
 {
 	struct kept_error e;
-	kept_fail(&e, KEPT_ERR_TOO_LARGE, "body_too_large", "",
-	          "the request body is larger than %zu bytes", req->body_limit);
+	kept_fail(&e, KEPT_ERR_TOO_LARGE, "body_too_large", "", "the request body is larger than %zu bytes",
+	          req->body_limit);
 	http_reply_error(req, &e);
 }
 
@@ -327,8 +334,8 @@ static bool has_body(const struct http_request *req)
  * large file only to be told 401. Without a body the reply waits for the
  * next callback, which comes at once, and the connection stays open.
  */
-static enum MHD_Result first_call(struct http_server *srv, struct MHD_Connection *conn,
-                                  const char *url, const char *method, void **con_cls)
+static enum MHD_Result first_call(struct http_server *srv, struct MHD_Connection *conn, const char *url,
+                                  const char *method, void **con_cls)
 {
 	struct http_request *req = request_new(srv, conn, url, method);
 	if (!req)
@@ -357,9 +364,9 @@ static enum MHD_Result take_upload(struct http_request *req, const char *data, s
 	return MHD_YES;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
 {
 	struct http_server *srv = cls;
 	struct http_request *req = *con_cls;
@@ -368,7 +375,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return first_call(srv, conn, url, method, con_cls);
 	if (req->queued)
 		return MHD_YES; /* the server discards the rest */
-	if (req->replied) { /* deferred from begin(); queue at the final call */
+	if (req->replied) {     /* deferred from begin(); queue at the final call */
 		if (*upload_data_size) {
 			*upload_data_size = 0;
 			return MHD_YES;
@@ -409,16 +416,13 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, const struct add
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
-	                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-	                        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-	                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->opt.threads,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->opt.connection_timeout_s,
-	                        MHD_OPTION_CONNECTION_LIMIT, 4096u,
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+	                        NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+	                        (unsigned)srv->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+	                        (unsigned)srv->opt.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4096u,
 	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
 	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	                        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-	                        MHD_OPTION_END);
+	                        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
 }
 
 kept_err http_server_start(const struct http_options *opt, const struct http_app *app,
@@ -488,14 +492,38 @@ void http_server_stop(struct http_server *s)
 
 /* ---- accessors ---------------------------------------------------------------------------- */
 
-const char *http_method(const struct http_request *req) { return req->method; }
-const char *http_path(const struct http_request *req) { return req->path; }
-const char *http_request_id(const struct http_request *req) { return req->id; }
-struct arena *http_arena(struct http_request *req) { return req->arena; }
-void http_set_route(struct http_request *req, size_t route) { req->route = route; }
-void http_set_actor(struct http_request *req, const char *actor) { req->actor = actor; }
-void http_set_app_data(struct http_request *req, void *data) { req->app_data = data; }
-void *http_app_data(const struct http_request *req) { return req->app_data; }
+const char *http_method(const struct http_request *req)
+{
+	return req->method;
+}
+const char *http_path(const struct http_request *req)
+{
+	return req->path;
+}
+const char *http_request_id(const struct http_request *req)
+{
+	return req->id;
+}
+struct arena *http_arena(struct http_request *req)
+{
+	return req->arena;
+}
+void http_set_route(struct http_request *req, size_t route)
+{
+	req->route = route;
+}
+void http_set_actor(struct http_request *req, const char *actor)
+{
+	req->actor = actor;
+}
+void http_set_app_data(struct http_request *req, void *data)
+{
+	req->app_data = data;
+}
+void *http_app_data(const struct http_request *req)
+{
+	return req->app_data;
+}
 
 const char *http_header(const struct http_request *req, const char *name)
 {

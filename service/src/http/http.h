@@ -91,12 +91,10 @@ void *http_app_data(const struct http_request *req);
 /* ---- replying --------------------------------------------------------------- */
 
 /* Adds a response header (copied). Call before replying. */
-kept_err http_add_header(struct http_request *req, const char *name, const char *value)
-    KEPT_MUST_CHECK;
+kept_err http_add_header(struct http_request *req, const char *name, const char *value) KEPT_MUST_CHECK;
 
 /* Replies with `len` bytes of `body` (copied). Only the first reply counts. */
-void http_reply(struct http_request *req, int status, const char *content_type, const char *body,
-                size_t len);
+void http_reply(struct http_request *req, int status, const char *content_type, const char *body, size_t len);
 
 /* Replies with JSON text. */
 void http_reply_json(struct http_request *req, int status, const char *json);

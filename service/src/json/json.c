@@ -20,7 +20,8 @@ bool json_utf8_valid(const char *s, size_t n)
 		if (c < 0x80) {
 			i++;
 			continue;
-		} else if ((c & 0xe0) == 0xc0) {
+		}
+		if ((c & 0xe0) == 0xc0) {
 			len = 2, min = 0x80, cp = c & 0x1f;
 		} else if ((c & 0xf0) == 0xe0) {
 			len = 3, min = 0x800, cp = c & 0x0f;
@@ -53,8 +54,9 @@ static kept_err scan_structure(const char *s, size_t n, struct kept_error *err)
 		if (in_string) {
 			if (c == '\\' && i + 1 < n) {
 				if (s[i + 1] == 'u' && i + 5 < n && strncmp(s + i + 2, "0000", 4) == 0)
-					return kept_fail(err, KEPT_ERR_INVALID, "invalid_string", "",
-					                 "strings must not contain the NUL character (\\u0000)");
+					return kept_fail(
+					        err, KEPT_ERR_INVALID, "invalid_string", "",
+					        "strings must not contain the NUL character (\\u0000)");
 				i++;
 			} else if (c == '"') {
 				in_string = false;
@@ -81,8 +83,8 @@ kept_err json_parse_body(struct arena *arena, const char *body, size_t len, cJSO
                          struct kept_error *err)
 {
 	size_t start = 0;
-	while (start < len && (body[start] == ' ' || body[start] == '\n' || body[start] == '\r' ||
-	                       body[start] == '\t'))
+	while (start < len &&
+	       (body[start] == ' ' || body[start] == '\n' || body[start] == '\r' || body[start] == '\t'))
 		start++;
 	if (start == len)
 		return kept_fail(err, KEPT_ERR_INVALID, "empty_body", "", "a JSON object is required");
@@ -107,7 +109,8 @@ kept_err json_parse_body(struct arena *arena, const char *body, size_t len, cJSO
 			return kept_fail(err, KEPT_ERR_INVALID, "invalid_json", "",
 			                 "unexpected data after the JSON value");
 	if (!cJSON_IsObject(root))
-		return kept_fail(err, KEPT_ERR_INVALID, "not_an_object", "", "the body must be a JSON object");
+		return kept_fail(err, KEPT_ERR_INVALID, "not_an_object", "",
+		                 "the body must be a JSON object");
 	*out = root;
 	return KEPT_OK;
 }
@@ -167,8 +170,9 @@ static kept_err check_int(const cJSON *v, const struct json_field *f, const char
 {
 	double d = v->valuedouble;
 	if (!isfinite(d) || d != floor(d) || fabs(d) > (double)JSON_INT_MAX)
-		return kept_fail(err, KEPT_ERR_INVALID, isfinite(d) && d == floor(d) ? "out_of_range" : "invalid_type",
-		                 path, "%s must be a whole number between %lld and %lld", path, -JSON_INT_MAX,
+		return kept_fail(err, KEPT_ERR_INVALID,
+		                 isfinite(d) && d == floor(d) ? "out_of_range" : "invalid_type", path,
+		                 "%s must be a whole number between %lld and %lld", path, -JSON_INT_MAX,
 		                 JSON_INT_MAX);
 	long long n = (long long)d;
 	if ((f->min || f->max_int) && (n < f->min || n > f->max_int))
@@ -210,21 +214,18 @@ static kept_err check_value(const cJSON *v, const struct json_field *f, const ch
 			return wrong_type(f, path, err);
 		size_t max = f->max ? f->max : JSON_DEFAULT_STRING_MAX;
 		if (strlen(v->valuestring) > max)
-			return kept_fail(err, KEPT_ERR_INVALID, "too_long", path, "%s is longer than %zu bytes",
-			                 path, max);
+			return kept_fail(err, KEPT_ERR_INVALID, "too_long", path,
+			                 "%s is longer than %zu bytes", path, max);
 		if (f->kind == JSON_DATE && !json_date_valid(v->valuestring))
 			return kept_fail(err, KEPT_ERR_INVALID, "invalid_date", path,
 			                 "%s must be a real calendar date YYYY-MM-DD", path);
 		return KEPT_OK;
 	}
-	case JSON_INT:
-		return cJSON_IsNumber(v) ? check_int(v, f, path, err) : wrong_type(f, path, err);
-	case JSON_BOOL:
-		return cJSON_IsBool(v) ? KEPT_OK : wrong_type(f, path, err);
+	case JSON_INT: return cJSON_IsNumber(v) ? check_int(v, f, path, err) : wrong_type(f, path, err);
+	case JSON_BOOL: return cJSON_IsBool(v) ? KEPT_OK : wrong_type(f, path, err);
 	case JSON_OBJECT:
 		return cJSON_IsObject(v) ? check_members(v, f->members, path, err) : wrong_type(f, path, err);
-	case JSON_ARRAY:
-		return cJSON_IsArray(v) ? check_array(v, f, path, err) : wrong_type(f, path, err);
+	case JSON_ARRAY: return cJSON_IsArray(v) ? check_array(v, f, path, err) : wrong_type(f, path, err);
 	}
 	return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", path, "unknown field kind");
 }
@@ -253,8 +254,8 @@ static kept_err check_members(const cJSON *obj, const struct json_field *spec, c
 		join_path(path, sizeof path, prefix, m->string);
 		const struct json_field *f = spec_find(spec, m->string);
 		if (!f)
-			return kept_fail(err, KEPT_ERR_INVALID, "unknown_field", path, "%s is not a known field",
-			                 path);
+			return kept_fail(err, KEPT_ERR_INVALID, "unknown_field", path,
+			                 "%s is not a known field", path);
 		for (const cJSON *o = m->next; o; o = o->next)
 			if (strcmp(o->string, m->string) == 0)
 				return kept_fail(err, KEPT_ERR_INVALID, "duplicate_field", path,
@@ -266,7 +267,8 @@ static kept_err check_members(const cJSON *obj, const struct json_field *spec, c
 	for (const struct json_field *f = spec; f->name; f++) {
 		if ((f->flags & JSON_REQUIRED) && !cJSON_GetObjectItemCaseSensitive(obj, f->name)) {
 			join_path(path, sizeof path, prefix, f->name);
-			return kept_fail(err, KEPT_ERR_INVALID, "missing_field", path, "%s is required", path);
+			return kept_fail(err, KEPT_ERR_INVALID, "missing_field", path, "%s is required",
+			                 path);
 		}
 	}
 	return KEPT_OK;

@@ -34,7 +34,7 @@
 #include "err/err.h"
 
 #define JSON_MAX_DEPTH 32
-#define JSON_INT_MAX 999999999999999LL
+#define JSON_INT_MAX   999999999999999LL
 
 enum json_kind {
 	JSON_STRING,
@@ -70,8 +70,7 @@ kept_err json_parse_body(struct arena *arena, const char *body, size_t len, cJSO
                          struct kept_error *err) KEPT_MUST_CHECK;
 
 /* Validates `obj` against `spec` (see above). KEPT_ERR_INVALID on the first problem. */
-kept_err json_check(const cJSON *obj, const struct json_field *spec, struct kept_error *err)
-    KEPT_MUST_CHECK;
+kept_err json_check(const cJSON *obj, const struct json_field *spec, struct kept_error *err) KEPT_MUST_CHECK;
 
 /* True when `s` (n bytes) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool json_utf8_valid(const char *s, size_t n);

@@ -144,8 +144,9 @@ void log_mask_phone(const char *e164, char *out, size_t out_size)
 		return;
 	for (size_t i = 0; i < n && o + 1 < out_size; i++) {
 		char c = e164[i];
-		bool keep = c == '+' || i + 2 >= n;
-		out[o++] = keep ? c : '*';
+		if (c != '+' && i + 2 < n)
+			c = '*';
+		out[o++] = c;
 	}
 	out[o] = '\0';
 }

@@ -10,18 +10,17 @@ static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "
 #define NMETHODS (sizeof methods / sizeof methods[0])
 
 /* Statuses kept distinguishes; anything else is counted under its class. */
-static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409, 412,
-                               413, 415, 422, 429, 500, 503, 0 /* other */};
+static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
+                               412, 413, 415, 422, 429, 500, 503, 0 /* other */};
 #define NSTATUSES (sizeof statuses / sizeof statuses[0])
 
-static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                 0.25,  0.5,    1,     2.5,  5,     10};
+static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define NBUCKETS (sizeof buckets / sizeof buckets[0])
 
 static const char *const db_events[METRICS_DB__COUNT] = {
-	[METRICS_DB_UNAVAILABLE] = "unavailable", [METRICS_DB_RETRY] = "retry",
-	[METRICS_DB_CONFLICT] = "conflict",       [METRICS_DB_ERROR] = "error",
-	[METRICS_DB_RECONNECT] = "reconnect",
+        [METRICS_DB_UNAVAILABLE] = "unavailable", [METRICS_DB_RETRY] = "retry",
+        [METRICS_DB_CONFLICT] = "conflict",       [METRICS_DB_ERROR] = "error",
+        [METRICS_DB_RECONNECT] = "reconnect",
 };
 
 struct route_hist {
@@ -32,7 +31,7 @@ struct route_hist {
 
 static struct {
 	const struct metrics_route *routes;
-	size_t nroutes; /* plus one for "unmatched" */
+	size_t nroutes;                 /* plus one for "unmatched" */
 	atomic_uint_fast64_t *requests; /* [route][method][status] */
 	struct route_hist *hist;        /* [route] */
 	atomic_uint_fast64_t db[METRICS_DB__COUNT];
@@ -112,18 +111,22 @@ static const char *route_method(size_t r)
 
 static kept_err render_requests(struct buf *out)
 {
-	kept_err r = buf_adds(out, "# HELP kept_http_requests_total HTTP requests by route, method and status.\n"
-	                           "# TYPE kept_http_requests_total counter\n");
+	kept_err r =
+	        buf_adds(out, "# HELP kept_http_requests_total HTTP requests by route, method and status.\n"
+	                      "# TYPE kept_http_requests_total counter\n");
 	for (size_t rt = 0; !r && rt <= m.nroutes; rt++)
 		for (size_t me = 0; !r && me < NMETHODS; me++)
 			for (size_t st = 0; !r && st < NSTATUSES; st++) {
-				uint_fast64_t v = atomic_load(&m.requests[(rt * NMETHODS + me) * NSTATUSES + st]);
+				uint_fast64_t v =
+				        atomic_load(&m.requests[(rt * NMETHODS + me) * NSTATUSES + st]);
 				if (!v)
 					continue;
 				char status[8] = "other";
 				if (statuses[st])
 					snprintf(status, sizeof status, "%d", statuses[st]);
-				r = buf_printf(out, "kept_http_requests_total{route=\"%s\",method=\"%s\",status=\"%s\"} %llu\n",
+				r = buf_printf(out,
+				               "kept_http_requests_total{route=\"%s\",method=\"%s\",status="
+				               "\"%s\"} %llu\n",
 				               route_label(rt), methods[me], status, (unsigned long long)v);
 			}
 	return r;
@@ -131,8 +134,9 @@ static kept_err render_requests(struct buf *out)
 
 static kept_err render_histograms(struct buf *out)
 {
-	kept_err r = buf_adds(out, "# HELP kept_http_request_duration_seconds Time from request start to response.\n"
-	                           "# TYPE kept_http_request_duration_seconds histogram\n");
+	kept_err r = buf_adds(
+	        out, "# HELP kept_http_request_duration_seconds Time from request start to response.\n"
+	             "# TYPE kept_http_request_duration_seconds histogram\n");
 	for (size_t rt = 0; !r && rt <= m.nroutes; rt++) {
 		struct route_hist *h = &m.hist[rt];
 		uint_fast64_t count = atomic_load(&h->count);
@@ -142,18 +146,22 @@ static kept_err render_histograms(struct buf *out)
 		for (size_t b = 0; !r && b < NBUCKETS; b++) {
 			cumulative += atomic_load(&h->bucket[b]);
 			r = buf_printf(out,
-			               "kept_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"%g\"} %llu\n",
-			               route_label(rt), route_method(rt), buckets[b], (unsigned long long)cumulative);
+			               "kept_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\","
+			               "le=\"%g\"} %llu\n",
+			               route_label(rt), route_method(rt), buckets[b],
+			               (unsigned long long)cumulative);
 		}
 		const char *label = route_label(rt), *method = route_method(rt);
 		if (!r)
-			r = buf_printf(out,
-			               "kept_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"+Inf\"} %llu\n"
-			               "kept_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} %.6f\n"
-			               "kept_http_request_duration_seconds_count{route=\"%s\",method=\"%s\"} %llu\n",
-			               label, method, (unsigned long long)count, label, method,
-			               (double)atomic_load(&h->sum_us) / 1e6, label, method,
-			               (unsigned long long)count);
+			r = buf_printf(
+			        out,
+			        "kept_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"+"
+			        "Inf\"} %llu\n"
+			        "kept_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} %.6f\n"
+			        "kept_http_request_duration_seconds_count{route=\"%s\",method=\"%s\"} %llu\n",
+			        label, method, (unsigned long long)count, label, method,
+			        (double)atomic_load(&h->sum_us) / 1e6, label, method,
+			        (unsigned long long)count);
 	}
 	return r;
 }

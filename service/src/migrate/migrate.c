@@ -62,13 +62,15 @@ static kept_err check_applied(struct db_conn *db, struct arena *arena, struct db
 		if (!f)
 			return kept_fail(err, KEPT_ERR_CONFLICT, "unknown_migration", "",
 			                 "the database has migration %s, which this keptd does not know; "
-			                 "is an older keptd running against a newer database?", name);
+			                 "is an older keptd running against a newer database?",
+			                 name);
 		char sum[65];
 		file_checksum(f, sum);
 		if (strcmp(sum, db_value(*applied, row, 1)) != 0)
 			return kept_fail(err, KEPT_ERR_CONFLICT, "migration_changed", "",
 			                 "migration %s was changed after it was applied; applied migrations "
-			                 "must never change, add a new one instead", name);
+			                 "must never change, add a new one instead",
+			                 name);
 	}
 	return r;
 }
@@ -128,8 +130,8 @@ static kept_err reload_functions(struct db_conn *db, void *arg, struct kept_erro
 
 /* ---- the run ----------------------------------------------------------------------- */
 
-static kept_err migrate_locked(struct db_conn *db, struct arena *arena,
-                               struct migrate_report *report, struct kept_error *err)
+static kept_err migrate_locked(struct db_conn *db, struct arena *arena, struct migrate_report *report,
+                               struct kept_error *err)
 {
 	struct db_result *applied;
 	kept_err r = db_exec_script(db, sql_queries[SQL_Q_MIGRATE_BOOTSTRAP].text, err);

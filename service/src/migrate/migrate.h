@@ -25,8 +25,8 @@ struct migrate_report {
 	int present; /* migrations that were already applied */
 };
 
-kept_err migrate_run(struct db_conn *db, struct migrate_report *report, struct kept_error *err)
-    KEPT_MUST_CHECK;
+kept_err migrate_run(struct db_conn *db, struct migrate_report *report,
+                     struct kept_error *err) KEPT_MUST_CHECK;
 
 /* The identity of the embedded schema and functions: 64 hex digits. */
 void migrate_bundle_checksum(char out[65]);

@@ -8,8 +8,8 @@ static size_t segment_len(const char *s)
 	return strcspn(s, "/");
 }
 
-static bool bind_param(struct route_params *out, const char *name, size_t name_len,
-                       const char *value, size_t value_len)
+static bool bind_param(struct route_params *out, const char *name, size_t name_len, const char *value,
+                       size_t value_len)
 {
 	if (value_len == 0 || value_len >= ROUTE_MAX_VALUE || name_len >= ROUTE_MAX_NAME)
 		return false;

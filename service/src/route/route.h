@@ -15,8 +15,8 @@
 #include <stddef.h>
 
 #define ROUTE_MAX_PARAMS 4
-#define ROUTE_MAX_NAME 24
-#define ROUTE_MAX_VALUE 128
+#define ROUTE_MAX_NAME   24
+#define ROUTE_MAX_VALUE  128
 
 struct route_params {
 	size_t count;

@@ -1,0 +1,153 @@
+"""keptd's life: configuration, migrations, readiness, database outages, SIGTERM."""
+import concurrent.futures
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import BIN, CLUSTER, Cluster, Keptd, create_key, keptd_cmd, keptd_env, migrate, new_customer
+
+
+@pytest.fixture
+def scratch():
+    """A cluster of its own, for tests that break things."""
+    c = Cluster()
+    yield c
+    c.destroy()
+
+
+def test_bad_configuration_lists_every_problem_and_exits_2():
+    env = keptd_env("", KEPT_LISTEN="nowhere", KEPT_THREADS="-3", KEPT_LOG_LEVEL="chatty",
+                    KEPT_CONNECTION_TIMEOUT="forever")
+    del env["KEPT_DATABASE_URL"]
+    done = subprocess.run([str(BIN / "keptd"), "serve"], env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    for name in ("KEPT_DATABASE_URL", "KEPT_LISTEN", "KEPT_THREADS", "KEPT_LOG_LEVEL", "KEPT_CONNECTION_TIMEOUT"):
+        assert name in done.stderr, name
+    assert "5 configuration problems" in done.stderr
+
+
+def test_secrets_are_redacted_in_the_logged_configuration(cluster):
+    sock = cluster.url.split("host=")[1].split("&")[0]
+    url = f"postgresql://kept:Sup3r-S3cret@/kept?host={sock}&port=5432"
+    k = Keptd(url)
+    try:
+        assert k.client().get("/readyz").status == 200  # trust auth: the password is not needed
+        log = k.log()
+        assert "Sup3r-S3cret" not in log
+        assert "postgresql://kept:****@/kept" in log
+    finally:
+        k.assert_clean_exit()
+
+
+def test_migrate_twice_and_from_two_hosts_at_once(scratch):
+    procs = [subprocess.Popen([str(BIN / "keptd"), "migrate"], env=keptd_env(scratch.url),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]
+    assert all(code == 0 for code, _, _ in results), results
+    assert sum("1 applied" in out for _, out, _ in results) == 1
+    rows = scratch.psql("SELECT name, count(*) FROM kept.schema_migrations GROUP BY name HAVING count(*) > 1")
+    assert rows == []
+    again = migrate(scratch.url)
+    assert "0 applied" in again.stdout
+
+
+def test_a_changed_migration_is_refused(scratch):
+    migrate(scratch.url)
+    scratch.psql("UPDATE kept.schema_migrations SET checksum = repeat('0', 64) WHERE name = '0001_foundation.sql'")
+    done = keptd_cmd(scratch.url, "migrate")
+    assert done.returncode == 1 and "was changed after it was applied" in done.stderr
+
+
+def test_a_database_newer_than_keptd_is_refused(scratch):
+    migrate(scratch.url)
+    scratch.psql("INSERT INTO kept.schema_migrations (name, checksum) VALUES ('9999_from_the_future.sql', 'x')")
+    done = keptd_cmd(scratch.url, "migrate")
+    assert done.returncode == 1 and "9999_from_the_future.sql" in done.stderr
+
+
+def test_readiness_follows_the_schema(scratch):
+    k = Keptd(scratch.url)
+    try:
+        c = k.client()
+        r = c.get("/readyz")
+        assert r.status == 503 and r.error["code"] == "schema_not_current"
+        assert c.get("/healthz").status == 200
+        migrate(scratch.url)
+        assert c.get("/readyz").status == 200
+        scratch.psql("UPDATE kept.schema_state SET bundle = 'another version'")
+        assert c.get("/readyz").error["code"] == "schema_not_current"
+    finally:
+        k.assert_clean_exit()
+
+
+def test_database_outage_gives_503_then_recovers_by_itself(scratch):
+    migrate(scratch.url)
+    key = create_key(scratch.url, "agent")
+    k = Keptd(scratch.url, KEPT_RETRY_AFTER="1")
+    try:
+        c = k.client(key)
+        assert c.get("/v1/accounts").status == 200
+        scratch.stop()
+        for _ in range(3):
+            r = c.get("/v1/accounts")
+            assert r.status == 503 and r.error["code"] == "database_unavailable"
+            assert r.headers["retry-after"] == "1"
+        assert c.get("/readyz").status == 503
+        assert c.get("/healthz").status == 200  # alive, so nobody restarts it
+        scratch.start()
+        back = time.time()
+        while c.get("/v1/accounts").status != 200:
+            assert time.time() - back < 5, "keptd did not recover within 5 s"
+            time.sleep(0.05)
+        assert k.proc.poll() is None
+        assert "event=db_down" in k.log() and "event=db_up" in k.log()
+    finally:
+        k.assert_clean_exit()
+
+
+def test_sigterm_finishes_requests_in_flight(cluster, admin_key):
+    k = Keptd(cluster.url)
+    api = k.client(admin_key)
+    customer = new_customer(api)
+    # Hold the customer's row so the update below waits inside keptd.
+    locker = subprocess.Popen([str(CLUSTER), "psql", cluster.dir, "-d", "kept", "-q"], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    locker.stdin.write(f"BEGIN; SELECT 1 FROM kept.customers WHERE id = {customer['id']} FOR UPDATE;\n")
+    locker.stdin.flush()
+    time.sleep(0.5)
+    result = {}
+
+    def update():
+        c = k.client(admin_key)
+        result["r"] = c.patch(f"/v1/customers/{customer['id']}", {"name": "Finished During Shutdown"})
+
+    t = threading.Thread(target=update)
+    t.start()
+    time.sleep(0.5)
+    k.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    assert k.proc.poll() is None, "keptd quit with a request in flight"
+    locker.stdin.write("COMMIT;\n")
+    locker.stdin.close()
+    locker.wait(timeout=30)
+    t.join(timeout=30)
+    assert result["r"].status == 200 and result["r"].json()["name"] == "Finished During Shutdown"
+    assert k.proc.wait(timeout=30) == 0
+    assert "event=stopped" in k.log() and "all requests finished" in k.log()
+
+
+def test_many_concurrent_requests(server, role_keys):
+    def work(i):
+        c = server.client(role_keys["agent"])
+        try:
+            customer = new_customer(c)
+            return c.get(f"/v1/customers/{customer['id']}").status
+        finally:
+            c.close()
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        assert list(pool.map(work, range(64))) == [200] * 64

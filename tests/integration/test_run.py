@@ -1,0 +1,105 @@
+"""`make run`'s script: a private cluster (or KEPT_DATABASE_URL), an admin key, Ctrl-C."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+from conftest import BIN, ROOT, unique
+
+RUN = ROOT / "service" / "scripts" / "run.sh"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Run:
+    def __init__(self, state, **env):
+        self.port = free_port()
+        full = {k: v for k, v in os.environ.items() if not k.startswith("KEPT_")}
+        full.update(KEPT_STATE_DIR=state, KEPT_LISTEN=f"127.0.0.1:{self.port}", BUILD=os.path.relpath(BIN, ROOT),
+                    PGCLUSTER_OPTS="-c fsync=off")
+        full.update(env)
+        self.out = tempfile.TemporaryFile()
+        # its own process group, as a terminal would give it, so SIGINT reaches keptd too
+        self.proc = subprocess.Popen([str(RUN)], env=full, stdout=self.out, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self.key = self._wait()
+
+    def text(self):
+        self.out.seek(0)
+        return self.out.read().decode(errors="replace")
+
+    def _wait(self):
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            m = re.search(r"admin API key: (kept_\S+)", self.text())
+            if m and "event=listening" in self.text():
+                return m.group(1)
+            assert self.proc.poll() is None, self.text()
+            time.sleep(0.1)
+        raise AssertionError(self.text())
+
+    def request(self, method, path, body=None):
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method, data=body,
+                                     headers={"Authorization": f"Bearer {self.key}",
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+
+    def ctrl_c(self):
+        os.killpg(self.proc.pid, signal.SIGINT)
+        return self.proc.wait(timeout=60)
+
+
+def state_dir():
+    """A folder the postgres user can reach (pytest's tmp_path is private to root)."""
+    d = tempfile.mkdtemp(prefix="kept-run.")
+    os.chmod(d, 0o711)
+    return d
+
+
+def test_embedded_cluster_survives_restarts():
+    base = state_dir()
+    state = os.path.join(base, "state")
+    first = Run(state)
+    try:
+        assert "created now" in first.text()
+        ref = unique("RUN")
+        status, _ = first.request("POST", "/v1/customers", ('{"external_ref":"%s","name":"Kept","time_zone":"UTC",'
+                                                            '"jurisdiction":"GB"}' % ref).encode())
+        assert status == 201
+    finally:
+        assert first.ctrl_c() == 0, first.text()
+    assert "database stopped" in first.text()
+    keyfile = next(p for p in os.listdir(state) if p.startswith("admin-key"))
+    assert oct(os.stat(os.path.join(state, keyfile)).st_mode)[-3:] == "600"
+
+    second = Run(state)
+    try:
+        assert second.key == first.key and "created now" not in second.text()
+        status, body = second.request("GET", "/v1/accounts?limit=1")
+        assert status == 200
+        assert "0 applied, 1 already present" in second.text()
+    finally:
+        assert second.ctrl_c() == 0
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_an_existing_database_is_used_when_given(cluster, tmp_path):
+    run = Run(str(tmp_path / "state"), KEPT_DATABASE_URL=cluster.url)
+    try:
+        assert run.request("GET", "/readyz")[0] == 200
+        assert not (tmp_path / "state" / "pg").exists()
+    finally:
+        assert run.ctrl_c() == 0
+    assert "database stopped" not in run.text()
