@@ -186,16 +186,6 @@ static int list(struct cli *cli, const struct cli_args *a)
 
 int cmd_accounts(struct cli *cli, int argc, char **argv)
 {
-	struct cli_args a;
-	if (argc < 1)
-		return cli_usage("kept accounts create|show|list ...");
-	if (!cli_parse(argc - 1, argv + 1, options, &a))
-		return CLI_USAGE;
-	if (strcmp(argv[0], "create") == 0)
-		return create(cli, &a);
-	if (strcmp(argv[0], "show") == 0)
-		return show(cli, &a);
-	if (strcmp(argv[0], "list") == 0)
-		return list(cli, &a);
-	return cli_usage("kept accounts create|show|list ...");
+	static const struct cli_verb verbs[] = {{"create", create}, {"show", show}, {"list", list}, {0}};
+	return cli_dispatch(cli, argc, argv, options, verbs, "kept accounts create|show|list ...");
 }

@@ -46,19 +46,16 @@ static bool want_progress(const char *file, bool forced)
 	return isatty(STDERR_FILENO) && stat(file, &st) == 0 && st.st_size >= PROGRESS_FROM_BYTES;
 }
 
-int cmd_import(struct cli *cli, int argc, char **argv)
+static const char import_usage[] = "kept import accounts FILE.csv [--progress]";
+
+static int import_accounts(struct cli *cli, const struct cli_args *a)
 {
-	static const char usage[] = "kept import accounts FILE.csv [--progress]";
-	static const struct cli_option options[] = {{"--progress", false, false}, {0}};
-	struct cli_args a;
-	if (argc < 1 || strcmp(argv[0], "accounts") != 0)
-		return cli_usage(usage);
-	if (!cli_parse(argc - 1, argv + 1, options, &a) || a.npositional != 1)
-		return cli_usage(usage);
-	const char *file = a.positional[0];
+	if (a->npositional != 1)
+		return cli_usage(import_usage);
+	const char *file = a->positional[0];
 	struct client_response resp = {0};
 	if (!client_upload(&cli->client, "/v1/imports/accounts", "text/csv", file,
-	                   want_progress(file, cli_has(&a, "--progress")), &resp) &&
+	                   want_progress(file, cli_has(a, "--progress")), &resp) &&
 	    !resp.body) {
 		fprintf(stderr, "kept: %s\n", resp.error);
 		return resp.status ? CLI_FAILED : CLI_UNAVAILABLE;
@@ -75,6 +72,13 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	cJSON_Delete(doc);
 	client_response_free(&resp);
 	return code;
+}
+
+int cmd_import(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_option options[] = {{"--progress", false, false}, {0}};
+	static const struct cli_verb verbs[] = {{"accounts", import_accounts}, {0}};
+	return cli_dispatch(cli, argc, argv, options, verbs, import_usage);
 }
 
 /* ---- keys ------------------------------------------------------------------------------------ */
@@ -142,16 +146,7 @@ static int keys_revoke(struct cli *cli, const struct cli_args *a)
 int cmd_keys(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_option options[] = {{"--role", true, false}, {"--name", true, false}, {0}};
-	struct cli_args a;
-	if (argc < 1)
-		return cli_usage("kept keys create|list|revoke ...");
-	if (!cli_parse(argc - 1, argv + 1, options, &a))
-		return CLI_USAGE;
-	if (strcmp(argv[0], "create") == 0)
-		return keys_create(cli, &a);
-	if (strcmp(argv[0], "list") == 0)
-		return keys_list(cli, &a);
-	if (strcmp(argv[0], "revoke") == 0)
-		return keys_revoke(cli, &a);
-	return cli_usage("kept keys create|list|revoke ...");
+	static const struct cli_verb verbs[] = {
+	        {"create", keys_create}, {"list", keys_list}, {"revoke", keys_revoke}, {0}};
+	return cli_dispatch(cli, argc, argv, options, verbs, "kept keys create|list|revoke ...");
 }

@@ -95,6 +95,22 @@ int cli_usage(const char *usage)
 	return CLI_USAGE;
 }
 
+int cli_dispatch(struct cli *cli, int argc, char **argv, const struct cli_option *options,
+                 const struct cli_verb *verbs, const char *usage)
+{
+	struct cli_args args;
+	if (argc < 1)
+		return cli_usage(usage);
+	for (const struct cli_verb *v = verbs; v->name; v++) {
+		if (strcmp(argv[0], v->name) != 0)
+			continue;
+		if (!cli_parse(argc - 1, argv + 1, options, &args))
+			return CLI_USAGE;
+		return v->run(cli, &args);
+	}
+	return cli_usage(usage);
+}
+
 /* ---- answers ------------------------------------------------------------------------------ */
 
 static int exit_for_status(long status)

@@ -82,6 +82,17 @@ int cli_answer(struct cli *cli, struct client_response *resp, cJSON **doc);
 /* Prints a usage line for the command to stderr and returns CLI_USAGE. */
 int cli_usage(const char *usage);
 
+/* One verb of a command group ("create" of "kept customers create"). */
+struct cli_verb {
+	const char *name;
+	int (*run)(struct cli *cli, const struct cli_args *args);
+};
+
+/* Parses argv[1..] against `options` and runs the verb named by argv[0]
+ * (`verbs` ends with a NULL name); `usage` when there is no such verb. */
+int cli_dispatch(struct cli *cli, int argc, char **argv, const struct cli_option *options,
+                 const struct cli_verb *verbs, const char *usage);
+
 /* Helpers to read already-parsed API documents ("" / 0 when absent). */
 const char *cli_str(const cJSON *doc, const char *name);
 long long cli_int(const cJSON *doc, const char *name);

@@ -219,16 +219,6 @@ static int show(struct cli *cli, const struct cli_args *a)
 
 int cmd_customers(struct cli *cli, int argc, char **argv)
 {
-	struct cli_args a;
-	if (argc < 1)
-		return cli_usage("kept customers create|show|update ...");
-	if (!cli_parse(argc - 1, argv + 1, options, &a))
-		return CLI_USAGE;
-	if (strcmp(argv[0], "create") == 0)
-		return create(cli, &a);
-	if (strcmp(argv[0], "show") == 0)
-		return show(cli, &a);
-	if (strcmp(argv[0], "update") == 0)
-		return update(cli, &a);
-	return cli_usage("kept customers create|show|update ...");
+	static const struct cli_verb verbs[] = {{"create", create}, {"show", show}, {"update", update}, {0}};
+	return cli_dispatch(cli, argc, argv, options, verbs, "kept customers create|show|update ...");
 }

@@ -131,7 +131,10 @@ static struct db_conn *connect_or_report(const struct kept_config *cfg, const ch
 
 static int migrate(const struct kept_config *cfg)
 {
-	struct db_conn *db = connect_or_report(cfg, "keptd migrate");
+	/* A migration may build an index over millions of rows: no timeout. */
+	struct kept_config unlimited = *cfg;
+	unlimited.statement_timeout_ms = 0;
+	struct db_conn *db = connect_or_report(&unlimited, "keptd migrate");
 	if (!db)
 		return 1;
 	struct migrate_report report;
@@ -155,37 +158,71 @@ static const char *option(int argc, char **argv, const char *name)
 	return NULL;
 }
 
-static int keys_create(const struct kept_config *cfg, int argc, char **argv)
+/* A one-off piece of work for the command line: connection, arena and actor
+ * are made and released around it; its failure is printed. */
+typedef kept_err (*cli_work)(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
+                             void *ctx, struct kept_error *err);
+
+static int run_with_db(const struct kept_config *cfg, const char *what, cli_work work, void *ctx)
 {
-	const char *role_name = option(argc, argv, "--role");
-	const char *name = option(argc, argv, "--name");
-	enum auth_role role;
-	if (!role_name || !name || !auth_role_parse(role_name, &role)) {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
-	}
-	struct db_conn *db = connect_or_report(cfg, "keptd keys");
+	struct db_conn *db = connect_or_report(cfg, what);
 	struct arena *arena = arena_new(0);
 	int status = 1;
 	if (db && arena) {
 		struct auth_actor actor;
-		auth_actor_cli(&actor);
-		const char *key, *json;
 		struct kept_error err;
-		if (auth_key_create(db, arena, &actor, role_name, name, &key, &json, &err))
-			fprintf(stderr, "keptd keys create: %s\n", err.message);
-		else {
-			printf("created API key for %s (role %s); it is shown only now:\n%s\n", name,
-			       role_name, key);
+		auth_actor_cli(&actor);
+		if (work(db, arena, &actor, ctx, &err))
+			fprintf(stderr, "%s: %s\n", what, err.message);
+		else
 			status = 0;
-		}
 	}
 	arena_free(arena);
 	db_close(db);
 	return status;
 }
 
-static int keys_revoke(const struct kept_config *cfg, const char *id)
+struct new_key {
+	const char *role;
+	const char *name;
+};
+
+static kept_err create_key(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
+                           struct kept_error *err)
+{
+	const struct new_key *k = ctx;
+	const char *key, *json;
+	kept_err r = auth_key_create(db, arena, actor, k->role, k->name, &key, &json, err);
+	if (!r)
+		printf("created API key for %s (role %s); it is shown only now:\n%s\n", k->name, k->role,
+		       key);
+	return r;
+}
+
+static int keys_create(const struct kept_config *cfg, int argc, char **argv)
+{
+	struct new_key k = {option(argc, argv, "--role"), option(argc, argv, "--name")};
+	enum auth_role role;
+	if (!k.role || !k.name || !auth_role_parse(k.role, &role)) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	return run_with_db(cfg, "keptd keys create", create_key, &k);
+}
+
+static kept_err revoke_key(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
+                           struct kept_error *err)
+{
+	const char *params[4], *json;
+	auth_actor_params(actor, params);
+	params[3] = ctx;
+	kept_err r = db_run_json(db, arena, SQL_Q_API_KEY_REVOKE, 4, params, &json, err);
+	if (!r)
+		printf("%s\n", json);
+	return r;
+}
+
+static int keys_revoke(const struct kept_config *cfg, char *id)
 {
 	char *end;
 	long long n = strtoll(id, &end, 10);
@@ -193,26 +230,7 @@ static int keys_revoke(const struct kept_config *cfg, const char *id)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	struct db_conn *db = connect_or_report(cfg, "keptd keys");
-	struct arena *arena = arena_new(0);
-	int status = 1;
-	if (db && arena) {
-		struct auth_actor actor;
-		auth_actor_cli(&actor);
-		const char *params[4], *json;
-		auth_actor_params(&actor, params);
-		params[3] = id;
-		struct kept_error err;
-		if (db_run_json(db, arena, SQL_Q_API_KEY_REVOKE, 4, params, &json, &err))
-			fprintf(stderr, "keptd keys revoke: %s\n", err.message);
-		else {
-			printf("%s\n", json);
-			status = 0;
-		}
-	}
-	arena_free(arena);
-	db_close(db);
-	return status;
+	return run_with_db(cfg, "keptd keys revoke", revoke_key, id);
 }
 
 int main(int argc, char **argv)

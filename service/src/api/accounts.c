@@ -14,35 +14,12 @@ static const struct json_field create_spec[] = {
 
 kept_err api_accounts_create(struct api_ctx *ctx, struct kept_error *err)
 {
-	const char *body, *account;
-	kept_err r = api_json_body(ctx, create_spec, NULL, &body, err);
-	if (r)
-		return r;
-	const char *params[4];
-	api_actor_params(ctx, params);
-	params[3] = body;
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_ACCOUNT_CREATE, 4, params, &account, err);
-	if (r)
-		return r;
-	api_reply_created(ctx, "/v1/accounts", account);
-	return KEPT_OK;
+	return api_create(ctx, create_spec, SQL_Q_ACCOUNT_CREATE, "/v1/accounts", err);
 }
 
 kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err)
 {
-	const char *id, *account;
-	kept_err r = api_path_id(ctx, "id", "account_not_found", &id, err);
-	if (r)
-		return r;
-	const char *params[] = {id};
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_ACCOUNT_GET, 1, params, &account, err);
-	if (r)
-		return r;
-	if (!account)
-		return kept_fail(err, KEPT_ERR_NOT_FOUND, "account_not_found", "id", "no account with id %s",
-		                 id);
-	api_reply_ok(ctx, account);
-	return KEPT_OK;
+	return api_get(ctx, SQL_Q_ACCOUNT_GET, "account", err);
 }
 
 /* ?customer_id=&external_ref=&cursor=&limit= — validated in SQL (kept.account_page). */

@@ -46,35 +46,12 @@ static const struct json_field update_spec[] = {
 
 kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err)
 {
-	const char *body, *customer;
-	kept_err r = api_json_body(ctx, create_spec, NULL, &body, err);
-	if (r)
-		return r;
-	const char *params[4];
-	api_actor_params(ctx, params);
-	params[3] = body;
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CUSTOMER_CREATE, 4, params, &customer, err);
-	if (r)
-		return r;
-	api_reply_created(ctx, "/v1/customers", customer);
-	return KEPT_OK;
+	return api_create(ctx, create_spec, SQL_Q_CUSTOMER_CREATE, "/v1/customers", err);
 }
 
 kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err)
 {
-	const char *id, *customer;
-	kept_err r = api_path_id(ctx, "id", "customer_not_found", &id, err);
-	if (r)
-		return r;
-	const char *params[] = {id};
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CUSTOMER_GET, 1, params, &customer, err);
-	if (r)
-		return r;
-	if (!customer)
-		return kept_fail(err, KEPT_ERR_NOT_FOUND, "customer_not_found", "id",
-		                 "no customer with id %s", id);
-	api_reply_ok(ctx, customer);
-	return KEPT_OK;
+	return api_get(ctx, SQL_Q_CUSTOMER_GET, "customer", err);
 }
 
 kept_err api_customers_update(struct api_ctx *ctx, struct kept_error *err)

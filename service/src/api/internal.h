@@ -76,6 +76,16 @@ void api_reply_ok(struct api_ctx *ctx, const char *json);
 /* 201 with JSON and Location: <collection>/<the document's "id">. */
 void api_reply_created(struct api_ctx *ctx, const char *collection, const char *json);
 
+/* POST of a new resource: checks the JSON body against `spec`, runs the write
+ * query `q` with (actor, body) and answers 201 with Location under `collection`. */
+kept_err api_create(struct api_ctx *ctx, const struct json_field *spec, enum sql_query q,
+                    const char *collection, struct kept_error *err) KEPT_MUST_CHECK;
+
+/* GET of one resource by its path id: runs `q` with the id; 404 with code
+ * "<noun>_not_found" when it answers no row. */
+kept_err api_get(struct api_ctx *ctx, enum sql_query q, const char *noun,
+                 struct kept_error *err) KEPT_MUST_CHECK;
+
 /* Turns a database constraint violation into the API's code and field. */
 void api_map_constraint(struct kept_error *err);
 

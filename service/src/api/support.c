@@ -115,6 +115,41 @@ void api_reply_created(struct api_ctx *ctx, const char *collection, const char *
 	http_reply_json(ctx->req, 201, json);
 }
 
+kept_err api_create(struct api_ctx *ctx, const struct json_field *spec, enum sql_query q,
+                    const char *collection, struct kept_error *err)
+{
+	const char *body, *created;
+	kept_err r = api_json_body(ctx, spec, NULL, &body, err);
+	if (r)
+		return r;
+	const char *params[4];
+	api_actor_params(ctx, params);
+	params[3] = body;
+	r = db_run_json(ctx->db, ctx->arena, q, 4, params, &created, err);
+	if (r)
+		return r;
+	api_reply_created(ctx, collection, created);
+	return KEPT_OK;
+}
+
+kept_err api_get(struct api_ctx *ctx, enum sql_query q, const char *noun, struct kept_error *err)
+{
+	char not_found_code[48];
+	const char *id = NULL, *found = NULL;
+	snprintf(not_found_code, sizeof not_found_code, "%s_not_found", noun);
+	kept_err r = api_path_id(ctx, "id", not_found_code, &id, err);
+	if (r)
+		return r;
+	const char *params[] = {id};
+	r = db_run_json(ctx->db, ctx->arena, q, 1, params, &found, err);
+	if (r)
+		return r;
+	if (!found)
+		return kept_fail(err, KEPT_ERR_NOT_FOUND, not_found_code, "id", "no %s with id %s", noun, id);
+	api_reply_ok(ctx, found);
+	return KEPT_OK;
+}
+
 /* ---- database constraints to API errors ---------------------------------------------- */
 
 static const struct {

@@ -45,7 +45,7 @@ struct db_result;
 /* Settings every connection gets. */
 struct db_settings {
 	const char *url;          /* libpq connection string (URL or key=value) */
-	int statement_timeout_ms; /* 0: server default */
+	int statement_timeout_ms; /* 0: no timeout */
 	const char *application_name;
 };
 
