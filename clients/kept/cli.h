@@ -103,5 +103,10 @@ int cmd_customers(struct cli *cli, int argc, char **argv);
 int cmd_accounts(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_keys(struct cli *cli, int argc, char **argv);
+int cmd_propose(struct cli *cli, int argc, char **argv);
+int cmd_plan(struct cli *cli, int argc, char **argv);
+int cmd_reviews(struct cli *cli, int argc, char **argv);
+int cmd_settle(struct cli *cli, int argc, char **argv);
+int cmd_affordability(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -2,6 +2,7 @@
  * kept — the agents' command-line client for kept's API.
  *
  *   kept [--json] customers create|show|update ...
+ *   kept [--json] propose | plan | reviews | settle | affordability ...
  *   kept [--json] accounts create|show|list ...
  *   kept [--json] import accounts FILE.csv [--progress]
  *   kept [--json] keys create|list|revoke ...
@@ -18,10 +19,15 @@
 
 static const char usage[] =
         "usage: kept [--json] COMMAND ...\n"
-        "  customers create|show|update   debtors: phones with consent, time zone, restrictions\n"
-        "  accounts create|show|list      debts, balances in the currency's units\n"
-        "  import accounts FILE.csv       bulk load customers and accounts (admin)\n"
-        "  keys create|list|revoke        API keys (admin)\n"
+        "  customers create|show|update          debtors: phones with consent, time zone, restrictions\n"
+        "  accounts create|show|list             debts, balances in the currency's units\n"
+        "  affordability ACCOUNT ...             income and expenditure (Standard Financial Statement)\n"
+        "  propose ACCOUNT ...                   how much can you afford each week? - evaluation, schedule\n"
+        "  plan create|show|list|approve|cancel  weekly commitments; a second associate approves\n"
+        "  reviews [list] | uphold|correct ID    the supervisors' review queue\n"
+        "  settle ACCOUNT --offer X | settle accept OFFER ...   what would be fair?\n"
+        "  import accounts FILE.csv              bulk load customers and accounts (admin)\n"
+        "  keys create|list|revoke               API keys (admin)\n"
         "environment: KEPT_URL (default http://127.0.0.1:8080), KEPT_API_KEY\n"
         "exit codes: 0 ok, 2 usage, 3 not found, 4 rejected, 5 not allowed, 6 unavailable\n";
 
@@ -33,6 +39,11 @@ static const struct {
         {"accounts", cmd_accounts},
         {"import", cmd_import},
         {"keys", cmd_keys},
+        {"affordability", cmd_affordability},
+        {"propose", cmd_propose},
+        {"plan", cmd_plan},
+        {"reviews", cmd_reviews},
+        {"settle", cmd_settle},
 };
 
 int main(int argc, char **argv)

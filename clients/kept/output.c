@@ -132,9 +132,11 @@ void money_format(long long minor, const char *currency, char *out, size_t size)
 		grouped[g++] = whole[i];
 	}
 	grouped[g] = '\0';
+	const char *cur = currency && *currency ? currency : "";
+	const char *sep = *cur ? " " : "";
 	if (digits)
-		snprintf(out, size, "%s%s.%0*llu %s", minor < 0 ? "-" : "", grouped, digits, v % scale,
-		         currency ? currency : "");
+		snprintf(out, size, "%s%s.%0*llu%s%s", minor < 0 ? "-" : "", grouped, digits, v % scale, sep,
+		         cur);
 	else
-		snprintf(out, size, "%s%s %s", minor < 0 ? "-" : "", grouped, currency ? currency : "");
+		snprintf(out, size, "%s%s%s%s", minor < 0 ? "-" : "", grouped, sep, cur);
 }

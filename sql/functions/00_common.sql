@@ -46,6 +46,14 @@ BEGIN
     RETURN substr(v_text, length(p_kind) + 2)::bigint;
 END $$;
 
+-- The answer of a list endpoint: the page's items and, when the query found
+-- more rows than the page holds (it asks for limit + 1), the cursor of the next.
+CREATE OR REPLACE FUNCTION kept.page_json(p_items json, p_last_id bigint, p_found integer, p_limit integer,
+                                          p_kind text)
+RETURNS json LANGUAGE sql IMMUTABLE
+RETURN json_build_object('items', coalesce(p_items, '[]'::json),
+                         'next_cursor', CASE WHEN p_found > p_limit THEN kept.cursor_encode(p_kind, p_last_id) END);
+
 -- A page size from the query string: default 50, 1..500.
 CREATE OR REPLACE FUNCTION kept.page_limit(p_limit text) RETURNS integer
 LANGUAGE plpgsql IMMUTABLE AS $$

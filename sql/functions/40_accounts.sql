@@ -70,7 +70,5 @@ BEGIN
             AND (p_external_ref IS NULL OR acc.external_ref = p_external_ref)
             AND acc.id > v_after
           ORDER BY acc.id LIMIT v_limit + 1) page;
-    RETURN json_build_object(
-        'items', coalesce(v_items, '[]'::json),
-        'next_cursor', CASE WHEN v_count > v_limit THEN kept.cursor_encode('account', v_last) END);
+    RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'account');
 END $$;

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("KEPT_BIN", ROOT / "build"))
 CLUSTER = ROOT / "service" / "scripts" / "pgcluster.sh"
 FAST_PG = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+MIGRATIONS = len(list((ROOT / "schema").glob("*.sql")))
 
 
 def unique(prefix):

@@ -3,6 +3,8 @@ import pytest
 
 from conftest import create_key, keptd_cmd, unique
 
+STAFF = {"agent", "supervisor", "admin"}
+
 # Every route of this version and the roles that may use it (None = open).
 ROUTES = [
     ("GET", "/healthz", None),
@@ -11,19 +13,35 @@ ROUTES = [
     ("POST", "/v1/api-keys", {"admin"}),
     ("GET", "/v1/api-keys", {"admin"}),
     ("DELETE", "/v1/api-keys/999999", {"admin"}),
-    ("POST", "/v1/customers", {"agent", "supervisor", "admin"}),
+    ("POST", "/v1/customers", STAFF),
     ("GET", "/v1/customers/999999", {"agent", "supervisor", "admin"}),
     ("PATCH", "/v1/customers/999999", {"agent", "supervisor", "admin"}),
     ("POST", "/v1/accounts", {"agent", "supervisor", "admin"}),
     ("GET", "/v1/accounts", {"agent", "supervisor", "admin"}),
     ("GET", "/v1/accounts/999999", {"agent", "supervisor", "admin"}),
     ("POST", "/v1/imports/accounts", {"admin"}),
+    ("GET", "/v1/policies", {"admin"}),
+    ("POST", "/v1/policies", {"admin"}),
+    ("PUT", "/v1/policies/999999", {"admin"}),
+    ("POST", "/v1/accounts/999999/affordability", STAFF),
+    ("GET", "/v1/accounts/999999/affordability", STAFF),
+    ("POST", "/v1/accounts/999999/proposals", STAFF),
+    ("POST", "/v1/accounts/999999/plans", STAFF),
+    ("GET", "/v1/accounts/999999/plans", STAFF),
+    ("GET", "/v1/plans/999999", STAFF),
+    ("POST", "/v1/plans/999999/approvals", STAFF),
+    ("POST", "/v1/plans/999999/cancel", STAFF),
+    ("GET", "/v1/reviews", {"supervisor", "admin"}),
+    ("POST", "/v1/reviews/999999", {"supervisor", "admin"}),
+    ("POST", "/v1/accounts/999999/settlement-offers", STAFF),
+    ("GET", "/v1/settlement-offers/999999", STAFF),
+    ("POST", "/v1/settlement-offers/999999/accept", STAFF),
 ]
 ROLES = ("agent", "supervisor", "finance", "admin")
 
 
 def body_for(method, path):
-    if method in ("POST", "PATCH"):
+    if method in ("POST", "PATCH", "PUT"):
         if "imports" in path:
             return "not,a,valid,header\n", "text/csv"
         return "{}", "application/json"
@@ -43,6 +61,13 @@ def test_every_route_for_every_role(server, role_keys, method, path, allowed):
             assert r.error["code"] == "forbidden_role"
     r = c.request(method, path, body, content_type=ctype)
     assert r.status == (200 if allowed is None else 401), r
+
+
+def test_roles_are_checked_before_the_body(server, role_keys):
+    c = server.client(role_keys["agent"])
+    r = c.post("/v1/policies", "not json", content_type="text/plain")
+    assert r.status == 403  # not 415: nothing about the endpoint is told to who may not use it
+    assert server.client().post("/v1/customers", "x", content_type="text/plain").status == 401
 
 
 def test_missing_malformed_unknown_and_revoked_keys(server, api, cluster):

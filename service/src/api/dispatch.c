@@ -90,7 +90,7 @@ static kept_err authorize(struct api_ctx *ctx, struct kept_error *err)
 	return KEPT_OK;
 }
 
-/* Headers are in: route, check the body's type, authenticate, authorise.
+/* Headers are in: route, authenticate, authorise, check the body's type.
  * Replying here makes the server drop any body unread. */
 static void on_begin(struct http_request *req, void *cls)
 {
@@ -111,9 +111,10 @@ static void on_begin(struct http_request *req, void *cls)
 		fail_request(ctx, &err);
 		return;
 	}
-	kept_err r = check_body_type(ctx, &err);
+	/* who may call comes before what the call must look like */
+	kept_err r = authorize(ctx, &err);
 	if (!r)
-		r = authorize(ctx, &err);
+		r = check_body_type(ctx, &err);
 	if (r)
 		fail_request(ctx, &err);
 }

@@ -46,7 +46,8 @@ extern const size_t api_routes_count;
 extern const struct api_config *api_cfg;
 
 /* Role sets used by the routing table. */
-#define API_STAFF (AUTH_AGENT | AUTH_SUPERVISOR | AUTH_ADMIN)
+#define API_STAFF     (AUTH_AGENT | AUTH_SUPERVISOR | AUTH_ADMIN)
+#define API_REVIEWERS (AUTH_SUPERVISOR | AUTH_ADMIN)
 
 /* ---- helpers (support.c) -------------------------------------------------------- */
 
@@ -73,11 +74,27 @@ void api_actor_params(const struct api_ctx *ctx, const char *params[3]);
 /* 200 with JSON (and ETag from the document's "version", when present). */
 void api_reply_ok(struct api_ctx *ctx, const char *json);
 
-/* 201 with JSON and Location: <collection>/<the document's "id">. */
+/* 201 with JSON and Location: <collection>/<the document's "id"> (none when collection is NULL). */
 void api_reply_created(struct api_ctx *ctx, const char *collection, const char *json);
 
-/* POST of a new resource: checks the JSON body against `spec`, runs the write
- * query `q` with (actor, body) and answers 201 with Location under `collection`. */
+/*
+ * A write through one query. The query's parameters are the actor's three,
+ * then the path's {id} when `noun` names what it identifies (a bad id is a
+ * 404 <noun>_not_found), then the JSON body checked against `spec`. The
+ * query's JSON answers with `status`; on 201 with `location` set, Location
+ * is <location>/<the answer's id>.
+ */
+struct api_write {
+	const struct json_field *spec;
+	enum sql_query query;
+	const char *noun;
+	int status;
+	const char *location;
+};
+
+kept_err api_write(struct api_ctx *ctx, const struct api_write *w, struct kept_error *err) KEPT_MUST_CHECK;
+
+/* POST of a new resource: api_write with no path id, 201 and Location under `collection`. */
 kept_err api_create(struct api_ctx *ctx, const struct json_field *spec, enum sql_query q,
                     const char *collection, struct kept_error *err) KEPT_MUST_CHECK;
 
@@ -108,5 +125,27 @@ kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_policies_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_policies_create(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_policies_replace(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_affordability_record(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_affordability_latest(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_proposals_create(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_plans_create(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_plans_get(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_plans_of_account(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_plans_approve(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_plans_cancel(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_reviews_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_reviews_decide(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_settlements_offer(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_settlements_get(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_settlements_accept(struct api_ctx *ctx, struct kept_error *err);
 
 #endif

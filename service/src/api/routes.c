@@ -19,6 +19,26 @@ const struct api_route api_routes[] = {
         {"GET", "/v1/accounts/{id}", API_STAFF, API_BODY_NONE, api_accounts_get},
 
         {"POST", "/v1/imports/accounts", AUTH_ADMIN, API_BODY_CSV, api_imports_accounts},
+
+        {"GET", "/v1/policies", AUTH_ADMIN, API_BODY_NONE, api_policies_list},
+        {"POST", "/v1/policies", AUTH_ADMIN, API_BODY_JSON, api_policies_create},
+        {"PUT", "/v1/policies/{id}", AUTH_ADMIN, API_BODY_JSON, api_policies_replace},
+
+        {"POST", "/v1/accounts/{id}/affordability", API_STAFF, API_BODY_JSON, api_affordability_record},
+        {"GET", "/v1/accounts/{id}/affordability", API_STAFF, API_BODY_NONE, api_affordability_latest},
+        {"POST", "/v1/accounts/{id}/proposals", API_STAFF, API_BODY_JSON, api_proposals_create},
+        {"POST", "/v1/accounts/{id}/plans", API_STAFF, API_BODY_JSON, api_plans_create},
+        {"GET", "/v1/accounts/{id}/plans", API_STAFF, API_BODY_NONE, api_plans_of_account},
+        {"GET", "/v1/plans/{id}", API_STAFF, API_BODY_NONE, api_plans_get},
+        {"POST", "/v1/plans/{id}/approvals", API_STAFF, API_BODY_JSON, api_plans_approve},
+        {"POST", "/v1/plans/{id}/cancel", API_STAFF, API_BODY_JSON, api_plans_cancel},
+
+        {"GET", "/v1/reviews", API_REVIEWERS, API_BODY_NONE, api_reviews_list},
+        {"POST", "/v1/reviews/{id}", API_REVIEWERS, API_BODY_JSON, api_reviews_decide},
+
+        {"POST", "/v1/accounts/{id}/settlement-offers", API_STAFF, API_BODY_JSON, api_settlements_offer},
+        {"GET", "/v1/settlement-offers/{id}", API_STAFF, API_BODY_NONE, api_settlements_get},
+        {"POST", "/v1/settlement-offers/{id}/accept", API_STAFF, API_BODY_JSON, api_settlements_accept},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

@@ -109,27 +109,45 @@ void api_reply_ok(struct api_ctx *ctx, const char *json)
 
 void api_reply_created(struct api_ctx *ctx, const char *collection, const char *json)
 {
-	const char *id = member_text(ctx, json, "id");
+	const char *id = collection ? member_text(ctx, json, "id") : NULL;
 	if (id)
 		add_optional_header(ctx, "Location", arena_sprintf(ctx->arena, "%s/%s", collection, id));
 	http_reply_json(ctx->req, 201, json);
 }
 
+kept_err api_write(struct api_ctx *ctx, const struct api_write *w, struct kept_error *err)
+{
+	const char *params[5], *body = NULL, *answer = NULL;
+	int n = 3;
+	api_actor_params(ctx, params);
+	if (w->noun) {
+		char not_found_code[48];
+		snprintf(not_found_code, sizeof not_found_code, "%s_not_found", w->noun);
+		kept_err r = api_path_id(ctx, "id", not_found_code, &params[n++], err);
+		if (r)
+			return r;
+	}
+	kept_err r = api_json_body(ctx, w->spec, NULL, &body, err);
+	if (r)
+		return r;
+	params[n++] = body;
+	r = db_run_json(ctx->db, ctx->arena, w->query, n, params, &answer, err);
+	if (r)
+		return r;
+	if (!answer)
+		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "the write answered nothing");
+	if (w->status == 201)
+		api_reply_created(ctx, w->location, answer);
+	else
+		api_reply_ok(ctx, answer);
+	return KEPT_OK;
+}
+
 kept_err api_create(struct api_ctx *ctx, const struct json_field *spec, enum sql_query q,
                     const char *collection, struct kept_error *err)
 {
-	const char *body, *created;
-	kept_err r = api_json_body(ctx, spec, NULL, &body, err);
-	if (r)
-		return r;
-	const char *params[4];
-	api_actor_params(ctx, params);
-	params[3] = body;
-	r = db_run_json(ctx->db, ctx->arena, q, 4, params, &created, err);
-	if (r)
-		return r;
-	api_reply_created(ctx, collection, created);
-	return KEPT_OK;
+	const struct api_write w = {spec, q, NULL, 201, collection};
+	return api_write(ctx, &w, err);
 }
 
 kept_err api_get(struct api_ctx *ctx, enum sql_query q, const char *noun, struct kept_error *err)
@@ -191,6 +209,21 @@ static const struct {
          "name must be 1-200 characters with no control characters"},
         {"api_keys_role_check", KEPT_ERR_INVALID, "invalid_role", "role",
          "role must be agent, supervisor, finance or admin"},
+
+        {"policies_creditor_check", KEPT_ERR_INVALID, "invalid_creditor", "creditor",
+         "creditor must be 1-200 characters with no control characters"},
+        {"policies_max_weeks_check", KEPT_ERR_INVALID, "invalid_policy", "max_weeks",
+         "max_weeks must be from 1 to 520"},
+        {"policies_grace_days_check", KEPT_ERR_INVALID, "invalid_policy", "grace_days",
+         "grace_days must be from 0 to 28"},
+        {"policies_threshold_check", KEPT_ERR_INVALID, "invalid_policy", "kept_threshold_percent",
+         "kept_threshold_percent must be from 1 to 100"},
+        {"policies_misses_check", KEPT_ERR_INVALID, "invalid_policy", "breaks_after_misses",
+         "breaks_after_misses must be from 1 to 52"},
+        {"policies_settlement_check", KEPT_ERR_INVALID, "invalid_policy", "min_settlement_percent",
+         "min_settlement_percent must be from 1 to 100"},
+        {"policies_lead_days_check", KEPT_ERR_INVALID, "invalid_policy", "reminder_lead_days",
+         "reminder_lead_days must be from 0 to 14"},
 };
 
 void api_map_constraint(struct kept_error *err)

@@ -1,0 +1,57 @@
+/* /v1/policies — admin: the default policy and per-creditor ones. */
+#include "internal.h"
+
+#define POLICY_SETTINGS(required)                                                                            \
+	{"max_weeks", JSON_INT, required}, {"grace_days", JSON_INT, required},                               \
+	        {"kept_threshold_percent", JSON_INT, required}, {"breaks_after_misses", JSON_INT, required}, \
+	        {"min_settlement_percent", JSON_INT, required},                                              \
+	{                                                                                                    \
+		"reminder_lead_days", JSON_INT, required                                                     \
+	}
+
+static const struct json_field create_spec[] = {
+        {"creditor", JSON_STRING, JSON_REQUIRED, .max = 200},
+        POLICY_SETTINGS(0),
+        {0},
+};
+
+/* PUT replaces every setting. */
+static const struct json_field replace_spec[] = {
+        POLICY_SETTINGS(JSON_REQUIRED),
+        {0},
+};
+
+kept_err api_policies_list(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *list;
+	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_POLICY_LIST, 0, NULL, &list, err);
+	if (!r)
+		http_reply_json(ctx->req, 200, list);
+	return r;
+}
+
+kept_err api_policies_create(struct api_ctx *ctx, struct kept_error *err)
+{
+	return api_create(ctx, create_spec, SQL_Q_POLICY_CREATE, "/v1/policies", err);
+}
+
+kept_err api_policies_replace(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *id = NULL, *version = NULL, *body = NULL, *policy = NULL;
+	kept_err r = api_path_id(ctx, "id", "policy_not_found", &id, err);
+	if (!r)
+		r = api_if_match(ctx, &version, err);
+	if (!r)
+		r = api_json_body(ctx, replace_spec, NULL, &body, err);
+	if (r)
+		return r;
+	const char *params[6];
+	api_actor_params(ctx, params);
+	params[3] = id;
+	params[4] = version;
+	params[5] = body;
+	r = db_run_json(ctx->db, ctx->arena, SQL_Q_POLICY_REPLACE, 6, params, &policy, err);
+	if (!r)
+		api_reply_ok(ctx, policy);
+	return r;
+}

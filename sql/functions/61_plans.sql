@@ -1,0 +1,471 @@
+-- Plans: opening one (from a proposal, from the agent's amount, from a
+-- settlement), two-associate approval, the review queue, cancellation,
+-- settlement offers, and completing a paid plan.
+--
+-- Open plans: an account has at most one active and one pending_approval
+-- plan (unique indexes). A new plan must name the plan it replaces
+-- (replaces_plan_id) when the account already has an open one — the newest
+-- open plan, pending if there is one — else 409 plan_exists; this is what
+-- makes two agents arranging the same account at the same moment end with
+-- one plan and one 409, rather than one silently replacing the other.
+
+CREATE OR REPLACE FUNCTION kept.plan_json(p kept.plans) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', p.id, 'account_id', p.account_id, 'origin', p.origin, 'status', p.status,
+        'weekly_amount_cents', p.weekly_amount_cents, 'first_due_date', p.first_due_date,
+        'installment_count', p.installment_count, 'total_cents', p.total_cents,
+        'balance_at_start_cents', p.balance_at_start_cents, 'currency', p.currency,
+        'in_policy', p.in_policy, 'reasons', to_json(p.reasons),
+        'weekly_disposable_cents', p.weekly_disposable_cents, 'imported', p.imported,
+        'proposal_id', p.proposal_id, 'settlement_offer_id', p.settlement_offer_id,
+        'policy', json_build_object('id', p.policy_id, 'grace_days', p.grace_days,
+                                    'kept_threshold_percent', p.kept_threshold_percent,
+                                    'breaks_after_misses', p.breaks_after_misses),
+        'created_by', p.created_by,
+        'approved_by', (SELECT approved_by FROM kept.plan_approvals WHERE plan_id = p.id),
+        'activated_at', kept.ts(p.activated_at), 'ended_at', kept.ts(p.ended_at),
+        'superseded_by', p.superseded_by, 'cancel_reason', p.cancel_reason,
+        'version', p.version, 'created_at', kept.ts(p.created_at), 'updated_at', kept.ts(p.updated_at),
+        'installments', coalesce((
+            SELECT json_agg(json_build_object('seq', i.seq, 'due_date', i.due_date,
+                                              'amount_due_cents', i.amount_due_cents,
+                                              'amount_paid_cents', i.amount_paid_cents,
+                                              'outcome', i.outcome) ORDER BY i.seq)
+            FROM kept.installments i WHERE i.plan_id = p.id), '[]'::json));
+$$;
+
+CREATE OR REPLACE FUNCTION kept.plan_event(p_type text, p kept.plans) RETURNS void
+LANGUAGE sql AS $$
+    SELECT kept.outbox_write(p_type, 'plan', p.id, jsonb_build_object(
+        'account_id', p.account_id, 'origin', p.origin, 'status', p.status,
+        'weekly_amount_cents', p.weekly_amount_cents, 'total_cents', p.total_cents,
+        'balance_at_start_cents', p.balance_at_start_cents, 'installment_count', p.installment_count,
+        'first_due_date', p.first_due_date, 'in_policy', p.in_policy, 'reasons', to_jsonb(p.reasons),
+        'imported', p.imported, 'created_by', p.created_by, 'currency', p.currency));
+$$;
+
+-- Ends an open plan as superseded by p_by: waives what it still had scheduled.
+CREATE OR REPLACE FUNCTION kept.plan_supersede(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                               p_old kept.plans, p_by bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    n kept.plans;
+BEGIN
+    UPDATE kept.plans SET status = 'superseded', superseded_by = p_by, ended_at = now(),
+                          version = version + 1, updated_at = now()
+    WHERE id = p_old.id RETURNING * INTO n;
+    UPDATE kept.installments SET outcome = 'waived' WHERE plan_id = p_old.id AND outcome = 'scheduled';
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.superseded', 'plan', n.id,
+                             jsonb_build_object('status', p_old.status),
+                             jsonb_build_object('status', n.status, 'superseded_by', p_by));
+    PERFORM kept.plan_event('plan_superseded', n);
+END $$;
+
+-- Makes p the account's active plan, ending the one it replaces.
+CREATE OR REPLACE FUNCTION kept.plan_activate(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                              p kept.plans)
+RETURNS kept.plans LANGUAGE plpgsql AS $$
+DECLARE
+    old kept.plans;
+    n kept.plans;
+BEGIN
+    SELECT * INTO old FROM kept.plans WHERE account_id = p.account_id AND status = 'active' FOR UPDATE;
+    IF FOUND THEN
+        PERFORM kept.plan_supersede(p_actor_key_id, p_actor, p_request_id, old, p.id);
+    END IF;
+    UPDATE kept.plans SET status = 'active', activated_at = now(), version = version + 1, updated_at = now()
+    WHERE id = p.id RETURNING * INTO n;
+    UPDATE kept.accounts SET status = 'in_plan', version = version + 1, updated_at = now()
+    WHERE id = p.account_id AND status = 'open';
+    PERFORM kept.plan_event('plan_activated', n);
+    RETURN n;
+END $$;
+
+-- The newest open plan of an account (pending first), locked, or NULL.
+CREATE OR REPLACE FUNCTION kept.plan_newest_open(p_account_id bigint) RETURNS kept.plans
+LANGUAGE sql AS $$
+    SELECT * FROM kept.plans WHERE account_id = p_account_id AND status IN ('pending_approval', 'active')
+    ORDER BY status = 'pending_approval' DESC, id DESC LIMIT 1 FOR UPDATE;
+$$;
+
+CREATE OR REPLACE FUNCTION kept.check_replaces(p_account_id bigint, p_replaces bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    cur kept.plans := kept.plan_newest_open(p_account_id);
+BEGIN
+    IF cur.id IS NOT NULL AND p_replaces IS NULL THEN
+        PERFORM kept.fail(409, 'plan_exists', 'replaces_plan_id',
+                          format('account %s already has plan %s (%s); to renegotiate, send replaces_plan_id: %s',
+                                 p_account_id, cur.id, cur.status, cur.id));
+    END IF;
+    IF p_replaces IS NOT NULL AND p_replaces IS DISTINCT FROM cur.id THEN
+        PERFORM kept.fail(409, 'plan_changed', 'replaces_plan_id',
+                          format('plan %s is not the account''s current plan (%s)', p_replaces,
+                                 coalesce(cur.id::text, 'none')));
+    END IF;
+END $$;
+
+-- Opens a plan on a locked, open account. Every way in (proposal, agent's
+-- amount, settlement) comes through here.
+CREATE OR REPLACE FUNCTION kept.plan_open(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                          a kept.accounts, p_origin text, p_weekly bigint, p_total bigint,
+                                          p_first_due date, p_in_policy boolean, p_reasons text[],
+                                          p_disposable bigint, p_imported boolean, p_proposal_id bigint,
+                                          p_offer_id bigint, p_replaces bigint)
+RETURNS kept.plans LANGUAGE plpgsql AS $$
+DECLARE
+    pol kept.policies := kept.policy_for(a.creditor);
+    v_id bigint := nextval(pg_get_serial_sequence('kept.plans', 'id'));
+    pending kept.plans;
+    n kept.plans;
+BEGIN
+    PERFORM kept.check_replaces(a.id, p_replaces);
+    SELECT * INTO pending FROM kept.plans WHERE account_id = a.id AND status = 'pending_approval' FOR UPDATE;
+    IF FOUND THEN
+        -- the newer arrangement replaces the one still waiting for a second associate
+        PERFORM kept.plan_supersede(p_actor_key_id, p_actor, p_request_id, pending, v_id);
+    END IF;
+    INSERT INTO kept.plans (id, account_id, origin, status, weekly_amount_cents, first_due_date,
+        installment_count, total_cents, balance_at_start_cents, currency, policy_id, grace_days,
+        kept_threshold_percent, breaks_after_misses, in_policy, reasons, weekly_disposable_cents, imported,
+        proposal_id, settlement_offer_id, created_by)
+    OVERRIDING SYSTEM VALUE
+    VALUES (v_id, a.id, p_origin, 'pending_approval', p_weekly, p_first_due,
+            ((p_total + p_weekly - 1) / p_weekly)::integer, p_total, a.balance_cents, a.currency, pol.id,
+            pol.grace_days, pol.kept_threshold_percent, pol.breaks_after_misses, p_in_policy, p_reasons,
+            p_disposable, p_imported, p_proposal_id, p_offer_id, p_actor_key_id)
+    RETURNING * INTO n;
+    INSERT INTO kept.installments (plan_id, seq, due_date, amount_due_cents)
+    SELECT n.id, s.seq, s.due_date, s.amount_due_cents FROM kept.schedule(p_total, p_weekly, p_first_due) s;
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.created', 'plan', n.id, NULL,
+                             kept.plan_json(n)::jsonb - 'installments');
+    PERFORM kept.plan_event('plan_created', n);
+    IF p_in_policy THEN
+        n := kept.plan_activate(p_actor_key_id, p_actor, p_request_id, n);
+    END IF;
+    RETURN n;
+END $$;
+
+-- POST /v1/accounts/{id}/plans: from a proposal ({proposal_id}) or the
+-- agent's amount ({weekly_amount_cents, first_due_date}); imported history
+-- ({..., imported: true}) is for admins, checked by keptd.
+CREATE OR REPLACE FUNCTION kept.plan_create(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                            p_account_id bigint, p jsonb)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    a kept.accounts := kept.account_lock(p_account_id);
+    pr kept.proposals;
+    v_imported boolean := coalesce((p->>'imported')::boolean, false);
+    v_weekly bigint := (p->>'weekly_amount_cents')::bigint;
+    v_first date := (p->>'first_due_date')::date;
+    v_disposable bigint := kept.weekly_disposable(p_account_id);
+    ev jsonb;
+    n kept.plans;
+BEGIN
+    PERFORM kept.account_require_open(a);
+    IF p ? 'proposal_id' THEN
+        SELECT * INTO pr FROM kept.proposals WHERE id = (p->>'proposal_id')::bigint;
+        IF NOT FOUND OR pr.account_id <> a.id THEN
+            PERFORM kept.fail(422, 'unknown_proposal', 'proposal_id', 'no such proposal on this account');
+        END IF;
+        IF EXISTS (SELECT 1 FROM kept.plans WHERE proposal_id = pr.id) THEN
+            PERFORM kept.fail(409, 'proposal_used', 'proposal_id', 'a plan was already made from this proposal');
+        END IF;
+        v_weekly := pr.weekly_amount_cents;
+        v_first := pr.first_due_date;
+    END IF;
+    PERFORM kept.check_amount(v_weekly, 'weekly_amount_cents');
+    PERFORM kept.check_first_due_date(v_first, kept.account_time_zone(a), v_imported);
+    ev := kept.evaluate_terms(a.balance_cents, v_weekly, kept.policy_for(a.creditor), v_disposable);
+    n := kept.plan_open(p_actor_key_id, p_actor, p_request_id, a,
+        CASE WHEN pr.id IS NULL THEN 'agent_set' ELSE 'customer_proposed' END,
+        v_weekly, a.balance_cents, v_first, (ev->>'in_policy')::boolean,
+        ARRAY(SELECT jsonb_array_elements_text(ev->'reasons')), v_disposable, v_imported, pr.id, NULL,
+        (p->>'replaces_plan_id')::bigint);
+    -- a statement of its own: plan_json (STABLE) must see the installments just written
+    RETURN kept.plan_json(n);
+END $$;
+
+CREATE OR REPLACE FUNCTION kept.plan_lock(p_plan_id bigint) RETURNS kept.plans
+LANGUAGE plpgsql AS $$
+DECLARE
+    p kept.plans;
+BEGIN
+    SELECT * INTO p FROM kept.plans WHERE id = p_plan_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM kept.fail(404, 'plan_not_found', 'id', format('no plan with id %s', p_plan_id));
+    END IF;
+    RETURN p;
+END $$;
+
+-- The second associate agrees: the plan activates at once and the decision
+-- goes to the review queue. The plan's creator may not be its second associate.
+CREATE OR REPLACE FUNCTION kept.plan_approve(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                             p_plan_id bigint, p_note text)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    p kept.plans := kept.plan_lock(p_plan_id);
+    a kept.accounts;
+    r kept.reviews;
+BEGIN
+    IF p.status <> 'pending_approval' THEN
+        PERFORM kept.fail(409, 'plan_not_pending', 'id',
+                          format('plan %s is %s; only a plan waiting for approval can be approved', p.id, p.status));
+    END IF;
+    IF p.created_by IS NOT DISTINCT FROM p_actor_key_id THEN
+        PERFORM kept.fail(403, 'self_approval', 'id',
+                          'a second associate must approve: the plan''s creator cannot approve it');
+    END IF;
+    a := kept.account_lock(p.account_id);
+    PERFORM kept.account_require_open(a);
+    INSERT INTO kept.plan_approvals (plan_id, approved_by, note) VALUES (p.id, p_actor_key_id, p_note);
+    p := kept.plan_activate(p_actor_key_id, p_actor, p_request_id, p);
+    INSERT INTO kept.reviews (plan_id, reasons) VALUES (p.id, p.reasons) RETURNING * INTO r;
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.approved', 'plan', p.id,
+                             jsonb_build_object('status', 'pending_approval'),
+                             jsonb_build_object('status', p.status, 'note', p_note, 'review_id', r.id));
+    PERFORM kept.plan_event('plan_approved', p);
+    RETURN kept.plan_json(p);
+END $$;
+
+CREATE OR REPLACE FUNCTION kept.plan_cancel(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                            p_plan_id bigint, p_reason text)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    old kept.plans := kept.plan_lock(p_plan_id);
+    p kept.plans;
+BEGIN
+    IF old.status NOT IN ('active', 'pending_approval') THEN
+        PERFORM kept.fail(409, 'plan_not_open', 'id', format('plan %s is already %s', old.id, old.status));
+    END IF;
+    PERFORM kept.account_lock(old.account_id);
+    UPDATE kept.plans SET status = 'cancelled', ended_at = now(), cancelled_by = p_actor_key_id,
+                          cancel_reason = p_reason, version = version + 1, updated_at = now()
+    WHERE id = old.id RETURNING * INTO p;
+    UPDATE kept.installments SET outcome = 'waived' WHERE plan_id = p.id AND outcome = 'scheduled';
+    IF old.status = 'active' THEN
+        UPDATE kept.accounts SET status = 'open', version = version + 1, updated_at = now()
+        WHERE id = p.account_id AND status = 'in_plan';
+    END IF;
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.cancelled', 'plan', p.id,
+                             jsonb_build_object('status', old.status),
+                             jsonb_build_object('status', p.status, 'reason', p_reason));
+    PERFORM kept.plan_event('plan_cancelled', p);
+    RETURN kept.plan_json(p);
+END $$;
+
+CREATE OR REPLACE FUNCTION kept.plans_of_account(p_account_id bigint) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = p_account_id) THEN
+        PERFORM kept.fail(404, 'account_not_found', 'id', format('no account with id %s', p_account_id));
+    END IF;
+    RETURN (SELECT json_build_object('items', coalesce(json_agg(kept.plan_json(p) ORDER BY p.id), '[]'::json))
+            FROM kept.plans p WHERE p.account_id = p_account_id);
+END $$;
+
+-- ---- reviews -------------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION kept.review_json(r kept.reviews) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', r.id, 'plan_id', r.plan_id, 'account_id', p.account_id, 'origin', p.origin,
+        'weekly_amount_cents', p.weekly_amount_cents, 'total_cents', p.total_cents, 'currency', p.currency,
+        'reasons', to_json(r.reasons), 'plan_created_by', p.created_by, 'approved_by', ap.approved_by,
+        'approval_note', ap.note, 'status', r.status, 'decided_by', r.decided_by, 'note', r.note,
+        'decided_at', kept.ts(r.decided_at), 'created_at', kept.ts(r.created_at))
+    FROM kept.plans p LEFT JOIN kept.plan_approvals ap ON ap.plan_id = p.id
+    WHERE p.id = r.plan_id;
+$$;
+
+-- The queue, oldest first: status 'open' (default), 'upheld', 'corrected' or 'all'.
+CREATE OR REPLACE FUNCTION kept.review_page(p_status text, p_cursor text, p_limit text) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_status text := coalesce(nullif(p_status, ''), 'open');
+    v_after bigint := kept.cursor_decode('review', p_cursor);
+    v_limit integer := kept.page_limit(p_limit);
+    v_items json;
+    v_last bigint;
+    v_count integer;
+BEGIN
+    IF v_status NOT IN ('open', 'upheld', 'corrected', 'all') THEN
+        PERFORM kept.fail(400, 'invalid_status', 'status', 'status is open, upheld, corrected or all');
+    END IF;
+    SELECT json_agg(kept.review_json(page.r) ORDER BY (page.r).id) FILTER (WHERE page.n <= v_limit),
+           max((page.r).id) FILTER (WHERE page.n <= v_limit), count(*)
+    INTO v_items, v_last, v_count
+    FROM (SELECT r, row_number() OVER (ORDER BY r.id) AS n FROM kept.reviews r
+          WHERE (v_status = 'all' OR r.status = v_status) AND r.id > v_after
+          ORDER BY r.id LIMIT v_limit + 1) page;
+    RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'review');
+END $$;
+
+CREATE OR REPLACE FUNCTION kept.review_decide(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                              p_review_id bigint, p_decision text, p_note text)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    old kept.reviews;
+    r kept.reviews;
+BEGIN
+    SELECT * INTO old FROM kept.reviews WHERE id = p_review_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM kept.fail(404, 'review_not_found', 'id', format('no review with id %s', p_review_id));
+    END IF;
+    IF p_decision NOT IN ('upheld', 'corrected') THEN
+        PERFORM kept.fail(400, 'invalid_decision', 'decision', 'decision is upheld or corrected');
+    END IF;
+    IF p_decision = 'corrected' AND coalesce(btrim(p_note), '') = '' THEN
+        PERFORM kept.fail(400, 'note_required', 'note', 'a correction needs a note saying what should change');
+    END IF;
+    IF old.status <> 'open' THEN
+        PERFORM kept.fail(409, 'review_closed', 'id', format('review %s was already %s', old.id, old.status));
+    END IF;
+    UPDATE kept.reviews SET status = p_decision, decided_by = p_actor_key_id, note = p_note, decided_at = now()
+    WHERE id = old.id RETURNING * INTO r;
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'review.decided', 'review', r.id,
+                             jsonb_build_object('status', old.status),
+                             jsonb_build_object('status', r.status, 'note', r.note));
+    PERFORM kept.outbox_write('review_decided', 'review', r.id,
+                              jsonb_build_object('plan_id', r.plan_id, 'decision', r.status));
+    RETURN kept.review_json(r);
+END $$;
+
+-- ---- settlements ------------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION kept.settlement_json(o kept.settlement_offers, p_currency text) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', o.id, 'account_id', o.account_id, 'offer_cents', o.offer_cents, 'currency', p_currency,
+        'balance_cents', o.balance_cents, 'min_settlement_percent', o.min_settlement_percent,
+        'floor_cents', o.floor_cents, 'within_policy', o.offer_cents >= o.floor_cents,
+        'counter_cents', o.counter_cents, 'status', o.status, 'offered_by', o.offered_by, 'note', o.note,
+        'accepted_cents', o.accepted_cents, 'accepted_at', kept.ts(o.accepted_at),
+        'plan_id', (SELECT id FROM kept.plans WHERE settlement_offer_id = o.id),
+        'created_at', kept.ts(o.created_at));
+$$;
+
+-- "What do you think would be fair?" — the customer's figure beside the
+-- policy floor; below the floor, a counter that splits the difference
+-- (rounded up to the cent, in the creditor's favour).
+CREATE OR REPLACE FUNCTION kept.settlement_offer_create(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                                        p_account_id bigint, p jsonb)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    a kept.accounts := kept.account_lock(p_account_id);
+    pol kept.policies := kept.policy_for(a.creditor);
+    v_offer bigint := (p->>'offer_cents')::bigint;
+    v_floor bigint;
+    o kept.settlement_offers;
+BEGIN
+    PERFORM kept.account_require_open(a);
+    PERFORM kept.check_amount(v_offer, 'offer_cents');
+    IF v_offer > a.balance_cents THEN
+        PERFORM kept.fail(422, 'offer_above_balance', 'offer_cents',
+                          format('the offer is more than the balance (%s)', a.balance_cents));
+    END IF;
+    v_floor := (a.balance_cents * pol.min_settlement_percent + 99) / 100;
+    INSERT INTO kept.settlement_offers (account_id, offer_cents, balance_cents, min_settlement_percent,
+                                        floor_cents, counter_cents, offered_by, note)
+    VALUES (a.id, v_offer, a.balance_cents, pol.min_settlement_percent, v_floor,
+            CASE WHEN v_offer < v_floor THEN v_offer + (v_floor - v_offer + 1) / 2 END,
+            p_actor_key_id, p->>'note')
+    RETURNING * INTO o;
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'settlement.offered', 'settlement_offer',
+                             o.id, NULL, kept.settlement_json(o, a.currency)::jsonb);
+    PERFORM kept.outbox_write('settlement_offered', 'settlement_offer', o.id,
+                              jsonb_build_object('account_id', a.id, 'offer_cents', o.offer_cents,
+                                                 'floor_cents', o.floor_cents, 'counter_cents', o.counter_cents));
+    RETURN kept.settlement_json(o, a.currency);
+END $$;
+
+-- The agreed figure (default: the counter when there is one, else the
+-- customer's offer) becomes a plan with origin settlement: one payment, or up
+-- to 12 weekly ones. Below the floor it needs a second associate.
+CREATE OR REPLACE FUNCTION kept.settlement_accept(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                                  p_offer_id bigint, p jsonb)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    o kept.settlement_offers;
+    a kept.accounts;
+    v_amount bigint;
+    v_count integer := coalesce((p->>'installments')::integer, 1);
+    v_first date := (p->>'first_due_date')::date;
+    v_weekly bigint;
+    n kept.plans;
+BEGIN
+    SELECT * INTO o FROM kept.settlement_offers WHERE id = p_offer_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM kept.fail(404, 'settlement_offer_not_found', 'id', format('no settlement offer with id %s', p_offer_id));
+    END IF;
+    IF o.status <> 'open' THEN
+        PERFORM kept.fail(409, 'offer_closed', 'id', format('settlement offer %s is %s', o.id, o.status));
+    END IF;
+    a := kept.account_lock(o.account_id);
+    PERFORM kept.account_require_open(a);
+    v_amount := coalesce((p->>'amount_cents')::bigint, o.counter_cents, o.offer_cents);
+    PERFORM kept.check_amount(v_amount, 'amount_cents');
+    IF v_amount > a.balance_cents THEN
+        PERFORM kept.fail(422, 'amount_above_balance', 'amount_cents', 'a settlement cannot exceed the balance');
+    END IF;
+    IF v_count NOT BETWEEN 1 AND 12 THEN
+        PERFORM kept.fail(422, 'too_many_installments', 'installments',
+                          'a settlement is one payment or a short plan of at most 12 weeks');
+    END IF;
+    PERFORM kept.check_first_due_date(v_first, kept.account_time_zone(a), false);
+    v_weekly := (v_amount + v_count - 1) / v_count;
+    n := kept.plan_open(p_actor_key_id, p_actor, p_request_id, a, 'settlement', v_weekly, v_amount, v_first,
+                        v_amount >= o.floor_cents,
+                        CASE WHEN v_amount < o.floor_cents THEN ARRAY['below_settlement_floor'] ELSE '{}' END,
+                        kept.weekly_disposable(a.id), false, NULL, o.id, (p->>'replaces_plan_id')::bigint);
+    UPDATE kept.settlement_offers SET status = 'accepted', accepted_cents = v_amount, accepted_at = now()
+    WHERE id = o.id RETURNING * INTO o;
+    UPDATE kept.settlement_offers SET status = 'withdrawn' WHERE account_id = a.id AND status = 'open';
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'settlement.accepted', 'settlement_offer',
+                             o.id, NULL, kept.settlement_json(o, a.currency)::jsonb);
+    PERFORM kept.outbox_write('settlement_accepted', 'settlement_offer', o.id,
+                              jsonb_build_object('account_id', a.id, 'accepted_cents', v_amount, 'plan_id', n.id));
+    RETURN kept.plan_json(n);
+END $$;
+
+-- ---- completion ---------------------------------------------------------------------------------------
+-- Called when a plan's installments are all paid (the payments issue calls it
+-- from allocation). A settlement settles the account and writes off the rest
+-- of the balance; any other plan leaves the account paid.
+CREATE OR REPLACE FUNCTION kept.plan_complete(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                              p_plan_id bigint)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    p kept.plans := kept.plan_lock(p_plan_id);
+    old kept.accounts;
+    a kept.accounts;
+    v_written_off bigint;
+BEGIN
+    IF p.status <> 'active' THEN
+        PERFORM kept.fail(409, 'plan_not_active', 'id', format('plan %s is %s', p.id, p.status));
+    END IF;
+    IF EXISTS (SELECT 1 FROM kept.installments WHERE plan_id = p.id AND amount_paid_cents < amount_due_cents) THEN
+        PERFORM kept.fail(422, 'plan_not_paid', 'id', format('plan %s still has money due', p.id));
+    END IF;
+    old := kept.account_lock(p.account_id);
+    v_written_off := CASE WHEN p.origin = 'settlement' THEN old.balance_cents ELSE 0 END;
+    UPDATE kept.plans SET status = 'completed', ended_at = now(), version = version + 1, updated_at = now()
+    WHERE id = p.id RETURNING * INTO p;
+    UPDATE kept.accounts SET status = CASE WHEN p.origin = 'settlement' THEN 'settled' ELSE 'paid' END,
+                             balance_cents = balance_cents - v_written_off,
+                             version = version + 1, updated_at = now()
+    WHERE id = p.account_id RETURNING * INTO a;
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.completed', 'plan', p.id,
+                             jsonb_build_object('status', 'active'), jsonb_build_object('status', p.status));
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id,
+                             CASE WHEN p.origin = 'settlement' THEN 'account.settled' ELSE 'account.paid' END,
+                             'account', a.id, kept.account_json(old)::jsonb,
+                             kept.account_json(a)::jsonb || jsonb_build_object('written_off_cents', v_written_off));
+    PERFORM kept.plan_event('plan_completed', p);
+    IF v_written_off > 0 THEN
+        PERFORM kept.outbox_write('balance_written_off', 'account', a.id,
+                                  jsonb_build_object('plan_id', p.id, 'written_off_cents', v_written_off));
+    END IF;
+    RETURN kept.plan_json(p);
+END $$;
