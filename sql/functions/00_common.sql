@@ -15,22 +15,20 @@ CREATE OR REPLACE FUNCTION kept.ts(t timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
 
--- Opaque page cursors: base64url of "<kind>:<last id>". A cursor of one list
--- is refused by another.
-CREATE OR REPLACE FUNCTION kept.cursor_encode(p_kind text, p_id bigint) RETURNS text
+-- Opaque page cursors: base64url of "<kind>:<position>". A cursor of one
+-- list is refused by another. The position is the last id for lists in id
+-- order, or "a,b,c" for lists in another order.
+CREATE OR REPLACE FUNCTION kept.cursor_encode_text(p_kind text, p_position text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN rtrim(translate(encode(convert_to(p_kind || ':' || p_id::text, 'UTF8'), 'base64'), '+/', '-_'), '=');
+RETURN rtrim(translate(encode(convert_to(p_kind || ':' || p_position, 'UTF8'), 'base64'), '+/', '-_'), '=');
 
-CREATE OR REPLACE FUNCTION kept.cursor_decode(p_kind text, p_cursor text) RETURNS bigint
+CREATE OR REPLACE FUNCTION kept.cursor_decode_text(p_kind text, p_cursor text, p_shape text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     v_b64 text;
     v_text text;
 BEGIN
-    IF p_cursor IS NULL OR p_cursor = '' THEN
-        RETURN 0;
-    END IF;
-    IF p_cursor !~ '^[A-Za-z0-9_-]{1,64}$' THEN
+    IF p_cursor !~ '^[A-Za-z0-9_-]{1,200}$' THEN
         PERFORM kept.fail(400, 'invalid_cursor', 'cursor', 'the cursor is not one this list gave out');
     END IF;
     v_b64 := translate(p_cursor, '-_', '+/');
@@ -40,11 +38,21 @@ BEGIN
     EXCEPTION WHEN others THEN
         v_text := NULL;
     END;
-    IF v_text IS NULL OR v_text !~ ('^' || p_kind || ':[0-9]{1,18}$') THEN
+    IF v_text IS NULL OR v_text !~ ('^' || p_kind || ':' || p_shape || '$') THEN
         PERFORM kept.fail(400, 'invalid_cursor', 'cursor', 'the cursor is not one this list gave out');
     END IF;
-    RETURN substr(v_text, length(p_kind) + 2)::bigint;
+    RETURN substr(v_text, length(p_kind) + 2);
 END $$;
+
+CREATE OR REPLACE FUNCTION kept.cursor_encode(p_kind text, p_id bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN kept.cursor_encode_text(p_kind, p_id::text);
+
+-- The last id of the previous page, 0 for the first page.
+CREATE OR REPLACE FUNCTION kept.cursor_decode(p_kind text, p_cursor text) RETURNS bigint
+LANGUAGE sql IMMUTABLE
+RETURN CASE WHEN coalesce(p_cursor, '') = '' THEN 0
+            ELSE kept.cursor_decode_text(p_kind, p_cursor, '[0-9]{1,18}')::bigint END;
 
 -- The answer of a list endpoint: the page's items and, when the query found
 -- more rows than the page holds (it asks for limit + 1), the cursor of the next.

@@ -12,17 +12,48 @@ RETURNS void LANGUAGE sql AS $$
             p_before, p_after);
 $$;
 
--- Walks the whole chain. ok is false when any row's hash does not match its
--- content, a link is broken, a sequence number is missing, or the head does
--- not point at the last row; first_bad_seq names the first bad row (or the
--- head's seq when only the tail was cut).
-CREATE OR REPLACE FUNCTION kept.audit_verify(OUT ok boolean, OUT checked bigint, OUT first_bad_seq bigint)
+-- Chains committed, unsealed events after the head, oldest id first, at
+-- most p_limit of them; returns how many. Holding the head row makes
+-- concurrent sealers take turns. Events of transactions still running are
+-- invisible here and are sealed by a later call, so the chain's order
+-- (chain_seq) is the order events were sealed, not their ids.
+CREATE OR REPLACE FUNCTION kept.audit_seal(p_limit integer DEFAULT 1000) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_seq bigint;
+    v_hash bytea;
+    v_prev bytea;
+    v_n integer := 0;
+    e kept.audit_events;
+BEGIN
+    SELECT seq, hash INTO v_seq, v_hash FROM kept.audit_chain_head FOR UPDATE;
+    FOR e IN SELECT * FROM kept.audit_events WHERE chain_seq IS NULL ORDER BY id LIMIT p_limit LOOP
+        v_seq := v_seq + 1;
+        v_prev := v_hash;
+        v_hash := kept.audit_hash(v_prev, v_seq, e.at, e.actor_key_id, e.actor, e.request_id, e.action,
+                                  e.entity_type, e.entity_id, e.before, e.after);
+        UPDATE kept.audit_events SET chain_seq = v_seq, prev_hash = v_prev, hash = v_hash WHERE id = e.id;
+        v_n := v_n + 1;
+    END LOOP;
+    IF v_n > 0 THEN
+        UPDATE kept.audit_chain_head SET seq = v_seq, hash = v_hash;
+    END IF;
+    RETURN v_n;
+END $$;
+
+-- Walks the sealed chain. ok is false when any sealed event's hash does not
+-- match its content, a link is broken, a sequence number is missing, or the
+-- head does not point at the last sealed event; first_bad_seq names the first
+-- bad event (or the head's seq when only the tail was cut). unsealed counts
+-- events not chained yet.
+CREATE OR REPLACE FUNCTION kept.audit_verify(OUT ok boolean, OUT checked bigint, OUT first_bad_seq bigint,
+                                             OUT unsealed bigint)
 LANGUAGE sql STABLE AS $$
     WITH chain AS (
         SELECT e.*,
                lag(e.hash) OVER (ORDER BY e.chain_seq) AS expected_prev,
                row_number() OVER (ORDER BY e.chain_seq) AS position
-        FROM kept.audit_events e
+        FROM kept.audit_events e WHERE e.chain_seq IS NOT NULL
     ), bad AS (
         SELECT min(chain_seq) AS seq
         FROM chain
@@ -33,12 +64,14 @@ LANGUAGE sql STABLE AS $$
     ), tail AS (
         SELECT count(*) AS n,
                coalesce(max(chain_seq), 0) AS last_seq,
-               (SELECT hash FROM kept.audit_events ORDER BY chain_seq DESC LIMIT 1) AS last_hash
-        FROM kept.audit_events
+               (SELECT hash FROM kept.audit_events WHERE chain_seq IS NOT NULL
+                ORDER BY chain_seq DESC LIMIT 1) AS last_hash
+        FROM kept.audit_events WHERE chain_seq IS NOT NULL
     )
     SELECT bad.seq IS NULL AND h.seq = tail.last_seq
                AND h.hash = coalesce(tail.last_hash, kept.audit_genesis()),
            tail.n,
-           coalesce(bad.seq, CASE WHEN h.seq <> tail.last_seq THEN h.seq END)
+           coalesce(bad.seq, CASE WHEN h.seq <> tail.last_seq THEN h.seq END),
+           (SELECT count(*) FROM kept.audit_events WHERE chain_seq IS NULL)
     FROM bad, tail, kept.audit_chain_head h;
 $$;

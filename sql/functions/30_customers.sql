@@ -121,6 +121,14 @@ BEGIN
     IF p ? 'phones' THEN
         PERFORM kept.customer_phones_replace(c.id, p->'phones');
     END IF;
+    IF c.time_zone <> old.time_zone THEN
+        -- due dates stay on the customer's calendar; when those days end moves with them
+        UPDATE kept.installments i
+        SET due_end_at = kept.local_day_end(i.due_date, c.time_zone),
+            grace_end_at = kept.local_day_end(i.due_date + pl.grace_days, c.time_zone)
+        FROM kept.plans pl JOIN kept.accounts a ON a.id = pl.account_id
+        WHERE a.customer_id = c.id AND pl.id = i.plan_id AND i.outcome = 'scheduled';
+    END IF;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.updated', 'customer',
                              c.id, v_before, kept.customer_json(c)::jsonb);
     RETURN kept.customer_json(c);

@@ -116,6 +116,7 @@ CREATE OR REPLACE FUNCTION kept.plan_open(p_actor_key_id bigint, p_actor text, p
 RETURNS kept.plans LANGUAGE plpgsql AS $$
 DECLARE
     pol kept.policies := kept.policy_for(a.creditor);
+    v_zone text := kept.account_time_zone(a);
     v_id bigint := nextval(pg_get_serial_sequence('kept.plans', 'id'));
     pending kept.plans;
     n kept.plans;
@@ -136,8 +137,11 @@ BEGIN
             pol.grace_days, pol.kept_threshold_percent, pol.breaks_after_misses, p_in_policy, p_reasons,
             p_disposable, p_imported, p_proposal_id, p_offer_id, p_actor_key_id)
     RETURNING * INTO n;
-    INSERT INTO kept.installments (plan_id, seq, due_date, amount_due_cents)
-    SELECT n.id, s.seq, s.due_date, s.amount_due_cents FROM kept.schedule(p_total, p_weekly, p_first_due) s;
+    INSERT INTO kept.installments (plan_id, seq, due_date, amount_due_cents, due_end_at, grace_end_at, threshold_cents)
+    SELECT n.id, s.seq, s.due_date, s.amount_due_cents, kept.local_day_end(s.due_date, v_zone),
+           kept.local_day_end(s.due_date + pol.grace_days, v_zone),
+           (s.amount_due_cents * pol.kept_threshold_percent + 99) / 100
+    FROM kept.schedule(p_total, p_weekly, p_first_due) s;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.created', 'plan', n.id, NULL,
                              kept.plan_json(n)::jsonb - 'installments');
     PERFORM kept.plan_event('plan_created', n);
@@ -187,15 +191,20 @@ BEGIN
     RETURN kept.plan_json(n);
 END $$;
 
+-- Locks a plan's account, then the plan: every writer takes an account
+-- before its plans and installments, so writers never wait on each other in
+-- a circle.
 CREATE OR REPLACE FUNCTION kept.plan_lock(p_plan_id bigint) RETURNS kept.plans
 LANGUAGE plpgsql AS $$
 DECLARE
     p kept.plans;
 BEGIN
-    SELECT * INTO p FROM kept.plans WHERE id = p_plan_id FOR UPDATE;
+    SELECT * INTO p FROM kept.plans WHERE id = p_plan_id;
     IF NOT FOUND THEN
         PERFORM kept.fail(404, 'plan_not_found', 'id', format('no plan with id %s', p_plan_id));
     END IF;
+    PERFORM kept.account_lock(p.account_id);
+    SELECT * INTO p FROM kept.plans WHERE id = p_plan_id FOR UPDATE;
     RETURN p;
 END $$;
 
@@ -217,7 +226,7 @@ BEGIN
         PERFORM kept.fail(403, 'self_approval', 'id',
                           'a second associate must approve: the plan''s creator cannot approve it');
     END IF;
-    a := kept.account_lock(p.account_id);
+    SELECT * INTO a FROM kept.accounts WHERE id = p.account_id; -- locked by plan_lock
     PERFORM kept.account_require_open(a);
     INSERT INTO kept.plan_approvals (plan_id, approved_by, note) VALUES (p.id, p_actor_key_id, p_note);
     p := kept.plan_activate(p_actor_key_id, p_actor, p_request_id, p);
@@ -239,7 +248,6 @@ BEGIN
     IF old.status NOT IN ('active', 'pending_approval') THEN
         PERFORM kept.fail(409, 'plan_not_open', 'id', format('plan %s is already %s', old.id, old.status));
     END IF;
-    PERFORM kept.account_lock(old.account_id);
     UPDATE kept.plans SET status = 'cancelled', ended_at = now(), cancelled_by = p_actor_key_id,
                           cancel_reason = p_reason, version = version + 1, updated_at = now()
     WHERE id = old.id RETURNING * INTO p;
@@ -430,9 +438,18 @@ BEGIN
 END $$;
 
 -- ---- completion ---------------------------------------------------------------------------------------
--- Called when a plan's installments are all paid (the payments issue calls it
--- from allocation). A settlement settles the account and writes off the rest
--- of the balance; any other plan leaves the account paid.
+-- A plan is done when its account's balance reaches zero, or, for a
+-- settlement, when its installments are all paid: the account is settled and
+-- the rest of the balance written off. Payment allocation and the evaluator
+-- call it; the caller holds the account.
+CREATE OR REPLACE FUNCTION kept.plan_is_done(p kept.plans, a kept.accounts) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p.origin = 'settlement'
+                THEN NOT EXISTS (SELECT 1 FROM kept.installments
+                                 WHERE plan_id = p.id AND amount_paid_cents < amount_due_cents)
+                ELSE a.balance_cents = 0 END;
+$$;
+
 CREATE OR REPLACE FUNCTION kept.plan_complete(p_actor_key_id bigint, p_actor text, p_request_id text,
                                               p_plan_id bigint)
 RETURNS json LANGUAGE plpgsql AS $$
@@ -442,16 +459,19 @@ DECLARE
     a kept.accounts;
     v_written_off bigint;
 BEGIN
+    SELECT * INTO old FROM kept.accounts WHERE id = p.account_id;
     IF p.status <> 'active' THEN
         PERFORM kept.fail(409, 'plan_not_active', 'id', format('plan %s is %s', p.id, p.status));
     END IF;
-    IF EXISTS (SELECT 1 FROM kept.installments WHERE plan_id = p.id AND amount_paid_cents < amount_due_cents) THEN
+    IF NOT kept.plan_is_done(p, old) THEN
         PERFORM kept.fail(422, 'plan_not_paid', 'id', format('plan %s still has money due', p.id));
     END IF;
-    old := kept.account_lock(p.account_id);
     v_written_off := CASE WHEN p.origin = 'settlement' THEN old.balance_cents ELSE 0 END;
-    UPDATE kept.plans SET status = 'completed', ended_at = now(), version = version + 1, updated_at = now()
+    UPDATE kept.plans SET status = 'completed', ended_at = now(), written_off_cents = v_written_off,
+                          version = version + 1, updated_at = now()
     WHERE id = p.id RETURNING * INTO p;
+    UPDATE kept.installments SET outcome = 'waived' WHERE plan_id = p.id AND outcome = 'scheduled'
+                                                     AND amount_paid_cents = 0;
     UPDATE kept.accounts SET status = CASE WHEN p.origin = 'settlement' THEN 'settled' ELSE 'paid' END,
                              balance_cents = balance_cents - v_written_off,
                              version = version + 1, updated_at = now()

@@ -1,7 +1,7 @@
 -- The audit log: written with every change, append-only, hash-chained so
 -- that tampering and truncation are detected.
 BEGIN;
-SELECT plan(12);
+SELECT plan(16);
 
 SELECT lives_ok($$SELECT kept.customer_create(NULL, 'test', 'req-a',
     '{"external_ref":"AUD-1","name":"Audit One","time_zone":"Europe/London","jurisdiction":"GB"}')$$,
@@ -18,7 +18,12 @@ SELECT results_eq($$SELECT action, actor, request_id FROM kept.audit_events
 SELECT is((SELECT before->>'name' || ' -> ' || (after->>'name') FROM kept.audit_events
            WHERE action = 'customer.updated' ORDER BY chain_seq DESC LIMIT 1),
           'Audit One -> Audit Uno', 'the update records before and after');
+SELECT is((SELECT unsealed FROM kept.audit_verify()) >= 2, true, 'new events wait to be sealed');
+SELECT ok(kept.audit_seal(100000) >= 2, 'the sealer chains them');
 SELECT is((SELECT ok FROM kept.audit_verify()), true, 'the chain verifies');
+SELECT is((SELECT unsealed FROM kept.audit_verify()), 0::bigint, 'nothing left unsealed');
+SELECT throws_ok($$UPDATE kept.audit_events SET hash = hash WHERE chain_seq IS NOT NULL$$, 'KR409', NULL,
+    'a sealed event cannot be sealed again');
 
 SELECT throws_ok($$UPDATE kept.audit_events SET actor = 'mallory'$$, 'KR409', NULL, 'UPDATE is refused');
 SELECT throws_ok($$DELETE FROM kept.audit_events$$, 'KR409', NULL, 'DELETE is refused');
@@ -26,7 +31,7 @@ SELECT throws_ok($$TRUNCATE kept.audit_events$$, 'KR409', NULL, 'TRUNCATE is ref
 
 -- A superuser can get past the triggers; the chain still gives it away.
 SAVEPOINT tamper;
-ALTER TABLE kept.audit_events DISABLE TRIGGER audit_events_no_update;
+ALTER TABLE kept.audit_events DISABLE TRIGGER USER;
 UPDATE kept.audit_events SET after = jsonb_set(after, '{name}', '"Forged"')
 WHERE action = 'customer.updated';
 SELECT is((SELECT ok FROM kept.audit_verify()), false, 'an edited event breaks the chain');
@@ -36,7 +41,7 @@ SELECT is((SELECT first_bad_seq FROM kept.audit_verify()),
 ROLLBACK TO SAVEPOINT tamper;
 
 SAVEPOINT cut;
-ALTER TABLE kept.audit_events DISABLE TRIGGER audit_events_no_update;
+ALTER TABLE kept.audit_events DISABLE TRIGGER USER;
 DELETE FROM kept.audit_events WHERE chain_seq = (SELECT max(chain_seq) FROM kept.audit_events);
 SELECT is((SELECT ok FROM kept.audit_verify()), false, 'removing the newest event is detected');
 ROLLBACK TO SAVEPOINT cut;

@@ -300,7 +300,10 @@ static kept_err classify(struct db_conn *c, const PGresult *res, struct kept_err
 	log_str(&l, "sqlstate", state);
 	log_str(&l, "msg", field_or(res, PG_DIAG_MESSAGE_PRIMARY, ""));
 	log_end(&l);
-	return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "internal error");
+	/* The message stays in err for the command line; the HTTP layer shows
+	 * clients only "internal error" for every 500. */
+	return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "%s",
+	                 field_or(res, PG_DIAG_MESSAGE_PRIMARY, "internal error"));
 }
 
 /* ---- running statements ---------------------------------------------------------------- */

@@ -1,0 +1,141 @@
+-- Adherence: judging installments as their time comes, breaking plans after
+-- consecutive misses, completing paid ones. keptd runs the two phases
+-- (service/src/adherence/): the first judges every installment whose time
+-- has come in one set-based statement; the second takes the plans that
+-- statement flagged, account by account, locking each account before its
+-- plan as every other writer does.
+--
+-- Both phases take an explicit as_of (production passes now()), and running
+-- either again for the same as_of changes nothing.
+
+-- The as_of a job runs at: now when not given; never in the future, where it
+-- would judge installments whose time has not come.
+CREATE OR REPLACE FUNCTION kept.as_of(p_text text) RETURNS timestamptz
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v timestamptz;
+BEGIN
+    IF coalesce(p_text, '') = '' THEN
+        RETURN now();
+    END IF;
+    IF NOT kept.is_timestamp(p_text) THEN
+        PERFORM kept.fail(400, 'invalid_as_of', 'as_of', 'as_of must be a time like 2026-11-20T00:00:00Z');
+    END IF;
+    v := p_text::timestamptz;
+    IF v > now() + interval '1 minute' THEN
+        PERFORM kept.fail(422, 'as_of_in_future', 'as_of', 'as_of cannot be in the future');
+    END IF;
+    RETURN v;
+END $$;
+
+-- Phase 1. An installment's time has come when its local due day has ended
+-- and either it was kept by then or its grace period has ended too. Its
+-- outcome and an installment_evaluated event are written in one statement.
+-- The same statement flags for phase 2 the plans that must break (their last
+-- breaks_after_misses judged installments missed, counting outcomes judged in
+-- this very statement) and those whose last installment was judged (they may
+-- be done), so phase 2 touches only plans that change. Only active and
+-- completed plans are judged: a plan waiting for a second associate is not
+-- yet the customer's commitment.
+CREATE OR REPLACE FUNCTION kept.evaluate_outcomes(p_as_of timestamptz) RETURNS bigint
+LANGUAGE sql AS $$
+    WITH judged AS (
+        UPDATE kept.installments i
+        SET outcome = kept.outcome_of(i.paid_by_due_cents, i.paid_by_grace_cents, i.threshold_cents),
+            evaluated_at = p_as_of
+        FROM kept.plans p
+        WHERE p.id = i.plan_id AND p.status IN ('active', 'completed')
+          AND i.outcome = 'scheduled' AND i.due_end_at <= p_as_of
+          AND (i.grace_end_at <= p_as_of OR i.paid_by_due_cents >= i.threshold_cents)
+        RETURNING i.plan_id, i.seq, i.due_date, i.outcome, i.amount_due_cents, i.amount_paid_cents,
+                  i.paid_by_due_cents, p.installment_count, p.breaks_after_misses, p.status
+    ), events AS (
+        INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
+        SELECT 'installment_evaluated', 'plan', j.plan_id,
+               kept.installment_event(j.seq, j.due_date, j.outcome, j.amount_due_cents, j.amount_paid_cents,
+                                      j.paid_by_due_cents, p_as_of)
+        FROM judged j
+    ), streak AS (
+        -- for each new miss, the breaks_after_misses installments ending with it
+        SELECT m.plan_id, m.seq AS at_seq, m.breaks_after_misses AS n,
+               coalesce(now_judged.outcome, k.outcome) AS outcome
+        FROM judged m
+        JOIN kept.installments k ON k.plan_id = m.plan_id AND k.seq BETWEEN m.seq - m.breaks_after_misses + 1 AND m.seq
+        LEFT JOIN judged now_judged ON now_judged.plan_id = k.plan_id AND now_judged.seq = k.seq
+        WHERE m.outcome = 'missed' AND m.status = 'active'
+    ), flagged AS (
+        UPDATE kept.plans p SET evaluation_pending = true
+        WHERE p.status = 'active' AND NOT p.evaluation_pending
+          AND p.id IN (SELECT plan_id FROM streak GROUP BY plan_id, at_seq, n
+                       HAVING count(*) = n AND bool_and(outcome = 'missed')
+                       UNION
+                       SELECT plan_id FROM judged WHERE seq = installment_count)
+    )
+    SELECT count(*) FROM judged;
+$$;
+
+-- True when the plan's last breaks_after_misses judged installments were all missed.
+CREATE OR REPLACE FUNCTION kept.plan_should_break(p kept.plans) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT count(*) = p.breaks_after_misses AND bool_and(outcome = 'missed')
+    FROM (SELECT outcome FROM kept.installments
+          WHERE plan_id = p.id AND outcome IN ('kept', 'kept_late', 'partial', 'missed')
+          ORDER BY seq DESC LIMIT p.breaks_after_misses) last;
+$$;
+
+-- Breaks a plan (the caller holds its account): what it still had scheduled
+-- is waived, the account is open again, and if the customer had kept it at
+-- least once the break goes to the skilled queue.
+CREATE OR REPLACE FUNCTION kept.plan_break(p kept.plans, p_as_of timestamptz) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    n kept.plans;
+BEGIN
+    UPDATE kept.plans SET status = 'broken', ended_at = p_as_of, version = version + 1, updated_at = now()
+    WHERE id = p.id RETURNING * INTO n;
+    UPDATE kept.installments SET outcome = 'waived' WHERE plan_id = p.id AND outcome = 'scheduled';
+    UPDATE kept.accounts SET status = 'open', version = version + 1, updated_at = now()
+    WHERE id = p.account_id AND status = 'in_plan';
+    IF EXISTS (SELECT 1 FROM kept.installments WHERE plan_id = p.id AND outcome IN ('kept', 'kept_late')) THEN
+        PERFORM kept.escalation_auto(p.account_id, p.id, NULL, 'plan_broken_after_kept',
+                                     format('plan %s broke after %s consecutive missed installments',
+                                            p.id, p.breaks_after_misses));
+    END IF;
+    PERFORM kept.audit_write(NULL, 'keptd-evaluator', NULL, 'plan.broken', 'plan', p.id,
+                             jsonb_build_object('status', p.status),
+                             jsonb_build_object('status', n.status, 'as_of', p_as_of));
+    PERFORM kept.plan_event('plan_broken', n);
+END $$;
+
+-- Phase 2: up to p_accounts accounts with flagged plans, in account order.
+-- Answers {"accounts": n, "broken": n, "completed": n}; accounts = 0 means done.
+CREATE OR REPLACE FUNCTION kept.evaluate_plans(p_as_of timestamptz, p_accounts integer) RETURNS json
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_accounts bigint[];
+    v_broken integer := 0;
+    v_completed integer := 0;
+    p kept.plans;
+    a kept.accounts;
+BEGIN
+    SELECT array_agg(account_id ORDER BY account_id) INTO v_accounts
+    FROM (SELECT DISTINCT account_id FROM kept.plans WHERE evaluation_pending
+          ORDER BY account_id LIMIT p_accounts) flagged;
+    IF v_accounts IS NULL THEN
+        RETURN json_build_object('accounts', 0, 'broken', 0, 'completed', 0);
+    END IF;
+    PERFORM 1 FROM kept.accounts WHERE id = ANY (v_accounts) ORDER BY id FOR NO KEY UPDATE;
+    FOR p IN SELECT * FROM kept.plans WHERE account_id = ANY (v_accounts) AND evaluation_pending
+             ORDER BY account_id, id FOR UPDATE LOOP
+        SELECT * INTO a FROM kept.accounts WHERE id = p.account_id;
+        IF p.status = 'active' AND kept.plan_is_done(p, a) THEN
+            PERFORM kept.plan_complete(NULL, 'keptd-evaluator', NULL, p.id);
+            v_completed := v_completed + 1;
+        ELSIF p.status = 'active' AND kept.plan_should_break(p) THEN
+            PERFORM kept.plan_break(p, p_as_of);
+            v_broken := v_broken + 1;
+        END IF;
+    END LOOP;
+    UPDATE kept.plans SET evaluation_pending = false WHERE account_id = ANY (v_accounts) AND evaluation_pending;
+    RETURN json_build_object('accounts', cardinality(v_accounts), 'broken', v_broken, 'completed', v_completed);
+END $$;

@@ -1,0 +1,184 @@
+-- Escalations: the skilled queue for what automation should not handle.
+-- Opened by kept itself (a plan broken after it was kept, a returned payment;
+-- the telephony issue adds more) or by hand; worked by priority, then due-by.
+
+CREATE OR REPLACE FUNCTION kept.escalation_json(e kept.escalations) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', e.id, 'account_id', e.account_id, 'plan_id', e.plan_id, 'payment_id', e.payment_id,
+        'reason', e.reason, 'priority', e.priority, 'team', e.team, 'due_by', kept.ts(e.due_by),
+        'overdue', e.status = 'open' AND e.due_by < now(), 'status', e.status, 'note', e.note,
+        'assigned_to', e.assigned_to, 'assigned_at', kept.ts(e.assigned_at), 'resolved_by', e.resolved_by,
+        'resolved_at', kept.ts(e.resolved_at), 'resolution_note', e.resolution_note,
+        'created_by', e.created_by, 'created_at', kept.ts(e.created_at));
+$$;
+
+CREATE OR REPLACE FUNCTION kept.escalation_event(e kept.escalations, p_type text) RETURNS void
+LANGUAGE sql AS $$
+    SELECT kept.outbox_write(p_type, 'escalation', e.id, jsonb_build_object(
+        'account_id', e.account_id, 'plan_id', e.plan_id, 'payment_id', e.payment_id, 'reason', e.reason,
+        'priority', e.priority, 'team', e.team, 'status', e.status));
+$$;
+
+CREATE OR REPLACE FUNCTION kept.escalation_insert(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                                  p_account_id bigint, p_plan_id bigint, p_payment_id bigint,
+                                                  p_reason text, p_priority integer, p_note text)
+RETURNS kept.escalations LANGUAGE plpgsql AS $$
+DECLARE
+    r kept.escalation_reasons;
+    e kept.escalations;
+BEGIN
+    SELECT * INTO r FROM kept.escalation_reasons WHERE reason = p_reason;
+    IF NOT FOUND THEN
+        PERFORM kept.fail(400, 'invalid_reason', 'reason',
+                          format('reason is one of %s', (SELECT string_agg(reason, ', ' ORDER BY reason)
+                                                         FROM kept.escalation_reasons)));
+    END IF;
+    INSERT INTO kept.escalations (account_id, plan_id, payment_id, reason, priority, team, due_by, note, created_by)
+    VALUES (p_account_id, p_plan_id, p_payment_id, r.reason, coalesce(p_priority, r.priority), r.team,
+            now() + r.sla, p_note, p_actor_key_id)
+    ON CONFLICT DO NOTHING
+    RETURNING * INTO e;
+    IF e.id IS NOT NULL THEN
+        PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'escalation.opened', 'escalation', e.id,
+                                 NULL, kept.escalation_json(e)::jsonb);
+        PERFORM kept.escalation_event(e, 'escalation_opened');
+    END IF;
+    RETURN e;
+END $$;
+
+-- What kept opens by itself, once per cause (unique indexes).
+CREATE OR REPLACE FUNCTION kept.escalation_auto(p_account_id bigint, p_plan_id bigint, p_payment_id bigint,
+                                                p_reason text, p_note text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM kept.escalation_insert(NULL, 'keptd', NULL, p_account_id, p_plan_id, p_payment_id, p_reason, NULL, p_note);
+END $$;
+
+-- POST /v1/escalations {account_id, reason, note, priority?, plan_id?}
+CREATE OR REPLACE FUNCTION kept.escalation_open(p_actor_key_id bigint, p_actor text, p_request_id text, p jsonb)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    e kept.escalations;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = (p->>'account_id')::bigint) THEN
+        PERFORM kept.fail(422, 'unknown_account', 'account_id', format('no account with id %s', p->>'account_id'));
+    END IF;
+    IF p ? 'plan_id' AND NOT EXISTS (SELECT 1 FROM kept.plans WHERE id = (p->>'plan_id')::bigint
+                                                              AND account_id = (p->>'account_id')::bigint) THEN
+        PERFORM kept.fail(422, 'unknown_plan', 'plan_id', 'no such plan on this account');
+    END IF;
+    IF (p->>'priority')::integer NOT BETWEEN 1 AND 5 THEN
+        PERFORM kept.fail(400, 'invalid_priority', 'priority', 'priority is 1 (most urgent) to 5');
+    END IF;
+    e := kept.escalation_insert(p_actor_key_id, p_actor, p_request_id, (p->>'account_id')::bigint,
+                                (p->>'plan_id')::bigint, NULL, p->>'reason', (p->>'priority')::integer, p->>'note');
+    IF e.id IS NULL THEN
+        PERFORM kept.fail(409, 'escalation_exists', 'reason', 'this is already escalated');
+    END IF;
+    RETURN kept.escalation_json(e);
+END $$;
+
+-- The queue by priority, then due-by. Filters: status (open, resolved, all),
+-- reason, team, assigned_to (a key id, or "none"), account_id, overdue.
+CREATE OR REPLACE FUNCTION kept.escalation_page(p_status text, p_reason text, p_team text, p_assigned text,
+                                                p_account text, p_overdue text, p_cursor text, p_limit text)
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_status text := coalesce(nullif(p_status, ''), 'open');
+    v_limit integer := kept.page_limit(p_limit);
+    v_after text[];
+    v_items json;
+    v_last text;
+    v_count integer;
+BEGIN
+    IF v_status NOT IN ('open', 'resolved', 'all') THEN
+        PERFORM kept.fail(400, 'invalid_status', 'status', 'status is open, resolved or all');
+    END IF;
+    IF p_assigned IS NOT NULL AND p_assigned !~ '^([0-9]{1,18}|none)$' THEN
+        PERFORM kept.fail(400, 'invalid_assignee', 'assigned_to', 'assigned_to is an API key id or none');
+    END IF;
+    IF p_account IS NOT NULL AND p_account !~ '^[0-9]{1,18}$' THEN
+        PERFORM kept.fail(400, 'invalid_id', 'account_id', 'account_id must be a positive whole number');
+    END IF;
+    IF p_overdue IS NOT NULL AND p_overdue NOT IN ('true', 'false') THEN
+        PERFORM kept.fail(400, 'invalid_overdue', 'overdue', 'overdue is true or false');
+    END IF;
+    IF coalesce(p_cursor, '') <> '' THEN
+        v_after := string_to_array(kept.cursor_decode_text('escalation', p_cursor, '[1-5],-?[0-9]{1,20},[0-9]{1,18}'), ',');
+    END IF;
+    SELECT json_agg(kept.escalation_json(page.e) ORDER BY (page.e).priority, (page.e).due_by, (page.e).id)
+               FILTER (WHERE page.n <= v_limit),
+           max(CASE WHEN page.n = v_limit THEN concat_ws(',', (page.e).priority,
+                    (extract(epoch FROM (page.e).due_by) * 1000000)::bigint, (page.e).id) END),
+           count(*)
+    INTO v_items, v_last, v_count
+    FROM (SELECT e, row_number() OVER (ORDER BY e.priority, e.due_by, e.id) AS n
+          FROM kept.escalations e
+          WHERE (v_status = 'all' OR e.status = v_status)
+            AND (p_reason IS NULL OR e.reason = p_reason)
+            AND (p_team IS NULL OR e.team = p_team)
+            AND (p_assigned IS NULL OR (p_assigned = 'none' AND e.assigned_to IS NULL)
+                 OR e.assigned_to::text = p_assigned)
+            AND (p_account IS NULL OR e.account_id = p_account::bigint)
+            AND (p_overdue IS NULL OR (e.status = 'open' AND e.due_by < now()) = p_overdue::boolean)
+            AND (v_after IS NULL OR (e.priority, (extract(epoch FROM e.due_by) * 1000000)::bigint, e.id)
+                                    > (v_after[1]::integer, v_after[2]::bigint, v_after[3]::bigint))
+          ORDER BY e.priority, e.due_by, e.id LIMIT v_limit + 1) page;
+    RETURN json_build_object('items', coalesce(v_items, '[]'::json),
+                             'next_cursor', CASE WHEN v_count > v_limit THEN kept.cursor_encode_text('escalation', v_last) END);
+END $$;
+
+CREATE OR REPLACE FUNCTION kept.escalation_lock(p_id bigint) RETURNS kept.escalations
+LANGUAGE plpgsql AS $$
+DECLARE
+    e kept.escalations;
+BEGIN
+    SELECT * INTO e FROM kept.escalations WHERE id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM kept.fail(404, 'escalation_not_found', 'id', format('no escalation with id %s', p_id));
+    END IF;
+    IF e.status <> 'open' THEN
+        PERFORM kept.fail(409, 'escalation_resolved', 'id', format('escalation %s is already resolved', e.id));
+    END IF;
+    RETURN e;
+END $$;
+
+-- {assignee_key_id?}: to that key, or to the caller.
+CREATE OR REPLACE FUNCTION kept.escalation_assign(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                                  p_id bigint, p jsonb)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    old kept.escalations := kept.escalation_lock(p_id);
+    e kept.escalations;
+    v_to bigint := coalesce((p->>'assignee_key_id')::bigint, p_actor_key_id);
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM kept.api_keys WHERE id = v_to AND revoked_at IS NULL
+                                              AND role IN ('agent', 'supervisor', 'admin')) THEN
+        PERFORM kept.fail(422, 'unknown_assignee', 'assignee_key_id', 'assign to an active agent, supervisor or admin key');
+    END IF;
+    UPDATE kept.escalations SET assigned_to = v_to, assigned_at = now() WHERE id = p_id RETURNING * INTO e;
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'escalation.assigned', 'escalation', e.id,
+                             jsonb_build_object('assigned_to', old.assigned_to), jsonb_build_object('assigned_to', v_to));
+    PERFORM kept.escalation_event(e, 'escalation_assigned');
+    RETURN kept.escalation_json(e);
+END $$;
+
+CREATE OR REPLACE FUNCTION kept.escalation_resolve(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                                   p_id bigint, p jsonb)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    e kept.escalations := kept.escalation_lock(p_id);
+BEGIN
+    IF coalesce(btrim(p->>'note'), '') = '' THEN
+        PERFORM kept.fail(400, 'note_required', 'note', 'say what was done');
+    END IF;
+    UPDATE kept.escalations SET status = 'resolved', resolved_by = p_actor_key_id, resolved_at = now(),
+                                resolution_note = p->>'note'
+    WHERE id = p_id RETURNING * INTO e;
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'escalation.resolved', 'escalation', e.id,
+                             jsonb_build_object('status', 'open'),
+                             jsonb_build_object('status', e.status, 'note', e.resolution_note));
+    PERFORM kept.escalation_event(e, 'escalation_resolved');
+    RETURN kept.escalation_json(e);
+END $$;

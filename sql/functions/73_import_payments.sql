@@ -1,0 +1,222 @@
+-- Bulk payments (POST /v1/imports/payments): a processor's daily file.
+--
+-- keptd parses the CSV and COPYs every record into a staging table with its
+-- line; kept.import_payments_resolve() resolves each line once (account,
+-- values, the payment already posted with that source and source_ref, its
+-- rank among duplicates, the running total per account); every problem of
+-- every line is then listed and, if there is any, nothing is posted. Lines
+-- whose (source, source_ref) was posted before with the same account and
+-- amount are duplicates, skipped and counted: loading a file twice posts
+-- nothing twice. The rest is posted set-based: balances, payments,
+-- allocations to the oldest unpaid installments, all in keptd's one
+-- transaction. One audit event records the import.
+
+CREATE OR REPLACE FUNCTION kept.import_payments_stage() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    CREATE TEMP TABLE IF NOT EXISTS import_payments_stage (
+        line                 integer NOT NULL,
+        parse_error          text,
+        account_external_ref text,
+        amount_cents         text,
+        received_at          text,
+        source               text,
+        source_ref           text
+    ) ON COMMIT DROP;
+    TRUNCATE pg_temp.import_payments_stage;
+END $$;
+
+-- An RFC 3339 / ISO 8601 time that names a real instant; no exception blocks,
+-- so it costs nothing per line.
+CREATE OR REPLACE FUNCTION kept.is_timestamp(v text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN v ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)$'
+       AND substr(v, 9, 2)::integer <= extract(day FROM make_date(substr(v, 1, 4)::integer, substr(v, 6, 2)::integer, 1)
+                                                      + interval '1 month - 1 day');
+
+CREATE OR REPLACE FUNCTION kept.import_payments_resolve() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.import_payments_resolved;
+    CREATE TEMP TABLE import_payments_resolved ON COMMIT DROP AS
+    SELECT s.line, s.parse_error, s.account_external_ref, s.amount_cents AS amount_text,
+           s.received_at AS received_text, s.source, s.source_ref,
+           a.id AS account_id, a.balance_cents, a.currency,
+           CASE WHEN s.amount_cents ~ '^[0-9]{1,15}$' THEN s.amount_cents::bigint END AS amount,
+           CASE WHEN kept.is_timestamp(s.received_at) THEN s.received_at::timestamptz END AS received_at,
+           p.id AS existing_id, p.account_id AS existing_account, p.amount_cents AS existing_amount
+    FROM pg_temp.import_payments_stage s
+    LEFT JOIN kept.accounts a ON a.external_ref = s.account_external_ref
+    LEFT JOIN kept.payments p ON p.source = s.source AND p.source_ref = s.source_ref;
+    ALTER TABLE pg_temp.import_payments_resolved ADD COLUMN dup_rank bigint, ADD COLUMN running bigint;
+    UPDATE pg_temp.import_payments_resolved r SET dup_rank = w.dup_rank, running = w.running
+    FROM (SELECT line,
+                 row_number() OVER (PARTITION BY source, source_ref ORDER BY line) AS dup_rank,
+                 sum(CASE WHEN existing_id IS NULL THEN amount ELSE 0 END)
+                     OVER (PARTITION BY account_id ORDER BY line) AS running
+          FROM pg_temp.import_payments_resolved) w
+    WHERE w.line = r.line;
+END $$;
+
+-- Every problem of every line, in line order (one scan).
+CREATE OR REPLACE FUNCTION kept.import_payments_problems()
+RETURNS TABLE (line integer, code text, field text, message text)
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    SELECT r.line, c.code, c.field, c.message
+    FROM pg_temp.import_payments_resolved r
+    CROSS JOIN LATERAL (VALUES
+        (CASE WHEN r.parse_error IS NOT NULL THEN r.parse_error END, NULL::text, 'the line is not well-formed CSV'),
+        (CASE WHEN r.parse_error IS NULL AND r.account_external_ref IS NULL THEN 'missing_value' END,
+         'account_external_ref', 'account_external_ref is required'),
+        (CASE WHEN r.account_external_ref IS NOT NULL AND r.account_id IS NULL THEN 'unknown_account' END,
+         'account_external_ref', 'no account with this reference'),
+        (CASE WHEN r.parse_error IS NULL AND r.amount_text IS NULL THEN 'missing_value' END,
+         'amount_cents', 'amount_cents is required'),
+        (CASE WHEN r.amount_text IS NOT NULL AND coalesce(r.amount, 0) = 0 THEN 'invalid_amount' END,
+         'amount_cents', 'amount_cents must be a positive whole number of cents'),
+        (CASE WHEN r.parse_error IS NULL AND r.received_text IS NULL THEN 'missing_value' END,
+         'received_at', 'received_at is required'),
+        (CASE WHEN r.received_text IS NOT NULL AND r.received_at IS NULL THEN 'invalid_received_at' END,
+         'received_at', 'received_at must be a time like 2026-11-20T14:05:00Z'),
+        (CASE WHEN r.received_at > now() + interval '5 minutes' THEN 'received_at_in_future' END,
+         'received_at', 'a payment cannot be received in the future'),
+        (CASE WHEN r.parse_error IS NULL AND r.source IS NULL THEN 'missing_value' END, 'source', 'source is required'),
+        (CASE WHEN r.source !~ '^[a-z0-9][a-z0-9_.:-]{0,39}$' THEN 'invalid_source' END,
+         'source', 'source is 1-40 of a-z 0-9 _ . : - (e.g. card, bacs, processor:stripe)'),
+        (CASE WHEN r.parse_error IS NULL AND r.source_ref IS NULL THEN 'missing_value' END,
+         'source_ref', 'source_ref is required'),
+        (CASE WHEN length(r.source_ref) > 128 OR r.source_ref ~ '[[:cntrl:]]' THEN 'invalid_source_ref' END,
+         'source_ref', 'source_ref is at most 128 characters'),
+        (CASE WHEN r.dup_rank > 1 AND r.source_ref IS NOT NULL THEN 'duplicate_in_file' END,
+         'source_ref', 'this source_ref is on an earlier line'),
+        (CASE WHEN r.existing_id IS NOT NULL AND (r.existing_account IS DISTINCT FROM r.account_id
+                                                  OR r.existing_amount IS DISTINCT FROM r.amount)
+              THEN 'source_ref_conflict' END,
+         'source_ref', 'this source_ref was posted before with another account or amount'),
+        (CASE WHEN r.existing_id IS NULL AND r.running > r.balance_cents THEN 'payment_above_balance' END,
+         'amount_cents', 'the account''s payments in this file come to more than its balance')
+    ) AS c (code, field, message)
+    WHERE c.code IS NOT NULL
+    ORDER BY r.line, c.field;
+END $$;
+
+CREATE OR REPLACE FUNCTION kept.import_payments_write(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                                      p_file_sha256 text)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    v_import bigint;
+    v_lines integer;
+    v_posted integer;
+    v_amount bigint;
+    a kept.accounts;
+    v_plan bigint;
+BEGIN
+    SELECT count(*), count(*) FILTER (WHERE existing_id IS NULL),
+           coalesce(sum(amount) FILTER (WHERE existing_id IS NULL), 0)
+    INTO v_lines, v_posted, v_amount
+    FROM pg_temp.import_payments_resolved;
+    INSERT INTO kept.payment_imports (file_sha256, lines, posted, duplicates, amount_cents, imported_by)
+    VALUES (p_file_sha256, v_lines, v_posted, v_lines - v_posted, v_amount, p_actor_key_id)
+    RETURNING id INTO v_import;
+
+    -- balances fall, accounts locked in id order
+    CREATE TEMP TABLE import_payments_accounts ON COMMIT DROP AS
+    WITH totals AS (
+        SELECT account_id, sum(amount) AS total FROM pg_temp.import_payments_resolved
+        WHERE existing_id IS NULL GROUP BY account_id
+    ), locked AS (
+        SELECT a.id FROM kept.accounts a JOIN totals t ON t.account_id = a.id ORDER BY a.id FOR NO KEY UPDATE
+    ), fell AS (
+        UPDATE kept.accounts a SET balance_cents = a.balance_cents - t.total, version = version + 1, updated_at = now()
+        FROM totals t WHERE a.id = t.account_id AND a.id IN (SELECT id FROM locked)
+        RETURNING a.id, a.balance_cents + t.total AS before, a.balance_cents AS after
+    )
+    SELECT f.id, f.before, f.after, pl.id AS plan_id, pl.weekly_amount_cents
+    FROM fell f LEFT JOIN kept.plans pl ON pl.account_id = f.id AND pl.status = 'active';
+
+    INSERT INTO kept.payments (account_id, amount_cents, currency, received_at, source, source_ref, import_id,
+                               posted_by, balance_after_cents, plan_id)
+    SELECT r.account_id, r.amount, r.currency, r.received_at, r.source, r.source_ref, v_import, p_actor_key_id,
+           t.before - r.running, t.plan_id
+    FROM pg_temp.import_payments_resolved r JOIN pg_temp.import_payments_accounts t ON t.id = r.account_id
+    WHERE r.existing_id IS NULL
+    ORDER BY r.line;
+
+    PERFORM kept.import_payments_allocate(v_import);
+
+    -- whatever reached its end
+    FOR a IN SELECT acc.* FROM kept.accounts acc JOIN pg_temp.import_payments_accounts t ON t.id = acc.id
+             WHERE t.after = 0 OR t.plan_id IS NOT NULL AND EXISTS (
+                 SELECT 1 FROM kept.plans pl WHERE pl.id = t.plan_id AND pl.origin = 'settlement') LOOP
+        SELECT plan_id INTO v_plan FROM pg_temp.import_payments_accounts WHERE id = a.id;
+        PERFORM kept.account_settle_up(p_actor_key_id, p_actor, p_request_id, a, v_plan);
+    END LOOP;
+
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'payments.imported', 'payment_import', v_import,
+                             NULL, jsonb_build_object('file_sha256', p_file_sha256, 'lines', v_lines,
+                                                      'posted', v_posted, 'duplicates', v_lines - v_posted,
+                                                      'amount_cents', v_amount));
+    PERFORM kept.outbox_write('payments_imported', 'payment_import', v_import,
+                              jsonb_build_object('posted', v_posted, 'amount_cents', v_amount));
+    RETURN json_build_object('import_id', v_import, 'lines', v_lines, 'posted', v_posted,
+                             'duplicates', v_lines - v_posted, 'rejected', 0, 'amount_cents', v_amount);
+END $$;
+
+-- The import's payments spread over each plan's oldest unpaid installments,
+-- in file order: the payments of a plan cover consecutive stretches of money
+-- [start, end), its unpaid installments consecutive stretches of need, and
+-- each allocation is the overlap of one with the other. Only the
+-- installments the money can reach are read (at most ceil(total / weekly) + 1).
+CREATE OR REPLACE FUNCTION kept.import_payments_allocate(p_import bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    CREATE TEMP TABLE import_allocations ON COMMIT DROP AS
+    WITH pays AS (
+        SELECT p.id, p.plan_id, p.received_at,
+               sum(p.amount_cents) OVER w - p.amount_cents AS p_start, sum(p.amount_cents) OVER w AS p_end
+        FROM kept.payments p
+        WHERE p.import_id = p_import AND p.plan_id IS NOT NULL
+        WINDOW w AS (PARTITION BY p.plan_id ORDER BY p.id)
+    ), per_plan AS (
+        SELECT t.plan_id, max(pays.p_end) AS total, t.weekly_amount_cents AS weekly
+        FROM pays JOIN pg_temp.import_payments_accounts t ON t.plan_id = pays.plan_id
+        GROUP BY t.plan_id, t.weekly_amount_cents
+    ), need AS (
+        SELECT pp.plan_id, i.seq, i.due_end_at, i.grace_end_at,
+               sum(i.need) OVER w - i.need AS i_start, sum(i.need) OVER w AS i_end
+        FROM per_plan pp
+        CROSS JOIN LATERAL (
+            SELECT k.seq, k.due_end_at, k.grace_end_at, k.amount_due_cents - k.amount_paid_cents AS need
+            FROM kept.installments k
+            WHERE k.plan_id = pp.plan_id AND k.amount_paid_cents < k.amount_due_cents
+            ORDER BY k.seq LIMIT (pp.total + pp.weekly - 1) / pp.weekly + 1) i
+        WINDOW w AS (PARTITION BY pp.plan_id ORDER BY i.seq)
+    )
+    SELECT p.id AS payment_id, n.plan_id, n.seq,
+           least(p.p_end, n.i_end) - greatest(p.p_start, n.i_start) AS amount,
+           p.received_at < n.due_end_at AS on_time, p.received_at < n.grace_end_at AS in_grace
+    FROM pays p JOIN need n ON n.plan_id = p.plan_id AND n.i_start < p.p_end AND p.p_start < n.i_end;
+
+    INSERT INTO kept.allocations (payment_id, plan_id, seq, amount_cents, on_time, in_grace)
+    SELECT payment_id, plan_id, seq, amount, on_time, in_grace FROM pg_temp.import_allocations;
+
+    UPDATE kept.installments i
+    SET amount_paid_cents = i.amount_paid_cents + s.amount,
+        paid_by_due_cents = i.paid_by_due_cents + s.by_due,
+        paid_by_grace_cents = i.paid_by_grace_cents + s.by_grace
+    FROM (SELECT plan_id, seq, sum(amount) AS amount,
+                 sum(CASE WHEN on_time THEN amount ELSE 0 END) AS by_due,
+                 sum(CASE WHEN in_grace THEN amount ELSE 0 END) AS by_grace
+          FROM pg_temp.import_allocations GROUP BY plan_id, seq) s
+    WHERE i.plan_id = s.plan_id AND i.seq = s.seq;
+
+    -- installments already judged whose money changed (a backdated file) are judged again
+    PERFORM kept.installments_rejudge(plan_id, array_agg(seq))
+    FROM (SELECT DISTINCT al.plan_id, al.seq FROM pg_temp.import_allocations al
+          JOIN kept.installments i ON i.plan_id = al.plan_id AND i.seq = al.seq
+          WHERE i.outcome IN ('kept', 'kept_late', 'partial', 'missed')) judged
+    GROUP BY plan_id;
+END $$;

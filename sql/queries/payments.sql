@@ -1,0 +1,74 @@
+-- Payments, their file imports, adherence evaluation, escalations.
+
+-- name: payment_post
+SELECT kept.payment_post($1::bigint, $2, $3, $4::jsonb, $5, $6)
+
+-- name: payment_get
+SELECT kept.payment_json(p) FROM kept.payments p WHERE p.id = $1::bigint
+
+-- name: payment_reverse
+SELECT kept.payment_reverse($1::bigint, $2, $3, $4::bigint, ($5::jsonb)->>'reason')
+
+-- name: payment_page
+SELECT kept.payment_page($1::bigint, $2, $3)
+
+-- name: import_payments_stage
+SELECT kept.import_payments_stage()
+
+-- name: import_payments_copy
+-- The column order is the one keptd writes (service/src/api/imports.c).
+COPY pg_temp.import_payments_stage (line, parse_error, account_external_ref, amount_cents, received_at, source,
+    source_ref) FROM STDIN
+
+-- name: import_payments_problems
+SELECT line, code, field, message, count(*) OVER () AS total
+FROM kept.import_payments_problems()
+LIMIT $1::integer
+
+-- name: import_payments_resolve
+SELECT kept.import_payments_resolve()
+
+-- name: import_payments_write
+SELECT kept.import_payments_write($1::bigint, $2, $3, $4)
+
+-- name: as_of
+SELECT kept.as_of($1)
+
+-- name: evaluation_lock
+-- Session-level: one evaluation at a time, whatever the number of keptd
+-- instances. The key is the ASCII of "keptevan".
+SELECT pg_advisory_lock(7738715179926839662)
+
+-- name: evaluation_try_lock
+SELECT pg_try_advisory_lock(7738715179926839662)
+
+-- name: evaluation_unlock
+SELECT pg_advisory_unlock(7738715179926839662)
+
+-- name: evaluate_outcomes
+SELECT kept.evaluate_outcomes($1::timestamptz)
+
+-- name: evaluate_plans
+SELECT kept.evaluate_plans($1::timestamptz, $2::integer)
+
+-- name: no_statement_timeout
+-- For the jobs that legitimately take long (evaluation at scale, big imports).
+SET LOCAL statement_timeout = 0
+
+-- name: audit_seal
+SELECT kept.audit_seal($1::integer)
+
+-- name: escalation_open
+SELECT kept.escalation_open($1::bigint, $2, $3, $4::jsonb)
+
+-- name: escalation_get
+SELECT kept.escalation_json(e) FROM kept.escalations e WHERE e.id = $1::bigint
+
+-- name: escalation_page
+SELECT kept.escalation_page($1, $2, $3, $4, $5, $6, $7, $8)
+
+-- name: escalation_assign
+SELECT kept.escalation_assign($1::bigint, $2, $3, $4::bigint, $5::jsonb)
+
+-- name: escalation_resolve
+SELECT kept.escalation_resolve($1::bigint, $2, $3, $4::bigint, $5::jsonb)
