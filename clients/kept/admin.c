@@ -46,15 +46,31 @@ static bool want_progress(const char *file, bool forced)
 	return isatty(STDERR_FILENO) && stat(file, &st) == 0 && st.st_size >= PROGRESS_FROM_BYTES;
 }
 
-static const char import_usage[] = "kept import accounts FILE.csv [--progress]";
+static const char import_usage[] = "kept import accounts|payments FILE.csv [--progress]";
 
-static int import_accounts(struct cli *cli, const struct cli_args *a)
+static void show_accounts_summary(const cJSON *doc)
+{
+	printf("imported %lld lines: %lld customers created (%lld already known), %lld accounts created\n",
+	       cli_int(doc, "lines"), cli_int(doc, "customers_created"), cli_int(doc, "customers_existing"),
+	       cli_int(doc, "accounts_created"));
+}
+
+static void show_payments_summary(const cJSON *doc)
+{
+	char amount[64];
+	money_format(cli_int(doc, "amount_cents"), NULL, amount, sizeof amount);
+	printf("import %lld: %lld lines, %lld payments posted (%s), %lld duplicates skipped, %lld rejected\n",
+	       cli_int(doc, "import_id"), cli_int(doc, "lines"), cli_int(doc, "posted"), amount,
+	       cli_int(doc, "duplicates"), cli_int(doc, "rejected"));
+}
+
+static int upload(struct cli *cli, const struct cli_args *a, const char *path, void (*show)(const cJSON *))
 {
 	if (a->npositional != 1)
 		return cli_usage(import_usage);
 	const char *file = a->positional[0];
 	struct client_response resp = {0};
-	if (!client_upload(&cli->client, "/v1/imports/accounts", "text/csv", file,
+	if (!client_upload(&cli->client, path, "text/csv", file,
 	                   want_progress(file, cli_has(a, "--progress")), &resp) &&
 	    !resp.body) {
 		fprintf(stderr, "kept: %s\n", resp.error);
@@ -65,19 +81,27 @@ static int import_accounts(struct cli *cli, const struct cli_args *a)
 	if (code == CLI_REJECTED && !cli->json)
 		print_problems(&resp);
 	if (code == CLI_OK && !cli->json)
-		printf("imported %lld lines: %lld customers created (%lld already known), %lld accounts "
-		       "created\n",
-		       cli_int(doc, "lines"), cli_int(doc, "customers_created"),
-		       cli_int(doc, "customers_existing"), cli_int(doc, "accounts_created"));
+		show(doc);
 	cJSON_Delete(doc);
 	client_response_free(&resp);
 	return code;
 }
 
+static int import_accounts(struct cli *cli, const struct cli_args *a)
+{
+	return upload(cli, a, "/v1/imports/accounts", show_accounts_summary);
+}
+
+static int import_payments(struct cli *cli, const struct cli_args *a)
+{
+	return upload(cli, a, "/v1/imports/payments", show_payments_summary);
+}
+
 int cmd_import(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_option options[] = {{"--progress", false, false}, {0}};
-	static const struct cli_verb verbs[] = {{"accounts", import_accounts}, {0}};
+	static const struct cli_verb verbs[] = {
+	        {"accounts", import_accounts}, {"payments", import_payments}, {0}};
 	return cli_dispatch(cli, argc, argv, options, verbs, import_usage);
 }
 

@@ -1,6 +1,8 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -70,6 +72,19 @@ size_t cli_all(const struct cli_args *a, const char *name, const char **out, siz
 		if (strcmp(a->names[i], name) == 0)
 			out[n++] = a->values[i];
 	return n;
+}
+
+bool cli_parse_int(const char *option, const char *text, long long min, long long max, long long *out)
+{
+	char *end = NULL;
+	errno = 0;
+	long long v = text ? strtoll(text, &end, 10) : 0;
+	if (!text || !*text || *end || errno || v < min || v > max) {
+		fprintf(stderr, "kept: %s takes a whole number from %lld to %lld\n", option, min, max);
+		return false;
+	}
+	*out = v;
+	return true;
 }
 
 bool cli_parse_bool(const char *text, bool *out)
@@ -175,7 +190,7 @@ int cli_send(struct cli *cli, const struct client_call *call, cJSON **doc)
 int cli_call(struct cli *cli, const char *method, const char *path, const char *content_type,
              const char *body, cJSON **doc)
 {
-	struct client_call call = {method, path, content_type, body, NULL};
+	struct client_call call = {method, path, content_type, body, NULL, NULL};
 	return cli_send(cli, &call, doc);
 }
 

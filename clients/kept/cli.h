@@ -60,6 +60,9 @@ bool cli_has(const struct cli_args *a, const char *name);
 /* Every value of a repeatable option, in order; returns how many. */
 size_t cli_all(const struct cli_args *a, const char *name, const char **out, size_t max);
 
+/* A whole number from min to max; false (after saying so on stderr) otherwise. */
+bool cli_parse_int(const char *option, const char *text, long long min, long long max, long long *out);
+
 /* "yes/no/true/false" -> bool; false when not one of those. */
 bool cli_parse_bool(const char *text, bool *out);
 
@@ -108,5 +111,9 @@ int cmd_plan(struct cli *cli, int argc, char **argv);
 int cmd_reviews(struct cli *cli, int argc, char **argv);
 int cmd_settle(struct cli *cli, int argc, char **argv);
 int cmd_affordability(struct cli *cli, int argc, char **argv);
+int cmd_pay(struct cli *cli, int argc, char **argv);
+int cmd_payments(struct cli *cli, int argc, char **argv);
+int cmd_reverse(struct cli *cli, int argc, char **argv);
+int cmd_escalations(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -43,7 +43,8 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	return 0;
 }
 
-static struct curl_slist *headers_for(const struct client *c, const char *content_type, const char *if_match)
+static struct curl_slist *headers_for(const struct client *c, const char *content_type,
+                                      const struct client_call *call)
 {
 	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
 	char line[512];
@@ -55,8 +56,12 @@ static struct curl_slist *headers_for(const struct client *c, const char *conten
 		snprintf(line, sizeof line, "Content-Type: %s", content_type);
 		h = curl_slist_append(h, line);
 	}
-	if (if_match) {
-		snprintf(line, sizeof line, "If-Match: %s", if_match);
+	if (call && call->if_match) {
+		snprintf(line, sizeof line, "If-Match: %s", call->if_match);
+		h = curl_slist_append(h, line);
+	}
+	if (call && call->idempotency_key) {
+		snprintf(line, sizeof line, "Idempotency-Key: %s", call->idempotency_key);
 		h = curl_slist_append(h, line);
 	}
 	return h;
@@ -118,7 +123,7 @@ bool client_request(const struct client *c, const struct client_call *call, stru
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(call->body));
 	}
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
-	return perform(curl, headers_for(c, call->body ? call->content_type : NULL, call->if_match), out);
+	return perform(curl, headers_for(c, call->body ? call->content_type : NULL, call), out);
 }
 
 bool client_upload(const struct client *c, const char *path, const char *content_type, const char *file_path,

@@ -31,6 +31,7 @@ struct client_call {
 	const char *content_type;
 	const char *body;
 	const char *if_match;
+	const char *idempotency_key;
 };
 
 bool client_request(const struct client *c, const struct client_call *call, struct client_response *out);

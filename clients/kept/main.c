@@ -44,6 +44,10 @@ static const struct {
         {"plan", cmd_plan},
         {"reviews", cmd_reviews},
         {"settle", cmd_settle},
+        {"pay", cmd_pay},
+        {"payments", cmd_payments},
+        {"reverse", cmd_reverse},
+        {"escalations", cmd_escalations},
 };
 
 int main(int argc, char **argv)

@@ -44,14 +44,11 @@ static void add_string(cJSON *body, const char *field, const char *value)
 
 static bool add_id(cJSON *body, const char *field, const char *option, const char *value)
 {
-	char *end = NULL;
-	long long id = value ? strtoll(value, &end, 10) : 0;
+	long long id;
 	if (!value)
 		return true;
-	if (*end || id <= 0) {
-		fprintf(stderr, "kept: %s takes an id\n", option);
+	if (!cli_parse_int(option, value, 1, 999999999999999LL, &id))
 		return false;
-	}
 	cJSON_AddNumberToObject(body, field, (double)id);
 	return true;
 }

@@ -5,6 +5,7 @@
  *   keptd migrate                        apply schema/ and sql/ to the database
  *   keptd keys create --role R --name N  create an API key (printed alone on the last line)
  *   keptd keys revoke ID                 revoke an API key
+ *   keptd evaluate [--as-of TIME]        judge installments, break and complete plans, at TIME
  *
  * Exit status: 0 success, 1 failure, 2 bad configuration or usage.
  */
@@ -13,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adherence/adherence.h"
 #include "api/api.h"
+#include "audit/audit.h"
 #include "auth/auth.h"
 #include "config/config.h"
 #include "db/db.h"
@@ -21,6 +24,7 @@
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "migrate/migrate.h"
+#include "worker/worker.h"
 
 extern char **environ;
 
@@ -30,6 +34,7 @@ static const char usage[] = "usage: keptd serve\n"
                             "       keptd migrate\n"
                             "       keptd keys create --role agent|supervisor|finance|admin --name NAME\n"
                             "       keptd keys revoke ID\n"
+                            "       keptd evaluate [--as-of TIME]\n"
                             "       keptd help\n";
 
 static void print_help(void)
@@ -61,6 +66,42 @@ static struct db_settings db_settings_of(const struct kept_config *cfg, const ch
 	return s;
 }
 
+/* ---- background workers ------------------------------------------------------------- */
+
+#define MAX_WORKERS 4
+
+struct workers {
+	struct db_settings db; /* no statement timeout: jobs may be long */
+	struct worker *running[MAX_WORKERS];
+	size_t count;
+};
+
+static kept_err start_workers(const struct kept_config *cfg, struct workers *w, struct kept_error *err)
+{
+	const struct worker_job jobs[] = {
+	        {"evaluator", cfg->evaluate_interval_s * 1000, adherence_worker_run},
+	        {"auditor", 1000, audit_worker_run},
+	};
+	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR, CONFIG_WORKER_AUDITOR};
+	w->db = (struct db_settings){cfg->database_url, 0, "keptd worker"};
+	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
+		if (!(cfg->workers & bits[i]))
+			continue;
+		kept_err r = worker_start(&jobs[i], &w->db, &w->running[w->count], err);
+		if (r)
+			return r;
+		w->count++;
+	}
+	return KEPT_OK;
+}
+
+static void stop_workers(struct workers *w)
+{
+	for (size_t i = 0; i < w->count; i++)
+		worker_stop(w->running[i]);
+	w->count = 0;
+}
+
 /* ---- serve -------------------------------------------------------------------------- */
 
 static int wait_for_signal(const sigset_t *set)
@@ -88,10 +129,14 @@ static int serve(const struct kept_config *cfg)
 	struct http_options opt = {cfg->listen_host,          cfg->listen_port,    cfg->threads,
 	                           cfg->connection_timeout_s, cfg->max_body_bytes, cfg->retry_after_s};
 	struct http_server *srv = NULL;
+	struct workers workers = {0};
 	struct kept_error err;
 	kept_error_clear(&err);
-	if (api_init(&acfg) || http_server_start(&opt, api_http_app(), &srv, &err)) {
+	if (api_init(&acfg) || http_server_start(&opt, api_http_app(), &srv, &err) ||
+	    start_workers(cfg, &workers, &err)) {
 		log_msg(LOG_ERROR, "start_failed", "%s", err.message[0] ? err.message : "out of memory");
+		stop_workers(&workers);
+		http_server_stop(srv);
 		metrics_shutdown();
 		return 1;
 	}
@@ -108,6 +153,7 @@ static int serve(const struct kept_config *cfg)
 	http_server_quiesce(srv);
 	bool drained = http_server_drain(srv, cfg->shutdown_timeout_s);
 	http_server_stop(srv);
+	stop_workers(&workers);
 	db_threads_close_all();
 	metrics_shutdown();
 	log_msg(drained ? LOG_INFO : LOG_WARN, "stopped",
@@ -233,6 +279,29 @@ static int keys_revoke(const struct kept_config *cfg, char *id)
 	return run_with_db(cfg, "keptd keys revoke", revoke_key, id);
 }
 
+/* ---- evaluate --------------------------------------------------------------------------- */
+
+static kept_err evaluate(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
+                         struct kept_error *err)
+{
+	struct adherence_result res;
+	(void)actor;
+	kept_err r = adherence_evaluate(db, arena, ctx, true, &res, err);
+	if (!r)
+		printf("%s\n", adherence_result_json(arena, &res));
+	return r;
+}
+
+static int evaluate_command(const struct kept_config *cfg, int argc, char **argv)
+{
+	const char *as_of = option(argc, argv, "--as-of");
+	if (argc > 2 && !as_of) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	return run_with_db(cfg, "keptd evaluate", evaluate, (void *)as_of);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -241,7 +310,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	bool keys = strcmp(cmd, "keys") == 0 && argc > 2;
-	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && !keys) {
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "evaluate") != 0 &&
+	    !keys) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -255,6 +325,8 @@ int main(int argc, char **argv)
 		status = serve(&cfg);
 	else if (strcmp(cmd, "migrate") == 0)
 		status = migrate(&cfg);
+	else if (strcmp(cmd, "evaluate") == 0)
+		status = evaluate_command(&cfg, argc, argv);
 	else if (strcmp(argv[2], "create") == 0)
 		status = keys_create(&cfg, argc, argv);
 	else if (strcmp(argv[2], "revoke") == 0 && argc > 3)

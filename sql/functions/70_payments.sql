@@ -123,12 +123,17 @@ BEGIN
     RETURN kept.payment_json(p);
 END $$;
 
+-- p_idempotency_key is the client's Idempotency-Key; what it came with is
+-- remembered as the SHA-256 of the body as jsonb text, which is canonical
+-- (keys sorted, one spacing), so the same request written differently is the
+-- same request.
 CREATE OR REPLACE FUNCTION kept.payment_post(p_actor_key_id bigint, p_actor text, p_request_id text, p jsonb,
-                                             p_idempotency_key text, p_request_hash text)
+                                             p_idempotency_key text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
+    p_request_hash text := encode(sha256(convert_to(p::text, 'UTF8')), 'hex');
     v_amount bigint := (p->>'amount_cents')::bigint;
-    v_received timestamptz := (p->>'received_at')::timestamptz;
+    v_received timestamptz;
     pay kept.payments := kept.payment_by_key(p_actor_key_id, p_idempotency_key);
     a kept.accounts;
     v_plan bigint;
@@ -137,6 +142,12 @@ BEGIN
         RETURN kept.payment_replay(pay, p_request_hash);
     END IF;
     PERFORM kept.check_amount(v_amount, 'amount_cents');
+    -- strictly a time: PostgreSQL would also take 'yesterday' or 'epoch'
+    IF NOT kept.is_timestamp(p->>'received_at') THEN
+        PERFORM kept.fail(400, 'invalid_received_at', 'received_at',
+                          'received_at must be a time like 2026-11-20T14:05:00Z');
+    END IF;
+    v_received := (p->>'received_at')::timestamptz;
     IF v_received > now() + interval '5 minutes' THEN
         PERFORM kept.fail(422, 'received_at_in_future', 'received_at', 'a payment cannot be received in the future');
     END IF;

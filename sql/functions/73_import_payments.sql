@@ -111,7 +111,7 @@ DECLARE
     v_lines integer;
     v_posted integer;
     v_amount bigint;
-    a kept.accounts;
+    v_account kept.accounts;
     v_plan bigint;
 BEGIN
     SELECT count(*), count(*) FILTER (WHERE existing_id IS NULL),
@@ -148,11 +148,11 @@ BEGIN
     PERFORM kept.import_payments_allocate(v_import);
 
     -- whatever reached its end
-    FOR a IN SELECT acc.* FROM kept.accounts acc JOIN pg_temp.import_payments_accounts t ON t.id = acc.id
-             WHERE t.after = 0 OR t.plan_id IS NOT NULL AND EXISTS (
-                 SELECT 1 FROM kept.plans pl WHERE pl.id = t.plan_id AND pl.origin = 'settlement') LOOP
-        SELECT plan_id INTO v_plan FROM pg_temp.import_payments_accounts WHERE id = a.id;
-        PERFORM kept.account_settle_up(p_actor_key_id, p_actor, p_request_id, a, v_plan);
+    FOR v_account IN SELECT acc.* FROM kept.accounts acc JOIN pg_temp.import_payments_accounts t ON t.id = acc.id
+                     WHERE t.after = 0 OR t.plan_id IS NOT NULL AND EXISTS (
+                         SELECT 1 FROM kept.plans pl WHERE pl.id = t.plan_id AND pl.origin = 'settlement') LOOP
+        SELECT plan_id INTO v_plan FROM pg_temp.import_payments_accounts WHERE id = v_account.id;
+        PERFORM kept.account_settle_up(p_actor_key_id, p_actor, p_request_id, v_account, v_plan);
     END LOOP;
 
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'payments.imported', 'payment_import', v_import,

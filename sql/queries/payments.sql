@@ -1,7 +1,7 @@
 -- Payments, their file imports, adherence evaluation, escalations.
 
 -- name: payment_post
-SELECT kept.payment_post($1::bigint, $2, $3, $4::jsonb, $5, $6)
+SELECT kept.payment_post($1::bigint, $2, $3, $4::jsonb, $5)
 
 -- name: payment_get
 SELECT kept.payment_json(p) FROM kept.payments p WHERE p.id = $1::bigint
@@ -32,7 +32,7 @@ SELECT kept.import_payments_resolve()
 SELECT kept.import_payments_write($1::bigint, $2, $3, $4)
 
 -- name: as_of
-SELECT kept.as_of($1)
+SELECT kept.ts(kept.as_of($1))
 
 -- name: evaluation_lock
 -- Session-level: one evaluation at a time, whatever the number of keptd

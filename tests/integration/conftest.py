@@ -74,8 +74,9 @@ class Cluster:
 
 def keptd_env(database_url, **extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEPT_")}
+    # background workers off: tests drive evaluation through as_of themselves
     env.update(KEPT_DATABASE_URL=database_url, KEPT_LISTEN="127.0.0.1:0", KEPT_THREADS="4",
-               KEPT_SHUTDOWN_TIMEOUT="10")
+               KEPT_SHUTDOWN_TIMEOUT="10", KEPT_WORKERS="none")
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

@@ -36,6 +36,17 @@ ROUTES = [
     ("POST", "/v1/accounts/999999/settlement-offers", STAFF),
     ("GET", "/v1/settlement-offers/999999", STAFF),
     ("POST", "/v1/settlement-offers/999999/accept", STAFF),
+    ("POST", "/v1/payments", STAFF),
+    ("GET", "/v1/payments/999999", STAFF),
+    ("POST", "/v1/payments/999999/reversal", STAFF),
+    ("GET", "/v1/accounts/999999/payments", STAFF),
+    ("POST", "/v1/imports/payments", {"admin"}),
+    ("GET", "/v1/escalations", STAFF),
+    ("POST", "/v1/escalations", STAFF),
+    ("GET", "/v1/escalations/999999", STAFF),
+    ("POST", "/v1/escalations/999999/assign", STAFF),
+    ("POST", "/v1/escalations/999999/resolve", STAFF),
+    ("POST", "/v1/admin/evaluate", {"admin"}),
 ]
 ROLES = ("agent", "supervisor", "finance", "admin")
 

@@ -296,7 +296,7 @@ def test_cancel(agent, account, cluster):
     again = agent.post(f"/v1/plans/{plan['id']}/cancel", {"reason": "again"})
     assert again.status == 409 and again.error["code"] == "plan_not_open"
     assert agent.post("/v1/plans/987654321/cancel", {"reason": "x"}).status == 404
-    rows = cluster.psql(f"SELECT action FROM kept.audit_events WHERE entity_type = 'plan' AND entity_id = {plan['id']} ORDER BY chain_seq")
+    rows = cluster.psql(f"SELECT action FROM kept.audit_events WHERE entity_type = 'plan' AND entity_id = {plan['id']} ORDER BY id")
     assert [r[0] for r in rows] == ["plan.created", "plan.cancelled"]
     assert make_plan(agent, account, 2000).status == 201  # nothing open any more
 
@@ -326,7 +326,7 @@ def test_out_of_policy_needs_a_second_associate(agent, second_agent, supervisor,
     # the review never touched the customer's plan
     assert agent.get(f"/v1/plans/{plan['id']}").json()["status"] == "active"
     actions = cluster.psql(f"SELECT action FROM kept.audit_events WHERE (entity_type = 'plan' AND entity_id = {plan['id']}) "
-                           f"OR (entity_type = 'review' AND entity_id = {review['id']}) ORDER BY chain_seq")
+                           f"OR (entity_type = 'review' AND entity_id = {review['id']}) ORDER BY id")
     assert [a[0] for a in actions] == ["plan.created", "plan.approved", "review.decided"]
 
 
@@ -371,7 +371,7 @@ def test_settlement_below_the_floor_gets_a_counter(agent, second_agent, account,
     assert second_agent.post(f"/v1/plans/{plan['id']}/approvals", {}).json()["status"] == "active"
     again = agent.post(f"/v1/settlement-offers/{o['id']}/accept", {"first_due_date": day(2)})
     assert again.status == 409 and again.error["code"] == "offer_closed"
-    rows = cluster.psql(f"SELECT action FROM kept.audit_events WHERE entity_type = 'settlement_offer' AND entity_id = {o['id']} ORDER BY chain_seq")
+    rows = cluster.psql(f"SELECT action FROM kept.audit_events WHERE entity_type = 'settlement_offer' AND entity_id = {o['id']} ORDER BY id")
     assert [r[0] for r in rows] == ["settlement.offered", "settlement.accepted"]
 
 

@@ -26,7 +26,7 @@ END $$;
 CREATE FUNCTION pg_temp.pay(p_name text, p_cents bigint, p_at timestamptz, p_ref text) RETURNS json
 LANGUAGE sql AS $$
     SELECT kept.payment_post(NULL, 'test', NULL, jsonb_build_object('account_id', (SELECT account FROM t WHERE name = p_name),
-           'amount_cents', p_cents, 'received_at', p_at, 'source', 'test', 'source_ref', p_ref), NULL, NULL);
+           'amount_cents', p_cents, 'received_at', p_at, 'source', 'test', 'source_ref', p_ref), NULL);
 $$;
 
 CREATE FUNCTION pg_temp.due_end(p_name text, p_seq integer) RETURNS timestamptz LANGUAGE sql AS $$

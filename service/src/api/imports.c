@@ -1,24 +1,37 @@
-/* POST /v1/imports/accounts — customers and accounts from a CSV file, all or
- * nothing. The file is parsed here (csv module), every record COPYd into a
- * staging table with its line number, then validated and written in SQL
- * (sql/functions/50_import_accounts.sql), all in one transaction. */
+/* POST /v1/imports/accounts and /v1/imports/payments — CSV files, all or
+ * nothing. The file is parsed here (csv module) and every record COPYd into
+ * a staging table with its line number and any format problem; SQL then lists
+ * every problem of every line or writes everything, in one transaction
+ * (sql/functions/50_import_accounts.sql, 73_import_payments.sql). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf/buf.h"
+#include "crypto/crypto.h"
 #include "csv/csv.h"
 #include "internal.h"
 
 #define IMPORT_MAX_PROBLEMS 1000
 #define IMPORT_COPY_CHUNK   (256u << 10)
+#define IMPORT_MAX_COLUMNS  16
+#define NO_QUERY            SQL_Q__COUNT
 
-/* The staging columns after (line, parse_error), in the order of the COPY
- * statement import_accounts_copy. */
-static const struct {
+struct import_column {
 	const char *name;
 	bool required;
-} columns[] = {
+};
+
+/* One kind of import: its columns (in the order of its COPY statement, after
+ * line and parse_error) and its queries. */
+struct import_kind {
+	const struct import_column *columns;
+	size_t ncolumns;
+	enum sql_query stage, copy, resolve, problems, write;
+	bool write_takes_file_hash;
+};
+
+static const struct import_column account_columns[] = {
         {"customer_external_ref", true},
         {"customer_name", true},
         {"time_zone", true},
@@ -33,9 +46,36 @@ static const struct {
         {"currency", true},
         {"placed_on", false},
 };
-#define NCOLUMNS (sizeof columns / sizeof columns[0])
+
+static const struct import_column payment_columns[] = {
+        {"account_external_ref", true}, {"amount_cents", true}, {"received_at", true}, {"source", true},
+        {"source_ref", true},
+};
+
+static const struct import_kind accounts_kind = {
+        account_columns,
+        sizeof account_columns / sizeof account_columns[0],
+        SQL_Q_IMPORT_ACCOUNTS_STAGE,
+        SQL_Q_IMPORT_ACCOUNTS_COPY,
+        NO_QUERY,
+        SQL_Q_IMPORT_ACCOUNTS_PROBLEMS,
+        SQL_Q_IMPORT_ACCOUNTS_WRITE,
+        false,
+};
+
+static const struct import_kind payments_kind = {
+        payment_columns,
+        sizeof payment_columns / sizeof payment_columns[0],
+        SQL_Q_IMPORT_PAYMENTS_STAGE,
+        SQL_Q_IMPORT_PAYMENTS_COPY,
+        SQL_Q_IMPORT_PAYMENTS_RESOLVE,
+        SQL_Q_IMPORT_PAYMENTS_PROBLEMS,
+        SQL_Q_IMPORT_PAYMENTS_WRITE,
+        true,
+};
 
 struct import {
+	const struct import_kind *kind;
 	struct api_ctx *ctx;
 	struct db_conn *db;
 	size_t header_count;
@@ -46,22 +86,23 @@ struct import {
 
 /* ---- the header ---------------------------------------------------------------------- */
 
-static int column_index(const char *name)
+static int column_index(const struct import_kind *k, const char *name)
 {
-	for (size_t i = 0; i < NCOLUMNS; i++)
-		if (strcmp(columns[i].name, name) == 0)
+	for (size_t i = 0; i < k->ncolumns; i++)
+		if (strcmp(k->columns[i].name, name) == 0)
 			return (int)i;
 	return -1;
 }
 
 static kept_err read_header(struct import *im, const struct csv_record *rec, struct kept_error *err)
 {
-	bool seen[NCOLUMNS] = {false};
+	const struct import_kind *k = im->kind;
+	bool seen[IMPORT_MAX_COLUMNS] = {false};
 	if (rec->problem)
 		return kept_fail(err, KEPT_ERR_INVALID, "invalid_header", "",
 		                 "line 1 (the header) is not valid CSV: %s", rec->problem);
 	for (size_t i = 0; i < rec->count; i++) {
-		int c = column_index(rec->fields[i]);
+		int c = column_index(k, rec->fields[i]);
 		if (c < 0)
 			return kept_fail(err, KEPT_ERR_INVALID, "unknown_column", rec->fields[i],
 			                 "the header names a column kept does not know: %.64s",
@@ -72,10 +113,10 @@ static kept_err read_header(struct import *im, const struct csv_record *rec, str
 		seen[c] = true;
 		im->column_of_field[i] = c;
 	}
-	for (size_t c = 0; c < NCOLUMNS; c++)
-		if (columns[c].required && !seen[c])
-			return kept_fail(err, KEPT_ERR_INVALID, "missing_column", columns[c].name,
-			                 "the header lacks the required column %s", columns[c].name);
+	for (size_t c = 0; c < k->ncolumns; c++)
+		if (k->columns[c].required && !seen[c])
+			return kept_fail(err, KEPT_ERR_INVALID, "missing_column", k->columns[c].name,
+			                 "the header lacks the required column %s", k->columns[c].name);
 	im->header_count = rec->count;
 	return KEPT_OK;
 }
@@ -102,8 +143,8 @@ static kept_err put_value(struct buf *b, const char *v, size_t n)
 
 static kept_err put_row(struct import *im, const struct csv_record *rec, const char *problem)
 {
-	const char *value[NCOLUMNS] = {NULL};
-	size_t length[NCOLUMNS] = {0};
+	const char *value[IMPORT_MAX_COLUMNS] = {NULL};
+	size_t length[IMPORT_MAX_COLUMNS] = {0};
 	for (size_t i = 0; !problem && i < rec->count; i++) {
 		value[im->column_of_field[i]] = rec->fields[i];
 		length[im->column_of_field[i]] = rec->lengths[i];
@@ -111,7 +152,7 @@ static kept_err put_row(struct import *im, const struct csv_record *rec, const c
 	kept_err r = buf_printf(&im->copy, "%ld\t", rec->line);
 	if (!r)
 		r = put_value(&im->copy, problem, problem ? strlen(problem) : 0);
-	for (size_t c = 0; !r && c < NCOLUMNS; c++) {
+	for (size_t c = 0; !r && c < im->kind->ncolumns; c++) {
 		r = buf_addc(&im->copy, '\t');
 		if (!r)
 			r = put_value(&im->copy, value[c], length[c]);
@@ -172,7 +213,7 @@ static kept_err stage(struct import *im, struct kept_error *err)
 {
 	size_t len;
 	const char *body = http_body(im->ctx->req, &len);
-	kept_err r = db_copy_begin(im->db, sql_queries[SQL_Q_IMPORT_ACCOUNTS_COPY].text, err);
+	kept_err r = db_copy_begin(im->db, sql_queries[im->kind->copy].text, err);
 	if (r)
 		return r;
 	r = csv_read(body, len, on_record, im, err);
@@ -187,38 +228,69 @@ static kept_err stage(struct import *im, struct kept_error *err)
 	return db_copy_end(im->db, err);
 }
 
-static kept_err import_tx(struct db_conn *db, void *arg, struct kept_error *err)
+static kept_err check(struct import *im, struct kept_error *err)
 {
-	struct import *im = arg;
 	struct db_result *problems;
-	im->db = db;
-	im->header_count = 0;
-	buf_reset(&im->copy);
-	kept_err r = db_run(db, NULL, SQL_Q_IMPORT_ACCOUNTS_STAGE, 0, NULL, NULL, err);
-	if (!r)
-		r = stage(im, err);
-	if (r)
-		return r;
 	char max_problems[16];
 	snprintf(max_problems, sizeof max_problems, "%d", IMPORT_MAX_PROBLEMS);
 	const char *limit[] = {max_problems};
-	r = db_run(db, im->ctx->arena, SQL_Q_IMPORT_ACCOUNTS_PROBLEMS, 1, limit, &problems, err);
-	if (r)
-		return r;
-	if (db_rows(problems) > 0)
-		return reject(im, problems, err);
-	const char *params[3];
-	api_actor_params(im->ctx, params);
-	return db_run_json(db, im->ctx->arena, SQL_Q_IMPORT_ACCOUNTS_WRITE, 3, params, &im->summary, err);
+	kept_err r = KEPT_OK;
+	if (im->kind->resolve != NO_QUERY)
+		r = db_run(im->db, NULL, im->kind->resolve, 0, NULL, NULL, err);
+	if (!r)
+		r = db_run(im->db, im->ctx->arena, im->kind->problems, 1, limit, &problems, err);
+	if (!r && db_rows(problems) > 0)
+		r = reject(im, problems, err);
+	return r;
 }
 
-kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err)
+static kept_err commit_rows(struct import *im, struct kept_error *err)
 {
-	struct import im = {.ctx = ctx};
+	size_t len;
+	const char *body = http_body(im->ctx->req, &len);
+	char file_hash[CRYPTO_SHA256_HEX_LEN + 1];
+	const char *params[4];
+	api_actor_params(im->ctx, params);
+	crypto_sha256_hex(body, len, file_hash);
+	params[3] = file_hash;
+	return db_run_json(im->db, im->ctx->arena, im->kind->write, im->kind->write_takes_file_hash ? 4 : 3,
+	                   params, &im->summary, err);
+}
+
+static kept_err import_tx(struct db_conn *db, void *arg, struct kept_error *err)
+{
+	struct import *im = arg;
+	im->db = db;
+	im->header_count = 0;
+	buf_reset(&im->copy);
+	/* a big file legitimately takes longer than one request's statement timeout */
+	kept_err r = db_run(db, NULL, SQL_Q_NO_STATEMENT_TIMEOUT, 0, NULL, NULL, err);
+	if (!r)
+		r = db_run(db, NULL, im->kind->stage, 0, NULL, NULL, err);
+	if (!r)
+		r = stage(im, err);
+	if (!r)
+		r = check(im, err);
+	return r ? r : commit_rows(im, err);
+}
+
+static kept_err run_import(struct api_ctx *ctx, const struct import_kind *kind, struct kept_error *err)
+{
+	struct import im = {.kind = kind, .ctx = ctx};
 	buf_init(&im.copy, IMPORT_COPY_CHUNK + CSV_MAX_FIELDS * (2 * CSV_MAX_FIELD_LEN + 8));
 	kept_err r = db_transaction(ctx->db, import_tx, &im, err);
 	buf_free(&im.copy);
 	if (!r) /* only once committed */
 		http_reply_json(ctx->req, 201, im.summary);
 	return r;
+}
+
+kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err)
+{
+	return run_import(ctx, &accounts_kind, err);
+}
+
+kept_err api_imports_payments(struct api_ctx *ctx, struct kept_error *err)
+{
+	return run_import(ctx, &payments_kind, err);
 }

@@ -125,6 +125,20 @@ kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_imports_payments(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_payments_post(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_payments_get(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_payments_reverse(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_payments_of_account(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_escalations_open(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_escalations_get(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_escalations_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_escalations_assign(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_escalations_resolve(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_admin_evaluate(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_policies_list(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_policies_create(struct api_ctx *ctx, struct kept_error *err);

@@ -39,6 +39,20 @@ const struct api_route api_routes[] = {
         {"POST", "/v1/accounts/{id}/settlement-offers", API_STAFF, API_BODY_JSON, api_settlements_offer},
         {"GET", "/v1/settlement-offers/{id}", API_STAFF, API_BODY_NONE, api_settlements_get},
         {"POST", "/v1/settlement-offers/{id}/accept", API_STAFF, API_BODY_JSON, api_settlements_accept},
+
+        {"POST", "/v1/payments", API_STAFF, API_BODY_JSON, api_payments_post},
+        {"GET", "/v1/payments/{id}", API_STAFF, API_BODY_NONE, api_payments_get},
+        {"POST", "/v1/payments/{id}/reversal", API_STAFF, API_BODY_JSON, api_payments_reverse},
+        {"GET", "/v1/accounts/{id}/payments", API_STAFF, API_BODY_NONE, api_payments_of_account},
+        {"POST", "/v1/imports/payments", AUTH_ADMIN, API_BODY_CSV, api_imports_payments},
+
+        {"GET", "/v1/escalations", API_STAFF, API_BODY_NONE, api_escalations_list},
+        {"POST", "/v1/escalations", API_STAFF, API_BODY_JSON, api_escalations_open},
+        {"GET", "/v1/escalations/{id}", API_STAFF, API_BODY_NONE, api_escalations_get},
+        {"POST", "/v1/escalations/{id}/assign", API_STAFF, API_BODY_JSON, api_escalations_assign},
+        {"POST", "/v1/escalations/{id}/resolve", API_STAFF, API_BODY_JSON, api_escalations_resolve},
+
+        {"POST", "/v1/admin/evaluate", AUTH_ADMIN, API_BODY_JSON, api_admin_evaluate},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

@@ -224,6 +224,11 @@ static const struct {
          "min_settlement_percent must be from 1 to 100"},
         {"policies_lead_days_check", KEPT_ERR_INVALID, "invalid_policy", "reminder_lead_days",
          "reminder_lead_days must be from 0 to 14"},
+
+        {"payments_source_check", KEPT_ERR_INVALID, "invalid_source", "source",
+         "source is 1-40 of a-z 0-9 _ . : - (e.g. card, bacs, processor:stripe)"},
+        {"payments_source_ref_check", KEPT_ERR_INVALID, "invalid_source_ref", "source_ref",
+         "source_ref is 1-128 characters with no control characters"},
 };
 
 void api_map_constraint(struct kept_error *err)

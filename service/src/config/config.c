@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum cfg_type { CFG_STRING, CFG_LISTEN, CFG_INT, CFG_BYTES, CFG_LOG_LEVEL };
+enum cfg_type { CFG_STRING, CFG_LISTEN, CFG_INT, CFG_BYTES, CFG_LOG_LEVEL, CFG_WORKERS };
 
 enum cfg_flag {
 	CFG_REQUIRED = 1u << 0,
@@ -48,6 +48,10 @@ static const struct cfg_row rows[] = {
         {"KEPT_RETRY_AFTER", CFG_INT, OFF(retry_after_s), "2", 1, 300, 0,
          "Retry-After seconds sent with 503 when the database is unavailable"},
         {"KEPT_LOG_LEVEL", CFG_LOG_LEVEL, OFF(log_level), "info", 0, 0, 0, "debug, info, warn or error"},
+        {"KEPT_WORKERS", CFG_WORKERS, OFF(workers), "all", 0, 0, 0,
+         "background workers: all, none, or a list of evaluator, auditor"},
+        {"KEPT_EVALUATE_INTERVAL", CFG_INT, OFF(evaluate_interval_s), "300", 1, 86400, 0,
+         "seconds between the evaluator's runs"},
 };
 
 /* KEPT_* variables that belong to other kept programs and scripts; not typos. */
@@ -113,6 +117,42 @@ static bool parse_bytes(const char *s, long long *out)
 	return true;
 }
 
+static const struct {
+	const char *name;
+	unsigned bit;
+} worker_names[] = {
+        {"evaluator", CONFIG_WORKER_EVALUATOR},
+        {"auditor", CONFIG_WORKER_AUDITOR},
+};
+
+/* "all", "none", "" or a comma-separated list of worker names. */
+static bool parse_workers(const char *s, unsigned *out)
+{
+	*out = 0;
+	if (strcmp(s, "all") == 0) {
+		*out = CONFIG_WORKERS_ALL;
+		return true;
+	}
+	if (strcmp(s, "none") == 0)
+		return true;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		bool known = false;
+		for (size_t i = 0; i < sizeof worker_names / sizeof worker_names[0]; i++) {
+			if (strlen(worker_names[i].name) == n && strncmp(s, worker_names[i].name, n) == 0) {
+				*out |= worker_names[i].bit;
+				known = true;
+			}
+		}
+		if (!known)
+			return false;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return true;
+}
+
 /* host:port, [v6]:port. */
 static bool parse_listen(const char *s, char **host, int *port)
 {
@@ -174,6 +214,11 @@ static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const 
 		if (log_level_parse(v, (enum log_level *)slot))
 			return true;
 		problem(problems, row->name, "must be debug, info, warn or error", v);
+		return false;
+	case CFG_WORKERS:
+		if (parse_workers(v, (unsigned *)slot))
+			return true;
+		problem(problems, row->name, "must be all, none, or a list of evaluator, auditor", v);
 		return false;
 	}
 	problem(problems, row->name, "is required and empty", NULL);
@@ -337,6 +382,17 @@ static void format_value(const struct kept_config *cfg, const struct cfg_row *ro
 	case CFG_LOG_LEVEL: {
 		static const char *const names[] = {"debug", "info", "warn", "error"};
 		snprintf(v, vsize, "%s", names[*(const enum log_level *)slot]);
+		break;
+	}
+	case CFG_WORKERS: {
+		size_t n = 0;
+		v[0] = '\0';
+		for (size_t i = 0; i < sizeof worker_names / sizeof worker_names[0]; i++)
+			if (*(const unsigned *)slot & worker_names[i].bit)
+				n += (size_t)snprintf(v + n, n < vsize ? vsize - n : 0, "%s%s", n ? "," : "",
+				                      worker_names[i].name);
+		if (!v[0])
+			snprintf(v, vsize, "none");
 		break;
 	}
 	}

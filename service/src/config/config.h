@@ -19,6 +19,13 @@
 #include "buf/buf.h"
 #include "log/log.h"
 
+/* Background workers (KEPT_WORKERS: a comma-separated list, "all" or "none"). */
+enum config_worker {
+	CONFIG_WORKER_EVALUATOR = 1u << 0, /* judges installments, breaks and completes plans */
+	CONFIG_WORKER_AUDITOR = 1u << 1,   /* seals the audit chain */
+};
+#define CONFIG_WORKERS_ALL (CONFIG_WORKER_EVALUATOR | CONFIG_WORKER_AUDITOR)
+
 struct kept_config {
 	char *database_url;       /* KEPT_DATABASE_URL (secret parts redacted in logs) */
 	char *listen_host;        /* KEPT_LISTEN host part */
@@ -31,6 +38,8 @@ struct kept_config {
 	int statement_timeout_ms; /* KEPT_DB_STATEMENT_TIMEOUT_MS */
 	int retry_after_s;        /* KEPT_RETRY_AFTER: Retry-After sent with 503 */
 	enum log_level log_level; /* KEPT_LOG_LEVEL */
+	unsigned workers;         /* KEPT_WORKERS: bit set of enum config_worker */
+	int evaluate_interval_s;  /* KEPT_EVALUATE_INTERVAL */
 };
 
 /*

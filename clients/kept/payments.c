@@ -1,0 +1,327 @@
+/* kept pay | payments | reverse | escalations — money in and out, and the skilled queue. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+/* ---- shared ------------------------------------------------------------------------------ */
+
+static int get_and_show(struct cli *cli, const char *path, void (*show)(const cJSON *))
+{
+	cJSON *doc = NULL;
+	int code = cli_call(cli, "GET", path, NULL, NULL, &doc);
+	if (code == CLI_OK && !cli->json)
+		show(doc);
+	cJSON_Delete(doc);
+	return code;
+}
+
+static int send(struct cli *cli, const struct client_call *call, cJSON *body, void (*show)(const cJSON *))
+{
+	char *text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	struct client_call c = *call;
+	c.body = text;
+	c.content_type = "application/json";
+	cJSON *doc = NULL;
+	int code = text ? cli_send(cli, &c, &doc) : CLI_FAILED;
+	if (code == CLI_OK && !cli->json && show)
+		show(doc);
+	cJSON_Delete(doc);
+	free(text);
+	return code;
+}
+
+/* A random RFC 4122 version 4 UUID, for Idempotency-Key. */
+static bool random_uuid(char out[37])
+{
+	unsigned char b[16];
+	FILE *f = fopen("/dev/urandom", "rb");
+	bool ok = f && fread(b, 1, sizeof b, f) == sizeof b;
+	if (f)
+		fclose(f);
+	if (!ok)
+		return false;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+	         b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	return true;
+}
+
+static void now_rfc3339(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void currency_of_account(struct cli *cli, const char *account, char out[8])
+{
+	char path[96];
+	struct client_response resp = {0};
+	snprintf(path, sizeof path, "/v1/accounts/%s", account);
+	struct client_call call = {"GET", path, NULL, NULL, NULL};
+	out[0] = '\0';
+	if (client_request(&cli->client, &call, &resp) && resp.status == 200) {
+		cJSON *doc = cJSON_Parse(resp.body);
+		snprintf(out, 8, "%s", cli_str(doc, "currency"));
+		cJSON_Delete(doc);
+	}
+	client_response_free(&resp);
+}
+
+/* ---- pay ------------------------------------------------------------------------------------ */
+
+static void show_payment(const cJSON *p)
+{
+	const char *cur = cli_str(p, "currency");
+	char amount[64], balance[64];
+	money_format(cli_int(p, "amount_cents"), cur, amount, sizeof amount);
+	money_format(cli_int(p, "balance_after_cents"), cur, balance, sizeof balance);
+	printf("payment %lld: %s on account %lld (%s %s), %s; balance after %s\n", cli_int(p, "id"), amount,
+	       cli_int(p, "account_id"), cli_str(p, "source"), cli_str(p, "source_ref"), cli_str(p, "status"),
+	       balance);
+	const cJSON *a;
+	cJSON_ArrayForEach (a, cJSON_GetObjectItemCaseSensitive(p, "allocations")) {
+		money_format(cli_int(a, "amount_cents"), cur, amount, sizeof amount);
+		printf("  %s to installment %lld of plan %lld%s\n", amount, cli_int(a, "seq"),
+		       cli_int(a, "plan_id"),
+		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "on_time")) ? " (on time)" : "");
+	}
+}
+
+int cmd_pay(struct cli *cli, int argc, char **argv)
+{
+	static const char usage[] = "kept pay ACCOUNT --amount AMOUNT [--received-at TIME] [--source card]\n"
+	                            "           [--ref SOURCE_REF] [--idempotency-key KEY]";
+	static const struct cli_option options[] = {
+	        {"--amount", true, false}, {"--received-at", true, false},     {"--source", true, false},
+	        {"--ref", true, false},    {"--idempotency-key", true, false}, {0}};
+	struct cli_args a;
+	char key[37], now[32], currency[8];
+	long long minor, account;
+	if (!cli_parse(argc, argv, options, &a) || a.npositional != 1 || !cli_has(&a, "--amount"))
+		return cli_usage(usage);
+	if (!cli_parse_int("ACCOUNT", a.positional[0], 1, 999999999999999LL, &account))
+		return CLI_USAGE;
+	currency_of_account(cli, a.positional[0], currency);
+	if (!money_parse(cli_get(&a, "--amount"), currency, &minor)) {
+		fprintf(stderr, "kept: --amount must be an amount like 25.00%s%s\n", *currency ? " in " : "",
+		        currency);
+		return CLI_USAGE;
+	}
+	if (!random_uuid(key))
+		return CLI_FAILED;
+	now_rfc3339(now);
+	cJSON *body = cJSON_CreateObject();
+	cJSON_AddNumberToObject(body, "account_id", (double)account);
+	cJSON_AddNumberToObject(body, "amount_cents", (double)minor);
+	cJSON_AddStringToObject(body, "received_at",
+	                        cli_has(&a, "--received-at") ? cli_get(&a, "--received-at") : now);
+	cJSON_AddStringToObject(body, "source", cli_has(&a, "--source") ? cli_get(&a, "--source") : "agent");
+	cJSON_AddStringToObject(body, "source_ref", cli_has(&a, "--ref") ? cli_get(&a, "--ref") : key);
+	struct client_call call = {"POST", "/v1/payments", NULL, NULL, NULL};
+	call.idempotency_key = cli_has(&a, "--idempotency-key") ? cli_get(&a, "--idempotency-key") : key;
+	return send(cli, &call, body, show_payment);
+}
+
+static void show_payments(const cJSON *doc)
+{
+	static const char *const headers[] = {"PAYMENT", "RECEIVED", "AMOUNT",       "SOURCE",
+	                                      "REF",     "STATUS",   "BALANCE AFTER"};
+	struct table t;
+	table_init(&t, 7, headers);
+	const cJSON *p;
+	cJSON_ArrayForEach (p, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
+		char id[24], amount[64], balance[64];
+		snprintf(id, sizeof id, "%lld", cli_int(p, "id"));
+		money_format(cli_int(p, "amount_cents"), cli_str(p, "currency"), amount, sizeof amount);
+		money_format(cli_int(p, "balance_after_cents"), cli_str(p, "currency"), balance,
+		             sizeof balance);
+		const char *row[] = {id,
+		                     cli_str(p, "received_at"),
+		                     amount,
+		                     cli_str(p, "source"),
+		                     cli_str(p, "source_ref"),
+		                     cli_str(p, "status"),
+		                     balance};
+		table_add(&t, row);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+	if (*cli_str(doc, "next_cursor"))
+		fprintf(stderr, "more: kept payments ACCOUNT --cursor %s\n", cli_str(doc, "next_cursor"));
+}
+
+int cmd_payments(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_option options[] = {{"--cursor", true, false}, {0}};
+	struct cli_args a;
+	if (!cli_parse(argc, argv, options, &a) || a.npositional != 1)
+		return cli_usage("kept payments ACCOUNT [--cursor C]");
+	char path[256];
+	snprintf(path, sizeof path, "/v1/accounts/%s/payments%s%s", a.positional[0],
+	         cli_has(&a, "--cursor") ? "?cursor=" : "",
+	         cli_has(&a, "--cursor") ? cli_get(&a, "--cursor") : "");
+	return get_and_show(cli, path, show_payments);
+}
+
+int cmd_reverse(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_option options[] = {{"--reason", true, false}, {0}};
+	struct cli_args a;
+	if (!cli_parse(argc, argv, options, &a) || a.npositional != 1 || !cli_has(&a, "--reason"))
+		return cli_usage("kept reverse PAYMENT --reason TEXT");
+	char path[96];
+	snprintf(path, sizeof path, "/v1/payments/%s/reversal", a.positional[0]);
+	cJSON *body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "reason", cli_get(&a, "--reason"));
+	struct client_call call = {"POST", path, NULL, NULL, NULL};
+	return send(cli, &call, body, show_payment);
+}
+
+/* ---- escalations ------------------------------------------------------------------------------- */
+
+static void show_escalations(const cJSON *doc)
+{
+	static const char *const headers[] = {"ESCALATION", "PRIORITY", "DUE BY",   "REASON",
+	                                      "TEAM",       "ACCOUNT",  "ASSIGNED", "STATUS"};
+	struct table t;
+	table_init(&t, 8, headers);
+	const cJSON *e;
+	cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
+		char id[24], prio[8], account[24], assigned[24];
+		snprintf(id, sizeof id, "%lld", cli_int(e, "id"));
+		snprintf(prio, sizeof prio, "%lld", cli_int(e, "priority"));
+		snprintf(account, sizeof account, "%lld", cli_int(e, "account_id"));
+		snprintf(assigned, sizeof assigned, "%lld", cli_int(e, "assigned_to"));
+		bool overdue = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "overdue"));
+		const char *row[] = {id,
+		                     prio,
+		                     cli_str(e, "due_by"),
+		                     cli_str(e, "reason"),
+		                     cli_str(e, "team"),
+		                     account,
+		                     cli_int(e, "assigned_to") ? assigned : NULL,
+		                     overdue ? "OVERDUE" : cli_str(e, "status")};
+		table_add(&t, row);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+	if (*cli_str(doc, "next_cursor"))
+		fprintf(stderr, "more: kept escalations --cursor %s\n", cli_str(doc, "next_cursor"));
+}
+
+static void show_escalation(const cJSON *e)
+{
+	printf("escalation %lld (%s, priority %lld, team %s) on account %lld: %s, due by %s\n",
+	       cli_int(e, "id"), cli_str(e, "reason"), cli_int(e, "priority"), cli_str(e, "team"),
+	       cli_int(e, "account_id"), cli_str(e, "status"), cli_str(e, "due_by"));
+}
+
+static const struct cli_option escalation_options[] = {
+        {"--status", true, false},
+        {"--reason", true, false},
+        {"--team", true, false},
+        {"--account", true, false},
+        {"--overdue", false, false},
+        {"--assigned-to", true, false},
+        {"--cursor", true, false},
+        {"--note", true, false},
+        {"--priority", true, false},
+        {"--to", true, false},
+        {0},
+};
+
+static int escalations_list(struct cli *cli, const struct cli_args *a)
+{
+	static const struct {
+		const char *option, *param;
+	} filters[] = {{"--status", "status"},      {"--reason", "reason"},           {"--team", "team"},
+	               {"--account", "account_id"}, {"--assigned-to", "assigned_to"}, {"--cursor", "cursor"}};
+	char path[1024] = "/v1/escalations?";
+	for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) {
+		char *value =
+		        cli_has(a, filters[i].option) ? client_escape(cli_get(a, filters[i].option)) : NULL;
+		size_t n = strlen(path);
+		if (value)
+			snprintf(path + n, sizeof path - n, "%s=%s&", filters[i].param, value);
+		free(value);
+	}
+	if (cli_has(a, "--overdue"))
+		strncat(path, "overdue=true&", sizeof path - strlen(path) - 1);
+	path[strlen(path) - 1] = '\0';
+	return get_and_show(cli, path, show_escalations);
+}
+
+static int escalations_open(struct cli *cli, const struct cli_args *a)
+{
+	char *end = NULL;
+	long long account = a->npositional == 1 ? strtoll(a->positional[0], &end, 10) : 0;
+	if (account <= 0 || *end || !cli_has(a, "--reason"))
+		return cli_usage(
+		        "kept escalations open ACCOUNT --reason REASON [--note TEXT] [--priority 1-5]");
+	long long priority = 0;
+	if (cli_has(a, "--priority") &&
+	    !cli_parse_int("--priority", cli_get(a, "--priority"), 1, 5, &priority))
+		return CLI_USAGE;
+	cJSON *body = cJSON_CreateObject();
+	cJSON_AddNumberToObject(body, "account_id", (double)account);
+	cJSON_AddStringToObject(body, "reason", cli_get(a, "--reason"));
+	if (cli_has(a, "--note"))
+		cJSON_AddStringToObject(body, "note", cli_get(a, "--note"));
+	if (priority)
+		cJSON_AddNumberToObject(body, "priority", (double)priority);
+	struct client_call call = {"POST", "/v1/escalations", NULL, NULL, NULL};
+	return send(cli, &call, body, show_escalation);
+}
+
+static int escalations_act(struct cli *cli, const struct cli_args *a, const char *verb)
+{
+	if (a->npositional != 1)
+		return cli_usage("kept escalations assign ID [--to KEY_ID] | resolve ID --note TEXT");
+	long long to = 0;
+	if (cli_has(a, "--to") && !cli_parse_int("--to", cli_get(a, "--to"), 1, 999999999999999LL, &to))
+		return CLI_USAGE;
+	char path[96];
+	snprintf(path, sizeof path, "/v1/escalations/%s/%s", a->positional[0], verb);
+	cJSON *body = cJSON_CreateObject();
+	if (to)
+		cJSON_AddNumberToObject(body, "assignee_key_id", (double)to);
+	if (cli_has(a, "--note"))
+		cJSON_AddStringToObject(body, "note", cli_get(a, "--note"));
+	struct client_call call = {"POST", path, NULL, NULL, NULL};
+	return send(cli, &call, body, show_escalation);
+}
+
+static int escalations_assign(struct cli *cli, const struct cli_args *a)
+{
+	return escalations_act(cli, a, "assign");
+}
+
+static int escalations_resolve(struct cli *cli, const struct cli_args *a)
+{
+	return escalations_act(cli, a, "resolve");
+}
+
+int cmd_escalations(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_verb verbs[] = {{"list", escalations_list},
+	                                        {"open", escalations_open},
+	                                        {"assign", escalations_assign},
+	                                        {"resolve", escalations_resolve},
+	                                        {0}};
+	if (argc == 0 || strncmp(argv[0], "--", 2) == 0) {
+		struct cli_args a;
+		return cli_parse(argc, argv, escalation_options, &a) ? escalations_list(cli, &a) : CLI_USAGE;
+	}
+	return cli_dispatch(
+	        cli, argc, argv, escalation_options, verbs,
+	        "kept escalations [list] [--status S] [--reason R] [--team T] [--account A] [--overdue]\n"
+	        "       kept escalations open ACCOUNT --reason R | assign ID [--to KEY] | resolve ID --note "
+	        "N");
+}

@@ -1,0 +1,83 @@
+/* /v1/payments — money in (idempotent by Idempotency-Key), money back out
+ * (reversal). Allocation and adherence are SQL (sql/functions/70_payments.sql). */
+#include <string.h>
+
+#include "internal.h"
+
+#define IDEMPOTENCY_KEY_MAX 200
+
+static const struct json_field post_spec[] = {
+        {"account_id", JSON_INT, JSON_REQUIRED},
+        {"amount_cents", JSON_INT, JSON_REQUIRED},
+        {"received_at", JSON_STRING, JSON_REQUIRED, .max = 40},
+        {"source", JSON_STRING, JSON_REQUIRED, .max = 40},
+        {"source_ref", JSON_STRING, JSON_REQUIRED, .max = 128},
+        {0},
+};
+
+static const struct json_field reversal_spec[] = {
+        {"reason", JSON_STRING, JSON_REQUIRED, .max = 1000},
+        {0},
+};
+
+/* Printable ASCII, 1 to IDEMPOTENCY_KEY_MAX characters (a UUID, say). */
+static kept_err idempotency_key(struct api_ctx *ctx, const char **key, struct kept_error *err)
+{
+	const char *k = http_header(ctx->req, "Idempotency-Key");
+	size_t n = k ? strlen(k) : 0;
+	if (n == 0)
+		return kept_fail(
+		        err, KEPT_ERR_INVALID, "missing_idempotency_key", "Idempotency-Key",
+		        "payments need an Idempotency-Key header, so that a retry never posts twice");
+	for (size_t i = 0; i < n; i++)
+		if (k[i] < 0x21 || k[i] > 0x7e)
+			n = IDEMPOTENCY_KEY_MAX + 1;
+	if (n > IDEMPOTENCY_KEY_MAX)
+		return kept_fail(err, KEPT_ERR_INVALID, "invalid_idempotency_key", "Idempotency-Key",
+		                 "the Idempotency-Key is 1-200 printable characters without spaces");
+	*key = k;
+	return KEPT_OK;
+}
+
+kept_err api_payments_post(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *key = NULL, *body = NULL, *payment = NULL;
+	kept_err r = idempotency_key(ctx, &key, err);
+	if (!r)
+		r = api_json_body(ctx, post_spec, NULL, &body, err);
+	if (r)
+		return r;
+	const char *params[5];
+	api_actor_params(ctx, params);
+	params[3] = body;
+	params[4] = key;
+	r = db_run_json(ctx->db, ctx->arena, SQL_Q_PAYMENT_POST, 5, params, &payment, err);
+	if (!r)
+		api_reply_created(ctx, "/v1/payments", payment);
+	return r;
+}
+
+kept_err api_payments_get(struct api_ctx *ctx, struct kept_error *err)
+{
+	return api_get(ctx, SQL_Q_PAYMENT_GET, "payment", err);
+}
+
+kept_err api_payments_reverse(struct api_ctx *ctx, struct kept_error *err)
+{
+	static const struct api_write w = {reversal_spec, SQL_Q_PAYMENT_REVERSE, "payment", 200, NULL};
+	return api_write(ctx, &w, err);
+}
+
+/* GET /v1/accounts/{id}/payments?cursor=&limit= */
+kept_err api_payments_of_account(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *id = NULL, *page = NULL;
+	kept_err r = api_path_id(ctx, "id", "account_not_found", &id, err);
+	if (r)
+		return r;
+	const char *params[] = {id, http_query(ctx->req, "cursor"), http_query(ctx->req, "limit")};
+	r = db_run_json(ctx->db, ctx->arena, SQL_Q_PAYMENT_PAGE, 3, params, &page, err);
+	if (!r)
+		http_reply_json(ctx->req, 200, page);
+	return r;
+}

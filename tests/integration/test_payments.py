@@ -1,0 +1,207 @@
+"""Payments over HTTP: idempotency, allocation, refusals, reversals, files."""
+import concurrent.futures
+import csv
+import datetime
+import io
+import uuid
+
+import pytest
+
+from conftest import new_account, new_customer, unique
+from test_negotiation import day, make_plan
+
+
+def pay(client, account_id, cents, key=None, received_at=None, source="card", source_ref=None):
+    body = {"account_id": account_id, "amount_cents": cents,
+            "received_at": received_at or datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "source": source, "source_ref": source_ref or unique("ref")}
+    return client.post("/v1/payments", body, headers={"Idempotency-Key": key or str(uuid.uuid4())})
+
+
+@pytest.fixture
+def account(agent):
+    c = new_customer(agent, time_zone="America/New_York")
+    return new_account(agent, c["id"], original_balance_cents=30000, currency="USD")
+
+
+def test_the_same_key_and_body_answer_the_same_result(agent, account, cluster):
+    key = str(uuid.uuid4())
+    body = {"account_id": account["id"], "amount_cents": 1000, "received_at": "2026-01-05T10:00:00Z",
+            "source": "card", "source_ref": unique("ref")}
+    first = agent.post("/v1/payments", body, headers={"Idempotency-Key": key})
+    assert first.status == 201, first
+    # the same body, written differently, is the same request
+    again = agent.post("/v1/payments", '{ "source_ref": "%s", "account_id": %d, "amount_cents": 1000, '
+                       '"received_at": "2026-01-05T10:00:00Z", "source": "card" }' % (body["source_ref"], account["id"]),
+                       headers={"Idempotency-Key": key}, content_type="application/json")
+    assert again.status == 201 and again.json() == first.json()
+    assert cluster.psql(f"SELECT count(*) FROM kept.payments WHERE account_id = {account['id']}") == [["1"]]
+    other = agent.post("/v1/payments", dict(body, amount_cents=2000), headers={"Idempotency-Key": key})
+    assert other.status == 422 and other.error["code"] == "idempotency_key_reused"
+    assert agent.get(f"/v1/accounts/{account['id']}").json()["balance_cents"] == 29000
+
+
+def test_concurrent_retries_post_once(server, role_keys, account, cluster):
+    key, ref = str(uuid.uuid4()), unique("ref")
+
+    def retry(_):
+        c = server.client(role_keys["agent"])
+        try:
+            r = pay(c, account["id"], 700, key=key, received_at="2026-01-05T10:00:00Z", source_ref=ref)
+            return r.status, r.json()["id"]
+        finally:
+            c.close()
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = set(pool.map(retry, range(8)))
+    assert len(results) == 1 and next(iter(results))[0] == 201
+    assert cluster.psql(f"SELECT count(*), sum(amount_cents) FROM kept.payments WHERE account_id = {account['id']}") == [["1", "700"]]
+
+
+def test_a_key_belongs_to_the_api_key_that_sent_it(agent, second_agent_client, account, cluster):
+    key = str(uuid.uuid4())
+    assert pay(agent, account["id"], 100, key=key).status == 201
+    assert pay(second_agent_client, account["id"], 100, key=key).status == 201
+    assert cluster.psql(f"SELECT count(*) FROM kept.payments WHERE idempotency_key = '{key}'") == [["2"]]
+
+
+@pytest.fixture
+def second_agent_client(server, cluster):
+    from conftest import create_key
+    c = server.client(create_key(cluster.url, "agent"))
+    yield c
+    c.close()
+
+
+def test_allocation_oldest_first_and_completion(agent, account):
+    plan = make_plan(agent, account, 10000, day(2, "America/New_York")).json()
+    r = pay(agent, account["id"], 15000)
+    assert r.status == 201
+    p = r.json()
+    assert [(a["seq"], a["amount_cents"]) for a in p["allocations"]] == [(1, 10000), (2, 5000)]
+    assert p["plan_id"] == plan["id"] and p["balance_after_cents"] == 15000
+    paid = [i["amount_paid_cents"] for i in agent.get(f"/v1/plans/{plan['id']}").json()["installments"]]
+    assert paid == [10000, 5000, 0]
+    pay(agent, account["id"], 15000)
+    assert agent.get(f"/v1/plans/{plan['id']}").json()["status"] == "completed"
+    acct = agent.get(f"/v1/accounts/{account['id']}").json()
+    assert acct["status"] == "paid" and acct["balance_cents"] == 0
+    assert [x["amount_cents"] for x in agent.get(f"/v1/accounts/{account['id']}/payments").json()["items"]] == [15000, 15000]
+
+
+def test_payment_without_a_plan_reduces_the_balance(agent, account):
+    r = pay(agent, account["id"], 1234)
+    assert r.status == 201 and r.json()["allocations"] == [] and r.json()["plan_id"] is None
+    assert agent.get(f"/v1/accounts/{account['id']}").json()["balance_cents"] == 30000 - 1234
+
+
+@pytest.mark.parametrize("change,status,code", [
+    ({"amount_cents": 0}, 400, "invalid_amount"),
+    ({"amount_cents": -100}, 400, "invalid_amount"),
+    ({"amount_cents": 10.5}, 400, "invalid_type"),
+    ({"amount_cents": 30001}, 422, "payment_above_balance"),
+    ({"account_id": 987654321}, 422, "unknown_account"),
+    ({"received_at": "2999-01-01T00:00:00Z"}, 422, "received_at_in_future"),
+    ({"received_at": "yesterday"}, 400, "invalid_received_at"),
+    ({"received_at": "2026-02-30T10:00:00Z"}, 400, "invalid_received_at"),
+    ({"source": "Card Payments!"}, 400, "invalid_source"),
+    ({"source_ref": ""}, 400, "invalid_source_ref"),
+    ({"extra": 1}, 400, "unknown_field"),
+])
+def test_refusals(agent, account, cluster, change, status, code):
+    body = {"account_id": account["id"], "amount_cents": 100, "received_at": "2026-01-05T10:00:00Z",
+            "source": "card", "source_ref": unique("ref")}
+    body.update(change)
+    r = agent.post("/v1/payments", body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert r.status == status and r.error["code"] == code, r
+    assert cluster.psql(f"SELECT count(*) FROM kept.payments WHERE account_id = {account['id']}") == [["0"]]
+
+
+def test_idempotency_key_is_required_and_checked(agent, account):
+    body = {"account_id": account["id"], "amount_cents": 100, "received_at": "2026-01-05T10:00:00Z",
+            "source": "card", "source_ref": unique("ref")}
+    assert agent.post("/v1/payments", body).error["code"] == "missing_idempotency_key"
+    assert agent.post("/v1/payments", body, headers={"Idempotency-Key": "has space"}).error["code"] == "invalid_idempotency_key"
+    assert agent.post("/v1/payments", body, headers={"Idempotency-Key": "x" * 201}).error["code"] == "invalid_idempotency_key"
+
+
+def test_duplicate_source_ref(agent, account):
+    ref = unique("ref")
+    assert pay(agent, account["id"], 100, source_ref=ref).status == 201
+    r = pay(agent, account["id"], 100, source_ref=ref)
+    assert r.status == 409 and r.error["code"] == "duplicate_source_ref"
+    assert pay(agent, account["id"], 100, source_ref=ref, source="bank_transfer").status == 201  # unique per source
+
+
+def test_reversal(agent, account, cluster):
+    plan = make_plan(agent, account, 10000, day(2, "America/New_York")).json()
+    p = pay(agent, account["id"], 10000).json()
+    r = agent.post(f"/v1/payments/{p['id']}/reversal", {"reason": "chargeback"})
+    assert r.status == 200 and r.json()["status"] == "reversed" and r.json()["reversal_reason"] == "chargeback"
+    assert agent.get(f"/v1/accounts/{account['id']}").json()["balance_cents"] == 30000
+    assert agent.get(f"/v1/plans/{plan['id']}").json()["installments"][0]["amount_paid_cents"] == 0
+    again = agent.post(f"/v1/payments/{p['id']}/reversal", {"reason": "again"})
+    assert again.status == 409 and again.error["code"] == "payment_already_reversed"
+    assert agent.post("/v1/payments/987654321/reversal", {"reason": "x"}).status == 404
+    esc = agent.get(f"/v1/escalations?account_id={account['id']}").json()["items"]
+    assert [(e["reason"], e["payment_id"], e["priority"]) for e in esc] == [("payment_reversed", p["id"], 1)]
+
+
+# ---- payment files ------------------------------------------------------------------------
+
+def payment_file(rows, header=("account_external_ref", "amount_cents", "received_at", "source", "source_ref")):
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return out.getvalue()
+
+
+def test_payment_file_posts_once(api, agent, cluster):
+    accounts = [new_account(agent, new_customer(agent)["id"], original_balance_cents=50000) for _ in range(3)]
+    prefix = unique("bacs")
+    rows = [(a["external_ref"], 1000 * (i + 1), "2026-01-05T09:00:00Z", "bacs", f"{prefix}-{i}")
+            for i, a in enumerate(accounts)]
+    rows.append((accounts[0]["external_ref"], 500, "2026-01-05T09:00:00+01:00", "bacs", f"{prefix}-x"))
+    text = payment_file(rows)
+    r = api.post("/v1/imports/payments", text, content_type="text/csv")
+    assert r.status == 201, r
+    s = r.json()
+    assert (s["lines"], s["posted"], s["duplicates"], s["rejected"], s["amount_cents"]) == (4, 4, 0, 0, 6500)
+    assert agent.get(f"/v1/accounts/{accounts[0]['id']}").json()["balance_cents"] == 50000 - 1500
+    again = api.post("/v1/imports/payments", text, content_type="text/csv").json()
+    assert (again["posted"], again["duplicates"], again["amount_cents"]) == (0, 4, 0)
+    assert agent.get(f"/v1/accounts/{accounts[0]['id']}").json()["balance_cents"] == 50000 - 1500
+    audit = cluster.psql(f"SELECT after->>'posted' FROM kept.audit_events WHERE action = 'payments.imported' "
+                         f"AND entity_id = {s['import_id']}")
+    assert audit == [["4"]]
+
+
+def test_a_broken_line_in_the_middle_posts_nothing(api, agent, cluster):
+    a = new_account(agent, new_customer(agent)["id"], original_balance_cents=50000)
+    prefix = unique("f")
+    good = [(a["external_ref"], 100, "2026-01-05T09:00:00Z", "bacs", f"{prefix}-{i}") for i in range(4)]
+    text = payment_file(good[:2]) + 'a stray "quote,100\n' + payment_file(good[2:]).split("\n", 1)[1]
+    text += "no-such-account,100,2026-01-05T09:00:00Z,bacs,%s-u\n" % prefix
+    text += "%s,12.5,2026-13-01T00:00:00Z,Bad Source,%s-0\n" % (a["external_ref"], prefix)
+    text += "%s,100,2026-01-05T09:00:00Z,bacs,%s-1\n" % (a["external_ref"], prefix)
+    r = api.post("/v1/imports/payments", text, content_type="text/csv")
+    assert r.status == 422 and r.error["code"] == "import_rejected"
+    problems = {(p["line"], p["code"]) for p in r.error["details"]["lines"]}
+    assert (4, "stray_quote") in problems
+    assert any(code == "unknown_account" for _, code in problems)
+    assert {"invalid_amount", "invalid_received_at", "invalid_source", "duplicate_in_file"} <= {c for _, c in problems}
+    assert cluster.psql(f"SELECT count(*) FROM kept.payments WHERE source_ref LIKE '{prefix}-%'") == [["0"]]
+
+
+def test_file_conflicts_and_balances(api, agent):
+    a = new_account(agent, new_customer(agent)["id"], original_balance_cents=1000)
+    prefix = unique("c")
+    assert api.post("/v1/imports/payments", payment_file([(a["external_ref"], 300, "2026-01-05T09:00:00Z", "bacs",
+                                                            f"{prefix}-1")]), content_type="text/csv").status == 201
+    r = api.post("/v1/imports/payments", payment_file([
+        (a["external_ref"], 400, "2026-01-05T09:00:00Z", "bacs", f"{prefix}-1"),   # same ref, other amount
+        (a["external_ref"], 600, "2026-01-05T09:00:00Z", "bacs", f"{prefix}-2"),
+        (a["external_ref"], 600, "2026-01-05T09:00:00Z", "bacs", f"{prefix}-3")]), content_type="text/csv")
+    codes = {(p["line"], p["code"]) for p in r.error["details"]["lines"]}
+    assert codes == {(2, "source_ref_conflict"), (4, "payment_above_balance")}
