@@ -44,12 +44,12 @@ CLI_OBJ := $(CLI_SRC:clients/kept/%.c=$(BUILD)/obj/cli/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps-build deps-run deps-test deps-lint run test unit sql-test integration \
-        openapi-lint compose-check asan test-asan format format-check lint clean
+.PHONY: all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
+        openapi-lint compose-check asan test-asan bench format format-check lint clean
 
 all: deps-build $(BUILD)/keptd $(BUILD)/kept
 
-deps-build deps-run deps-test deps-lint: deps-%:
+deps-build deps-run deps-test deps-lint deps-bench: deps-%:
 	@service/scripts/deps.sh $*
 
 # ---- generated SQL bundle -----------------------------------------------------------
@@ -113,7 +113,7 @@ sql-test: all
 
 integration: all
 	cd tests/integration && PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(CURDIR)/$(BUILD) \
-	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) .
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 openapi-lint:
 	tests/openapi/lint.sh
@@ -132,6 +132,13 @@ test-asan: asan
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    $(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 unit integration
+
+# ---- benchmarks -----------------------------------------------------------------------------------
+
+# Not part of `make test`: at full size it takes a while and wants the machine
+# to itself. tests/bench/run.sh says what it measures and how to size it.
+bench: deps-bench all
+	BUILD=$(BUILD) tests/bench/run.sh
 
 # ---- style ---------------------------------------------------------------------------------------------
 

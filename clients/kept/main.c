@@ -4,7 +4,8 @@
  *   kept [--json] customers create|show|update ...
  *   kept [--json] propose | plan | reviews | settle | affordability ...
  *   kept [--json] accounts create|show|list ...
- *   kept [--json] import accounts FILE.csv [--progress]
+ *   kept [--json] pay | payments | reverse | escalations ...
+ *   kept [--json] import accounts|payments FILE.csv [--progress]
  *   kept [--json] keys create|list|revoke ...
  *
  * KEPT_URL (default http://127.0.0.1:8080) and KEPT_API_KEY say where and as
@@ -26,7 +27,10 @@ static const char usage[] =
         "  plan create|show|list|approve|cancel  weekly commitments; a second associate approves\n"
         "  reviews [list] | uphold|correct ID    the supervisors' review queue\n"
         "  settle ACCOUNT --offer X | settle accept OFFER ...   what would be fair?\n"
-        "  import accounts FILE.csv              bulk load customers and accounts (admin)\n"
+        "  pay ACCOUNT --amount X ...            record a payment (retries never post twice)\n"
+        "  payments ACCOUNT | reverse PAYMENT    an account's payments; a returned payment\n"
+        "  escalations [list|show|open|assign|resolve]   the skilled queue\n"
+        "  import accounts|payments FILE.csv     bulk load accounts, or a processor's payment file (admin)\n"
         "  keys create|list|revoke               API keys (admin)\n"
         "environment: KEPT_URL (default http://127.0.0.1:8080), KEPT_API_KEY\n"
         "exit codes: 0 ok, 2 usage, 3 not found, 4 rejected, 5 not allowed, 6 unavailable\n";

@@ -2,7 +2,7 @@
 # Installs the Debian packages kept needs for one purpose, and nothing when
 # everything is already there (so it is cheap to run before every build).
 #
-#   service/scripts/deps.sh build|run|test|lint
+#   service/scripts/deps.sh build|run|test|lint|bench
 #
 # As root it calls apt-get directly, otherwise through sudo.
 set -euo pipefail
@@ -12,13 +12,15 @@ run=("${build[@]}" postgresql-15 postgresql-client-15 util-linux procps)
 lint=(clang-format clang-tidy cppcheck)
 test=("${run[@]}" "${lint[@]}" libcmocka-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
       python3 python3-pytest python3-yaml docker-compose curl)
+bench=("${run[@]}" curl wrk)
 
 case "${1:-}" in
 build) want=("${build[@]}") ;;
 run) want=("${run[@]}") ;;
 lint) want=("${lint[@]}") ;;
 test) want=("${test[@]}") ;;
-*) echo "usage: $0 build|run|test|lint" >&2; exit 2 ;;
+bench) want=("${bench[@]}") ;;
+*) echo "usage: $0 build|run|test|lint|bench" >&2; exit 2 ;;
 esac
 
 missing=()

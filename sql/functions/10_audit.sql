@@ -5,12 +5,13 @@
 CREATE OR REPLACE FUNCTION kept.audit_write(p_actor_key_id bigint, p_actor text, p_request_id text,
                                             p_action text, p_entity_type text, p_entity_id bigint,
                                             p_before jsonb, p_after jsonb)
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO kept.audit_events (actor_key_id, actor, request_id, action, entity_type, entity_id,
                                    before, after)
     VALUES (p_actor_key_id, p_actor, p_request_id, p_action, p_entity_type, p_entity_id,
             p_before, p_after);
-$$;
+END $$;
 
 -- Chains committed, unsealed events after the head, oldest id first, at
 -- most p_limit of them; returns how many. Holding the head row makes

@@ -7,10 +7,11 @@
 
 CREATE OR REPLACE FUNCTION kept.outbox_write(p_event_type text, p_aggregate_type text,
                                              p_aggregate_id bigint, p_payload jsonb)
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
     VALUES (p_event_type, p_aggregate_type, p_aggregate_id, p_payload);
-$$;
+END $$;
 
 -- The policy for a creditor: its own row, else the default.
 CREATE OR REPLACE FUNCTION kept.policy_for(p_creditor text) RETURNS kept.policies

@@ -443,12 +443,14 @@ END $$;
 -- the rest of the balance written off. Payment allocation and the evaluator
 -- call it; the caller holds the account.
 CREATE OR REPLACE FUNCTION kept.plan_is_done(p kept.plans, a kept.accounts) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN p.origin = 'settlement'
-                THEN NOT EXISTS (SELECT 1 FROM kept.installments
-                                 WHERE plan_id = p.id AND amount_paid_cents < amount_due_cents)
-                ELSE a.balance_cents = 0 END;
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF p.origin = 'settlement' THEN
+        RETURN NOT EXISTS (SELECT 1 FROM kept.installments
+                           WHERE plan_id = p.id AND amount_paid_cents < amount_due_cents);
+    END IF;
+    RETURN a.balance_cents = 0;
+END $$;
 
 CREATE OR REPLACE FUNCTION kept.plan_complete(p_actor_key_id bigint, p_actor text, p_request_id text,
                                               p_plan_id bigint)

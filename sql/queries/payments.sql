@@ -17,7 +17,7 @@ SELECT kept.import_payments_stage()
 
 -- name: import_payments_copy
 -- The column order is the one keptd writes (service/src/api/imports.c).
-COPY pg_temp.import_payments_stage (line, parse_error, account_external_ref, amount_cents, received_at, source,
+COPY pg_temp.import_payments_stage (line, problems, account_external_ref, amount_cents, received_at, source,
     source_ref) FROM STDIN
 
 -- name: import_payments_problems

@@ -198,6 +198,16 @@ class Keptd:
     def log(self):
         return self.log_path.read_text(errors="replace")
 
+    def log_lines(self, *needles, timeout=5):
+        """The log's lines holding every needle, once there is one: keptd
+        writes a request's access line after its answer has gone out."""
+        deadline = time.time() + timeout
+        while True:
+            lines = [l for l in self.log().splitlines() if all(n in l for n in needles)]
+            if lines or time.time() > deadline:
+                return lines
+            time.sleep(0.02)
+
     def client(self, key=None):
         return Client(self.port, key)
 

@@ -29,7 +29,7 @@ def test_every_response_has_a_request_id(server):
 def test_one_access_log_line_per_request_with_its_id(server, api):
     r = api.get("/v1/customers/1", headers={"X-Request-Id": unique("trace")})
     rid = r.headers["x-request-id"]
-    lines = [l for l in server.log().splitlines() if f"req={rid}" in l and "event=request" in l]
+    lines = server.log_lines(f"req={rid}", "event=request")
     assert len(lines) == 1
     assert "method=GET" in lines[0] and "path=/v1/customers/1" in lines[0] and f"status={r.status}" in lines[0]
     assert "actor=key:" in lines[0]

@@ -205,3 +205,66 @@ def test_file_conflicts_and_balances(api, agent):
         (a["external_ref"], 600, "2026-01-05T09:00:00Z", "bacs", f"{prefix}-3")]), content_type="text/csv")
     codes = {(p["line"], p["code"]) for p in r.error["details"]["lines"]}
     assert codes == {(2, "source_ref_conflict"), (4, "payment_above_balance")}
+
+
+# keptd checks file lines in C (service/src/text/) and single payments in SQL
+# (kept.is_timestamp, the payments CHECKs): the two must draw the same line.
+FORMAT_CASES = [
+    ("received_at", "2026-01-05T10:00:00Z"), ("received_at", "2026-01-05 10:00Z"),
+    ("received_at", "2026-01-05T10:00:00.123456+05:30"), ("received_at", "2026-01-05T10:00:00-0330"),
+    ("received_at", "2026-01-05T10:00:00+15:59"), ("received_at", "2026-01-05T10:00:00+16:00"),
+    ("received_at", "0000-01-05T10:00:00Z"), ("received_at", "2023-02-29T10:00:00Z"),
+    ("received_at", "2024-02-29T10:00:00Z"), ("received_at", "2026-01-05T10:00:00"),
+    ("received_at", "2026-01-05T10:00:00.1234567Z"), ("received_at", "2026-01-05T24:00:00Z"),
+    ("received_at", "epoch"), ("received_at", "2026-01-05T10:00:00+1"),
+    ("source", "bacs"), ("source", "processor:stripe"), ("source", "Bacs"), ("source", "-bacs"),
+    ("source", "a" * 40), ("source", "a" * 41),
+    ("source_ref", "r" * 128), ("source_ref", "r" * 129), ("source_ref", "é" * 128), ("source_ref", "tab\there"),
+    ("source_ref", "del\x7f"),
+]
+
+
+def test_file_lines_and_single_payments_follow_the_same_format_rules(api, agent):
+    a = new_account(agent, new_customer(agent)["id"], original_balance_cents=10_000_000)
+    prefix = unique("fmt")
+    single, rows = {}, []
+    for i, (field, value) in enumerate(FORMAT_CASES):
+        if field == "source_ref" and len(value) > 40:  # unique, the same length and kind of characters
+            value = f"{prefix}-{i}-" + value[len(prefix) + 4:]
+        body = {"received_at": "2026-01-05T10:00:00Z", "source": "card", "source_ref": f"{prefix}-s{i}"}
+        body[field] = value
+        r = pay(agent, a["id"], 1, received_at=body["received_at"], source=body["source"],
+                source_ref=body["source_ref"])
+        assert r.status in (201, 400), (field, value, r)
+        single[i] = r.status == 201
+        line = {"received_at": "2026-01-05T10:00:00Z", "source": "card", "source_ref": f"{prefix}-f{i}"}
+        line[field] = value
+        rows.append((a["external_ref"], 1, line["received_at"], line["source"], line["source_ref"]))
+    r = api.post("/v1/imports/payments", payment_file(rows), content_type="text/csv")
+    bad_lines = {p["line"] for p in r.error["details"]["lines"]} if r.status == 422 else set()
+    in_file = {i: (i + 2) not in bad_lines for i in range(len(FORMAT_CASES))}
+    disagree = [FORMAT_CASES[i] for i in single if single[i] != in_file[i]]
+    assert not disagree, disagree
+    assert sum(single.values()) not in (0, len(FORMAT_CASES))  # the cases hold both kinds
+
+
+def test_a_line_that_is_not_utf8_is_reported_and_nothing_posted(api, agent, cluster):
+    a = new_account(agent, new_customer(agent)["id"], original_balance_cents=50000)
+    prefix = unique("u")
+    text = payment_file([(a["external_ref"], 100, "2026-01-05T09:00:00Z", "bacs", f"{prefix}-1")])
+    body = text.encode() + f"{a['external_ref']},100,2026-01-05T09:00:00Z,bacs,{prefix}-\xff\n".encode("latin-1")
+    r = api.post("/v1/imports/payments", body, content_type="text/csv")
+    assert r.status == 422, r
+    assert [(p["line"], p["code"]) for p in r.error["details"]["lines"]] == [(3, "invalid_utf8")]
+    assert cluster.psql(f"SELECT count(*) FROM kept.payments WHERE source_ref LIKE '{prefix}-%'") == [["0"]]
+
+
+def test_every_problem_of_a_line_is_listed(api, agent):
+    a = new_account(agent, new_customer(agent)["id"], original_balance_cents=50000)
+    text = payment_file([(a["external_ref"], "0", "2026-02-30T09:00:00Z", "", "")])
+    r = api.post("/v1/imports/payments", text, content_type="text/csv")
+    assert r.status == 422
+    got = [(p["line"], p["code"], p.get("field")) for p in r.error["details"]["lines"]]
+    assert got == [(2, "invalid_amount", "amount_cents"), (2, "invalid_received_at", "received_at"),
+                   (2, "missing_value", "source"), (2, "missing_value", "source_ref")]
+    assert all(p["message"] for p in r.error["details"]["lines"])

@@ -1,7 +1,9 @@
 /* POST /v1/imports/accounts and /v1/imports/payments — CSV files, all or
  * nothing. The file is parsed here (csv module) and every record COPYd into
- * a staging table with its line number and any format problem; SQL then lists
- * every problem of every line or writes everything, in one transaction
+ * a staging table with its line number and the problems found here (a
+ * malformed line, invalid UTF-8, and for a kind with a value check, values
+ * the staging table's types could not hold, which go in as NULL); SQL then
+ * lists every problem of every line or writes everything, in one transaction
  * (sql/functions/50_import_accounts.sql, 73_import_payments.sql). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include "crypto/crypto.h"
 #include "csv/csv.h"
 #include "internal.h"
+#include "text/text.h"
 
 #define IMPORT_MAX_PROBLEMS 1000
 #define IMPORT_COPY_CHUNK   (256u << 10)
@@ -22,11 +25,19 @@ struct import_column {
 	bool required;
 };
 
+/*
+ * Checks the values of one well-formed line (value[c] for column c, NULL
+ * when absent): appends a "code:column" token per problem to `problems` and
+ * sets to NULL each value its staging column could not hold.
+ */
+typedef kept_err (*import_check_fn)(const char **value, size_t *length, struct buf *problems);
+
 /* One kind of import: its columns (in the order of its COPY statement, after
- * line and parse_error) and its queries. */
+ * line and the problems column), its value check if any, and its queries. */
 struct import_kind {
 	const struct import_column *columns;
 	size_t ncolumns;
+	import_check_fn check;
 	enum sql_query stage, copy, resolve, problems, write;
 	bool write_takes_file_hash;
 };
@@ -47,14 +58,52 @@ static const struct import_column account_columns[] = {
         {"placed_on", false},
 };
 
+enum payment_column { PAY_ACCOUNT, PAY_AMOUNT, PAY_RECEIVED_AT, PAY_SOURCE, PAY_SOURCE_REF };
+
 static const struct import_column payment_columns[] = {
-        {"account_external_ref", true}, {"amount_cents", true}, {"received_at", true}, {"source", true},
-        {"source_ref", true},
+        [PAY_ACCOUNT] = {"account_external_ref", true}, [PAY_AMOUNT] = {"amount_cents", true},
+        [PAY_RECEIVED_AT] = {"received_at", true},      [PAY_SOURCE] = {"source", true},
+        [PAY_SOURCE_REF] = {"source_ref", true},
 };
+
+static kept_err add_problem(struct buf *problems, const char *code, enum payment_column c)
+{
+	return buf_printf(problems, "%s%s:%s", buf_len(problems) ? " " : "", code, payment_columns[c].name);
+}
+
+/* The payment rules keptd checks itself, so that a million lines cost a
+ * million C comparisons rather than a million regular expressions in SQL
+ * (their SQL twins: kept.is_timestamp and the payments table's CHECKs). */
+static kept_err check_payment(const char **value, size_t *length, struct buf *problems)
+{
+	static const struct {
+		enum payment_column column;
+		bool (*valid)(const char *, size_t);
+		const char *code;
+	} rules[] = {
+	        {PAY_AMOUNT, text_is_cents, "invalid_amount"},
+	        {PAY_RECEIVED_AT, text_is_timestamp, "invalid_received_at"},
+	        {PAY_SOURCE, text_is_source, "invalid_source"},
+	        {PAY_SOURCE_REF, text_is_source_ref, "invalid_source_ref"},
+	};
+	kept_err r = KEPT_OK;
+	for (int c = PAY_ACCOUNT; !r && c <= PAY_SOURCE_REF; c++)
+		if (!value[c])
+			r = add_problem(problems, "missing_value", c);
+	for (size_t i = 0; !r && i < sizeof rules / sizeof rules[0]; i++) {
+		enum payment_column c = rules[i].column;
+		if (value[c] && !rules[i].valid(value[c], length[c])) {
+			r = add_problem(problems, rules[i].code, c);
+			value[c] = NULL;
+		}
+	}
+	return r;
+}
 
 static const struct import_kind accounts_kind = {
         account_columns,
         sizeof account_columns / sizeof account_columns[0],
+        NULL,
         SQL_Q_IMPORT_ACCOUNTS_STAGE,
         SQL_Q_IMPORT_ACCOUNTS_COPY,
         NO_QUERY,
@@ -66,6 +115,7 @@ static const struct import_kind accounts_kind = {
 static const struct import_kind payments_kind = {
         payment_columns,
         sizeof payment_columns / sizeof payment_columns[0],
+        check_payment,
         SQL_Q_IMPORT_PAYMENTS_STAGE,
         SQL_Q_IMPORT_PAYMENTS_COPY,
         SQL_Q_IMPORT_PAYMENTS_RESOLVE,
@@ -81,6 +131,7 @@ struct import {
 	size_t header_count;
 	int column_of_field[CSV_MAX_FIELDS]; /* file field -> staging column */
 	struct buf copy;                     /* COPY text not yet sent */
+	struct buf problems;                 /* the current line's problems */
 	const char *summary;                 /* the answer, once written */
 };
 
@@ -141,17 +192,13 @@ static kept_err put_value(struct buf *b, const char *v, size_t n)
 	return r;
 }
 
-static kept_err put_row(struct import *im, const struct csv_record *rec, const char *problem)
+/* One staging row: the line, its problems (NULL when none), its values. */
+static kept_err put_row(struct import *im, long line, const char *problems, const char **value,
+                        const size_t *length)
 {
-	const char *value[IMPORT_MAX_COLUMNS] = {NULL};
-	size_t length[IMPORT_MAX_COLUMNS] = {0};
-	for (size_t i = 0; !problem && i < rec->count; i++) {
-		value[im->column_of_field[i]] = rec->fields[i];
-		length[im->column_of_field[i]] = rec->lengths[i];
-	}
-	kept_err r = buf_printf(&im->copy, "%ld\t", rec->line);
+	kept_err r = buf_printf(&im->copy, "%ld\t", line);
 	if (!r)
-		r = put_value(&im->copy, problem, problem ? strlen(problem) : 0);
+		r = put_value(&im->copy, problems, problems ? strlen(problems) : 0);
 	for (size_t c = 0; !r && c < im->kind->ncolumns; c++) {
 		r = buf_addc(&im->copy, '\t');
 		if (!r)
@@ -160,6 +207,26 @@ static kept_err put_row(struct import *im, const struct csv_record *rec, const c
 	if (!r)
 		r = buf_addc(&im->copy, '\n');
 	return r;
+}
+
+/* A record's values by staging column (an empty field is absent), or its
+ * problem when it cannot be read as values at all. */
+static const char *line_values(const struct import *im, const struct csv_record *rec, const char **value,
+                               size_t *length)
+{
+	if (rec->problem)
+		return rec->problem;
+	if (rec->count != im->header_count)
+		return "wrong_field_count";
+	for (size_t i = 0; i < rec->count; i++) {
+		if (!text_utf8_valid(rec->fields[i], rec->lengths[i]))
+			return "invalid_utf8";
+		if (rec->lengths[i] > 0) {
+			value[im->column_of_field[i]] = rec->fields[i];
+			length[im->column_of_field[i]] = rec->lengths[i];
+		}
+	}
+	return NULL;
 }
 
 static kept_err flush(struct import *im, struct kept_error *err)
@@ -174,10 +241,22 @@ static kept_err on_record(void *arg, const struct csv_record *rec, struct kept_e
 	struct import *im = arg;
 	if (!im->header_count)
 		return read_header(im, rec, err);
-	const char *problem = rec->problem;
-	if (!problem && rec->count != im->header_count)
-		problem = "wrong_field_count";
-	if (put_row(im, rec, problem))
+	const char *value[IMPORT_MAX_COLUMNS] = {NULL};
+	size_t length[IMPORT_MAX_COLUMNS] = {0};
+	const char *problem = line_values(im, rec, value, length);
+	kept_err r = KEPT_OK;
+	if (problem) {
+		memset(value, 0, sizeof value);
+		r = put_row(im, rec->line, problem, value, length);
+	} else {
+		buf_reset(&im->problems);
+		if (im->kind->check)
+			r = im->kind->check(value, length, &im->problems);
+		if (!r)
+			r = put_row(im, rec->line, buf_len(&im->problems) ? buf_str(&im->problems) : NULL,
+			            value, length);
+	}
+	if (r)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 	return buf_len(&im->copy) >= IMPORT_COPY_CHUNK ? flush(im, err) : KEPT_OK;
 }
@@ -278,8 +357,10 @@ static kept_err run_import(struct api_ctx *ctx, const struct import_kind *kind, 
 {
 	struct import im = {.kind = kind, .ctx = ctx};
 	buf_init(&im.copy, IMPORT_COPY_CHUNK + CSV_MAX_FIELDS * (2 * CSV_MAX_FIELD_LEN + 8));
+	buf_init(&im.problems, 256);
 	kept_err r = db_transaction(ctx->db, import_tx, &im, err);
 	buf_free(&im.copy);
+	buf_free(&im.problems);
 	if (!r) /* only once committed */
 		http_reply_json(ctx->req, 201, im.summary);
 	return r;

@@ -5,44 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text/text.h"
+
 #define JSON_DEFAULT_STRING_MAX 4096
 
-/* ---- pre-parse checks ----------------------------------------------------- */
-
-bool json_utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = p[i];
-		size_t len;
-		unsigned min, cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) {
-			len = 2, min = 0x80, cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3, min = 0x800, cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			len = 4, min = 0x10000, cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (n - i < len)
-			return false;
-		for (size_t k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
-	return true;
-}
+/* ---- parsing ---------------------------------------------------------------- */
 
 /* Nesting depth outside strings, and whether a \u0000 escape appears. */
 static kept_err scan_structure(const char *s, size_t n, struct kept_error *err)
@@ -88,7 +55,7 @@ kept_err json_parse_body(struct arena *arena, const char *body, size_t len, cJSO
 		start++;
 	if (start == len)
 		return kept_fail(err, KEPT_ERR_INVALID, "empty_body", "", "a JSON object is required");
-	if (!json_utf8_valid(body, len))
+	if (!text_utf8_valid(body, len))
 		return kept_fail(err, KEPT_ERR_INVALID, "invalid_utf8", "", "the body is not valid UTF-8");
 	if (memchr(body, '\0', len))
 		return kept_fail(err, KEPT_ERR_INVALID, "invalid_json", "", "the body contains a NUL byte");
@@ -113,32 +80,6 @@ kept_err json_parse_body(struct arena *arena, const char *body, size_t len, cJSO
 		                 "the body must be a JSON object");
 	*out = root;
 	return KEPT_OK;
-}
-
-/* ---- dates ------------------------------------------------------------------ */
-
-static int digits(const char *s, int n)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-bool json_date_valid(const char *s)
-{
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
-	if (y < 1900 || m < 1 || m > 12 || d < 1)
-		return false;
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	int max = mdays[m - 1] + (m == 2 && leap ? 1 : 0);
-	return d <= max;
 }
 
 /* ---- spec checking ---------------------------------------------------------- */
@@ -213,10 +154,10 @@ static kept_err check_value(const cJSON *v, const struct json_field *f, const ch
 		if (!cJSON_IsString(v))
 			return wrong_type(f, path, err);
 		size_t max = f->max ? f->max : JSON_DEFAULT_STRING_MAX;
-		if (strlen(v->valuestring) > max)
+		if (text_utf8_length(v->valuestring, strlen(v->valuestring)) > max)
 			return kept_fail(err, KEPT_ERR_INVALID, "too_long", path,
-			                 "%s is longer than %zu bytes", path, max);
-		if (f->kind == JSON_DATE && !json_date_valid(v->valuestring))
+			                 "%s is longer than %zu characters", path, max);
+		if (f->kind == JSON_DATE && !text_is_date(v->valuestring, strlen(v->valuestring)))
 			return kept_fail(err, KEPT_ERR_INVALID, "invalid_date", path,
 			                 "%s must be a real calendar date YYYY-MM-DD", path);
 		return KEPT_OK;

@@ -54,7 +54,8 @@ struct json_field {
 	const char *name;
 	enum json_kind kind;
 	unsigned flags;
-	size_t max;                       /* STRING: max bytes (0 = 4096); ARRAY: max items */
+	size_t max;                       /* STRING: max characters, as the database counts them
+	                                   * (0 = 4096); ARRAY: max items */
 	long long min, max_int;           /* INT: inclusive range (both 0 = full range) */
 	const struct json_field *members; /* OBJECT: member spec */
 	const struct json_field *items;   /* ARRAY: one row describing each element */
@@ -71,12 +72,6 @@ kept_err json_parse_body(struct arena *arena, const char *body, size_t len, cJSO
 
 /* Validates `obj` against `spec` (see above). KEPT_ERR_INVALID on the first problem. */
 kept_err json_check(const cJSON *obj, const struct json_field *spec, struct kept_error *err) KEPT_MUST_CHECK;
-
-/* True when `s` (n bytes) is well-formed UTF-8 (no overlongs, no surrogates). */
-bool json_utf8_valid(const char *s, size_t n);
-
-/* True when `s` is "YYYY-MM-DD" naming a real day from 1900 to 9999. */
-bool json_date_valid(const char *s);
 
 /* Compact JSON text of `item`, owned by `arena`; NULL when out of memory. */
 char *json_print(struct arena *arena, const cJSON *item);

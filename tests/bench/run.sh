@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# make bench: the figures the issues name, each against a baseline measured
+# in the same run on the same database, reported as a ratio.
+#
+#   evaluation    kept.evaluate_outcomes + evaluate_plans over a week that
+#                 matures BENCH_PLANS installments, against an UPDATE that
+#                 only touches the same rows (goal: at most 3x)
+#   intake        POST /v1/payments from wrk at 32 keep-alive connections,
+#                 against pgbench running keptd's SQL for it at the same
+#                 concurrency (goal: at least 0.7 of pgbench's rate)
+#   payment file  POST /v1/imports/payments of BENCH_FILE_LINES lines,
+#                 against a bare COPY of the same file (goal: at most 4x)
+#
+# Settings (environment): BENCH_PLANS (1000000), BENCH_FILE_LINES (1000000),
+# BENCH_DURATION seconds per load run (30), BENCH_DIR (build/bench),
+# BENCH_PORT (18080). A fresh PostgreSQL cluster is made in BENCH_DIR each run;
+# the figures are printed and kept in BENCH_DIR/results.txt.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here="$root/tests/bench"
+bin="$root/${BUILD:-build}"
+cluster="$root/service/scripts/pgcluster.sh"
+work=${BENCH_DIR:-$root/build/bench}
+plans=${BENCH_PLANS:-1000000}
+lines=${BENCH_FILE_LINES:-1000000}
+duration=${BENCH_DURATION:-30}
+port=${BENCH_PORT:-18080}
+conns=32
+pgbin=/usr/lib/postgresql/15/bin
+
+say() { printf '%s\n' "$*" | tee -a "$work/results.txt"; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+psql_kept() { "$cluster" psql "$work/pg" -d kept -v ON_ERROR_STOP=1 -qAtX "$@"; }
+
+keptd_pid=
+cleanup() {
+    [ -n "$keptd_pid" ] && kill -TERM "$keptd_pid" 2>/dev/null && wait "$keptd_pid" 2>/dev/null
+    "$cluster" stop "$work/pg" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+if [ -e "$work/pg/data/PG_VERSION" ]; then
+    "$cluster" stop "$work/pg" || true
+fi
+rm -rf "$work"
+mkdir -p "$work"
+chmod 711 "$work"
+
+# Durable (fsync on) but without waiting for each commit's flush, so that the
+# intake figures measure kept and PostgreSQL rather than this disk's flush
+# latency; sized so that the data set stays in memory and no checkpoint
+# lands in the middle of a measurement.
+opts=(shared_buffers=4GB work_mem=64MB maintenance_work_mem=1GB temp_buffers=512MB max_wal_size=32GB
+      checkpoint_timeout=1h synchronous_commit=off max_connections=120)
+PGCLUSTER_OPTS=$(printf -- '-c %s ' "${opts[@]}")
+export PGCLUSTER_OPTS
+"$cluster" init "$work/pg"
+KEPT_DATABASE_URL=$("$cluster" url "$work/pg")
+export KEPT_DATABASE_URL
+"$bin/keptd" migrate >/dev/null
+
+say "kept benchmarks $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+say "  plans=$plans file_lines=$lines load_seconds=$duration connections=$conns"
+
+# ---- data ----------------------------------------------------------------------------------
+start_date=$(psql_kept -c "SELECT current_date - 30")
+t=$(now)
+psql_kept -v plans="$plans" -v start="$start_date" -f "$here/generate.sql" >/dev/null
+say "  generated $plans plans ($(psql_kept -c "SELECT count(*) FROM kept.installments") installments) in $(elapsed "$t")s"
+
+# ---- evaluation at scale -------------------------------------------------------------------
+# An hour after the last local midnight of the week that matures every first
+# installment and no second one (see generate.sql).
+as_of=$(psql_kept -c "SELECT kept.ts(('$start_date'::date + 10)::timestamp AT TIME ZONE 'America/Los_Angeles' + interval '1 hour')")
+out=$(psql_kept -v as_of="$as_of" -f "$here/evaluate.sql")
+read -r _ base_s base_rows <<<"$(grep '^baseline' <<<"$out" | tail -1 | tr '|' ' ')"
+read -r _ eval_s eval_rows <<<"$(grep '^evaluate' <<<"$out" | tr '|' ' ')"
+[ "$base_rows" = "$eval_rows" ] || { say "evaluation judged $eval_rows rows, the baseline touched $base_rows"; exit 1; }
+say ""
+say "evaluation at $as_of: $eval_rows installments matured"
+say "  baseline UPDATE ... SET outcome = outcome   $(calc %.2f "$base_s")s  $(calc %.0f "$eval_rows / $base_s") rows/s"
+say "  evaluate_outcomes + evaluate_plans          $(calc %.2f "$eval_s")s  $(calc %.0f "$eval_rows / $eval_s") installments/s"
+say "  ratio evaluate / baseline                   $(calc %.2f "$eval_s / $base_s")x   (goal: at most 3x)"
+
+# ---- payment intake ------------------------------------------------------------------------
+key=$("$bin/keptd" keys create --role agent --name bench | tail -n 1)
+key_hash=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)
+key_id=$(psql_kept -c "SELECT id FROM kept.api_keys WHERE name = 'bench'")
+read -r first last <<<"$(psql_kept -F ' ' -c "SELECT min(id), max(id) FROM kept.accounts WHERE external_ref LIKE 'BA-%'")"
+received_at=$(psql_kept -c "SELECT kept.ts(('$start_date'::date + 1)::timestamptz + interval '12 hours')")
+
+KEPT_LISTEN=127.0.0.1:$port KEPT_THREADS=$conns KEPT_WORKERS=none "$bin/keptd" serve 2>"$work/keptd.log" &
+keptd_pid=$!
+for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
+    sleep 0.1
+done
+
+run_wrk() { # run-name seconds: "requests seconds failures p50_us p99_us"
+    BENCH_KEY=$key BENCH_FIRST=$first BENCH_LAST=$last BENCH_RECEIVED_AT=$received_at BENCH_RUN=$1 \
+        wrk -t2 -c$conns -d"$2"s -s "$here/intake.lua" "http://127.0.0.1:$port" 2>>"$work/wrk.err" |
+        awk '/^bench-result/ { print $2, $3, $4, $5, $6 }'
+}
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+mkdir -p "$work/pgbench"
+if [ "$(id -u)" -eq 0 ]; then chown postgres: "$work/pgbench"; fi
+run_pgbench() { # run-name seconds: "transactions seconds failures"
+    as_pg "$pgbin/pgbench" -h "$(cat "$work/pg/socket_dir")" -p 5432 -U postgres -n -M prepared -c $conns -j 2 \
+        -T "$2" -D first="$first" -D last="$last" -D key_hash="$key_hash" -D key_id="$key_id" \
+        -D received_at="$received_at" -l --log-prefix="$work/pgbench/$1" -f "$here/intake.sql" kept \
+        2>>"$work/pgbench.err" |
+        awk '/^number of failed transactions/ { failed = $5 }
+             /^number of transactions actually processed/ { n = $6 }
+             /^tps = .*without initial connection time/ { tps = $3 }
+             END { printf "%d %.6f %d\n", n, n / tps, failed }'
+}
+
+# Warm both paths, then A B B A so that the tables' growth weighs on both alike.
+run_wrk warm 5 >/dev/null
+run_pgbench warm 5 >/dev/null
+read -r w1_n w1_s w1_f w1_p50 w1_p99 <<<"$(run_wrk a "$duration")"
+read -r g1_n g1_s g1_f <<<"$(run_pgbench a "$duration")"
+read -r g2_n g2_s g2_f <<<"$(run_pgbench b "$duration")"
+read -r w2_n w2_s w2_f w2_p50 w2_p99 <<<"$(run_wrk b "$duration")"
+if [ $((w1_f + w2_f + g1_f + g2_f)) -ne 0 ]; then
+    say "intake: failed requests (wrk $((w1_f + w2_f)), pgbench $((g1_f + g2_f))); see $work/*.err"
+    exit 1
+fi
+posted=$(psql_kept -c "SELECT count(*) FROM kept.payments WHERE source_ref LIKE 'wrk-a-%' OR source_ref LIKE 'wrk-b-%'")
+if [ "$posted" -lt $((w1_n + w2_n)) ]; then
+    say "intake: wrk counted $((w1_n + w2_n)) answers but $posted payments were posted"
+    exit 1
+fi
+read -r g_p50 g_p99 <<<"$(cat "$work"/pgbench/a.* "$work"/pgbench/b.* | awk '{ print $3 }' | sort -n |
+    awk '{ v[NR] = $1 } END { printf "%d %d", v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1] }')"
+keptd_tps=$(calc %.0f "($w1_n + $w2_n) / ($w1_s + $w2_s)")
+pgbench_tps=$(calc %.0f "($g1_n + $g2_n) / ($g1_s + $g2_s)")
+say ""
+say "payment intake: $conns connections, 2 x ${duration}s each, A B B A"
+say "  keptd POST /v1/payments (wrk)   $keptd_tps req/s  p50 $(calc %.2f "($w1_p50 + $w2_p50) / 2000")ms  p99 $(calc %.2f "($w1_p99 + $w2_p99) / 2000")ms"
+say "  pgbench, the same SQL           $pgbench_tps tx/s   p50 $(calc %.2f "$g_p50 / 1000")ms  p99 $(calc %.2f "$g_p99 / 1000")ms"
+say "  ratio keptd / pgbench           $(calc %.2f "$keptd_tps / $pgbench_tps")    (goal: at least 0.7)"
+
+# ---- payment file --------------------------------------------------------------------------
+# One payment of 1.00 per line, spread over the bench accounts; every line new.
+file="$work/payments.csv"
+psql_kept -v lines="$lines" -v plans="$plans" -v received_at="$received_at" >"$file" <<'SQL'
+COPY (SELECT 'BA-' || (g % :plans) AS account_external_ref, 100 AS amount_cents, :'received_at' AS received_at,
+             'bench-file' AS source, 'F-' || g AS source_ref
+      FROM generate_series(0, :lines - 1) g ORDER BY g)
+TO STDOUT WITH (FORMAT csv, HEADER true);
+SQL
+psql_kept -c "CREATE TABLE bench_copy (account_external_ref text, amount_cents bigint, received_at timestamptz,
+                                       source text, source_ref text)"
+psql_kept -c "CHECKPOINT"
+t=$(now)
+psql_kept -c "\\copy bench_copy FROM '$file' WITH (FORMAT csv, HEADER true)"
+copy_s=$(elapsed "$t")
+psql_kept -c "CHECKPOINT"
+admin=$("$bin/keptd" keys create --role admin --name bench-admin | tail -n 1)
+t=$(now)
+curl -fsS -H "Authorization: Bearer $admin" -H "Content-Type: text/csv" --data-binary "@$file" \
+    "http://127.0.0.1:$port/v1/imports/payments" >"$work/import.json"
+import_s=$(elapsed "$t")
+if ! grep -Eq "\"posted\" *: *$lines[,}]" "$work/import.json"; then
+    say "payment file: expected $lines posted, got $(head -c 500 "$work/import.json")"
+    exit 1
+fi
+say ""
+say "payment file: $lines lines, $(du -h "$file" | cut -f1)"
+say "  bare COPY into a table of the same shape   ${copy_s}s"
+say "  POST /v1/imports/payments                  ${import_s}s  $(calc %.0f "$lines / $import_s") lines/s"
+say "  ratio import / COPY                        $(calc %.2f "$import_s / $copy_s")x   (goal: at most 4x)"
+say ""
+say "results kept in ${work#"$root"/}/results.txt"
