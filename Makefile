@@ -41,13 +41,15 @@ SERVICE_SRC := $(sort $(shell find service/src -name '*.c' ! -name main.c))
 SERVICE_OBJ := $(SERVICE_SRC:service/src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/sql_bundle.o
 CLI_SRC := $(sort $(wildcard clients/kept/*.c))
 CLI_OBJ := $(CLI_SRC:clients/kept/%.c=$(BUILD)/obj/cli/%.o)
+TELSIM_SRC := $(sort $(wildcard service/telsim/*.c))
+TELSIM_OBJ := $(TELSIM_SRC:service/telsim/%.c=$(BUILD)/obj/telsim/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
         openapi-lint compose-check asan test-asan bench format format-check lint clean
 
-all: deps-build $(BUILD)/keptd $(BUILD)/kept
+all: deps-build $(BUILD)/keptd $(BUILD)/kept $(BUILD)/kept-telsim $(BUILD)/tests/sign
 
 deps-build deps-run deps-test deps-lint deps-bench: deps-%:
 	@service/scripts/deps.sh $*
@@ -76,6 +78,10 @@ $(BUILD)/obj/cli/%.o: clients/kept/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_KEPT) -Iclients/kept -c -o $@ $<
 
+$(BUILD)/obj/telsim/%.o: service/telsim/%.c | $(BUILD)/gen/sql_bundle.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KEPT) -Iservice/telsim -c -o $@ $<
+
 $(BUILD)/libkeptd.a: $(SERVICE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -85,6 +91,14 @@ $(BUILD)/keptd: $(BUILD)/obj/main.o $(BUILD)/libkeptd.a
 
 $(BUILD)/kept: $(CLI_OBJ) $(BUILD)/libkeptd.a
 	$(CC) $(LDFLAGS_KEPT) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/kept-telsim: $(TELSIM_OBJ) $(BUILD)/libkeptd.a
+	$(CC) $(LDFLAGS_KEPT) -o $@ $^ $(PKG_LIBS) -lpthread
+
+# the signature as a filter, for the differential test against python3-twilio
+$(BUILD)/tests/sign: tests/tools/sign.c $(BUILD)/libkeptd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KEPT) $(LDFLAGS_KEPT) -o $@ $< $(BUILD)/libkeptd.a $(PKG_LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libkeptd.a
 	@mkdir -p $(@D)
@@ -112,6 +126,7 @@ sql-test: all
 	PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(BUILD) tests/sql/run.sh
 
 integration: all
+	tests/contract/install.sh
 	cd tests/integration && PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(CURDIR)/$(BUILD) \
 	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
@@ -142,7 +157,7 @@ bench: deps-bench all
 
 # ---- style ---------------------------------------------------------------------------------------------
 
-C_FILES = $(shell find service clients tests/unit -name '*.c' -o -name '*.h' | sort)
+C_FILES = $(shell find service clients tests/unit tests/tools -name '*.c' -o -name '*.h' | sort)
 
 format: deps-lint
 	clang-format -i $(C_FILES)
@@ -151,9 +166,10 @@ format-check: deps-lint
 	clang-format --dry-run --Werror $(C_FILES)
 
 lint: deps-lint all
-	clang-tidy --quiet $(SERVICE_SRC) service/src/main.c $(CLI_SRC) -- $(STD) $(CPPFLAGS_KEPT) -Iclients/kept
+	clang-tidy --quiet $(SERVICE_SRC) service/src/main.c $(CLI_SRC) $(TELSIM_SRC) -- $(STD) $(CPPFLAGS_KEPT) \
+	    -Iclients/kept -Iservice/telsim
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
-	    --std=c11 -Iservice/src -I$(BUILD)/gen --suppress=missingIncludeSystem service/src clients/kept
+	    --std=c11 -Iservice/src -I$(BUILD)/gen --suppress=missingIncludeSystem service/src service/telsim clients/kept
 
 clean:
 	rm -rf build build-asan

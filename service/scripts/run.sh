@@ -7,6 +7,11 @@
 # is created and saved in .kept/ (mode 0600) so every run can print it.
 # Ctrl-C stops keptd, which finishes what is in flight, then the cluster.
 # KEPT_STATE_DIR moves .kept elsewhere (the tests use a temporary folder).
+#
+# Unless KEPT_TELEPHONY_BASE_URL names a real provider, kept-telsim stands in
+# for it (KEPT_TELSIM_LISTEN, default 127.0.0.1:8090). On the first run
+# against the private cluster a demo customer, account and plan are made, and one
+# reminder pass places a call to kept-telsim (GET /v1/calls?account_id=...).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,19 +56,68 @@ key=$(cat "$keyfile")
 
 listen=${KEPT_LISTEN:-127.0.0.1:8080}
 url="http://$listen"
+export KEPT_LISTEN="$listen"
+
+telsim_pid=
+if [ -z "${KEPT_TELEPHONY_BASE_URL:-}" ]; then
+    export KEPT_TELSIM_LISTEN=${KEPT_TELSIM_LISTEN:-127.0.0.1:8090}
+    export KEPT_TELEPHONY_BASE_URL="http://$KEPT_TELSIM_LISTEN"
+    export KEPT_TELEPHONY_ACCOUNT_SID=${KEPT_TELEPHONY_ACCOUNT_SID:-AC00000000000000000000000000000001}
+    export KEPT_TELEPHONY_AUTH_TOKEN=${KEPT_TELEPHONY_AUTH_TOKEN:-telsim-demo-token}
+    export KEPT_TELEPHONY_FROM=${KEPT_TELEPHONY_FROM:-+15550000100}
+    export KEPT_PUBLIC_URL=${KEPT_PUBLIC_URL:-$url}
+    "$bin/kept-telsim" &
+    telsim_pid=$!
+fi
 cat <<EOF
 
   kept is starting at $url
   admin API key: $key$first
   try:  curl -H "Authorization: Bearer $key" $url/v1/accounts
   CLI:  KEPT_URL=$url KEPT_API_KEY=$key $bin/kept accounts list
+  telephony: ${KEPT_TELEPHONY_BASE_URL}${telsim_pid:+ (kept-telsim)}
   Ctrl-C stops keptd and the database.
 
 EOF
 
+# The first "id" of a JSON answer.
+first_id() { grep -o '"id" *: *[0-9]*' | head -n 1 | grep -o '[0-9]*$'; }
+
+# A demo plan whose first installment is due tomorrow for a customer whose
+# local time is now inside the calling window, then one reminder pass.
+demo() {
+    local marker="$state/demo-${keyfile##*admin-key-}" zone="" z h
+    [ -e "$marker" ] && return 0
+    for z in America/New_York America/Los_Angeles Europe/London Asia/Kolkata Asia/Tokyo Pacific/Auckland \
+        America/Sao_Paulo Europe/Berlin Asia/Singapore Pacific/Honolulu; do
+        h=$(TZ=$z date +%H)
+        if [ "$((10#$h))" -ge 9 ] && [ "$((10#$h))" -lt 20 ]; then zone=$z; break; fi
+    done
+    [ -n "$zone" ] || return 0
+    local api=(curl -sf -H "Authorization: Bearer $key" -H "Content-Type: application/json")
+    local tomorrow ref customer account
+    tomorrow=$(TZ=$zone date -d tomorrow +%F)
+    ref="DEMO-$(date +%s)"
+    for _ in $(seq 1 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+    customer=$("${api[@]}" "$url/v1/customers" -d "{\"external_ref\":\"$ref\",\"name\":\"Dana Demo\",
+        \"time_zone\":\"$zone\",\"jurisdiction\":\"US-NY\",
+        \"phones\":[{\"number\":\"+15557770105\",\"consent_automated\":true}]}" | first_id) || return 0
+    account=$("${api[@]}" "$url/v1/accounts" -d "{\"customer_id\":$customer,\"external_ref\":\"$ref-A\",
+        \"creditor\":\"Demo Bank\",\"original_balance_cents\":120000,\"currency\":\"USD\"}" | first_id) || return 0
+    "${api[@]}" "$url/v1/accounts/$account/plans" \
+        -d "{\"weekly_amount_cents\":10000,\"first_due_date\":\"$tomorrow\"}" >/dev/null || return 0
+    "${api[@]}" "$url/v1/admin/reminders" -d '{}' >/dev/null || return 0
+    touch "$marker"
+    echo "kept: demo plan on account $account ($zone); a reminder call went to kept-telsim:"
+    echo "      curl -H \"Authorization: Bearer $key\" \"$url/v1/calls?account_id=$account\""
+}
+
 "$bin/keptd" serve &
 pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null || true' INT TERM
+if [ -n "$telsim_pid" ] && [ "$embedded" = 1 ]; then
+    demo || true
+fi
 # A signal interrupts `wait` (status > 128) while keptd is still finishing;
 # wait again until keptd itself has exited and report its status.
 status=0
@@ -71,5 +125,9 @@ while kill -0 "$pid" 2>/dev/null; do
     wait "$pid" && status=0 || status=$?
 done
 trap - INT TERM
+if [ -n "$telsim_pid" ]; then
+    kill -TERM "$telsim_pid" 2>/dev/null || true
+    wait "$telsim_pid" 2>/dev/null || true
+fi
 stop_cluster
 exit "$status"

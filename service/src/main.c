@@ -6,6 +6,7 @@
  *   keptd keys create --role R --name N  create an API key (printed alone on the last line)
  *   keptd keys revoke ID                 revoke an API key
  *   keptd evaluate [--as-of TIME]        judge installments, break and complete plans, at TIME
+ *   keptd reminders [--as-of TIME]       queue reminder calls and dial what is due, at TIME
  *
  * Exit status: 0 success, 1 failure, 2 bad configuration or usage.
  */
@@ -24,6 +25,7 @@
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "migrate/migrate.h"
+#include "reminders/reminders.h"
 #include "worker/worker.h"
 
 extern char **environ;
@@ -35,6 +37,7 @@ static const char usage[] = "usage: keptd serve\n"
                             "       keptd keys create --role agent|supervisor|finance|admin --name NAME\n"
                             "       keptd keys revoke ID\n"
                             "       keptd evaluate [--as-of TIME]\n"
+                            "       keptd reminders [--as-of TIME]\n"
                             "       keptd help\n";
 
 static void print_help(void)
@@ -68,7 +71,7 @@ static struct db_settings db_settings_of(const struct kept_config *cfg, const ch
 
 /* ---- background workers ------------------------------------------------------------- */
 
-#define MAX_WORKERS 4
+#define MAX_WORKERS 8
 
 struct workers {
 	struct db_settings db; /* no statement timeout: jobs may be long */
@@ -81,8 +84,11 @@ static kept_err start_workers(const struct kept_config *cfg, struct workers *w, 
 	const struct worker_job jobs[] = {
 	        {"evaluator", cfg->evaluate_interval_s * 1000, adherence_worker_run},
 	        {"auditor", 1000, audit_worker_run},
+	        {"scheduler", cfg->reminder_interval_s * 1000, reminders_scheduler_run},
+	        {"dispatcher", cfg->reminder_interval_s * 1000, reminders_dispatcher_run},
 	};
-	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR, CONFIG_WORKER_AUDITOR};
+	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR, CONFIG_WORKER_AUDITOR, CONFIG_WORKER_SCHEDULER,
+	                         CONFIG_WORKER_DISPATCHER};
 	w->db = (struct db_settings){cfg->database_url, 0, "keptd worker"};
 	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
 		if (!(cfg->workers & bits[i]))
@@ -100,6 +106,7 @@ static void stop_workers(struct workers *w)
 	for (size_t i = 0; i < w->count; i++)
 		worker_stop(w->running[i]);
 	w->count = 0;
+	reminders_shutdown();
 }
 
 /* ---- serve -------------------------------------------------------------------------- */
@@ -125,7 +132,9 @@ static int serve(const struct kept_config *cfg)
 
 	struct db_settings dbs = db_settings_of(cfg, "keptd");
 	db_threads_configure(&dbs);
-	struct api_config acfg = {cfg->max_body_bytes, cfg->max_import_bytes};
+	struct api_config acfg = {cfg->max_body_bytes, cfg->max_import_bytes, cfg->telephony_auth_token,
+	                          cfg->public_url,     cfg->business_name,    cfg->telephony_from,
+	                          cfg->agent_line};
 	struct http_options opt = {cfg->listen_host,          cfg->listen_port,    cfg->threads,
 	                           cfg->connection_timeout_s, cfg->max_body_bytes, cfg->retry_after_s};
 	struct http_server *srv = NULL;
@@ -279,6 +288,46 @@ static int keys_revoke(const struct kept_config *cfg, char *id)
 	return run_with_db(cfg, "keptd keys revoke", revoke_key, id);
 }
 
+/* ---- reminders -------------------------------------------------------------------------- */
+
+static struct reminders_config reminders_cfg;
+
+static void configure_reminders(const struct kept_config *cfg)
+{
+	reminders_cfg = (struct reminders_config){
+	        .provider = {cfg->telephony_base_url, cfg->telephony_account_sid, cfg->telephony_auth_token,
+	                     cfg->telephony_timeout_ms, cfg->dial_attempts, cfg->dial_concurrency, 200,
+	                     30000},
+	        .from = cfg->telephony_from,
+	        .public_url = cfg->public_url,
+	        .batch = cfg->dial_concurrency,
+	};
+	reminders_configure(&reminders_cfg);
+}
+
+static kept_err reminders_once(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
+                               void *ctx, struct kept_error *err)
+{
+	const char *json = NULL;
+	(void)actor;
+	kept_err r = reminders_run(db, arena, ctx, &json, err);
+	if (!r)
+		printf("%s\n", json);
+	return r;
+}
+
+static int reminders_command(const struct kept_config *cfg, int argc, char **argv)
+{
+	const char *as_of = option(argc, argv, "--as-of");
+	if (argc > 2 && !as_of) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	int status = run_with_db(cfg, "keptd reminders", reminders_once, (void *)as_of);
+	reminders_shutdown();
+	return status;
+}
+
 /* ---- evaluate --------------------------------------------------------------------------- */
 
 static kept_err evaluate(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
@@ -311,7 +360,7 @@ int main(int argc, char **argv)
 	}
 	bool keys = strcmp(cmd, "keys") == 0 && argc > 2;
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "evaluate") != 0 &&
-	    !keys) {
+	    strcmp(cmd, "reminders") != 0 && !keys) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -320,8 +369,11 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}
+	configure_reminders(&cfg);
 	int status = EXIT_USAGE;
-	if (strcmp(cmd, "serve") == 0)
+	if (strcmp(cmd, "reminders") == 0)
+		status = reminders_command(&cfg, argc, argv);
+	else if (strcmp(cmd, "serve") == 0)
 		status = serve(&cfg);
 	else if (strcmp(cmd, "migrate") == 0)
 		status = migrate(&cfg);

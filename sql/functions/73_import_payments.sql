@@ -176,32 +176,40 @@ END $$;
 CREATE OR REPLACE FUNCTION kept.import_payments_allocate(p_import bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    CREATE TEMP TABLE import_allocations ON COMMIT DROP AS
-    WITH pays AS (
-        SELECT p.id, p.plan_id, p.received_at,
-               sum(p.amount_cents) OVER w - p.amount_cents AS p_start, sum(p.amount_cents) OVER w AS p_end
-        FROM kept.payments p
-        WHERE p.import_id = p_import AND p.plan_id IS NOT NULL
-        WINDOW w AS (PARTITION BY p.plan_id ORDER BY p.id)
-    ), per_plan AS (
+    -- Each stretch is its own analyzed table, joined by hash on plan_id: as
+    -- one statement the planner may nest-loop a million payments against a
+    -- million plans' installments.
+    CREATE TEMP TABLE import_pays ON COMMIT DROP AS
+    SELECT p.id, p.plan_id, p.received_at,
+           sum(p.amount_cents) OVER w - p.amount_cents AS p_start, sum(p.amount_cents) OVER w AS p_end
+    FROM kept.payments p
+    WHERE p.import_id = p_import AND p.plan_id IS NOT NULL
+    WINDOW w AS (PARTITION BY p.plan_id ORDER BY p.id);
+    ANALYZE pg_temp.import_pays;
+
+    CREATE TEMP TABLE import_need ON COMMIT DROP AS
+    WITH per_plan AS (
         SELECT t.plan_id, max(pays.p_end) AS total, t.weekly_amount_cents AS weekly
-        FROM pays JOIN pg_temp.import_payments_accounts t ON t.plan_id = pays.plan_id
+        FROM pg_temp.import_pays pays JOIN pg_temp.import_payments_accounts t ON t.plan_id = pays.plan_id
         GROUP BY t.plan_id, t.weekly_amount_cents
-    ), need AS (
-        SELECT pp.plan_id, i.seq, i.due_end_at, i.grace_end_at,
-               sum(i.need) OVER w - i.need AS i_start, sum(i.need) OVER w AS i_end
-        FROM per_plan pp
-        CROSS JOIN LATERAL (
-            SELECT k.seq, k.due_end_at, k.grace_end_at, k.amount_due_cents - k.amount_paid_cents AS need
-            FROM kept.installments k
-            WHERE k.plan_id = pp.plan_id AND k.amount_paid_cents < k.amount_due_cents
-            ORDER BY k.seq LIMIT (pp.total + pp.weekly - 1) / pp.weekly + 1) i
-        WINDOW w AS (PARTITION BY pp.plan_id ORDER BY i.seq)
     )
+    SELECT pp.plan_id, i.seq, i.due_end_at, i.grace_end_at,
+           sum(i.need) OVER w - i.need AS i_start, sum(i.need) OVER w AS i_end
+    FROM per_plan pp
+    CROSS JOIN LATERAL (
+        SELECT k.seq, k.due_end_at, k.grace_end_at, k.amount_due_cents - k.amount_paid_cents AS need
+        FROM kept.installments k
+        WHERE k.plan_id = pp.plan_id AND k.amount_paid_cents < k.amount_due_cents
+        ORDER BY k.seq LIMIT (pp.total + pp.weekly - 1) / pp.weekly + 1) i
+    WINDOW w AS (PARTITION BY pp.plan_id ORDER BY i.seq);
+    ANALYZE pg_temp.import_need;
+
+    CREATE TEMP TABLE import_allocations ON COMMIT DROP AS
     SELECT p.id AS payment_id, n.plan_id, n.seq,
            least(p.p_end, n.i_end) - greatest(p.p_start, n.i_start) AS amount,
            p.received_at < n.due_end_at AS on_time, p.received_at < n.grace_end_at AS in_grace
-    FROM pays p JOIN need n ON n.plan_id = p.plan_id AND n.i_start < p.p_end AND p.p_start < n.i_end;
+    FROM pg_temp.import_pays p JOIN pg_temp.import_need n
+      ON n.plan_id = p.plan_id AND n.i_start < p.p_end AND p.p_start < n.i_end;
     ANALYZE pg_temp.import_allocations;
 
     INSERT INTO kept.allocations (payment_id, plan_id, seq, amount_cents, on_time, in_grace)

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -287,3 +288,96 @@ def new_account(client, customer_id, **fields):
     r = client.post("/v1/accounts", body)
     assert r.status == 201, r
     return r.json()
+
+
+# ---- telephony ------------------------------------------------------------------------
+
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "telsim-secret-token"
+CALLER_ID = "+15550000100"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Telsim:
+    """One kept-telsim process, the stand-in telephony provider."""
+
+    def __init__(self, **extra):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KEPT_")}
+        env.update(KEPT_TELSIM_LISTEN=f"127.0.0.1:{self.port}", KEPT_TELEPHONY_ACCOUNT_SID=ACCOUNT_SID,
+                   KEPT_TELEPHONY_AUTH_TOKEN=AUTH_TOKEN, KEPT_TELSIM_CALLBACK_DELAY_MS="5")
+        env.update({k: str(v) for k, v in extra.items()})
+        self.log_path = Path(tempfile.mkstemp(prefix="telsim.", suffix=".log")[1])
+        self.log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen([str(BIN / "kept-telsim")], env=env, stdout=self.log_file,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 15
+        while "listening" not in self.log_path.read_text():
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise AssertionError("kept-telsim did not start:\n" + self.log_path.read_text())
+            time.sleep(0.02)
+        self.control = Client(self.port)
+
+    def post(self, path, body):
+        r = self.control.post(path, body)
+        assert r.status == 200, r
+        return r.json()
+
+    def requests(self):
+        return self.control.get("/_telsim/requests").json()
+
+    def calls(self, to=None):
+        return [c for c in self.control.get("/_telsim/calls").json() if to is None or c["to"] == to]
+
+    def stop(self):
+        self.control.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=10)
+        self.log_file.close()
+        return self.proc.returncode
+
+
+def telephony_env(telsim, keptd_port, **extra):
+    env = dict(KEPT_LISTEN=f"127.0.0.1:{keptd_port}", KEPT_TELEPHONY_BASE_URL=telsim.url,
+               KEPT_TELEPHONY_ACCOUNT_SID=ACCOUNT_SID, KEPT_TELEPHONY_AUTH_TOKEN=AUTH_TOKEN,
+               KEPT_TELEPHONY_FROM=CALLER_ID, KEPT_PUBLIC_URL=f"http://127.0.0.1:{keptd_port}",
+               KEPT_TELEPHONY_TIMEOUT_MS="1500", KEPT_DIAL_ATTEMPTS="3")
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def telsim():
+    t = Telsim()
+    yield t
+    assert t.stop() == 0
+
+
+@pytest.fixture(scope="session")
+def phone_server(cluster, admin_key, telsim):
+    """keptd wired to kept-telsim (its own instance: the webhooks need a known public URL)."""
+    port = free_port()
+    k = Keptd(cluster.url, **telephony_env(telsim, port))
+    yield k
+    k.assert_clean_exit()
+
+
+@pytest.fixture
+def phone_api(phone_server, admin_key):
+    c = phone_server.client(admin_key)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def phone_agent(phone_server, role_keys):
+    c = phone_server.client(role_keys["agent"])
+    yield c
+    c.close()

@@ -27,7 +27,7 @@ class Run:
         self.port = free_port()
         full = {k: v for k, v in os.environ.items() if not k.startswith("KEPT_")}
         full.update(KEPT_STATE_DIR=state, KEPT_LISTEN=f"127.0.0.1:{self.port}", BUILD=os.path.relpath(BIN, ROOT),
-                    PGCLUSTER_OPTS="-c fsync=off")
+                    PGCLUSTER_OPTS="-c fsync=off", KEPT_TELSIM_LISTEN=f"127.0.0.1:{free_port()}")
         full.update(env)
         self.out = tempfile.TemporaryFile()
         # its own process group, as a terminal would give it, so SIGINT reaches keptd too
@@ -78,6 +78,14 @@ def test_embedded_cluster_survives_restarts():
         status, _ = first.request("POST", "/v1/customers", ('{"external_ref":"%s","name":"Kept","time_zone":"UTC",'
                                                             '"jurisdiction":"GB"}' % ref).encode())
         assert status == 201
+        # the demo plan's reminder went to kept-telsim
+        deadline = time.time() + 30
+        while "demo plan on account" not in first.text() and time.time() < deadline:
+            time.sleep(0.1)
+        account = re.search(r"demo plan on account (\d+)", first.text()).group(1)
+        status, body = first.request("GET", f"/v1/calls?account_id={account}")
+        assert status == 200 and '"purpose" : "pre_due"' in body.replace('":', '" :') and '"provider_sid" : "CA' in \
+            body.replace('":', '" :'), body
     finally:
         assert first.ctrl_c() == 0, first.text()
     assert "database stopped" in first.text()

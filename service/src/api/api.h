@@ -18,6 +18,12 @@
 struct api_config {
 	size_t max_body_bytes;   /* JSON bodies */
 	size_t max_import_bytes; /* CSV import bodies */
+	/* the provider's webhooks and the call script (NULL token: webhooks refused) */
+	const char *telephony_auth_token;
+	const char *public_url;      /* signed URLs are this plus the request path */
+	const char *business_name;   /* said in every call */
+	const char *callback_number; /* said in every call (the caller id) */
+	const char *agent_line;      /* key 2 transfers here; NULL: an agent calls back */
 };
 
 /* Call once before serving; `cfg` must outlive the server. */

@@ -31,7 +31,9 @@ struct api_ctx {
 
 typedef kept_err (*api_handler)(struct api_ctx *ctx, struct kept_error *err);
 
-enum api_body { API_BODY_NONE, API_BODY_JSON, API_BODY_CSV };
+/* API_BODY_FORM: a provider webhook, form-encoded and signed (the handler
+ * checks the signature, since it covers the body). */
+enum api_body { API_BODY_NONE, API_BODY_JSON, API_BODY_CSV, API_BODY_FORM };
 
 struct api_route {
 	const char *method;
@@ -139,6 +141,12 @@ kept_err api_escalations_assign(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_escalations_resolve(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_admin_evaluate(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_admin_reminders(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_telephony_gather(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_policies_list(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_policies_create(struct api_ctx *ctx, struct kept_error *err);

@@ -52,7 +52,15 @@ const struct api_route api_routes[] = {
         {"POST", "/v1/escalations/{id}/assign", API_STAFF, API_BODY_JSON, api_escalations_assign},
         {"POST", "/v1/escalations/{id}/resolve", API_STAFF, API_BODY_JSON, api_escalations_resolve},
 
+        {"GET", "/v1/calls", API_STAFF, API_BODY_NONE, api_calls_list},
+
         {"POST", "/v1/admin/evaluate", AUTH_ADMIN, API_BODY_JSON, api_admin_evaluate},
+        {"POST", "/v1/admin/reminders", AUTH_ADMIN, API_BODY_JSON, api_admin_reminders},
+
+        /* the provider's webhooks: no API key, a valid X-Twilio-Signature instead */
+        {"POST", "/telephony/twiml/{id}", 0, API_BODY_FORM, api_telephony_twiml},
+        {"POST", "/telephony/gather/{id}", 0, API_BODY_FORM, api_telephony_gather},
+        {"POST", "/telephony/status/{id}", 0, API_BODY_FORM, api_telephony_status},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

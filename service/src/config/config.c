@@ -13,6 +13,9 @@ enum cfg_type { CFG_STRING, CFG_LISTEN, CFG_INT, CFG_BYTES, CFG_LOG_LEVEL, CFG_W
 enum cfg_flag {
 	CFG_REQUIRED = 1u << 0,
 	CFG_CONNINFO = 1u << 1, /* a libpq connection string: passwords redacted */
+	CFG_SECRET = 1u << 2,   /* never logged */
+	CFG_URL = 1u << 3,      /* http:// or https://, no trailing slash */
+	CFG_E164 = 1u << 4,     /* +, then 8 to 15 digits */
 };
 
 struct cfg_row {
@@ -49,17 +52,41 @@ static const struct cfg_row rows[] = {
          "Retry-After seconds sent with 503 when the database is unavailable"},
         {"KEPT_LOG_LEVEL", CFG_LOG_LEVEL, OFF(log_level), "info", 0, 0, 0, "debug, info, warn or error"},
         {"KEPT_WORKERS", CFG_WORKERS, OFF(workers), "all", 0, 0, 0,
-         "background workers: all, none, or a list of evaluator, auditor"},
+         "background workers: all, none, or a list of evaluator, auditor, scheduler, dispatcher"},
         {"KEPT_EVALUATE_INTERVAL", CFG_INT, OFF(evaluate_interval_s), "300", 1, 86400, 0,
          "seconds between the evaluator's runs"},
+        {"KEPT_REMINDER_INTERVAL", CFG_INT, OFF(reminder_interval_s), "60", 1, 86400, 0,
+         "seconds between the reminder scheduler's and the dispatcher's runs"},
+        {"KEPT_DIAL_CONCURRENCY", CFG_INT, OFF(dial_concurrency), "64", 1, 1024, 0,
+         "provider requests the dispatcher keeps in flight"},
+        {"KEPT_DIAL_ATTEMPTS", CFG_INT, OFF(dial_attempts), "4", 1, 10, 0,
+         "tries per call (429, 5xx, connection failures) before it is recorded as failed"},
+        {"KEPT_TELEPHONY_TIMEOUT_MS", CFG_INT, OFF(telephony_timeout_ms), "10000", 100, 120000, 0,
+         "total time allowed for one provider request (connecting: at most 3 s of it)"},
+        {"KEPT_TELEPHONY_BASE_URL", CFG_STRING, OFF(telephony_base_url), NULL, 0, 0, CFG_URL,
+         "the provider's REST base URL (e.g. https://api.twilio.com); unset: no calls are dialled"},
+        {"KEPT_TELEPHONY_ACCOUNT_SID", CFG_STRING, OFF(telephony_account_sid), NULL, 0, 0, 0,
+         "the provider account (AC + 32 hex digits)"},
+        {"KEPT_TELEPHONY_AUTH_TOKEN", CFG_STRING, OFF(telephony_auth_token), NULL, 0, 0, CFG_SECRET,
+         "the provider auth token: Basic auth and webhook signatures (never logged)"},
+        {"KEPT_TELEPHONY_FROM", CFG_STRING, OFF(telephony_from), NULL, 0, 0, CFG_E164,
+         "the caller id and callback number said in calls (E.164)"},
+        {"KEPT_PUBLIC_URL", CFG_STRING, OFF(public_url), NULL, 0, 0, CFG_URL,
+         "the base URL the provider reaches keptd on; webhook URLs and signatures use it"},
+        {"KEPT_AGENT_LINE", CFG_STRING, OFF(agent_line), NULL, 0, 0, CFG_E164,
+         "a number that key 2 transfers the customer to (E.164); unset: an agent calls back"},
+        {"KEPT_BUSINESS_NAME", CFG_STRING, OFF(business_name), "Kept Customer Services", 0, 0, 0,
+         "the business name said in every call"},
 };
 
 /* KEPT_* variables that belong to other kept programs and scripts; not typos. */
 static const char *const foreign[] = {
-        "KEPT_URL",       /* kept (CLI) */
-        "KEPT_API_KEY",   /* kept (CLI) */
-        "KEPT_BIN",       /* the tests: which build to run */
-        "KEPT_STATE_DIR", /* make run's state folder */
+        "KEPT_URL",                      /* kept (CLI) */
+        "KEPT_API_KEY",                  /* kept (CLI) */
+        "KEPT_BIN",                      /* the tests: which build to run */
+        "KEPT_STATE_DIR",                /* make run's state folder */
+        "KEPT_TELSIM_LISTEN",            /* kept-telsim */
+        "KEPT_TELSIM_CALLBACK_DELAY_MS", /* kept-telsim */
 };
 
 #define NROWS (sizeof rows / sizeof rows[0])
@@ -123,6 +150,8 @@ static const struct {
 } worker_names[] = {
         {"evaluator", CONFIG_WORKER_EVALUATOR},
         {"auditor", CONFIG_WORKER_AUDITOR},
+        {"scheduler", CONFIG_WORKER_SCHEDULER},
+        {"dispatcher", CONFIG_WORKER_DISPATCHER},
 };
 
 /* "all", "none", "" or a comma-separated list of worker names. */
@@ -175,6 +204,52 @@ static bool parse_listen(const char *s, char **host, int *port)
 	return *host != NULL;
 }
 
+static bool is_base_url(const char *v)
+{
+	size_t n = strlen(v);
+	bool scheme = strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0;
+	return scheme && n > 8 && v[n - 1] != '/' && !strpbrk(v, " ?#");
+}
+
+static bool is_e164(const char *v)
+{
+	size_t digits = strspn(v + 1, "0123456789");
+	return v[0] == '+' && v[1] != '0' && digits >= 8 && digits <= 15 && v[1 + digits] == '\0';
+}
+
+static bool is_account_sid(const char *v)
+{
+	return strlen(v) == 34 && v[0] == 'A' && v[1] == 'C' && strspn(v + 2, "0123456789abcdefABCDEF") == 32;
+}
+
+/* The provider settings come as a set: all of them or none. */
+static int check_telephony(const struct kept_config *cfg, struct buf *problems)
+{
+	if (!cfg->telephony_base_url)
+		return 0;
+	int count = 0;
+	const struct {
+		const char *name;
+		const char *value;
+	} needed[] = {
+	        {"KEPT_TELEPHONY_ACCOUNT_SID", cfg->telephony_account_sid},
+	        {"KEPT_TELEPHONY_AUTH_TOKEN", cfg->telephony_auth_token},
+	        {"KEPT_TELEPHONY_FROM", cfg->telephony_from},
+	        {"KEPT_PUBLIC_URL", cfg->public_url},
+	};
+	for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
+		if (!needed[i].value) {
+			problem(problems, needed[i].name, "is required with KEPT_TELEPHONY_BASE_URL", NULL);
+			count++;
+		}
+	if (cfg->telephony_account_sid && !is_account_sid(cfg->telephony_account_sid)) {
+		problem(problems, "KEPT_TELEPHONY_ACCOUNT_SID", "must be AC followed by 32 hex digits",
+		        cfg->telephony_account_sid);
+		count++;
+	}
+	return count;
+}
+
 static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const char *v, struct buf *problems)
 {
 	void *slot = (char *)cfg + row->offset;
@@ -183,6 +258,15 @@ static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const 
 	case CFG_STRING:
 		if (!*v)
 			break;
+		if ((row->flags & CFG_URL) && !is_base_url(v)) {
+			problem(problems, row->name,
+			        "must be an http:// or https:// URL without a trailing /", v);
+			return false;
+		}
+		if ((row->flags & CFG_E164) && !is_e164(v)) {
+			problem(problems, row->name, "must be an E.164 number like +15558675310", v);
+			return false;
+		}
 		*(char **)slot = strdup(v);
 		return *(char **)slot != NULL;
 	case CFG_LISTEN:
@@ -218,7 +302,8 @@ static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const 
 	case CFG_WORKERS:
 		if (parse_workers(v, (unsigned *)slot))
 			return true;
-		problem(problems, row->name, "must be all, none, or a list of evaluator, auditor", v);
+		problem(problems, row->name,
+		        "must be all, none, or a list of evaluator, auditor, scheduler, dispatcher", v);
 		return false;
 	}
 	problem(problems, row->name, "is required and empty", NULL);
@@ -270,16 +355,20 @@ int config_load(struct kept_config *cfg, char *const *envp, struct buf *problems
 		if (!apply_row(cfg, &rows[i], v, problems))
 			count++;
 	}
+	count += check_telephony(cfg, problems);
 	warn_unknown(envp);
 	return count;
 }
 
 void config_free(struct kept_config *cfg)
 {
-	free(cfg->database_url);
-	free(cfg->listen_host);
-	cfg->database_url = NULL;
-	cfg->listen_host = NULL;
+	for (size_t i = 0; i < NROWS; i++) {
+		if (rows[i].type != CFG_STRING && rows[i].type != CFG_LISTEN)
+			continue;
+		char **slot = (char **)((char *)cfg + rows[i].offset);
+		free(*slot);
+		*slot = NULL;
+	}
 }
 
 /* Appends to out[*o], cutting at out_size - 1. */
@@ -369,6 +458,8 @@ static void format_value(const struct kept_config *cfg, const struct cfg_row *ro
 		const char *s = *(char *const *)slot;
 		if (row->flags & CFG_CONNINFO)
 			config_redact_conninfo(s ? s : "", v, vsize);
+		else if (row->flags & CFG_SECRET)
+			snprintf(v, vsize, "%s", s ? "****" : "");
 		else
 			snprintf(v, vsize, "%s", s ? s : "");
 		break;

@@ -23,8 +23,11 @@
 enum config_worker {
 	CONFIG_WORKER_EVALUATOR = 1u << 0, /* judges installments, breaks and completes plans */
 	CONFIG_WORKER_AUDITOR = 1u << 1,   /* seals the audit chain */
+	CONFIG_WORKER_SCHEDULER = 1u << 2, /* queues reminder calls */
+	CONFIG_WORKER_DISPATCHER = 1u << 3 /* checks the contact rules and dials */
 };
-#define CONFIG_WORKERS_ALL (CONFIG_WORKER_EVALUATOR | CONFIG_WORKER_AUDITOR)
+#define CONFIG_WORKERS_ALL                                                                                   \
+	(CONFIG_WORKER_EVALUATOR | CONFIG_WORKER_AUDITOR | CONFIG_WORKER_SCHEDULER | CONFIG_WORKER_DISPATCHER)
 
 struct kept_config {
 	char *database_url;       /* KEPT_DATABASE_URL (secret parts redacted in logs) */
@@ -40,6 +43,18 @@ struct kept_config {
 	enum log_level log_level; /* KEPT_LOG_LEVEL */
 	unsigned workers;         /* KEPT_WORKERS: bit set of enum config_worker */
 	int evaluate_interval_s;  /* KEPT_EVALUATE_INTERVAL */
+	int reminder_interval_s;  /* KEPT_REMINDER_INTERVAL: scheduler and dispatcher */
+	int dial_concurrency;     /* KEPT_DIAL_CONCURRENCY: provider requests in flight */
+	int dial_attempts;        /* KEPT_DIAL_ATTEMPTS: tries per call before it fails */
+	int telephony_timeout_ms; /* KEPT_TELEPHONY_TIMEOUT_MS: total per provider request */
+	/* the telephony provider (all NULL: no dialling) */
+	char *telephony_base_url;    /* KEPT_TELEPHONY_BASE_URL */
+	char *telephony_account_sid; /* KEPT_TELEPHONY_ACCOUNT_SID */
+	char *telephony_auth_token;  /* KEPT_TELEPHONY_AUTH_TOKEN (secret) */
+	char *telephony_from;        /* KEPT_TELEPHONY_FROM: caller id, E.164 */
+	char *public_url;            /* KEPT_PUBLIC_URL: base of the webhook URLs */
+	char *agent_line;            /* KEPT_AGENT_LINE: E.164, optional */
+	char *business_name;         /* KEPT_BUSINESS_NAME: said in every call */
 };
 
 /*

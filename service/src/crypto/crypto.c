@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -106,4 +107,27 @@ bool crypto_base64url_decode(const char *in, size_t in_len, unsigned char *out, 
 bool crypto_equal(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+bool crypto_hmac_sha1(const void *key, size_t key_len, const void *data, size_t n,
+                      unsigned char out[CRYPTO_SHA1_LEN])
+{
+	unsigned int len = CRYPTO_SHA1_LEN;
+	return key_len <= INT_MAX && HMAC(EVP_sha1(), key, (int)key_len, data, n, out, &len) != NULL &&
+	       len == CRYPTO_SHA1_LEN;
+}
+
+size_t crypto_base64_len(size_t n)
+{
+	return (n + 2) / 3 * 4;
+}
+
+void crypto_base64(const unsigned char *data, size_t n, char *out)
+{
+	EVP_EncodeBlock((unsigned char *)out, data, (int)n);
+}
+
+void crypto_cleanse(void *p, size_t n)
+{
+	OPENSSL_cleanse(p, n);
 }

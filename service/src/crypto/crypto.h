@@ -40,6 +40,21 @@ size_t crypto_base64url_len(size_t n);
 bool crypto_base64url_decode(const char *in, size_t in_len, unsigned char *out, size_t out_size,
                              size_t *out_len);
 
+#define CRYPTO_SHA1_LEN 20
+
+/* HMAC-SHA1 of `data` under `key` (webhook signatures of Twilio-style
+ * providers); false if OpenSSL fails (or key_len > INT_MAX), `out` unusable. */
+bool crypto_hmac_sha1(const void *key, size_t key_len, const void *data, size_t n,
+                      unsigned char out[CRYPTO_SHA1_LEN]);
+
+/* Padded standard base64 (RFC 4648 §4) of `n` bytes into `out`, which must
+ * hold crypto_base64_len(n) + 1 bytes. */
+void crypto_base64(const unsigned char *data, size_t n, char *out);
+size_t crypto_base64_len(size_t n);
+
+/* Overwrites `n` bytes of a secret before its memory is released. */
+void crypto_cleanse(void *p, size_t n);
+
 /* True when the `n` bytes at a and b are equal, in time independent of the data. */
 bool crypto_equal(const void *a, const void *b, size_t n);
 

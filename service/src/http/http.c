@@ -55,6 +55,7 @@ struct http_request {
 	const char *actor;
 	void *app_data;
 	bool replied;
+	bool drop; /* close the connection without an answer (kept-telsim's faults) */
 	bool queued;
 	int status;
 	const char *content_type;
@@ -296,6 +297,13 @@ void http_reply_error(struct http_request *req, const struct kept_error *e)
 	http_reply_json(req, status, text ? text : fallback_error);
 }
 
+void http_drop(struct http_request *req)
+{
+	req->drop = true;
+	req->replied = true;
+	req->status = 0;
+}
+
 bool http_replied(const struct http_request *req)
 {
 	return req->replied;
@@ -389,6 +397,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		reply_too_large(req);
 	} else {
 		srv->app.handle(req, srv->app.cls);
+		if (req->drop) {
+			log_set_request_id(NULL);
+			return MHD_NO;
+		}
 		if (!req->replied) {
 			struct kept_error e;
 			kept_fail(&e, KEPT_ERR_INTERNAL, "internal_error", "", "no reply");

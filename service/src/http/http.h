@@ -105,6 +105,10 @@ void http_reply_json(struct http_request *req, int status, const char *json);
  * with Retry-After for KEPT_ERR_UNAVAILABLE. */
 void http_reply_error(struct http_request *req, const struct kept_error *e);
 
+/* Closes the connection without any answer (only kept-telsim uses this, to
+ * act out a provider that drops connections). Call from handle(). */
+void http_drop(struct http_request *req);
+
 /* True once a reply has been made. */
 bool http_replied(const struct http_request *req);
 

@@ -1,0 +1,168 @@
+/*
+ * /telephony/... — the provider's webhooks (call script and call progress),
+ * and GET /v1/calls. A webhook is believed only with a valid
+ * X-Twilio-Signature over KEPT_PUBLIC_URL + the path and the form body;
+ * anything else is 403 and changes nothing.
+ */
+#include <string.h>
+
+#include "form/form.h"
+#include "internal.h"
+#include "provider/provider.h"
+#include "script/script.h"
+
+/* The signed form body of a webhook; 403 unless the signature is right. */
+static kept_err signed_form(struct api_ctx *ctx, struct form *f, struct kept_error *err)
+{
+	if (!api_cfg->telephony_auth_token || !api_cfg->public_url)
+		return kept_fail(err, KEPT_ERR_FORBIDDEN, "telephony_not_configured", "",
+		                 "no telephony provider is configured, so no webhook can be verified");
+	size_t len;
+	const char *body = http_body(ctx->req, &len);
+	kept_err r = form_decode(ctx->arena, body, len, f, err);
+	if (r)
+		return r;
+	const char *url = arena_sprintf(ctx->arena, "%s%s", api_cfg->public_url, http_path(ctx->req));
+	const char *signature = http_header(ctx->req, "X-Twilio-Signature");
+	if (!url || !provider_signature_valid(api_cfg->telephony_auth_token, url, f, signature))
+		return kept_fail(err, KEPT_ERR_FORBIDDEN, "invalid_signature", "X-Twilio-Signature",
+		                 signature ? "the signature does not match this request"
+		                           : "X-Twilio-Signature is required");
+	return api_db(ctx, err);
+}
+
+static kept_err required(const struct form *f, const char *name, const char **out, struct kept_error *err)
+{
+	*out = form_get(f, name);
+	if (!*out || !**out)
+		return kept_fail(err, KEPT_ERR_INVALID, "missing_value", name, "%s is required", name);
+	return KEPT_OK;
+}
+
+/* The call's facts (kept.call_script) into a script_call. */
+static kept_err call_facts(struct api_ctx *ctx, const char *id, const char *sid, const char *answered_by,
+                           struct script_call *c, const char **answered, struct kept_error *err)
+{
+	const char *params[] = {id, sid, answered_by};
+	const char *json = NULL;
+	cJSON *doc = NULL;
+	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_CALL_SCRIPT, 3, params, &json, err);
+	if (!r)
+		r = json_parse_body(ctx->arena, json ? json : "", json ? strlen(json) : 0, &doc, err);
+	if (r)
+		return r;
+	const char *purpose = json_get_string(doc, "purpose");
+	*c = (struct script_call){
+	        .business = api_cfg->business_name,
+	        .callback_number = api_cfg->callback_number,
+	        .customer_name = json_get_string(doc, "customer_name"),
+	        .amount = json_get_string(doc, "amount"),
+	        .due_date = json_get_string(doc, "due_date"),
+	        .missed = purpose && strcmp(purpose, "missed") == 0,
+	        .gather_url = arena_sprintf(ctx->arena, "%s/telephony/gather/%s", api_cfg->public_url, id),
+	        .agent_line = api_cfg->agent_line,
+	};
+	*answered = json_get_string(doc, "answered_by");
+	return KEPT_OK;
+}
+
+static kept_err reply_twiml(struct api_ctx *ctx, struct buf *b, kept_err built, struct kept_error *err)
+{
+	if (built) {
+		buf_free(b);
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	}
+	http_reply(ctx->req, 200, "text/xml; charset=utf-8", buf_str(b), buf_len(b));
+	buf_free(b);
+	return KEPT_OK;
+}
+
+/* POST /telephony/twiml/{id}: the provider fetches the script when the call is answered. */
+kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err)
+{
+	struct form f;
+	const char *id, *sid, *answered = NULL;
+	struct script_call c;
+	kept_err r = api_path_id(ctx, "id", "call_not_found", &id, err);
+	if (!r)
+		r = signed_form(ctx, &f, err);
+	if (!r)
+		r = required(&f, "CallSid", &sid, err);
+	if (!r)
+		r = call_facts(ctx, id, sid, form_get(&f, "AnsweredBy"), &c, &answered, err);
+	if (r)
+		return r;
+	struct buf b;
+	buf_init(&b, 1u << 16);
+	return reply_twiml(ctx, &b, script_opening(&b, &c, script_is_machine(answered)), err);
+}
+
+/* POST /telephony/gather/{id}: a key pressed; the next words. */
+kept_err api_telephony_gather(struct api_ctx *ctx, struct kept_error *err)
+{
+	struct form f;
+	const char *id, *sid, *answered = NULL, *json = NULL;
+	struct script_call c;
+	kept_err r = api_path_id(ctx, "id", "call_not_found", &id, err);
+	if (!r)
+		r = signed_form(ctx, &f, err);
+	if (!r)
+		r = required(&f, "CallSid", &sid, err);
+	if (r)
+		return r;
+	const char *digits = form_get(&f, "Digits");
+	const char *params[] = {id, sid, digits ? digits : ""};
+	cJSON *doc = NULL;
+	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CALL_GATHER, 3, params, &json, err);
+	if (!r)
+		r = json_parse_body(ctx->arena, json ? json : "", json ? strlen(json) : 0, &doc, err);
+	if (!r)
+		r = call_facts(ctx, id, sid, NULL, &c, &answered, err);
+	if (r)
+		return r;
+	struct buf b;
+	buf_init(&b, 1u << 16);
+	return reply_twiml(ctx, &b, script_step(&b, &c, json_get_string(doc, "step")), err);
+}
+
+/* POST /telephony/status/{id}: call progress, deduplicated, forward only. */
+kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err)
+{
+	struct form f;
+	const char *id, *sid, *sequence, *status, *json = NULL;
+	kept_err r = api_path_id(ctx, "id", "call_not_found", &id, err);
+	if (!r)
+		r = signed_form(ctx, &f, err);
+	if (!r)
+		r = required(&f, "CallSid", &sid, err);
+	if (!r)
+		r = required(&f, "SequenceNumber", &sequence, err);
+	if (!r)
+		r = required(&f, "CallStatus", &status, err);
+	if (r)
+		return r;
+	if (strspn(sequence, "0123456789") != strlen(sequence) || strlen(sequence) > 9)
+		return kept_fail(err, KEPT_ERR_INVALID, "invalid_sequence_number", "SequenceNumber",
+		                 "SequenceNumber must be a whole number");
+	const char *duration = form_get(&f, "CallDuration");
+	if (duration &&
+	    (strspn(duration, "0123456789") != strlen(duration) || strlen(duration) > 9 || !*duration))
+		duration = NULL;
+	const char *params[] = {id, sid, sequence, status, form_get(&f, "AnsweredBy"), duration};
+	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CALL_STATUS, 6, params, &json, err);
+	if (!r)
+		http_reply_json(ctx->req, 200, json);
+	return r;
+}
+
+/* GET /v1/calls?account_id= */
+kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *page = NULL;
+	const char *params[] = {http_query(ctx->req, "account_id"), http_query(ctx->req, "cursor"),
+	                        http_query(ctx->req, "limit")};
+	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_CALL_PAGE, 3, params, &page, err);
+	if (!r)
+		http_reply_json(ctx->req, 200, page);
+	return r;
+}

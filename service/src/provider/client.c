@@ -1,0 +1,527 @@
+/* The provider's REST client: creating calls on a libcurl multi handle. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "buf/buf.h"
+#include "crypto/crypto.h"
+#include "json/json.h"
+#include "log/log.h"
+#include "provider.h"
+
+#define MAX_RESPONSE_BYTES (1u << 20)
+#define CONNECT_TIMEOUT_MS 3000
+#define RECONCILE_SKEW_S   5 /* provider and keptd clocks may disagree by this much */
+
+struct provider {
+	struct provider_config cfg;
+	char *calls_url; /* {base}/2010-04-01/Accounts/{sid}/Calls.json */
+	char *userpwd;
+	CURLM *multi;
+	unsigned seed;
+};
+
+enum op_step { STEP_CREATE, STEP_RECONCILE, STEP_DONE };
+
+struct op {
+	const struct provider_call_request *req;
+	struct provider_call_result *res;
+	enum op_step step;
+	long long not_before_ms; /* monotonic */
+	time_t attempt_began;    /* wall clock, second of the last ambiguous create */
+	int reconciles;
+	CURL *easy;
+	struct curl_slist *headers;
+	struct buf body;
+	struct buf form;
+	size_t sent; /* bytes of `form` handed to libcurl */
+	long retry_after_s;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+kept_err provider_new(const struct provider_config *cfg, struct provider **out, struct kept_error *err)
+{
+	*out = NULL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return kept_fail(err, KEPT_ERR_INTERNAL, "curl_init_failed", "",
+		                 "libcurl failed to initialise");
+	struct provider *p = calloc(1, sizeof *p);
+	if (!p)
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	p->cfg = *cfg;
+	if (p->cfg.attempts < 1)
+		p->cfg.attempts = 1;
+	if (p->cfg.concurrency < 1)
+		p->cfg.concurrency = 1;
+	if (p->cfg.backoff_base_ms < 1)
+		p->cfg.backoff_base_ms = 200;
+	if (p->cfg.max_retry_after_ms < 1)
+		p->cfg.max_retry_after_ms = 30000;
+	size_t n = strlen(cfg->base_url) + strlen(cfg->account_sid) + 64;
+	p->calls_url = malloc(n);
+	p->userpwd = malloc(strlen(cfg->account_sid) + strlen(cfg->auth_token) + 2);
+	p->multi = curl_multi_init();
+	unsigned char seed[sizeof p->seed];
+	if (!p->calls_url || !p->userpwd || !p->multi || crypto_random(seed, sizeof seed)) {
+		provider_free(p);
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	}
+	memcpy(&p->seed, seed, sizeof seed);
+	snprintf(p->calls_url, n, "%s/2010-04-01/Accounts/%s/Calls.json", cfg->base_url, cfg->account_sid);
+	sprintf(p->userpwd, "%s:%s", cfg->account_sid, cfg->auth_token);
+	curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)p->cfg.concurrency);
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->cfg.concurrency);
+	*out = p;
+	return KEPT_OK;
+}
+
+void provider_free(struct provider *p)
+{
+	if (!p)
+		return;
+	if (p->multi)
+		curl_multi_cleanup(p->multi);
+	free(p->calls_url);
+	if (p->userpwd)
+		crypto_cleanse(p->userpwd, strlen(p->userpwd));
+	free(p->userpwd);
+	free(p);
+}
+
+/* ---- one request --------------------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct op *op = arg;
+	size_t n = size * nmemb;
+	return buf_add(&op->body, data, n) ? 0 : n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct op *op = arg;
+	size_t n = size * nmemb;
+	if (n > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
+		long v = strtol(data + 12, NULL, 10); /* delta-seconds; an HTTP date falls back to backoff */
+		op->retry_after_s = v > 0 ? v : 0;
+	}
+	return n;
+}
+
+/* The create's body, handed out by a read callback rather than as
+ * POSTFIELDS so that it cannot be sent twice: libcurl silently resends a
+ * request whose reused connection died without an answer, rewinding the
+ * body first. Refusing the rewind (on_seek) turns that resend into
+ * CURLE_SEND_FAIL_REWIND, an ambiguous outcome this module reconciles. */
+static size_t on_read(char *out, size_t size, size_t nmemb, void *arg)
+{
+	struct op *op = arg;
+	size_t left = buf_len(&op->form) - op->sent;
+	size_t n = size * nmemb < left ? size * nmemb : left;
+	memcpy(out, buf_str(&op->form) + op->sent, n);
+	op->sent += n;
+	return n;
+}
+
+static int on_seek(void *arg, curl_off_t offset, int origin)
+{
+	(void)arg;
+	(void)offset;
+	(void)origin;
+	return CURL_SEEKFUNC_FAIL;
+}
+
+static kept_err create_form(const struct provider_call_request *req, struct buf *form)
+{
+	static const char *const events[] = {"initiated", "ringing", "answered", "completed"};
+	char timeout[16];
+	snprintf(timeout, sizeof timeout, "%d", req->ring_timeout_s > 0 ? req->ring_timeout_s : 30);
+	kept_err r = form_append(form, "To", req->to);
+	if (!r)
+		r = form_append(form, "From", req->from);
+	if (!r)
+		r = form_append(form, "Url", req->url);
+	if (!r)
+		r = form_append(form, "Method", "POST");
+	if (!r)
+		r = form_append(form, "StatusCallback", req->status_callback);
+	if (!r)
+		r = form_append(form, "StatusCallbackMethod", "POST");
+	for (size_t i = 0; i < sizeof events / sizeof events[0] && !r; i++)
+		r = form_append(form, "StatusCallbackEvent", events[i]);
+	if (!r)
+		r = form_append(form, "Timeout", timeout);
+	if (!r && req->machine_detection)
+		r = form_append(form, "MachineDetection", "Enable");
+	return r;
+}
+
+/* Starts the op's next request on the multi handle; false when it could not. */
+static bool op_start(struct provider *p, struct op *op)
+{
+	buf_reset(&op->body);
+	buf_reset(&op->form);
+	op->retry_after_s = 0;
+	CURL *e = curl_easy_init();
+	if (!e)
+		return false;
+	op->easy = e;
+	if (!op->headers) {
+		op->headers = curl_slist_append(NULL, "Accept: application/json");
+		op->headers =
+		        curl_slist_append(op->headers, "Content-Type: application/x-www-form-urlencoded");
+		op->headers = curl_slist_append(op->headers, "Expect:");
+	}
+	curl_easy_setopt(e, CURLOPT_PRIVATE, op);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, op->headers);
+	curl_easy_setopt(e, CURLOPT_USERPWD, p->userpwd);
+	curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, op);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, op);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->cfg.timeout_ms);
+	curl_easy_setopt(
+	        e, CURLOPT_CONNECTTIMEOUT_MS,
+	        (long)(p->cfg.timeout_ms < CONNECT_TIMEOUT_MS ? p->cfg.timeout_ms : CONNECT_TIMEOUT_MS));
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "keptd");
+	if (op->step == STEP_CREATE) {
+		if (create_form(op->req, &op->form)) {
+			curl_easy_cleanup(e);
+			op->easy = NULL;
+			return false;
+		}
+		op->sent = 0;
+		curl_easy_setopt(e, CURLOPT_URL, p->calls_url);
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)buf_len(&op->form));
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(e, CURLOPT_READDATA, op);
+		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(e, CURLOPT_SEEKDATA, op);
+		op->res->attempts++;
+		op->attempt_began = time(NULL);
+	} else {
+		/* GET Calls.json?To=...&StartTime>=YYYY-MM-DD&PageSize=50 */
+		char day[16];
+		time_t since = op->attempt_began - RECONCILE_SKEW_S;
+		struct tm tm;
+		gmtime_r(&since, &tm);
+		strftime(day, sizeof day, "%Y-%m-%d", &tm);
+		kept_err r = buf_adds(&op->form, p->calls_url);
+		if (!r)
+			r = buf_adds(&op->form, "?To=");
+		if (!r)
+			r = form_escape(&op->form, op->req->to);
+		if (!r)
+			r = buf_printf(&op->form, "&%s=%s&PageSize=50", "StartTime%3E", day);
+		if (r) {
+			curl_easy_cleanup(e);
+			op->easy = NULL;
+			return false;
+		}
+		curl_easy_setopt(e, CURLOPT_URL, buf_str(&op->form));
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		op->reconciles++;
+	}
+	if (curl_multi_add_handle(p->multi, e) != CURLM_OK) {
+		curl_easy_cleanup(e);
+		op->easy = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* ---- reading answers ------------------------------------------------------------ */
+
+/* Twilio's {code, message} or RFC 9457's {title, detail}, into the result. */
+static void read_error(struct op *op, long status)
+{
+	struct provider_call_result *res = op->res;
+	res->provider_code = 0;
+	cJSON *doc = cJSON_ParseWithLength(buf_str(&op->body), buf_len(&op->body));
+	long long code = 0;
+	const char *message = NULL;
+	if (doc) {
+		if (json_get_int(doc, "code", &code))
+			res->provider_code = (int)code;
+		message = json_get_string(doc, "message");
+		if (!message)
+			message = json_get_string(doc, "detail");
+		if (!message)
+			message = json_get_string(doc, "title");
+	}
+	snprintf(res->error, sizeof res->error, "provider answered %ld%s%s", status, message ? ": " : "",
+	         message ? message : "");
+	cJSON_Delete(doc);
+}
+
+static bool copy_sid(struct provider_call_result *res, const char *sid)
+{
+	if (!sid || strlen(sid) != 34 || strncmp(sid, "CA", 2) != 0)
+		return false;
+	memcpy(res->sid, sid, 35);
+	return true;
+}
+
+static int month_of(const char *m)
+{
+	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	for (size_t i = 0; i < 12; i++)
+		if (strncmp(names + 3 * i, m, 3) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The number at *p (skipping spaces), advancing *p; -1 when there is none. */
+static long number_at(const char **p)
+{
+	char *end;
+	while (**p == ' ')
+		(*p)++;
+	long v = strtol(*p, &end, 10);
+	if (end == *p)
+		return -1;
+	*p = end;
+	return v;
+}
+
+/* RFC 2822 "Sat, 22 Nov 2026 13:22:15 +0000" as seconds since the epoch; -1 if not one. */
+static time_t rfc2822_time(const char *s)
+{
+	if (!s)
+		return -1;
+	const char *comma = strchr(s, ',');
+	const char *p = comma ? comma + 1 : s;
+	long day = number_at(&p);
+	while (*p == ' ')
+		p++;
+	int month = strlen(p) >= 3 ? month_of(p) : -1;
+	p += month >= 0 ? 3 : 0;
+	long year = number_at(&p);
+	long h = number_at(&p);
+	long mi = *p == ':' ? (p++, number_at(&p)) : -1;
+	long sec = *p == ':' ? (p++, number_at(&p)) : -1;
+	if (day < 1 || month < 0 || year < 1970 || h < 0 || mi < 0 || sec < 0)
+		return -1;
+	while (*p == ' ')
+		p++;
+	char sign = *p;
+	long offset = sign == '+' || sign == '-' ? (p++, strtol(p, NULL, 10)) : 0;
+	long off = (offset / 100) * 3600 + (offset % 100) * 60;
+	struct tm tm = {.tm_year = (int)year - 1900,
+	                .tm_mon = month,
+	                .tm_mday = (int)day,
+	                .tm_hour = (int)h,
+	                .tm_min = (int)mi,
+	                .tm_sec = (int)sec};
+	time_t t = timegm(&tm);
+	return sign == '-' ? t + off : t - off;
+}
+
+/* A call in the list to our number created since the attempt began. */
+static bool reconcile_from_list(struct op *op)
+{
+	cJSON *doc = cJSON_ParseWithLength(buf_str(&op->body), buf_len(&op->body));
+	const cJSON *calls = cJSON_GetObjectItemCaseSensitive(doc, "calls");
+	bool found = false;
+	const cJSON *c;
+	cJSON_ArrayForEach (c, calls) {
+		const char *to = json_get_string(c, "to");
+		time_t created = rfc2822_time(json_get_string(c, "date_created"));
+		if (to && strcmp(to, op->req->to) == 0 && created >= op->attempt_began - RECONCILE_SKEW_S &&
+		    copy_sid(op->res, json_get_string(c, "sid"))) {
+			found = true;
+			break;
+		}
+	}
+	cJSON_Delete(doc);
+	return found;
+}
+
+static bool retryable_status(long status)
+{
+	return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+/* CURLE codes after which the request may have reached the provider. */
+static bool maybe_sent(CURLcode rc)
+{
+	return rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST &&
+	       rc != CURLE_COULDNT_RESOLVE_PROXY && rc != CURLE_SSL_CONNECT_ERROR &&
+	       rc != CURLE_UNSUPPORTED_PROTOCOL && rc != CURLE_URL_MALFORMAT;
+}
+
+static void schedule_retry(struct provider *p, struct op *op, enum op_step step)
+{
+	int attempt = op->res->attempts + op->reconciles;
+	long long delay;
+	if (op->retry_after_s > 0) {
+		delay = op->retry_after_s * 1000LL;
+		if (delay > p->cfg.max_retry_after_ms)
+			delay = p->cfg.max_retry_after_ms;
+	} else {
+		long long cap = (long long)p->cfg.backoff_base_ms << (attempt < 10 ? attempt : 10);
+		if (cap > 10000)
+			cap = 10000;
+		delay = cap / 2 + rand_r(&p->seed) % (cap / 2 + 1); /* "equal jitter": never zero */
+	}
+	op->step = step;
+	op->not_before_ms = now_ms() + delay;
+}
+
+static void finish(struct op *op, enum provider_outcome outcome)
+{
+	op->res->outcome = outcome;
+	op->step = STEP_DONE;
+}
+
+static void after_create(struct provider *p, struct op *op, CURLcode rc, long status)
+{
+	struct provider_call_result *res = op->res;
+	res->http_status = (int)status;
+	bool more = res->attempts < p->cfg.attempts;
+	if (rc == CURLE_OK && status == 201) {
+		cJSON *doc = cJSON_ParseWithLength(buf_str(&op->body), buf_len(&op->body));
+		bool ok = copy_sid(res, json_get_string(doc, "sid"));
+		cJSON_Delete(doc);
+		if (ok) {
+			res->error[0] = '\0';
+			finish(op, PROVIDER_PLACED);
+			return;
+		}
+		/* accepted, but no usable sid: the call exists somewhere; find it */
+		snprintf(res->error, sizeof res->error, "201 without a call sid");
+		schedule_retry(p, op, STEP_RECONCILE);
+		return;
+	}
+	if (rc != CURLE_OK) {
+		snprintf(res->error, sizeof res->error, "%s", curl_easy_strerror(rc));
+		if (maybe_sent(rc))
+			schedule_retry(p, op, STEP_RECONCILE);
+		else if (more)
+			schedule_retry(p, op, STEP_CREATE);
+		else
+			finish(op, PROVIDER_FAILED);
+		return;
+	}
+	read_error(op, status);
+	if (status == 429) /* never processed: safe to send again */
+		more ? schedule_retry(p, op, STEP_CREATE) : finish(op, PROVIDER_FAILED);
+	else if (retryable_status(status))
+		schedule_retry(p, op, STEP_RECONCILE);
+	else
+		finish(op, PROVIDER_FAILED);
+}
+
+static void after_reconcile(struct provider *p, struct op *op, CURLcode rc, long status)
+{
+	if (rc == CURLE_OK && status == 200) {
+		if (reconcile_from_list(op)) {
+			op->res->reconciled = true;
+			finish(op, PROVIDER_PLACED);
+		} else if (op->res->attempts < p->cfg.attempts) {
+			op->retry_after_s = 0;
+			schedule_retry(p, op, STEP_CREATE); /* it never reached the provider */
+		} else {
+			finish(op, PROVIDER_FAILED);
+		}
+		return;
+	}
+	/* we still cannot tell; ask again, a bounded number of times */
+	if (op->reconciles < p->cfg.attempts + 1)
+		schedule_retry(p, op, STEP_RECONCILE);
+	else
+		finish(op, PROVIDER_UNKNOWN);
+}
+
+/* ---- the batch ---------------------------------------------------------------- */
+
+void provider_place_calls(struct provider *p, const struct provider_call_request *requests, size_t n,
+                          struct provider_call_result *results)
+{
+	struct op *ops = calloc(n ? n : 1, sizeof *ops);
+	if (!ops) {
+		for (size_t i = 0; i < n; i++) {
+			results[i] = (struct provider_call_result){.outcome = PROVIDER_FAILED};
+			snprintf(results[i].error, sizeof results[i].error, "out of memory");
+		}
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		results[i] = (struct provider_call_result){.outcome = PROVIDER_FAILED};
+		ops[i].req = &requests[i];
+		ops[i].res = &results[i];
+		ops[i].step = STEP_CREATE;
+		buf_init(&ops[i].body, MAX_RESPONSE_BYTES);
+		buf_init(&ops[i].form, 1u << 16);
+	}
+	size_t done = 0, in_flight = 0, next = 0;
+	while (done < n) {
+		long long now = now_ms();
+		long long wait_ms = 1000;
+		/* start what is due, oldest first, up to the concurrency */
+		for (size_t k = 0; k < n && in_flight < (size_t)p->cfg.concurrency; k++) {
+			struct op *op = &ops[(next + k) % n];
+			if (op->step == STEP_DONE || op->easy)
+				continue;
+			if (op->not_before_ms > now) {
+				if (op->not_before_ms - now < wait_ms)
+					wait_ms = op->not_before_ms - now;
+				continue;
+			}
+			if (op_start(p, op)) {
+				in_flight++;
+			} else {
+				snprintf(op->res->error, sizeof op->res->error, "could not start a request");
+				finish(op, op->step == STEP_RECONCILE ? PROVIDER_UNKNOWN : PROVIDER_FAILED);
+				done++;
+			}
+		}
+		next = (next + 1) % (n ? n : 1);
+		int running = 0;
+		curl_multi_perform(p->multi, &running);
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(p->multi, &left))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			CURL *e = msg->easy_handle;
+			CURLcode rc = msg->data.result;
+			struct op *op = NULL;
+			long status = 0;
+			curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&op);
+			curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+			curl_multi_remove_handle(p->multi, e);
+			curl_easy_cleanup(e);
+			op->easy = NULL;
+			in_flight--;
+			if (op->step == STEP_CREATE)
+				after_create(p, op, rc, status);
+			else
+				after_reconcile(p, op, rc, status);
+			if (op->step == STEP_DONE)
+				done++;
+		}
+		if (done < n)
+			curl_multi_poll(p->multi, NULL, 0,
+			                (int)(in_flight ? (wait_ms < 50 ? wait_ms : 50) : wait_ms), NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		curl_slist_free_all(ops[i].headers);
+		buf_free(&ops[i].body);
+		buf_free(&ops[i].form);
+	}
+	free(ops);
+}

@@ -1,0 +1,99 @@
+/*
+ * provider — the telephony provider behind a small interface: Twilio's
+ * Programmable Voice REST API (2010-04-01), which other providers speak too.
+ * The only module that talks to libcurl.
+ *
+ * What it promises:
+ *   - Requests in the provider's encoding: form bodies with every byte
+ *     outside the unreserved set escaped ("+" as %2B), list fields repeated,
+ *     HTTP Basic auth, Accept: application/json; error bodies read in both
+ *     Twilio's shape ({code, message}) and RFC 9457's ({title, detail}).
+ *   - provider_place_calls() places a batch of calls with up to
+ *     `concurrency` requests in flight on one libcurl multi handle whose
+ *     connections are reused from batch to batch. It retries only 429, 500,
+ *     502, 503, 504 and connection failures, after Retry-After when the
+ *     provider sends one, else after exponential backoff with full jitter,
+ *     at most `attempts` creates per call.
+ *   - A create whose outcome is unknown (a timeout or dropped connection
+ *     after the request went out, a 5xx) is reconciled before anything else:
+ *     the calls to that number since the attempt began are listed, and a
+ *     call found there is taken as placed. A customer is never rung twice for
+ *     one call; when even reconciliation cannot tell, the call is reported
+ *     PROVIDER_UNKNOWN and must not be dialled again (its status callbacks,
+ *     which carry kept's call id in their URL, settle it).
+ *   - provider_signature_valid() checks X-Twilio-Signature: HMAC-SHA1 over
+ *     the URL and the sorted parameters, constant-time compare, with and
+ *     without the default port.
+ *
+ * A `struct provider` is used by one thread at a time.
+ */
+#ifndef KEPT_PROVIDER_H
+#define KEPT_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err/err.h"
+#include "form/form.h"
+
+struct provider;
+
+struct provider_config {
+	const char *base_url;    /* e.g. https://api.twilio.com (no trailing slash) */
+	const char *account_sid; /* AC + 32 hex */
+	const char *auth_token;
+	int timeout_ms;         /* total per request; connecting gets at most 3 s of it */
+	int attempts;           /* creates per call, at least 1 */
+	int concurrency;        /* requests in flight */
+	int backoff_base_ms;    /* first backoff (doubles each time, with jitter) */
+	int max_retry_after_ms; /* cap on a provider's Retry-After */
+};
+
+kept_err provider_new(const struct provider_config *cfg, struct provider **out,
+                      struct kept_error *err) KEPT_MUST_CHECK;
+void provider_free(struct provider *p);
+
+struct provider_call_request {
+	const char *to;
+	const char *from;
+	const char *url;             /* TwiML, fetched with POST when answered */
+	const char *status_callback; /* POSTed for initiated, ringing, answered, completed */
+	int ring_timeout_s;          /* Timeout: seconds to let it ring */
+	bool machine_detection;      /* MachineDetection=Enable */
+};
+
+enum provider_outcome {
+	PROVIDER_PLACED,  /* the provider took the call: sid is set */
+	PROVIDER_FAILED,  /* certainly not placed: refused, or every attempt failed before sending */
+	PROVIDER_UNKNOWN, /* maybe placed, reconciliation could not tell: never dial it again */
+};
+
+struct provider_call_result {
+	enum provider_outcome outcome;
+	char sid[40];
+	int attempts;      /* create requests sent */
+	bool reconciled;   /* the sid came from listing calls after an ambiguous create */
+	int http_status;   /* of the last create (0: no response) */
+	int provider_code; /* Twilio's error code, when one came back */
+	char error[200];   /* why it failed, for the record; no phone numbers */
+};
+
+/* Places `n` calls; results[i] answers requests[i]. */
+void provider_place_calls(struct provider *p, const struct provider_call_request *requests, size_t n,
+                          struct provider_call_result *results);
+
+/* ---- webhook signatures ------------------------------------------------------ */
+
+#define PROVIDER_SIGNATURE_LEN 28 /* base64 of 20 bytes */
+
+/* The signature of a form POST to `url` with `params` (out: 29 bytes); false
+ * only if OpenSSL fails. */
+bool provider_sign(const char *auth_token, const char *url, const struct form *params,
+                   char out[PROVIDER_SIGNATURE_LEN + 1]);
+
+/* True when `signature` signs `url` (as is, with the scheme's default port
+ * added, or with its port removed) and `params` under `auth_token`. */
+bool provider_signature_valid(const char *auth_token, const char *url, const struct form *params,
+                              const char *signature);
+
+#endif

@@ -1,0 +1,22 @@
+-- Reminder calls: scheduling, claiming, dialling results, provider webhooks.
+
+-- name: reminders_schedule
+SELECT kept.reminders_schedule(kept.as_of($1))
+
+-- name: calls_claim
+SELECT id, number, purpose FROM kept.calls_claim(kept.as_of($1), $2::integer)
+
+-- name: call_dialed
+SELECT kept.call_dialed($1::bigint, $2, $3, $4::integer, $5::boolean, $6)
+
+-- name: call_status
+SELECT kept.call_status($1::bigint, $2, $3::integer, $4, $5, $6::integer)
+
+-- name: call_script
+SELECT kept.call_script($1::bigint, $2, $3)
+
+-- name: call_gather
+SELECT kept.call_gather($1::bigint, $2, $3)
+
+-- name: call_page
+SELECT kept.call_page($1, $2, $3)

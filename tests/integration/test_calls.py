@@ -1,0 +1,367 @@
+"""Reminder calls end to end: keptd schedules and dials through kept-telsim,
+which acts out the callee and posts signed callbacks and key presses back.
+Time is driven through as_of; every call the provider received is checked
+against what kept recorded."""
+import datetime
+import random
+import threading
+import time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from conftest import Keptd, Telsim, free_port, new_account, new_customer, telephony_env
+
+DEBT_WORDS = ("debt", "owe", "payment", "collect", "amount", "due", "balance", "arrears", "$")
+
+
+def new_number(last_digit=None):
+    digits = "".join(random.choice("0123456789") for _ in range(6))
+    return f"+1555{digits}{last_digit if last_digit is not None else random.choice('56789')}"
+
+
+def at_local(day, hour, tz, minute=0):
+    """Local `hour` on `day` in `tz`, as RFC 3339 UTC."""
+    t = datetime.datetime.combine(day, datetime.time(hour, minute), ZoneInfo(tz))
+    return t.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Debtor:
+    """A customer with one number, one account and an imported weekly plan
+    whose first installment falls `days_back` days ago."""
+
+    def __init__(self, api, agent, tz="America/New_York", jurisdiction="US-NY", days_back=40, number=None,
+                 consent=True):
+        self.tz = tz
+        self.number = number or new_number()
+        self.customer = new_customer(agent, time_zone=tz, jurisdiction=jurisdiction,
+                                     phones=[{"number": self.number, "consent_automated": consent}])
+        self.account = new_account(agent, self.customer["id"], currency="USD", original_balance_cents=100000)
+        today = datetime.datetime.now(ZoneInfo(tz)).date()
+        self.first_due = today - datetime.timedelta(days=days_back)
+        r = api.post(f"/v1/accounts/{self.account['id']}/plans",
+                     {"weekly_amount_cents": 10000, "first_due_date": self.first_due.isoformat(), "imported": True})
+        assert r.status == 201, r
+        self.plan = r.json()
+
+    def due(self, seq):
+        return self.first_due + datetime.timedelta(days=7 * (seq - 1))
+
+    def before_due(self, seq, hour=10, days=1):
+        """as_of: local `hour` o'clock `days` before installment `seq` is due."""
+        return at_local(self.due(seq) - datetime.timedelta(days=days), hour, self.tz)
+
+
+def run_reminders(api, as_of):
+    r = api.post("/v1/admin/reminders", {"as_of": as_of})
+    assert r.status == 200, r
+    return r.json()
+
+
+def calls_of(api, debtor):
+    r = api.get(f"/v1/calls?account_id={debtor.account['id']}")
+    assert r.status == 200, r
+    return r.json()["items"]
+
+
+def wait_for_call(api, debtor, pred, timeout=15):
+    deadline = time.time() + timeout
+    while True:
+        calls = calls_of(api, debtor)
+        if any(pred(c) for c in calls) or time.time() > deadline:
+            return calls
+        time.sleep(0.05)
+
+
+def finished(c):
+    return c["state"] in ("completed", "busy", "no-answer", "failed", "canceled")
+
+
+def test_a_reminder_answered_and_confirmed(phone_api, phone_agent, telsim):
+    d = Debtor(phone_api, phone_agent)
+    telsim.post("/_telsim/callees", {d.number: {"behaviour": "human", "keys": "11"}})
+    result = run_reminders(phone_api, d.before_due(1))
+    assert result["placed"] >= 1
+    [call] = wait_for_call(phone_api, d, lambda c: finished(c) and c["digits"] == "11")
+    assert call["state"] == "completed" and call["purpose"] == "pre_due" and call["seq"] == 1
+    assert call["right_party"] and call["conversation"] and call["answered_by"] == "human"
+    assert call["number_last4"] == d.number[-4:] and "number" not in call
+    [tc] = telsim.calls(to=d.number)
+    assert tc["sid"] == call["provider_sid"]
+    twiml = [e for e in tc["events"] if e["kind"] in ("twiml", "gather")]
+    # nothing about the debt before the right party pressed 1; amount and date after
+    assert "Gather" in twiml[0]["body"] and not any(w in twiml[0]["body"].lower() for w in DEBT_WORDS)
+    assert "$100.00" in twiml[1]["body"] and str(d.due(1).day) in twiml[1]["body"]
+    assert "Thank you for confirming" in twiml[2]["body"]
+    # every callback was accepted
+    callbacks = [e for e in tc["events"] if e["kind"] == "callback"]
+    assert [e["status"] for e in callbacks] == [200] * len(callbacks) and len(callbacks) == 4
+    # the create request had the provider's shape
+    [create] = [r for r in telsim.requests() if r["method"] == "POST" and d.number.replace("+", "%2B") in r["body"]]
+    assert create["auth_ok"] and "StatusCallbackEvent=initiated&StatusCallbackEvent=ringing" in create["body"]
+
+
+def test_key_2_opens_an_escalation(phone_api, phone_agent, telsim):
+    d = Debtor(phone_api, phone_agent)
+    telsim.post("/_telsim/callees", {d.number: {"behaviour": "human", "keys": "12"}})
+    run_reminders(phone_api, d.before_due(1))
+    [call] = wait_for_call(phone_api, d, lambda c: finished(c) and c["digits"] == "12")
+    r = phone_agent.get(f"/v1/escalations?account_id={d.account['id']}")
+    assert r.status == 200, r
+    reasons = [e["reason"] for e in r.json()["items"]]
+    assert reasons == ["customer_requested_agent"]
+    [tc] = telsim.calls(to=d.number)
+    assert "An agent will call you back" in tc["events"][-2]["body"] or any(
+        "An agent will call you back" in (e.get("body") or "") for e in tc["events"])
+
+
+def test_key_9_stops_automated_calls_at_once(phone_api, phone_agent, telsim):
+    d = Debtor(phone_api, phone_agent)
+    telsim.post("/_telsim/callees", {d.number: {"behaviour": "human", "keys": "19"}})
+    run_reminders(phone_api, d.before_due(1))
+    wait_for_call(phone_api, d, lambda c: finished(c) and c["digits"] == "19")
+    customer = phone_agent.get(f"/v1/customers/{d.customer['id']}").json()
+    assert customer["phones"][0]["consent_automated"] is False
+    # next week's reminder (after the 7 days that follow the conversation) is blocked by consent
+    run_reminders(phone_api, d.before_due(3))
+    calls = calls_of(phone_api, d)
+    later = [c for c in calls if c["seq"] == 3]
+    assert later and later[0]["state"] == "blocked" and later[0]["blocked_rule"] == "no_consent"
+    assert len(telsim.calls(to=d.number)) == 1
+
+
+def test_an_answering_machine_hears_nothing_about_the_debt(phone_api, phone_agent, telsim):
+    d = Debtor(phone_api, phone_agent)
+    telsim.post("/_telsim/callees", {d.number: {"behaviour": "machine", "keys": ""}})
+    run_reminders(phone_api, d.before_due(1))
+    [call] = wait_for_call(phone_api, d, finished)
+    assert call["answered_by"].startswith("machine") and not call["right_party"] and not call["conversation"]
+    [tc] = telsim.calls(to=d.number)
+    [twiml] = [e["body"] for e in tc["events"] if e["kind"] == "twiml"]
+    lowered = twiml.lower()
+    assert not any(w in lowered for w in DEBT_WORDS), twiml
+    assert str(d.due(1).year) not in twiml and "100.00" not in twiml
+    assert "+15550000100" in twiml and "<Gather" not in twiml
+
+
+def test_an_eighth_attempt_in_seven_days_is_held_back(phone_api, phone_agent, telsim, cluster):
+    d = Debtor(phone_api, phone_agent)
+    as_of = d.before_due(2)
+    t = datetime.datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+    # seven attempts on this debt in the last seven days, as an older history would hold them
+    cluster.psql(f"""
+        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number, scheduled_at, state, dialed_at)
+        SELECT {d.account['id']}, {d.customer['id']}, {d.plan['id']}, s, p, '{d.number}', t, 'completed', t
+        FROM (VALUES (3, 'pre_due'), (3, 'missed'), (4, 'pre_due'), (4, 'missed'), (5, 'pre_due'), (5, 'missed'),
+                     (6, 'pre_due')) v(s, p),
+             LATERAL (SELECT '{t.isoformat()}'::timestamptz - (v.s * 13 + length(v.p)) * interval '1 hour') x(t)""")
+    before = len(telsim.calls(to=d.number))
+    run_reminders(phone_api, as_of)
+    [call] = [c for c in calls_of(phone_api, d) if c["seq"] == 2]
+    assert call["state"] in ("queued", "blocked")
+    assert "reg_f_7_in_7" in (call["deferred_rule"], call["blocked_rule"])
+    assert len(telsim.calls(to=d.number)) == before == 0
+
+
+def test_a_massachusetts_debt_is_called_at_most_twice_in_seven_days(phone_api, phone_agent, telsim, cluster):
+    d = Debtor(phone_api, phone_agent, jurisdiction="US-MA")
+    as_of = d.before_due(2)
+    cluster.psql(f"""
+        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number, scheduled_at, state, dialed_at)
+        VALUES ({d.account['id']}, {d.customer['id']}, {d.plan['id']}, 1, 'pre_due', '{d.number}', '{as_of}'::timestamptz - interval '3 days', 'completed', '{as_of}'::timestamptz - interval '3 days'),
+               ({d.account['id']}, {d.customer['id']}, {d.plan['id']}, 1, 'missed', '{d.number}', '{as_of}'::timestamptz - interval '2 days', 'no-answer', '{as_of}'::timestamptz - interval '2 days')""")
+    run_reminders(phone_api, as_of)
+    [call] = [c for c in calls_of(phone_api, d) if c["seq"] == 2]
+    assert "jurisdiction_cap" in (call["deferred_rule"], call["blocked_rule"])
+    assert telsim.calls(to=d.number) == []
+
+
+def test_no_call_within_seven_days_after_a_conversation(phone_api, phone_agent, telsim):
+    d = Debtor(phone_api, phone_agent)
+    telsim.post("/_telsim/callees", {d.number: {"behaviour": "human", "keys": "11"}})
+    run_reminders(phone_api, d.before_due(1, days=2))
+    wait_for_call(phone_api, d, lambda c: finished(c) and c["conversation"])
+    # installment 2's reminder falls six days after the conversation: held back to day seven
+    run_reminders(phone_api, d.before_due(2, days=2, hour=9))
+    [second] = [c for c in calls_of(phone_api, d) if c["seq"] == 2]
+    assert second["state"] == "queued" and second["deferred_rule"] == "reg_f_conversation"
+    conversation_end = datetime.datetime.fromisoformat(d.before_due(1, days=2).replace("Z", "+00:00")) + \
+        datetime.timedelta(days=7)
+    assert datetime.datetime.fromisoformat(second["scheduled_at"].replace("Z", "+00:00")) == conversation_end
+    assert len(telsim.calls(to=d.number)) == 1
+    # a day later it goes out
+    run_reminders(phone_api, d.before_due(2, days=1, hour=11))
+    calls = wait_for_call(phone_api, d, lambda c: c["seq"] == 2 and finished(c))
+    assert [c["state"] for c in calls if c["seq"] == 2] == ["completed"]
+    assert len(telsim.calls(to=d.number)) == 2
+
+
+def test_customers_are_called_only_inside_their_own_calling_windows(phone_api, phone_agent, telsim):
+    auckland = Debtor(phone_api, phone_agent, tz="Pacific/Auckland", jurisdiction="NZ")
+    la = Debtor(phone_api, phone_agent, tz="America/Los_Angeles", jurisdiction="US-CA")
+    for d in (auckland, la):
+        telsim.post("/_telsim/callees", {d.number: {"behaviour": "human", "keys": ""}})
+    # 19:30 in Auckland the day before Auckland's due date; early morning or late night in Los Angeles
+    as_of = auckland.before_due(1, hour=19, days=1)
+    utc = datetime.datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+    la_local = utc.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert not (8 <= la_local.hour < 21)
+    run_reminders(phone_api, as_of)
+    [a_call] = wait_for_call(phone_api, auckland, finished)
+    assert a_call["state"] == "completed"
+    assert 8 <= datetime.datetime.fromisoformat(a_call["dialed_at"].replace("Z", "+00:00")).astimezone(
+        ZoneInfo("Pacific/Auckland")).hour < 21
+    la_calls = calls_of(phone_api, la)
+    if la_calls:  # due within its lead days: queued, moved to 08:00 Los Angeles time
+        [held] = la_calls
+        assert held["state"] == "queued" and held["deferred_rule"] == "calling_window"
+        moved = datetime.datetime.fromisoformat(held["scheduled_at"].replace("Z", "+00:00"))
+        assert moved.astimezone(ZoneInfo("America/Los_Angeles")).time() == datetime.time(8, 0)
+    assert telsim.calls(to=la.number) == []
+    # Los Angeles, 10:00 the next morning there (still before its due day ends)
+    run_reminders(phone_api, at_local(la_local.date() + datetime.timedelta(days=1), 10, "America/Los_Angeles"))
+    [l_call] = wait_for_call(phone_api, la, finished)
+    local = datetime.datetime.fromisoformat(l_call["dialed_at"].replace("Z", "+00:00")).astimezone(
+        ZoneInfo("America/Los_Angeles"))
+    assert 8 <= local.hour < 21 and len(telsim.calls(to=la.number)) == 1
+
+
+def test_429_then_success_places_exactly_one_call(phone_api, phone_agent, telsim):
+    d = Debtor(phone_api, phone_agent)
+    telsim.post("/_telsim/faults", {"create": ["429"]})
+    run_reminders(phone_api, d.before_due(1))
+    [call] = wait_for_call(phone_api, d, finished)
+    assert call["dial_attempts"] == 2 and not call["reconciled"]
+    assert len(telsim.calls(to=d.number)) == 1
+    creates = [r for r in telsim.requests() if r["method"] == "POST" and d.number.replace("+", "%2B") in r["body"]]
+    assert len(creates) == 2
+
+
+@pytest.mark.parametrize("fault", ["slow_created", "503_created", "drop_created"])
+def test_an_ambiguous_create_is_reconciled_not_repeated(phone_api, phone_agent, telsim, fault):
+    d = Debtor(phone_api, phone_agent)
+    telsim.post("/_telsim/faults", {"create": [fault], "slow_ms": 2500})
+    run_reminders(phone_api, d.before_due(1))
+    [call] = wait_for_call(phone_api, d, finished)
+    assert call["reconciled"] and call["dial_attempts"] == 1
+    [tc] = telsim.calls(to=d.number)
+    assert tc["sid"] == call["provider_sid"]
+    lists = [r for r in telsim.requests() if r["method"] == "GET" and r["path"].endswith("Calls.json")]
+    assert lists
+
+
+def test_a_create_that_never_arrived_is_retried(phone_api, phone_agent, telsim):
+    d = Debtor(phone_api, phone_agent)
+    telsim.post("/_telsim/faults", {"create": ["503", "drop"]})
+    run_reminders(phone_api, d.before_due(1))
+    [call] = wait_for_call(phone_api, d, finished)
+    assert call["dial_attempts"] == 3 and len(telsim.calls(to=d.number)) == 1
+
+
+def test_duplicate_and_out_of_order_callbacks_move_a_call_forward_only(phone_api, phone_agent, telsim):
+    d = Debtor(phone_api, phone_agent)
+    telsim.post("/_telsim/callees", {d.number: {"behaviour": "busy"}})
+    telsim.post("/_telsim/faults", {"duplicate_callbacks": True, "reverse_callbacks": True})
+    try:
+        run_reminders(phone_api, d.before_due(1))
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            [tc] = telsim.calls(to=d.number)
+            if len([e for e in tc["events"] if e["kind"] == "callback"]) == 6:
+                break
+            time.sleep(0.05)
+    finally:
+        telsim.post("/_telsim/faults", {})
+    [call] = calls_of(phone_api, d)
+    assert call["state"] == "busy"  # busy arrived first; ringing and initiated after it changed nothing
+    callbacks = [e for e in tc["events"] if e["kind"] == "callback"]
+    assert [e["what"] for e in callbacks][:2] == ["busy #2", "busy #2"]
+    assert all(e["status"] == 200 for e in callbacks)
+
+
+def test_two_instances_dial_each_call_once(cluster, admin_key, role_keys, telsim):
+    port_a, port_b = free_port(), free_port()
+    a = Keptd(cluster.url, **telephony_env(telsim, port_a, KEPT_DIAL_CONCURRENCY="4"))
+    b = Keptd(cluster.url, **telephony_env(telsim, port_b, KEPT_DIAL_CONCURRENCY="4"))
+    try:
+        api_a, api_b = a.client(admin_key), b.client(admin_key)
+        agent = a.client(role_keys["agent"])
+        debtors = [Debtor(api_a, agent, tz="America/Chicago", jurisdiction="US-IL", days_back=60) for _ in range(24)]
+        for d in debtors:
+            telsim.post("/_telsim/callees", {d.number: {"behaviour": "no-answer"}})
+        as_of = debtors[0].before_due(1)
+        results = []
+        threads = [threading.Thread(target=lambda c=c: results.append(run_reminders(c, as_of))) for c in (api_a, api_b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sum(r["claimed"] for r in results) >= 24
+        for d in debtors:
+            assert len(telsim.calls(to=d.number)) == 1, d.number
+            [call] = calls_of(api_a, d)
+            assert call["provider_sid"]
+        agent.close()
+        api_a.close()
+        api_b.close()
+    finally:
+        a.assert_clean_exit()
+        b.assert_clean_exit()
+
+
+def test_calls_need_an_account_id_and_a_staff_key(phone_server, role_keys):
+    agent = phone_server.client(role_keys["agent"])
+    assert agent.get("/v1/calls").status == 400
+    assert agent.get("/v1/calls?account_id=999999999").status == 404
+    assert phone_server.client(role_keys["finance"]).get("/v1/calls?account_id=1").status == 403
+    assert phone_server.client().get("/v1/calls?account_id=1").status == 401
+
+
+@pytest.mark.parametrize("restriction,rule", [
+    ({"cease_communication": True}, "cease_communication"),
+    ({"attorney_represented": True}, "attorney"),
+    ({"bankruptcy": True}, "bankruptcy"),
+    ({"dispute_open": True}, "dispute"),
+    ({"moratorium_until": "2099-01-01"}, "moratorium"),
+])
+def test_a_contact_restriction_drops_the_call_with_its_rule(phone_api, phone_agent, telsim, restriction, rule):
+    d = Debtor(phone_api, phone_agent)
+    r = phone_agent.patch(f"/v1/customers/{d.customer['id']}", {"contact_restrictions": restriction},
+                          headers={"If-Match": str(d.customer["version"])})
+    assert r.status == 200, r
+    run_reminders(phone_api, d.before_due(1))
+    [call] = calls_of(phone_api, d)
+    assert call["state"] == "blocked" and call["blocked_rule"] == rule
+    assert telsim.calls(to=d.number) == []
+
+
+def test_a_number_without_consent_is_never_dialled(phone_api, phone_agent, telsim):
+    d = Debtor(phone_api, phone_agent, consent=False)
+    run_reminders(phone_api, d.before_due(1))
+    [call] = calls_of(phone_api, d)
+    assert call["state"] == "blocked" and call["blocked_rule"] == "no_consent"
+    assert telsim.calls(to=d.number) == []
+
+
+def test_one_reminder_per_installment_and_purpose(phone_api, phone_agent, telsim):
+    d = Debtor(phone_api, phone_agent)
+    telsim.post("/_telsim/callees", {d.number: {"behaviour": "no-answer"}})
+    run_reminders(phone_api, d.before_due(1, days=2))
+    again = run_reminders(phone_api, d.before_due(1, days=1))
+    assert again["scheduled"]["pre_due_queued"] == 0
+    assert len(calls_of(phone_api, d)) == 1 and len(telsim.calls(to=d.number)) == 1
+
+
+def test_a_missed_installment_gets_a_missed_call_the_day_after(phone_api, phone_agent, telsim):
+    d = Debtor(phone_api, phone_agent)
+    telsim.post("/_telsim/callees", {d.number: {"behaviour": "human", "keys": "1"}})
+    after_grace = at_local(d.due(1) + datetime.timedelta(days=4), 11, d.tz)
+    r = phone_api.post("/v1/admin/evaluate", {"as_of": after_grace})
+    assert r.status == 200, r
+    run_reminders(phone_api, after_grace)
+    calls = wait_for_call(phone_api, d, lambda c: c["purpose"] == "missed" and finished(c))
+    [missed] = [c for c in calls if c["purpose"] == "missed"]
+    assert missed["seq"] == 1 and missed["state"] == "completed"
+    [tc] = telsim.calls(to=d.number)
+    said = " ".join(e.get("body") or "" for e in tc["events"])
+    assert "We have not received your payment of $100.00" in said

@@ -1,0 +1,96 @@
+"""The provider contract: the requests keptd sends, validated against the
+provider's published OpenAPI description by @stoplight/prism-cli 5.14.2
+(tests/contract/), which answers 422 for any request that breaks it."""
+import base64
+import http.client
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ACCOUNT_SID, AUTH_TOKEN, ROOT, Keptd, free_port, telephony_env
+from test_calls import Debtor, calls_of, run_reminders
+
+SPEC = Path(os.environ.get("KEPT_SHARED", ROOT.parent / "shared")) / "telephony" / "twilio-calls.openapi.json"
+PRISM = ROOT / "tests" / "contract" / "node_modules" / ".bin" / "prism"
+
+
+class Prism:
+    def __init__(self):
+        assert SPEC.exists(), f"the provider's OpenAPI description is missing: {SPEC}"
+        assert PRISM.exists(), "run tests/contract/install.sh (make test does)"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(Path(ROOT / "build" / f"prism.{self.port}.log"), "w") if (ROOT / "build").exists() else None
+        self.proc = subprocess.Popen([str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(self.port), str(SPEC)],
+                                     stdout=self.log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while True:
+            try:
+                http.client.HTTPConnection("127.0.0.1", self.port, timeout=1).request("GET", "/")
+                break
+            except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise AssertionError("prism did not start")
+                time.sleep(0.2)
+
+    def post(self, path, body, auth=True):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+        if auth:
+            headers["Authorization"] = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+        c.request("POST", path, body=body.encode(), headers=headers)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, data
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        if self.log:
+            self.log.close()
+
+
+@pytest.fixture(scope="module")
+def prism():
+    p = Prism()
+    yield p
+    p.stop()
+
+
+def test_the_mock_refuses_a_broken_request(prism):
+    path = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
+    status, _ = prism.post(path, "From=%2B15550000100&Url=https%3A%2F%2Fk.example%2Ft&Timeout=soon")
+    assert status == 422  # no To, a Timeout that is not a number: the mock does check
+    status, _ = prism.post(path, "To=%2B15550000101&From=%2B15550000100&Url=https%3A%2F%2Fk.example", auth=False)
+    assert status == 401
+
+
+def test_every_create_keptd_sent_to_telsim_passes_the_contract(prism, telsim, phone_api, phone_agent):
+    # at least one reminder of our own, whatever ran before
+    d = Debtor(phone_api, phone_agent)
+    run_reminders(phone_api, d.before_due(1))
+    creates = [r for r in telsim.requests() if r["method"] == "POST" and r["path"].endswith("/Calls.json")]
+    assert creates
+    for r in creates:
+        status, body = prism.post(r["path"], r["body"])
+        assert status == 201, (status, body, r["body"])
+
+
+def test_keptd_dialling_the_mock_places_its_call(prism, cluster, admin_key, role_keys):
+    port = free_port()
+    k = Keptd(cluster.url, **telephony_env(prism, port))
+    try:
+        api, agent = k.client(admin_key), k.client(role_keys["agent"])
+        d = Debtor(api, agent)
+        result = run_reminders(api, d.before_due(1))
+        assert result["placed"] == 1 and result["failed"] == 0, result
+        [call] = calls_of(api, d)
+        assert call["state"] == "placed" and call["provider_sid"].startswith("CA") and call["error"] is None
+        api.close()
+        agent.close()
+    finally:
+        k.assert_clean_exit()
