@@ -300,7 +300,7 @@ static void configure_reminders(const struct kept_config *cfg)
 	                     30000},
 	        .from = cfg->telephony_from,
 	        .public_url = cfg->public_url,
-	        .batch = cfg->dial_concurrency,
+	        .batch = cfg->dial_batch,
 	};
 	reminders_configure(&reminders_cfg);
 }

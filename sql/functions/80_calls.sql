@@ -5,6 +5,11 @@
 -- without faking clocks. A call's attempt time (dialed_at) and a
 -- conversation's time are on the as_of clock too.
 
+-- earlier shapes of the dispatcher's functions
+DROP FUNCTION IF EXISTS kept.calls_claim(timestamptz, integer);
+DROP FUNCTION IF EXISTS kept.call_check(kept.calls, timestamptz);
+DROP FUNCTION IF EXISTS kept.call_dialed(bigint, text, text, integer, boolean, text);
+
 CREATE OR REPLACE FUNCTION kept.call_json(c kept.calls) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
@@ -86,169 +91,143 @@ END $$;
 
 -- ---- the contact rules --------------------------------------------------------------
 
--- The first rule that forbids dialling `c` at as_of, and when it may be
--- tried again (NULL: never). Rules, in order:
+-- The first rule that forbids dialling each of the calls `p_ids` at as_of,
+-- when it may be tried again (NULL: never) and until when a retry is of use.
+-- Set-based: one statement judges a whole batch. Rules, in order:
 --   1 restrictions: cease_communication, attorney, bankruptcy, dispute, moratorium
 --     (and reminders that no longer make sense: account_closed, plan_not_active, installment_paid)
 --   2 no_consent for automated calls on that number
 --   3 calling_window: the customer's local 08:00-21:00, or the jurisdiction's narrower one
---   4 reg_f_7_in_7 (7 attempts in 7 days per debt), reg_f_conversation (7 days after one)
+--   4 reg_f_7_in_7 (7 attempts in 7 days per debt), reg_f_conversation (none for 7 days after one)
 --   5 jurisdiction_cap (e.g. US-MA: 2 in 7 days)
 --   6 one per installment and purpose: the calls_one_per_installment_purpose constraint
-CREATE OR REPLACE FUNCTION kept.call_check(c kept.calls, p_as_of timestamptz, OUT rule text, OUT retry_at timestamptz)
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    cu kept.customers;
-    v_local timestamp;
-    v_start time := '08:00';
-    v_end time := '21:00';
-    v_cap integer := 7;
-    v_attempts timestamptz[];
-    v_conversation timestamptz;
-    v_account_status text;
-    v_plan_status text;
-    v_unpaid boolean;
-    v_consent boolean;
-BEGIN
-    SELECT * INTO cu FROM kept.customers WHERE id = c.customer_id;
-    v_local := p_as_of AT TIME ZONE cu.time_zone;
-    rule := CASE WHEN cu.cease_communication THEN 'cease_communication'
-                 WHEN cu.attorney_represented THEN 'attorney'
-                 WHEN cu.bankruptcy THEN 'bankruptcy'
-                 WHEN cu.dispute_open THEN 'dispute'
-                 WHEN cu.moratorium_until >= v_local::date THEN 'moratorium' END;
-    IF rule IS NOT NULL THEN
-        RETURN;
-    END IF;
-    SELECT a.status, p.status, i.amount_paid_cents < i.amount_due_cents
-    INTO v_account_status, v_plan_status, v_unpaid
-    FROM kept.installments i JOIN kept.plans p ON p.id = i.plan_id JOIN kept.accounts a ON a.id = p.account_id
-    WHERE i.plan_id = c.plan_id AND i.seq = c.seq;
-    rule := CASE WHEN v_account_status NOT IN ('open', 'in_plan') THEN 'account_closed'
-                 WHEN v_plan_status <> 'active' THEN 'plan_not_active'
-                 WHEN c.purpose = 'pre_due' AND NOT v_unpaid THEN 'installment_paid' END;
-    IF rule IS NOT NULL THEN
-        RETURN;
-    END IF;
-
-    SELECT consent_automated INTO v_consent FROM kept.customer_phones
-    WHERE customer_id = c.customer_id AND number = c.number;
-    IF NOT coalesce(v_consent, false) THEN
-        rule := 'no_consent';
-        RETURN;
-    END IF;
-
-    SELECT greatest(window_start, v_start), least(window_end, v_end), least(max_attempts_7d, v_cap)
-    INTO v_start, v_end, v_cap
-    FROM kept.jurisdiction_call_rules WHERE jurisdiction = cu.jurisdiction;
-    v_start := coalesce(v_start, '08:00');
-    v_end := coalesce(v_end, '21:00');
-    v_cap := coalesce(v_cap, 7);
-    IF v_local::time < v_start OR v_local::time >= v_end THEN
-        rule := 'calling_window';
-        retry_at := ((CASE WHEN v_local::time < v_start THEN v_local::date ELSE v_local::date + 1 END)
-                     + v_start) AT TIME ZONE cu.time_zone;
-        RETURN;
-    END IF;
-
-    -- attempts on this debt in the 7 days before as_of, newest first
-    SELECT array_agg(dialed_at ORDER BY dialed_at DESC) INTO v_attempts
-    FROM kept.calls
-    WHERE account_id = c.account_id AND dialed_at > p_as_of - interval '7 days' AND dialed_at <= p_as_of
-      AND id <> c.id;
-    IF coalesce(array_length(v_attempts, 1), 0) >= 7 THEN
-        rule := 'reg_f_7_in_7';
-        retry_at := v_attempts[7] + interval '7 days';
-        RETURN;
-    END IF;
-    SELECT max(conversation_at) INTO v_conversation FROM kept.calls
-    WHERE account_id = c.account_id AND conversation_at > p_as_of - interval '7 days' AND conversation_at <= p_as_of;
-    IF v_conversation IS NOT NULL THEN
-        rule := 'reg_f_conversation';
-        retry_at := v_conversation + interval '7 days';
-        RETURN;
-    END IF;
-    IF coalesce(array_length(v_attempts, 1), 0) >= v_cap THEN
-        rule := 'jurisdiction_cap';
-        retry_at := v_attempts[v_cap] + interval '7 days';
-        RETURN;
-    END IF;
-END $$;
+-- Attempts are the calls of the same account dialled in the 7 days up to as_of.
+CREATE OR REPLACE FUNCTION kept.calls_rules(p_as_of timestamptz, p_ids bigint[])
+RETURNS TABLE (id bigint, rule text, retry_at timestamptz, useful_until timestamptz)
+LANGUAGE sql STABLE AS $$
+    WITH c AS (
+        SELECT k.id, k.account_id, k.purpose, k.number, cu.cease_communication, cu.attorney_represented,
+               cu.bankruptcy, cu.dispute_open, cu.moratorium_until, cu.time_zone,
+               (p_as_of AT TIME ZONE cu.time_zone) AS local_now,
+               greatest(coalesce(jr.window_start, '08:00'), '08:00') AS win_start,
+               least(coalesce(jr.window_end, '21:00'), '21:00') AS win_end,
+               least(coalesce(jr.max_attempts_7d, 7), 7) AS cap,
+               a.status AS account_status, p.status AS plan_status,
+               i.amount_paid_cents < i.amount_due_cents AS unpaid,
+               coalesce(ph.consent_automated, false) AS consent,
+               CASE k.purpose WHEN 'pre_due' THEN i.due_end_at ELSE i.grace_end_at + interval '7 days' END
+                   AS useful_until,
+               att.times, conv.at AS conversation_at
+        FROM kept.calls k
+        JOIN kept.customers cu ON cu.id = k.customer_id
+        JOIN kept.installments i ON i.plan_id = k.plan_id AND i.seq = k.seq
+        JOIN kept.plans p ON p.id = k.plan_id
+        JOIN kept.accounts a ON a.id = k.account_id
+        LEFT JOIN kept.customer_phones ph ON ph.customer_id = k.customer_id AND ph.number = k.number
+        LEFT JOIN kept.jurisdiction_call_rules jr ON jr.jurisdiction = cu.jurisdiction
+        LEFT JOIN LATERAL (
+            SELECT array_agg(o.dialed_at ORDER BY o.dialed_at DESC) AS times
+            FROM kept.calls o
+            WHERE o.account_id = k.account_id AND o.dialed_at > p_as_of - interval '7 days'
+              AND o.dialed_at <= p_as_of AND o.id <> k.id) att ON true
+        LEFT JOIN LATERAL (
+            SELECT max(o.conversation_at) AS at FROM kept.calls o
+            WHERE o.account_id = k.account_id AND o.conversation_at > p_as_of - interval '7 days'
+              AND o.conversation_at <= p_as_of) conv ON true
+        WHERE k.id = ANY (p_ids)
+    ), judged AS (
+        SELECT c.*, coalesce(array_length(c.times, 1), 0) AS attempts,
+               CASE WHEN c.cease_communication THEN 'cease_communication'
+                    WHEN c.attorney_represented THEN 'attorney'
+                    WHEN c.bankruptcy THEN 'bankruptcy'
+                    WHEN c.dispute_open THEN 'dispute'
+                    WHEN c.moratorium_until >= c.local_now::date THEN 'moratorium'
+                    WHEN c.account_status NOT IN ('open', 'in_plan') THEN 'account_closed'
+                    WHEN c.plan_status <> 'active' THEN 'plan_not_active'
+                    WHEN c.purpose = 'pre_due' AND NOT c.unpaid THEN 'installment_paid'
+                    WHEN NOT c.consent THEN 'no_consent'
+                    WHEN c.local_now::time < c.win_start OR c.local_now::time >= c.win_end THEN 'calling_window'
+                    WHEN coalesce(array_length(c.times, 1), 0) >= 7 THEN 'reg_f_7_in_7'
+                    WHEN c.conversation_at IS NOT NULL THEN 'reg_f_conversation'
+                    WHEN coalesce(array_length(c.times, 1), 0) >= c.cap THEN 'jurisdiction_cap' END AS rule
+        FROM c
+    )
+    SELECT j.id, j.rule,
+           CASE j.rule
+               WHEN 'calling_window' THEN
+                   ((CASE WHEN j.local_now::time < j.win_start THEN j.local_now::date ELSE j.local_now::date + 1 END)
+                    + j.win_start) AT TIME ZONE j.time_zone
+               WHEN 'reg_f_7_in_7' THEN j.times[7] + interval '7 days'
+               WHEN 'reg_f_conversation' THEN j.conversation_at + interval '7 days'
+               WHEN 'jurisdiction_cap' THEN j.times[j.cap] + interval '7 days' END,
+           j.useful_until
+    FROM judged j;
+$$;
 
 -- ---- claiming work ---------------------------------------------------------------------
 
--- Claims up to p_limit calls due at as_of for dialling. Each candidate is
--- locked (SKIP LOCKED: another instance's candidates are left to it) and
--- its account too (an advisory lock held to commit, so two instances never
--- both count the same debt's attempts); the rules are checked; a call that a
--- time rule stops moves to its next allowed time (or is blocked when that
--- is past its use), a call that another rule stops is blocked for good,
--- and the rest become 'dialing' with dialed_at = as_of. Calls left in
--- 'dialing' for ten minutes by an instance that died become 'unknown':
--- they may have been placed, so they are never dialled again.
+-- Claims up to p_limit calls due at as_of, in one statement: candidates are
+-- locked with SKIP LOCKED (another instance's candidates are left to it),
+-- one per account per claim, each account under an advisory lock held to
+-- commit (so two instances never both count the same debt's attempts); the
+-- rules judge them all; a call a time rule stops moves to its next allowed
+-- time (or is blocked when that is past its use), a call another rule
+-- stops is blocked for good, the rest become 'dialing' with dialed_at =
+-- as_of. Answers every call it looked at, `dial` saying which to ring; no
+-- row means nothing is due. Calls left 'dialing' for ten minutes by an
+-- instance that died become 'unknown': they may have been placed, so they
+-- are never dialled again.
 CREATE OR REPLACE FUNCTION kept.calls_claim(p_as_of timestamptz, p_limit integer)
-RETURNS TABLE (id bigint, number text, purpose text)
+RETURNS TABLE (id bigint, number text, purpose text, dial boolean)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-    c kept.calls;
-    chk record;
-    v_claimed integer := 0;
-    v_deadline timestamptz;
+    v_ids bigint[];
 BEGIN
-    UPDATE kept.calls SET state = 'unknown', error = 'the dialling instance stopped before it recorded the result',
-                          updated_at = now()
-    WHERE state = 'dialing' AND claimed_at < now() - interval '10 minutes';
+    UPDATE kept.calls k SET state = 'unknown', error = 'the dialling instance stopped before it recorded the result',
+                            updated_at = now()
+    WHERE k.state = 'dialing' AND k.claimed_at < now() - interval '10 minutes';
 
-    FOR c IN SELECT * FROM kept.calls k WHERE k.state = 'queued' AND k.scheduled_at <= p_as_of
-             ORDER BY k.scheduled_at, k.id LIMIT p_limit * 4 FOR UPDATE SKIP LOCKED LOOP
-        EXIT WHEN v_claimed >= p_limit;
-        CONTINUE WHEN NOT pg_try_advisory_xact_lock(80, (c.account_id % 2147483647)::integer);
-        chk := kept.call_check(c, p_as_of);
-        IF chk.rule IS NULL THEN
-            UPDATE kept.calls k SET state = 'dialing', dialed_at = p_as_of, claimed_at = now(), updated_at = now()
-            WHERE k.id = c.id;
-            v_claimed := v_claimed + 1;
-            id := c.id;
-            number := c.number;
-            purpose := c.purpose;
-            RETURN NEXT;
-            CONTINUE;
-        END IF;
-        -- a pre_due reminder is of no use after its due day, a missed one after a week
-        SELECT CASE c.purpose WHEN 'pre_due' THEN i.due_end_at ELSE i.grace_end_at + interval '7 days' END
-        INTO v_deadline FROM kept.installments i WHERE i.plan_id = c.plan_id AND i.seq = c.seq;
-        IF chk.retry_at IS NOT NULL AND chk.retry_at < v_deadline THEN
-            UPDATE kept.calls k SET scheduled_at = chk.retry_at, deferred_rule = chk.rule,
-                                    deferrals = k.deferrals + 1, updated_at = now()
-            WHERE k.id = c.id;
-        ELSE
-            UPDATE kept.calls k SET state = 'blocked', blocked_rule = chk.rule, updated_at = now()
-            WHERE k.id = c.id RETURNING * INTO c;
-            PERFORM kept.outbox_write('call_blocked', 'call', c.id, jsonb_build_object(
-                'account_id', c.account_id, 'plan_id', c.plan_id, 'seq', c.seq, 'purpose', c.purpose,
-                'rule', c.blocked_rule, 'as_of', kept.ts(p_as_of)));
-        END IF;
-    END LOOP;
-END $$;
-
--- The dispatcher's record of what the provider said about a dial.
--- p_outcome: placed | failed | unknown.
-CREATE OR REPLACE FUNCTION kept.call_dialed(p_id bigint, p_outcome text, p_sid text, p_attempts integer,
-                                            p_reconciled boolean, p_error text)
-RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    c kept.calls;
-BEGIN
-    UPDATE kept.calls
-    SET state = CASE WHEN kept.call_state_rank(state) > 2 THEN state ELSE p_outcome END,
-        provider_sid = coalesce(provider_sid, p_sid), dial_attempts = p_attempts, reconciled = p_reconciled,
-        error = p_error, updated_at = now()
-    WHERE id = p_id  -- callbacks may have moved it on already: its state stays, the facts are added
-    RETURNING * INTO c;
-    IF c.state = 'failed' THEN
-        PERFORM kept.outbox_write('call_completed', 'call', c.id, kept.call_event(c));
+    WITH candidates AS MATERIALIZED (
+        SELECT k.id, k.account_id, k.scheduled_at FROM kept.calls k
+        WHERE k.state = 'queued' AND k.scheduled_at <= p_as_of
+        ORDER BY k.scheduled_at, k.id LIMIT p_limit FOR UPDATE SKIP LOCKED
+    ), one_per_account AS MATERIALIZED (
+        SELECT DISTINCT ON (c.account_id) c.id, c.account_id FROM candidates c
+        ORDER BY c.account_id, c.scheduled_at, c.id
+    )
+    SELECT array_agg(o.id) INTO v_ids FROM one_per_account o
+    WHERE pg_try_advisory_xact_lock(80, (o.account_id % 2147483647)::integer);
+    IF v_ids IS NULL THEN
+        RETURN;
     END IF;
+
+    RETURN QUERY
+    WITH judged AS MATERIALIZED (
+        SELECT r.id, r.rule, r.retry_at, r.useful_until FROM kept.calls_rules(p_as_of, v_ids) r
+    ), dialing AS (
+        UPDATE kept.calls k SET state = 'dialing', dialed_at = p_as_of, claimed_at = now(), updated_at = now()
+        FROM judged j WHERE k.id = j.id AND j.rule IS NULL
+        RETURNING k.id, k.number, k.purpose
+    ), deferred AS (
+        UPDATE kept.calls k SET scheduled_at = j.retry_at, deferred_rule = j.rule, deferrals = k.deferrals + 1,
+                                updated_at = now()
+        FROM judged j WHERE k.id = j.id AND j.rule IS NOT NULL AND j.retry_at < j.useful_until
+        RETURNING k.id, k.number, k.purpose
+    ), blocked AS (
+        UPDATE kept.calls k SET state = 'blocked', blocked_rule = j.rule, updated_at = now()
+        FROM judged j WHERE k.id = j.id AND j.rule IS NOT NULL AND NOT coalesce(j.retry_at < j.useful_until, false)
+        RETURNING k.id, k.number, k.purpose, k.account_id, k.plan_id, k.seq, k.blocked_rule
+    ), events AS (
+        INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
+        SELECT 'call_blocked', 'call', b.id,
+               jsonb_build_object('account_id', b.account_id, 'plan_id', b.plan_id, 'seq', b.seq,
+                                  'purpose', b.purpose, 'rule', b.blocked_rule, 'as_of', kept.ts(p_as_of))
+        FROM blocked b
+    )
+    SELECT d.id, d.number, d.purpose, true FROM dialing d
+    UNION ALL SELECT f.id, f.number, f.purpose, false FROM deferred f
+    UNION ALL SELECT b.id, b.number, b.purpose, false FROM blocked b;
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.call_event(c kept.calls) RETURNS jsonb
@@ -258,6 +237,28 @@ LANGUAGE sql STABLE AS $$
                               'right_party', c.right_party, 'conversation', c.conversation_at IS NOT NULL,
                               'digits', c.digits, 'duration_s', c.duration_s, 'dialed_at', kept.ts(c.dialed_at));
 $$;
+
+-- The dispatcher's record of what the provider said about a batch of dials,
+-- one statement: outcome placed | failed | unknown per call. Callbacks may
+-- have moved a call on already: its state stays, the facts are added.
+CREATE OR REPLACE FUNCTION kept.calls_dialed(p_ids bigint[], p_outcomes text[], p_sids text[], p_attempts integer[],
+                                             p_reconciled boolean[], p_errors text[])
+RETURNS void LANGUAGE sql AS $$
+    WITH r AS (
+        SELECT * FROM unnest(p_ids, p_outcomes, p_sids, p_attempts, p_reconciled, p_errors)
+                      AS r(id, outcome, sid, attempts, reconciled, error)
+    ), done AS (
+        UPDATE kept.calls k
+        SET state = CASE WHEN kept.call_state_rank(k.state) > 2 THEN k.state ELSE r.outcome END,
+            provider_sid = coalesce(k.provider_sid, r.sid), dial_attempts = r.attempts, reconciled = r.reconciled,
+            error = r.error, updated_at = now()
+        FROM r WHERE k.id = r.id
+        RETURNING k
+    )
+    INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
+    SELECT 'call_completed', 'call', (d.k).id, kept.call_event(d.k) FROM done d WHERE (d.k).state = 'failed';
+$$;
+
 
 -- ---- what the provider reports ---------------------------------------------------------
 

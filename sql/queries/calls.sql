@@ -4,10 +4,11 @@
 SELECT kept.reminders_schedule(kept.as_of($1))
 
 -- name: calls_claim
-SELECT id, number, purpose FROM kept.calls_claim(kept.as_of($1), $2::integer)
+SELECT id, number, purpose, dial FROM kept.calls_claim(kept.as_of($1), $2::integer)
 
--- name: call_dialed
-SELECT kept.call_dialed($1::bigint, $2, $3, $4::integer, $5::boolean, $6)
+-- name: calls_dialed
+-- One batch's results as arrays (PostgreSQL array literals), one statement.
+SELECT kept.calls_dialed($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::boolean[], $6::text[])
 
 -- name: call_status
 SELECT kept.call_status($1::bigint, $2, $3::integer, $4, $5, $6::integer)

@@ -10,10 +10,17 @@
 #                 concurrency (goal: at least 0.7 of pgbench's rate)
 #   payment file  POST /v1/imports/payments of BENCH_FILE_LINES lines,
 #                 against a bare COPY of the same file (goal: at most 4x)
+#   dial          the call dispatcher placing BENCH_CALLS reminder calls to
+#                 kept-telsim with up to 64 in flight, against kept-telsim's own
+#                 ceiling (wrk on its create endpoint, 64 connections); keptd's
+#                 resident memory after a warm-up and after the calls
+#                 (goal: at least 0.5 of the ceiling, memory flat)
 #
 # Settings (environment): BENCH_PLANS (1000000), BENCH_FILE_LINES (1000000),
 # BENCH_DURATION seconds per load run (30), BENCH_DIR (build/bench),
-# BENCH_PORT (18080). A fresh PostgreSQL cluster is made in BENCH_DIR each run;
+# BENCH_PORT (18080, and the two ports after it), BENCH_CALLS (100000),
+# BENCH_SECTIONS (which of "evaluation intake file dial" to run; the data is
+# always generated). A fresh PostgreSQL cluster is made in BENCH_DIR each run;
 # the figures are printed and kept in BENCH_DIR/results.txt.
 set -euo pipefail
 
@@ -26,6 +33,8 @@ plans=${BENCH_PLANS:-1000000}
 lines=${BENCH_FILE_LINES:-1000000}
 duration=${BENCH_DURATION:-30}
 port=${BENCH_PORT:-18080}
+ncalls=${BENCH_CALLS:-100000}
+sections=" ${BENCH_SECTIONS:-evaluation intake file dial} "
 conns=32
 pgbin=/usr/lib/postgresql/15/bin
 
@@ -35,9 +44,15 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 psql_kept() { "$cluster" psql "$work/pg" -d kept -v ON_ERROR_STOP=1 -qAtX "$@"; }
 
+want() { [[ "$sections" == *" $1 "* ]]; }
+
 keptd_pid=
+dialer_pid=
+telsim_pid=
 cleanup() {
-    [ -n "$keptd_pid" ] && kill -TERM "$keptd_pid" 2>/dev/null && wait "$keptd_pid" 2>/dev/null
+    for p in "$keptd_pid" "$dialer_pid" "$telsim_pid"; do
+        [ -n "$p" ] && kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    done
     "$cluster" stop "$work/pg" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -72,6 +87,7 @@ psql_kept -v plans="$plans" -v start="$start_date" -f "$here/generate.sql" >/dev
 say "  generated $plans plans ($(psql_kept -c "SELECT count(*) FROM kept.installments") installments) in $(elapsed "$t")s"
 
 # ---- evaluation at scale -------------------------------------------------------------------
+if want evaluation; then
 # An hour after the last local midnight of the week that matures every first
 # installment and no second one (see generate.sql).
 as_of=$(psql_kept -c "SELECT kept.ts(('$start_date'::date + 10)::timestamp AT TIME ZONE 'America/Los_Angeles' + interval '1 hour')")
@@ -84,6 +100,7 @@ say "evaluation at $as_of: $eval_rows installments matured"
 say "  baseline UPDATE ... SET outcome = outcome   $(calc %.2f "$base_s")s  $(calc %.0f "$eval_rows / $base_s") rows/s"
 say "  evaluate_outcomes + evaluate_plans          $(calc %.2f "$eval_s")s  $(calc %.0f "$eval_rows / $eval_s") installments/s"
 say "  ratio evaluate / baseline                   $(calc %.2f "$eval_s / $base_s")x   (goal: at most 3x)"
+fi
 
 # ---- payment intake ------------------------------------------------------------------------
 key=$("$bin/keptd" keys create --role agent --name bench | tail -n 1)
@@ -118,6 +135,7 @@ run_pgbench() { # run-name seconds: "transactions seconds failures"
              END { printf "%d %.6f %d\n", n, n / tps, failed }'
 }
 
+if want intake; then
 # Warm both paths, then A B B A so that the tables' growth weighs on both alike.
 run_wrk warm 5 >/dev/null
 run_pgbench warm 5 >/dev/null
@@ -143,8 +161,10 @@ say "payment intake: $conns connections, 2 x ${duration}s each, A B B A"
 say "  keptd POST /v1/payments (wrk)   $keptd_tps req/s  p50 $(calc %.2f "($w1_p50 + $w2_p50) / 2000")ms  p99 $(calc %.2f "($w1_p99 + $w2_p99) / 2000")ms"
 say "  pgbench, the same SQL           $pgbench_tps tx/s   p50 $(calc %.2f "$g_p50 / 1000")ms  p99 $(calc %.2f "$g_p99 / 1000")ms"
 say "  ratio keptd / pgbench           $(calc %.2f "$keptd_tps / $pgbench_tps")    (goal: at least 0.7)"
+fi
 
 # ---- payment file --------------------------------------------------------------------------
+if want file; then
 # One payment of 1.00 per line, spread over the bench accounts; every line new.
 file="$work/payments.csv"
 psql_kept -v lines="$lines" -v plans="$plans" -v received_at="$received_at" >"$file" <<'SQL'
@@ -174,5 +194,64 @@ say "payment file: $lines lines, $(du -h "$file" | cut -f1)"
 say "  bare COPY into a table of the same shape   ${copy_s}s"
 say "  POST /v1/imports/payments                  ${import_s}s  $(calc %.0f "$lines / $import_s") lines/s"
 say "  ratio import / COPY                        $(calc %.2f "$import_s / $copy_s")x   (goal: at most 4x)"
+fi
+
+# ---- the call dispatcher ---------------------------------------------------------------------
+if want dial; then
+sid=AC0123456789abcdef0123456789abcdef
+token=bench-telephony-token
+tport=$((port + 1))
+dport=$((port + 2))
+# kept-telsim keeps no request log and plays no call life: its ceiling is its create endpoint
+KEPT_TELSIM_LISTEN=127.0.0.1:$tport KEPT_TELEPHONY_ACCOUNT_SID=$sid KEPT_TELEPHONY_AUTH_TOKEN=$token \
+    KEPT_TELSIM_LIFE=off KEPT_TELSIM_RECORD=off "$bin/kept-telsim" >"$work/telsim.log" 2>&1 &
+telsim_pid=$!
+for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$tport/healthz" >/dev/null && break
+    sleep 0.1
+done
+read -r c_n c_s c_f <<<"$(BENCH_SID=$sid BENCH_AUTH=$(printf '%s:%s' "$sid" "$token" | base64 -w0) \
+    wrk -t2 -c64 -d"$duration"s -s "$here/dial_ceiling.lua" "http://127.0.0.1:$tport" 2>>"$work/wrk.err" |
+    awk '/^bench-result/ { print $2, $3, $4 }')"
+[ "$c_f" -eq 0 ] || { say "dial: kept-telsim failed $c_f of $c_n creates"; exit 1; }
+ceiling=$(calc %.0f "$c_n / $c_s")
+
+# customers where it is daytime now, so the calling window is open
+zone=
+for z in America/New_York America/Los_Angeles Europe/London Asia/Kolkata Asia/Tokyo Pacific/Auckland \
+    America/Sao_Paulo Europe/Berlin Asia/Singapore Pacific/Honolulu; do
+    h=$(TZ=$z date +%H)
+    if [ "$((10#$h))" -ge 9 ] && [ "$((10#$h))" -lt 19 ]; then zone=$z; break; fi
+done
+KEPT_LISTEN=127.0.0.1:$dport KEPT_WORKERS=dispatcher KEPT_REMINDER_INTERVAL=1 KEPT_DIAL_CONCURRENCY=64 \
+    KEPT_TELEPHONY_BASE_URL=http://127.0.0.1:$tport KEPT_TELEPHONY_ACCOUNT_SID=$sid \
+    KEPT_TELEPHONY_AUTH_TOKEN=$token KEPT_TELEPHONY_FROM=+15550000100 KEPT_PUBLIC_URL=http://127.0.0.1:$dport \
+    "$bin/keptd" serve 2>"$work/dialer.log" &
+dialer_pid=$!
+pending() { psql_kept -c "SELECT count(*) FROM kept.calls WHERE state IN ('queued', 'dialing')"; }
+drain() { while [ "$(pending)" -ne 0 ]; do sleep 0.2; done; }
+rss() { ps -o rss= -p "$dialer_pid" | tr -d ' '; }
+warm=$((ncalls / 5)) # allocator and connection caches reach their working size
+psql_kept -v calls="$warm" -v zone="$zone" -f "$here/dial.sql" >/dev/null
+drain
+rss_before=$(rss)
+psql_kept -v calls="$ncalls" -v zone="$zone" -f "$here/dial.sql" >/dev/null
+t=$(now)
+drain
+dial_s=$(elapsed "$t")
+rss_after=$(rss)
+placed=$(psql_kept -c "SELECT count(*) FROM kept.calls WHERE state = 'placed'")
+if [ "$placed" -ne $((warm + ncalls)) ]; then
+    say "dial: $placed calls placed of $((warm + ncalls)); see $work/dialer.log"
+    exit 1
+fi
+rate=$(calc %.0f "$ncalls / $dial_s")
+say ""
+say "call dispatcher: $ncalls calls to kept-telsim, 64 in flight (customers in $zone)"
+say "  kept-telsim's ceiling (wrk, 64 connections)   $ceiling creates/s"
+say "  the dispatcher                                $rate calls/s in ${dial_s}s"
+say "  ratio dispatcher / ceiling                    $(calc %.2f "$rate / $ceiling")    (goal: at least 0.5)"
+say "  keptd resident memory                         ${rss_before} KiB after $warm calls, ${rss_after} KiB after $ncalls more ($(calc %+.1f "($rss_after - $rss_before) * 100 / $rss_before")%)"
+fi
 say ""
 say "results kept in ${work#"$root"/}/results.txt"

@@ -59,6 +59,8 @@ static const struct cfg_row rows[] = {
          "seconds between the reminder scheduler's and the dispatcher's runs"},
         {"KEPT_DIAL_CONCURRENCY", CFG_INT, OFF(dial_concurrency), "64", 1, 1024, 0,
          "provider requests the dispatcher keeps in flight"},
+        {"KEPT_DIAL_BATCH", CFG_INT, OFF(dial_batch), "512", 1, 4096, 0,
+         "calls the dispatcher claims (and checks the rules for) in one transaction"},
         {"KEPT_DIAL_ATTEMPTS", CFG_INT, OFF(dial_attempts), "4", 1, 10, 0,
          "tries per call (429, 5xx, connection failures) before it is recorded as failed"},
         {"KEPT_TELEPHONY_TIMEOUT_MS", CFG_INT, OFF(telephony_timeout_ms), "10000", 100, 120000, 0,

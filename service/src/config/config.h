@@ -46,6 +46,7 @@ struct kept_config {
 	int reminder_interval_s;  /* KEPT_REMINDER_INTERVAL: scheduler and dispatcher */
 	int dial_concurrency;     /* KEPT_DIAL_CONCURRENCY: provider requests in flight */
 	int dial_attempts;        /* KEPT_DIAL_ATTEMPTS: tries per call before it fails */
+	int dial_batch;           /* KEPT_DIAL_BATCH: calls claimed per transaction */
 	int telephony_timeout_ms; /* KEPT_TELEPHONY_TIMEOUT_MS: total per provider request */
 	/* the telephony provider (all NULL: no dialling) */
 	char *telephony_base_url;    /* KEPT_TELEPHONY_BASE_URL */

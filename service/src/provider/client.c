@@ -448,6 +448,20 @@ static void after_reconcile(struct provider *p, struct op *op, CURLcode rc, long
 
 /* ---- the batch ---------------------------------------------------------------- */
 
+/* Milliseconds until a request may start (0: now), at most `cap`; with every
+ * slot in flight only the network can wake us, so `cap`. */
+static long long next_start_in(const struct provider *p, const struct op *ops, size_t n, size_t in_flight,
+                               long long cap)
+{
+	if (in_flight >= (size_t)p->cfg.concurrency)
+		return cap;
+	long long now = now_ms(), wait = cap;
+	for (size_t i = 0; i < n && wait > 0; i++)
+		if (ops[i].step != STEP_DONE && !ops[i].easy && ops[i].not_before_ms - now < wait)
+			wait = ops[i].not_before_ms > now ? ops[i].not_before_ms - now : 0;
+	return wait;
+}
+
 void provider_place_calls(struct provider *p, const struct provider_call_request *requests, size_t n,
                           struct provider_call_result *results)
 {
@@ -470,17 +484,13 @@ void provider_place_calls(struct provider *p, const struct provider_call_request
 	size_t done = 0, in_flight = 0, next = 0;
 	while (done < n) {
 		long long now = now_ms();
-		long long wait_ms = 1000;
 		/* start what is due, oldest first, up to the concurrency */
 		for (size_t k = 0; k < n && in_flight < (size_t)p->cfg.concurrency; k++) {
 			struct op *op = &ops[(next + k) % n];
 			if (op->step == STEP_DONE || op->easy)
 				continue;
-			if (op->not_before_ms > now) {
-				if (op->not_before_ms - now < wait_ms)
-					wait_ms = op->not_before_ms - now;
+			if (op->not_before_ms > now)
 				continue;
-			}
 			if (op_start(p, op)) {
 				in_flight++;
 			} else {
@@ -514,9 +524,9 @@ void provider_place_calls(struct provider *p, const struct provider_call_request
 			if (op->step == STEP_DONE)
 				done++;
 		}
-		if (done < n)
-			curl_multi_poll(p->multi, NULL, 0,
-			                (int)(in_flight ? (wait_ms < 50 ? wait_ms : 50) : wait_ms), NULL);
+		long long wait = done < n ? next_start_in(p, ops, n, in_flight, 1000) : 0;
+		if (wait > 0)
+			curl_multi_poll(p->multi, NULL, 0, (int)wait, NULL);
 	}
 	for (size_t i = 0; i < n; i++) {
 		curl_slist_free_all(ops[i].headers);

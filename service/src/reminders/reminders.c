@@ -53,66 +53,99 @@ static const char *outcome_name(enum provider_outcome o)
 	return "unknown";
 }
 
-static kept_err record(struct db_conn *db, struct arena *arena, const char *id,
-                       const struct provider_call_result *res, struct kept_error *err)
+/* Appends `v` as an element of a PostgreSQL array literal opened with "{"
+ * (NULL for NULL). */
+static kept_err array_element(struct buf *b, const char *v)
 {
-	const char *params[] = {id,
-	                        outcome_name(res->outcome),
-	                        res->sid[0] ? res->sid : NULL,
-	                        arena_sprintf(arena, "%d", res->attempts),
-	                        res->reconciled ? "true" : "false",
-	                        res->error[0] ? res->error : NULL};
-	kept_err r = db_run(db, arena, SQL_Q_CALL_DIALED, 6, params, NULL, err);
-	struct log_line l;
-	log_begin(&l, res->outcome == PROVIDER_PLACED ? LOG_INFO : LOG_WARN, "call_dialed");
-	log_str(&l, "call_id", id);
-	log_str(&l, "outcome", outcome_name(res->outcome));
-	log_int(&l, "attempts", res->attempts);
-	if (res->reconciled)
-		log_str(&l, "reconciled", "true");
-	if (res->error[0])
-		log_str(&l, "error", res->error);
-	log_end(&l);
-	return r;
+	kept_err r = buf_len(b) > 1 ? buf_addc(b, ',') : KEPT_OK;
+	if (r || !v)
+		return r ? r : buf_adds(b, "NULL");
+	r = buf_addc(b, '"');
+	for (const char *p = v; *p && !r; p++)
+		r = (*p == '"' || *p == '\\') ? buf_printf(b, "\\%c", *p) : buf_addc(b, *p);
+	return r ? r : buf_addc(b, '"');
 }
 
-/* Places one claimed batch and records every result. */
+/* Records a batch's results in one statement (kept.calls_dialed) and logs each. */
+static kept_err record(struct db_conn *db, struct arena *arena, const char *const *ids,
+                       const struct provider_call_result *res, int n, struct kept_error *err)
+{
+	struct buf cols[6];
+	kept_err r = KEPT_OK;
+	for (int c = 0; c < 6; c++) {
+		buf_init(&cols[c], 64u << 20);
+		r = r ? r : buf_addc(&cols[c], '{');
+	}
+	for (int i = 0; i < n && !r; i++) {
+		char attempts[16];
+		snprintf(attempts, sizeof attempts, "%d", res[i].attempts);
+		r = array_element(&cols[0], ids[i]);
+		r = r ? r : array_element(&cols[1], outcome_name(res[i].outcome));
+		r = r ? r : array_element(&cols[2], res[i].sid[0] ? res[i].sid : NULL);
+		r = r ? r : array_element(&cols[3], attempts);
+		r = r ? r : array_element(&cols[4], res[i].reconciled ? "t" : "f");
+		r = r ? r : array_element(&cols[5], res[i].error[0] ? res[i].error : NULL);
+
+		struct log_line l;
+		log_begin(&l, res[i].outcome == PROVIDER_PLACED ? LOG_INFO : LOG_WARN, "call_dialed");
+		log_str(&l, "call_id", ids[i]);
+		log_str(&l, "outcome", outcome_name(res[i].outcome));
+		log_int(&l, "attempts", res[i].attempts);
+		if (res[i].reconciled)
+			log_str(&l, "reconciled", "true");
+		if (res[i].error[0])
+			log_str(&l, "error", res[i].error);
+		log_end(&l);
+	}
+	const char *params[6];
+	for (int c = 0; c < 6 && !r; c++) {
+		r = buf_addc(&cols[c], '}');
+		params[c] = r ? NULL : arena_strdup(arena, buf_str(&cols[c]));
+		r = r ? r : (params[c] ? KEPT_OK : KEPT_ERR_NOMEM);
+	}
+	for (int c = 0; c < 6; c++)
+		buf_free(&cols[c]);
+	if (r)
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	return db_run(db, arena, SQL_Q_CALLS_DIALED, 6, params, NULL, err);
+}
+
+/* Places the claimed calls marked for dialling and records every result. */
 static kept_err place_batch(struct db_conn *db, struct arena *arena, struct provider *p,
                             struct db_result *rows, struct dispatch_result *out, struct kept_error *err)
 {
-	int n = db_rows(rows);
-	struct provider_call_request *reqs = arena_zalloc(arena, (size_t)n * sizeof *reqs);
-	struct provider_call_result *res = arena_zalloc(arena, (size_t)n * sizeof *res);
-	if (!reqs || !res)
+	int rows_n = db_rows(rows), n = 0;
+	struct provider_call_request *reqs = arena_zalloc(arena, (size_t)rows_n * sizeof *reqs + 1);
+	struct provider_call_result *res = arena_zalloc(arena, (size_t)rows_n * sizeof *res + 1);
+	const char **ids = arena_zalloc(arena, (size_t)rows_n * sizeof *ids + 1);
+	if (!reqs || !res || !ids)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
-	for (int i = 0; i < n; i++) {
-		const char *id = db_value(rows, i, 0);
-		reqs[i].to = db_value(rows, i, 1);
-		reqs[i].from = config->from;
-		reqs[i].url = arena_sprintf(arena, "%s/telephony/twiml/%s", config->public_url, id);
-		reqs[i].status_callback =
-		        arena_sprintf(arena, "%s/telephony/status/%s", config->public_url, id);
-		reqs[i].ring_timeout_s = 30;
-		reqs[i].machine_detection = true;
-		if (!reqs[i].url || !reqs[i].status_callback)
+	for (int i = 0; i < rows_n; i++) {
+		const char *dial = db_value(rows, i, 3);
+		if (!dial || dial[0] != 't')
+			continue;
+		ids[n] = db_value(rows, i, 0);
+		reqs[n].to = db_value(rows, i, 1);
+		reqs[n].from = config->from;
+		reqs[n].url = arena_sprintf(arena, "%s/telephony/twiml/%s", config->public_url, ids[n]);
+		reqs[n].status_callback =
+		        arena_sprintf(arena, "%s/telephony/status/%s", config->public_url, ids[n]);
+		reqs[n].ring_timeout_s = 30;
+		reqs[n].machine_detection = true;
+		if (!reqs[n].url || !reqs[n].status_callback)
 			return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+		n++;
 	}
+	out->claimed += n;
+	if (n == 0)
+		return KEPT_OK;
 	provider_place_calls(p, reqs, (size_t)n, res);
-	kept_err first = KEPT_OK;
 	for (int i = 0; i < n; i++) {
-		/* every result is recorded even if one record fails */
-		struct kept_error e;
-		kept_error_clear(&e);
-		kept_err r = record(db, arena, db_value(rows, i, 0), &res[i], &e);
-		if (r && !first) {
-			first = r;
-			*err = e;
-		}
 		out->placed += res[i].outcome == PROVIDER_PLACED;
 		out->failed += res[i].outcome == PROVIDER_FAILED;
 		out->unknown += res[i].outcome == PROVIDER_UNKNOWN;
 	}
-	return first;
+	return record(db, arena, ids, res, n, err);
 }
 
 kept_err reminders_dispatch(struct db_conn *db, struct arena *arena, struct provider *provider,
@@ -129,16 +162,22 @@ kept_err reminders_dispatch(struct db_conn *db, struct arena *arena, struct prov
 			return r;
 		provider = own;
 	}
-	struct claim c = {arena, as_of, arena_sprintf(arena, "%d", config->batch > 0 ? config->batch : 64),
+	struct claim c = {NULL, as_of, arena_sprintf(arena, "%d", config->batch > 0 ? config->batch : 64),
 	                  NULL};
 	kept_err r = KEPT_OK;
 	for (;;) {
-		r = db_transaction(db, claim_batch, &c, err);
-		if (r || db_rows(c.rows) == 0)
+		/* each batch has its own arena: a pass over a long queue stays flat in memory */
+		c.arena = arena_new(0);
+		if (!c.arena) {
+			r = kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 			break;
-		out->claimed += db_rows(c.rows);
-		r = place_batch(db, arena, provider, c.rows, out, err);
-		if (r)
+		}
+		r = db_transaction(db, claim_batch, &c, err);
+		bool more = !r && db_rows(c.rows) > 0; /* no row: nothing was due any more */
+		if (more)
+			r = place_batch(db, c.arena, provider, c.rows, out, err);
+		arena_free(c.arena);
+		if (r || !more)
 			break;
 	}
 	provider_free(own);
