@@ -303,6 +303,45 @@ BEGIN
     RETURN json_build_object('applied', c.state <> v_before, 'state', c.state);
 END $$;
 
+-- Calls the provider took whose callbacks have gone quiet for 15 minutes:
+-- the dispatcher asks the provider about them (GET Calls/{Sid}.json). Each
+-- is touched so that it is asked again only after another quiet spell.
+CREATE OR REPLACE FUNCTION kept.calls_to_poll(p_limit integer)
+RETURNS TABLE (id bigint, provider_sid text)
+LANGUAGE sql AS $$
+    WITH quiet AS (
+        SELECT k.id FROM kept.calls k
+        WHERE k.state IN ('placed', 'initiated', 'ringing', 'in-progress', 'unknown') AND k.provider_sid IS NOT NULL
+          AND k.updated_at < now() - interval '15 minutes'
+        ORDER BY k.updated_at LIMIT p_limit FOR UPDATE SKIP LOCKED
+    )
+    UPDATE kept.calls k SET updated_at = now() FROM quiet q WHERE k.id = q.id
+    RETURNING k.id, k.provider_sid;
+$$;
+
+-- What the provider said when asked: forward only, like a callback;
+-- reaching the end writes call_completed.
+CREATE OR REPLACE FUNCTION kept.call_polled(p_id bigint, p_status text, p_answered_by text, p_duration integer)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    c kept.calls;
+    v_state text := CASE p_status WHEN 'queued' THEN 'placed' ELSE p_status END;
+    v_before text;
+BEGIN
+    IF kept.call_state_rank(v_state) IS NULL OR v_state IN ('blocked', 'dialing', 'unknown') THEN
+        RETURN;
+    END IF;
+    SELECT state INTO v_before FROM kept.calls WHERE id = p_id FOR UPDATE;
+    UPDATE kept.calls
+    SET state = CASE WHEN kept.call_state_rank(v_state) > kept.call_state_rank(state) THEN v_state ELSE state END,
+        answered_by = coalesce(nullif(p_answered_by, ''), answered_by),
+        duration_s = CASE WHEN p_duration >= 0 THEN p_duration ELSE duration_s END, updated_at = now()
+    WHERE id = p_id RETURNING * INTO c;
+    IF kept.call_state_rank(c.state) = 6 AND kept.call_state_rank(v_before) < 6 THEN
+        PERFORM kept.outbox_write('call_completed', 'call', c.id, kept.call_event(c));
+    END IF;
+END $$;
+
 -- What the call script needs to say (never the number in full).
 CREATE OR REPLACE FUNCTION kept.call_script(p_id bigint, p_sid text, p_answered_by text) RETURNS json
 LANGUAGE plpgsql AS $$

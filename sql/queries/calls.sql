@@ -21,3 +21,9 @@ SELECT kept.call_gather($1::bigint, $2, $3)
 
 -- name: call_page
 SELECT kept.call_page($1, $2, $3)
+
+-- name: calls_to_poll
+SELECT id, provider_sid FROM kept.calls_to_poll($1::integer)
+
+-- name: call_polled
+SELECT kept.call_polled($1::bigint, $2, $3, $4::integer)

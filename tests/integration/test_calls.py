@@ -365,3 +365,18 @@ def test_a_missed_installment_gets_a_missed_call_the_day_after(phone_api, phone_
     [tc] = telsim.calls(to=d.number)
     said = " ".join(e.get("body") or "" for e in tc["events"])
     assert "We have not received your payment of $100.00" in said
+
+
+def test_a_call_whose_callbacks_went_quiet_is_fetched_from_the_provider(phone_api, phone_agent, telsim, cluster):
+    d = Debtor(phone_api, phone_agent)
+    telsim.post("/_telsim/callees", {d.number: {"behaviour": "no-answer"}})
+    run_reminders(phone_api, d.before_due(1))
+    [call] = wait_for_call(phone_api, d, finished)
+    # as if every callback after the create had been lost, a while ago
+    cluster.psql(f"UPDATE kept.calls SET state = 'placed', updated_at = now() - interval '1 hour' WHERE id = {call['id']}")
+    result = run_reminders(phone_api, d.before_due(1, hour=11))
+    assert result["polled"] >= 1
+    [again] = calls_of(phone_api, d)
+    assert again["state"] == "no-answer"
+    fetches = [r for r in telsim.requests() if r["method"] == "GET" and r["path"].endswith(f"/{call['provider_sid']}.json")]
+    assert len(fetches) == 1

@@ -24,11 +24,13 @@ struct provider {
 	unsigned seed;
 };
 
-enum op_step { STEP_CREATE, STEP_RECONCILE, STEP_DONE };
+enum op_step { STEP_CREATE, STEP_RECONCILE, STEP_FETCH, STEP_DONE };
 
 struct op {
-	const struct provider_call_request *req;
-	struct provider_call_result *res;
+	const struct provider_call_request *req; /* create: the call */
+	struct provider_call_result *res;        /* create: the outcome; fetch: only its counters */
+	const char *sid;                         /* fetch: the call */
+	struct provider_call_status *status;     /* fetch: the answer */
 	enum op_step step;
 	long long not_before_ms; /* monotonic */
 	time_t attempt_began;    /* wall clock, second of the last ambiguous create */
@@ -212,6 +214,24 @@ static bool op_start(struct provider *p, struct op *op)
 		curl_easy_setopt(e, CURLOPT_SEEKDATA, op);
 		op->res->attempts++;
 		op->attempt_began = time(NULL);
+	} else if (op->step == STEP_FETCH) {
+		/* GET Calls/{Sid}.json, the sid escaped like any path segment */
+		size_t n = strlen(p->calls_url) - strlen(".json");
+		kept_err r = buf_add(&op->form, p->calls_url, n);
+		if (!r)
+			r = buf_addc(&op->form, '/');
+		if (!r)
+			r = form_escape(&op->form, op->sid);
+		if (!r)
+			r = buf_adds(&op->form, ".json");
+		if (r) {
+			curl_easy_cleanup(e);
+			op->easy = NULL;
+			return false;
+		}
+		curl_easy_setopt(e, CURLOPT_URL, buf_str(&op->form));
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		op->res->attempts++;
 	} else {
 		/* GET Calls.json?To=...&StartTime>=YYYY-MM-DD&PageSize=50 */
 		char day[16];
@@ -446,6 +466,52 @@ static void after_reconcile(struct provider *p, struct op *op, CURLcode rc, long
 		finish(op, PROVIDER_UNKNOWN);
 }
 
+/* A number the provider may send as a string or a number; -1 when neither. */
+static int int_field(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	if (cJSON_IsNumber(v))
+		return (int)v->valuedouble;
+	if (cJSON_IsString(v) && v->valuestring[0]) {
+		char *end;
+		long n = strtol(v->valuestring, &end, 10);
+		return *end ? -1 : (int)n;
+	}
+	return -1;
+}
+
+static void after_fetch(struct provider *p, struct op *op, CURLcode rc, long status)
+{
+	struct provider_call_status *st = op->status;
+	if (rc == CURLE_OK && status == 200) {
+		cJSON *doc = cJSON_ParseWithLength(buf_str(&op->body), buf_len(&op->body));
+		const char *s = json_get_string(doc, "status");
+		const char *by = json_get_string(doc, "answered_by");
+		st->found = s && strlen(s) < sizeof st->status;
+		if (st->found) {
+			snprintf(st->status, sizeof st->status, "%s", s);
+			snprintf(st->answered_by, sizeof st->answered_by, "%s", by ? by : "");
+			st->duration = int_field(doc, "duration");
+		} else {
+			snprintf(st->error, sizeof st->error, "the call resource has no status");
+		}
+		cJSON_Delete(doc);
+		finish(op, PROVIDER_PLACED);
+		return;
+	}
+	if (rc != CURLE_OK) {
+		snprintf(st->error, sizeof st->error, "%s", curl_easy_strerror(rc));
+	} else {
+		read_error(op, status);
+		snprintf(st->error, sizeof st->error, "%s", op->res->error);
+	}
+	bool again = rc != CURLE_OK || retryable_status(status);
+	if (again && op->res->attempts < p->cfg.attempts)
+		schedule_retry(p, op, STEP_FETCH);
+	else
+		finish(op, PROVIDER_FAILED);
+}
+
 /* ---- the batch ---------------------------------------------------------------- */
 
 /* Milliseconds until a request may start (0: now), at most `cap`; with every
@@ -462,34 +528,16 @@ static long long next_start_in(const struct provider *p, const struct op *ops, s
 	return wait;
 }
 
-void provider_place_calls(struct provider *p, const struct provider_call_request *requests, size_t n,
-                          struct provider_call_result *results)
+/* Runs the ops to their end, up to `concurrency` requests in flight. */
+static void run_ops(struct provider *p, struct op *ops, size_t n)
 {
-	struct op *ops = calloc(n ? n : 1, sizeof *ops);
-	if (!ops) {
-		for (size_t i = 0; i < n; i++) {
-			results[i] = (struct provider_call_result){.outcome = PROVIDER_FAILED};
-			snprintf(results[i].error, sizeof results[i].error, "out of memory");
-		}
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		results[i] = (struct provider_call_result){.outcome = PROVIDER_FAILED};
-		ops[i].req = &requests[i];
-		ops[i].res = &results[i];
-		ops[i].step = STEP_CREATE;
-		buf_init(&ops[i].body, MAX_RESPONSE_BYTES);
-		buf_init(&ops[i].form, 1u << 16);
-	}
 	size_t done = 0, in_flight = 0, next = 0;
 	while (done < n) {
 		long long now = now_ms();
 		/* start what is due, oldest first, up to the concurrency */
 		for (size_t k = 0; k < n && in_flight < (size_t)p->cfg.concurrency; k++) {
 			struct op *op = &ops[(next + k) % n];
-			if (op->step == STEP_DONE || op->easy)
-				continue;
-			if (op->not_before_ms > now)
+			if (op->step == STEP_DONE || op->easy || op->not_before_ms > now)
 				continue;
 			if (op_start(p, op)) {
 				in_flight++;
@@ -499,7 +547,7 @@ void provider_place_calls(struct provider *p, const struct provider_call_request
 				done++;
 			}
 		}
-		next = (next + 1) % (n ? n : 1);
+		next = (next + 1) % n;
 		int running = 0;
 		curl_multi_perform(p->multi, &running);
 		CURLMsg *msg;
@@ -519,6 +567,8 @@ void provider_place_calls(struct provider *p, const struct provider_call_request
 			in_flight--;
 			if (op->step == STEP_CREATE)
 				after_create(p, op, rc, status);
+			else if (op->step == STEP_FETCH)
+				after_fetch(p, op, rc, status);
 			else
 				after_reconcile(p, op, rc, status);
 			if (op->step == STEP_DONE)
@@ -528,10 +578,70 @@ void provider_place_calls(struct provider *p, const struct provider_call_request
 		if (wait > 0)
 			curl_multi_poll(p->multi, NULL, 0, (int)wait, NULL);
 	}
+}
+
+static void free_ops(struct op *ops, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
 		curl_slist_free_all(ops[i].headers);
 		buf_free(&ops[i].body);
 		buf_free(&ops[i].form);
 	}
 	free(ops);
+}
+
+static struct op *new_ops(size_t n)
+{
+	struct op *ops = calloc(n ? n : 1, sizeof *ops);
+	for (size_t i = 0; ops && i < n; i++) {
+		buf_init(&ops[i].body, MAX_RESPONSE_BYTES);
+		buf_init(&ops[i].form, 1u << 16);
+	}
+	return ops;
+}
+
+void provider_place_calls(struct provider *p, const struct provider_call_request *requests, size_t n,
+                          struct provider_call_result *results)
+{
+	struct op *ops = new_ops(n);
+	for (size_t i = 0; i < n; i++) {
+		results[i] = (struct provider_call_result){.outcome = PROVIDER_FAILED};
+		if (!ops)
+			snprintf(results[i].error, sizeof results[i].error, "out of memory");
+	}
+	if (!ops || n == 0) {
+		free(ops);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ops[i].req = &requests[i];
+		ops[i].res = &results[i];
+		ops[i].step = STEP_CREATE;
+	}
+	run_ops(p, ops, n);
+	free_ops(ops, n);
+}
+
+void provider_fetch_calls(struct provider *p, const char *const *sids, size_t n,
+                          struct provider_call_status *out)
+{
+	struct op *ops = new_ops(n);
+	struct provider_call_result *counters = calloc(n ? n : 1, sizeof *counters);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = (struct provider_call_status){.duration = -1};
+		if (!ops || !counters)
+			snprintf(out[i].error, sizeof out[i].error, "out of memory");
+	}
+	if (ops && counters && n) {
+		for (size_t i = 0; i < n; i++) {
+			ops[i].sid = sids[i];
+			ops[i].status = &out[i];
+			ops[i].res = &counters[i];
+			ops[i].step = STEP_FETCH;
+		}
+		run_ops(p, ops, n);
+	}
+	if (ops)
+		free_ops(ops, n);
+	free(counters);
 }

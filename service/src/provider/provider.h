@@ -82,6 +82,20 @@ struct provider_call_result {
 void provider_place_calls(struct provider *p, const struct provider_call_request *requests, size_t n,
                           struct provider_call_result *results);
 
+/* What the provider says of a call it placed (GET Calls/{Sid}.json). */
+struct provider_call_status {
+	bool found;      /* false: the provider does not know the sid, or could not be asked */
+	char status[16]; /* queued, initiated, ringing, in-progress, completed, busy, failed, no-answer,
+	                    canceled */
+	char answered_by[24];
+	int duration; /* seconds; -1 when not given */
+	char error[200];
+};
+
+/* Fetches `n` calls by sid, with the same concurrency, retries and timeouts. */
+void provider_fetch_calls(struct provider *p, const char *const *sids, size_t n,
+                          struct provider_call_status *out);
+
 /* ---- webhook signatures ------------------------------------------------------ */
 
 #define PROVIDER_SIGNATURE_LEN 28 /* base64 of 20 bytes */

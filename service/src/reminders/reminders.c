@@ -148,6 +148,38 @@ static kept_err place_batch(struct db_conn *db, struct arena *arena, struct prov
 	return record(db, arena, ids, res, n, err);
 }
 
+/* Asks the provider about calls whose callbacks went quiet (lost callbacks
+ * would otherwise leave them 'ringing' for ever) and records the answers. */
+static kept_err poll_quiet(struct db_conn *db, struct provider *p, long long *polled, struct kept_error *err)
+{
+	struct arena *arena = arena_new(0);
+	if (!arena)
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	struct db_result *rows = NULL;
+	const char *limit[] = {"256"};
+	kept_err r = db_run(db, arena, SQL_Q_CALLS_TO_POLL, 1, limit, &rows, err);
+	int n = r ? 0 : db_rows(rows);
+	const char **sids = arena_zalloc(arena, (size_t)n * sizeof *sids + 1);
+	struct provider_call_status *st = arena_zalloc(arena, (size_t)n * sizeof *st + 1);
+	if (!r && (!sids || !st))
+		r = kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	if (!r && n > 0) {
+		for (int i = 0; i < n; i++)
+			sids[i] = db_value(rows, i, 1);
+		provider_fetch_calls(p, sids, (size_t)n, st);
+		for (int i = 0; i < n && !r; i++) {
+			if (!st[i].found)
+				continue;
+			const char *params[] = {db_value(rows, i, 0), st[i].status, st[i].answered_by,
+			                        arena_sprintf(arena, "%d", st[i].duration)};
+			r = db_run(db, arena, SQL_Q_CALL_POLLED, 4, params, NULL, err);
+			*polled += 1;
+		}
+	}
+	arena_free(arena);
+	return r;
+}
+
 kept_err reminders_dispatch(struct db_conn *db, struct arena *arena, struct provider *provider,
                             const char *as_of, struct dispatch_result *out, struct kept_error *err)
 {
@@ -180,6 +212,8 @@ kept_err reminders_dispatch(struct db_conn *db, struct arena *arena, struct prov
 		if (r || !more)
 			break;
 	}
+	if (!r)
+		r = poll_quiet(db, provider, &out->polled, err);
 	provider_free(own);
 	return r;
 }
@@ -197,8 +231,9 @@ kept_err reminders_run(struct db_conn *db, struct arena *arena, const char *as_o
 	*json = arena_sprintf(
 	        arena,
 	        "{\"scheduled\":%s,\"dialling\":%s,\"claimed\":%lld,\"placed\":%lld,\"failed\":%lld,"
-	        "\"unknown\":%lld}",
-	        scheduled, reminders_can_dial() ? "true" : "false", d.claimed, d.placed, d.failed, d.unknown);
+	        "\"unknown\":%lld,\"polled\":%lld}",
+	        scheduled, reminders_can_dial() ? "true" : "false", d.claimed, d.placed, d.failed, d.unknown,
+	        d.polled);
 	return *json ? KEPT_OK : kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 }
 

@@ -6,8 +6,10 @@
  * rules are checked there, right before the dial, and claims use FOR UPDATE
  * SKIP LOCKED so several keptd instances never dial the same call), commits
  * the claim, places the batch through the provider outside any transaction,
- * then records each result. Phone numbers never reach the log: calls are
- * named by id.
+ * then records each result. Calls whose callbacks have gone quiet for 15
+ * minutes are then fetched from the provider (GET Calls/{Sid}.json) and
+ * moved forward by what it says. Phone numbers never reach the log: calls
+ * are named by id.
  *
  * Used by the scheduler and dispatcher workers (as_of = now), `keptd
  * reminders --as-of T` and POST /v1/admin/reminders (one pass of both).
@@ -29,6 +31,7 @@ struct reminders_config {
 
 struct dispatch_result {
 	long long claimed, placed, failed, unknown;
+	long long polled; /* quiet calls the provider was asked about */
 };
 
 /* Sets the configuration (must outlive every use). Call once at start. */
