@@ -163,7 +163,7 @@ static kept_err poll_quiet(struct db_conn *db, struct provider *p, long long *po
 	struct provider_call_status *st = arena_zalloc(arena, (size_t)n * sizeof *st + 1);
 	if (!r && (!sids || !st))
 		r = kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
-	if (!r && n > 0) {
+	if (!r && n > 0 && sids && st) {
 		for (int i = 0; i < n; i++)
 			sids[i] = db_value(rows, i, 1);
 		provider_fetch_calls(p, sids, (size_t)n, st);
