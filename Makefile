@@ -36,6 +36,7 @@ LDFLAGS_KEPT = $(LDOPT) $(LDHARDEN) $(LDFLAGS)
 MIGRATIONS := $(sort $(wildcard schema/*.sql))
 FUNCTIONS := $(sort $(wildcard sql/functions/*.sql))
 QUERIES := $(sort $(wildcard sql/queries/*.sql))
+REPORTS := $(sort $(wildcard sql/reports/*.sql))
 
 SERVICE_SRC := $(sort $(shell find service/src -name '*.c' ! -name main.c))
 SERVICE_OBJ := $(SERVICE_SRC:service/src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/sql_bundle.o
@@ -60,9 +61,10 @@ $(BUILD)/tools/sqlgen: service/tools/sqlgen.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -Wall -Wextra -Werror -o $@ $<
 
-$(BUILD)/gen/sql_bundle.c $(BUILD)/gen/sql_bundle.h &: $(BUILD)/tools/sqlgen $(MIGRATIONS) $(FUNCTIONS) $(QUERIES)
+$(BUILD)/gen/sql_bundle.c $(BUILD)/gen/sql_bundle.h &: $(BUILD)/tools/sqlgen $(MIGRATIONS) $(FUNCTIONS) $(QUERIES) $(REPORTS)
 	@mkdir -p $(BUILD)/gen
-	$(BUILD)/tools/sqlgen $(BUILD)/gen --migrations $(MIGRATIONS) --functions $(FUNCTIONS) --queries $(QUERIES)
+	$(BUILD)/tools/sqlgen $(BUILD)/gen --migrations $(MIGRATIONS) --functions $(FUNCTIONS) --queries $(QUERIES) \
+	    --reports $(REPORTS)
 
 # ---- objects and binaries -----------------------------------------------------------------
 

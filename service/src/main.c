@@ -7,6 +7,7 @@
  *   keptd keys revoke ID                 revoke an API key
  *   keptd evaluate [--as-of TIME]        judge installments, break and complete plans, at TIME
  *   keptd reminders [--as-of TIME]       queue reminder calls and dial what is due, at TIME
+ *   keptd analytics [--rebuild]          load the outbox into schema analytics (or rebuild it)
  *
  * Exit status: 0 success, 1 failure, 2 bad configuration or usage.
  */
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "adherence/adherence.h"
+#include "analytics/analytics.h"
 #include "api/api.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
@@ -38,6 +40,7 @@ static const char usage[] = "usage: keptd serve\n"
                             "       keptd keys revoke ID\n"
                             "       keptd evaluate [--as-of TIME]\n"
                             "       keptd reminders [--as-of TIME]\n"
+                            "       keptd analytics [--rebuild]\n"
                             "       keptd help\n";
 
 static void print_help(void)
@@ -86,9 +89,10 @@ static kept_err start_workers(const struct kept_config *cfg, struct workers *w, 
 	        {"auditor", 1000, audit_worker_run},
 	        {"scheduler", cfg->reminder_interval_s * 1000, reminders_scheduler_run},
 	        {"dispatcher", cfg->reminder_interval_s * 1000, reminders_dispatcher_run},
+	        {"loader", cfg->analytics_interval_s * 1000, analytics_worker_run},
 	};
 	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR, CONFIG_WORKER_AUDITOR, CONFIG_WORKER_SCHEDULER,
-	                         CONFIG_WORKER_DISPATCHER};
+	                         CONFIG_WORKER_DISPATCHER, CONFIG_WORKER_LOADER};
 	w->db = (struct db_settings){cfg->database_url, 0, "keptd worker"};
 	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
 		if (!(cfg->workers & bits[i]))
@@ -107,6 +111,7 @@ static void stop_workers(struct workers *w)
 		worker_stop(w->running[i]);
 	w->count = 0;
 	reminders_shutdown();
+	analytics_shutdown();
 }
 
 /* ---- serve -------------------------------------------------------------------------- */
@@ -132,9 +137,9 @@ static int serve(const struct kept_config *cfg)
 
 	struct db_settings dbs = db_settings_of(cfg, "keptd");
 	db_threads_configure(&dbs);
-	struct api_config acfg = {cfg->max_body_bytes, cfg->max_import_bytes, cfg->telephony_auth_token,
-	                          cfg->public_url,     cfg->business_name,    cfg->telephony_from,
-	                          cfg->agent_line};
+	struct api_config acfg = {cfg->max_body_bytes, cfg->max_import_bytes,      cfg->telephony_auth_token,
+	                          cfg->public_url,     cfg->business_name,         cfg->telephony_from,
+	                          cfg->agent_line,     cfg->analytics_database_url};
 	struct http_options opt = {cfg->listen_host,          cfg->listen_port,    cfg->threads,
 	                           cfg->connection_timeout_s, cfg->max_body_bytes, cfg->retry_after_s};
 	struct http_server *srv = NULL;
@@ -196,6 +201,8 @@ static int migrate(const struct kept_config *cfg)
 	struct kept_error err;
 	kept_err r = migrate_run(db, &report, &err);
 	db_close(db);
+	if (!r)
+		r = analytics_migrate(&err);
 	if (r) {
 		fprintf(stderr, "keptd migrate: %s\n", err.message);
 		return 1;
@@ -328,6 +335,31 @@ static int reminders_command(const struct kept_config *cfg, int argc, char **arg
 	return status;
 }
 
+/* ---- analytics -------------------------------------------------------------------------- */
+
+static kept_err analytics_once(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
+                               void *ctx, struct kept_error *err)
+{
+	struct analytics_result res;
+	(void)actor;
+	kept_err r = ctx ? analytics_rebuild(db, &res, err) : analytics_load(db, &res, err);
+	if (!r)
+		printf("%s\n", analytics_result_json(arena, &res));
+	return r;
+}
+
+static int analytics_command(const struct kept_config *cfg, int argc, char **argv)
+{
+	bool rebuild = argc > 2 && strcmp(argv[2], "--rebuild") == 0;
+	if (argc > 3 || (argc == 3 && !rebuild)) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	struct kept_config unlimited = *cfg; /* a rebuild reads every plan */
+	unlimited.statement_timeout_ms = 0;
+	return run_with_db(&unlimited, "keptd analytics", analytics_once, rebuild ? (void *)"rebuild" : NULL);
+}
+
 /* ---- evaluate --------------------------------------------------------------------------- */
 
 static kept_err evaluate(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
@@ -360,7 +392,7 @@ int main(int argc, char **argv)
 	}
 	bool keys = strcmp(cmd, "keys") == 0 && argc > 2;
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "evaluate") != 0 &&
-	    strcmp(cmd, "reminders") != 0 && !keys) {
+	    strcmp(cmd, "reminders") != 0 && strcmp(cmd, "analytics") != 0 && !keys) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -370,9 +402,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	configure_reminders(&cfg);
+	analytics_configure(cfg.analytics_database_url, cfg.analytics_batch);
 	int status = EXIT_USAGE;
 	if (strcmp(cmd, "reminders") == 0)
 		status = reminders_command(&cfg, argc, argv);
+	else if (strcmp(cmd, "analytics") == 0)
+		status = analytics_command(&cfg, argc, argv);
 	else if (strcmp(cmd, "serve") == 0)
 		status = serve(&cfg);
 	else if (strcmp(cmd, "migrate") == 0)

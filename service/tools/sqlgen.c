@@ -1,7 +1,7 @@
 /*
  * sqlgen — build-time generator that embeds kept's SQL into keptd.
  *
- *   sqlgen OUTDIR --migrations FILE... --functions FILE... --queries FILE...
+ *   sqlgen OUTDIR --migrations FILE... --functions FILE... --queries FILE... [--reports FILE...]
  *
  * writes OUTDIR/sql_bundle.h and OUTDIR/sql_bundle.c. Migrations and
  * function files are embedded whole, in the order given (the Makefile sorts
@@ -11,7 +11,8 @@
  *
  * and each named query becomes an enumerator SQL_Q_CUSTOMER_GET, so a typo in
  * a query name is a compile error rather than a runtime failure. Names must be
- * [a-z0-9_] and unique across all query files.
+ * [a-z0-9_] and unique across all query files. Report files (sql/reports/)
+ * are embedded whole, named by their base name without ".sql".
  */
 #include <ctype.h>
 #include <errno.h>
@@ -190,7 +191,9 @@ static void emit_header(const char *dir, const struct list *queries)
 	fputs("\tSQL_Q__COUNT\n};\n\n"
 	      "extern const struct sql_file sql_migrations[];\nextern const size_t sql_migrations_count;\n"
 	      "extern const struct sql_file sql_functions[];\nextern const size_t sql_functions_count;\n"
-	      "extern const struct sql_file sql_queries[];\nextern const size_t sql_queries_count;\n\n"
+	      "extern const struct sql_file sql_queries[];\nextern const size_t sql_queries_count;\n"
+	      "/* Finance reports from sql/reports/, psql scripts with :'from' and :'to'. */\n"
+	      "extern const struct sql_file sql_reports[];\nextern const size_t sql_reports_count;\n\n"
 	      "#endif\n",
 	      h);
 	if (fclose(h) != 0)
@@ -199,7 +202,7 @@ static void emit_header(const char *dir, const struct list *queries)
 
 int main(int argc, char **argv)
 {
-	struct list migrations = {0}, functions = {0}, queries = {0};
+	struct list migrations = {0}, functions = {0}, queries = {0}, reports = {0};
 	struct list *into = NULL;
 	int split = 0;
 	if (argc < 2)
@@ -211,12 +214,18 @@ int main(int argc, char **argv)
 			into = &functions, split = 0;
 		} else if (strcmp(argv[i], "--queries") == 0) {
 			into = &queries, split = 1;
+		} else if (strcmp(argv[i], "--reports") == 0) {
+			into = &reports, split = 0;
 		} else if (!into) {
 			die("file before a section flag", argv[i]);
 		} else if (split) {
 			split_queries(argv[i], into);
 		} else {
-			list_push(into, strdup(base_name(argv[i])), read_all(argv[i]));
+			char *name = strdup(base_name(argv[i]));
+			size_t n = name ? strlen(name) : 0;
+			if (into == &reports && n > 4 && strcmp(name + n - 4, ".sql") == 0)
+				name[n - 4] = '\0';
+			list_push(into, name, read_all(argv[i]));
 		}
 	}
 	emit_header(argv[1], &queries);
@@ -227,6 +236,7 @@ int main(int argc, char **argv)
 	emit_table(c, "sql_migrations", &migrations);
 	emit_table(c, "sql_functions", &functions);
 	emit_table(c, "sql_queries", &queries);
+	emit_table(c, "sql_reports", &reports);
 	if (fclose(c) != 0)
 		die("write failed", "sql_bundle.c");
 	return 0;

@@ -50,6 +50,7 @@ extern const struct api_config *api_cfg;
 /* Role sets used by the routing table. */
 #define API_STAFF     (AUTH_AGENT | AUTH_SUPERVISOR | AUTH_ADMIN)
 #define API_REVIEWERS (AUTH_SUPERVISOR | AUTH_ADMIN)
+#define API_FINANCE   (AUTH_FINANCE | AUTH_ADMIN)
 
 /* ---- helpers (support.c) -------------------------------------------------------- */
 
@@ -144,6 +145,7 @@ kept_err api_admin_evaluate(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_admin_reminders(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_telephony_gather(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err);

@@ -52,9 +52,15 @@ static const struct cfg_row rows[] = {
          "Retry-After seconds sent with 503 when the database is unavailable"},
         {"KEPT_LOG_LEVEL", CFG_LOG_LEVEL, OFF(log_level), "info", 0, 0, 0, "debug, info, warn or error"},
         {"KEPT_WORKERS", CFG_WORKERS, OFF(workers), "all", 0, 0, 0,
-         "background workers: all, none, or a list of evaluator, auditor, scheduler, dispatcher"},
+         "background workers: all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader"},
         {"KEPT_EVALUATE_INTERVAL", CFG_INT, OFF(evaluate_interval_s), "300", 1, 86400, 0,
          "seconds between the evaluator's runs"},
+        {"KEPT_ANALYTICS_DATABASE_URL", CFG_STRING, OFF(analytics_database_url), NULL, 0, 0, CFG_CONNINFO,
+         "where schema analytics lives (default: the operational database)"},
+        {"KEPT_ANALYTICS_INTERVAL", CFG_INT, OFF(analytics_interval_s), "10", 1, 86400, 0,
+         "seconds between the analytics loader's runs"},
+        {"KEPT_ANALYTICS_BATCH", CFG_INT, OFF(analytics_batch), "1000", 1, 100000, 0,
+         "outbox events the loader applies per transaction"},
         {"KEPT_REMINDER_INTERVAL", CFG_INT, OFF(reminder_interval_s), "60", 1, 86400, 0,
          "seconds between the reminder scheduler's and the dispatcher's runs"},
         {"KEPT_DIAL_CONCURRENCY", CFG_INT, OFF(dial_concurrency), "64", 1, 1024, 0,
@@ -150,10 +156,9 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } worker_names[] = {
-        {"evaluator", CONFIG_WORKER_EVALUATOR},
-        {"auditor", CONFIG_WORKER_AUDITOR},
-        {"scheduler", CONFIG_WORKER_SCHEDULER},
-        {"dispatcher", CONFIG_WORKER_DISPATCHER},
+        {"evaluator", CONFIG_WORKER_EVALUATOR}, {"auditor", CONFIG_WORKER_AUDITOR},
+        {"scheduler", CONFIG_WORKER_SCHEDULER}, {"dispatcher", CONFIG_WORKER_DISPATCHER},
+        {"loader", CONFIG_WORKER_LOADER},
 };
 
 /* "all", "none", "" or a comma-separated list of worker names. */
@@ -305,7 +310,8 @@ static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const 
 		if (parse_workers(v, (unsigned *)slot))
 			return true;
 		problem(problems, row->name,
-		        "must be all, none, or a list of evaluator, auditor, scheduler, dispatcher", v);
+		        "must be all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader",
+		        v);
 		return false;
 	}
 	problem(problems, row->name, "is required and empty", NULL);

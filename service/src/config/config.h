@@ -21,33 +21,38 @@
 
 /* Background workers (KEPT_WORKERS: a comma-separated list, "all" or "none"). */
 enum config_worker {
-	CONFIG_WORKER_EVALUATOR = 1u << 0, /* judges installments, breaks and completes plans */
-	CONFIG_WORKER_AUDITOR = 1u << 1,   /* seals the audit chain */
-	CONFIG_WORKER_SCHEDULER = 1u << 2, /* queues reminder calls */
-	CONFIG_WORKER_DISPATCHER = 1u << 3 /* checks the contact rules and dials */
+	CONFIG_WORKER_EVALUATOR = 1u << 0,  /* judges installments, breaks and completes plans */
+	CONFIG_WORKER_AUDITOR = 1u << 1,    /* seals the audit chain */
+	CONFIG_WORKER_SCHEDULER = 1u << 2,  /* queues reminder calls */
+	CONFIG_WORKER_DISPATCHER = 1u << 3, /* checks the contact rules and dials */
+	CONFIG_WORKER_LOADER = 1u << 4      /* feeds schema analytics from the outbox */
 };
 #define CONFIG_WORKERS_ALL                                                                                   \
-	(CONFIG_WORKER_EVALUATOR | CONFIG_WORKER_AUDITOR | CONFIG_WORKER_SCHEDULER | CONFIG_WORKER_DISPATCHER)
+	(CONFIG_WORKER_EVALUATOR | CONFIG_WORKER_AUDITOR | CONFIG_WORKER_SCHEDULER |                         \
+	 CONFIG_WORKER_DISPATCHER | CONFIG_WORKER_LOADER)
 
 struct kept_config {
-	char *database_url;       /* KEPT_DATABASE_URL (secret parts redacted in logs) */
-	char *listen_host;        /* KEPT_LISTEN host part */
-	int listen_port;          /* KEPT_LISTEN port part; 0 picks a free port */
-	int threads;              /* KEPT_THREADS: HTTP worker threads, one db connection each */
-	size_t max_body_bytes;    /* KEPT_MAX_BODY_BYTES: cap on JSON request bodies */
-	size_t max_import_bytes;  /* KEPT_MAX_IMPORT_BYTES: cap on CSV import bodies */
-	int connection_timeout_s; /* KEPT_CONNECTION_TIMEOUT: idle or slow clients are cut off */
-	int shutdown_timeout_s;   /* KEPT_SHUTDOWN_TIMEOUT: grace for in-flight requests */
-	int statement_timeout_ms; /* KEPT_DB_STATEMENT_TIMEOUT_MS */
-	int retry_after_s;        /* KEPT_RETRY_AFTER: Retry-After sent with 503 */
-	enum log_level log_level; /* KEPT_LOG_LEVEL */
-	unsigned workers;         /* KEPT_WORKERS: bit set of enum config_worker */
-	int evaluate_interval_s;  /* KEPT_EVALUATE_INTERVAL */
-	int reminder_interval_s;  /* KEPT_REMINDER_INTERVAL: scheduler and dispatcher */
-	int dial_concurrency;     /* KEPT_DIAL_CONCURRENCY: provider requests in flight */
-	int dial_attempts;        /* KEPT_DIAL_ATTEMPTS: tries per call before it fails */
-	int dial_batch;           /* KEPT_DIAL_BATCH: calls claimed per transaction */
-	int telephony_timeout_ms; /* KEPT_TELEPHONY_TIMEOUT_MS: total per provider request */
+	char *database_url;           /* KEPT_DATABASE_URL (secret parts redacted in logs) */
+	char *listen_host;            /* KEPT_LISTEN host part */
+	int listen_port;              /* KEPT_LISTEN port part; 0 picks a free port */
+	int threads;                  /* KEPT_THREADS: HTTP worker threads, one db connection each */
+	size_t max_body_bytes;        /* KEPT_MAX_BODY_BYTES: cap on JSON request bodies */
+	size_t max_import_bytes;      /* KEPT_MAX_IMPORT_BYTES: cap on CSV import bodies */
+	int connection_timeout_s;     /* KEPT_CONNECTION_TIMEOUT: idle or slow clients are cut off */
+	int shutdown_timeout_s;       /* KEPT_SHUTDOWN_TIMEOUT: grace for in-flight requests */
+	int statement_timeout_ms;     /* KEPT_DB_STATEMENT_TIMEOUT_MS */
+	int retry_after_s;            /* KEPT_RETRY_AFTER: Retry-After sent with 503 */
+	enum log_level log_level;     /* KEPT_LOG_LEVEL */
+	unsigned workers;             /* KEPT_WORKERS: bit set of enum config_worker */
+	int evaluate_interval_s;      /* KEPT_EVALUATE_INTERVAL */
+	int reminder_interval_s;      /* KEPT_REMINDER_INTERVAL: scheduler and dispatcher */
+	int analytics_interval_s;     /* KEPT_ANALYTICS_INTERVAL: the loader */
+	int analytics_batch;          /* KEPT_ANALYTICS_BATCH: outbox events per loaded batch */
+	char *analytics_database_url; /* KEPT_ANALYTICS_DATABASE_URL: NULL for the operational database */
+	int dial_concurrency;         /* KEPT_DIAL_CONCURRENCY: provider requests in flight */
+	int dial_attempts;            /* KEPT_DIAL_ATTEMPTS: tries per call before it fails */
+	int dial_batch;               /* KEPT_DIAL_BATCH: calls claimed per transaction */
+	int telephony_timeout_ms;     /* KEPT_TELEPHONY_TIMEOUT_MS: total per provider request */
 	/* the telephony provider (all NULL: no dialling) */
 	char *telephony_base_url;    /* KEPT_TELEPHONY_BASE_URL */
 	char *telephony_account_sid; /* KEPT_TELEPHONY_ACCOUNT_SID */

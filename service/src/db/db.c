@@ -427,6 +427,11 @@ int db_rows(const struct db_result *r)
 	return r ? PQntuples(r->res) : 0;
 }
 
+const char *db_col_name(const struct db_result *r, int col)
+{
+	return r && col >= 0 && col < PQnfields(r->res) ? PQfname(r->res, col) : NULL;
+}
+
 int db_cols(const struct db_result *r)
 {
 	return r ? PQnfields(r->res) : 0;

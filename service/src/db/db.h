@@ -96,6 +96,8 @@ kept_err db_exec_script(struct db_conn *c, const char *sql, struct kept_error *e
 
 int db_rows(const struct db_result *r);
 int db_cols(const struct db_result *r);
+/* A column's name, or NULL for an out-of-range column. */
+const char *db_col_name(const struct db_result *r, int col);
 /* The text of a cell, or NULL for SQL NULL or out-of-range row/column. */
 const char *db_value(const struct db_result *r, int row, int col);
 /* Rows changed by an INSERT/UPDATE/DELETE. */

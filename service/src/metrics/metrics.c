@@ -17,6 +17,12 @@ static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define NBUCKETS (sizeof buckets / sizeof buckets[0])
 
+/* the loader's last measurement; events < 0 until there is one */
+static struct {
+	atomic_llong events;
+	atomic_llong millis;
+} lag = {-1, 0};
+
 static const char *const db_events[METRICS_DB__COUNT] = {
         [METRICS_DB_UNAVAILABLE] = "unavailable", [METRICS_DB_RETRY] = "retry",
         [METRICS_DB_CONFLICT] = "conflict",       [METRICS_DB_ERROR] = "error",
@@ -179,5 +185,23 @@ kept_err metrics_render(struct buf *out)
 	for (size_t e = 0; !r && e < METRICS_DB__COUNT; e++)
 		r = buf_printf(out, "kept_db_events_total{kind=\"%s\"} %llu\n", db_events[e],
 		               (unsigned long long)atomic_load(&m.db[e]));
+	long long lag_events = atomic_load(&lag.events);
+	if (!r && lag_events >= 0)
+		r = buf_printf(
+		        out,
+		        "# HELP kept_analytics_lag_events Outbox events the analytics loader has not loaded "
+		        "yet.\n"
+		        "# TYPE kept_analytics_lag_events gauge\n"
+		        "kept_analytics_lag_events %lld\n"
+		        "# HELP kept_analytics_lag_seconds Age of the oldest outbox event not loaded yet.\n"
+		        "# TYPE kept_analytics_lag_seconds gauge\n"
+		        "kept_analytics_lag_seconds %.3f\n",
+		        lag_events, (double)atomic_load(&lag.millis) / 1000.0);
 	return r;
+}
+
+void metrics_analytics_lag(long long events, double seconds)
+{
+	atomic_store(&lag.millis, (long long)(seconds * 1000.0));
+	atomic_store(&lag.events, events);
 }

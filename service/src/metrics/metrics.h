@@ -25,6 +25,10 @@ enum metrics_db_event {
 	METRICS_DB__COUNT
 };
 
+/* The analytics loader's lag, as its last run measured it: events not yet
+ * loaded and the age of the oldest of them (rendered only once set). */
+void metrics_analytics_lag(long long events, double seconds);
+
 /* A route as metrics label it: its method and its pattern. */
 struct metrics_route {
 	const char *method;
