@@ -39,7 +39,14 @@ QUERIES := $(sort $(wildcard sql/queries/*.sql))
 REPORTS := $(sort $(wildcard sql/reports/*.sql))
 
 SERVICE_SRC := $(sort $(shell find service/src -name '*.c' ! -name main.c))
-SERVICE_OBJ := $(SERVICE_SRC:service/src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/sql_bundle.o
+SERVICE_OBJ := $(SERVICE_SRC:service/src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/sql_bundle.o \
+               $(BUILD)/obj/gen/assets.o
+# The dashboard: our page and script, and Chart.js from npm (pinned), embedded into keptd.
+CHARTJS := clients/dashboard/node_modules/chart.js/dist/chart.umd.js
+ASSETS := /dashboard=clients/dashboard/index.html:text/html;charset=utf-8 \
+          /dashboard/dashboard.js=clients/dashboard/dashboard.js:text/javascript;charset=utf-8 \
+          /dashboard/chart.umd.js=$(CHARTJS):text/javascript;charset=utf-8 \
+          /dashboard/favicon.svg=clients/dashboard/favicon.svg:image/svg+xml
 CLI_SRC := $(sort $(wildcard clients/kept/*.c))
 CLI_OBJ := $(CLI_SRC:clients/kept/%.c=$(BUILD)/obj/cli/%.o)
 TELSIM_SRC := $(sort $(wildcard service/telsim/*.c))
@@ -65,6 +72,23 @@ $(BUILD)/gen/sql_bundle.c $(BUILD)/gen/sql_bundle.h &: $(BUILD)/tools/sqlgen $(M
 	@mkdir -p $(BUILD)/gen
 	$(BUILD)/tools/sqlgen $(BUILD)/gen --migrations $(MIGRATIONS) --functions $(FUNCTIONS) --queries $(QUERIES) \
 	    --reports $(REPORTS)
+
+$(BUILD)/tools/assetgen: service/tools/assetgen.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -Wall -Wextra -Werror -o $@ $<
+
+$(CHARTJS): clients/dashboard/package-lock.json
+	clients/dashboard/install.sh
+	@touch $@
+
+$(BUILD)/gen/assets.c: $(BUILD)/tools/assetgen $(wildcard clients/dashboard/*.html clients/dashboard/*.js \
+                       clients/dashboard/*.svg) $(CHARTJS)
+	@mkdir -p $(BUILD)/gen
+	$(BUILD)/tools/assetgen $@ $(foreach a,$(ASSETS),'$(a)')
+
+$(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KEPT) -c -o $@ $<
 
 # ---- objects and binaries -----------------------------------------------------------------
 
@@ -129,6 +153,7 @@ sql-test: all
 
 integration: all
 	tests/contract/install.sh
+	tests/dashboard/install.sh
 	cd tests/integration && PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(CURDIR)/$(BUILD) \
 	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

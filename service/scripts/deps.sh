@@ -11,7 +11,7 @@ build=(gcc make pkg-config libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libc
 run=("${build[@]}" postgresql-15 postgresql-client-15 util-linux procps curl)
 lint=(clang-format clang-tidy cppcheck)
 test=("${run[@]}" "${lint[@]}" libcmocka-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-      python3 python3-pytest python3-yaml python3-twilio docker-compose curl)
+      python3 python3-pytest python3-yaml python3-twilio docker-compose curl chromium)
 bench=("${run[@]}" curl wrk)
 
 case "${1:-}" in
@@ -29,8 +29,9 @@ for p in "${want[@]}"; do
         missing+=("$p")
     fi
 done
-# The OpenAPI linter runs on Node.js; use the machine's if it has one.
-if [ "$1" = test ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+# The dashboard's charting library comes from npm at build time, and the
+# OpenAPI linter and the browser test run on Node.js; use the machine's if it has one.
+if ! { command -v node && command -v npm; } >/dev/null 2>&1; then
     missing+=(nodejs npm)
 fi
 

@@ -146,6 +146,7 @@ kept_err api_admin_reminders(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_dashboard(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_telephony_gather(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err);

@@ -55,6 +55,9 @@ const struct api_route api_routes[] = {
         {"GET", "/v1/calls", API_STAFF, API_BODY_NONE, api_calls_list},
 
         {"GET", "/v1/reports/{name}", API_FINANCE, API_BODY_NONE, api_reports_get},
+        /* the page asks for a key; the reports it draws need one */
+        {"GET", "/dashboard", 0, API_BODY_NONE, api_dashboard},
+        {"GET", "/dashboard/{file}", 0, API_BODY_NONE, api_dashboard},
 
         {"POST", "/v1/admin/evaluate", AUTH_ADMIN, API_BODY_JSON, api_admin_evaluate},
         {"POST", "/v1/admin/reminders", AUTH_ADMIN, API_BODY_JSON, api_admin_reminders},
