@@ -54,7 +54,7 @@ TELSIM_OBJ := $(TELSIM_SRC:service/telsim/%.c=$(BUILD)/obj/telsim/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
+.PHONY: demo all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
         openapi-lint compose-check asan test-asan bench format format-check lint clean
 
 all: deps-build $(BUILD)/keptd $(BUILD)/kept $(BUILD)/kept-telsim $(BUILD)/tests/sign
@@ -136,6 +136,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libkeptd.a
 
 run: deps-run all
 	@BUILD=$(BUILD) PG_BINDIR=$(PG_BINDIR) service/scripts/run.sh
+
+# A year of realistic history, through the API of the kept that `make run` started.
+demo: deps-run
+	@/usr/bin/python3 service/scripts/demo.py
 
 # ---- tests ------------------------------------------------------------------------------------------
 

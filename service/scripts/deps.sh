@@ -8,7 +8,7 @@
 set -euo pipefail
 
 build=(gcc make pkg-config libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev libssl-dev)
-run=("${build[@]}" postgresql-15 postgresql-client-15 util-linux procps curl)
+run=("${build[@]}" postgresql-15 postgresql-client-15 util-linux procps curl python3)
 lint=(clang-format clang-tidy cppcheck)
 test=("${run[@]}" "${lint[@]}" libcmocka-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
       python3 python3-pytest python3-yaml python3-twilio docker-compose curl chromium)

@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS analytics.fact_plan (
     created_at             timestamptz NOT NULL,
     ended_at               timestamptz
 );
+-- paid on the installments judged so far: what collection rates divide by due_judged_cents
+ALTER TABLE analytics.fact_plan ADD COLUMN IF NOT EXISTS collected_judged_cents bigint NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS fact_plan_origin_idx ON analytics.fact_plan (origin, start_date);
 CREATE INDEX IF NOT EXISTS fact_plan_agent_idx ON analytics.fact_plan (agent_key_id, start_date);
 
@@ -138,7 +140,7 @@ CREATE TABLE IF NOT EXISTS analytics.agg_plan (
     judged           bigint NOT NULL,
     kept_any         bigint NOT NULL, -- kept + kept_late
     due_judged_cents bigint NOT NULL,
-    collected_cents  bigint NOT NULL,
+    collected_cents  bigint NOT NULL, -- on judged installments
     PRIMARY KEY (start_week, origin, agent_key_id, currency)
 );
 
@@ -160,7 +162,7 @@ BEGIN
     SELECT start_week, origin, coalesce(agent_key_id, 0), max(agent_name), currency, count(*),
            count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status = 'broken'),
            sum(weekly_share), sum(installments_judged), sum(kept + kept_late), sum(due_judged_cents),
-           sum(collected_cents)
+           sum(collected_judged_cents)
     FROM analytics.fact_plan WHERE start_week = ANY (p_start_weeks)
     GROUP BY start_week, origin, coalesce(agent_key_id, 0), currency;
 END $$;
@@ -203,7 +205,7 @@ BEGIN
         status = EXCLUDED.status, agent_name = EXCLUDED.agent_name, installments_judged = EXCLUDED.installments_judged,
         kept = EXCLUDED.kept, kept_late = EXCLUDED.kept_late, partial = EXCLUDED.partial, missed = EXCLUDED.missed,
         due_judged_cents = EXCLUDED.due_judged_cents, collected_cents = EXCLUDED.collected_cents,
-        ended_at = EXCLUDED.ended_at;
+        ended_at = EXCLUDED.ended_at, collected_judged_cents = EXCLUDED.collected_judged_cents;
     INSERT INTO analytics.fact_installment
     SELECT * FROM jsonb_populate_recordset(NULL::analytics.fact_installment, doc->'installments')
     ON CONFLICT (plan_id, seq) DO UPDATE SET

@@ -36,7 +36,9 @@ LANGUAGE sql STABLE AS $$
                count(*) FILTER (WHERE i.outcome = 'missed') AS missed,
                coalesce(sum(i.amount_due_cents) FILTER (WHERE i.outcome IN ('kept', 'kept_late', 'partial', 'missed')), 0)
                    AS due_judged,
-               sum(i.amount_paid_cents) AS collected
+               sum(i.amount_paid_cents) AS collected,
+               coalesce(sum(i.amount_paid_cents) FILTER (WHERE i.outcome IN ('kept', 'kept_late', 'partial', 'missed')), 0)
+                   AS collected_judged
         FROM i GROUP BY i.plan_id
     )
     SELECT jsonb_build_object(
@@ -49,7 +51,8 @@ LANGUAGE sql STABLE AS $$
             'installments_judged', coalesce(t.judged, 0), 'kept', coalesce(t.kept, 0),
             'kept_late', coalesce(t.kept_late, 0), 'partial', coalesce(t.partial, 0), 'missed', coalesce(t.missed, 0),
             'due_judged_cents', coalesce(t.due_judged, 0), 'collected_cents', coalesce(t.collected, 0),
-            'created_at', p.created_at, 'ended_at', p.ended_at))
+            'created_at', p.created_at, 'ended_at', p.ended_at,
+            'collected_judged_cents', coalesce(t.collected_judged, 0)))
             FROM p LEFT JOIN totals t ON t.plan_id = p.id), '[]'::jsonb),
         'installments', coalesce((SELECT jsonb_agg(jsonb_build_object(
             'plan_id', i.plan_id, 'seq', i.seq, 'account_id', i.account_id, 'agent_key_id', i.created_by,

@@ -5,7 +5,7 @@
 -- Parameters (psql variables): from, to — dates; plans whose first due date
 -- falls in a week starting on or after `from` and before `to`.
 -- Columns: origin, currency, plans, kept_rate (kept + kept_late over judged
--- installments), collection_rate (collected over due on judged
+-- installments), collection_rate (paid over due, both on the judged
 -- installments), completion_rate and broken_rate (share of the plans),
 -- avg_weekly_share (the weekly amount as a share of the balance at start).
 SELECT a.origin, a.currency, sum(a.plans) AS plans,

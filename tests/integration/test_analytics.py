@@ -216,7 +216,7 @@ def plan_figures(cluster, key):
         p["judged"] += i["outcome"] in JUDGED
         p["kept_any"] += i["outcome"] in ("kept", "kept_late")
         p["due_judged"] += i["amount_due"] if i["outcome"] in JUDGED else 0
-        p["collected"] += i["paid"]
+        p["collected"] += i["paid"] if i["outcome"] in JUDGED else 0
     groups = defaultdict(list)
     for p in plans.values():
         groups[(key(p), p["currency"])].append(p)
