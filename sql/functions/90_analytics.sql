@@ -110,8 +110,8 @@ CREATE TABLE IF NOT EXISTS analytics.fact_payment (
 );
 CREATE INDEX IF NOT EXISTS fact_payment_date_idx ON analytics.fact_payment (received_date);
 
--- Pre-aggregates the reports read, so they stay fast at millions of facts:
--- recomputed from the facts for every week a batch touched.
+-- Pre-aggregates the reports read, so they stay fast at millions of facts
+-- (kept up to date by analytics.add_deltas as facts change).
 CREATE TABLE IF NOT EXISTS analytics.agg_week (
     due_week        date NOT NULL,
     origin          text NOT NULL,
@@ -144,34 +144,66 @@ CREATE TABLE IF NOT EXISTS analytics.agg_plan (
     PRIMARY KEY (start_week, origin, agent_key_id, currency)
 );
 
-CREATE OR REPLACE FUNCTION analytics.refresh(p_due_weeks date[], p_start_weeks date[]) RETURNS void
+-- The pre-aggregates are kept by deltas: before facts are replaced, what
+-- the old rows contributed is taken away and what the new ones bring is
+-- added, so a batch costs what its rows cost, however many facts there are.
+DROP FUNCTION IF EXISTS analytics.add_deltas(jsonb);
+CREATE OR REPLACE FUNCTION analytics.add_deltas(doc json) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM analytics.agg_week WHERE due_week = ANY (p_due_weeks);
-    INSERT INTO analytics.agg_week
-    SELECT due_week, origin, currency, count(*),
-           count(*) FILTER (WHERE outcome IN ('kept', 'kept_late', 'partial', 'missed')),
-           count(*) FILTER (WHERE outcome = 'kept'), count(*) FILTER (WHERE outcome = 'kept_late'),
-           count(*) FILTER (WHERE outcome = 'partial'), count(*) FILTER (WHERE outcome = 'missed'),
-           sum(amount_due_cents), sum(amount_paid_cents)
-    FROM analytics.fact_installment WHERE due_week = ANY (p_due_weeks)
-    GROUP BY due_week, origin, currency;
+    WITH inc AS (
+        SELECT * FROM json_populate_recordset(NULL::analytics.fact_installment, doc->'installments')
+    ), rows AS (
+        SELECT 1 AS sign, i.due_week, i.origin, i.currency, i.outcome, i.amount_due_cents, i.amount_paid_cents FROM inc i
+        UNION ALL
+        SELECT -1, f.due_week, f.origin, f.currency, f.outcome, f.amount_due_cents, f.amount_paid_cents
+        FROM analytics.fact_installment f JOIN inc i ON i.plan_id = f.plan_id AND i.seq = f.seq
+    )
+    INSERT INTO analytics.agg_week AS a
+    SELECT due_week, origin, currency, sum(sign),
+           coalesce(sum(sign) FILTER (WHERE outcome IN ('kept', 'kept_late', 'partial', 'missed')), 0),
+           coalesce(sum(sign) FILTER (WHERE outcome = 'kept'), 0), coalesce(sum(sign) FILTER (WHERE outcome = 'kept_late'), 0),
+           coalesce(sum(sign) FILTER (WHERE outcome = 'partial'), 0), coalesce(sum(sign) FILTER (WHERE outcome = 'missed'), 0),
+           sum(sign * amount_due_cents), sum(sign * amount_paid_cents)
+    FROM rows GROUP BY due_week, origin, currency
+    ON CONFLICT (due_week, origin, currency) DO UPDATE SET
+        installments = a.installments + EXCLUDED.installments,
+        judged = a.judged + EXCLUDED.judged, kept = a.kept + EXCLUDED.kept, kept_late = a.kept_late + EXCLUDED.kept_late,
+        partial = a.partial + EXCLUDED.partial, missed = a.missed + EXCLUDED.missed, due_cents = a.due_cents + EXCLUDED.due_cents,
+        collected_cents = a.collected_cents + EXCLUDED.collected_cents;
 
-    DELETE FROM analytics.agg_plan WHERE start_week = ANY (p_start_weeks);
-    INSERT INTO analytics.agg_plan
-    SELECT start_week, origin, coalesce(agent_key_id, 0), max(agent_name), currency, count(*),
-           count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status = 'broken'),
-           sum(weekly_share), sum(installments_judged), sum(kept + kept_late), sum(due_judged_cents),
-           sum(collected_judged_cents)
-    FROM analytics.fact_plan WHERE start_week = ANY (p_start_weeks)
-    GROUP BY start_week, origin, coalesce(agent_key_id, 0), currency;
+    WITH inc AS (
+        SELECT * FROM json_populate_recordset(NULL::analytics.fact_plan, doc->'plans')
+    ), rows AS (
+        SELECT 1 AS sign, p.start_week, p.origin, coalesce(p.agent_key_id, 0) AS agent, p.agent_name, p.currency,
+               p.status, p.weekly_share, p.installments_judged, p.kept + p.kept_late AS kept_any, p.due_judged_cents,
+               p.collected_judged_cents
+        FROM inc p
+        UNION ALL
+        SELECT -1, f.start_week, f.origin, coalesce(f.agent_key_id, 0), NULL, f.currency, f.status, f.weekly_share,
+               f.installments_judged, f.kept + f.kept_late, f.due_judged_cents, f.collected_judged_cents
+        FROM analytics.fact_plan f JOIN inc p ON p.plan_id = f.plan_id
+    )
+    INSERT INTO analytics.agg_plan AS a
+    SELECT start_week, origin, agent, max(agent_name), currency, sum(sign),
+           coalesce(sum(sign) FILTER (WHERE status = 'completed'), 0), coalesce(sum(sign) FILTER (WHERE status = 'broken'), 0),
+           sum(sign * weekly_share), sum(sign * installments_judged), sum(sign * kept_any), sum(sign * due_judged_cents),
+           sum(sign * collected_judged_cents)
+    FROM rows GROUP BY start_week, origin, agent, currency
+    ON CONFLICT (start_week, origin, agent_key_id, currency) DO UPDATE SET
+        agent_name = coalesce(EXCLUDED.agent_name, a.agent_name), plans = a.plans + EXCLUDED.plans,
+        completed = a.completed + EXCLUDED.completed, broken = a.broken + EXCLUDED.broken,
+        weekly_share_sum = a.weekly_share_sum + EXCLUDED.weekly_share_sum, judged = a.judged + EXCLUDED.judged,
+        kept_any = a.kept_any + EXCLUDED.kept_any, due_judged_cents = a.due_judged_cents + EXCLUDED.due_judged_cents,
+        collected_cents = a.collected_cents + EXCLUDED.collected_cents;
+
+    -- facts that moved away (a plan's dates changed) leave empty groups behind; both tables are small
+    DELETE FROM analytics.agg_week WHERE installments = 0;
+    DELETE FROM analytics.agg_plan WHERE plans = 0;
 END $$;
 
-CREATE OR REPLACE FUNCTION analytics.refresh_all() RETURNS void
-LANGUAGE sql AS $$
-    SELECT analytics.refresh(ARRAY(SELECT DISTINCT due_week FROM analytics.fact_installment),
-                             ARRAY(SELECT DISTINCT start_week FROM analytics.fact_plan));
-$$;
+DROP FUNCTION IF EXISTS analytics.refresh(date[], date[]);
+DROP FUNCTION IF EXISTS analytics.refresh_all();
 
 -- Where the loader is in the outbox: events are taken in (tx_id, id) order,
 -- only from transactions that have ended, so none can appear behind it.
@@ -190,7 +222,8 @@ INSERT INTO analytics.loader_state VALUES (1, '0'::xid8, 0, NULL, 0, NULL) ON CO
 -- the batch starts where the cursor is (a batch applied twice, or by two
 -- loaders at once, is refused: answers -1). Answers the events it loaded.
 DROP FUNCTION IF EXISTS analytics.apply(jsonb);
-CREATE OR REPLACE FUNCTION analytics.apply(doc jsonb) RETURNS bigint
+DROP FUNCTION IF EXISTS analytics.apply(json);
+CREATE OR REPLACE FUNCTION analytics.apply(doc json) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
     s analytics.loader_state;
@@ -199,33 +232,29 @@ BEGIN
     IF s.last_tx_id <> (doc->>'from_tx')::xid8 OR s.last_event_id <> (doc->>'from_id')::bigint THEN
         RETURN -1;
     END IF;
+    PERFORM analytics.add_deltas(doc);
     INSERT INTO analytics.fact_plan
-    SELECT * FROM jsonb_populate_recordset(NULL::analytics.fact_plan, doc->'plans')
+    SELECT * FROM json_populate_recordset(NULL::analytics.fact_plan, doc->'plans')
     ON CONFLICT (plan_id) DO UPDATE SET
         status = EXCLUDED.status, agent_name = EXCLUDED.agent_name, installments_judged = EXCLUDED.installments_judged,
         kept = EXCLUDED.kept, kept_late = EXCLUDED.kept_late, partial = EXCLUDED.partial, missed = EXCLUDED.missed,
         due_judged_cents = EXCLUDED.due_judged_cents, collected_cents = EXCLUDED.collected_cents,
         ended_at = EXCLUDED.ended_at, collected_judged_cents = EXCLUDED.collected_judged_cents;
     INSERT INTO analytics.fact_installment
-    SELECT * FROM jsonb_populate_recordset(NULL::analytics.fact_installment, doc->'installments')
+    SELECT * FROM json_populate_recordset(NULL::analytics.fact_installment, doc->'installments')
     ON CONFLICT (plan_id, seq) DO UPDATE SET
         amount_paid_cents = EXCLUDED.amount_paid_cents, paid_by_due_cents = EXCLUDED.paid_by_due_cents,
         paid_by_grace_cents = EXCLUDED.paid_by_grace_cents, outcome = EXCLUDED.outcome,
         days_late = EXCLUDED.days_late, reminded = EXCLUDED.reminded, reminder_purposes = EXCLUDED.reminder_purposes;
     INSERT INTO analytics.fact_call
-    SELECT * FROM jsonb_populate_recordset(NULL::analytics.fact_call, doc->'calls')
+    SELECT * FROM json_populate_recordset(NULL::analytics.fact_call, doc->'calls')
     ON CONFLICT (call_id) DO UPDATE SET
         state = EXCLUDED.state, blocked_rule = EXCLUDED.blocked_rule, deferred_rule = EXCLUDED.deferred_rule,
         placed = EXCLUDED.placed, call_date = EXCLUDED.call_date, answered_by = EXCLUDED.answered_by,
         right_party = EXCLUDED.right_party, conversation = EXCLUDED.conversation, digits = EXCLUDED.digits;
     INSERT INTO analytics.fact_payment
-    SELECT * FROM jsonb_populate_recordset(NULL::analytics.fact_payment, doc->'payments')
+    SELECT * FROM json_populate_recordset(NULL::analytics.fact_payment, doc->'payments')
     ON CONFLICT (payment_id) DO UPDATE SET status = EXCLUDED.status, plan_id = EXCLUDED.plan_id;
-    IF coalesce((doc->>'refresh')::boolean, true) THEN
-        PERFORM analytics.refresh(
-            ARRAY(SELECT DISTINCT (e->>'due_week')::date FROM jsonb_array_elements(doc->'installments') e),
-            ARRAY(SELECT DISTINCT (e->>'start_week')::date FROM jsonb_array_elements(doc->'plans') e));
-    END IF;
     UPDATE analytics.loader_state
     SET last_tx_id = (doc->>'to_tx')::xid8, last_event_id = (doc->>'to_id')::bigint,
         last_event_at = coalesce((doc->>'last_event_at')::timestamptz, last_event_at),

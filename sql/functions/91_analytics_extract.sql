@@ -3,18 +3,25 @@
 -- like analytics' fact tables (as JSON, so that the loader can carry them to
 -- another database). See 90_analytics.sql for the other side.
 
--- Fact rows of plans `p_ids` and their installments.
-CREATE OR REPLACE FUNCTION kept.analytics_plan_facts(p_ids bigint[]) RETURNS jsonb
+-- Fact rows of plans `p_ids` and their installments, as JSON arrays whose
+-- objects have the fact tables' column names (json_agg over rows: far
+-- cheaper than building objects key by key).
+DROP FUNCTION IF EXISTS kept.analytics_plan_facts(bigint[]);
+DROP FUNCTION IF EXISTS kept.analytics_call_facts(bigint[]);
+DROP FUNCTION IF EXISTS kept.analytics_payment_facts(bigint[]);
+DROP FUNCTION IF EXISTS kept.analytics_extract(xid8, bigint, integer);
+DROP FUNCTION IF EXISTS kept.analytics_snapshot(xid8, bigint, bigint, integer);
+CREATE OR REPLACE FUNCTION kept.analytics_plan_facts(p_ids bigint[], OUT plans json, OUT installments json)
 LANGUAGE sql STABLE AS $$
     WITH p AS (
-        SELECT p.*, k.name AS agent_name,
-               date_trunc('week', p.first_due_date)::date AS start_week
+        SELECT p.*, k.name AS agent_name, date_trunc('week', p.first_due_date)::date AS start_week
         FROM kept.plans p LEFT JOIN kept.api_keys k ON k.id = p.created_by
         WHERE p.id = ANY (p_ids)
     ), i AS (
-        SELECT i.*, p.account_id, p.created_by, p.origin, p.currency, p.start_week,
-               (i.due_date - p.first_due_date) / 7 + 1 AS weeks_since_start,
-               rem.purposes,
+        SELECT i.plan_id, i.seq, p.account_id, p.created_by AS agent_key_id, p.origin, p.currency, i.due_date,
+               date_trunc('week', i.due_date)::date AS due_week, p.start_week AS plan_start_week,
+               (i.due_date - p.first_due_date) / 7 + 1 AS weeks_since_start, i.amount_due_cents,
+               i.amount_paid_cents, i.paid_by_due_cents, i.paid_by_grace_cents, i.outcome,
                CASE WHEN i.outcome = 'kept_late' THEN (
                    SELECT min(x.day) - i.due_date FROM (
                        SELECT (pay.received_at AT TIME ZONE cu.time_zone)::date AS day,
@@ -22,7 +29,8 @@ LANGUAGE sql STABLE AS $$
                        FROM kept.allocations al JOIN kept.payments pay ON pay.id = al.payment_id
                        JOIN kept.accounts a ON a.id = pay.account_id JOIN kept.customers cu ON cu.id = a.customer_id
                        WHERE al.plan_id = i.plan_id AND al.seq = i.seq AND pay.status = 'posted') x
-                   WHERE x.running >= i.threshold_cents) END AS days_late
+                   WHERE x.running >= i.threshold_cents) END AS days_late,
+               rem.purposes IS NOT NULL AS reminded, coalesce(rem.purposes, '{}') AS reminder_purposes
         FROM kept.installments i JOIN p ON p.id = i.plan_id
         LEFT JOIN LATERAL (
             SELECT array_agg(DISTINCT c.purpose ORDER BY c.purpose) AS purposes FROM kept.calls c
@@ -41,52 +49,39 @@ LANGUAGE sql STABLE AS $$
                    AS collected_judged
         FROM i GROUP BY i.plan_id
     )
-    SELECT jsonb_build_object(
-        'plans', coalesce((SELECT jsonb_agg(jsonb_build_object(
-            'plan_id', p.id, 'account_id', p.account_id, 'agent_key_id', p.created_by, 'agent_name', p.agent_name,
-            'origin', p.origin, 'status', p.status, 'currency', p.currency,
-            'weekly_amount_cents', p.weekly_amount_cents, 'balance_at_start_cents', p.balance_at_start_cents,
-            'weekly_share', round(p.weekly_amount_cents::numeric / nullif(p.balance_at_start_cents, 0), 6),
-            'weeks', p.installment_count, 'start_date', p.first_due_date, 'start_week', p.start_week,
-            'installments_judged', coalesce(t.judged, 0), 'kept', coalesce(t.kept, 0),
-            'kept_late', coalesce(t.kept_late, 0), 'partial', coalesce(t.partial, 0), 'missed', coalesce(t.missed, 0),
-            'due_judged_cents', coalesce(t.due_judged, 0), 'collected_cents', coalesce(t.collected, 0),
-            'created_at', p.created_at, 'ended_at', p.ended_at,
-            'collected_judged_cents', coalesce(t.collected_judged, 0)))
-            FROM p LEFT JOIN totals t ON t.plan_id = p.id), '[]'::jsonb),
-        'installments', coalesce((SELECT jsonb_agg(jsonb_build_object(
-            'plan_id', i.plan_id, 'seq', i.seq, 'account_id', i.account_id, 'agent_key_id', i.created_by,
-            'origin', i.origin, 'currency', i.currency, 'due_date', i.due_date,
-            'due_week', date_trunc('week', i.due_date)::date, 'plan_start_week', i.start_week,
-            'weeks_since_start', i.weeks_since_start, 'amount_due_cents', i.amount_due_cents,
-            'amount_paid_cents', i.amount_paid_cents, 'paid_by_due_cents', i.paid_by_due_cents,
-            'paid_by_grace_cents', i.paid_by_grace_cents, 'outcome', i.outcome, 'days_late', i.days_late,
-            'reminded', i.purposes IS NOT NULL, 'reminder_purposes', coalesce(i.purposes, '{}')))
-            FROM i), '[]'::jsonb));
+    SELECT
+        coalesce((SELECT json_agg(f) FROM (
+            SELECT p.id AS plan_id, p.account_id, p.created_by AS agent_key_id, p.agent_name, p.origin, p.status,
+                   p.currency, p.weekly_amount_cents, p.balance_at_start_cents,
+                   round(p.weekly_amount_cents::numeric / nullif(p.balance_at_start_cents, 0), 6) AS weekly_share,
+                   p.installment_count AS weeks, p.first_due_date AS start_date, p.start_week,
+                   coalesce(t.judged, 0) AS installments_judged, coalesce(t.kept, 0) AS kept,
+                   coalesce(t.kept_late, 0) AS kept_late, coalesce(t.partial, 0) AS partial,
+                   coalesce(t.missed, 0) AS missed, coalesce(t.due_judged, 0) AS due_judged_cents,
+                   coalesce(t.collected, 0) AS collected_cents, p.created_at, p.ended_at,
+                   coalesce(t.collected_judged, 0) AS collected_judged_cents
+            FROM p LEFT JOIN totals t ON t.plan_id = p.id) f), '[]'::json),
+        coalesce((SELECT json_agg(i) FROM i), '[]'::json);
 $$;
 
-CREATE OR REPLACE FUNCTION kept.analytics_call_facts(p_ids bigint[]) RETURNS jsonb
+CREATE OR REPLACE FUNCTION kept.analytics_call_facts(p_ids bigint[]) RETURNS json
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
-        'call_id', c.id, 'account_id', c.account_id, 'plan_id', c.plan_id, 'seq', c.seq, 'purpose', c.purpose,
-        'state', c.state, 'blocked_rule', c.blocked_rule, 'deferred_rule', c.deferred_rule,
-        'placed', c.provider_sid IS NOT NULL,
-        'scheduled_date', (c.scheduled_at AT TIME ZONE cu.time_zone)::date,
-        'call_date', (coalesce(c.dialed_at, c.updated_at) AT TIME ZONE cu.time_zone)::date,
-        'answered_by', c.answered_by, 'right_party', c.right_party, 'conversation', c.conversation_at IS NOT NULL,
-        'digits', c.digits)), '[]'::jsonb)
-    FROM kept.calls c JOIN kept.customers cu ON cu.id = c.customer_id
-    WHERE c.id = ANY (p_ids);
+    SELECT coalesce(json_agg(f), '[]'::json) FROM (
+        SELECT c.id AS call_id, c.account_id, c.plan_id, c.seq, c.purpose, c.state, c.blocked_rule, c.deferred_rule,
+               c.provider_sid IS NOT NULL AS placed, (c.scheduled_at AT TIME ZONE cu.time_zone)::date AS scheduled_date,
+               (coalesce(c.dialed_at, c.updated_at) AT TIME ZONE cu.time_zone)::date AS call_date,
+               c.answered_by, c.right_party, c.conversation_at IS NOT NULL AS conversation, c.digits
+        FROM kept.calls c JOIN kept.customers cu ON cu.id = c.customer_id
+        WHERE c.id = ANY (p_ids)) f;
 $$;
 
-CREATE OR REPLACE FUNCTION kept.analytics_payment_facts(p_ids bigint[]) RETURNS jsonb
+CREATE OR REPLACE FUNCTION kept.analytics_payment_facts(p_ids bigint[]) RETURNS json
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
-        'payment_id', p.id, 'account_id', p.account_id, 'plan_id', p.plan_id, 'amount_cents', p.amount_cents,
-        'currency', p.currency, 'received_date', (p.received_at AT TIME ZONE cu.time_zone)::date,
-        'source', p.source, 'status', p.status)), '[]'::jsonb)
-    FROM kept.payments p JOIN kept.accounts a ON a.id = p.account_id JOIN kept.customers cu ON cu.id = a.customer_id
-    WHERE p.id = ANY (p_ids);
+    SELECT coalesce(json_agg(f), '[]'::json) FROM (
+        SELECT p.id AS payment_id, p.account_id, p.plan_id, p.amount_cents, p.currency,
+               (p.received_at AT TIME ZONE cu.time_zone)::date AS received_date, p.source, p.status
+        FROM kept.payments p JOIN kept.accounts a ON a.id = p.account_id JOIN kept.customers cu ON cu.id = a.customer_id
+        WHERE p.id = ANY (p_ids)) f;
 $$;
 
 -- The next batch after (p_after_tx, p_after_id): up to p_limit events in
@@ -94,7 +89,7 @@ $$;
 -- xmin nothing can still commit), and the facts they touched. NULL when
 -- there is nothing new.
 CREATE OR REPLACE FUNCTION kept.analytics_extract(p_after_tx xid8, p_after_id bigint, p_limit integer)
-RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+RETURNS json LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_horizon xid8 := pg_snapshot_xmin(pg_current_snapshot());
     v_events integer;
@@ -104,7 +99,7 @@ DECLARE
     v_plans bigint[];
     v_calls bigint[];
     v_payments bigint[];
-    v_facts jsonb;
+    f record;
 BEGIN
     WITH ev AS (
         SELECT e.* FROM kept.outbox_events e
@@ -133,10 +128,10 @@ BEGIN
     IF v_events = 0 THEN
         RETURN NULL;
     END IF;
-    v_facts := kept.analytics_plan_facts(v_plans);
-    RETURN v_facts || jsonb_build_object(
+    f := kept.analytics_plan_facts(v_plans);
+    RETURN json_build_object(
         'from_tx', p_after_tx::text, 'from_id', p_after_id, 'to_tx', v_to_tx::text, 'to_id', v_to_id,
-        'events', v_events, 'last_event_at', v_last_at,
+        'events', v_events, 'last_event_at', v_last_at, 'plans', f.plans, 'installments', f.installments,
         'calls', kept.analytics_call_facts(v_calls), 'payments', kept.analytics_payment_facts(v_payments));
 END $$;
 
@@ -145,17 +140,19 @@ END $$;
 -- it is (from = to). NULL after the last plan.
 CREATE OR REPLACE FUNCTION kept.analytics_snapshot(p_at_tx xid8, p_at_id bigint, p_after_plan bigint,
                                                    p_limit integer)
-RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+RETURNS json LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_plans bigint[];
+    f record;
 BEGIN
     v_plans := ARRAY(SELECT id FROM kept.plans WHERE id > p_after_plan ORDER BY id LIMIT p_limit);
     IF cardinality(v_plans) = 0 THEN
         RETURN NULL;
     END IF;
-    RETURN kept.analytics_plan_facts(v_plans) || jsonb_build_object(
+    f := kept.analytics_plan_facts(v_plans);
+    RETURN json_build_object(
         'from_tx', p_at_tx::text, 'from_id', p_at_id, 'to_tx', p_at_tx::text, 'to_id', p_at_id, 'events', 0,
-        'last_plan', v_plans[cardinality(v_plans)], 'refresh', false,
+        'last_plan', v_plans[cardinality(v_plans)], 'plans', f.plans, 'installments', f.installments,
         'calls', kept.analytics_call_facts(ARRAY(SELECT id FROM kept.calls WHERE plan_id = ANY (v_plans))),
         'payments', kept.analytics_payment_facts(ARRAY(
             SELECT p.id FROM kept.payments p WHERE p.account_id IN (

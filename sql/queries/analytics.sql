@@ -8,7 +8,7 @@ SELECT last_tx_id::text, last_event_id FROM analytics.loader_state WHERE id = 1
 SELECT kept.analytics_extract($1::xid8, $2::bigint, $3::integer)::text
 
 -- name: analytics_apply
-SELECT analytics.apply($1::jsonb)
+SELECT analytics.apply($1::json)
 
 -- name: analytics_lock
 -- Session-level, in the analytics database: one loader at a time. "keptload".
@@ -31,6 +31,3 @@ SELECT analytics.set_cursor($1::xid8, $2::bigint)
 
 -- name: analytics_snapshot
 SELECT kept.analytics_snapshot($1::xid8, $2::bigint, $3::bigint, $4::integer)::text
-
--- name: analytics_refresh_all
-SELECT analytics.refresh_all()

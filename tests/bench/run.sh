@@ -15,11 +15,18 @@
 #                 ceiling (wrk on its create endpoint, 64 connections); keptd's
 #                 resident memory after a warm-up and after the calls
 #                 (goal: at least 0.5 of the ceiling, memory flat)
+#   analytics     the loader catching up a backlog of BENCH_EVENTS outbox
+#                 events, one per plan, which writes their installment facts
+#                 (events per second); then weekly-adherence over 52 weeks and
+#                 origin over a year through the API, warm, against the same
+#                 figures from the operational tables (goal: under 100 ms and
+#                 at least 10x faster)
 #
 # Settings (environment): BENCH_PLANS (1000000), BENCH_FILE_LINES (1000000),
 # BENCH_DURATION seconds per load run (30), BENCH_DIR (build/bench),
 # BENCH_PORT (18080, and the two ports after it), BENCH_CALLS (100000),
-# BENCH_SECTIONS (which of "evaluation intake file dial" to run; the data is
+# BENCH_EVENTS (1000000), BENCH_SECTIONS (which of "evaluation intake file
+# dial analytics" to run; the data is
 # always generated). A fresh PostgreSQL cluster is made in BENCH_DIR each run;
 # the figures are printed and kept in BENCH_DIR/results.txt.
 set -euo pipefail
@@ -34,7 +41,8 @@ lines=${BENCH_FILE_LINES:-1000000}
 duration=${BENCH_DURATION:-30}
 port=${BENCH_PORT:-18080}
 ncalls=${BENCH_CALLS:-100000}
-sections=" ${BENCH_SECTIONS:-evaluation intake file dial} "
+nevents=${BENCH_EVENTS:-1000000}
+sections=" ${BENCH_SECTIONS:-evaluation intake file dial analytics} "
 conns=32
 pgbin=/usr/lib/postgresql/15/bin
 
@@ -253,5 +261,55 @@ say "  the dispatcher                                $rate calls/s in ${dial_s}s
 say "  ratio dispatcher / ceiling                    $(calc %.2f "$rate / $ceiling")    (goal: at least 0.5)"
 say "  keptd resident memory                         ${rss_before} KiB after $warm calls, ${rss_after} KiB after $ncalls more ($(calc %+.1f "($rss_after - $rss_before) * 100 / $rss_before")%)"
 fi
+# ---- analytics ------------------------------------------------------------------------------
+if want analytics; then
+# A backlog: one evaluation event per plan (as after evaluating every plan),
+# from which the loader writes every plan's facts: BENCH_EVENTS plans, ten
+# installment facts each.
+psql_kept -c "INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
+    SELECT 'installment_evaluated', 'plan', id, '{}' FROM kept.plans ORDER BY id LIMIT $nevents" >/dev/null
+pending=$(psql_kept -c "SELECT count(*) FROM kept.outbox_events")
+t=$(now)
+"$bin/keptd" analytics >"$work/load.json"
+load_s=$(elapsed "$t")
+loaded=$(grep -o '"events":[0-9]*' "$work/load.json" | cut -d: -f2)
+[ "$loaded" = "$pending" ] || { say "analytics: loaded $loaded of $pending events"; exit 1; }
+facts=$(psql_kept -c "SELECT count(*) FROM analytics.fact_installment")
+psql_kept -c "VACUUM ANALYZE analytics.fact_installment" -c "VACUUM ANALYZE analytics.agg_week" \
+    -c "VACUUM ANALYZE analytics.agg_plan" >/dev/null
+finance=$("$bin/keptd" keys create --role finance --name bench-finance | tail -n 1)
+to=$(psql_kept -c "SELECT date_trunc('week', current_date + 7)::date")
+from=$(psql_kept -c "SELECT ('$to'::date - 364)")
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+api_ms() { # report: the median of 5 warm requests, in ms
+    curl -fs -o /dev/null -H "Authorization: Bearer $finance" "http://127.0.0.1:$port/v1/reports/$1?from=$from&to=$to"
+    for _ in 1 2 3 4 5; do
+        curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $finance" \
+            "http://127.0.0.1:$port/v1/reports/$1?from=$from&to=$to"
+    done | awk '{ print $1 * 1000 }' | median
+}
+op_ms() { # n-th query of analytics_operational.sql: the median of 5 warm runs, in ms
+    local sql
+    sql=$(awk -v n="$1" 'BEGIN { RS = ";" } NR == n' "$here/analytics_operational.sql")
+    for _ in 1 2 3 4 5 6; do # psql interpolates :'from' in its input, not in -c
+        printf '\\timing on\n%s;\n' "$sql" | psql_kept -v from="$from" -v to="$to" | awk '/^Time:/ { print $2 }'
+    done | tail -n 5 | median
+}
+weekly_ms=$(api_ms weekly-adherence)
+origin_ms=$(api_ms origin)
+weekly_op=$(op_ms 1)
+origin_op=$(op_ms 2)
+api_due=$(curl -fs -H "Authorization: Bearer $finance" "http://127.0.0.1:$port/v1/reports/weekly-adherence?from=$from&to=$to" |
+    grep -o '"installments_due" *: *[0-9]*' | awk -F: '{ s += $2 } END { print s }')
+op_due=$(awk -v n=1 'BEGIN { RS = ";" } NR == n' "$here/analytics_operational.sql" |
+    psql_kept -v from="$from" -v to="$to" -F ' ' | awk '{ s += $3 } END { print s }')
+[ "$api_due" = "$op_due" ] || { say "analytics: the report counts $api_due installments due, the tables $op_due"; exit 1; }
+
+say ""
+say "analytics: a backlog of $pending outbox events loaded in ${load_s}s, $(calc %.0f "$loaded / $load_s") events/s; $facts installment facts"
+say "  weekly-adherence, 52 weeks: API ${weekly_ms} ms, operational tables ${weekly_op} ms  ($(calc %.0f "$weekly_op / $weekly_ms")x faster; goal: under 100 ms and 10x)"
+say "  origin, a year:             API ${origin_ms} ms, operational tables ${origin_op} ms  ($(calc %.0f "$origin_op / $origin_ms")x faster; goal: under 100 ms and 10x)"
+fi
+
 say ""
 say "results kept in ${work#"$root"/}/results.txt"

@@ -223,9 +223,6 @@ static kept_err rebuild_locked(struct db_conn *src, struct db_conn *dst, struct 
 		out->batches++;
 		snprintf(after, sizeof after, "%lld", last);
 	}
-	/* the pages left the pre-aggregates alone; one pass now */
-	if (!r)
-		r = db_run(dst, arena, SQL_Q_ANALYTICS_REFRESH_ALL, 0, NULL, NULL, err);
 	arena_free(arena);
 	return r;
 }
