@@ -23,6 +23,9 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 ifeq ($(SANITIZE),1)
   OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDOPT := -fsanitize=address,undefined
+else ifeq ($(SANITIZE),fuzz)
+  OPT := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDOPT := -fsanitize=address,undefined
 else
   OPT := -O2 -g -D_FORTIFY_SOURCE=2
   LDOPT :=
@@ -54,12 +57,12 @@ TELSIM_OBJ := $(TELSIM_SRC:service/telsim/%.c=$(BUILD)/obj/telsim/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: demo all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
+.PHONY: fuzz fuzz-build fuzz-short demo all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
         openapi-lint compose-check asan test-asan bench format format-check lint clean
 
 all: deps-build $(BUILD)/keptd $(BUILD)/kept $(BUILD)/kept-telsim $(BUILD)/tests/sign
 
-deps-build deps-run deps-test deps-lint deps-bench: deps-%:
+deps-build deps-run deps-test deps-lint deps-bench deps-fuzz: deps-%:
 	@service/scripts/deps.sh $*
 
 # ---- generated SQL bundle -----------------------------------------------------------
@@ -146,7 +149,7 @@ demo: deps-run
 test: deps-test
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory format-check lint unit sql-test integration openapi-lint compose-check
-	$(MAKE) --no-print-directory test-asan
+	$(MAKE) --no-print-directory test-asan fuzz-short
 	@echo "kept: all tests passed"
 
 unit: $(UNIT_BIN)
@@ -179,6 +182,28 @@ test-asan: asan
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    $(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 unit integration
 
+# ---- fuzzing ----------------------------------------------------------------------------------
+
+# libFuzzer targets (tests/fuzz/): JSON decoding and validation, webhook forms
+# and signatures, CSV imports, the router. `make fuzz` runs each for
+# FUZZ_SECONDS; `make test` runs a short pass of each.
+FUZZ_TARGETS := json form csv route
+FUZZ_SECONDS ?= 60
+
+fuzz-build: deps-fuzz
+	$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang SANITIZE=fuzz \
+	    $(FUZZ_TARGETS:%=build-fuzz/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libkeptd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KEPT) -fsanitize=fuzzer -o $@ $< $(BUILD)/libkeptd.a $(PKG_LIBS) -lpthread
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-short: fuzz-build
+	tests/fuzz/run.sh 10 $(FUZZ_TARGETS)
+
 # ---- benchmarks -----------------------------------------------------------------------------------
 
 # Not part of `make test`: at full size it takes a while and wants the machine
@@ -188,7 +213,7 @@ bench: deps-bench all
 
 # ---- style ---------------------------------------------------------------------------------------------
 
-C_FILES = $(shell find service clients tests/unit tests/tools -name '*.c' -o -name '*.h' | sort)
+C_FILES = $(shell find service clients tests/unit tests/tools tests/fuzz -name '*.c' -o -name '*.h' | sort)
 
 format: deps-lint
 	clang-format -i $(C_FILES)
@@ -203,4 +228,4 @@ lint: deps-lint all
 	    --std=c11 -Iservice/src -I$(BUILD)/gen --suppress=missingIncludeSystem service/src service/telsim clients/kept
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

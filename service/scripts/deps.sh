@@ -2,7 +2,7 @@
 # Installs the Debian packages kept needs for one purpose, and nothing when
 # everything is already there (so it is cheap to run before every build).
 #
-#   service/scripts/deps.sh build|run|test|lint|bench
+#   service/scripts/deps.sh build|run|test|lint|bench|fuzz
 #
 # As root it calls apt-get directly, otherwise through sudo.
 set -euo pipefail
@@ -11,8 +11,9 @@ build=(gcc make pkg-config libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libc
 run=("${build[@]}" postgresql-15 postgresql-client-15 util-linux procps curl python3)
 lint=(clang-format clang-tidy cppcheck)
 test=("${run[@]}" "${lint[@]}" libcmocka-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-      python3 python3-pytest python3-yaml python3-twilio docker-compose curl chromium)
+      python3 python3-pytest python3-yaml python3-twilio docker-compose curl chromium clang)
 bench=("${run[@]}" curl wrk)
+fuzz=("${build[@]}" clang)
 
 case "${1:-}" in
 build) want=("${build[@]}") ;;
@@ -20,7 +21,8 @@ run) want=("${run[@]}") ;;
 lint) want=("${lint[@]}") ;;
 test) want=("${test[@]}") ;;
 bench) want=("${bench[@]}") ;;
-*) echo "usage: $0 build|run|test|lint|bench" >&2; exit 2 ;;
+fuzz) want=("${fuzz[@]}") ;;
+*) echo "usage: $0 build|run|test|lint|bench|fuzz" >&2; exit 2 ;;
 esac
 
 missing=()

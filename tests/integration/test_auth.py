@@ -1,7 +1,9 @@
 """API keys and roles: 401 without a good key, 403 with the wrong role."""
+import re
+
 import pytest
 
-from conftest import create_key, keptd_cmd, unique
+from conftest import ROOT, create_key, keptd_cmd, unique
 
 STAFF = {"agent", "supervisor", "admin"}
 
@@ -47,8 +49,42 @@ ROUTES = [
     ("POST", "/v1/escalations/999999/assign", STAFF),
     ("POST", "/v1/escalations/999999/resolve", STAFF),
     ("POST", "/v1/admin/evaluate", {"admin"}),
+    ("GET", "/v1/calls?account_id=999999", STAFF),
+    ("POST", "/v1/admin/reminders", {"admin"}),
+    ("GET", "/v1/reports/origin?from=2026-01-05&to=2027-01-04", {"finance", "admin"}),
+    ("GET", "/dashboard", None),
+    ("GET", "/dashboard/chart.umd.js", None),
+]
+# The provider's webhooks take no API key: a valid X-Twilio-Signature or 403, whoever asks.
+SIGNED = [
+    ("POST", "/telephony/twiml/999999"),
+    ("POST", "/telephony/gather/999999"),
+    ("POST", "/telephony/status/999999"),
 ]
 ROLES = ("agent", "supervisor", "finance", "admin")
+
+
+def as_pattern(path):
+    """/v1/plans/999999/cancel?x=1 -> /v1/plans/{id}/cancel"""
+    path = path.split("?")[0].replace("999999", "{id}")
+    return "/dashboard/{file}" if path.startswith("/dashboard/") else \
+        path.replace("/reports/origin", "/reports/{name}")
+
+
+def test_the_table_covers_every_route():
+    text = (ROOT / "service" / "src" / "api" / "routes.c").read_text()
+    routed = set(re.findall(r'\{"(GET|POST|PUT|PATCH|DELETE)", "([^"]+)"', text))
+    tabled = {(m, as_pattern(p)) for m, p, _ in ROUTES} | {(m, as_pattern(p)) for m, p in SIGNED}
+    assert routed == tabled
+
+
+@pytest.mark.parametrize("method,path", SIGNED)
+def test_webhooks_need_a_signature_not_a_key(server, role_keys, method, path):
+    c = server.client()
+    for key in [None] + [role_keys[r] for r in ROLES]:
+        r = c.request(method, path, "CallSid=CA1&CallStatus=completed&SequenceNumber=1", key=key,
+                      content_type="application/x-www-form-urlencoded")
+        assert r.status == 403, (key, r)
 
 
 def body_for(method, path):

@@ -468,6 +468,8 @@ static void format_value(const struct kept_config *cfg, const struct cfg_row *ro
 			config_redact_conninfo(s ? s : "", v, vsize);
 		else if (row->flags & CFG_SECRET)
 			snprintf(v, vsize, "%s", s ? "****" : "");
+		else if ((row->flags & CFG_E164) && s)
+			log_mask_phone(s, v, vsize); /* no full phone number in a log, ours included */
 		else
 			snprintf(v, vsize, "%s", s ? s : "");
 		break;

@@ -414,6 +414,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 /* ---- the server ----------------------------------------------------------------------- */
 
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) KEPT_PRINTF(2, 0);
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
