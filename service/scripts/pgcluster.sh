@@ -8,6 +8,7 @@
 #   pgcluster.sh stop DIR       fast shutdown (waits)
 #   pgcluster.sh url DIR [DB] [USER]   print a libpq URL for it
 #   pgcluster.sh psql DIR [psql args...]   psql as the superuser
+#   pgcluster.sh standby PRIMARY DIR   a streaming hot standby of PRIMARY in DIR, started
 #
 # The server listens on a Unix socket only (no TCP), in DIR/run, or in a
 # short folder under /tmp when DIR is too deep for a socket path. When run as
@@ -84,6 +85,27 @@ cmd_url() {
     echo "postgresql:///${2:-kept}?host=$sock&port=$PORT&user=${3:-kept}"
 }
 
+cmd_standby() {
+    local primary dir
+    primary=$(cd "$1" && pwd)
+    mkdir -p "$2"
+    dir=$(cd "$2" && pwd)
+    [ -e "$dir/data/PG_VERSION" ] && { cmd_start "$dir"; return 0; }
+    local sock="$dir/run"
+    if [ $(( ${#sock} + 20 )) -gt 100 ]; then
+        sock=$(mktemp -d /tmp/kept-pg.XXXXXX)
+    fi
+    mkdir -p "$sock"
+    echo "$sock" > "$dir/socket_dir"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown postgres: "$dir" "$sock"
+    fi
+    # -R writes primary_conninfo and standby.signal: it streams from the primary's socket
+    as_pg "$PG_BINDIR/pg_basebackup" -h "$(socket_dir "$primary")" -p $PORT -U postgres -D "$dir/data" -R -c fast \
+        -X stream >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; die "pg_basebackup failed"; }
+    cmd_start "$dir"
+}
+
 cmd_psql() {
     local dir=$1
     shift
@@ -101,5 +123,6 @@ start) cmd_start "$1" ;;
 stop) cmd_stop "$1" ;;
 url) cmd_url "$@" ;;
 psql) cmd_psql "$@" ;;
+standby) cmd_standby "$@" ;;
 *) die "unknown command $cmd" ;;
 esac

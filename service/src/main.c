@@ -137,9 +137,15 @@ static int serve(const struct kept_config *cfg)
 
 	struct db_settings dbs = db_settings_of(cfg, "keptd");
 	db_threads_configure(&dbs);
-	struct api_config acfg = {cfg->max_body_bytes, cfg->max_import_bytes,      cfg->telephony_auth_token,
-	                          cfg->public_url,     cfg->business_name,         cfg->telephony_from,
-	                          cfg->agent_line,     cfg->analytics_database_url};
+	struct api_config acfg = {cfg->max_body_bytes,
+	                          cfg->max_import_bytes,
+	                          cfg->telephony_auth_token,
+	                          cfg->public_url,
+	                          cfg->business_name,
+	                          cfg->telephony_from,
+	                          cfg->agent_line,
+	                          cfg->reports_database_url ? cfg->reports_database_url
+	                                                    : cfg->analytics_database_url};
 	struct http_options opt = {cfg->listen_host,          cfg->listen_port,    cfg->threads,
 	                           cfg->connection_timeout_s, cfg->max_body_bytes, cfg->retry_after_s};
 	struct http_server *srv = NULL;

@@ -24,7 +24,8 @@ struct api_config {
 	const char *business_name;   /* said in every call */
 	const char *callback_number; /* said in every call (the caller id) */
 	const char *agent_line;      /* key 2 transfers here; NULL: an agent calls back */
-	const char *analytics_url;   /* reports read here; NULL: the operational database */
+	const char *analytics_url;   /* reports read here (a standby, or where analytics lives);
+	                              * NULL: the operational database */
 };
 
 /* Call once before serving; `cfg` must outlive the server. */

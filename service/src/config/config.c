@@ -57,6 +57,8 @@ static const struct cfg_row rows[] = {
          "seconds between the evaluator's runs"},
         {"KEPT_ANALYTICS_DATABASE_URL", CFG_STRING, OFF(analytics_database_url), NULL, 0, 0, CFG_CONNINFO,
          "where schema analytics lives (default: the operational database)"},
+        {"KEPT_REPORTS_DATABASE_URL", CFG_STRING, OFF(reports_database_url), NULL, 0, 0, CFG_CONNINFO,
+         "where reports are read, e.g. a hot standby (default: where analytics lives)"},
         {"KEPT_ANALYTICS_INTERVAL", CFG_INT, OFF(analytics_interval_s), "10", 1, 86400, 0,
          "seconds between the analytics loader's runs"},
         {"KEPT_ANALYTICS_BATCH", CFG_INT, OFF(analytics_batch), "1000", 1, 100000, 0,

@@ -49,6 +49,7 @@ struct kept_config {
 	int analytics_interval_s;     /* KEPT_ANALYTICS_INTERVAL: the loader */
 	int analytics_batch;          /* KEPT_ANALYTICS_BATCH: outbox events per loaded batch */
 	char *analytics_database_url; /* KEPT_ANALYTICS_DATABASE_URL: NULL for the operational database */
+	char *reports_database_url;   /* KEPT_REPORTS_DATABASE_URL: NULL for the analytics database */
 	int dial_concurrency;         /* KEPT_DIAL_CONCURRENCY: provider requests in flight */
 	int dial_attempts;            /* KEPT_DIAL_ATTEMPTS: tries per call before it fails */
 	int dial_batch;               /* KEPT_DIAL_BATCH: calls claimed per transaction */
