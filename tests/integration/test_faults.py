@@ -1,0 +1,128 @@
+"""Faults: keptd killed with SIGKILL in the middle of 10,000 payments sent by a
+client that retries with the same Idempotency-Keys; every payment is recorded
+exactly once, and every balance and installment outcome equals a clean run's."""
+import datetime
+import signal
+import threading
+import time
+import uuid
+
+from conftest import Keptd, create_key, free_port, keptd_cmd, migrate
+
+PAYMENTS = 10000
+ACCOUNTS = 40
+WORKERS = 8
+AS_OF = "2026-03-01T00:00:00Z"
+
+
+def workload():
+    """The same payments for both runs: per account, in order."""
+    rng_keys = uuid.UUID("00000000-0000-4000-8000-000000000000").int
+    per_account = {n: [] for n in range(ACCOUNTS)}
+    for i in range(PAYMENTS):
+        n = i % ACCOUNTS
+        day = datetime.datetime(2026, 1, 5, 12, tzinfo=datetime.timezone.utc) + datetime.timedelta(hours=3 * (i // ACCOUNTS))
+        per_account[n].append({"amount_cents": 100 + (i * 37) % 900, "received_at": day.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                               "source": "card", "source_ref": f"fault-{i}", "key": str(uuid.UUID(int=rng_keys + i))})
+    return per_account
+
+
+def seed(client, admin):
+    """ACCOUNTS customers with a weekly plan from 2026-01-05; answers account ids by index."""
+    ids = []
+    for n in range(ACCOUNTS):
+        c = client.post("/v1/customers", {"external_ref": f"FC-{n}", "name": f"Fault {n}", "time_zone": "Europe/London",
+                                          "jurisdiction": "GB"}).json()
+        a = client.post("/v1/accounts", {"customer_id": c["id"], "external_ref": f"FA-{n}", "creditor": "Acme",
+                                         "original_balance_cents": 2_000_000, "currency": "GBP"}).json()
+        p = admin.post(f"/v1/accounts/{a['id']}/plans", {"weekly_amount_cents": 20000, "first_due_date": "2026-01-05",
+                                                         "imported": True})
+        assert p.status == 201, p
+        ids.append(a["id"])
+    return ids
+
+
+def send_all(port, key, ids, per_account, on_progress=None):
+    """Sends every payment, retrying each (same key, same body) until keptd answers 201."""
+    from conftest import Client
+    done = [0]
+    lock = threading.Lock()
+
+    def worker(accounts):
+        c = Client(port, key)
+        for n in accounts:
+            for p in per_account[n]:
+                body = {k: v for k, v in p.items() if k != "key"} | {"account_id": ids[n]}
+                while True:
+                    try:
+                        r = c.post("/v1/payments", body, headers={"Idempotency-Key": p["key"]})
+                        if r.status in (200, 201):  # 200: the same key again, answered as before
+                            break
+                        assert r.status == 503, r
+                    except OSError:
+                        c.close()
+                    time.sleep(0.05)
+                with lock:
+                    done[0] += 1
+                    if on_progress:
+                        on_progress(done[0])
+        c.close()
+
+    threads = [threading.Thread(target=worker, args=(range(w, ACCOUNTS, WORKERS),)) for w in range(WORKERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return done[0]
+
+
+def state(cluster, db):
+    balances = cluster.psql("SELECT external_ref, balance_cents FROM kept.accounts WHERE external_ref LIKE 'FA-%' ORDER BY 1", db=db)
+    outcomes = cluster.psql("""SELECT a.external_ref, i.seq, i.amount_paid_cents, i.paid_by_due_cents, i.outcome
+                               FROM kept.installments i JOIN kept.plans p ON p.id = i.plan_id
+                               JOIN kept.accounts a ON a.id = p.account_id WHERE a.external_ref LIKE 'FA-%'
+                               ORDER BY 1, 2""", db=db)
+    payments = cluster.psql("SELECT count(*), count(DISTINCT source_ref), sum(amount_cents) FROM kept.payments "
+                            "WHERE source_ref LIKE 'fault-%'", db=db)
+    return balances, outcomes, payments
+
+
+def run(cluster, url, kill):
+    migrate(url)
+    admin_key, agent_key = create_key(url, "admin"), create_key(url, "agent")
+    port = free_port()
+    k = Keptd(url, KEPT_LISTEN=f"127.0.0.1:{port}")
+    ids = seed(k.client(agent_key), k.client(admin_key))
+    per_account = workload()
+    restarted = []
+
+    def maybe_kill(n):
+        if kill and n == PAYMENTS // 3 and not restarted:
+            restarted.append(True)
+            k.proc.send_signal(signal.SIGKILL)  # no drain, no goodbye
+            k.proc.wait()
+            threading.Thread(target=lambda: restarted.append(Keptd(url, KEPT_LISTEN=f"127.0.0.1:{port}"))).start()
+
+    sent = send_all(port, agent_key, ids, per_account, maybe_kill)
+    assert sent == PAYMENTS
+    ev = keptd_cmd(url, "evaluate", "--as-of", AS_OF)
+    assert ev.returncode == 0, ev.stderr
+    if kill:
+        assert k.proc.returncode == -signal.SIGKILL and isinstance(restarted[-1], Keptd)
+        restarted[-1].assert_clean_exit()
+    else:
+        k.assert_clean_exit()
+
+
+def test_a_killed_keptd_loses_nothing_and_posts_nothing_twice(cluster):
+    for db in ("kept_fault_killed", "kept_fault_clean"):
+        cluster.psql(f"DROP DATABASE IF EXISTS {db}", db="postgres")
+        cluster.psql(f"CREATE DATABASE {db} OWNER kept", db="postgres")
+    killed_url = cluster.url.replace("postgresql:///kept?", "postgresql:///kept_fault_killed?", 1)
+    clean_url = cluster.url.replace("postgresql:///kept?", "postgresql:///kept_fault_clean?", 1)
+    run(cluster, killed_url, kill=True)
+    run(cluster, clean_url, kill=False)
+    killed, clean = state(cluster, "kept_fault_killed"), state(cluster, "kept_fault_clean")
+    expected_total = sum(p["amount_cents"] for ps in workload().values() for p in ps)
+    assert killed[2] == [[str(PAYMENTS), str(PAYMENTS), str(expected_total)]]
+    assert killed == clean
