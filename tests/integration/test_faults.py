@@ -126,3 +126,74 @@ def test_a_killed_keptd_loses_nothing_and_posts_nothing_twice(cluster):
     expected_total = sum(p["amount_cents"] for ps in workload().values() for p in ps)
     assert killed[2] == [[str(PAYMENTS), str(PAYMENTS), str(expected_total)]]
     assert killed == clean
+
+
+def test_postgres_restarted_under_load_with_workers_on(tmp_path):
+    """PostgreSQL stops and starts again while clients post payments and every
+    worker runs: keptd answers 201 or 503 with Retry-After (never anything
+    else, never a hang), serves again within 5 s of the database coming back,
+    and its workers carry on (the analytics loader catches up)."""
+    from conftest import Client, Cluster, new_account, new_customer, unique
+    c = Cluster()
+    try:
+        migrate(c.url)
+        agent_key = create_key(c.url, "agent")
+        k = Keptd(c.url, KEPT_WORKERS="all", KEPT_ANALYTICS_INTERVAL="1", KEPT_EVALUATE_INTERVAL="1",
+                  KEPT_RETRY_AFTER="1")
+        try:
+            agent = k.client(agent_key)
+            accounts = [new_account(agent, new_customer(agent)["id"])["id"] for _ in range(4)]
+            stop, statuses, lock = threading.Event(), [], threading.Lock()
+
+            def load(account):
+                w = Client(k.port, agent_key)
+                while not stop.is_set():
+                    try:
+                        r = w.post("/v1/payments", {"account_id": account, "amount_cents": 1,
+                                                    "received_at": "2026-01-06T12:00:00Z", "source": "card",
+                                                    "source_ref": unique("pg")},
+                                   headers={"Idempotency-Key": str(uuid.uuid4())})
+                        with lock:
+                            statuses.append(r.status)
+                        if r.status == 503:
+                            assert r.headers.get("retry-after") == "1"
+                    except OSError:
+                        w.close()
+                w.close()
+
+            threads = [threading.Thread(target=load, args=(a,)) for a in accounts]
+            for t in threads:
+                t.start()
+            time.sleep(1.5)
+            c.stop()
+            time.sleep(2)
+            c.start()
+            back = time.time()
+            while True:
+                with lock:
+                    recent = statuses[-5:]
+                if len(recent) == 5 and all(s == 201 for s in recent):
+                    break
+                assert time.time() - back < 5, f"keptd did not recover within 5 s: {recent}"
+                time.sleep(0.05)
+            time.sleep(1)
+            stop.set()
+            for t in threads:
+                t.join(timeout=30)
+                assert not t.is_alive(), "a client hung"
+            assert set(statuses) <= {201, 503} and 503 in statuses and statuses.count(201) > 10
+            # the workers carried on: the loader catches up with every payment posted
+            posted = int(c.psql("SELECT count(*) FROM kept.outbox_events")[0][0])
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                loaded = int(c.psql("SELECT events_loaded FROM analytics.loader_state")[0][0])
+                if loaded >= posted:
+                    break
+                time.sleep(0.2)
+            assert loaded >= posted, (loaded, posted)
+            assert k.proc.poll() is None
+            agent.close()
+        finally:
+            k.assert_clean_exit()
+    finally:
+        c.destroy()
