@@ -197,3 +197,59 @@ def test_postgres_restarted_under_load_with_workers_on(tmp_path):
             k.assert_clean_exit()
     finally:
         c.destroy()
+
+
+def test_two_instances_with_every_worker_do_each_job_once(cluster, telsim):
+    """Two keptd with every worker on, one database, reminders due and plans to
+    judge; one instance is stopped half-way. Each reminder is dialled once,
+    each installment judged once, each outbox event loaded once."""
+    from conftest import Client, telephony_env
+    from test_calls import Debtor
+    db = "kept_two_instances"
+    cluster.psql(f"DROP DATABASE IF EXISTS {db}", db="postgres")
+    cluster.psql(f"CREATE DATABASE {db} OWNER kept", db="postgres")
+    url = cluster.url.replace("postgresql:///kept?", f"postgresql:///{db}?", 1)
+    migrate(url)
+    admin_key, agent_key = create_key(url, "admin"), create_key(url, "agent")
+    ports = [free_port(), free_port()]
+    common = dict(KEPT_WORKERS="all", KEPT_REMINDER_INTERVAL="1", KEPT_EVALUATE_INTERVAL="1",
+                  KEPT_ANALYTICS_INTERVAL="1", KEPT_DIAL_BATCH="4")
+    seeder = Keptd(url, KEPT_WORKERS="none")
+    api, agent = seeder.client(admin_key), seeder.client(agent_key)
+    # due now in a zone where it is daytime, so the workers (as_of = now) dial them
+    now = datetime.datetime.now(datetime.timezone.utc)
+    zone = next(z for z in ("America/New_York", "Europe/London", "Asia/Tokyo", "Pacific/Auckland", "America/Los_Angeles",
+                            "Asia/Kolkata", "Pacific/Honolulu")
+                if 9 <= now.astimezone(__import__("zoneinfo").ZoneInfo(z)).hour < 19)
+    debtors = [Debtor(api, agent, tz=zone, jurisdiction="US-NY", days_back=6) for _ in range(16)]
+    for d in debtors:
+        telsim.post("/_telsim/callees", {d.number: {"behaviour": "no-answer"}})
+    seeder.assert_clean_exit()
+    a = Keptd(url, **telephony_env(telsim, ports[0], **common))
+    b = Keptd(url, **telephony_env(telsim, ports[1], **common))
+    try:
+        time.sleep(2)
+        a.stop()  # half-way: b carries on alone
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            pending = int(cluster.psql("SELECT count(*) FROM kept.calls WHERE state IN ('queued', 'dialing')", db=db)[0][0])
+            events = int(cluster.psql("SELECT count(*) FROM kept.outbox_events", db=db)[0][0])
+            loaded = int(cluster.psql("SELECT events_loaded FROM analytics.loader_state", db=db)[0][0])
+            if pending == 0 and loaded == events:
+                break
+            time.sleep(0.3)
+        for d in debtors:
+            placed = int(cluster.psql(f"SELECT count(*) FROM kept.calls WHERE number = '{d.number}' "
+                                      "AND provider_sid IS NOT NULL", db=db)[0][0])
+            assert placed >= 1 and len(telsim.calls(to=d.number)) == placed, d.number
+        twice = cluster.psql("""SELECT count(*) FROM (SELECT aggregate_id, payload->>'seq' FROM kept.outbox_events
+                                WHERE event_type = 'installment_evaluated' GROUP BY 1, 2 HAVING count(*) > 1) x""", db=db)
+        assert twice == [["0"]]
+        judged = int(cluster.psql("SELECT count(*) FROM kept.installments WHERE outcome <> 'scheduled'", db=db)[0][0])
+        assert judged >= len(debtors)  # every first installment was due six days ago
+        assert loaded == events, (loaded, events)
+        facts = cluster.psql("SELECT count(*), count(DISTINCT (plan_id, seq)) FROM analytics.fact_installment", db=db)
+        assert facts[0][0] == facts[0][1] and int(facts[0][0]) > 0
+    finally:
+        assert a.proc.returncode == 0 or a.stop() == 0
+        b.assert_clean_exit()
