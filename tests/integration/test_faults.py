@@ -253,3 +253,31 @@ def test_two_instances_with_every_worker_do_each_job_once(cluster, telsim):
     finally:
         assert a.proc.returncode == 0 or a.stop() == 0
         b.assert_clean_exit()
+
+
+def test_provider_faults_during_a_reminder_run(phone_api, phone_agent, telsim):
+    """429, 503, slow answers and dropped connections (before and after the
+    call was made), duplicate and out-of-order callbacks, all in one run: every
+    due reminder ends placed exactly once or failed after its bounded
+    attempts, never placed twice."""
+    from test_calls import Debtor, calls_of, run_reminders
+    debtors = [Debtor(phone_api, phone_agent) for _ in range(12)]
+    for d in debtors:
+        telsim.post("/_telsim/callees", {d.number: {"behaviour": "busy"}})
+    faults = ["429", "503", "slow_created", "drop", "drop_created", "503_created", "429", "drop", "503"] * 3
+    telsim.post("/_telsim/faults", {"create": faults, "slow_ms": 2500, "duplicate_callbacks": True,
+                                    "reverse_callbacks": True})
+    try:
+        # the same local day for all of them: one pass dials them all
+        result = run_reminders(phone_api, debtors[0].before_due(1))
+        assert result["claimed"] >= len(debtors)
+    finally:
+        telsim.post("/_telsim/faults", {})
+    for d in debtors:
+        [call] = calls_of(phone_api, d)
+        made = telsim.calls(to=d.number)
+        assert len(made) <= 1, (d.number, made)
+        if call["provider_sid"]:
+            assert [m["sid"] for m in made] == [call["provider_sid"]]
+        else:
+            assert call["state"] in ("failed", "unknown") and made == [] and call["dial_attempts"] <= 3, call

@@ -35,6 +35,7 @@ struct op {
 	long long not_before_ms; /* monotonic */
 	time_t attempt_began;    /* wall clock, second of the last ambiguous create */
 	int reconciles;
+	int not_found; /* lists since the last create that did not show it */
 	CURL *easy;
 	struct curl_slist *headers;
 	struct buf body;
@@ -397,6 +398,11 @@ static void schedule_retry(struct provider *p, struct op *op, enum op_step step)
 			cap = 10000;
 		delay = cap / 2 + rand_r(&p->seed) % (cap / 2 + 1); /* "equal jitter": never zero */
 	}
+	/* A create that may still be on its way through the provider gets as long
+	 * as our own timeout to land before we look for it: listing too early
+	 * would miss it, and the retry would ring the customer twice. */
+	if (step == STEP_RECONCILE && delay < p->cfg.timeout_ms)
+		delay = p->cfg.timeout_ms;
 	op->step = step;
 	op->not_before_ms = now_ms() + delay;
 }
@@ -448,14 +454,20 @@ static void after_create(struct provider *p, struct op *op, CURLcode rc, long st
 static void after_reconcile(struct provider *p, struct op *op, CURLcode rc, long status)
 {
 	if (rc == CURLE_OK && status == 200) {
+		op->retry_after_s = 0;
 		if (reconcile_from_list(op)) {
 			op->res->reconciled = true;
 			finish(op, PROVIDER_PLACED);
+		} else if (op->not_found++ == 0) {
+			schedule_retry(p, op, STEP_RECONCILE); /* look once more before concluding */
 		} else if (op->res->attempts < p->cfg.attempts) {
-			op->retry_after_s = 0;
+			op->not_found = 0;
 			schedule_retry(p, op, STEP_CREATE); /* it never reached the provider */
 		} else {
-			finish(op, PROVIDER_FAILED);
+			/* twice not found: most likely never made, but never dial it again */
+			snprintf(op->res->error, sizeof op->res->error,
+			         "not found at the provider after an unknown outcome");
+			finish(op, PROVIDER_UNKNOWN);
 		}
 		return;
 	}

@@ -16,8 +16,10 @@
  *     at most `attempts` creates per call.
  *   - A create whose outcome is unknown (a timeout or dropped connection
  *     after the request went out, a 5xx) is reconciled before anything else:
- *     the calls to that number since the attempt began are listed, and a
- *     call found there is taken as placed. A customer is never rung twice for
+ *     after waiting at least the request timeout (so a request still queued
+ *     at the provider has landed), the calls to that number since the attempt
+ *     began are listed, twice before concluding it is not there; a call found
+ *     is taken as placed. A customer is never rung twice for
  *     one call; when even reconciliation cannot tell, the call is reported
  *     PROVIDER_UNKNOWN and must not be dialled again (its status callbacks,
  *     which carry kept's call id in their URL, settle it).
