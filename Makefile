@@ -57,7 +57,7 @@ TELSIM_OBJ := $(TELSIM_SRC:service/telsim/%.c=$(BUILD)/obj/telsim/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: fuzz fuzz-build fuzz-short demo all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
+.PHONY: soak fuzz fuzz-build fuzz-short demo all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
         openapi-lint compose-check asan test-asan bench format format-check lint clean
 
 all: deps-build $(BUILD)/keptd $(BUILD)/kept $(BUILD)/kept-telsim $(BUILD)/tests/sign
@@ -210,6 +210,10 @@ fuzz-short: fuzz-build
 # to itself. tests/bench/run.sh says what it measures and how to size it.
 bench: deps-bench all
 	BUILD=$(BUILD) tests/bench/run.sh
+
+# The long runs of issue 7: the peer comparison and a ten-minute soak (tests/bench/soak.sh).
+soak: deps-bench all
+	BUILD=$(BUILD) tests/bench/soak.sh
 
 # ---- style ---------------------------------------------------------------------------------------------
 

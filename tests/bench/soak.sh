@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# make soak: the long runs of issue 7, on a fresh tuned cluster.
+#
+#   peer    POST /v1/payments against an equivalent endpoint written the way
+#           many teams would (tests/bench/peer: Node.js, Fastify, pg), same SQL,
+#           same database, A B B A with wrk at 32 connections: keptd's
+#           throughput and p99 as ratios to the peer's (goal: at least 3x)
+#   soak    SOAK_MINUTES (10) at 70% of keptd's measured maximum payment rate,
+#           with every worker on: reminders being dialled to kept-telsim and
+#           the analytics loader running; errors, keptd's resident memory after
+#           the first minute and at the end (goal: under 5% growth), database
+#           connections (goal: constant)
+#
+# Settings: SOAK_PLANS (100000), SOAK_MINUTES (10), SOAK_COMPARE_SECONDS (30),
+# SOAK_DIR (build/soak). Figures in SOAK_DIR/results.txt.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here="$root/tests/bench"
+bin="$root/${BUILD:-build}"
+cluster="$root/service/scripts/pgcluster.sh"
+work=${SOAK_DIR:-$root/build/soak}
+plans=${SOAK_PLANS:-100000}
+minutes=${SOAK_MINUTES:-10}
+duration=${SOAK_COMPARE_SECONDS:-30}
+port=18180
+peer_port=18190
+tel_port=18191
+conns=32
+
+say() { printf '%s\n' "$*" | tee -a "$work/results.txt"; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+psql_kept() { "$cluster" psql "$work/pg" -d kept -v ON_ERROR_STOP=1 -qAtX "$@"; }
+
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+    "$cluster" stop "$work/pg" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+[ -e "$work/pg/data/PG_VERSION" ] && { "$cluster" stop "$work/pg" || true; }
+rm -rf "$work"
+mkdir -p "$work"
+chmod 711 "$work"
+opts=(shared_buffers=2GB work_mem=64MB maintenance_work_mem=1GB max_wal_size=32GB checkpoint_timeout=1h
+      synchronous_commit=off max_connections=150)
+PGCLUSTER_OPTS=$(printf -- '-c %s ' "${opts[@]}")
+export PGCLUSTER_OPTS
+"$cluster" init "$work/pg"
+url=$("$cluster" url "$work/pg")
+export KEPT_DATABASE_URL=$url
+"$bin/keptd" migrate >/dev/null
+start_date=$(psql_kept -c "SELECT current_date - 30")
+psql_kept -v plans="$plans" -v start="$start_date" -f "$here/generate.sql" >/dev/null
+say "kept soak $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+say "  plans=$plans minutes=$minutes compare_seconds=$duration connections=$conns"
+
+key=$("$bin/keptd" keys create --role agent --name soak | tail -n 1)
+read -r first last <<<"$(psql_kept -F ' ' -c "SELECT min(id), max(id) FROM kept.accounts WHERE external_ref LIKE 'BA-%'")"
+received_at=$(psql_kept -c "SELECT kept.ts(('$start_date'::date + 1)::timestamptz + interval '12 hours')")
+sid=AC0123456789abcdef0123456789abcdef
+token=soak-telephony-token
+
+KEPT_TELSIM_LISTEN=127.0.0.1:$tel_port KEPT_TELEPHONY_ACCOUNT_SID=$sid KEPT_TELEPHONY_AUTH_TOKEN=$token \
+    KEPT_TELSIM_RECORD=off "$bin/kept-telsim" >"$work/telsim.log" 2>&1 &
+pids+=($!)
+KEPT_LISTEN=127.0.0.1:$port KEPT_THREADS=$conns KEPT_WORKERS=all KEPT_REMINDER_INTERVAL=5 \
+    KEPT_ANALYTICS_INTERVAL=5 KEPT_EVALUATE_INTERVAL=60 KEPT_LOG_LEVEL=warn \
+    KEPT_TELEPHONY_BASE_URL=http://127.0.0.1:$tel_port KEPT_TELEPHONY_ACCOUNT_SID=$sid \
+    KEPT_TELEPHONY_AUTH_TOKEN=$token KEPT_TELEPHONY_FROM=+15550000100 KEPT_PUBLIC_URL=http://127.0.0.1:$port \
+    "$bin/keptd" serve 2>"$work/keptd.log" &
+keptd_pid=$!
+pids+=($keptd_pid)
+(cd "$here/peer" && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error >&2)
+PEER_LISTEN=127.0.0.1:$peer_port DATABASE_URL=$url PEER_POOL=$conns node "$here/peer/server.js" >"$work/peer.log" 2>&1 &
+pids+=($!)
+for p in $port $peer_port; do
+    for _ in $(seq 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$p/" && break
+        sleep 0.1
+    done
+done
+
+run_wrk() { # target run seconds [lua]: "requests seconds failures p50_us p99_us"
+    BENCH_HERE=$here BENCH_KEY=$key BENCH_FIRST=$first BENCH_LAST=$last BENCH_RECEIVED_AT=$received_at BENCH_RUN=$2 \
+        wrk -t2 -c"${5:-$conns}" -d"$3"s -s "$here/${4:-intake.lua}" "http://127.0.0.1:$1" 2>>"$work/wrk.err" |
+        awk '/^bench-result/ { print $2, $3, $4, $5, $6 }'
+}
+
+# ---- peer comparison ---------------------------------------------------------------------------
+run_wrk $port warm-k 5 >/dev/null
+run_wrk $peer_port warm-p 5 >/dev/null
+read -r k1_n k1_s k1_f _ k1_p99 <<<"$(run_wrk $port ka "$duration")"
+read -r p1_n p1_s p1_f _ p1_p99 <<<"$(run_wrk $peer_port pa "$duration")"
+read -r p2_n p2_s p2_f _ p2_p99 <<<"$(run_wrk $peer_port pb "$duration")"
+read -r k2_n k2_s k2_f _ k2_p99 <<<"$(run_wrk $port kb "$duration")"
+[ $((k1_f + k2_f + p1_f + p2_f)) -eq 0 ] || { say "peer: failed requests; see $work/wrk.err"; exit 1; }
+k_tps=$(calc %.0f "($k1_n + $k2_n) / ($k1_s + $k2_s)")
+p_tps=$(calc %.0f "($p1_n + $p2_n) / ($p1_s + $p2_s)")
+k_p99=$(calc %.1f "($k1_p99 + $k2_p99) / 2000")
+p_p99=$(calc %.1f "($p1_p99 + $p2_p99) / 2000")
+say ""
+say "peer comparison: POST /v1/payments, $conns connections, 2 x ${duration}s each, A B B A"
+say "  keptd                       $k_tps req/s  p99 ${k_p99} ms"
+say "  peer (Node.js, Fastify, pg) $p_tps req/s  p99 ${p_p99} ms"
+say "  throughput keptd / peer     $(calc %.2f "$k_tps / $p_tps")x   (goal: at least 3x)"
+say "  p99 keptd / peer            $(calc %.2f "$k_p99 / $p_p99")"
+
+# ---- soak --------------------------------------------------------------------------------------
+target=$(calc %.0f "$k_tps * 0.7")
+soak_conns=16
+delay_ms=$(calc %.0f "$soak_conns * 1000 / $target - 10")
+[ "$delay_ms" -ge 0 ] || delay_ms=0
+# reminders to dial all along: calls due at moments spread over the soak, customers in a daytime zone
+zone=Europe/London
+for z in America/New_York America/Los_Angeles Europe/London Asia/Kolkata Asia/Tokyo Pacific/Auckland; do
+    h=$(TZ=$z date +%H)
+    if [ "$((10#$h))" -ge 9 ] && [ "$((10#$h))" -lt 19 ]; then zone=$z; break; fi
+done
+psql_kept -v calls=20000 -v zone="$zone" -f "$here/dial.sql" >/dev/null
+psql_kept -c "UPDATE kept.calls SET scheduled_at = now() + random() * interval '$minutes minutes' WHERE state = 'queued'"
+sample() { # seconds rss connections
+    printf '%s %s %s\n' "$(date +%s)" "$(ps -o rss= -p "$keptd_pid" | tr -d ' ')" \
+        "$(psql_kept -c "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'keptd%'")"
+}
+( while kill -0 "$keptd_pid" 2>/dev/null; do sample; sleep 10; done ) >"$work/samples.txt" &
+sampler=$!
+BENCH_DELAY_MS=$delay_ms read -r s_n s_s s_f _ s_p99 <<<"$(BENCH_DELAY_MS=$delay_ms run_wrk $port soak $((minutes * 60)) soak.lua $soak_conns)"
+kill "$sampler" 2>/dev/null || true
+t0=$(head -1 "$work/samples.txt" | cut -d' ' -f1)
+rss_warm=$(awk -v t0="$t0" '$1 >= t0 + 60 { print $2; exit }' "$work/samples.txt")
+rss_end=$(tail -1 "$work/samples.txt" | cut -d' ' -f2)
+read -r c_min c_max <<<"$(awk '{ print $3 }' "$work/samples.txt" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo, hi }')"
+placed=$(psql_kept -c "SELECT count(*) FROM kept.calls WHERE provider_sid IS NOT NULL")
+lag=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^kept_analytics_lag_events / { print $2 }')
+say ""
+say "soak: ${minutes} min at $(calc %.0f "$s_n / $s_s") req/s (target 70% of $k_tps = $target), $soak_conns connections"
+say "  errors                      $s_f of $s_n requests   (goal: 0)"
+say "  p99                         $(calc %.1f "$s_p99 / 1000") ms"
+say "  keptd resident memory       ${rss_warm} KiB after the first minute, ${rss_end} KiB at the end ($(calc %+.1f "($rss_end - $rss_warm) * 100 / $rss_warm")%; goal: under 5%)"
+say "  database connections        $c_min to $c_max   (goal: constant)"
+say "  alongside: $placed reminder calls placed, analytics lag at the end $lag events"
+say ""
+say "results kept in ${work#"$root"/}/results.txt"
