@@ -34,7 +34,7 @@ psql_kept() { "$cluster" psql "$work/pg" -d kept -v ON_ERROR_STOP=1 -qAtX "$@"; 
 
 pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do { kill -TERM "$p" && wait "$p"; } 2>/dev/null || true; done
     "$cluster" stop "$work/pg" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -65,13 +65,20 @@ token=soak-telephony-token
 KEPT_TELSIM_LISTEN=127.0.0.1:$tel_port KEPT_TELEPHONY_ACCOUNT_SID=$sid KEPT_TELEPHONY_AUTH_TOKEN=$token \
     KEPT_TELSIM_RECORD=off "$bin/kept-telsim" >"$work/telsim.log" 2>&1 &
 pids+=($!)
-KEPT_LISTEN=127.0.0.1:$port KEPT_THREADS=$conns KEPT_WORKERS=all KEPT_REMINDER_INTERVAL=5 \
-    KEPT_ANALYTICS_INTERVAL=5 KEPT_EVALUATE_INTERVAL=60 KEPT_LOG_LEVEL=warn \
-    KEPT_TELEPHONY_BASE_URL=http://127.0.0.1:$tel_port KEPT_TELEPHONY_ACCOUNT_SID=$sid \
-    KEPT_TELEPHONY_AUTH_TOKEN=$token KEPT_TELEPHONY_FROM=+15550000100 KEPT_PUBLIC_URL=http://127.0.0.1:$port \
-    "$bin/keptd" serve 2>"$work/keptd.log" &
-keptd_pid=$!
-pids+=($keptd_pid)
+start_keptd() { # workers: as the payments benchmark (none) for the comparison, all for the soak
+    KEPT_LISTEN=127.0.0.1:$port KEPT_THREADS=$conns KEPT_WORKERS=$1 KEPT_REMINDER_INTERVAL=5 \
+        KEPT_ANALYTICS_INTERVAL=5 KEPT_EVALUATE_INTERVAL=60 KEPT_LOG_LEVEL=warn \
+        KEPT_TELEPHONY_BASE_URL=http://127.0.0.1:$tel_port KEPT_TELEPHONY_ACCOUNT_SID=$sid \
+        KEPT_TELEPHONY_AUTH_TOKEN=$token KEPT_TELEPHONY_FROM=+15550000100 KEPT_PUBLIC_URL=http://127.0.0.1:$port \
+        "$bin/keptd" serve 2>>"$work/keptd.log" &
+    keptd_pid=$!
+    pids+=($keptd_pid)
+    for _ in $(seq 100); do
+        curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
+        sleep 0.1
+    done
+}
+start_keptd none
 (cd "$here/peer" && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error >&2)
 PEER_LISTEN=127.0.0.1:$peer_port DATABASE_URL=$url PEER_POOL=$conns node "$here/peer/server.js" >"$work/peer.log" 2>&1 &
 pids+=($!)
@@ -84,7 +91,7 @@ done
 
 run_wrk() { # target run seconds [lua]: "requests seconds failures p50_us p99_us"
     BENCH_HERE=$here BENCH_KEY=$key BENCH_FIRST=$first BENCH_LAST=$last BENCH_RECEIVED_AT=$received_at BENCH_RUN=$2 \
-        wrk -t2 -c"${5:-$conns}" -d"$3"s -s "$here/${4:-intake.lua}" "http://127.0.0.1:$1" 2>>"$work/wrk.err" |
+        wrk -t2 -c"${5:-$conns}" -d"$3"s --timeout 10s -s "$here/${4:-intake.lua}" "http://127.0.0.1:$1" 2>>"$work/wrk.err" |
         awk '/^bench-result/ { print $2, $3, $4, $5, $6 }'
 }
 
@@ -95,7 +102,8 @@ read -r k1_n k1_s k1_f _ k1_p99 <<<"$(run_wrk $port ka "$duration")"
 read -r p1_n p1_s p1_f _ p1_p99 <<<"$(run_wrk $peer_port pa "$duration")"
 read -r p2_n p2_s p2_f _ p2_p99 <<<"$(run_wrk $peer_port pb "$duration")"
 read -r k2_n k2_s k2_f _ k2_p99 <<<"$(run_wrk $port kb "$duration")"
-[ $((k1_f + k2_f + p1_f + p2_f)) -eq 0 ] || { say "peer: failed requests; see $work/wrk.err"; exit 1; }
+[ $((k1_f + k2_f + p1_f + p2_f)) -eq 0 ] ||
+    { say "peer: failed requests (keptd $((k1_f + k2_f)), peer $((p1_f + p2_f))); see $work/wrk.err"; exit 1; }
 k_tps=$(calc %.0f "($k1_n + $k2_n) / ($k1_s + $k2_s)")
 p_tps=$(calc %.0f "($p1_n + $p2_n) / ($p1_s + $p2_s)")
 k_p99=$(calc %.1f "($k1_p99 + $k2_p99) / 2000")
@@ -108,6 +116,8 @@ say "  throughput keptd / peer     $(calc %.2f "$k_tps / $p_tps")x   (goal: at l
 say "  p99 keptd / peer            $(calc %.2f "$k_p99 / $p_p99")"
 
 # ---- soak --------------------------------------------------------------------------------------
+kill -TERM "$keptd_pid" && wait "$keptd_pid" || true
+start_keptd all
 target=$(calc %.0f "$k_tps * 0.7")
 soak_conns=16
 delay_ms=$(calc %.0f "$soak_conns * 1000 / $target - 10")
@@ -118,7 +128,10 @@ for z in America/New_York America/Los_Angeles Europe/London Asia/Kolkata Asia/To
     h=$(TZ=$z date +%H)
     if [ "$((10#$h))" -ge 9 ] && [ "$((10#$h))" -lt 19 ]; then zone=$z; break; fi
 done
-psql_kept -v calls=20000 -v zone="$zone" -f "$here/dial.sql" >/dev/null
+# a trickle like a real day's reminders: 2% of the customers keep a number (the rest lose it),
+# and 2,000 calls are due at moments spread over the soak
+psql_kept -c "DELETE FROM kept.customer_phones WHERE customer_id % 50 <> 0" >/dev/null
+psql_kept -v calls=2000 -v zone="$zone" -f "$here/dial.sql" >/dev/null
 psql_kept -c "UPDATE kept.calls SET scheduled_at = now() + random() * interval '$minutes minutes' WHERE state = 'queued'"
 sample() { # seconds rss connections
     printf '%s %s %s\n' "$(date +%s)" "$(ps -o rss= -p "$keptd_pid" | tr -d ' ')" \

@@ -5,6 +5,7 @@
 
 #include "json/json.h"
 #include "log/log.h"
+#include "worker/worker.h"
 
 #define ADHERENCE_ACCOUNTS_PER_BATCH "1000"
 
@@ -34,7 +35,8 @@ static kept_err phase_plans(struct db_conn *db, void *arg, struct kept_error *er
 static kept_err run_phase_plans(struct db_conn *db, struct phase *p, struct adherence_result *out,
                                 struct kept_error *err)
 {
-	for (;;) {
+	/* flagged plans stay flagged: a stopping worker leaves them to the next run */
+	while (!worker_stopping()) {
 		kept_err r = db_transaction(db, phase_plans, p, err);
 		if (r)
 			return r;
@@ -52,6 +54,7 @@ static kept_err run_phase_plans(struct db_conn *db, struct phase *p, struct adhe
 		out->broken += broken;
 		out->completed += completed;
 	}
+	return KEPT_OK;
 }
 
 static kept_err run_locked(struct db_conn *db, struct phase *p, struct adherence_result *out,

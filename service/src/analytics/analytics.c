@@ -7,6 +7,7 @@
 #include "json/json.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
+#include "worker/worker.h"
 
 #define REBUILD_PLANS_PER_BATCH "500"
 
@@ -124,7 +125,7 @@ static kept_err measure_lag(struct db_conn *src, struct db_conn *dst, struct ana
 static kept_err load_locked(struct db_conn *src, struct db_conn *dst, struct analytics_result *out,
                             struct kept_error *err)
 {
-	for (;;) {
+	while (!worker_stopping()) { /* a stopping worker leaves the rest for the next run (or instance) */
 		struct arena *arena = arena_new(0);
 		if (!arena)
 			return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
@@ -141,7 +142,13 @@ static kept_err load_locked(struct db_conn *src, struct db_conn *dst, struct ana
 			return r;
 		out->batches++;
 		out->events += a.applied;
+		if (out->batches % 20 == 0) { /* a long catch-up still shows its lag as it goes */
+			r = measure_lag(src, dst, out, err);
+			if (r)
+				return r;
+		}
 	}
+	return KEPT_OK;
 }
 
 static kept_err with_lock(struct db_conn *src, struct db_conn *dst, struct analytics_result *out,

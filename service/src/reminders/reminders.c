@@ -6,6 +6,7 @@
 
 #include "json/json.h"
 #include "log/log.h"
+#include "worker/worker.h"
 
 static const struct reminders_config *config;
 
@@ -197,7 +198,7 @@ kept_err reminders_dispatch(struct db_conn *db, struct arena *arena, struct prov
 	struct claim c = {NULL, as_of, arena_sprintf(arena, "%d", config->batch > 0 ? config->batch : 64),
 	                  NULL};
 	kept_err r = KEPT_OK;
-	for (;;) {
+	while (!worker_stopping()) {
 		/* each batch has its own arena: a pass over a long queue stays flat in memory */
 		c.arena = arena_new(0);
 		if (!c.arena) {

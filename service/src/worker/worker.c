@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
@@ -15,7 +16,16 @@ struct worker {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;
+	atomic_bool asked_to_stop; /* what worker_stopping() reads, without the lock */
 };
+
+/* The worker running on this thread, if any. */
+static _Thread_local struct worker *current;
+
+bool worker_stopping(void)
+{
+	return current && atomic_load(&current->asked_to_stop);
+}
 
 /* Sleeps up to `ms`, or less when stopping; true when the worker must stop. */
 static bool nap(struct worker *w, int ms)
@@ -66,6 +76,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct db_conn *db = NULL;
+	current = w;
 	log_msg(LOG_INFO, "worker_started", "%s every %d ms", w->job.name, w->job.interval_ms);
 	do {
 		run_once(w, &db);
@@ -103,6 +114,7 @@ void worker_stop(struct worker *w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stopping = true;
+	atomic_store(&w->asked_to_stop, true);
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);

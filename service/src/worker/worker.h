@@ -12,6 +12,8 @@
 #ifndef KEPT_WORKER_H
 #define KEPT_WORKER_H
 
+#include <stdbool.h>
+
 #include "arena/arena.h"
 #include "db/db.h"
 #include "err/err.h"
@@ -30,6 +32,11 @@ struct worker_job {
 /* Starts a thread running `job` (copied; `settings` must outlive the worker). */
 kept_err worker_start(const struct worker_job *job, const struct db_settings *settings, struct worker **out,
                       struct kept_error *err) KEPT_MUST_CHECK;
+
+/* True on a worker's thread once it has been asked to stop: long jobs check
+ * it between batches (each batch its own transaction) and return early, so
+ * shutting down never waits for a whole backlog. False on other threads. */
+bool worker_stopping(void);
 
 /* Asks the worker to stop, waits for its run in progress to end, frees it (NULL: no-op). */
 void worker_stop(struct worker *w);
