@@ -122,10 +122,7 @@ static void send_callback(struct life *l, const char *status, int sequence)
 		return;
 	struct form_field f[16];
 	char seq[16], ts[64], duration[16];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof ts, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	telsim_rfc2822(time(NULL), ts, sizeof ts);
 	snprintf(seq, sizeof seq, "%d", sequence);
 	snprintf(duration, sizeof duration, "%d", c->duration);
 	size_t n = standard_fields(c, f, status);

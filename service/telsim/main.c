@@ -14,6 +14,7 @@
 #include "metrics/metrics.h"
 #include "route/route.h"
 #include "telsim.h"
+#include "text/text.h"
 
 struct telsim_config telsim_cfg;
 pthread_mutex_t telsim_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -137,7 +138,7 @@ void telsim_call_event(struct tcall *c, const char *json)
 	pthread_mutex_unlock(&telsim_lock);
 }
 
-static void rfc2822(time_t t, char *out, size_t n)
+void telsim_rfc2822(time_t t, char *out, size_t n)
 {
 	struct tm tm;
 	gmtime_r(&t, &tm);
@@ -157,7 +158,7 @@ static kept_err add_json_string(struct buf *out, const char *name, const char *v
 kept_err telsim_call_json(struct buf *out, const struct tcall *c)
 {
 	char created[64];
-	rfc2822(c->created, created, sizeof created);
+	telsim_rfc2822(c->created, created, sizeof created);
 	kept_err r = buf_printf(
 	        out,
 	        "{\"sid\":\"%s\",\"account_sid\":\"%s\",\"date_created\":\"%s\",\"date_updated\":\"%s\","
@@ -239,8 +240,7 @@ static void record_request(struct http_request *req, bool auth_ok)
 
 static bool is_e164(const char *v)
 {
-	size_t digits = v ? strspn(v + 1, "0123456789") : 0;
-	return v && v[0] == '+' && digits >= 8 && digits <= 15 && v[1 + digits] == '\0';
+	return v && text_is_e164(v, strlen(v));
 }
 
 static const char *next_fault(void)

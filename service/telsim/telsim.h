@@ -79,6 +79,9 @@ void telsim_life_stop(void);
 /* The callee for a number: behaviour and keys. */
 void telsim_callee(const char *number, char *behaviour, size_t bsize, char *keys, size_t ksize);
 
+/* `t` as RFC 2822 in UTC, as the provider writes times ("Sat, 22 Nov 2026 13:22:15 +0000"). */
+void telsim_rfc2822(time_t t, char *out, size_t n);
+
 /* Callback faults. */
 bool telsim_duplicate_callbacks(void);
 bool telsim_reverse_callbacks(void);

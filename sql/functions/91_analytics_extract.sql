@@ -137,26 +137,32 @@ END $$;
 
 -- A rebuild's page: every plan after p_after_plan (up to p_limit), the calls
 -- and payments of their accounts, as one batch that leaves the cursor where
--- it is (from = to). NULL after the last plan.
+-- it is (from = to); beside it, the page's last plan and its number of plans
+-- (the caller pages on without reading the document). No row after the last plan.
+DROP FUNCTION IF EXISTS kept.analytics_snapshot(xid8, bigint, bigint, integer);
 CREATE OR REPLACE FUNCTION kept.analytics_snapshot(p_at_tx xid8, p_at_id bigint, p_after_plan bigint,
-                                                   p_limit integer)
-RETURNS json LANGUAGE plpgsql STABLE AS $$
+                                                   p_limit integer, OUT doc json, OUT last_plan bigint,
+                                                   OUT plans integer)
+RETURNS SETOF record LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_plans bigint[];
     f record;
 BEGIN
     v_plans := ARRAY(SELECT id FROM kept.plans WHERE id > p_after_plan ORDER BY id LIMIT p_limit);
     IF cardinality(v_plans) = 0 THEN
-        RETURN NULL;
+        RETURN;
     END IF;
     f := kept.analytics_plan_facts(v_plans);
-    RETURN json_build_object(
+    last_plan := v_plans[cardinality(v_plans)];
+    plans := cardinality(v_plans);
+    doc := json_build_object(
         'from_tx', p_at_tx::text, 'from_id', p_at_id, 'to_tx', p_at_tx::text, 'to_id', p_at_id, 'events', 0,
-        'last_plan', v_plans[cardinality(v_plans)], 'plans', f.plans, 'installments', f.installments,
+        'plans', f.plans, 'installments', f.installments,
         'calls', kept.analytics_call_facts(ARRAY(SELECT id FROM kept.calls WHERE plan_id = ANY (v_plans))),
         'payments', kept.analytics_payment_facts(ARRAY(
             SELECT p.id FROM kept.payments p WHERE p.account_id IN (
                 SELECT account_id FROM kept.plans WHERE id = ANY (v_plans)))));
+    RETURN NEXT;
 END $$;
 
 -- The last event of a transaction that has ended: where a rebuild leaves the

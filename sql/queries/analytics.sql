@@ -30,4 +30,4 @@ SELECT tx_id, event_id FROM kept.analytics_position()
 SELECT analytics.set_cursor($1::xid8, $2::bigint)
 
 -- name: analytics_snapshot
-SELECT kept.analytics_snapshot($1::xid8, $2::bigint, $3::bigint, $4::integer)::text
+SELECT doc::text, last_plan, plans FROM kept.analytics_snapshot($1::xid8, $2::bigint, $3::bigint, $4::integer)

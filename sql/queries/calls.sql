@@ -17,7 +17,8 @@ SELECT kept.call_status($1::bigint, $2, $3::integer, $4, $5, $6::integer)
 SELECT kept.call_script($1::bigint, $2, $3)
 
 -- name: call_gather
-SELECT kept.call_gather($1::bigint, $2, $3)
+-- The next step of the script: disclose, limited, confirmed, agent, opted_out or menu.
+SELECT kept.call_gather($1::bigint, $2, $3)->>'step'
 
 -- name: call_page
 SELECT kept.call_page($1, $2, $3)

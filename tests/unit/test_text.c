@@ -129,11 +129,28 @@ static void source_refs(void **state)
 	assert_false(text_is_source_ref("", 0));
 }
 
+/* the mirror of kept.is_e164: ^\+[1-9][0-9]{6,14}$ */
+static void e164(void **state)
+{
+	(void)state;
+	assert_true(text_is_e164(S("+15558675310")));
+	assert_true(text_is_e164(S("+1234567")));         /* 7 digits, the shortest */
+	assert_true(text_is_e164(S("+123456789012345"))); /* 15, the longest */
+	assert_false(text_is_e164(S("+123456")));
+	assert_false(text_is_e164(S("+1234567890123456")));
+	assert_false(text_is_e164(S("+05558675310")));
+	assert_false(text_is_e164(S("15558675310")));
+	assert_false(text_is_e164(S("+1555 867 5310")));
+	assert_false(text_is_e164(S("+1555867531x")));
+	assert_false(text_is_e164("", 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(utf8),  cmocka_unit_test(dates),   cmocka_unit_test(timestamps),
 	        cmocka_unit_test(cents), cmocka_unit_test(sources), cmocka_unit_test(source_refs),
+	        cmocka_unit_test(e164),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json/json.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "worker/worker.h"
@@ -213,22 +212,22 @@ static kept_err rebuild_locked(struct db_conn *src, struct db_conn *dst, struct 
 			break;
 		}
 		const char *params[] = {at[0], at[1], after, REBUILD_PLANS_PER_BATCH};
-		const char *doc = NULL;
-		r = db_run_json(src, page, SQL_Q_ANALYTICS_SNAPSHOT, 4, params, &doc, err);
+		struct db_result *res = NULL;
+		r = db_run(src, page, SQL_Q_ANALYTICS_SNAPSHOT, 4, params, &res, err);
+		const char *doc = db_value(res, 0, 0), *last = db_value(res, 0, 1),
+		           *plans = db_value(res, 0, 2);
 		struct apply a = {page, doc, -1};
 		if (!r && doc)
 			r = db_transaction(dst, apply_tx, &a, err);
-		cJSON *parsed = doc ? cJSON_Parse(doc) : NULL;
-		long long last = 0;
-		bool more = !r && doc && a.applied >= 0 && json_get_int(parsed, "last_plan", &last);
-		const cJSON *plans = cJSON_GetObjectItemCaseSensitive(parsed, "plans");
-		out->plans += more ? cJSON_GetArraySize(plans) : 0;
-		cJSON_Delete(parsed);
+		bool more = !r && doc && last && plans && a.applied >= 0;
+		if (more) {
+			out->plans += strtoll(plans, NULL, 10);
+			out->batches++;
+			snprintf(after, sizeof after, "%s", last);
+		}
 		arena_free(page);
 		if (!more)
 			break;
-		out->batches++;
-		snprintf(after, sizeof after, "%lld", last);
 	}
 	arena_free(arena);
 	return r;

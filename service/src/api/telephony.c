@@ -31,12 +31,29 @@ static kept_err signed_form(struct api_ctx *ctx, struct form *f, struct kept_err
 	return api_db(ctx, err);
 }
 
+/* A count the provider sends: 1 to 9 digits. */
+static bool is_count(const char *v)
+{
+	size_t n = strlen(v);
+	return n >= 1 && n <= 9 && strspn(v, "0123456789") == n;
+}
+
 static kept_err required(const struct form *f, const char *name, const char **out, struct kept_error *err)
 {
 	*out = form_get(f, name);
 	if (!*out || !**out)
 		return kept_fail(err, KEPT_ERR_INVALID, "missing_value", name, "%s is required", name);
 	return KEPT_OK;
+}
+
+/* Every webhook's start: the call's id from the path, the signed form, its CallSid. */
+static kept_err webhook(struct api_ctx *ctx, const char **id, struct form *f, const char **sid,
+                        struct kept_error *err)
+{
+	kept_err r = api_path_id(ctx, "id", "call_not_found", id, err);
+	if (!r)
+		r = signed_form(ctx, f, err);
+	return r ? r : required(f, "CallSid", sid, err);
 }
 
 /* The call's facts (kept.call_script) into a script_call. */
@@ -83,11 +100,7 @@ kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err)
 	struct form f;
 	const char *id, *sid, *answered = NULL;
 	struct script_call c;
-	kept_err r = api_path_id(ctx, "id", "call_not_found", &id, err);
-	if (!r)
-		r = signed_form(ctx, &f, err);
-	if (!r)
-		r = required(&f, "CallSid", &sid, err);
+	kept_err r = webhook(ctx, &id, &f, &sid, err);
 	if (!r)
 		r = call_facts(ctx, id, sid, form_get(&f, "AnsweredBy"), &c, &answered, err);
 	if (r)
@@ -101,28 +114,21 @@ kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err)
 kept_err api_telephony_gather(struct api_ctx *ctx, struct kept_error *err)
 {
 	struct form f;
-	const char *id, *sid, *answered = NULL, *json = NULL;
+	const char *id, *sid, *answered = NULL, *step = NULL;
 	struct script_call c;
-	kept_err r = api_path_id(ctx, "id", "call_not_found", &id, err);
-	if (!r)
-		r = signed_form(ctx, &f, err);
-	if (!r)
-		r = required(&f, "CallSid", &sid, err);
+	kept_err r = webhook(ctx, &id, &f, &sid, err);
 	if (r)
 		return r;
 	const char *digits = form_get(&f, "Digits");
 	const char *params[] = {id, sid, digits ? digits : ""};
-	cJSON *doc = NULL;
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CALL_GATHER, 3, params, &json, err);
-	if (!r)
-		r = json_parse_body(ctx->arena, json ? json : "", json ? strlen(json) : 0, &doc, err);
+	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CALL_GATHER, 3, params, &step, err);
 	if (!r)
 		r = call_facts(ctx, id, sid, NULL, &c, &answered, err);
 	if (r)
 		return r;
 	struct buf b;
 	buf_init(&b, 1u << 16);
-	return reply_twiml(ctx, &b, script_step(&b, &c, json_get_string(doc, "step")), err);
+	return reply_twiml(ctx, &b, script_step(&b, &c, step), err);
 }
 
 /* POST /telephony/status/{id}: call progress, deduplicated, forward only. */
@@ -130,23 +136,18 @@ kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err)
 {
 	struct form f;
 	const char *id, *sid, *sequence, *status, *json = NULL;
-	kept_err r = api_path_id(ctx, "id", "call_not_found", &id, err);
-	if (!r)
-		r = signed_form(ctx, &f, err);
-	if (!r)
-		r = required(&f, "CallSid", &sid, err);
+	kept_err r = webhook(ctx, &id, &f, &sid, err);
 	if (!r)
 		r = required(&f, "SequenceNumber", &sequence, err);
 	if (!r)
 		r = required(&f, "CallStatus", &status, err);
 	if (r)
 		return r;
-	if (strspn(sequence, "0123456789") != strlen(sequence) || strlen(sequence) > 9)
+	if (!is_count(sequence))
 		return kept_fail(err, KEPT_ERR_INVALID, "invalid_sequence_number", "SequenceNumber",
 		                 "SequenceNumber must be a whole number");
 	const char *duration = form_get(&f, "CallDuration");
-	if (duration &&
-	    (strspn(duration, "0123456789") != strlen(duration) || strlen(duration) > 9 || !*duration))
+	if (duration && !is_count(duration))
 		duration = NULL;
 	const char *params[] = {id, sid, sequence, status, form_get(&f, "AnsweredBy"), duration};
 	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CALL_STATUS, 6, params, &json, err);

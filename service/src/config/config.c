@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text/text.h"
+
 enum cfg_type { CFG_STRING, CFG_LISTEN, CFG_INT, CFG_BYTES, CFG_LOG_LEVEL, CFG_WORKERS };
 
 enum cfg_flag {
@@ -220,12 +222,6 @@ static bool is_base_url(const char *v)
 	return scheme && n > 8 && v[n - 1] != '/' && !strpbrk(v, " ?#");
 }
 
-static bool is_e164(const char *v)
-{
-	size_t digits = strspn(v + 1, "0123456789");
-	return v[0] == '+' && v[1] != '0' && digits >= 8 && digits <= 15 && v[1 + digits] == '\0';
-}
-
 static bool is_account_sid(const char *v)
 {
 	return strlen(v) == 34 && v[0] == 'A' && v[1] == 'C' && strspn(v + 2, "0123456789abcdefABCDEF") == 32;
@@ -272,7 +268,7 @@ static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const 
 			        "must be an http:// or https:// URL without a trailing /", v);
 			return false;
 		}
-		if ((row->flags & CFG_E164) && !is_e164(v)) {
+		if ((row->flags & CFG_E164) && !text_is_e164(v, strlen(v))) {
 			problem(problems, row->name, "must be an E.164 number like +15558675310", v);
 			return false;
 		}

@@ -187,3 +187,13 @@ bool text_is_source_ref(const char *s, size_t n)
 	}
 	return chars >= 1 && chars <= 128;
 }
+
+bool text_is_e164(const char *s, size_t n)
+{
+	if (n < 8 || n > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9')
+		return false;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}

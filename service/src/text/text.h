@@ -33,6 +33,9 @@ bool text_is_timestamp(const char *s, size_t n);
 /* A positive whole number of cents: 1 to 15 digits, not all zeros. */
 bool text_is_cents(const char *s, size_t n);
 
+/* A phone number in E.164 (kept.is_e164): ^\+[1-9][0-9]{6,14}$ */
+bool text_is_e164(const char *s, size_t n);
+
 /* A payment source (payments_source_check): ^[a-z0-9][a-z0-9_.:-]{0,39}$ */
 bool text_is_source(const char *s, size_t n);
 
