@@ -86,14 +86,9 @@ first_id() { grep -o '"id" *: *[0-9]*' | head -n 1 | grep -o '[0-9]*$'; }
 # A demo plan whose first installment is due tomorrow for a customer whose
 # local time is now inside the calling window, then one reminder pass.
 demo() {
-    local marker="$state/demo-${keyfile##*admin-key-}" zone="" z h
+    local marker="$state/demo-${keyfile##*admin-key-}" zone
     [ -e "$marker" ] && return 0
-    for z in America/New_York America/Los_Angeles Europe/London Asia/Kolkata Asia/Tokyo Pacific/Auckland \
-        America/Sao_Paulo Europe/Berlin Asia/Singapore Pacific/Honolulu; do
-        h=$(TZ=$z date +%H)
-        if [ "$((10#$h))" -ge 9 ] && [ "$((10#$h))" -lt 20 ]; then zone=$z; break; fi
-    done
-    [ -n "$zone" ] || return 0
+    zone=$("$root/service/scripts/daytime-zone.sh") || return 0
     local api=(curl -sf -H "Authorization: Bearer $key" -H "Content-Type: application/json")
     local tomorrow ref customer account
     tomorrow=$(TZ=$zone date -d tomorrow +%F)

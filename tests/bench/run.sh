@@ -31,11 +31,9 @@
 # the figures are printed and kept in BENCH_DIR/results.txt.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-here="$root/tests/bench"
-bin="$root/${BUILD:-build}"
-cluster="$root/service/scripts/pgcluster.sh"
-work=${BENCH_DIR:-$root/build/bench}
+work=${BENCH_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build/bench}
+# shellcheck source=tests/bench/common.sh
+. "$(dirname "$0")/common.sh"
 plans=${BENCH_PLANS:-1000000}
 lines=${BENCH_FILE_LINES:-1000000}
 duration=${BENCH_DURATION:-30}
@@ -45,12 +43,6 @@ nevents=${BENCH_EVENTS:-1000000}
 sections=" ${BENCH_SECTIONS:-evaluation intake file dial analytics} "
 conns=32
 pgbin=/usr/lib/postgresql/15/bin
-
-say() { printf '%s\n' "$*" | tee -a "$work/results.txt"; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
-psql_kept() { "$cluster" psql "$work/pg" -d kept -v ON_ERROR_STOP=1 -qAtX "$@"; }
 
 want() { [[ "$sections" == *" $1 "* ]]; }
 
@@ -65,27 +57,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -e "$work/pg/data/PG_VERSION" ]; then
-    "$cluster" stop "$work/pg" || true
-fi
-rm -rf "$work"
-mkdir -p "$work"
-chmod 711 "$work"
-
-# Durable (fsync on) but without waiting for each commit's flush, so that the
-# intake figures measure kept and PostgreSQL rather than this disk's flush
-# latency; sized so that the data set stays in memory and no checkpoint
-# lands in the middle of a measurement.
-opts=(shared_buffers=4GB work_mem=64MB maintenance_work_mem=1GB temp_buffers=512MB max_wal_size=32GB
-      checkpoint_timeout=1h synchronous_commit=off max_connections=120)
-PGCLUSTER_OPTS=$(printf -- '-c %s ' "${opts[@]}")
-export PGCLUSTER_OPTS
-"$cluster" init "$work/pg"
-KEPT_DATABASE_URL=$("$cluster" url "$work/pg")
-export KEPT_DATABASE_URL
-"$bin/keptd" migrate >/dev/null
-
-say "kept benchmarks $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+fresh_cluster 4GB
+say_header "kept benchmarks"
 say "  plans=$plans file_lines=$lines load_seconds=$duration connections=$conns"
 
 # ---- data ----------------------------------------------------------------------------------
@@ -225,12 +198,7 @@ read -r c_n c_s c_f <<<"$(BENCH_SID=$sid BENCH_AUTH=$(printf '%s:%s' "$sid" "$to
 ceiling=$(calc %.0f "$c_n / $c_s")
 
 # customers where it is daytime now, so the calling window is open
-zone=
-for z in America/New_York America/Los_Angeles Europe/London Asia/Kolkata Asia/Tokyo Pacific/Auckland \
-    America/Sao_Paulo Europe/Berlin Asia/Singapore Pacific/Honolulu; do
-    h=$(TZ=$z date +%H)
-    if [ "$((10#$h))" -ge 9 ] && [ "$((10#$h))" -lt 19 ]; then zone=$z; break; fi
-done
+zone=$("$root/service/scripts/daytime-zone.sh")
 KEPT_LISTEN=127.0.0.1:$dport KEPT_WORKERS=dispatcher KEPT_REMINDER_INTERVAL=1 KEPT_DIAL_CONCURRENCY=64 \
     KEPT_TELEPHONY_BASE_URL=http://127.0.0.1:$tport KEPT_TELEPHONY_ACCOUNT_SID=$sid \
     KEPT_TELEPHONY_AUTH_TOKEN=$token KEPT_TELEPHONY_FROM=+15550000100 KEPT_PUBLIC_URL=http://127.0.0.1:$dport \

@@ -15,11 +15,9 @@
 # SOAK_DIR (build/soak). Figures in SOAK_DIR/results.txt.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-here="$root/tests/bench"
-bin="$root/${BUILD:-build}"
-cluster="$root/service/scripts/pgcluster.sh"
-work=${SOAK_DIR:-$root/build/soak}
+work=${SOAK_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build/soak}
+# shellcheck source=tests/bench/common.sh
+. "$(dirname "$0")/common.sh"
 plans=${SOAK_PLANS:-100000}
 minutes=${SOAK_MINUTES:-10}
 duration=${SOAK_COMPARE_SECONDS:-30}
@@ -28,10 +26,6 @@ peer_port=18190
 tel_port=18191
 conns=32
 
-say() { printf '%s\n' "$*" | tee -a "$work/results.txt"; }
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
-psql_kept() { "$cluster" psql "$work/pg" -d kept -v ON_ERROR_STOP=1 -qAtX "$@"; }
-
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do { kill -TERM "$p" && wait "$p"; } 2>/dev/null || true; done
@@ -39,21 +33,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[ -e "$work/pg/data/PG_VERSION" ] && { "$cluster" stop "$work/pg" || true; }
-rm -rf "$work"
-mkdir -p "$work"
-chmod 711 "$work"
-opts=(shared_buffers=2GB work_mem=64MB maintenance_work_mem=1GB max_wal_size=32GB checkpoint_timeout=1h
-      synchronous_commit=off max_connections=150)
-PGCLUSTER_OPTS=$(printf -- '-c %s ' "${opts[@]}")
-export PGCLUSTER_OPTS
-"$cluster" init "$work/pg"
-url=$("$cluster" url "$work/pg")
-export KEPT_DATABASE_URL=$url
-"$bin/keptd" migrate >/dev/null
+fresh_cluster 2GB
+url=$KEPT_DATABASE_URL
 start_date=$(psql_kept -c "SELECT current_date - 30")
 psql_kept -v plans="$plans" -v start="$start_date" -f "$here/generate.sql" >/dev/null
-say "kept soak $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+say_header "kept soak"
 say "  plans=$plans minutes=$minutes compare_seconds=$duration connections=$conns"
 
 key=$("$bin/keptd" keys create --role agent --name soak | tail -n 1)
@@ -123,11 +107,7 @@ soak_conns=16
 delay_ms=$(calc %.0f "$soak_conns * 1000 / $target - 10")
 [ "$delay_ms" -ge 0 ] || delay_ms=0
 # reminders to dial all along: calls due at moments spread over the soak, customers in a daytime zone
-zone=Europe/London
-for z in America/New_York America/Los_Angeles Europe/London Asia/Kolkata Asia/Tokyo Pacific/Auckland; do
-    h=$(TZ=$z date +%H)
-    if [ "$((10#$h))" -ge 9 ] && [ "$((10#$h))" -lt 19 ]; then zone=$z; break; fi
-done
+zone=$("$root/service/scripts/daytime-zone.sh")
 # a trickle like a real day's reminders: 2% of the customers keep a number (the rest lose it),
 # and 2,000 calls are due at moments spread over the soak
 psql_kept -c "DELETE FROM kept.customer_phones WHERE customer_id % 50 <> 0" >/dev/null
@@ -143,6 +123,7 @@ BENCH_DELAY_MS=$delay_ms read -r s_n s_s s_f _ s_p99 <<<"$(BENCH_DELAY_MS=$delay
 kill "$sampler" 2>/dev/null || true
 t0=$(head -1 "$work/samples.txt" | cut -d' ' -f1)
 rss_warm=$(awk -v t0="$t0" '$1 >= t0 + 60 { print $2; exit }' "$work/samples.txt")
+rss_warm=${rss_warm:-$(head -1 "$work/samples.txt" | cut -d' ' -f2)} # a run of a minute or less
 rss_end=$(tail -1 "$work/samples.txt" | cut -d' ' -f2)
 read -r c_min c_max <<<"$(awk '{ print $3 }' "$work/samples.txt" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo, hi }')"
 placed=$(psql_kept -c "SELECT count(*) FROM kept.calls WHERE provider_sid IS NOT NULL")

@@ -1,0 +1,40 @@
+# Sourced by tests/bench/run.sh and tests/bench/soak.sh: paths, printing, and
+# a fresh tuned cluster. The caller sets `work` (its folder) first.
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+here="$root/tests/bench"
+bin="$root/${BUILD:-build}"
+cluster="$root/service/scripts/pgcluster.sh"
+
+say() { printf '%s\n' "$*" | tee -a "$work/results.txt"; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+psql_kept() { "$cluster" psql "$work/pg" -d kept -v ON_ERROR_STOP=1 -qAtX "$@"; }
+
+# An empty $work with a new cluster in it, migrated; KEPT_DATABASE_URL names it.
+# Durable (fsync on) but without waiting for each commit's flush, so that the
+# figures measure kept and PostgreSQL rather than this disk's flush latency;
+# sized so that the data set stays in memory and no checkpoint lands in the
+# middle of a measurement. $1: shared_buffers.
+fresh_cluster() {
+    if [ -e "$work/pg/data/PG_VERSION" ]; then
+        "$cluster" stop "$work/pg" || true
+    fi
+    rm -rf "$work"
+    mkdir -p "$work"
+    chmod 711 "$work"
+    local opts=("shared_buffers=$1" work_mem=64MB maintenance_work_mem=1GB temp_buffers=512MB max_wal_size=32GB
+                checkpoint_timeout=1h synchronous_commit=off max_connections=150)
+    PGCLUSTER_OPTS=$(printf -- '-c %s ' "${opts[@]}")
+    export PGCLUSTER_OPTS
+    "$cluster" init "$work/pg"
+    KEPT_DATABASE_URL=$("$cluster" url "$work/pg")
+    export KEPT_DATABASE_URL
+    "$bin/keptd" migrate >/dev/null
+}
+
+# The first line of results.txt: what ran, where and on which commit.
+say_header() {
+    say "$1 $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+}
