@@ -37,15 +37,33 @@ END $$;
 -- be done), so phase 2 touches only plans that change. Only active and
 -- completed plans are judged: a plan waiting for a second associate is not
 -- yet the customer's commitment.
-CREATE OR REPLACE FUNCTION kept.evaluate_outcomes(p_as_of timestamptz) RETURNS bigint
+--
+-- One call judges at most p_limit installments, the next ones after p_after
+-- in (due_end_at, plan_id, seq) order, so that a week maturing a million
+-- installments never holds their locks (which payments wait for) in one
+-- long transaction. A plan's installments come due in seq order, so an
+-- installment is never judged before an earlier one of its plan and the
+-- streak of misses reads outcomes already committed. Answers
+-- {"evaluated": n, "scanned": m, "after": the key to continue from}; the
+-- walk is over when scanned < p_limit.
+CREATE OR REPLACE FUNCTION kept.evaluate_outcomes_batch(p_as_of timestamptz, p_after jsonb, p_limit integer)
+RETURNS jsonb
 LANGUAGE sql AS $$
-    WITH judged AS (
+    WITH chunk AS MATERIALIZED (
+        SELECT i.due_end_at, i.plan_id, i.seq
+        FROM kept.installments i
+        WHERE i.outcome = 'scheduled' AND i.due_end_at <= p_as_of
+          AND (p_after IS NULL OR (i.due_end_at, i.plan_id, i.seq) >
+               ((p_after->>'at')::timestamptz, (p_after->>'plan')::bigint, (p_after->>'seq')::integer))
+        ORDER BY i.due_end_at, i.plan_id, i.seq
+        LIMIT p_limit
+    ), judged AS (
         UPDATE kept.installments i
         SET outcome = kept.outcome_of(i.paid_by_due_cents, i.paid_by_grace_cents, i.threshold_cents),
             evaluated_at = p_as_of
-        FROM kept.plans p
-        WHERE p.id = i.plan_id AND p.status IN ('active', 'completed')
-          AND i.outcome = 'scheduled' AND i.due_end_at <= p_as_of
+        FROM chunk c, kept.plans p
+        WHERE i.plan_id = c.plan_id AND i.seq = c.seq AND p.id = i.plan_id
+          AND p.status IN ('active', 'completed') AND i.outcome = 'scheduled'
           AND (i.grace_end_at <= p_as_of OR i.paid_by_due_cents >= i.threshold_cents)
         RETURNING i.plan_id, i.seq, i.due_date, i.outcome, i.amount_due_cents, i.amount_paid_cents,
                   i.paid_by_due_cents, p.installment_count, p.breaks_after_misses, p.status
@@ -70,9 +88,35 @@ LANGUAGE sql AS $$
                        HAVING count(*) = n AND bool_and(outcome = 'missed')
                        UNION
                        SELECT plan_id FROM judged WHERE seq = installment_count)
+    ), last AS (
+        SELECT due_end_at, plan_id, seq FROM chunk ORDER BY due_end_at DESC, plan_id DESC, seq DESC LIMIT 1
     )
-    SELECT count(*) FROM judged;
+    SELECT jsonb_build_object(
+        'evaluated', (SELECT count(*) FROM judged),
+        'scanned', (SELECT count(*) FROM chunk),
+        'after', (SELECT jsonb_build_object('at', due_end_at, 'plan', plan_id, 'seq', seq) FROM last));
 $$;
+
+-- Phase 1 in one transaction, batch after batch (SQL callers: tests, psql);
+-- keptd commits each batch on its own (service/src/adherence/). Answers the
+-- number of installments judged.
+DROP FUNCTION IF EXISTS kept.evaluate_outcomes(timestamptz);
+CREATE OR REPLACE FUNCTION kept.evaluate_outcomes(p_as_of timestamptz, p_limit integer DEFAULT 10000)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_after jsonb;
+    v_batch jsonb;
+    v_total bigint := 0;
+BEGIN
+    LOOP
+        v_batch := kept.evaluate_outcomes_batch(p_as_of, v_after, p_limit);
+        v_total := v_total + (v_batch->>'evaluated')::bigint;
+        EXIT WHEN (v_batch->>'scanned')::integer < p_limit;
+        v_after := v_batch->'after';
+    END LOOP;
+    RETURN v_total;
+END $$;
 
 -- True when the plan's last breaks_after_misses judged installments were all missed.
 CREATE OR REPLACE FUNCTION kept.plan_should_break(p kept.plans) RETURNS boolean

@@ -7,10 +7,12 @@
 #include "log/log.h"
 #include "worker/worker.h"
 
-#define ADHERENCE_ACCOUNTS_PER_BATCH "1000"
+#define ADHERENCE_ACCOUNTS_PER_BATCH     "1000"
+#define ADHERENCE_INSTALLMENTS_PER_BATCH 5000
 
 struct phase {
 	const char *as_of;
+	const char *after; /* phase 1: the key to continue from (JSON), NULL at the start */
 	struct arena *arena;
 	const char *answer; /* the phase's result, as text */
 };
@@ -18,9 +20,46 @@ struct phase {
 static kept_err phase_outcomes(struct db_conn *db, void *arg, struct kept_error *err)
 {
 	struct phase *p = arg;
-	const char *params[] = {p->as_of};
+	const char *params[] = {p->as_of, p->after,
+	                        arena_sprintf(p->arena, "%d", ADHERENCE_INSTALLMENTS_PER_BATCH)};
+	if (!params[2])
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 	kept_err r = db_run(db, NULL, SQL_Q_NO_STATEMENT_TIMEOUT, 0, NULL, NULL, err);
-	return r ? r : db_run_json(db, p->arena, SQL_Q_EVALUATE_OUTCOMES, 1, params, &p->answer, err);
+	return r ? r : db_run_json(db, p->arena, SQL_Q_EVALUATE_OUTCOMES_BATCH, 3, params, &p->answer, err);
+}
+
+/* Reads one phase 1 answer: its counts, and where the next batch starts. */
+static bool read_batch(struct phase *p, long long *evaluated, long long *scanned)
+{
+	cJSON *doc = cJSON_Parse(p->answer ? p->answer : "");
+	bool ok = json_get_int(doc, "evaluated", evaluated) && json_get_int(doc, "scanned", scanned);
+	const cJSON *after = cJSON_GetObjectItemCaseSensitive(doc, "after");
+	char *text = ok && cJSON_IsObject(after) ? cJSON_PrintUnformatted(after) : NULL;
+	p->after = text ? arena_strdup(p->arena, text) : NULL;
+	free(text);
+	cJSON_Delete(doc);
+	return ok;
+}
+
+/* Phase 1, a batch per transaction, until a batch comes back short. */
+static kept_err run_phase_outcomes(struct db_conn *db, struct phase *p, struct adherence_result *out,
+                                   struct kept_error *err)
+{
+	p->after = NULL;
+	/* what a stopping worker leaves is judged by the next run, at its own as_of */
+	while (!worker_stopping()) {
+		kept_err r = db_transaction(db, phase_outcomes, p, err);
+		if (r)
+			return r;
+		long long evaluated = 0, scanned = 0;
+		if (!read_batch(p, &evaluated, &scanned))
+			return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "phase 1 answered %s",
+			                 p->answer);
+		out->evaluated += evaluated;
+		if (scanned < ADHERENCE_INSTALLMENTS_PER_BATCH || !p->after)
+			return KEPT_OK;
+	}
+	return KEPT_OK;
 }
 
 static kept_err phase_plans(struct db_conn *db, void *arg, struct kept_error *err)
@@ -60,11 +99,8 @@ static kept_err run_phase_plans(struct db_conn *db, struct phase *p, struct adhe
 static kept_err run_locked(struct db_conn *db, struct phase *p, struct adherence_result *out,
                            struct kept_error *err)
 {
-	kept_err r = db_transaction(db, phase_outcomes, p, err);
-	if (r)
-		return r;
-	out->evaluated = strtoll(p->answer ? p->answer : "0", NULL, 10);
-	return run_phase_plans(db, p, out, err);
+	kept_err r = run_phase_outcomes(db, p, out, err);
+	return r ? r : run_phase_plans(db, p, out, err);
 }
 
 /* Takes the evaluation lock; *held is false when `wait` is off and it is taken. */
@@ -82,7 +118,7 @@ static kept_err take_lock(struct db_conn *db, struct arena *arena, bool wait, bo
 kept_err adherence_evaluate(struct db_conn *db, struct arena *arena, const char *as_of, bool wait,
                             struct adherence_result *out, struct kept_error *err)
 {
-	struct phase p = {NULL, arena, NULL};
+	struct phase p = {NULL, NULL, arena, NULL};
 	const char *params[] = {as_of};
 	bool held = false;
 	*out = (struct adherence_result){0};
