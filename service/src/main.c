@@ -136,7 +136,7 @@ static int serve(const struct kept_config *cfg)
 	config_log(cfg);
 
 	struct db_settings dbs = db_settings_of(cfg, "keptd");
-	db_threads_configure(&dbs);
+	db_threads_configure(&dbs, cfg->threads);
 	struct api_config acfg = {cfg->max_body_bytes,
 	                          cfg->max_import_bytes,
 	                          cfg->telephony_auth_token,

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import BIN, CLUSTER, MIGRATIONS, Cluster, Keptd, create_key, keptd_cmd, keptd_env, migrate, new_customer
+from conftest import CLUSTER, MIGRATIONS, Cluster, Keptd, command, create_key, keptd_cmd, keptd_env, migrate, new_customer
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def test_bad_configuration_lists_every_problem_and_exits_2():
     env = keptd_env("", KEPT_LISTEN="nowhere", KEPT_THREADS="-3", KEPT_LOG_LEVEL="chatty",
                     KEPT_CONNECTION_TIMEOUT="forever")
     del env["KEPT_DATABASE_URL"]
-    done = subprocess.run([str(BIN / "keptd"), "serve"], env=env, capture_output=True, text=True, timeout=30)
+    done = subprocess.run(command("keptd", "serve"), env=env, capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     for name in ("KEPT_DATABASE_URL", "KEPT_LISTEN", "KEPT_THREADS", "KEPT_LOG_LEVEL", "KEPT_CONNECTION_TIMEOUT"):
         assert name in done.stderr, name
@@ -44,7 +44,7 @@ def test_secrets_are_redacted_in_the_logged_configuration(cluster):
 
 
 def test_migrate_twice_and_from_two_hosts_at_once(scratch):
-    procs = [subprocess.Popen([str(BIN / "keptd"), "migrate"], env=keptd_env(scratch.url),
+    procs = [subprocess.Popen(command("keptd", "migrate"), env=keptd_env(scratch.url),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
     results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]
     assert all(code == 0 for code, _, _ in results), results
@@ -151,3 +151,29 @@ def test_many_concurrent_requests(server, role_keys):
 
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         assert list(pool.map(work, range(64))) == [200] * 64
+
+
+def test_database_connections_are_opened_at_start_and_stay_fixed(scratch):
+    """One connection per HTTP thread, all opened before the first request:
+    a burst of clients on new connections does not change their number."""
+    migrate(scratch.url)
+    key = create_key(scratch.url, "agent")
+    count = lambda: int(scratch.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = 'kept' "
+                                     "AND backend_type = 'client backend'", db="postgres")[0][0])
+    k = Keptd(scratch.url, KEPT_THREADS="6")
+    try:
+        assert count() == 6
+
+        def work(i):
+            c = k.client(key)
+            try:
+                return new_customer(c)["id"] > 0
+            finally:
+                c.close()
+
+        with concurrent.futures.ThreadPoolExecutor(24) as pool:
+            assert all(pool.map(work, range(96)))
+        assert count() == 6
+    finally:
+        k.assert_clean_exit()
+    assert count() == 0

@@ -24,6 +24,7 @@ struct db_conn {
 	uint64_t last_attempt_ms;
 	bool prepared[SQL_Q__COUNT];
 	struct db_conn *next_thread; /* registry of thread connections */
+	struct db_conn *next_spare;  /* opened at start, waiting for a thread */
 };
 
 struct db_result {
@@ -140,25 +141,50 @@ bool db_is_up(const struct db_conn *c)
 
 static const struct db_settings *thread_settings;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct db_conn *registry;
+static struct db_conn *registry; /* every thread connection, for db_threads_close_all */
+static struct db_conn *spare;    /* opened at start, not yet taken by a thread */
 static _Thread_local struct db_conn *thread_conn;
 
-void db_threads_configure(const struct db_settings *s)
+/* Adds `c` to the registry (and to the spares when it waits for a thread). */
+static void enlist(struct db_conn *c, bool as_spare)
+{
+	pthread_mutex_lock(&registry_lock);
+	c->next_thread = registry;
+	registry = c;
+	if (as_spare) {
+		c->next_spare = spare;
+		spare = c;
+	}
+	pthread_mutex_unlock(&registry_lock);
+}
+
+void db_threads_configure(const struct db_settings *s, int count)
 {
 	thread_settings = s;
+	for (int i = 0; i < count; i++) {
+		struct db_conn *c = NULL;
+		struct kept_error err;
+		if (db_connect(s, &c, &err) || !c)
+			return; /* the threads will connect when the database is back */
+		enlist(c, true);
+	}
 }
 
 static struct db_conn *thread_conn_slot(void)
 {
 	if (thread_conn)
 		return thread_conn;
-	struct db_conn *c = calloc(1, sizeof *c);
-	if (!c)
-		return NULL;
 	pthread_mutex_lock(&registry_lock);
-	c->next_thread = registry;
-	registry = c;
+	struct db_conn *c = spare;
+	if (c)
+		spare = c->next_spare;
 	pthread_mutex_unlock(&registry_lock);
+	if (!c) {
+		c = calloc(1, sizeof *c);
+		if (!c)
+			return NULL;
+		enlist(c, false);
+	}
 	thread_conn = c;
 	return c;
 }
@@ -203,6 +229,7 @@ void db_threads_close_all(void)
 	pthread_mutex_lock(&registry_lock);
 	struct db_conn *c = registry;
 	registry = NULL;
+	spare = NULL;
 	pthread_mutex_unlock(&registry_lock);
 	while (c) {
 		struct db_conn *next = c->next_thread;

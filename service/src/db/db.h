@@ -22,10 +22,11 @@
  * the API can name the field. kept's own errors carry their stable code in
  * HINT and their field in COLUMN.
  *
- * HTTP worker threads use db_thread_conn(): one connection per thread,
- * opened lazily, re-established automatically when it breaks (at most one
- * attempt per DB_RECONNECT_INTERVAL_MS per thread, so a database outage costs
- * a fast 503 rather than a stampede of connection attempts).
+ * HTTP worker threads use db_thread_conn(): one connection per thread, taken
+ * from those opened at start (so the number of connections is fixed from the
+ * first request on), re-established automatically when it breaks (at most
+ * one attempt per DB_RECONNECT_INTERVAL_MS per thread, so a database outage
+ * costs a fast 503 rather than a stampede of connection attempts).
  */
 #ifndef KEPT_DB_H
 #define KEPT_DB_H
@@ -65,8 +66,11 @@ bool db_is_up(const struct db_conn *c);
 
 /* ---- per-thread connections (HTTP workers) -------------------------------- */
 
-/* Sets the settings for thread connections; `s` and its strings must outlive them. */
-void db_threads_configure(const struct db_settings *s);
+/* Sets the settings for thread connections (`s` and its strings must outlive
+ * them) and opens `count` of them now, one for each thread to come. When the
+ * database cannot be reached it opens fewer; threads without one connect at
+ * their first request. */
+void db_threads_configure(const struct db_settings *s, int count);
 
 /* This thread's connection, connecting or reconnecting as needed. The
  * connection stays owned by the db module. */
