@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -51,14 +50,6 @@ static bool random_uuid(char out[37])
 	return true;
 }
 
-static void now_rfc3339(char out[32])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void currency_of_account(struct cli *cli, const char *account, char out[8])
 {
 	char path[96];
@@ -102,7 +93,7 @@ int cmd_pay(struct cli *cli, int argc, char **argv)
 	        {"--amount", true, false}, {"--received-at", true, false},     {"--source", true, false},
 	        {"--ref", true, false},    {"--idempotency-key", true, false}, {0}};
 	struct cli_args a;
-	char key[37], now[32], currency[8];
+	char key[37], currency[8];
 	long long minor, account;
 	if (!cli_parse(argc, argv, options, &a) || a.npositional != 1 || !cli_has(&a, "--amount"))
 		return cli_usage(usage);
@@ -116,12 +107,13 @@ int cmd_pay(struct cli *cli, int argc, char **argv)
 	}
 	if (!random_uuid(key))
 		return CLI_FAILED;
-	now_rfc3339(now);
 	cJSON *body = cJSON_CreateObject();
 	cJSON_AddNumberToObject(body, "account_id", (double)account);
 	cJSON_AddNumberToObject(body, "amount_cents", (double)minor);
-	cJSON_AddStringToObject(body, "received_at",
-	                        cli_has(&a, "--received-at") ? cli_get(&a, "--received-at") : now);
+	/* left out, keptd takes the moment it first posts it: running the same
+	 * command again with the same --idempotency-key is then the same request */
+	if (cli_has(&a, "--received-at"))
+		cJSON_AddStringToObject(body, "received_at", cli_get(&a, "--received-at"));
 	cJSON_AddStringToObject(body, "source", cli_has(&a, "--source") ? cli_get(&a, "--source") : "agent");
 	cJSON_AddStringToObject(body, "source_ref", cli_has(&a, "--ref") ? cli_get(&a, "--ref") : key);
 	struct client_call call = {"POST", "/v1/payments", NULL, NULL, NULL};

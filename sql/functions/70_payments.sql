@@ -162,12 +162,17 @@ BEGIN
         RETURN kept.payment_replay(pay, p_request_hash);
     END IF;
     PERFORM kept.check_amount(v_amount, 'amount_cents');
-    -- strictly a time: PostgreSQL would also take 'yesterday' or 'epoch'
-    IF NOT kept.is_timestamp(p->>'received_at') THEN
+    -- strictly a time: PostgreSQL would also take 'yesterday' or 'epoch'.
+    -- Left out, it is now: the moment the request (under its key) is first
+    -- posted, so a retry of the same request is the same request.
+    IF p->'received_at' IS NULL THEN
+        v_received := now();
+    ELSIF NOT kept.is_timestamp(p->>'received_at') THEN
         PERFORM kept.fail(400, 'invalid_received_at', 'received_at',
                           'received_at must be a time like 2026-11-20T14:05:00Z');
+    ELSE
+        v_received := (p->>'received_at')::timestamptz;
     END IF;
-    v_received := (p->>'received_at')::timestamptz;
     IF v_received > now() + interval '5 minutes' THEN
         PERFORM kept.fail(422, 'received_at_in_future', 'received_at', 'a payment cannot be received in the future');
     END IF;

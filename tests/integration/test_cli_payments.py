@@ -1,5 +1,6 @@
 """Payments, reversals, payment files and escalations through the kept client."""
 import json
+import time
 
 from conftest import new_account, new_customer, unique
 from test_cli import kept
@@ -16,10 +17,12 @@ def test_pay_reverse_and_escalate(server, role_keys, admin_key, tmp_path):
     assert "125.50 GBP on account" in r.stdout and "balance after 374.50 GBP" in r.stdout
     payment_id = r.stdout.split()[1].rstrip(":")
 
-    # the same Idempotency-Key twice posts once
+    # the same command again with the same Idempotency-Key, a moment later (a retry), posts once
     ref = unique("cli")
     once = kept(server, key, "--json", "pay", a, "--amount", "1.00", "--ref", ref, "--idempotency-key", "cli-key-" + ref)
+    time.sleep(1.1)
     twice = kept(server, key, "--json", "pay", a, "--amount", "1.00", "--ref", ref, "--idempotency-key", "cli-key-" + ref)
+    assert once.returncode == 0 and twice.returncode == 0, (once.stdout, once.stderr, twice.stdout, twice.stderr)
     assert json.loads(once.stdout)["id"] == json.loads(twice.stdout)["id"]
     assert kept(server, key, "pay", a, "--amount", "1000.00").returncode == 4  # above the balance
 

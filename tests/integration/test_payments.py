@@ -3,6 +3,7 @@ import concurrent.futures
 import csv
 import datetime
 import io
+import time
 import uuid
 
 import pytest
@@ -39,6 +40,22 @@ def test_the_same_key_and_body_answer_the_same_result(agent, account, cluster):
     other = agent.post("/v1/payments", dict(body, amount_cents=2000), headers={"Idempotency-Key": key})
     assert other.status == 422 and other.error["code"] == "idempotency_key_reused"
     assert agent.get(f"/v1/accounts/{account['id']}").json()["balance_cents"] == 29000
+
+
+def test_received_at_left_out_is_when_it_was_first_posted(agent, account, cluster):
+    """A payment without received_at was received when it is posted; a retry
+    under the same key a moment later is the same request, not a new one."""
+    key = str(uuid.uuid4())
+    body = {"account_id": account["id"], "amount_cents": 500, "source": "agent", "source_ref": unique("ref")}
+    before = datetime.datetime.now(datetime.timezone.utc)
+    first = agent.post("/v1/payments", body, headers={"Idempotency-Key": key})
+    assert first.status == 201, first
+    received = datetime.datetime.fromisoformat(first.json()["received_at"].replace("Z", "+00:00"))
+    assert before - datetime.timedelta(seconds=2) <= received <= datetime.datetime.now(datetime.timezone.utc)
+    time.sleep(1.1)
+    again = agent.post("/v1/payments", body, headers={"Idempotency-Key": key})
+    assert again.status == 201 and again.json() == first.json()
+    assert cluster.psql(f"SELECT count(*) FROM kept.payments WHERE account_id = {account['id']}") == [["1"]]
 
 
 def test_concurrent_retries_post_once(server, role_keys, account, cluster):

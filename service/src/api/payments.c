@@ -9,7 +9,7 @@
 static const struct json_field post_spec[] = {
         {"account_id", JSON_INT, JSON_REQUIRED},
         {"amount_cents", JSON_INT, JSON_REQUIRED},
-        {"received_at", JSON_STRING, JSON_REQUIRED, .max = 40},
+        {"received_at", JSON_STRING, 0, .max = 40}, /* absent: now */
         {"source", JSON_STRING, JSON_REQUIRED, .max = 40},
         {"source_ref", JSON_STRING, JSON_REQUIRED, .max = 128},
         {0},
