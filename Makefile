@@ -4,6 +4,9 @@
 #   make run        install what is missing, start PostgreSQL, keptd; print URL and admin key
 #   make test       install what the tests need, then every test (also under ASan/UBSan)
 #   make asan       the AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
+#   make valgrind   the integration suite under valgrind (no memory errors, nothing definitely lost)
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS
+#   make bench      the benchmarks; make soak: the peer comparison and the ten-minute soak
 #   make format     clang-format the C sources (format-check only checks)
 #   make lint       clang-tidy and cppcheck
 .DEFAULT_GOAL := all
@@ -57,12 +60,12 @@ TELSIM_OBJ := $(TELSIM_SRC:service/telsim/%.c=$(BUILD)/obj/telsim/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: soak fuzz fuzz-build fuzz-short demo all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
+.PHONY: valgrind soak fuzz fuzz-build fuzz-short demo all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
         openapi-lint compose-check asan test-asan bench format format-check lint clean
 
 all: deps-build $(BUILD)/keptd $(BUILD)/kept $(BUILD)/kept-telsim $(BUILD)/tests/sign
 
-deps-build deps-run deps-test deps-lint deps-bench deps-fuzz: deps-%:
+deps-build deps-run deps-test deps-lint deps-bench deps-fuzz deps-valgrind: deps-%:
 	@service/scripts/deps.sh $*
 
 # ---- generated SQL bundle -----------------------------------------------------------
@@ -181,6 +184,15 @@ test-asan: asan
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    $(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 unit integration
+
+# The integration suite with every keptd, kept and kept-telsim under valgrind's
+# memcheck: no memory error and no "definitely lost" byte in any process. Not
+# part of `make test` (it takes as long as the rest together); LeakSanitizer
+# checks leaks there.
+valgrind: deps-valgrind all
+	tests/contract/install.sh
+	tests/dashboard/install.sh
+	PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(CURDIR)/$(BUILD) tests/integration/valgrind.sh $(PYTEST_ARGS)
 
 # ---- fuzzing ----------------------------------------------------------------------------------
 

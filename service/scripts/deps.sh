@@ -2,7 +2,7 @@
 # Installs the Debian packages kept needs for one purpose, and nothing when
 # everything is already there (so it is cheap to run before every build).
 #
-#   service/scripts/deps.sh build|run|test|lint|bench|fuzz
+#   service/scripts/deps.sh build|run|test|lint|bench|fuzz|valgrind
 #
 # As root it calls apt-get directly, otherwise through sudo.
 set -euo pipefail
@@ -14,6 +14,7 @@ test=("${run[@]}" "${lint[@]}" libcmocka-dev postgresql-15-pgtap libtap-parser-s
       python3 python3-pytest python3-yaml python3-twilio docker-compose curl chromium clang)
 bench=("${run[@]}" curl wrk)
 fuzz=("${build[@]}" clang)
+valgrind=("${test[@]}" valgrind)
 
 case "${1:-}" in
 build) want=("${build[@]}") ;;
@@ -22,7 +23,8 @@ lint) want=("${lint[@]}") ;;
 test) want=("${test[@]}") ;;
 bench) want=("${bench[@]}") ;;
 fuzz) want=("${fuzz[@]}") ;;
-*) echo "usage: $0 build|run|test|lint|bench|fuzz" >&2; exit 2 ;;
+valgrind) want=("${valgrind[@]}") ;;
+*) echo "usage: $0 build|run|test|lint|bench|fuzz|valgrind" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -7,12 +7,14 @@ SIGTERM, misconfigure) start their own keptd or cluster with the helpers below.
 
 KEPT_BIN selects the binaries (build/ or build-asan/). When keptd is stopped its
 exit status must be 0: under AddressSanitizer a leak or an error makes it
-non-zero, so every integration test is also a sanitizer test.
+non-zero, so every integration test is also a sanitizer test. KEPT_WRAP, when
+set, is a command every binary runs under (`make valgrind` sets it to valgrind).
 """
 import http.client
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -29,6 +31,12 @@ BIN = Path(os.environ.get("KEPT_BIN", ROOT / "build"))
 CLUSTER = ROOT / "service" / "scripts" / "pgcluster.sh"
 FAST_PG = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 MIGRATIONS = len(list((ROOT / "schema").glob("*.sql")))
+WRAP = shlex.split(os.environ.get("KEPT_WRAP", ""))
+
+
+def command(name, *args):
+    """The argv that runs one of our binaries (keptd, kept, kept-telsim, tests/sign)."""
+    return [*WRAP, str(BIN / name), *args]
 
 
 def unique(prefix):
@@ -63,6 +71,13 @@ class Cluster:
                              check=True, capture_output=True, text=True).stdout
         return [line.split("\t") for line in out.splitlines() if line]
 
+    def new_database(self, name):
+        """An empty database `name` owned by kept (dropped first if it exists); answers its URL."""
+        self.psql(f"DROP DATABASE IF EXISTS {name}", db="postgres")
+        self.psql(f"CREATE DATABASE {name} OWNER kept", db="postgres")
+        assert self.url.startswith("postgresql:///kept?")
+        return self.url.replace("postgresql:///kept?", f"postgresql:///{name}?", 1)
+
     def destroy(self):
         try:
             self.stop()
@@ -84,7 +99,7 @@ def keptd_env(database_url, **extra):
 
 def keptd_cmd(database_url, *args, **extra):
     """Runs a keptd command to completion."""
-    return subprocess.run([str(BIN / "keptd"), *args], env=keptd_env(database_url, **extra),
+    return subprocess.run(command("keptd", *args), env=keptd_env(database_url, **extra),
                           capture_output=True, text=True, timeout=120)
 
 
@@ -181,7 +196,7 @@ class Keptd:
     def __init__(self, database_url, **extra):
         self.log_path = Path(tempfile.mkstemp(prefix="keptd.", suffix=".log")[1])
         self.log_file = open(self.log_path, "w")
-        self.proc = subprocess.Popen([str(BIN / "keptd"), "serve"], env=keptd_env(database_url, **extra),
+        self.proc = subprocess.Popen(command("keptd", "serve"), env=keptd_env(database_url, **extra),
                                      stdout=self.log_file, stderr=subprocess.STDOUT)
         self.port = self._wait_for_port()
 
@@ -315,7 +330,7 @@ class Telsim:
         env.update({k: str(v) for k, v in extra.items()})
         self.log_path = Path(tempfile.mkstemp(prefix="telsim.", suffix=".log")[1])
         self.log_file = open(self.log_path, "w")
-        self.proc = subprocess.Popen([str(BIN / "kept-telsim")], env=env, stdout=self.log_file,
+        self.proc = subprocess.Popen(command("kept-telsim"), env=env, stdout=self.log_file,
                                      stderr=subprocess.STDOUT)
         deadline = time.time() + 15
         while "listening" not in self.log_path.read_text():

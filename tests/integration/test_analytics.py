@@ -322,10 +322,7 @@ def test_loading_again_changes_nothing_and_a_rebuild_gives_the_same_reports(hist
 
 
 def test_a_separate_analytics_database(history, phone_server, role_keys, cluster, admin_key):
-    cluster.psql("DROP DATABASE IF EXISTS kept_analytics_it", db="postgres")
-    cluster.psql("CREATE DATABASE kept_analytics_it OWNER kept", db="postgres")
-    assert cluster.url.startswith("postgresql:///kept?")
-    other = cluster.url.replace("postgresql:///kept?", "postgresql:///kept_analytics_it?", 1)
+    other = cluster.new_database("kept_analytics_it")
     assert keptd_cmd(cluster.url, "migrate", KEPT_ANALYTICS_DATABASE_URL=other).returncode == 0
     loaded = keptd_cmd(cluster.url, "analytics", KEPT_ANALYTICS_DATABASE_URL=other)
     assert loaded.returncode == 0 and '"events":0' not in loaded.stdout, loaded.stdout + loaded.stderr

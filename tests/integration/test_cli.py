@@ -3,7 +3,7 @@ import json
 import os
 import subprocess
 
-from conftest import BIN, unique
+from conftest import command, unique
 
 
 def kept(server, key, *args, url=None):
@@ -11,7 +11,7 @@ def kept(server, key, *args, url=None):
     env["KEPT_URL"] = url or f"http://127.0.0.1:{server.port}"
     if key:
         env["KEPT_API_KEY"] = key
-    return subprocess.run([str(BIN / "kept"), *args], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(command("kept", *args), env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_customer_and_account_round_trip(server, role_keys):

@@ -7,6 +7,8 @@ import threading
 import time
 import uuid
 
+import pytest
+
 from conftest import Keptd, create_key, free_port, keptd_cmd, migrate
 
 PAYMENTS = 10000
@@ -115,11 +117,8 @@ def run(cluster, url, kill):
 
 
 def test_a_killed_keptd_loses_nothing_and_posts_nothing_twice(cluster):
-    for db in ("kept_fault_killed", "kept_fault_clean"):
-        cluster.psql(f"DROP DATABASE IF EXISTS {db}", db="postgres")
-        cluster.psql(f"CREATE DATABASE {db} OWNER kept", db="postgres")
-    killed_url = cluster.url.replace("postgresql:///kept?", "postgresql:///kept_fault_killed?", 1)
-    clean_url = cluster.url.replace("postgresql:///kept?", "postgresql:///kept_fault_clean?", 1)
+    killed_url = cluster.new_database("kept_fault_killed")
+    clean_url = cluster.new_database("kept_fault_clean")
     run(cluster, killed_url, kill=True)
     run(cluster, clean_url, kill=False)
     killed, clean = state(cluster, "kept_fault_killed"), state(cluster, "kept_fault_clean")
@@ -206,9 +205,7 @@ def test_two_instances_with_every_worker_do_each_job_once(cluster, telsim):
     from conftest import Client, telephony_env
     from test_calls import Debtor
     db = "kept_two_instances"
-    cluster.psql(f"DROP DATABASE IF EXISTS {db}", db="postgres")
-    cluster.psql(f"CREATE DATABASE {db} OWNER kept", db="postgres")
-    url = cluster.url.replace("postgresql:///kept?", f"postgresql:///{db}?", 1)
+    url = cluster.new_database(db)
     migrate(url)
     admin_key, agent_key = create_key(url, "admin"), create_key(url, "agent")
     ports = [free_port(), free_port()]
@@ -281,3 +278,55 @@ def test_provider_faults_during_a_reminder_run(phone_api, phone_agent, telsim):
             assert [m["sid"] for m in made] == [call["provider_sid"]]
         else:
             assert call["state"] in ("failed", "unknown") and made == [] and call["dial_attempts"] <= 3, call
+
+
+@pytest.mark.timing
+def test_keptd_asked_to_stop_leaves_a_long_backlog_to_the_next_instance(cluster):
+    """SIGTERM while the loader is working through a long outbox backlog:
+    keptd stops between two batches within seconds (it does not wait for
+    the backlog), every loaded batch is complete, and the next keptd loads
+    the rest exactly once."""
+    from conftest import new_account, new_customer
+    db = "kept_stopping"
+    url = cluster.new_database(db)
+    migrate(url)
+    admin_key, agent_key = create_key(url, "admin"), create_key(url, "agent")
+    seeder = Keptd(url)
+    agent, admin = seeder.client(agent_key), seeder.client(admin_key)
+    for _ in range(3):
+        account = new_account(agent, new_customer(agent)["id"])["id"]
+        assert admin.post(f"/v1/accounts/{account}/plans", {"weekly_amount_cents": 5000,
+                                                            "first_due_date": "2026-01-05",
+                                                            "imported": True}).status == 201
+    seeder.assert_clean_exit()
+    # a backlog: the plans' events again and again (the loader re-reads each touched plan's facts)
+    cluster.psql("""INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
+                    SELECT e.event_type, e.aggregate_type, e.aggregate_id, e.payload
+                    FROM kept.outbox_events e, generate_series(1, 40000)""", db=db)
+    events = int(cluster.psql("SELECT count(*) FROM kept.outbox_events", db=db)[0][0])
+    loaded = lambda: int(cluster.psql("SELECT events_loaded FROM analytics.loader_state", db=db)[0][0])
+
+    first = Keptd(url, KEPT_WORKERS="loader", KEPT_ANALYTICS_INTERVAL="1", KEPT_ANALYTICS_BATCH="20")
+    deadline = time.time() + 30
+    while loaded() < 2000:
+        assert time.time() < deadline, first.log()
+        time.sleep(0.05)
+    asked = time.time()
+    assert first.stop() == 0, first.log()
+    took = time.time() - asked
+    left = events - loaded()
+    # at 20 events a batch the rest would take far longer than this
+    assert took < 3 and left > events // 2, (took, left)
+
+    second = Keptd(url, KEPT_WORKERS="loader", KEPT_ANALYTICS_INTERVAL="1", KEPT_ANALYTICS_BATCH="5000")
+    try:
+        deadline = time.time() + 60
+        while loaded() < events:
+            assert time.time() < deadline, (loaded(), events)
+            time.sleep(0.2)
+        assert loaded() == events
+        facts = cluster.psql("SELECT count(*), count(DISTINCT (plan_id, seq)) FROM analytics.fact_installment", db=db)
+        plans = cluster.psql("SELECT count(*) FROM analytics.fact_plan", db=db)
+        assert facts[0][0] == facts[0][1] and int(facts[0][0]) > 0 and plans == [["3"]]
+    finally:
+        second.assert_clean_exit()

@@ -8,7 +8,7 @@ import urllib.parse
 
 from twilio.request_validator import RequestValidator
 
-from conftest import AUTH_TOKEN, BIN, Client
+from conftest import AUTH_TOKEN, Client, command
 from test_calls import Debtor
 
 ALPHABET = ["a", "Z", "0", " ", "+", "&", "=", "%", "?", "/", "é", "€", "😀", "-", "_", ".", "~", "\"", "'", ""]
@@ -42,7 +42,7 @@ def cases(n=400, seed=20261122):
 
 
 def run_sign(lines):
-    done = subprocess.run([str(BIN / "tests" / "sign")], input="\n".join(lines) + "\n", capture_output=True,
+    done = subprocess.run(command("tests/sign"), input="\n".join(lines) + "\n", capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return [l.split(" ") for l in done.stdout.splitlines()]
