@@ -6,13 +6,14 @@
 #           same database, A B B A with wrk at 32 connections: keptd's
 #           throughput and p99 as ratios to the peer's (goal: at least 3x)
 #   soak    SOAK_MINUTES (10) at 70% of keptd's measured maximum payment rate,
-#           with every worker on: reminders being dialled to kept-telsim and
-#           the analytics loader running; errors, keptd's resident memory after
-#           the first minute and at the end (goal: under 5% growth), database
-#           connections (goal: constant)
+#           offered at a fixed arrival rate (soak.lua), with every worker on:
+#           reminders being dialled to kept-telsim and the analytics loader
+#           running (it first catches up with the comparison's events); errors,
+#           keptd's resident memory after the first minute and at the end
+#           (goal: under 5% growth), database connections (goal: constant)
 #
 # Settings: SOAK_PLANS (100000), SOAK_MINUTES (10), SOAK_COMPARE_SECONDS (30),
-# SOAK_DIR (build/soak). Figures in SOAK_DIR/results.txt.
+# SOAK_CATCHUP_SECONDS (900), SOAK_DIR (build/soak). Figures in SOAK_DIR/results.txt.
 set -euo pipefail
 
 work=${SOAK_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build/soak}
@@ -101,25 +102,37 @@ say "  p99 keptd / peer            $(calc %.2f "$k_p99 / $p_p99")"
 
 # ---- soak --------------------------------------------------------------------------------------
 kill -TERM "$keptd_pid" && wait "$keptd_pid" || true
-start_keptd all
 target=$(calc %.0f "$k_tps * 0.7")
-soak_conns=16
-delay_ms=$(calc %.0f "$soak_conns * 1000 / $target - 10")
-[ "$delay_ms" -ge 0 ] || delay_ms=0
+soak_conns=32
 # reminders to dial all along: calls due at moments spread over the soak, customers in a daytime zone
 zone=$("$root/service/scripts/daytime-zone.sh")
 # a trickle like a real day's reminders: 2% of the customers keep a number (the rest lose it),
-# and 2,000 calls are due at moments spread over the soak
+# and 2,000 calls are due at moments spread over the soak (set before the workers start, so
+# that the scheduler does not first queue a reminder for every customer)
 psql_kept -c "DELETE FROM kept.customer_phones WHERE customer_id % 50 <> 0" >/dev/null
 psql_kept -v calls=2000 -v zone="$zone" -f "$here/dial.sql" >/dev/null
-psql_kept -c "UPDATE kept.calls SET scheduled_at = now() + random() * interval '$minutes minutes' WHERE state = 'queued'"
+psql_kept -c "UPDATE kept.calls SET scheduled_at = now() + interval '1 day' WHERE state = 'queued'" >/dev/null
+start_keptd all
+# The comparison's payments left the loader a backlog: the soak starts once it has caught
+# up (at most SOAK_CATCHUP_SECONDS), so that it measures the steady state, not a catch-up.
+lag() { # outbox events not loaded yet
+    psql_kept -c "SELECT (SELECT count(*) FROM kept.outbox_events) - coalesce((SELECT events_loaded FROM analytics.loader_state), 0)"
+}
+t=$(now)
+for _ in $(seq "${SOAK_CATCHUP_SECONDS:-900}"); do
+    [ "$(lag)" -lt 5000 ] && break
+    sleep 1
+done
+say ""
+say "before the soak: the loader caught up with the comparison's events in $(elapsed "$t")s (lag $(lag) events)"
+psql_kept -c "UPDATE kept.calls SET scheduled_at = now() + random() * interval '$minutes minutes' WHERE state = 'queued'" >/dev/null
 sample() { # seconds rss connections
     printf '%s %s %s\n' "$(date +%s)" "$(ps -o rss= -p "$keptd_pid" | tr -d ' ')" \
         "$(psql_kept -c "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'keptd%'")"
 }
 ( while kill -0 "$keptd_pid" 2>/dev/null; do sample; sleep 10; done ) >"$work/samples.txt" &
 sampler=$!
-BENCH_DELAY_MS=$delay_ms read -r s_n s_s s_f _ s_p99 <<<"$(BENCH_DELAY_MS=$delay_ms run_wrk $port soak $((minutes * 60)) soak.lua $soak_conns)"
+read -r s_n s_s s_f _ s_p99 <<<"$(BENCH_RATE=$target BENCH_THREADS=2 run_wrk $port soak $((minutes * 60)) soak.lua $soak_conns)"
 kill "$sampler" 2>/dev/null || true
 t0=$(head -1 "$work/samples.txt" | cut -d' ' -f1)
 rss_warm=$(awk -v t0="$t0" '$1 >= t0 + 60 { print $2; exit }' "$work/samples.txt")
@@ -127,9 +140,9 @@ rss_warm=${rss_warm:-$(head -1 "$work/samples.txt" | cut -d' ' -f2)} # a run of 
 rss_end=$(tail -1 "$work/samples.txt" | cut -d' ' -f2)
 read -r c_min c_max <<<"$(awk '{ print $3 }' "$work/samples.txt" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo, hi }')"
 placed=$(psql_kept -c "SELECT count(*) FROM kept.calls WHERE provider_sid IS NOT NULL")
-lag=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^kept_analytics_lag_events / { print $2 }')
+lag=$(lag)
 say ""
-say "soak: ${minutes} min at $(calc %.0f "$s_n / $s_s") req/s (target 70% of $k_tps = $target), $soak_conns connections"
+say "soak: ${minutes} min at $(calc %.0f "$s_n / $s_s") req/s (offered at a fixed rate: 70% of $k_tps = $target), $soak_conns connections"
 say "  errors                      $s_f of $s_n requests   (goal: 0)"
 say "  p99                         $(calc %.1f "$s_p99 / 1000") ms"
 say "  keptd resident memory       ${rss_warm} KiB after the first minute, ${rss_end} KiB at the end ($(calc %+.1f "($rss_end - $rss_warm) * 100 / $rss_warm")%; goal: under 5%)"
