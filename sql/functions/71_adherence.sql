@@ -46,56 +46,74 @@ END $$;
 -- streak of misses reads outcomes already committed. Answers
 -- {"evaluated": n, "scanned": m, "after": the key to continue from}; the
 -- walk is over when scanned < p_limit.
+--
+-- The batch's limit and key go into the statement as literals (EXECUTE), so
+-- that the planner sees a batch of a few thousand rows and looks each one up
+-- by key; planned with parameters it merge- or hash-joined the batch with
+-- every plan and installment, once per batch. Each plan is looked up by key
+-- (LATERAL ... LIMIT 1) whatever the planner thinks.
 CREATE OR REPLACE FUNCTION kept.evaluate_outcomes_batch(p_as_of timestamptz, p_after jsonb, p_limit integer)
 RETURNS jsonb
-LANGUAGE sql AS $$
-    WITH chunk AS MATERIALIZED (
-        SELECT i.due_end_at, i.plan_id, i.seq
-        FROM kept.installments i
-        WHERE i.outcome = 'scheduled' AND i.due_end_at <= p_as_of
-          AND (p_after IS NULL OR (i.due_end_at, i.plan_id, i.seq) >
-               ((p_after->>'at')::timestamptz, (p_after->>'plan')::bigint, (p_after->>'seq')::integer))
-        ORDER BY i.due_end_at, i.plan_id, i.seq
-        LIMIT p_limit
-    ), judged AS (
-        UPDATE kept.installments i
-        SET outcome = kept.outcome_of(i.paid_by_due_cents, i.paid_by_grace_cents, i.threshold_cents),
-            evaluated_at = p_as_of
-        FROM chunk c, kept.plans p
-        WHERE i.plan_id = c.plan_id AND i.seq = c.seq AND p.id = i.plan_id
-          AND p.status IN ('active', 'completed') AND i.outcome = 'scheduled'
-          AND (i.grace_end_at <= p_as_of OR i.paid_by_due_cents >= i.threshold_cents)
-        RETURNING i.plan_id, i.seq, i.due_date, i.outcome, i.amount_due_cents, i.amount_paid_cents,
-                  i.paid_by_due_cents, p.installment_count, p.breaks_after_misses, p.status
-    ), events AS (
-        INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
-        SELECT 'installment_evaluated', 'plan', j.plan_id,
-               kept.installment_event(j.seq, j.due_date, j.outcome, j.amount_due_cents, j.amount_paid_cents,
-                                      j.paid_by_due_cents, p_as_of)
-        FROM judged j
-    ), streak AS (
-        -- for each new miss, the breaks_after_misses installments ending with it
-        SELECT m.plan_id, m.seq AS at_seq, m.breaks_after_misses AS n,
-               coalesce(now_judged.outcome, k.outcome) AS outcome
-        FROM judged m
-        JOIN kept.installments k ON k.plan_id = m.plan_id AND k.seq BETWEEN m.seq - m.breaks_after_misses + 1 AND m.seq
-        LEFT JOIN judged now_judged ON now_judged.plan_id = k.plan_id AND now_judged.seq = k.seq
-        WHERE m.outcome = 'missed' AND m.status = 'active'
-    ), flagged AS (
-        UPDATE kept.plans p SET evaluation_pending = true
-        WHERE p.status = 'active' AND NOT p.evaluation_pending
-          AND p.id IN (SELECT plan_id FROM streak GROUP BY plan_id, at_seq, n
-                       HAVING count(*) = n AND bool_and(outcome = 'missed')
-                       UNION
-                       SELECT plan_id FROM judged WHERE seq = installment_count)
-    ), last AS (
-        SELECT due_end_at, plan_id, seq FROM chunk ORDER BY due_end_at DESC, plan_id DESC, seq DESC LIMIT 1
-    )
-    SELECT jsonb_build_object(
-        'evaluated', (SELECT count(*) FROM judged),
-        'scanned', (SELECT count(*) FROM chunk),
-        'after', (SELECT jsonb_build_object('at', due_end_at, 'plan', plan_id, 'seq', seq) FROM last));
-$$;
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_answer jsonb;
+BEGIN
+    EXECUTE format($q$
+        WITH chunk AS MATERIALIZED (
+            SELECT i.due_end_at, i.plan_id, i.seq
+            FROM kept.installments i
+            -- one row comparison (no OR), so that it bounds the index scan
+            WHERE i.outcome = 'scheduled' AND i.due_end_at <= %1$L::timestamptz
+              AND (i.due_end_at, i.plan_id, i.seq) >
+                  (%2$L::timestamptz, %3$s::bigint, %4$s::integer)
+            ORDER BY i.due_end_at, i.plan_id, i.seq
+            LIMIT %5$s
+        ), judgeable AS MATERIALIZED (
+            SELECT c.plan_id, c.seq, p.installment_count, p.breaks_after_misses, p.status
+            FROM chunk c
+            CROSS JOIN LATERAL (SELECT p.installment_count, p.breaks_after_misses, p.status FROM kept.plans p
+                                WHERE p.id = c.plan_id AND p.status IN ('active', 'completed') LIMIT 1) p
+        ), judged AS (
+            UPDATE kept.installments i
+            SET outcome = kept.outcome_of(i.paid_by_due_cents, i.paid_by_grace_cents, i.threshold_cents),
+                evaluated_at = %1$L::timestamptz
+            FROM judgeable c
+            WHERE i.plan_id = c.plan_id AND i.seq = c.seq AND i.outcome = 'scheduled'
+              AND (i.grace_end_at <= %1$L::timestamptz OR i.paid_by_due_cents >= i.threshold_cents)
+            RETURNING i.plan_id, i.seq, i.due_date, i.outcome, i.amount_due_cents, i.amount_paid_cents,
+                      i.paid_by_due_cents, c.installment_count, c.breaks_after_misses, c.status
+        ), events AS (
+            INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
+            SELECT 'installment_evaluated', 'plan', j.plan_id,
+                   kept.installment_event(j.seq, j.due_date, j.outcome, j.amount_due_cents, j.amount_paid_cents,
+                                          j.paid_by_due_cents, %1$L::timestamptz)
+            FROM judged j
+        ), streak AS (
+            -- for each new miss, the breaks_after_misses installments ending with it
+            SELECT m.plan_id, m.seq AS at_seq, m.breaks_after_misses AS n,
+                   coalesce(now_judged.outcome, k.outcome) AS outcome
+            FROM judged m
+            JOIN kept.installments k ON k.plan_id = m.plan_id AND k.seq BETWEEN m.seq - m.breaks_after_misses + 1 AND m.seq
+            LEFT JOIN judged now_judged ON now_judged.plan_id = k.plan_id AND now_judged.seq = k.seq
+            WHERE m.outcome = 'missed' AND m.status = 'active'
+        ), flagged AS (
+            UPDATE kept.plans p SET evaluation_pending = true
+            WHERE p.status = 'active' AND NOT p.evaluation_pending
+              AND p.id IN (SELECT plan_id FROM streak GROUP BY plan_id, at_seq, n
+                           HAVING count(*) = n AND bool_and(outcome = 'missed')
+                           UNION
+                           SELECT plan_id FROM judged WHERE seq = installment_count)
+        ), last AS (
+            SELECT due_end_at, plan_id, seq FROM chunk ORDER BY due_end_at DESC, plan_id DESC, seq DESC LIMIT 1
+        )
+        SELECT jsonb_build_object(
+            'evaluated', (SELECT count(*) FROM judged),
+            'scanned', (SELECT count(*) FROM chunk),
+            'after', (SELECT jsonb_build_object('at', due_end_at, 'plan', plan_id, 'seq', seq) FROM last));
+    $q$, p_as_of, coalesce((p_after->>'at')::timestamptz, '-infinity'), coalesce((p_after->>'plan')::bigint, 0),
+         coalesce((p_after->>'seq')::integer, 0), p_limit) INTO v_answer;
+    RETURN v_answer;
+END $fn$;
 
 -- Phase 1 in one transaction, batch after batch (SQL callers: tests, psql);
 -- keptd commits each batch on its own (service/src/adherence/). Answers the
