@@ -44,15 +44,16 @@ END $$;
 -- long transaction. A plan's installments come due in seq order, so an
 -- installment is never judged before an earlier one of its plan and the
 -- streak of misses reads outcomes already committed. Answers
--- {"evaluated": n, "scanned": m, "after": the key to continue from}; the
--- walk is over when scanned < p_limit.
+-- {"evaluated": n, "scanned": m, "after": the key to continue from, "done":
+-- true once a batch comes back short}. The default limit is keptd's batch.
 --
 -- The batch's limit and key go into the statement as literals (EXECUTE), so
 -- that the planner sees a batch of a few thousand rows and looks each one up
 -- by key; planned with parameters it merge- or hash-joined the batch with
 -- every plan and installment, once per batch. Each plan is looked up by key
 -- (LATERAL ... LIMIT 1) whatever the planner thinks.
-CREATE OR REPLACE FUNCTION kept.evaluate_outcomes_batch(p_as_of timestamptz, p_after jsonb, p_limit integer)
+CREATE OR REPLACE FUNCTION kept.evaluate_outcomes_batch(p_as_of timestamptz, p_after jsonb,
+                                                        p_limit integer DEFAULT 5000)
 RETURNS jsonb
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -109,6 +110,7 @@ BEGIN
         SELECT jsonb_build_object(
             'evaluated', (SELECT count(*) FROM judged),
             'scanned', (SELECT count(*) FROM chunk),
+            'done', (SELECT count(*) FROM chunk) < %5$s,
             'after', (SELECT jsonb_build_object('at', due_end_at, 'plan', plan_id, 'seq', seq) FROM last));
     $q$, p_as_of, coalesce((p_after->>'at')::timestamptz, '-infinity'), coalesce((p_after->>'plan')::bigint, 0),
          coalesce((p_after->>'seq')::integer, 0), p_limit) INTO v_answer;
@@ -119,7 +121,7 @@ END $fn$;
 -- keptd commits each batch on its own (service/src/adherence/). Answers the
 -- number of installments judged.
 DROP FUNCTION IF EXISTS kept.evaluate_outcomes(timestamptz);
-CREATE OR REPLACE FUNCTION kept.evaluate_outcomes(p_as_of timestamptz, p_limit integer DEFAULT 10000)
+CREATE OR REPLACE FUNCTION kept.evaluate_outcomes(p_as_of timestamptz, p_limit integer DEFAULT 5000)
 RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -130,7 +132,7 @@ BEGIN
     LOOP
         v_batch := kept.evaluate_outcomes_batch(p_as_of, v_after, p_limit);
         v_total := v_total + (v_batch->>'evaluated')::bigint;
-        EXIT WHEN (v_batch->>'scanned')::integer < p_limit;
+        EXIT WHEN (v_batch->>'done')::boolean;
         v_after := v_batch->'after';
     END LOOP;
     RETURN v_total;

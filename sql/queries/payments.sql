@@ -46,7 +46,7 @@ SELECT pg_try_advisory_lock(7738715179926839662)
 SELECT pg_advisory_unlock(7738715179926839662)
 
 -- name: evaluate_outcomes_batch
-SELECT kept.evaluate_outcomes_batch($1::timestamptz, $2::jsonb, $3::integer)
+SELECT kept.evaluate_outcomes_batch($1::timestamptz, $2::jsonb)
 
 -- name: evaluate_plans
 SELECT kept.evaluate_plans($1::timestamptz, $2::integer)

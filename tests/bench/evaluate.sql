@@ -1,5 +1,5 @@
--- Evaluation at scale: kept.evaluate_outcomes (in keptd's batches of 5,000,
--- here in one transaction) + kept.evaluate_plans at
+-- Evaluation at scale: kept.evaluate_outcomes (in keptd's batches, here in
+-- one transaction) + kept.evaluate_plans at
 -- :'as_of' against the baseline statement that only touches the same rows
 -- (UPDATE ... SET outcome = outcome WHERE <the same predicate>). Each run is
 -- rolled back and followed by a VACUUM, so every run sees the same data.
@@ -26,7 +26,7 @@ CHECKPOINT;
 
 BEGIN;
 SELECT clock_timestamp() AS t0 \gset
-SELECT kept.evaluate_outcomes(:'as_of'::timestamptz, 5000) AS rows \gset
+SELECT kept.evaluate_outcomes(:'as_of'::timestamptz) AS rows \gset
 SELECT kept.evaluate_plans(:'as_of'::timestamptz, 1000) AS plans \gset
 SELECT 'evaluate', extract(epoch FROM clock_timestamp() - :'t0'::timestamptz), :rows;
 ROLLBACK;

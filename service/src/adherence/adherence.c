@@ -7,8 +7,7 @@
 #include "log/log.h"
 #include "worker/worker.h"
 
-#define ADHERENCE_ACCOUNTS_PER_BATCH     "1000"
-#define ADHERENCE_INSTALLMENTS_PER_BATCH 5000
+#define ADHERENCE_ACCOUNTS_PER_BATCH "1000"
 
 struct phase {
 	const char *as_of;
@@ -20,19 +19,19 @@ struct phase {
 static kept_err phase_outcomes(struct db_conn *db, void *arg, struct kept_error *err)
 {
 	struct phase *p = arg;
-	const char *params[] = {p->as_of, p->after,
-	                        arena_sprintf(p->arena, "%d", ADHERENCE_INSTALLMENTS_PER_BATCH)};
-	if (!params[2])
-		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	const char *params[] = {p->as_of, p->after}; /* the batch size is the SQL function's */
 	kept_err r = db_run(db, NULL, SQL_Q_NO_STATEMENT_TIMEOUT, 0, NULL, NULL, err);
-	return r ? r : db_run_json(db, p->arena, SQL_Q_EVALUATE_OUTCOMES_BATCH, 3, params, &p->answer, err);
+	return r ? r : db_run_json(db, p->arena, SQL_Q_EVALUATE_OUTCOMES_BATCH, 2, params, &p->answer, err);
 }
 
-/* Reads one phase 1 answer: its counts, and where the next batch starts. */
-static bool read_batch(struct phase *p, long long *evaluated, long long *scanned)
+/* Reads one phase 1 answer: its count, whether the walk is over, and where
+ * the next batch starts. */
+static bool read_batch(struct phase *p, long long *evaluated, bool *done)
 {
 	cJSON *doc = cJSON_Parse(p->answer ? p->answer : "");
-	bool ok = json_get_int(doc, "evaluated", evaluated) && json_get_int(doc, "scanned", scanned);
+	const cJSON *last = cJSON_GetObjectItemCaseSensitive(doc, "done");
+	bool ok = json_get_int(doc, "evaluated", evaluated) && cJSON_IsBool(last);
+	*done = cJSON_IsTrue(last);
 	const cJSON *after = cJSON_GetObjectItemCaseSensitive(doc, "after");
 	char *text = ok && cJSON_IsObject(after) ? cJSON_PrintUnformatted(after) : NULL;
 	p->after = text ? arena_strdup(p->arena, text) : NULL;
@@ -51,12 +50,13 @@ static kept_err run_phase_outcomes(struct db_conn *db, struct phase *p, struct a
 		kept_err r = db_transaction(db, phase_outcomes, p, err);
 		if (r)
 			return r;
-		long long evaluated = 0, scanned = 0;
-		if (!read_batch(p, &evaluated, &scanned))
+		long long evaluated = 0;
+		bool done = true;
+		if (!read_batch(p, &evaluated, &done))
 			return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "phase 1 answered %s",
 			                 p->answer);
 		out->evaluated += evaluated;
-		if (scanned < ADHERENCE_INSTALLMENTS_PER_BATCH || !p->after)
+		if (done || !p->after)
 			return KEPT_OK;
 	}
 	return KEPT_OK;
