@@ -308,9 +308,15 @@ static struct reminders_config reminders_cfg;
 static void configure_reminders(const struct kept_config *cfg)
 {
 	reminders_cfg = (struct reminders_config){
-	        .provider = {cfg->telephony_base_url, cfg->telephony_account_sid, cfg->telephony_auth_token,
-	                     cfg->telephony_timeout_ms, cfg->dial_attempts, cfg->dial_concurrency, 200,
-	                     30000},
+	        .provider = {.base_url = cfg->telephony_base_url,
+	                     .account_sid = cfg->telephony_account_sid,
+	                     .auth_token = cfg->telephony_auth_token,
+	                     .timeout_ms = cfg->telephony_timeout_ms,
+	                     .attempts = cfg->dial_attempts,
+	                     .concurrency = cfg->dial_concurrency,
+	                     .backoff_base_ms = 200,
+	                     .max_retry_after_ms = 30000,
+	                     .settle_ms = cfg->telephony_settle_ms},
 	        .from = cfg->telephony_from,
 	        .public_url = cfg->public_url,
 	        .batch = cfg->dial_batch,

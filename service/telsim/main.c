@@ -220,6 +220,11 @@ static void record_request(struct http_request *req, bool auth_ok)
 		r = add_json_string(&item, "path", http_path(req));
 	if (!r)
 		r = buf_addc(&item, ',');
+	const char *to = http_query(req, "To"); /* a list's filter */
+	if (!r)
+		r = add_json_string(&item, "to", to ? to : "");
+	if (!r)
+		r = buf_addc(&item, ',');
 	char *copy = strndup(body, len);
 	if (!r)
 		r = add_json_string(&item, "body", copy ? copy : "");
@@ -306,6 +311,8 @@ static void create_call(struct http_request *req)
 		http_drop(req);
 		return;
 	}
+	if (fault && strcmp(fault, "held") == 0) /* queued at the provider: acted on late */
+		usleep((useconds_t)slow_ms * 1000);
 	const char *to = form_get(&f, "To"), *from = form_get(&f, "From"), *url = form_get(&f, "Url");
 	const char *twiml = form_get(&f, "Twiml"), *app = form_get(&f, "ApplicationSid");
 	const char *method = form_get(&f, "Method"), *timeout = form_get(&f, "Timeout");

@@ -13,13 +13,18 @@
  * callee's keys, as a callee chosen by rules on the dialled number.
  *
  * Control endpoints for tests (no auth; loopback only):
- *   POST /_telsim/faults   {"create": ["429", "503", "503_created", "slow_created", "drop", "drop_created"],
+ *   POST /_telsim/faults   {"create": ["429", "503", "503_created", "slow_created", "drop", "drop_created",
+ *                                      "held"],
  *                           "slow_ms": 3000, "duplicate_callbacks": true, "reverse_callbacks": true}
- *                          create faults are a queue, one used per create request
- *   POST /_telsim/callees  {"+15550001234": {"behaviour": "human|machine|busy|no-answer|failed", "keys":
- * "12"}} GET  /_telsim/requests every request received (method, path, query, body, auth_ok) GET
- * /_telsim/calls    every call with its events (callbacks sent and kept's answers, TwiML seen) POST
- * /_telsim/reset    forget calls, requests, faults and callees
+ *                          create faults are a queue, one used per create request; slow_created
+ *                          answers slow_ms after making the call, held makes it (and answers)
+ *                          only after slow_ms, as a request queued at the provider
+ *   POST /_telsim/callees  {"+15550001234": {"behaviour": "human|machine|busy|no-answer|failed",
+ *                                            "keys": "12"}}
+ *   GET  /_telsim/requests every request received (method, path, to: the To query parameter,
+ *                          body, auth_ok)
+ *   GET  /_telsim/calls    every call with its events (callbacks sent, kept's answers, TwiML seen)
+ *   POST /_telsim/reset    forget calls, requests, faults and callees
  *
  * Default callee by the number's last digit: 1 busy, 2 no-answer, 3 machine,
  * 4 failed, anything else a human who presses 1 at every prompt.

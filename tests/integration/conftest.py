@@ -363,7 +363,7 @@ def telephony_env(telsim, keptd_port, **extra):
     env = dict(KEPT_LISTEN=f"127.0.0.1:{keptd_port}", KEPT_TELEPHONY_BASE_URL=telsim.url,
                KEPT_TELEPHONY_ACCOUNT_SID=ACCOUNT_SID, KEPT_TELEPHONY_AUTH_TOKEN=AUTH_TOKEN,
                KEPT_TELEPHONY_FROM=CALLER_ID, KEPT_PUBLIC_URL=f"http://127.0.0.1:{keptd_port}",
-               KEPT_TELEPHONY_TIMEOUT_MS="1500", KEPT_DIAL_ATTEMPTS="3")
+               KEPT_TELEPHONY_TIMEOUT_MS="1500", KEPT_TELEPHONY_SETTLE_MS="8000", KEPT_DIAL_ATTEMPTS="3")
     env.update(extra)
     return env
 

@@ -250,6 +250,23 @@ def test_an_ambiguous_create_is_reconciled_not_repeated(phone_api, phone_agent, 
     assert lists
 
 
+def test_a_create_held_at_the_provider_is_found_not_repeated(phone_api, phone_agent, telsim):
+    """The provider holds the create 5 s before acting on it (a request
+    queued behind others): kept's request times out at 1.5 s and two lists
+    1.5 s apart (at 3 s and 4.5 s) would both miss the call, so a retry then
+    would ring twice. The second list waits for the settle time (8 s here)."""
+    d = Debtor(phone_api, phone_agent)
+    telsim.post("/_telsim/faults", {"create": ["held"], "slow_ms": 5000})
+    run_reminders(phone_api, d.before_due(1))
+    [call] = wait_for_call(phone_api, d, finished)
+    [tc] = telsim.calls(to=d.number)
+    assert tc["sid"] == call["provider_sid"]
+    assert call["reconciled"] and call["dial_attempts"] == 1
+    lists = [r for r in telsim.requests() if r["method"] == "GET" and r["path"].endswith("Calls.json")
+             and r["to"] == d.number]
+    assert len(lists) == 2, lists
+
+
 def test_a_create_that_never_arrived_is_retried(phone_api, phone_agent, telsim):
     d = Debtor(phone_api, phone_agent)
     telsim.post("/_telsim/faults", {"create": ["503", "drop"]})

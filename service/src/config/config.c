@@ -75,6 +75,9 @@ static const struct cfg_row rows[] = {
          "tries per call (429, 5xx, connection failures) before it is recorded as failed"},
         {"KEPT_TELEPHONY_TIMEOUT_MS", CFG_INT, OFF(telephony_timeout_ms), "10000", 100, 120000, 0,
          "total time allowed for one provider request (connecting: at most 3 s of it)"},
+        {"KEPT_TELEPHONY_SETTLE_MS", CFG_INT, OFF(telephony_settle_ms), "30000", 100, 120000, 0,
+         "after a create with an unknown outcome, how long from sending it until a list of calls "
+         "that does not show it lets the call be created again (at least the request timeout)"},
         {"KEPT_TELEPHONY_BASE_URL", CFG_STRING, OFF(telephony_base_url), NULL, 0, 0, CFG_URL,
          "the provider's REST base URL (e.g. https://api.twilio.com); unset: no calls are dialled"},
         {"KEPT_TELEPHONY_ACCOUNT_SID", CFG_STRING, OFF(telephony_account_sid), NULL, 0, 0, 0,

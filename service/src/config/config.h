@@ -54,6 +54,8 @@ struct kept_config {
 	int dial_attempts;            /* KEPT_DIAL_ATTEMPTS: tries per call before it fails */
 	int dial_batch;               /* KEPT_DIAL_BATCH: calls claimed per transaction */
 	int telephony_timeout_ms;     /* KEPT_TELEPHONY_TIMEOUT_MS: total per provider request */
+	int telephony_settle_ms;      /* KEPT_TELEPHONY_SETTLE_MS: an unanswered create has surely not
+	                                 been acted on this long after it was sent */
 	/* the telephony provider (all NULL: no dialling) */
 	char *telephony_base_url;    /* KEPT_TELEPHONY_BASE_URL */
 	char *telephony_account_sid; /* KEPT_TELEPHONY_ACCOUNT_SID */

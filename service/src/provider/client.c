@@ -34,8 +34,11 @@ struct op {
 	enum op_step step;
 	long long not_before_ms; /* monotonic */
 	time_t attempt_began;    /* wall clock, second of the last ambiguous create */
+	long long sent_ms;       /* monotonic: when the last create started */
+	long long listed_ms;     /* monotonic: when the last list started */
 	int reconciles;
-	int not_found; /* lists since the last create that did not show it */
+	int not_found;     /* lists since the last create that did not show it */
+	int list_failures; /* lists since the last create that got no answer */
 	CURL *easy;
 	struct curl_slist *headers;
 	struct buf body;
@@ -69,6 +72,8 @@ kept_err provider_new(const struct provider_config *cfg, struct provider **out, 
 		p->cfg.backoff_base_ms = 200;
 	if (p->cfg.max_retry_after_ms < 1)
 		p->cfg.max_retry_after_ms = 30000;
+	if (p->cfg.settle_ms < p->cfg.timeout_ms)
+		p->cfg.settle_ms = p->cfg.timeout_ms;
 	size_t n = strlen(cfg->base_url) + strlen(cfg->account_sid) + 64;
 	p->calls_url = malloc(n);
 	p->userpwd = malloc(strlen(cfg->account_sid) + strlen(cfg->auth_token) + 2);
@@ -215,6 +220,9 @@ static bool op_start(struct provider *p, struct op *op)
 		curl_easy_setopt(e, CURLOPT_SEEKDATA, op);
 		op->res->attempts++;
 		op->attempt_began = time(NULL);
+		op->sent_ms = now_ms();
+		op->not_found = 0;
+		op->list_failures = 0;
 	} else if (op->step == STEP_FETCH) {
 		/* GET Calls/{Sid}.json, the sid escaped like any path segment */
 		size_t n = strlen(p->calls_url) - strlen(".json");
@@ -255,6 +263,7 @@ static bool op_start(struct provider *p, struct op *op)
 		curl_easy_setopt(e, CURLOPT_URL, buf_str(&op->form));
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 		op->reconciles++;
+		op->listed_ms = now_ms();
 	}
 	if (curl_multi_add_handle(p->multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
@@ -455,13 +464,17 @@ static void after_reconcile(struct provider *p, struct op *op, CURLcode rc, long
 {
 	if (rc == CURLE_OK && status == 200) {
 		op->retry_after_s = 0;
+		long long settled = op->sent_ms + p->cfg.settle_ms;
 		if (reconcile_from_list(op)) {
 			op->res->reconciled = true;
 			finish(op, PROVIDER_PLACED);
-		} else if (op->not_found++ == 0) {
-			schedule_retry(p, op, STEP_RECONCILE); /* look once more before concluding */
+		} else if (++op->not_found < 2 || op->listed_ms < settled) {
+			/* a create still held at the provider may land yet: look again
+			 * once the settle time has passed */
+			schedule_retry(p, op, STEP_RECONCILE);
+			if (op->not_before_ms < settled)
+				op->not_before_ms = settled;
 		} else if (op->res->attempts < p->cfg.attempts) {
-			op->not_found = 0;
 			schedule_retry(p, op, STEP_CREATE); /* it never reached the provider */
 		} else {
 			/* twice not found: most likely never made, but never dial it again */
@@ -472,7 +485,7 @@ static void after_reconcile(struct provider *p, struct op *op, CURLcode rc, long
 		return;
 	}
 	/* we still cannot tell; ask again, a bounded number of times */
-	if (op->reconciles < p->cfg.attempts + 1)
+	if (++op->list_failures <= p->cfg.attempts)
 		schedule_retry(p, op, STEP_RECONCILE);
 	else
 		finish(op, PROVIDER_UNKNOWN);

@@ -16,11 +16,15 @@
  *     at most `attempts` creates per call.
  *   - A create whose outcome is unknown (a timeout or dropped connection
  *     after the request went out, a 5xx) is reconciled before anything else:
- *     after waiting at least the request timeout (so a request still queued
- *     at the provider has landed), the calls to that number since the attempt
- *     began are listed, twice before concluding it is not there; a call found
- *     is taken as placed. A customer is never rung twice for
- *     one call; when even reconciliation cannot tell, the call is reported
+ *     the calls to that number since the attempt began are listed once the
+ *     request timeout has passed, and, when the call is not there, once
+ *     more after `settle_ms` from the moment the create was sent; a call
+ *     found is taken as placed. Only a second list that starts after the
+ *     settle time and still shows nothing lets the call be created again.
+ *     The one assumption: a create the provider has not acted on within
+ *     `settle_ms` of being sent never will be (a request held in the
+ *     provider's queue longer than that could ring the customer twice).
+ *     When even reconciliation cannot tell, the call is reported
  *     PROVIDER_UNKNOWN and must not be dialled again (its status callbacks,
  *     which carry kept's call id in their URL, settle it).
  *   - provider_signature_valid() checks X-Twilio-Signature: HMAC-SHA1 over
@@ -49,6 +53,9 @@ struct provider_config {
 	int concurrency;        /* requests in flight */
 	int backoff_base_ms;    /* first backoff (doubles each time, with jitter) */
 	int max_retry_after_ms; /* cap on a provider's Retry-After */
+	int settle_ms;          /* after an unknown outcome, how long from sending a create until a
+	                           list that does not show it proves it was never made (at least
+	                           timeout_ms) */
 };
 
 kept_err provider_new(const struct provider_config *cfg, struct provider **out,
