@@ -262,7 +262,10 @@ def test_provider_faults_during_a_reminder_run(phone_api, phone_agent, telsim):
     for d in debtors:
         telsim.post("/_telsim/callees", {d.number: {"behaviour": "busy"}})
     faults = ["429", "503", "slow_created", "drop", "drop_created", "503_created", "429", "drop", "503"] * 3
-    telsim.post("/_telsim/faults", {"create": faults, "slow_ms": 2500, "duplicate_callbacks": True,
+    # slow answers (2 s) outlast kept's 1.5 s timeout, and hold the other
+    # requests on that kept-telsim thread as a provider's queue would: three
+    # in a row hold one 6 s, inside the 8 s settle time of telephony_env
+    telsim.post("/_telsim/faults", {"create": faults, "slow_ms": 2000, "duplicate_callbacks": True,
                                     "reverse_callbacks": True})
     try:
         # the same local day for all of them: one pass dials them all
