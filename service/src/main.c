@@ -7,7 +7,8 @@
  *   keptd keys revoke ID                 revoke an API key
  *   keptd evaluate [--as-of TIME]        judge installments, break and complete plans, at TIME
  *   keptd reminders [--as-of TIME]       queue reminder calls and dial what is due, at TIME
- *   keptd analytics [--rebuild]          load the outbox into schema analytics (or rebuild it)
+ *   keptd analytics [--rebuild|--verify|--repair]  load the outbox into schema analytics, rebuild it,
+ *                                        check it against the operational tables, or mend it
  *
  * Exit status: 0 success, 1 failure, 2 bad configuration or usage.
  */
@@ -40,7 +41,7 @@ static const char usage[] = "usage: keptd serve\n"
                             "       keptd keys revoke ID\n"
                             "       keptd evaluate [--as-of TIME]\n"
                             "       keptd reminders [--as-of TIME]\n"
-                            "       keptd analytics [--rebuild]\n"
+                            "       keptd analytics [--rebuild | --verify | --repair]\n"
                             "       keptd help\n";
 
 static void print_help(void)
@@ -360,16 +361,45 @@ static kept_err analytics_once(struct db_conn *db, struct arena *arena, const st
 	return r;
 }
 
+/* The report as JSON on stdout and, when something differs, in words on
+ * stderr; differences left make the command fail (exit 1). */
+static kept_err analytics_check(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
+                                void *ctx, struct kept_error *err)
+{
+	struct analytics_report rep;
+	(void)actor;
+	kept_err r = analytics_verify(db, ctx != NULL, &rep, err);
+	if (r)
+		return r;
+	printf("%s\n", analytics_report_json(arena, &rep));
+	for (int i = 0; i < rep.shown; i++)
+		fprintf(stderr, "  %s %s %s: analytics %s, operational %s\n", rep.first[i].entity,
+		        rep.first[i].key, rep.first[i].column, rep.first[i].analytics,
+		        rep.first[i].operational);
+	if (rep.differences == 0)
+		return KEPT_OK;
+	return kept_fail(
+	        err, KEPT_ERR_RULE, "analytics_differs", "",
+	        "%lld difference%s between analytics and the operational tables (the first %d above)%s",
+	        rep.differences, rep.differences == 1 ? "" : "s", rep.shown,
+	        ctx ? "" : "; keptd analytics --repair writes them again");
+}
+
 static int analytics_command(const struct kept_config *cfg, int argc, char **argv)
 {
-	bool rebuild = argc > 2 && strcmp(argv[2], "--rebuild") == 0;
-	if (argc > 3 || (argc == 3 && !rebuild)) {
+	const char *flag = argc > 2 ? argv[2] : "";
+	bool known = !*flag || strcmp(flag, "--rebuild") == 0 || strcmp(flag, "--verify") == 0 ||
+	             strcmp(flag, "--repair") == 0;
+	if (argc > 3 || !known) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	struct kept_config unlimited = *cfg; /* a rebuild reads every plan */
+	struct kept_config unlimited = *cfg; /* a rebuild or a check reads every plan */
 	unlimited.statement_timeout_ms = 0;
-	return run_with_db(&unlimited, "keptd analytics", analytics_once, rebuild ? (void *)"rebuild" : NULL);
+	if (strcmp(flag, "--verify") == 0 || strcmp(flag, "--repair") == 0)
+		return run_with_db(&unlimited, "keptd analytics", analytics_check,
+		                   strcmp(flag, "--repair") == 0 ? (void *)"repair" : NULL);
+	return run_with_db(&unlimited, "keptd analytics", analytics_once, *flag ? (void *)"rebuild" : NULL);
 }
 
 /* ---- evaluate --------------------------------------------------------------------------- */

@@ -47,10 +47,32 @@ static void exposition_counts_what_happened(void **state)
 	metrics_shutdown();
 }
 
+/* The analytics gauges appear once the loader has set them. */
+static void analytics_gauges_once_set(void **state)
+{
+	(void)state;
+	assert_int_equal(metrics_init(routes, 2), KEPT_OK);
+	struct buf out;
+	buf_init(&out, 1u << 20);
+	assert_int_equal(metrics_render(&out), KEPT_OK);
+	assert_null(strstr(buf_str(&out), "kept_analytics_mismatches"));
+	metrics_analytics_lag(12, 3.5);
+	metrics_analytics_mismatches(4);
+	buf_reset(&out);
+	assert_int_equal(metrics_render(&out), KEPT_OK);
+	assert_non_null(strstr(buf_str(&out), "kept_analytics_lag_events 12\n"));
+	assert_non_null(strstr(buf_str(&out), "kept_analytics_lag_seconds 3.500\n"));
+	assert_non_null(strstr(buf_str(&out),
+	                       "# TYPE kept_analytics_mismatches gauge\nkept_analytics_mismatches 4\n"));
+	buf_free(&out);
+	metrics_shutdown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(exposition_counts_what_happened),
+	        cmocka_unit_test(analytics_gauges_once_set),
 	};
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
 }

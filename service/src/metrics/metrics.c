@@ -23,6 +23,9 @@ static struct {
 	atomic_llong millis;
 } lag = {-1, 0};
 
+/* the loader's continuous check; < 0 until it has run */
+static atomic_llong mismatches = -1;
+
 static const char *const db_events[METRICS_DB__COUNT] = {
         [METRICS_DB_UNAVAILABLE] = "unavailable", [METRICS_DB_RETRY] = "retry",
         [METRICS_DB_CONFLICT] = "conflict",       [METRICS_DB_ERROR] = "error",
@@ -197,7 +200,21 @@ kept_err metrics_render(struct buf *out)
 		        "# TYPE kept_analytics_lag_seconds gauge\n"
 		        "kept_analytics_lag_seconds %.3f\n",
 		        lag_events, (double)atomic_load(&lag.millis) / 1000.0);
+	long long found = atomic_load(&mismatches);
+	if (!r && found >= 0)
+		r = buf_printf(out,
+		               "# HELP kept_analytics_mismatches Differences between analytics and the "
+		               "operational tables found by the loader's continuous check (the last whole "
+		               "sweep, or the current one if it found more).\n"
+		               "# TYPE kept_analytics_mismatches gauge\n"
+		               "kept_analytics_mismatches %lld\n",
+		               found);
 	return r;
+}
+
+void metrics_analytics_mismatches(long long differences)
+{
+	atomic_store(&mismatches, differences);
 }
 
 void metrics_analytics_lag(long long events, double seconds)

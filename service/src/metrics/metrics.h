@@ -29,6 +29,10 @@ enum metrics_db_event {
  * loaded and the age of the oldest of them (rendered only once set). */
 void metrics_analytics_lag(long long events, double seconds);
 
+/* Differences between analytics and the operational tables that the
+ * loader's continuous check found (rendered only once set). */
+void metrics_analytics_mismatches(long long differences);
+
 /* A route as metrics label it: its method and its pattern. */
 struct metrics_route {
 	const char *method;

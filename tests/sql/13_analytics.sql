@@ -1,0 +1,127 @@
+-- Analytics equals the operational truth: a fact is its operational rows,
+-- every column, dimensions included; a pre-aggregate is the sum of its facts,
+-- whatever wrote the facts. (The whole loader, with its cursor and its
+-- separate-database path, is tested in tests/integration/test_analytics.py:
+-- here everything runs in one transaction, which the loader would wait for.)
+BEGIN;
+SELECT plan(19);
+
+CREATE TEMP TABLE t (name text PRIMARY KEY, account bigint, plan bigint);
+
+-- an account placed in 2024 with an imported plan of 10 x 100.00 whose first
+-- installment fell due six weeks ago
+CREATE FUNCTION pg_temp.setup(p_name text, p_zone text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    a json;
+    p json;
+BEGIN
+    a := kept.account_create(NULL, 'test', NULL, jsonb_build_object(
+         'customer_id', kept.customer_create(NULL, 'test', NULL, jsonb_build_object('external_ref', 'AN-' || p_name,
+                        'name', 'Analytics ' || p_name, 'time_zone', p_zone, 'jurisdiction', 'GB'))->>'id',
+         'external_ref', 'AN-A-' || p_name, 'creditor', 'Bank', 'original_balance_cents', 100000, 'currency', 'GBP',
+         'placed_on', '2024-01-01'));
+    p := kept.plan_create(NULL, 'test', NULL, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
+         'first_due_date', kept.local_today(p_zone) - 42, 'imported', true));
+    INSERT INTO t VALUES (p_name, (a->>'id')::bigint, (p->>'id')::bigint);
+END $$;
+
+CREATE FUNCTION pg_temp.pay(p_name text, p_seq integer, p_ref text) RETURNS void LANGUAGE sql AS $$
+    SELECT kept.payment_post(NULL, 'test', NULL, jsonb_build_object('account_id', t.account, 'amount_cents', 10000,
+           'received_at', i.due_end_at - interval '1 hour', 'source', 'test', 'source_ref', p_ref), NULL)
+    FROM t JOIN kept.installments i ON i.plan_id = t.plan AND i.seq = p_seq WHERE t.name = p_name;
+$$;
+
+-- what the loader does for the given plans: their facts written again, whole
+CREATE FUNCTION pg_temp.load(p_plans bigint[]) RETURNS bigint LANGUAGE sql AS $$
+    SELECT analytics.write_fact_plan(ARRAY(SELECT r FROM kept.analytics_plan_rows(p_plans) r))
+         + analytics.write_fact_installment(ARRAY(SELECT r FROM kept.analytics_installment_rows(p_plans, '{}', '{}') r))
+         + analytics.write_fact_payment(ARRAY(SELECT r FROM kept.analytics_payment_rows(
+               ARRAY(SELECT id FROM kept.payments WHERE account_id IN (SELECT account FROM t))) r));
+$$;
+
+-- differences between facts and operational rows, and between aggregates and facts
+CREATE FUNCTION pg_temp.fact_differences() RETURNS bigint LANGUAGE sql AS $$
+    SELECT (SELECT count(*) FROM analytics.fact_differences('fact_installment',
+                (SELECT coalesce(json_agg(r), '[]') FROM kept.analytics_installment_rows(
+                    ARRAY(SELECT plan FROM t), '{}', '{}') r), 'plan_id', 0, 9223372036854775807, '{}', 1000))
+         + (SELECT count(*) FROM analytics.fact_differences('fact_plan',
+                (SELECT coalesce(json_agg(r), '[]') FROM kept.analytics_plan_rows(ARRAY(SELECT plan FROM t)) r),
+                'plan_id', 0, 9223372036854775807, '{}', 1000));
+$$;
+CREATE FUNCTION pg_temp.aggregate_differences() RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(*) FROM analytics.aggregate_differences(NULL, 1000);
+$$;
+
+DELETE FROM analytics.fact_installment;
+DELETE FROM analytics.fact_plan;
+DELETE FROM analytics.fact_payment;
+SELECT pg_temp.setup('a', 'Europe/London');
+SELECT pg_temp.setup('b', 'America/New_York');
+SELECT pg_temp.pay('a', 1, 'an-a-1');
+SELECT pg_temp.pay('a', 2, 'an-a-2');
+SELECT pg_temp.pay('b', 1, 'an-b-1');
+SELECT kept.evaluate_outcomes(now());
+SELECT pg_temp.load(ARRAY(SELECT plan FROM t));
+
+SELECT is(pg_temp.fact_differences(), 0::bigint, 'facts equal the operational rows');
+SELECT is(pg_temp.aggregate_differences(), 0::bigint, 'aggregates equal their facts');
+SELECT is((SELECT sum(judged) FROM analytics.agg_week), 12::numeric, 'twelve installments judged (six weeks, two plans)');
+
+-- The bug of make demo: a plan moved back in time by SQL after its facts were
+-- loaded; a later event re-extracts the plan. Every fact must carry the new
+-- due dates and every count must move with them, once.
+UPDATE kept.plans SET first_due_date = first_due_date - 7 WHERE id = (SELECT plan FROM t WHERE name = 'a');
+UPDATE kept.installments SET due_date = due_date - 7 WHERE plan_id = (SELECT plan FROM t WHERE name = 'a');
+SELECT pg_temp.pay('a', 3, 'an-a-3');
+SELECT pg_temp.load(ARRAY(SELECT plan FROM t WHERE name = 'a'));
+SELECT is(pg_temp.fact_differences(), 0::bigint, 'after a move by SQL and a new event: facts carry the new dates');
+SELECT is(pg_temp.aggregate_differences(), 0::bigint, '... and the counts moved with them');
+SELECT pg_temp.pay('a', 4, 'an-a-4');
+SELECT pg_temp.load(ARRAY(SELECT plan FROM t));
+SELECT pg_temp.load(ARRAY(SELECT plan FROM t));
+SELECT is(pg_temp.aggregate_differences(), 0::bigint, 'later events do not move counts again');
+SELECT is((SELECT sum(installments) FROM analytics.agg_week), 20::numeric, 'and nothing is counted twice');
+SELECT is(pg_temp.load(ARRAY(SELECT plan FROM t)), 0::bigint, 'writing the same facts again changes nothing');
+
+-- An analyst's SQL on the facts: the aggregates follow whatever changes them.
+UPDATE analytics.fact_installment SET due_week = due_week + 7, due_date = due_date + 7, outcome = 'missed'
+WHERE plan_id = (SELECT plan FROM t WHERE name = 'b') AND seq = 1;
+SELECT is(pg_temp.aggregate_differences(), 0::bigint, 'an UPDATE of facts moves the aggregates');
+DELETE FROM analytics.fact_installment WHERE plan_id = (SELECT plan FROM t WHERE name = 'b') AND seq > 8;
+SELECT is(pg_temp.aggregate_differences(), 0::bigint, 'a DELETE of facts takes them out of the aggregates');
+SELECT isnt(pg_temp.fact_differences(), 0::bigint, '... and the check sees the facts differ from the operational rows');
+SELECT results_eq($$SELECT d.column_name FROM analytics.fact_differences('fact_installment',
+                      (SELECT json_agg(r) FROM kept.analytics_installment_rows(ARRAY(SELECT plan FROM t WHERE name = 'b'),
+                                                                                '{}', '{}') r),
+                      'plan_id', (SELECT plan - 1 FROM t WHERE name = 'b'), (SELECT plan FROM t WHERE name = 'b'),
+                      '{}', 100) d
+                      WHERE d.key->>'seq' IN ('1', '9') ORDER BY d.key->>'seq', d.column_name$$,
+                  $$VALUES ('due_date'), ('due_week'), ('outcome'), ('*')$$,
+                  'the check names the columns that differ, and a fact that is missing');
+SELECT pg_temp.load(ARRAY(SELECT plan FROM t));
+SELECT is(pg_temp.fact_differences(), 0::bigint, 'writing the plan again mends its facts');
+SELECT is(pg_temp.aggregate_differences(), 0::bigint, '... and the aggregates');
+
+-- Every column is written: a stored fact that differs in any column is replaced.
+UPDATE analytics.fact_installment SET account_id = -1, agent_key_id = -1, origin = 'x', channel = 'x', currency = 'XXX',
+       plan_start_week = '2000-01-03', weeks_since_start = -1, amount_due_cents = -1, amount_paid_cents = -1,
+       paid_by_due_cents = -1, paid_by_grace_cents = -1, days_late = -1, reminded = true, reminder_purposes = '{x}',
+       plan_status = 'x'
+WHERE plan_id = (SELECT plan FROM t WHERE name = 'a');
+SELECT pg_temp.load(ARRAY(SELECT plan FROM t));
+SELECT is(pg_temp.fact_differences(), 0::bigint, 'the writer sets every column of a fact');
+
+-- Waived installments are not due.
+SELECT kept.plan_cancel(NULL, 'test', NULL, (SELECT plan FROM t WHERE name = 'b'), 'test');
+SELECT pg_temp.load(ARRAY(SELECT plan FROM t));
+SELECT is((SELECT sum(waived) FROM analytics.agg_week), 4::numeric, 'a cancelled plan''s four unjudged installments are waived');
+SELECT is((SELECT sum(installments) FROM analytics.agg_week), 16::numeric, '... and not due');
+SELECT is(pg_temp.aggregate_differences(), 0::bigint, 'aggregates equal their facts at the end');
+
+-- The events of a batch name what they touched.
+SELECT ok((SELECT ARRAY(SELECT plan FROM t WHERE name = 'b') <@ x.plans
+           FROM kept.analytics_touched('0'::xid8, 0, NULL, false) x),
+          'a plan event touches the whole plan');
+
+SELECT * FROM finish();
+ROLLBACK;
