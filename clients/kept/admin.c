@@ -1,4 +1,4 @@
-/* kept import accounts FILE.csv; kept keys create|list|revoke (admin) */
+/* kept import accounts|payments|history FILE; kept keys create|list|revoke (admin) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +23,10 @@ static void print_problems(const struct client_response *resp)
 		table_init(&t, 4, headers);
 		const cJSON *p;
 		cJSON_ArrayForEach (p, lines) {
-			char line[24];
-			snprintf(line, sizeof line, "%lld", cli_int(p, "line"));
+			char line[96];
+			const char *where = cli_str(p, "path"); /* a JSON history: where the record is */
+			snprintf(line, sizeof line, where && *where ? "%lld %.80s" : "%lld",
+			         cli_int(p, "line"), where);
 			const char *row[] = {line, cli_str(p, "code"), cli_str(p, "field"),
 			                     cli_str(p, "message")};
 			table_add(&t, row);
@@ -46,7 +48,8 @@ static bool want_progress(const char *file, bool forced)
 	return isatty(STDERR_FILENO) && stat(file, &st) == 0 && st.st_size >= PROGRESS_FROM_BYTES;
 }
 
-static const char import_usage[] = "kept import accounts|payments FILE.csv [--progress]";
+static const char import_usage[] = "kept import accounts|payments FILE.csv [--progress]\n"
+                                   "       kept import history FILE.csv|FILE.json [--progress]";
 
 static void show_accounts_summary(const cJSON *doc)
 {
@@ -64,13 +67,30 @@ static void show_payments_summary(const cJSON *doc)
 	       cli_int(doc, "duplicates"), cli_int(doc, "rejected"));
 }
 
+static void show_history_summary(const cJSON *doc)
+{
+	printf("history %lld: %lld records on %lld accounts replayed: %lld plans, %lld payments (%lld "
+	       "returned), "
+	       "%lld cancellations; %lld installments judged as of now\n",
+	       cli_int(doc, "import_id"), cli_int(doc, "records"), cli_int(doc, "accounts"),
+	       cli_int(doc, "plans"), cli_int(doc, "payments"), cli_int(doc, "reversals"),
+	       cli_int(doc, "cancellations"), cli_int(doc, "installments_judged_now"));
+}
+
+/* A file ending in .json is sent as JSON, anything else as CSV. */
+static const char *file_type(const char *file)
+{
+	size_t n = strlen(file);
+	return n >= 5 && strcmp(file + n - 5, ".json") == 0 ? "application/json" : "text/csv";
+}
+
 static int upload(struct cli *cli, const struct cli_args *a, const char *path, void (*show)(const cJSON *))
 {
 	if (a->npositional != 1)
 		return cli_usage(import_usage);
 	const char *file = a->positional[0];
 	struct client_response resp = {0};
-	if (!client_upload(&cli->client, path, "text/csv", file,
+	if (!client_upload(&cli->client, path, file_type(file), file,
 	                   want_progress(file, cli_has(a, "--progress")), &resp) &&
 	    !resp.body) {
 		fprintf(stderr, "kept: %s\n", resp.error);
@@ -97,11 +117,18 @@ static int import_payments(struct cli *cli, const struct cli_args *a)
 	return upload(cli, a, "/v1/imports/payments", show_payments_summary);
 }
 
+static int import_history(struct cli *cli, const struct cli_args *a)
+{
+	return upload(cli, a, "/v1/imports/history", show_history_summary);
+}
+
 int cmd_import(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_option options[] = {{"--progress", false, false}, {0}};
-	static const struct cli_verb verbs[] = {
-	        {"accounts", import_accounts}, {"payments", import_payments}, {0}};
+	static const struct cli_verb verbs[] = {{"accounts", import_accounts},
+	                                        {"payments", import_payments},
+	                                        {"history", import_history},
+	                                        {0}};
 	return cli_dispatch(cli, argc, argv, options, verbs, import_usage);
 }
 

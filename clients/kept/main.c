@@ -5,7 +5,7 @@
  *   kept [--json] propose | plan | reviews | settle | affordability ...
  *   kept [--json] accounts create|show|list ...
  *   kept [--json] pay | payments | reverse | escalations ...
- *   kept [--json] import accounts|payments FILE.csv [--progress]
+ *   kept [--json] import accounts|payments|history FILE [--progress]
  *   kept [--json] keys create|list|revoke ...
  *
  * KEPT_URL (default http://127.0.0.1:8080) and KEPT_API_KEY say where and as
@@ -31,6 +31,7 @@ static const char usage[] =
         "  payments ACCOUNT | reverse PAYMENT    an account's payments; a returned payment\n"
         "  escalations [list|show|open|assign|resolve]   the skilled queue\n"
         "  import accounts|payments FILE.csv     bulk load accounts, or a processor's payment file (admin)\n"
+        "  import history FILE.csv|FILE.json     plans and payments from another system, replayed (admin)\n"
         "  keys create|list|revoke               API keys (admin)\n"
         "environment: KEPT_URL (default http://127.0.0.1:8080), KEPT_API_KEY\n"
         "exit codes: 0 ok, 2 usage, 3 not found, 4 rejected, 5 not allowed, 6 unavailable\n";

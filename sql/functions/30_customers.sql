@@ -53,7 +53,7 @@ BEGIN
         SET position = EXCLUDED.position,
             consent_automated = EXCLUDED.consent_automated,
             consent_updated_at = CASE WHEN cp.consent_automated = EXCLUDED.consent_automated
-                                      THEN cp.consent_updated_at ELSE now() END;
+                                      THEN cp.consent_updated_at ELSE kept.now() END;
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.customer_create(p_actor_key_id bigint, p_actor text, p_request_id text,
@@ -115,7 +115,7 @@ BEGIN
         moratorium_until = CASE WHEN r ? 'moratorium_until' THEN (r->>'moratorium_until')::date
                                 ELSE moratorium_until END,
         version = version + 1,
-        updated_at = now()
+        updated_at = kept.now()
     WHERE id = p_id
     RETURNING * INTO c;
     IF p ? 'phones' THEN
@@ -128,6 +128,9 @@ BEGIN
             grace_end_at = kept.local_day_end(i.due_date + pl.grace_days, c.time_zone)
         FROM kept.plans pl JOIN kept.accounts a ON a.id = pl.account_id
         WHERE a.customer_id = c.id AND pl.id = i.plan_id AND i.outcome = 'scheduled';
+        -- local dates in analytics (payments, calls, days late) move with the zone
+        PERFORM kept.outbox_write('customer_moved', 'customer', c.id,
+                                  jsonb_build_object('from', old.time_zone, 'to', c.time_zone));
     END IF;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.updated', 'customer',
                              c.id, v_before, kept.customer_json(c)::jsonb);

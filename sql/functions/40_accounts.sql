@@ -17,7 +17,8 @@ LANGUAGE sql STABLE AS $$
         'updated_at', kept.ts(a.updated_at));
 $$;
 
--- balance_cents defaults to original_balance_cents, placed_on to today (UTC).
+-- balance_cents defaults to original_balance_cents, placed_on to today (UTC);
+-- placed_on is from 2000-01-01 (a CHECK) to tomorrow (anywhere on Earth it may be today).
 CREATE OR REPLACE FUNCTION kept.account_create(p_actor_key_id bigint, p_actor text, p_request_id text,
                                                p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
@@ -28,13 +29,16 @@ BEGIN
         PERFORM kept.fail(422, 'unknown_customer', 'customer_id',
                           format('no customer with id %s', p->>'customer_id'));
     END IF;
+    IF (p->>'placed_on')::date > (kept.now() AT TIME ZONE 'UTC')::date + 1 THEN
+        PERFORM kept.fail(422, 'placed_on_in_future', 'placed_on', 'an account cannot be placed in the future');
+    END IF;
     INSERT INTO kept.accounts (customer_id, external_ref, creditor, original_balance_cents,
                                balance_cents, currency, placed_on)
     VALUES ((p->>'customer_id')::bigint, p->>'external_ref', p->>'creditor',
             (p->>'original_balance_cents')::bigint,
             coalesce((p->>'balance_cents')::bigint, (p->>'original_balance_cents')::bigint),
             p->>'currency',
-            coalesce((p->>'placed_on')::date, (now() AT TIME ZONE 'UTC')::date))
+            coalesce((p->>'placed_on')::date, (kept.now() AT TIME ZONE 'UTC')::date))
     RETURNING * INTO a;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'account.created', 'account',
                              a.id, NULL, kept.account_json(a)::jsonb);

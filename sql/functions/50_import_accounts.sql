@@ -122,6 +122,9 @@ BEGIN
         SELECT ok.line, 'invalid_date', 'placed_on', 'must be a real date YYYY-MM-DD'
         FROM ok WHERE ok.placed_on IS NOT NULL AND kept.parse_date(ok.placed_on) IS NULL
         UNION ALL
+        SELECT ok.line, 'invalid_placed_on', 'placed_on', 'must be from 2000-01-01 to today'
+        FROM ok WHERE kept.parse_date(ok.placed_on) NOT BETWEEN DATE '2000-01-01' AND (kept.now() AT TIME ZONE 'UTC')::date + 1
+        UNION ALL
         SELECT ok.line, 'duplicate_external_ref', 'account_external_ref', 'an account with this reference already exists'
         FROM ok WHERE EXISTS (SELECT 1 FROM kept.accounts a WHERE a.external_ref = ok.account_external_ref)
         UNION ALL
@@ -185,7 +188,7 @@ BEGIN
                                balance_cents, currency, placed_on)
     SELECT c.id, s.account_external_ref, s.creditor, s.original_balance_cents::bigint,
            coalesce(s.balance_cents, s.original_balance_cents)::bigint, s.currency,
-           coalesce(kept.parse_date(s.placed_on), (now() AT TIME ZONE 'UTC')::date)
+           coalesce(kept.parse_date(s.placed_on), (kept.now() AT TIME ZONE 'UTC')::date)
     FROM pg_temp.import_accounts_stage s
     JOIN kept.customers c ON c.external_ref = s.customer_external_ref
     ORDER BY s.line;

@@ -25,7 +25,7 @@ $$;
 -- Today on the customer's calendar.
 CREATE OR REPLACE FUNCTION kept.local_today(p_zone text) RETURNS date
 LANGUAGE sql STABLE
-RETURN (now() AT TIME ZONE p_zone)::date;
+RETURN (kept.now() AT TIME ZONE p_zone)::date;
 
 -- The account, locked against concurrent plans and payments, or 404.
 CREATE OR REPLACE FUNCTION kept.account_lock(p_account_id bigint) RETURNS kept.accounts
@@ -211,7 +211,7 @@ BEGIN
         breaks_after_misses = (p->>'breaks_after_misses')::integer,
         min_settlement_percent = (p->>'min_settlement_percent')::integer,
         reminder_lead_days = (p->>'reminder_lead_days')::integer,
-        version = version + 1, updated_at = now()
+        version = version + 1, updated_at = kept.now()
     WHERE id = p_id RETURNING * INTO n;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'policy.updated', 'policy', n.id,
                              kept.policy_json(old)::jsonb, kept.policy_json(n)::jsonb);

@@ -17,7 +17,7 @@ LANGUAGE sql STABLE AS $$
         'installment_count', p.installment_count, 'total_cents', p.total_cents,
         'balance_at_start_cents', p.balance_at_start_cents, 'currency', p.currency,
         'in_policy', p.in_policy, 'reasons', to_json(p.reasons),
-        'weekly_disposable_cents', p.weekly_disposable_cents, 'imported', p.imported,
+        'weekly_disposable_cents', p.weekly_disposable_cents, 'imported', p.imported, 'channel', p.channel,
         'proposal_id', p.proposal_id, 'settlement_offer_id', p.settlement_offer_id,
         'policy', json_build_object('id', p.policy_id, 'grace_days', p.grace_days,
                                     'kept_threshold_percent', p.kept_threshold_percent,
@@ -52,8 +52,8 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     n kept.plans;
 BEGIN
-    UPDATE kept.plans SET status = 'superseded', superseded_by = p_by, ended_at = now(),
-                          version = version + 1, updated_at = now()
+    UPDATE kept.plans SET status = 'superseded', superseded_by = p_by, ended_at = kept.now(),
+                          version = version + 1, updated_at = kept.now()
     WHERE id = p_old.id RETURNING * INTO n;
     UPDATE kept.installments SET outcome = 'waived' WHERE plan_id = p_old.id AND outcome = 'scheduled';
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.superseded', 'plan', n.id,
@@ -74,9 +74,9 @@ BEGIN
     IF FOUND THEN
         PERFORM kept.plan_supersede(p_actor_key_id, p_actor, p_request_id, old, p.id);
     END IF;
-    UPDATE kept.plans SET status = 'active', activated_at = now(), version = version + 1, updated_at = now()
+    UPDATE kept.plans SET status = 'active', activated_at = kept.now(), version = version + 1, updated_at = kept.now()
     WHERE id = p.id RETURNING * INTO n;
-    UPDATE kept.accounts SET status = 'in_plan', version = version + 1, updated_at = now()
+    UPDATE kept.accounts SET status = 'in_plan', version = version + 1, updated_at = kept.now()
     WHERE id = p.account_id AND status = 'open';
     PERFORM kept.plan_event('plan_activated', n);
     RETURN n;
@@ -130,12 +130,15 @@ BEGIN
     INSERT INTO kept.plans (id, account_id, origin, status, weekly_amount_cents, first_due_date,
         installment_count, total_cents, balance_at_start_cents, currency, policy_id, grace_days,
         kept_threshold_percent, breaks_after_misses, in_policy, reasons, weekly_disposable_cents, imported,
-        proposal_id, settlement_offer_id, created_by)
+        channel, proposal_id, settlement_offer_id, created_by)
     OVERRIDING SYSTEM VALUE
     VALUES (v_id, a.id, p_origin, 'pending_approval', p_weekly, p_first_due,
             ((p_total + p_weekly - 1) / p_weekly)::integer, p_total, a.balance_cents, a.currency, pol.id,
             pol.grace_days, pol.kept_threshold_percent, pol.breaks_after_misses, p_in_policy, p_reasons,
-            p_disposable, p_imported, p_proposal_id, p_offer_id, p_actor_key_id)
+            p_disposable, p_imported,
+            -- imported: by the plans API (imported: true) or while history is replayed
+            CASE WHEN p_imported OR current_setting('kept.history', true) = 'on' THEN 'import' ELSE 'agent' END,
+            p_proposal_id, p_offer_id, p_actor_key_id)
     RETURNING * INTO n;
     INSERT INTO kept.installments (plan_id, seq, due_date, amount_due_cents, due_end_at, grace_end_at, threshold_cents)
     SELECT n.id, s.seq, s.due_date, s.amount_due_cents, kept.local_day_end(s.due_date, v_zone),
@@ -181,6 +184,10 @@ BEGIN
     END IF;
     PERFORM kept.check_amount(v_weekly, 'weekly_amount_cents');
     PERFORM kept.check_first_due_date(v_first, kept.account_time_zone(a), v_imported);
+    IF v_first < a.placed_on THEN
+        PERFORM kept.fail(422, 'plan_before_placed', 'first_due_date',
+                          format('the account was placed on %s; a plan cannot fall due before that', a.placed_on));
+    END IF;
     ev := kept.evaluate_terms(a.balance_cents, v_weekly, kept.policy_for(a.creditor), v_disposable);
     n := kept.plan_open(p_actor_key_id, p_actor, p_request_id, a,
         CASE WHEN pr.id IS NULL THEN 'agent_set' ELSE 'customer_proposed' END,
@@ -248,12 +255,12 @@ BEGIN
     IF old.status NOT IN ('active', 'pending_approval') THEN
         PERFORM kept.fail(409, 'plan_not_open', 'id', format('plan %s is already %s', old.id, old.status));
     END IF;
-    UPDATE kept.plans SET status = 'cancelled', ended_at = now(), cancelled_by = p_actor_key_id,
-                          cancel_reason = p_reason, version = version + 1, updated_at = now()
+    UPDATE kept.plans SET status = 'cancelled', ended_at = kept.now(), cancelled_by = p_actor_key_id,
+                          cancel_reason = p_reason, version = version + 1, updated_at = kept.now()
     WHERE id = old.id RETURNING * INTO p;
     UPDATE kept.installments SET outcome = 'waived' WHERE plan_id = p.id AND outcome = 'scheduled';
     IF old.status = 'active' THEN
-        UPDATE kept.accounts SET status = 'open', version = version + 1, updated_at = now()
+        UPDATE kept.accounts SET status = 'open', version = version + 1, updated_at = kept.now()
         WHERE id = p.account_id AND status = 'in_plan';
     END IF;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.cancelled', 'plan', p.id,
@@ -330,7 +337,7 @@ BEGIN
     IF old.status <> 'open' THEN
         PERFORM kept.fail(409, 'review_closed', 'id', format('review %s was already %s', old.id, old.status));
     END IF;
-    UPDATE kept.reviews SET status = p_decision, decided_by = p_actor_key_id, note = p_note, decided_at = now()
+    UPDATE kept.reviews SET status = p_decision, decided_by = p_actor_key_id, note = p_note, decided_at = kept.now()
     WHERE id = old.id RETURNING * INTO r;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'review.decided', 'review', r.id,
                              jsonb_build_object('status', old.status),
@@ -427,7 +434,7 @@ BEGIN
                         v_amount >= o.floor_cents,
                         CASE WHEN v_amount < o.floor_cents THEN ARRAY['below_settlement_floor'] ELSE '{}' END,
                         kept.weekly_disposable(a.id), false, NULL, o.id, (p->>'replaces_plan_id')::bigint);
-    UPDATE kept.settlement_offers SET status = 'accepted', accepted_cents = v_amount, accepted_at = now()
+    UPDATE kept.settlement_offers SET status = 'accepted', accepted_cents = v_amount, accepted_at = kept.now()
     WHERE id = o.id RETURNING * INTO o;
     UPDATE kept.settlement_offers SET status = 'withdrawn' WHERE account_id = a.id AND status = 'open';
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'settlement.accepted', 'settlement_offer',
@@ -469,14 +476,14 @@ BEGIN
         PERFORM kept.fail(422, 'plan_not_paid', 'id', format('plan %s still has money due', p.id));
     END IF;
     v_written_off := CASE WHEN p.origin = 'settlement' THEN old.balance_cents ELSE 0 END;
-    UPDATE kept.plans SET status = 'completed', ended_at = now(), written_off_cents = v_written_off,
-                          version = version + 1, updated_at = now()
+    UPDATE kept.plans SET status = 'completed', ended_at = kept.now(), written_off_cents = v_written_off,
+                          version = version + 1, updated_at = kept.now()
     WHERE id = p.id RETURNING * INTO p;
     UPDATE kept.installments SET outcome = 'waived' WHERE plan_id = p.id AND outcome = 'scheduled'
                                                      AND amount_paid_cents = 0;
     UPDATE kept.accounts SET status = CASE WHEN p.origin = 'settlement' THEN 'settled' ELSE 'paid' END,
                              balance_cents = balance_cents - v_written_off,
-                             version = version + 1, updated_at = now()
+                             version = version + 1, updated_at = kept.now()
     WHERE id = p.account_id RETURNING * INTO a;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.completed', 'plan', p.id,
                              jsonb_build_object('status', 'active'), jsonb_build_object('status', p.status));

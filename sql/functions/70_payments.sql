@@ -31,7 +31,7 @@ BEGIN
     WITH changed AS (
         UPDATE kept.installments i
         SET outcome = kept.outcome_of(i.paid_by_due_cents, i.paid_by_grace_cents, i.threshold_cents),
-            evaluated_at = now()
+            evaluated_at = kept.now()
         WHERE i.plan_id = p_plan_id AND i.seq = ANY (p_seqs)
           AND i.outcome IN ('kept', 'kept_late', 'partial', 'missed')
           AND i.outcome <> kept.outcome_of(i.paid_by_due_cents, i.paid_by_grace_cents, i.threshold_cents)
@@ -40,7 +40,7 @@ BEGIN
         INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
         SELECT 'installment_evaluated', 'plan', c.plan_id,
                kept.installment_event(c.seq, c.due_date, c.outcome, c.amount_due_cents, c.amount_paid_cents,
-                                      c.paid_by_due_cents, now())
+                                      c.paid_by_due_cents, kept.now())
         FROM changed c
     )
     UPDATE kept.plans SET evaluation_pending = true
@@ -110,7 +110,7 @@ BEGIN
     IF pl.status = 'active' AND kept.plan_is_done(pl, a) THEN
         PERFORM kept.plan_complete(p_actor_key_id, p_actor, p_request_id, pl.id);
     ELSIF pl.id IS NULL AND a.balance_cents = 0 AND a.status = 'open' THEN
-        UPDATE kept.accounts SET status = 'paid', version = version + 1, updated_at = now()
+        UPDATE kept.accounts SET status = 'paid', version = version + 1, updated_at = kept.now()
         WHERE id = a.id RETURNING * INTO n;
         PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'account.paid', 'account', a.id,
                                  kept.account_json(a)::jsonb, kept.account_json(n)::jsonb);
@@ -166,19 +166,24 @@ BEGIN
     -- Left out, it is now: the moment the request (under its key) is first
     -- posted, so a retry of the same request is the same request.
     IF p->'received_at' IS NULL THEN
-        v_received := now();
+        v_received := kept.now();
     ELSIF NOT kept.is_timestamp(p->>'received_at') THEN
         PERFORM kept.fail(400, 'invalid_received_at', 'received_at',
                           'received_at must be a time like 2026-11-20T14:05:00Z');
     ELSE
         v_received := (p->>'received_at')::timestamptz;
     END IF;
-    IF v_received > now() + interval '5 minutes' THEN
+    IF v_received > kept.now() + interval '5 minutes' THEN
         PERFORM kept.fail(422, 'received_at_in_future', 'received_at', 'a payment cannot be received in the future');
     END IF;
     SELECT * INTO a FROM kept.accounts WHERE id = (p->>'account_id')::bigint FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         PERFORM kept.fail(422, 'unknown_account', 'account_id', format('no account with id %s', p->>'account_id'));
+    END IF;
+    IF v_received < (a.placed_on::timestamp AT TIME ZONE kept.account_time_zone(a)) THEN
+        PERFORM kept.fail(422, 'received_before_placed', 'received_at',
+                          format('the account was placed on %s; a payment cannot be received before that day',
+                                 a.placed_on));
     END IF;
     IF v_amount > a.balance_cents THEN
         PERFORM kept.fail(422, 'payment_above_balance', 'amount_cents',
@@ -202,7 +207,7 @@ BEGIN
         PERFORM kept.fail(409, 'duplicate_source_ref', 'source_ref',
                           'a payment with this source and source_ref was already posted');
     END IF;
-    UPDATE kept.accounts SET balance_cents = balance_cents - v_amount, version = version + 1, updated_at = now()
+    UPDATE kept.accounts SET balance_cents = balance_cents - v_amount, version = version + 1, updated_at = kept.now()
     WHERE id = a.id RETURNING * INTO a;
     IF v_plan IS NOT NULL THEN
         PERFORM kept.payment_allocate(pay, v_plan);
@@ -253,7 +258,7 @@ BEGIN
     IF pl.status = 'completed' THEN
         v_restore := v_restore + pl.written_off_cents;
         UPDATE kept.plans SET status = 'active', ended_at = NULL, written_off_cents = 0,
-                              version = version + 1, updated_at = now()
+                              version = version + 1, updated_at = kept.now()
         WHERE id = pl.id RETURNING * INTO pl;
         PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.reopened', 'plan', pl.id,
                                  jsonb_build_object('status', 'completed'),
@@ -264,9 +269,9 @@ BEGIN
     SET balance_cents = balance_cents + v_restore,
         status = CASE WHEN pl.status = 'active' THEN 'in_plan'
                       WHEN status IN ('paid', 'settled') THEN 'open' ELSE status END,
-        version = version + 1, updated_at = now()
+        version = version + 1, updated_at = kept.now()
     WHERE id = a.id;
-    UPDATE kept.payments SET status = 'reversed', reversed_at = now(), reversed_by = p_actor_key_id,
+    UPDATE kept.payments SET status = 'reversed', reversed_at = kept.now(), reversed_by = p_actor_key_id,
                              reversal_reason = p_reason
     WHERE id = pay.id RETURNING * INTO pay;
     PERFORM kept.escalation_auto(pay.account_id, pl.id, pay.id, 'payment_reversed',

@@ -5,7 +5,7 @@
 -- statement flagged, account by account, locking each account before its
 -- plan as every other writer does.
 --
--- Both phases take an explicit as_of (production passes now()), and running
+-- Both phases take an explicit as_of (production passes now), and running
 -- either again for the same as_of changes nothing.
 
 -- The as_of a job runs at: now when not given; never in the future, where it
@@ -16,13 +16,13 @@ DECLARE
     v timestamptz;
 BEGIN
     IF coalesce(p_text, '') = '' THEN
-        RETURN now();
+        RETURN kept.now();
     END IF;
     IF NOT kept.is_timestamp(p_text) THEN
         PERFORM kept.fail(400, 'invalid_as_of', 'as_of', 'as_of must be a time like 2026-11-20T00:00:00Z');
     END IF;
     v := p_text::timestamptz;
-    IF v > now() + interval '1 minute' THEN
+    IF v > kept.now() + interval '1 minute' THEN
         PERFORM kept.fail(422, 'as_of_in_future', 'as_of', 'as_of cannot be in the future');
     END IF;
     RETURN v;
@@ -155,10 +155,10 @@ LANGUAGE plpgsql AS $$
 DECLARE
     n kept.plans;
 BEGIN
-    UPDATE kept.plans SET status = 'broken', ended_at = p_as_of, version = version + 1, updated_at = now()
+    UPDATE kept.plans SET status = 'broken', ended_at = p_as_of, version = version + 1, updated_at = kept.now()
     WHERE id = p.id RETURNING * INTO n;
     UPDATE kept.installments SET outcome = 'waived' WHERE plan_id = p.id AND outcome = 'scheduled';
-    UPDATE kept.accounts SET status = 'open', version = version + 1, updated_at = now()
+    UPDATE kept.accounts SET status = 'open', version = version + 1, updated_at = kept.now()
     WHERE id = p.account_id AND status = 'in_plan';
     IF EXISTS (SELECT 1 FROM kept.installments WHERE plan_id = p.id AND outcome IN ('kept', 'kept_late')) THEN
         PERFORM kept.escalation_auto(p.account_id, p.id, NULL, 'plan_broken_after_kept',
@@ -202,4 +202,76 @@ BEGIN
     END LOOP;
     UPDATE kept.plans SET evaluation_pending = false WHERE account_id = ANY (v_accounts) AND evaluation_pending;
     RETURN json_build_object('accounts', cardinality(v_accounts), 'broken', v_broken, 'completed', v_completed);
+END $$;
+
+-- Phase 2 for one account's flagged plans (a payment or a reversal changed a
+-- judged installment): a plan that is done completes, one that must break
+-- breaks at p_as_of. The caller holds the account.
+CREATE OR REPLACE FUNCTION kept.evaluate_account_flags(p_account_id bigint, p_as_of timestamptz) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    p kept.plans;
+    a kept.accounts;
+BEGIN
+    FOR p IN SELECT * FROM kept.plans WHERE account_id = p_account_id AND evaluation_pending ORDER BY id LOOP
+        SELECT * INTO a FROM kept.accounts WHERE id = p_account_id;
+        IF p.status = 'active' AND kept.plan_is_done(p, a) THEN
+            PERFORM kept.plan_complete(NULL, 'keptd-evaluator', NULL, p.id);
+        ELSIF p.status = 'active' AND kept.plan_should_break(p) THEN
+            PERFORM kept.plan_break(p, p_as_of);
+        END IF;
+        UPDATE kept.plans SET evaluation_pending = false WHERE id = p.id;
+    END LOOP;
+END $$;
+
+-- One account's installments whose time has come by p_as_of, judged one at
+-- a time in the order their time came (an installment kept by its due day at
+-- that day's end, any other at the end of its grace period), with what the
+-- evaluator would have done at each moment had it run all along: a plan
+-- breaks at the miss that breaks it, a plan whose last installment is judged
+-- and whose money is in completes, a flagged plan is looked at first. The
+-- clock (kept.now()) is each moment in turn, so plans end at the time they
+-- would have; it is set back to what it was before. The caller holds the
+-- account (the history import replays one account's past with it). Answers
+-- the number judged.
+CREATE OR REPLACE FUNCTION kept.evaluate_account(p_account_id bigint, p_as_of timestamptz) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_clock text := current_setting('kept.clock', true);
+    v_judged integer := 0;
+    d record;
+    i kept.installments;
+    p kept.plans;
+    a kept.accounts;
+BEGIN
+    PERFORM kept.evaluate_account_flags(p_account_id, p_as_of);
+    FOR d IN SELECT k.plan_id, k.seq,
+                    CASE WHEN k.paid_by_due_cents >= k.threshold_cents THEN k.due_end_at ELSE k.grace_end_at END AS at
+             FROM kept.installments k JOIN kept.plans pl ON pl.id = k.plan_id
+             WHERE pl.account_id = p_account_id AND pl.status IN ('active', 'completed') AND k.outcome = 'scheduled'
+               AND CASE WHEN k.paid_by_due_cents >= k.threshold_cents THEN k.due_end_at ELSE k.grace_end_at END
+                   <= p_as_of
+             ORDER BY 3, k.plan_id, k.seq LOOP
+        PERFORM set_config('kept.clock', kept.ts(d.at), true);
+        -- an earlier miss in this loop may have broken the plan and waived the rest
+        UPDATE kept.installments k
+        SET outcome = kept.outcome_of(k.paid_by_due_cents, k.paid_by_grace_cents, k.threshold_cents), evaluated_at = d.at
+        WHERE k.plan_id = d.plan_id AND k.seq = d.seq AND k.outcome = 'scheduled'
+        RETURNING * INTO i;
+        CONTINUE WHEN i.plan_id IS NULL;
+        v_judged := v_judged + 1;
+        PERFORM kept.outbox_write('installment_evaluated', 'plan', i.plan_id,
+                                  kept.installment_event(i.seq, i.due_date, i.outcome, i.amount_due_cents,
+                                                         i.amount_paid_cents, i.paid_by_due_cents, d.at));
+        SELECT * INTO p FROM kept.plans WHERE id = i.plan_id;
+        SELECT * INTO a FROM kept.accounts WHERE id = p.account_id;
+        IF p.status = 'active' AND i.outcome = 'missed' AND kept.plan_should_break(p) THEN
+            PERFORM kept.plan_break(p, d.at);
+        ELSIF p.status = 'active' AND i.seq = p.installment_count AND kept.plan_is_done(p, a) THEN
+            PERFORM kept.plan_complete(NULL, 'keptd-evaluator', NULL, p.id);
+        END IF;
+        i := NULL;
+    END LOOP;
+    PERFORM set_config('kept.clock', coalesce(v_clock, ''), true);
+    RETURN v_judged;
 END $$;

@@ -7,7 +7,7 @@ LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'id', e.id, 'account_id', e.account_id, 'plan_id', e.plan_id, 'payment_id', e.payment_id,
         'reason', e.reason, 'priority', e.priority, 'team', e.team, 'due_by', kept.ts(e.due_by),
-        'overdue', e.status = 'open' AND e.due_by < now(), 'status', e.status, 'note', e.note,
+        'overdue', e.status = 'open' AND e.due_by < kept.now(), 'status', e.status, 'note', e.note,
         'assigned_to', e.assigned_to, 'assigned_at', kept.ts(e.assigned_at), 'resolved_by', e.resolved_by,
         'resolved_at', kept.ts(e.resolved_at), 'resolution_note', e.resolution_note,
         'created_by', e.created_by, 'created_at', kept.ts(e.created_at));
@@ -36,7 +36,7 @@ BEGIN
     END IF;
     INSERT INTO kept.escalations (account_id, plan_id, payment_id, reason, priority, team, due_by, note, created_by)
     VALUES (p_account_id, p_plan_id, p_payment_id, r.reason, coalesce(p_priority, r.priority), r.team,
-            now() + r.sla, p_note, p_actor_key_id)
+            kept.now() + r.sla, p_note, p_actor_key_id)
     ON CONFLICT DO NOTHING
     RETURNING * INTO e;
     IF e.id IS NOT NULL THEN
@@ -47,11 +47,16 @@ BEGIN
     RETURN e;
 END $$;
 
--- What kept opens by itself, once per cause (unique indexes).
+-- What kept opens by itself, once per cause (unique indexes). History being
+-- imported (kept.history set) opens nothing: what happened in another system
+-- was handled there.
 CREATE OR REPLACE FUNCTION kept.escalation_auto(p_account_id bigint, p_plan_id bigint, p_payment_id bigint,
                                                 p_reason text, p_note text)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('kept.history', true) = 'on' THEN
+        RETURN;
+    END IF;
     PERFORM kept.escalation_insert(NULL, 'keptd', NULL, p_account_id, p_plan_id, p_payment_id, p_reason, NULL, p_note);
 END $$;
 
@@ -121,7 +126,7 @@ BEGIN
             AND (p_assigned IS NULL OR (p_assigned = 'none' AND e.assigned_to IS NULL)
                  OR e.assigned_to::text = p_assigned)
             AND (p_account IS NULL OR e.account_id = p_account::bigint)
-            AND (p_overdue IS NULL OR (e.status = 'open' AND e.due_by < now()) = p_overdue::boolean)
+            AND (p_overdue IS NULL OR (e.status = 'open' AND e.due_by < kept.now()) = p_overdue::boolean)
             AND (v_after IS NULL OR (e.priority, (extract(epoch FROM e.due_by) * 1000000)::bigint, e.id)
                                     > (v_after[1]::integer, v_after[2]::bigint, v_after[3]::bigint))
           ORDER BY e.priority, e.due_by, e.id LIMIT v_limit + 1) page;
@@ -157,7 +162,7 @@ BEGIN
                                               AND role IN ('agent', 'supervisor', 'admin')) THEN
         PERFORM kept.fail(422, 'unknown_assignee', 'assignee_key_id', 'assign to an active agent, supervisor or admin key');
     END IF;
-    UPDATE kept.escalations SET assigned_to = v_to, assigned_at = now() WHERE id = p_id RETURNING * INTO e;
+    UPDATE kept.escalations SET assigned_to = v_to, assigned_at = kept.now() WHERE id = p_id RETURNING * INTO e;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'escalation.assigned', 'escalation', e.id,
                              jsonb_build_object('assigned_to', old.assigned_to), jsonb_build_object('assigned_to', v_to));
     PERFORM kept.escalation_event(e, 'escalation_assigned');
@@ -173,7 +178,7 @@ BEGIN
     IF coalesce(btrim(p->>'note'), '') = '' THEN
         PERFORM kept.fail(400, 'note_required', 'note', 'say what was done');
     END IF;
-    UPDATE kept.escalations SET status = 'resolved', resolved_by = p_actor_key_id, resolved_at = now(),
+    UPDATE kept.escalations SET status = 'resolved', resolved_by = p_actor_key_id, resolved_at = kept.now(),
                                 resolution_note = p->>'note'
     WHERE id = p_id RETURNING * INTO e;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'escalation.resolved', 'escalation', e.id,

@@ -50,12 +50,13 @@ BEGIN
     CREATE TEMP TABLE import_payments_resolved ON COMMIT DROP AS
     SELECT s.line, s.problems, s.account_external_ref, s.amount_cents AS amount, s.received_at, s.source,
            s.source_ref, a.id AS account_id, a.balance_cents, a.currency,
-           p.id AS existing_id, p.account_id AS existing_account, p.amount_cents AS existing_amount,
+           a.placed_on::timestamp AT TIME ZONE cu.time_zone AS placed_at, p.id AS existing_id, p.account_id AS existing_account, p.amount_cents AS existing_amount,
            row_number() OVER (PARTITION BY s.source, s.source_ref ORDER BY s.line) AS dup_rank,
            sum(CASE WHEN p.id IS NULL THEN s.amount_cents ELSE 0 END)
                OVER (PARTITION BY a.id ORDER BY s.line) AS running
     FROM pg_temp.import_payments_stage s
     LEFT JOIN kept.accounts a ON a.external_ref = s.account_external_ref
+    LEFT JOIN kept.customers cu ON cu.id = a.customer_id
     LEFT JOIN kept.payments p ON p.source = s.source AND p.source_ref = s.source_ref;
     ANALYZE pg_temp.import_payments_resolved;
 END $$;
@@ -88,7 +89,11 @@ BEGIN
     FROM pg_temp.import_payments_resolved r WHERE r.account_external_ref IS NOT NULL AND r.account_id IS NULL
     UNION ALL
     SELECT r.line, 'received_at_in_future', 'received_at', 'a payment cannot be received in the future'
-    FROM pg_temp.import_payments_resolved r WHERE r.received_at > now() + interval '5 minutes'
+    FROM pg_temp.import_payments_resolved r WHERE r.received_at > kept.now() + interval '5 minutes'
+    UNION ALL
+    SELECT r.line, 'received_before_placed', 'received_at',
+           'a payment cannot be received before the day its account was placed'
+    FROM pg_temp.import_payments_resolved r WHERE r.received_at < r.placed_at
     UNION ALL
     SELECT r.line, 'duplicate_in_file', 'source_ref', 'this source_ref is on an earlier line'
     FROM pg_temp.import_payments_resolved r
@@ -132,7 +137,7 @@ BEGIN
     ), locked AS (
         SELECT a.id FROM kept.accounts a JOIN totals t ON t.account_id = a.id ORDER BY a.id FOR NO KEY UPDATE
     ), fell AS (
-        UPDATE kept.accounts a SET balance_cents = a.balance_cents - t.total, version = version + 1, updated_at = now()
+        UPDATE kept.accounts a SET balance_cents = a.balance_cents - t.total, version = version + 1, updated_at = kept.now()
         FROM totals t WHERE a.id = t.account_id AND a.id IN (SELECT id FROM locked)
         RETURNING a.id, a.balance_cents + t.total AS before, a.balance_cents AS after
     )

@@ -17,3 +17,29 @@ LIMIT $1::integer
 
 -- name: import_accounts_write
 SELECT kept.import_accounts_write($1::bigint, $2, $3)
+
+-- History from another system (see sql/functions/74_import_history.sql).
+
+-- name: import_history_stage
+SELECT kept.import_history_begin()
+
+-- name: import_history_copy
+-- The column order is the one keptd writes (service/src/api/imports.c).
+COPY pg_temp.import_history_stage (line, problems, record, plan_ref, account_external_ref, origin, agreed_at,
+    agreed_by, weekly_amount_cents, first_due_date, settlement_cents, installments, currency, cancelled_at,
+    cancel_reason, amount_cents, received_at, source, source_ref, reversed_at, reversal_reason) FROM STDIN
+
+-- name: import_history_stage_json
+SELECT kept.import_history_stage_json($1)
+
+-- name: import_history_resolve
+SELECT kept.import_history_resolve()
+
+-- name: import_history_problems
+-- At most $1 problems, plus the total count in every row, and where in a JSON file.
+SELECT line, code, field, message, count(*) OVER () AS total, path
+FROM kept.import_history_problems()
+LIMIT $1::integer
+
+-- name: import_history_write
+SELECT kept.import_history_write($1::bigint, $2, $3, $4)

@@ -17,7 +17,8 @@ BEGIN
     c := kept.customer_create(NULL, 'test', NULL, jsonb_build_object('external_ref', 'ADH-' || p_name,
          'name', 'Adherence ' || p_name, 'time_zone', 'Pacific/Kiritimati', 'jurisdiction', 'KI'));
     a := kept.account_create(NULL, 'test', NULL, jsonb_build_object('customer_id', c->>'id',
-         'external_ref', 'ADH-A-' || p_name, 'creditor', p_creditor, 'original_balance_cents', 30000, 'currency', 'AUD'));
+         'external_ref', 'ADH-A-' || p_name, 'creditor', p_creditor, 'original_balance_cents', 30000, 'currency', 'AUD',
+         'placed_on', '2024-01-01'));
     p := kept.plan_create(NULL, 'test', NULL, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
          'first_due_date', kept.local_today('Pacific/Kiritimati') - 28, 'imported', true));
     INSERT INTO t VALUES (p_name, (a->>'id')::bigint, (p->>'id')::bigint);

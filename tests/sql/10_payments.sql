@@ -7,7 +7,8 @@ SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"PAY-C","name":
 CREATE TEMP TABLE t AS SELECT (SELECT id FROM kept.customers WHERE external_ref = 'PAY-C') AS customer;
 CREATE FUNCTION pg_temp.account(p_ref text, p_cents bigint) RETURNS bigint LANGUAGE sql AS $$
     SELECT (kept.account_create(NULL, 'test', NULL, jsonb_build_object('customer_id', (SELECT customer FROM t),
-            'external_ref', p_ref, 'creditor', 'Bank', 'original_balance_cents', p_cents, 'currency', 'EUR'))->>'id')::bigint;
+            'external_ref', p_ref, 'creditor', 'Bank', 'original_balance_cents', p_cents, 'currency', 'EUR',
+            'placed_on', '2024-01-01'))->>'id')::bigint;
 $$;
 CREATE FUNCTION pg_temp.pay(p_account bigint, p_cents bigint, p_ref text, p_key text DEFAULT NULL)
 RETURNS json LANGUAGE sql AS $$

@@ -17,7 +17,8 @@ BEGIN
     a := kept.account_create(NULL, 'test', NULL, jsonb_build_object(
          'customer_id', kept.customer_create(NULL, 'test', NULL, jsonb_build_object('external_ref', 'EB-' || p_name,
                         'name', 'Batch ' || p_name, 'time_zone', 'Europe/London', 'jurisdiction', 'GB'))->>'id',
-         'external_ref', 'EB-A-' || p_name, 'creditor', 'Bank', 'original_balance_cents', 60000, 'currency', 'GBP'));
+         'external_ref', 'EB-A-' || p_name, 'creditor', 'Bank', 'original_balance_cents', 60000, 'currency', 'GBP',
+         'placed_on', '2024-01-01'));
     p := kept.plan_create(NULL, 'test', NULL, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
          'first_due_date', kept.local_today('Europe/London') - p_days, 'imported', true));
     INSERT INTO t VALUES (p_name, (a->>'id')::bigint, (p->>'id')::bigint);

@@ -66,6 +66,12 @@ static kept_err check_body_type(struct api_ctx *ctx, struct kept_error *err)
 			return kept_fail(err, KEPT_ERR_MEDIA_TYPE, "unsupported_media_type", "Content-Type",
 			                 "send the file as Content-Type: text/csv");
 		return KEPT_OK;
+	case API_BODY_FILE:
+		http_set_body_limit(ctx->req, api_cfg->max_import_bytes);
+		if (!media_type_is(ct, "text/csv") && !media_type_is(ct, "application/json"))
+			return kept_fail(err, KEPT_ERR_MEDIA_TYPE, "unsupported_media_type", "Content-Type",
+			                 "send the file as Content-Type: text/csv or application/json");
+		return KEPT_OK;
 	case API_BODY_FORM:
 		http_set_body_limit(ctx->req, api_cfg->max_body_bytes);
 		if (!media_type_is(ct, "application/x-www-form-urlencoded"))

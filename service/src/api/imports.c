@@ -1,13 +1,17 @@
-/* POST /v1/imports/accounts and /v1/imports/payments — CSV files, all or
- * nothing. The file is parsed here (csv module) and every record COPYd into
- * a staging table with its line number and the problems found here (a
- * malformed line, invalid UTF-8, and for a kind with a value check, values
- * the staging table's types could not hold, which go in as NULL); SQL then
- * lists every problem of every line or writes everything, in one transaction
- * (sql/functions/50_import_accounts.sql, 73_import_payments.sql). */
+/* POST /v1/imports/accounts, /v1/imports/payments and /v1/imports/history —
+ * files, all or nothing. A CSV file is parsed here (csv module) and every
+ * record COPYd into a staging table with its line number and the problems
+ * found here (a malformed line, invalid UTF-8, and for a kind with a value
+ * check, values the staging table's types could not hold, which go in as
+ * NULL); a JSON history is staged by SQL itself. SQL then lists every problem
+ * of every line or writes everything, in one transaction
+ * (sql/functions/50_import_accounts.sql, 73_import_payments.sql,
+ * 74_import_history.sql). A history's write replays it and may itself refuse
+ * records: then their problems are listed and nothing is written either. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf/buf.h"
 #include "crypto/crypto.h"
@@ -17,7 +21,7 @@
 
 #define IMPORT_MAX_PROBLEMS 1000
 #define IMPORT_COPY_CHUNK   (256u << 10)
-#define IMPORT_MAX_COLUMNS  16
+#define IMPORT_MAX_COLUMNS  24
 #define NO_QUERY            SQL_Q__COUNT
 
 struct import_column {
@@ -40,6 +44,8 @@ struct import_kind {
 	import_check_fn check;
 	enum sql_query stage, copy, resolve, problems, write;
 	bool write_takes_file_hash;
+	enum sql_query stage_json; /* stages a JSON body (NO_QUERY: CSV only) */
+	bool write_may_refuse;     /* the write answers NULL when it refused records (listed by `problems`) */
 };
 
 static const struct import_column account_columns[] = {
@@ -110,6 +116,8 @@ static const struct import_kind accounts_kind = {
         SQL_Q_IMPORT_ACCOUNTS_PROBLEMS,
         SQL_Q_IMPORT_ACCOUNTS_WRITE,
         false,
+        NO_QUERY,
+        false,
 };
 
 static const struct import_kind payments_kind = {
@@ -122,10 +130,50 @@ static const struct import_kind payments_kind = {
         SQL_Q_IMPORT_PAYMENTS_PROBLEMS,
         SQL_Q_IMPORT_PAYMENTS_WRITE,
         true,
+        NO_QUERY,
+        false,
+};
+
+/* Every value of a history is checked in SQL (74_import_history.sql). */
+static const struct import_column history_columns[] = {
+        {"record", true},
+        {"plan_ref", true},
+        {"account_external_ref", false},
+        {"origin", false},
+        {"agreed_at", false},
+        {"agreed_by", false},
+        {"weekly_amount_cents", false},
+        {"first_due_date", false},
+        {"settlement_cents", false},
+        {"installments", false},
+        {"currency", false},
+        {"cancelled_at", false},
+        {"cancel_reason", false},
+        {"amount_cents", false},
+        {"received_at", false},
+        {"source", false},
+        {"source_ref", false},
+        {"reversed_at", false},
+        {"reversal_reason", false},
+};
+
+static const struct import_kind history_kind = {
+        history_columns,
+        sizeof history_columns / sizeof history_columns[0],
+        NULL,
+        SQL_Q_IMPORT_HISTORY_STAGE,
+        SQL_Q_IMPORT_HISTORY_COPY,
+        SQL_Q_IMPORT_HISTORY_RESOLVE,
+        SQL_Q_IMPORT_HISTORY_PROBLEMS,
+        SQL_Q_IMPORT_HISTORY_WRITE,
+        true,
+        SQL_Q_IMPORT_HISTORY_STAGE_JSON,
+        true,
 };
 
 struct import {
 	const struct import_kind *kind;
+	bool json; /* the body is JSON (kind->stage_json) */
 	struct api_ctx *ctx;
 	struct db_conn *db;
 	size_t header_count;
@@ -276,6 +324,8 @@ static kept_err reject(struct import *im, struct db_result *problems, struct kep
 		if (db_value(problems, i, 2))
 			cJSON_AddStringToObject(p, "field", db_value(problems, i, 2));
 		cJSON_AddStringToObject(p, "message", db_value(problems, i, 3));
+		if (db_value(problems, i, 5)) /* a JSON history: where the record is */
+			cJSON_AddStringToObject(p, "path", db_value(problems, i, 5));
 		cJSON_AddItemToArray(lines, p);
 	}
 	if (details) {
@@ -292,6 +342,10 @@ static kept_err stage(struct import *im, struct kept_error *err)
 {
 	size_t len;
 	const char *body = http_body(im->ctx->req, &len);
+	if (im->json) {
+		const char *params[] = {body};
+		return db_run(im->db, NULL, im->kind->stage_json, 1, params, NULL, err);
+	}
 	kept_err r = db_copy_begin(im->db, sql_queries[im->kind->copy].text, err);
 	if (r)
 		return r;
@@ -307,14 +361,16 @@ static kept_err stage(struct import *im, struct kept_error *err)
 	return db_copy_end(im->db, err);
 }
 
-static kept_err check(struct import *im, struct kept_error *err)
+/* Lists every problem and fails when there is one; `resolve` first reads
+ * each line's references (not again after a write, which would see its own rows). */
+static kept_err check(struct import *im, bool resolve, struct kept_error *err)
 {
 	struct db_result *problems;
 	char max_problems[16];
 	snprintf(max_problems, sizeof max_problems, "%d", IMPORT_MAX_PROBLEMS);
 	const char *limit[] = {max_problems};
 	kept_err r = KEPT_OK;
-	if (im->kind->resolve != NO_QUERY)
+	if (resolve && im->kind->resolve != NO_QUERY)
 		r = db_run(im->db, NULL, im->kind->resolve, 0, NULL, NULL, err);
 	if (!r)
 		r = db_run(im->db, im->ctx->arena, im->kind->problems, 1, limit, &problems, err);
@@ -349,13 +405,21 @@ static kept_err import_tx(struct db_conn *db, void *arg, struct kept_error *err)
 	if (!r)
 		r = stage(im, err);
 	if (!r)
-		r = check(im, err);
-	return r ? r : commit_rows(im, err);
+		r = check(im, true, err);
+	if (!r)
+		r = commit_rows(im, err);
+	if (!r && !im->summary && im->kind->write_may_refuse)
+		r = check(im, false, err); /* lists what the write refused, and fails */
+	if (!r && !im->summary)
+		r = kept_fail(err, KEPT_ERR_INTERNAL, "import_failed", "", "the import wrote nothing");
+	return r;
 }
 
 static kept_err run_import(struct api_ctx *ctx, const struct import_kind *kind, struct kept_error *err)
 {
+	const char *type = http_header(ctx->req, "Content-Type");
 	struct import im = {.kind = kind, .ctx = ctx};
+	im.json = kind->stage_json != NO_QUERY && type && strncasecmp(type, "application/json", 16) == 0;
 	buf_init(&im.copy, IMPORT_COPY_CHUNK + CSV_MAX_FIELDS * (2 * CSV_MAX_FIELD_LEN + 8));
 	buf_init(&im.problems, 256);
 	kept_err r = db_transaction(ctx->db, import_tx, &im, err);
@@ -374,4 +438,9 @@ kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err)
 kept_err api_imports_payments(struct api_ctx *ctx, struct kept_error *err)
 {
 	return run_import(ctx, &payments_kind, err);
+}
+
+kept_err api_imports_history(struct api_ctx *ctx, struct kept_error *err)
+{
+	return run_import(ctx, &history_kind, err);
 }

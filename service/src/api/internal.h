@@ -32,8 +32,9 @@ struct api_ctx {
 typedef kept_err (*api_handler)(struct api_ctx *ctx, struct kept_error *err);
 
 /* API_BODY_FORM: a provider webhook, form-encoded and signed (the handler
- * checks the signature, since it covers the body). */
-enum api_body { API_BODY_NONE, API_BODY_JSON, API_BODY_CSV, API_BODY_FORM };
+ * checks the signature, since it covers the body). API_BODY_FILE: an import
+ * as CSV or JSON, up to the import limit. */
+enum api_body { API_BODY_NONE, API_BODY_JSON, API_BODY_CSV, API_BODY_FORM, API_BODY_FILE };
 
 struct api_route {
 	const char *method;
@@ -129,6 +130,7 @@ kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_imports_payments(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_imports_history(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_payments_post(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_payments_get(struct api_ctx *ctx, struct kept_error *err);

@@ -54,13 +54,20 @@ static kept_err date_param(struct api_ctx *ctx, const char *name, const char **o
 	return KEPT_OK;
 }
 
-static bool wants_csv(struct api_ctx *ctx)
+/* format=csv or format=json, else the Accept header; any other format is refused. */
+static kept_err wants_csv(struct api_ctx *ctx, bool *csv, struct kept_error *err)
 {
 	const char *format = http_query(ctx->req, "format");
-	if (format)
-		return strcasecmp(format, "csv") == 0;
+	if (format) {
+		*csv = strcasecmp(format, "csv") == 0;
+		if (!*csv && strcasecmp(format, "json") != 0)
+			return kept_fail(err, KEPT_ERR_INVALID, "invalid_format", "format",
+			                 "format is csv or json");
+		return KEPT_OK;
+	}
 	const char *accept = http_header(ctx->req, "Accept");
-	return accept && strstr(accept, "text/csv") && !strstr(accept, "application/json");
+	*csv = accept && strstr(accept, "text/csv") && !strstr(accept, "application/json");
+	return KEPT_OK;
 }
 
 /* One CSV field, quoted when it holds a comma, a quote or a line break. */
@@ -114,8 +121,8 @@ kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err)
 	if (!report)
 		return kept_fail(
 		        err, KEPT_ERR_NOT_FOUND, "report_not_found", "name",
-		        "no such report; there are weekly-adherence, cohorts, origin, agents, reminders, "
-		        "compliance");
+		        "no such report; there are summary, weekly-adherence, cohorts, origin, agents, "
+		        "reminders, compliance");
 	const char *from, *to;
 	kept_err r = date_param(ctx, "from", &from, err);
 	if (!r)
@@ -124,10 +131,13 @@ kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err)
 		return r;
 	if (strcmp(from, to) >= 0)
 		return kept_fail(err, KEPT_ERR_INVALID, "invalid_range", "to", "to must be after from");
+	bool csv = false;
+	r = wants_csv(ctx, &csv, err);
+	if (r)
+		return r;
 	const char *sql = report_sql(ctx->arena, report->text);
 	if (!sql)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
-	bool csv = wants_csv(ctx);
 	if (!csv)
 		sql = arena_sprintf(ctx->arena, "SELECT coalesce(json_agg(r), '[]'::json) FROM (%s) r", sql);
 	struct db_conn *db = ctx->db, *own = NULL;
@@ -137,18 +147,22 @@ kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err)
 		db = own;
 	}
 	const char *params[] = {from, to};
-	struct db_result *res = NULL;
+	struct db_result *res = NULL, *fresh = NULL;
 	if (!r && sql)
 		r = db_exec(db, ctx->arena, sql, 2, params, &res, err);
 	if (!r && csv) {
 		r = reply_csv(ctx, name, from, to, res, err);
 	} else if (!r) {
-		const char *json = arena_sprintf(
-		        ctx->arena, "{\"report\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"rows\":%s}", name,
-		        from, to, db_value(res, 0, 0) ? db_value(res, 0, 0) : "[]");
+		r = db_run(db, ctx->arena, SQL_Q_ANALYTICS_FRESHNESS, 0, NULL, &fresh, err);
+		const char *json = r ? NULL
+		                     : arena_sprintf(ctx->arena,
+		                                     "{\"report\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
+		                                     "\"analytics\":%s,\"rows\":%s}",
+		                                     name, from, to, db_value(fresh, 0, 0),
+		                                     db_value(res, 0, 0) ? db_value(res, 0, 0) : "[]");
 		if (json)
 			http_reply_json(ctx->req, 200, json);
-		else
+		else if (!r)
 			r = kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 	}
 	db_close(own);

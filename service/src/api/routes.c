@@ -45,6 +45,7 @@ const struct api_route api_routes[] = {
         {"POST", "/v1/payments/{id}/reversal", API_STAFF, API_BODY_JSON, api_payments_reverse},
         {"GET", "/v1/accounts/{id}/payments", API_STAFF, API_BODY_NONE, api_payments_of_account},
         {"POST", "/v1/imports/payments", AUTH_ADMIN, API_BODY_CSV, api_imports_payments},
+        {"POST", "/v1/imports/history", AUTH_ADMIN, API_BODY_FILE, api_imports_history},
 
         {"GET", "/v1/escalations", API_STAFF, API_BODY_NONE, api_escalations_list},
         {"POST", "/v1/escalations", API_STAFF, API_BODY_JSON, api_escalations_open},
