@@ -1,19 +1,30 @@
--- agents: the origin report's figures per agent (the API key that made the plan).
+-- agents: the origin report's figures per agent (who agreed the plan).
 --
 --   psql -v from=2026-01-05 -v to=2027-01-04 -f sql/reports/agents.sql
 --
 -- Parameters (psql variables): from, to — dates; plans whose first due date
 -- falls in a week starting on or after `from` and before `to`.
--- Columns: agent_key_id (0: none recorded), agent_name, currency, plans,
--- kept_rate, collection_rate, completion_rate, broken_rate, avg_weekly_share
--- (as in origin.sql).
-SELECT a.agent_key_id, max(a.agent_name) AS agent_name, a.currency, sum(a.plans) AS plans,
+--
+-- The figures mean what they mean in origin.sql (plans that became the
+-- customer's commitment; rates over judged installments, each beside its
+-- count; money per currency).
+--
+-- Columns: agent_key_id (0: none recorded, such as kept's command line),
+-- agent_name, currency, plans, completed, broken, active, judged, kept_any, kept_rate,
+-- due_judged_cents, collected_judged_cents, collection_rate,
+-- completion_rate, broken_rate, avg_weekly_share.
+SELECT a.agent_key_id,
+       (SELECT f.agent_name FROM analytics.fact_plan f WHERE f.agent_key_id = a.agent_key_id LIMIT 1) AS agent_name,
+       a.currency, sum(a.activated) AS plans, sum(a.completed) AS completed, sum(a.broken) AS broken,
+       sum(a.active) AS active, sum(a.judged) AS judged, sum(a.kept_any) AS kept_any,
        round(sum(a.kept_any)::numeric / nullif(sum(a.judged), 0), 4) AS kept_rate,
-       round(sum(a.collected_cents)::numeric / nullif(sum(a.due_judged_cents), 0), 4) AS collection_rate,
-       round(sum(a.completed)::numeric / sum(a.plans), 4) AS completion_rate,
-       round(sum(a.broken)::numeric / sum(a.plans), 4) AS broken_rate,
-       round(sum(a.weekly_share_sum) / sum(a.plans), 4) AS avg_weekly_share
+       sum(a.due_judged_cents) AS due_judged_cents, sum(a.collected_judged_cents) AS collected_judged_cents,
+       round(sum(a.collected_judged_cents)::numeric / nullif(sum(a.due_judged_cents), 0), 4) AS collection_rate,
+       round(sum(a.completed)::numeric / nullif(sum(a.activated), 0), 4) AS completion_rate,
+       round(sum(a.broken)::numeric / nullif(sum(a.activated), 0), 4) AS broken_rate,
+       round(sum(a.weekly_share_sum) / nullif(sum(a.activated), 0), 4) AS avg_weekly_share
 FROM analytics.agg_plan a
 WHERE a.start_week >= :'from'::date AND a.start_week < :'to'::date
 GROUP BY a.agent_key_id, a.currency
+HAVING sum(a.activated) > 0
 ORDER BY a.agent_key_id, a.currency;

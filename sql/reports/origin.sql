@@ -4,17 +4,32 @@
 --
 -- Parameters (psql variables): from, to — dates; plans whose first due date
 -- falls in a week starting on or after `from` and before `to`.
--- Columns: origin, currency, plans, kept_rate (kept + kept_late over judged
--- installments), collection_rate (paid over due, both on the judged
--- installments), completion_rate and broken_rate (share of the plans),
--- avg_weekly_share (the weekly amount as a share of the balance at start).
-SELECT a.origin, a.currency, sum(a.plans) AS plans,
+--
+-- What the figures mean:
+-- - plans: plans that became the customer's commitment (activated); one
+--   waiting for a second associate, or replaced before it started, is not
+--   counted. completed, broken and active are among them.
+-- - judged: their installments judged so far (kept + kept_late + partial +
+--   missed; waived ones are not due). kept_rate = kept_any / judged.
+-- - collection_rate = collected_judged_cents / due_judged_cents: what was paid
+--   on the judged installments over what they were due.
+-- - completion_rate and broken_rate are shares of `plans`; avg_weekly_share
+--   is the mean of weekly amount / balance at the start, over `plans`.
+-- - Every rate is shown with the count it is a rate of; money is per currency.
+--
+-- Columns: origin, currency, plans, completed, broken, active, judged,
+-- kept_any, kept_rate, due_judged_cents, collected_judged_cents,
+-- collection_rate, completion_rate, broken_rate, avg_weekly_share.
+SELECT a.origin, a.currency, sum(a.activated) AS plans, sum(a.completed) AS completed, sum(a.broken) AS broken,
+       sum(a.active) AS active, sum(a.judged) AS judged, sum(a.kept_any) AS kept_any,
        round(sum(a.kept_any)::numeric / nullif(sum(a.judged), 0), 4) AS kept_rate,
-       round(sum(a.collected_cents)::numeric / nullif(sum(a.due_judged_cents), 0), 4) AS collection_rate,
-       round(sum(a.completed)::numeric / sum(a.plans), 4) AS completion_rate,
-       round(sum(a.broken)::numeric / sum(a.plans), 4) AS broken_rate,
-       round(sum(a.weekly_share_sum) / sum(a.plans), 4) AS avg_weekly_share
+       sum(a.due_judged_cents) AS due_judged_cents, sum(a.collected_judged_cents) AS collected_judged_cents,
+       round(sum(a.collected_judged_cents)::numeric / nullif(sum(a.due_judged_cents), 0), 4) AS collection_rate,
+       round(sum(a.completed)::numeric / nullif(sum(a.activated), 0), 4) AS completion_rate,
+       round(sum(a.broken)::numeric / nullif(sum(a.activated), 0), 4) AS broken_rate,
+       round(sum(a.weekly_share_sum) / nullif(sum(a.activated), 0), 4) AS avg_weekly_share
 FROM analytics.agg_plan a
 WHERE a.start_week >= :'from'::date AND a.start_week < :'to'::date
 GROUP BY a.origin, a.currency
+HAVING sum(a.activated) > 0
 ORDER BY a.origin, a.currency;
