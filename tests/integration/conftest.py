@@ -10,6 +10,7 @@ exit status must be 0: under AddressSanitizer a leak or an error makes it
 non-zero, so every integration test is also a sanitizer test. KEPT_WRAP, when
 set, is a command every binary runs under (`make valgrind` sets it to valgrind).
 """
+import datetime
 import http.client
 import json
 import os
@@ -297,8 +298,10 @@ def new_customer(client, **fields):
 
 
 def new_account(client, customer_id, **fields):
+    """An account placed three years ago (so history and backdated payments fit after it)."""
+    placed = (datetime.date.today() - datetime.timedelta(days=3 * 365)).isoformat()
     body = {"customer_id": customer_id, "external_ref": unique("A"), "creditor": "Acme Bank",
-            "original_balance_cents": 125000, "currency": "GBP"}
+            "original_balance_cents": 125000, "currency": "GBP", "placed_on": placed}
     body.update(fields)
     r = client.post("/v1/accounts", body)
     assert r.status == 201, r

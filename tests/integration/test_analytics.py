@@ -1,281 +1,252 @@
-"""Analytics: the loader, the reports against figures computed here from the
-operational tables, CSV, a separate analytics database, the lag in /metrics.
+"""Analytics: the loader, every report against figures computed here from the
+operational tables (oracle.py), CSV, a separate analytics database, the lag
+and the continuous check in /metrics, `keptd analytics --verify` and
+`--repair`. Each test that loads analytics ends with a clean check.
 
-The seeded history: plans of every origin over twelve past weeks (made
-through the API, then moved back in time), payments on time, late, partial
-or missing, a reversal, reminder calls through kept-telsim, evaluation
-through as_of."""
+The seeded history goes through the product only: plans of every origin
+agreed over twelve past weeks come in through the history import (JSON and
+CSV, with payments on time, late, partial or missing, a returned payment, a
+cancellation and a renegotiation); an imported plan gets backdated payments
+through the API and a payment file and is judged through as_of; reminder
+calls go through kept-telsim; a customer moves time zone."""
 import csv
 import datetime
 import io
+import json
 import time
 import uuid
-from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from conftest import Keptd, keptd_cmd, new_account, new_customer, unique
-from test_calls import Debtor, run_reminders, wait_for_call, finished
+import oracle
+from conftest import Keptd, create_key, keptd_cmd, new_account, new_customer, unique
+from test_calls import Debtor, finished, run_reminders, wait_for_call
 
 WEEKS = 12
-SHIFT_DAYS = 7 * (WEEKS + 1)
 FROM, TO = "2000-01-03", "2100-01-04"
-REPORTS = ["weekly-adherence", "cohorts", "origin", "agents", "reminders", "compliance"]
+REPORTS = ["summary", "weekly-adherence", "cohorts", "origin", "agents", "reminders", "compliance"]
+ZONES = [("America/New_York", "US-NY", "USD"), ("Europe/London", "GB", "GBP"), ("Pacific/Auckland", "NZ", "NZD")]
 
 
 def iso(t):
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def shift_back(cluster, plan_id, days):
-    """Moves a plan made today into the past, as if it had been agreed `days` ago."""
-    cluster.psql(f"""
-        UPDATE kept.plans SET first_due_date = first_due_date - {days} WHERE id = {plan_id};
-        UPDATE kept.installments i SET due_date = i.due_date - {days},
-               due_end_at = kept.local_day_end(i.due_date - {days}, c.time_zone),
-               grace_end_at = kept.local_day_end(i.due_date - {days} + p.grace_days, c.time_zone)
-        FROM kept.plans p JOIN kept.accounts a ON a.id = p.account_id JOIN kept.customers c ON c.id = a.customer_id
-        WHERE p.id = i.plan_id AND i.plan_id = {plan_id};""")
+def noon(day):
+    return datetime.datetime.combine(day, datetime.time(12), datetime.timezone.utc)
 
 
-def pay(client, account_id, cents, when):
-    r = client.post("/v1/payments", {"account_id": account_id, "amount_cents": cents, "received_at": iso(when),
-                                     "source": "card", "source_ref": unique("an")},
-                    headers={"Idempotency-Key": str(uuid.uuid4())})
-    assert r.status == 201, r
-    return r.json()
+def verify(cluster, **env):
+    """keptd analytics --verify: its exit status and report."""
+    done = keptd_cmd(cluster.url, "analytics", "--verify", **env)
+    return done.returncode, json.loads(done.stdout.splitlines()[-1]) if done.stdout.strip() else None, done.stderr
 
 
-def installments(cluster, plan_id):
-    rows = cluster.psql(f"SELECT seq, due_date, amount_due_cents FROM kept.installments WHERE plan_id = {plan_id} ORDER BY seq")
-    return [(int(s), datetime.date.fromisoformat(d), int(a)) for s, d, a in rows]
+def assert_verified(cluster, **env):
+    status, report, stderr = verify(cluster, **env)
+    assert status == 0 and report["differences"] == 0, (report, stderr)
+
+
+def weekly(first, weeks, amount):
+    return [(first + datetime.timedelta(days=7 * k), amount) for k in range(weeks)]
+
+
+def history_plan(ref, account, origin, agreed, agent, first, weekly_cents=None, settlement=None, installments=None):
+    p = {"plan_ref": ref, "account_external_ref": account["external_ref"], "origin": origin,
+         "agreed_at": iso(agreed), "agreed_by": agent, "first_due_date": first.isoformat(), "payments": []}
+    if origin == "settlement":
+        p.update(settlement_cents=settlement, installments=installments)
+    else:
+        p["weekly_amount_cents"] = weekly_cents
+    return p
+
+
+def pay_like(n, seq, due, amount):
+    """on time, two days late, half, nothing — in turn, shifted per plan."""
+    kind = (seq + n) % 4
+    if kind == 0:
+        return noon(due) - datetime.timedelta(days=1), amount
+    if kind == 1:
+        return noon(due) + datetime.timedelta(days=2), amount
+    if kind == 2:
+        return noon(due), amount // 2
+    return None, 0
 
 
 @pytest.fixture(scope="module")
-def history(phone_server, admin_key, role_keys, cluster, telsim):
+def history(phone_server, admin_key, cluster, telsim):
     api = phone_server.client(admin_key)
-    agent = phone_server.client(role_keys["agent"])
-    second = phone_server.client(role_keys["supervisor"])
+    names = [unique("Agent A"), unique("Agent B")]
+    agents = [api.post("/v1/api-keys", {"role": "agent", "name": n}).json()["key"] for n in names]
+    agent = phone_server.client(agents[0])
     today = datetime.date.today()
-    plans = []
-    for k in range(3):
-        # agent_set: imported history
-        c = new_customer(agent, time_zone="America/New_York", jurisdiction="US-NY")
-        a = new_account(agent, c["id"], original_balance_cents=300000 + k * 1000, currency="USD")
-        first = today - datetime.timedelta(days=SHIFT_DAYS)
-        p = api.post(f"/v1/accounts/{a['id']}/plans", {"weekly_amount_cents": 10000 + k * 500,
-                                                       "first_due_date": first.isoformat(), "imported": True})
-        assert p.status == 201, p
-        plans.append(p.json())
-        # customer_proposed: agreed today, then moved back
-        c = new_customer(agent, time_zone="Europe/London", jurisdiction="GB")
-        a = new_account(agent, c["id"], original_balance_cents=200000, currency="GBP")
-        prop = agent.post(f"/v1/accounts/{a['id']}/proposals",
-                          {"weekly_amount_cents": 5000 + k * 100, "first_due_date": (today + datetime.timedelta(days=1)).isoformat()})
-        assert prop.status == 201, prop
-        p = agent.post(f"/v1/accounts/{a['id']}/plans", {"proposal_id": prop.json()["id"]})
-        assert p.status == 201, p
-        if p.json()["status"] == "pending_approval":
-            assert second.post(f"/v1/plans/{p.json()['id']}/approvals", {}).status in (200, 201)
-        shift_back(cluster, p.json()["id"], SHIFT_DAYS + 1)
-        plans.append(p.json())
-        # settlement: four weekly payments, moved back
-        c = new_customer(agent, time_zone="Pacific/Auckland", jurisdiction="NZ")
-        a = new_account(agent, c["id"], original_balance_cents=100000, currency="NZD")
-        o = agent.post(f"/v1/accounts/{a['id']}/settlement-offers", {"offer_cents": 70000}).json()
-        p = agent.post(f"/v1/settlement-offers/{o['id']}/accept",
-                       {"first_due_date": (today + datetime.timedelta(days=1)).isoformat(), "installments": 4})
-        assert p.status == 201, p
-        shift_back(cluster, p.json()["id"], SHIFT_DAYS + 1)
-        plans.append(p.json())
+    agreed = noon(today - datetime.timedelta(days=7 * (WEEKS + 1)))
+    first = agreed.date() + datetime.timedelta(days=3)
+    plans, accounts = [], []
+    for n in range(9):
+        zone, jurisdiction, currency = ZONES[n % 3]
+        c = new_customer(agent, time_zone=zone, jurisdiction=jurisdiction)
+        a = new_account(agent, c["id"], original_balance_cents=200000 + 1000 * n, currency=currency)
+        accounts.append(a)
+        origin = ("agent_set", "customer_proposed", "settlement")[n % 3]
+        ref = unique("HP")
+        if origin == "settlement":
+            p = history_plan(ref, a, origin, agreed, names[n % 2], first, settlement=160000, installments=8)
+            amounts = weekly(first, 8, 20000)
+        else:
+            p = history_plan(ref, a, origin, agreed, names[n % 2], first, weekly_cents=10000 + 500 * n)
+            amounts = weekly(first, WEEKS, 10000 + 500 * n)
+        for seq, (due, amount) in enumerate(amounts, start=1):
+            when, cents = pay_like(n, seq, due, amount)
+            if when and when < noon(today) - datetime.timedelta(days=4):
+                p["payments"].append({"amount_cents": cents, "received_at": iso(when), "source": "card",
+                                      "source_ref": unique("hp")})
+        plans.append(p)
+    plans[1]["payments"][0].update(reversed_at=iso(noon(first) + datetime.timedelta(days=10)),
+                                   reversal_reason="returned cheque")
+    plans[4].update(cancelled_at=iso(agreed + datetime.timedelta(days=8)), cancel_reason="customer moved abroad")
+    # a renegotiation: account 7 agrees a smaller plan six weeks ago
+    again = history_plan(unique("HP"), accounts[7], "customer_proposed", noon(today - datetime.timedelta(days=42)),
+                         names[0], today - datetime.timedelta(days=40), weekly_cents=8000)
+    again["payments"] = [{"amount_cents": 8000, "received_at": iso(noon(today - datetime.timedelta(days=40))),
+                          "source": "card", "source_ref": unique("hp")}]
+    plans.append(again)
+    r = api.post("/v1/imports/history", {"plans": plans})
+    assert r.status == 201, r.text[:3000]
 
-    # reminder calls for the first plan's customer-to-be: a debtor with a number, through kept-telsim
-    d = Debtor(api, agent, days_back=SHIFT_DAYS)
+    # the same through CSV: one plan with two payments
+    c = new_customer(agent, time_zone="Europe/London", jurisdiction="GB")
+    a = new_account(agent, c["id"], original_balance_cents=90000, currency="GBP")
+    ref = unique("HC")
+    rows = [["record", "plan_ref", "account_external_ref", "origin", "agreed_at", "agreed_by", "weekly_amount_cents",
+             "first_due_date", "amount_cents", "received_at", "source", "source_ref"],
+            ["plan", ref, a["external_ref"], "agent_set", iso(agreed), names[1], "9000", first.isoformat(), "", "", "",
+             ""]]
+    for seq in (1, 2):
+        rows.append(["payment", ref, "", "", "", "", "", "", "9000",
+                     iso(noon(first + datetime.timedelta(days=7 * (seq - 1)))), "bacs", unique("hc")])
+    body = io.StringIO()
+    csv.writer(body).writerows(rows)
+    r = api.post("/v1/imports/history", body.getvalue(), content_type="text/csv")
+    assert r.status == 201, r.text[:3000]
+
+    # an imported plan judged through as_of, paid through the API and a payment file
+    c = new_customer(agent, time_zone="America/Chicago", jurisdiction="US-IL")
+    a = new_account(agent, c["id"], original_balance_cents=50000, currency="USD")
+    p = api.post(f"/v1/accounts/{a['id']}/plans", {"weekly_amount_cents": 5000, "imported": True,
+                                                   "first_due_date": first.isoformat()})
+    assert p.status == 201, p
+    for seq, (due, amount) in enumerate(weekly(first, 6, 5000), start=1):
+        if seq % 3 == 0:
+            continue
+        r = agent.post("/v1/payments", {"account_id": a["id"], "amount_cents": amount, "received_at": iso(noon(due)),
+                                        "source": "card", "source_ref": unique("ap")},
+                       headers={"Idempotency-Key": str(uuid.uuid4())})
+        assert r.status == 201, r
+    file = (f"account_external_ref,amount_cents,received_at,source,source_ref\r\n"
+            f"{a['external_ref']},2500,{iso(noon(first + datetime.timedelta(days=14)))},bacs,{unique('pf')}\r\n")
+    r = api.post("/v1/imports/payments", file, content_type="text/csv")
+    assert r.status == 201, r
+    for week in range(WEEKS + 1):
+        as_of = min(noon(first + datetime.timedelta(days=7 * week + 5)), datetime.datetime.now(datetime.timezone.utc)
+                    - datetime.timedelta(minutes=1))
+        assert api.post("/v1/admin/evaluate", {"as_of": iso(as_of)}).status == 200
+
+    # reminder calls through kept-telsim: a confirmed one and a blocked one
+    d = Debtor(api, agent, days_back=7 * WEEKS)
     telsim.post("/_telsim/callees", {d.number: {"behaviour": "human", "keys": "11"}})
     run_reminders(api, d.before_due(3))
     wait_for_call(api, d, finished)
-    blocked = Debtor(api, agent, days_back=SHIFT_DAYS, consent=False)
+    blocked = Debtor(api, agent, days_back=7 * WEEKS, consent=False)
     run_reminders(api, blocked.before_due(4))
-    plans += [d.plan, blocked.plan]
 
-    # each week: on time, two days late, half, nothing — in turn, shifted per plan
-    reversed_one = False
-    for n, plan in enumerate(plans):
-        acct = plan["account_id"]
-        for seq, due, amount in installments(cluster, plan["id"]):
-            due_noon = datetime.datetime.combine(due, datetime.time(12), datetime.timezone.utc)
-            if due_noon > datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=4):
-                break
-            kind = (seq + n) % 4
-            if kind == 0:
-                p = pay(agent, acct, amount, due_noon - datetime.timedelta(days=1))
-                if not reversed_one and n == 1:
-                    rev = agent.post(f"/v1/payments/{p['id']}/reversal", {"reason": "returned cheque"})
-                    assert rev.status in (200, 201), rev
-                    reversed_one = True
-            elif kind == 1:
-                pay(agent, acct, amount, due_noon + datetime.timedelta(days=2))
-            elif kind == 2:
-                pay(agent, acct, amount // 2, due_noon)
-    r = api.post("/v1/admin/evaluate", {"as_of": iso(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1))})
+    assert keptd_cmd(cluster.url, "analytics").returncode == 0
+    # a customer moves after their facts were loaded: their local dates move with them
+    moved = agent.get(f"/v1/customers/{accounts[0]['customer_id']}").json()
+    r = agent.patch(f"/v1/customers/{moved['id']}", {"time_zone": "Pacific/Kiritimati"},
+                    headers={"If-Match": str(moved["version"])})
+    assert r.status == 200, r
+    r = api.post("/v1/admin/evaluate", {"as_of": iso(datetime.datetime.now(datetime.timezone.utc)
+                                                     - datetime.timedelta(minutes=1))})
     assert r.status == 200, r
     done = keptd_cmd(cluster.url, "analytics")
     assert done.returncode == 0, done.stderr
-    for c in (api, agent, second):
-        c.close()
-    return plans
+    for client in (api, agent):
+        client.close()
+    return {"agents": names}
 
 
 def finance(server, role_keys):
     return server.client(role_keys["finance"])
 
 
-def report(client, name, fmt="json"):
-    r = client.get(f"/v1/reports/{name}?from={FROM}&to={TO}" + ("&format=csv" if fmt == "csv" else ""))
+def report(client, name, fmt="json", frm=FROM, to=TO):
+    r = client.get(f"/v1/reports/{name}?from={frm}&to={to}" + ("&format=csv" if fmt == "csv" else ""))
     assert r.status == 200, r
     return r.json()["rows"] if fmt == "json" else r
 
 
-def rate(num, den):
-    """num / den as the reports round it (4 places, half up); None without a denominator."""
-    if not den:
-        return None
-    return float((Decimal(num) / Decimal(den)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+@pytest.mark.parametrize("name", REPORTS)
+def test_every_report_equals_the_operational_tables(history, phone_server, role_keys, cluster, name):
+    truth = oracle.Truth(cluster)
+    rows = report(finance(phone_server, role_keys), name)
+    assert oracle.differences(name, rows, oracle.expected(truth, name, FROM, TO)) == []
+    assert rows, name
 
 
-def monday(d):
-    return d - datetime.timedelta(days=d.weekday())
+def test_report_semantics(history, phone_server, role_keys, cluster):
+    fin = finance(phone_server, role_keys)
+    weeks = report(fin, "weekly-adherence")
+    # every outcome is there, and waived installments are counted apart, never as due
+    assert all(sum(r[k] for r in weeks) > 0 for k in ("kept", "kept_late", "partial", "missed", "waived"))
+    waived = int(cluster.psql("SELECT count(*) FROM kept.installments WHERE outcome = 'waived'")[0][0])
+    assert sum(r["waived"] for r in weeks) == waived > 0
+    # a week with nothing judged has no rate (not 0%); the current week says it is partial
+    future = [r for r in weeks if r["week_state"] == "future"]
+    assert future and all(r["judged"] == 0 and r["kept_rate"] is None and r["collection_rate"] is None for r in future)
+    monday = oracle.monday(oracle.today_utc()).isoformat()
+    assert {r["week_state"] for r in weeks if r["week"] == monday} <= {"current"}
+    # money is per currency: every row is one currency
+    assert {r["currency"] for r in weeks} >= {"USD", "GBP", "NZD"}
+    # every rate is beside its count
+    for r in report(fin, "origin"):
+        assert {"plans", "judged", "due_judged_cents"} <= set(r)
 
 
-JUDGED = ("kept", "kept_late", "partial", "missed")
+def test_loading_again_changes_nothing_and_a_rebuild_gives_the_same_reports(history, phone_server, role_keys,
+                                                                            cluster):
+    fin = finance(phone_server, role_keys)
+    before = {name: report(fin, name) for name in REPORTS}
+    again = keptd_cmd(cluster.url, "analytics")
+    assert again.returncode == 0 and '"events":0' in again.stdout
+    assert {name: report(fin, name) for name in REPORTS} == before
+    rebuilt = keptd_cmd(cluster.url, "analytics", "--rebuild")
+    assert rebuilt.returncode == 0 and json.loads(rebuilt.stdout)["rebuilt"], rebuilt.stderr
+    assert {name: report(fin, name) for name in REPORTS} == before
+    assert_verified(cluster)
 
 
-def operational(cluster):
-    rows = cluster.psql("""
-        SELECT i.plan_id, i.seq, i.due_date, i.amount_due_cents, i.amount_paid_cents, i.outcome, p.origin,
-               p.first_due_date, p.currency, coalesce(p.created_by, 0), p.status, p.weekly_amount_cents,
-               p.balance_at_start_cents,
-               EXISTS (SELECT 1 FROM kept.calls c WHERE c.plan_id = i.plan_id AND c.seq = i.seq AND c.provider_sid IS NOT NULL),
-               coalesce((SELECT string_agg(DISTINCT c.purpose, '+' ORDER BY c.purpose) FROM kept.calls c
-                         WHERE c.plan_id = i.plan_id AND c.seq = i.seq AND c.provider_sid IS NOT NULL), '')
-        FROM kept.installments i JOIN kept.plans p ON p.id = i.plan_id""")
-    out = []
-    for r in rows:
-        out.append(dict(plan=int(r[0]), seq=int(r[1]), due=datetime.date.fromisoformat(r[2]), amount_due=int(r[3]),
-                        paid=int(r[4]), outcome=r[5], origin=r[6], first=datetime.date.fromisoformat(r[7]),
-                        currency=r[8], agent=int(r[9]), status=r[10], weekly=int(r[11]), balance=int(r[12]),
-                        reminded=r[13] == "t", purposes=r[14]))
-    return out
-
-
-def test_weekly_adherence_matches_the_operational_tables(history, phone_server, role_keys, cluster):
-    expect = defaultdict(lambda: defaultdict(int))
-    for i in operational(cluster):
-        e = expect[(monday(i["due"]).isoformat(), i["currency"])]
-        e["installments_due"] += 1
-        e["judged"] += i["outcome"] in JUDGED
-        if i["outcome"] in JUDGED:
-            e[i["outcome"]] += 1
-        e["amount_due_cents"] += i["amount_due"]
-        e["amount_collected_cents"] += i["paid"]
-    rows = report(finance(phone_server, role_keys), "weekly-adherence")
-    assert len(rows) == len(expect)
-    for row in rows:
-        e = expect[(row["week"], row["currency"])]
-        for k in ("installments_due", "judged", "kept", "kept_late", "partial", "missed", "amount_due_cents",
-                  "amount_collected_cents"):
-            assert row[k] == e[k], (row, k)
-        assert row["kept_rate"] == rate(e["kept"] + e["kept_late"], e["judged"])
-        assert row["collection_rate"] == rate(e["amount_collected_cents"], e["amount_due_cents"])
-    # the seeded history holds every outcome
-    assert all(sum(r[k] for r in rows) > 0 for k in ("kept", "kept_late", "partial", "missed"))
-
-
-def test_cohorts_match(history, phone_server, role_keys, cluster):
-    expect = defaultdict(lambda: [set(), 0, 0])
-    for i in operational(cluster):
-        if i["outcome"] not in JUDGED:
-            continue
-        e = expect[(monday(i["first"]).isoformat(), (i["due"] - i["first"]).days // 7 + 1)]
-        e[0].add(i["plan"])
-        e[1] += 1
-        e[2] += i["outcome"] in ("kept", "kept_late")
-    rows = report(finance(phone_server, role_keys), "cohorts")
-    assert len(rows) == len(expect)
-    for row in rows:
-        plans, judged, kept = expect[(row["cohort_week"], row["week"])]
-        assert (row["plans"], row["judged"], row["kept"]) == (len(plans), judged, kept)
-        assert row["kept_share"] == rate(kept, judged)
-
-
-def plan_figures(cluster, key):
-    plans = {}
-    for i in operational(cluster):
-        p = plans.setdefault(i["plan"], dict(i, judged=0, kept_any=0, due_judged=0, collected=0))
-        p["judged"] += i["outcome"] in JUDGED
-        p["kept_any"] += i["outcome"] in ("kept", "kept_late")
-        p["due_judged"] += i["amount_due"] if i["outcome"] in JUDGED else 0
-        p["collected"] += i["paid"] if i["outcome"] in JUDGED else 0
-    groups = defaultdict(list)
-    for p in plans.values():
-        groups[(key(p), p["currency"])].append(p)
-    return groups
-
-
-def check_plan_rows(rows, groups, key_of_row):
-    assert len(rows) == len(groups)
-    for row in rows:
-        ps = groups[(key_of_row(row), row["currency"])]
-        assert row["plans"] == len(ps)
-        assert row["kept_rate"] == rate(sum(p["kept_any"] for p in ps), sum(p["judged"] for p in ps))
-        assert row["collection_rate"] == rate(sum(p["collected"] for p in ps), sum(p["due_judged"] for p in ps))
-        assert row["completion_rate"] == rate(sum(p["status"] == "completed" for p in ps), len(ps))
-        assert row["broken_rate"] == rate(sum(p["status"] == "broken" for p in ps), len(ps))
-        shares = sum(Decimal(p["weekly"]) / Decimal(p["balance"]) for p in ps)
-        assert abs(Decimal(str(row["avg_weekly_share"])) - shares / len(ps)) < Decimal("0.0001")
-
-
-def test_origin_matches(history, phone_server, role_keys, cluster):
-    rows = report(finance(phone_server, role_keys), "origin")
-    assert {r["origin"] for r in rows} == {"customer_proposed", "agent_set", "settlement"}
-    check_plan_rows(rows, plan_figures(cluster, lambda p: p["origin"]), lambda r: r["origin"])
-
-
-def test_agents_match(history, phone_server, role_keys, cluster):
-    rows = report(finance(phone_server, role_keys), "agents")
-    check_plan_rows(rows, plan_figures(cluster, lambda p: p["agent"]), lambda r: r["agent_key_id"])
-
-
-def test_reminders_match(history, phone_server, role_keys, cluster):
-    expect = defaultdict(lambda: defaultdict(int))
-    for i in operational(cluster):
-        if i["outcome"] in JUDGED:
-            e = expect[i["purposes"] if i["reminded"] else "none"]
-            e["judged"] += 1
-            e[i["outcome"]] += 1
-    rows = report(finance(phone_server, role_keys), "reminders")
-    assert {r["reminder"] for r in rows} == set(expect) and "none" in expect and len(expect) > 1
-    for row in rows:
-        e = expect[row["reminder"]]
-        assert [row[k] for k in ("judged",) + JUDGED] == [e[k] for k in ("judged",) + JUDGED]
-        assert row["kept_rate"] == rate(e["kept"] + e["kept_late"], e["judged"])
-
-
-def test_compliance_matches(history, phone_server, role_keys, cluster):
-    rows = cluster.psql("""
-        SELECT (coalesce(c.dialed_at, c.updated_at) AT TIME ZONE cu.time_zone)::date, c.provider_sid IS NOT NULL,
-               c.state, coalesce(c.blocked_rule, ''), coalesce(c.deferred_rule, '')
-        FROM kept.calls c JOIN kept.customers cu ON cu.id = c.customer_id""")
-    expect = defaultdict(int)
-    for day, placed, state, blocked, deferred in rows:
-        status = "placed" if placed == "t" else "blocked" if state == "blocked" else "deferred" if state == "queued" else "failed"
-        rule = blocked if status == "blocked" else deferred if status == "deferred" else ""
-        expect[(monday(datetime.date.fromisoformat(day)).isoformat(), status, rule)] += 1
-    got = report(finance(phone_server, role_keys), "compliance")
-    assert {(r["week"], r["status"], r["rule"]): r["calls"] for r in got} == dict(expect)
-    assert any(r["status"] == "blocked" and r["rule"] == "no_consent" for r in got)
-    assert any(r["status"] == "placed" for r in got)
+def test_verify_finds_what_sql_changed_and_repair_mends_it(history, cluster):
+    assert_verified(cluster)
+    plan = cluster.psql("SELECT plan_id FROM analytics.fact_installment WHERE outcome = 'kept' LIMIT 1")[0][0]
+    # an operator's correction by SQL, no event: the facts no longer tell the truth
+    cluster.psql(f"UPDATE kept.installments SET due_date = due_date + 1 WHERE plan_id = {plan}")
+    # and an aggregate changed by hand
+    cluster.psql("UPDATE analytics.agg_week SET kept = kept + 3 WHERE due_week = (SELECT min(due_week) FROM analytics.agg_week)")
+    status, found, stderr = verify(cluster)
+    assert status == 1 and found["differences"] > 0
+    columns = {(d["entity"], d["column"]) for d in found["first"]}
+    assert ("fact_installment", "due_date") in columns and ("agg_week", "kept") in columns, found
+    assert f'"plan_id": {plan}' in stderr and "due_date: analytics" in stderr
+    mended = keptd_cmd(cluster.url, "analytics", "--repair")
+    assert mended.returncode == 0, mended.stdout + mended.stderr
+    assert json.loads(mended.stdout)["differences"] == 0 and json.loads(mended.stdout)["repaired"] > 0
+    assert_verified(cluster)
+    audit = cluster.psql("SELECT after->>'plans' FROM kept.audit_events WHERE action = 'analytics.repaired' "
+                         "ORDER BY id DESC LIMIT 1")
+    assert audit and plan in audit[0][0].split(",")
+    cluster.psql(f"UPDATE kept.installments SET due_date = due_date - 1 WHERE plan_id = {plan}")
+    assert keptd_cmd(cluster.url, "analytics", "--repair").returncode == 0
 
 
 def test_csv_is_rfc_4180_with_a_file_name(history, phone_server, role_keys):
@@ -290,9 +261,13 @@ def test_csv_is_rfc_4180_with_a_file_name(history, phone_server, role_keys):
     assert len(rows) == len(json_rows) and rows[0]["week"] == json_rows[0]["week"]
     accept = fin.get(f"/v1/reports/agents?from={FROM}&to={TO}", headers={"Accept": "text/csv"})
     assert accept.status == 200 and accept.body.decode().startswith("agent_key_id,agent_name,")
-    # an agent name with a comma and a quote survives the round trip
     names = [row["agent_name"] for row in csv.DictReader(io.StringIO(accept.body.decode()))]
-    assert all(n is not None for n in names)
+    assert set(history["agents"]) <= set(names)
+
+
+def test_a_report_says_how_fresh_it_is(history, phone_server, role_keys):
+    doc = finance(phone_server, role_keys).get(f"/v1/reports/summary?from={FROM}&to={TO}").json()
+    assert doc["analytics"]["loaded_through"] and doc["analytics"]["rebuild_pending"] is False
 
 
 def test_report_refusals(phone_server, role_keys):
@@ -301,54 +276,61 @@ def test_report_refusals(phone_server, role_keys):
     assert fin.get("/v1/reports/origin?from=2026-13-01&to=2027-01-01").error["code"] == "invalid_date"
     assert fin.get("/v1/reports/origin?to=2027-01-01").error["code"] == "missing_value"
     assert fin.get("/v1/reports/origin?from=2027-01-01&to=2026-01-01").error["code"] == "invalid_range"
+    assert fin.get(f"/v1/reports/origin?from={FROM}&to={TO}&format=xml").error["code"] == "invalid_format"
     assert phone_server.client(role_keys["agent"]).get(f"/v1/reports/origin?from={FROM}&to={TO}").status == 403
     assert phone_server.client(role_keys["admin"]).get(f"/v1/reports/origin?from={FROM}&to={TO}").status == 200
-
-
-def all_reports(client):
-    return {name: report(client, name) for name in REPORTS}
-
-
-def test_loading_again_changes_nothing_and_a_rebuild_gives_the_same_reports(history, phone_server, role_keys,
-                                                                            cluster):
-    fin = finance(phone_server, role_keys)
-    before = all_reports(fin)
-    again = keptd_cmd(cluster.url, "analytics")
-    assert again.returncode == 0 and '"events":0' in again.stdout
-    assert all_reports(fin) == before
-    rebuilt = keptd_cmd(cluster.url, "analytics", "--rebuild")
-    assert rebuilt.returncode == 0, rebuilt.stderr
-    assert all_reports(fin) == before
 
 
 def test_a_separate_analytics_database(history, phone_server, role_keys, cluster, admin_key):
     other = cluster.new_database("kept_analytics_it")
     assert keptd_cmd(cluster.url, "migrate", KEPT_ANALYTICS_DATABASE_URL=other).returncode == 0
-    loaded = keptd_cmd(cluster.url, "analytics", KEPT_ANALYTICS_DATABASE_URL=other)
+    loaded = keptd_cmd(cluster.url, "analytics", KEPT_ANALYTICS_DATABASE_URL=other, KEPT_ANALYTICS_BATCH="7")
     assert loaded.returncode == 0 and '"events":0' not in loaded.stdout, loaded.stdout + loaded.stderr
     assert int(cluster.psql("SELECT count(*) FROM analytics.fact_installment", db="kept_analytics_it")[0][0]) > 0
     k = Keptd(cluster.url, KEPT_ANALYTICS_DATABASE_URL=other)
     try:
-        assert all_reports(k.client(role_keys["finance"])) == all_reports(finance(phone_server, role_keys))
+        fin = k.client(role_keys["finance"])
+        assert {n: report(fin, n) for n in REPORTS} == {n: report(finance(phone_server, role_keys), n) for n in REPORTS}
     finally:
         k.assert_clean_exit()
+    assert_verified(cluster, KEPT_ANALYTICS_DATABASE_URL=other)
+    cluster.psql("UPDATE analytics.fact_payment SET amount_cents = amount_cents + 1 "
+                 "WHERE payment_id = (SELECT min(payment_id) FROM analytics.fact_payment)", db="kept_analytics_it")
+    assert verify(cluster, KEPT_ANALYTICS_DATABASE_URL=other)[0] == 1
+    assert keptd_cmd(cluster.url, "analytics", "--repair", KEPT_ANALYTICS_DATABASE_URL=other).returncode == 0
+    assert_verified(cluster, KEPT_ANALYTICS_DATABASE_URL=other)
 
 
-def test_the_loader_worker_reports_its_lag(history, cluster, admin_key, role_keys):
+def metric(text, name):
+    lines = [l for l in text.splitlines() if l.startswith(name + " ")]
+    return float(lines[0].split()[1]) if lines else None
+
+
+def test_the_loader_worker_reports_its_lag_and_its_check(history, cluster, admin_key, role_keys):
     k = Keptd(cluster.url, KEPT_WORKERS="loader", KEPT_ANALYTICS_INTERVAL="1")
     try:
         agent = k.client(role_keys["agent"])
-        c = new_customer(agent)
-        new_account(agent, c["id"])
-        deadline = time.time() + 15
+        new_account(agent, new_customer(agent)["id"])
+        deadline = time.time() + 20
         while True:
             text = k.client().get("/metrics").body.decode()
-            lines = [l for l in text.splitlines() if l.startswith("kept_analytics_lag_events ")]
-            if lines and lines[0].endswith(" 0") or time.time() > deadline:
+            if metric(text, "kept_analytics_lag_events") == 0 and metric(text, "kept_analytics_mismatches") is not None:
                 break
+            assert time.time() < deadline, text[-2000:]
             time.sleep(0.2)
-        assert lines == ["kept_analytics_lag_events 0"], text[-2000:]
         assert "kept_analytics_lag_seconds " in text
+        assert metric(text, "kept_analytics_mismatches") == 0
+        # a fact changed by hand: the continuous check finds it within a sweep
+        cluster.psql("UPDATE analytics.fact_installment SET amount_paid_cents = amount_paid_cents + 7 "
+                     "WHERE (plan_id, seq) = (SELECT plan_id, seq FROM analytics.fact_installment "
+                     "ORDER BY plan_id, seq LIMIT 1)")
+        deadline = time.time() + 30
+        while metric(k.client().get("/metrics").body.decode(), "kept_analytics_mismatches") == 0:
+            assert time.time() < deadline, k.log()[-3000:]
+            time.sleep(0.3)
+        assert k.log_lines("event=analytics_mismatch", "column=amount_paid_cents")
         agent.close()
     finally:
         k.assert_clean_exit()
+    assert keptd_cmd(cluster.url, "analytics", "--repair").returncode == 0
+    assert_verified(cluster)

@@ -43,6 +43,7 @@ ROUTES = [
     ("POST", "/v1/payments/999999/reversal", STAFF),
     ("GET", "/v1/accounts/999999/payments", STAFF),
     ("POST", "/v1/imports/payments", {"admin"}),
+    ("POST", "/v1/imports/history", {"admin"}),
     ("GET", "/v1/escalations", STAFF),
     ("POST", "/v1/escalations", STAFF),
     ("GET", "/v1/escalations/999999", STAFF),

@@ -36,7 +36,8 @@ def seed(client, admin):
         c = client.post("/v1/customers", {"external_ref": f"FC-{n}", "name": f"Fault {n}", "time_zone": "Europe/London",
                                           "jurisdiction": "GB"}).json()
         a = client.post("/v1/accounts", {"customer_id": c["id"], "external_ref": f"FA-{n}", "creditor": "Acme",
-                                         "original_balance_cents": 2_000_000, "currency": "GBP"}).json()
+                                         "original_balance_cents": 2_000_000, "currency": "GBP",
+                                         "placed_on": "2025-12-01"}).json()
         p = admin.post(f"/v1/accounts/{a['id']}/plans", {"weekly_amount_cents": 20000, "first_due_date": "2026-01-05",
                                                          "imported": True})
         assert p.status == 201, p

@@ -32,7 +32,7 @@ def test_reports_are_served_from_the_standby(tmp_path):
             c = new_customer(agent)
             a = new_account(agent, c["id"], currency="USD")
             plan = k.client(admin).post(f"/v1/accounts/{a['id']}/plans",
-                                        {"weekly_amount_cents": 1000, "first_due_date": "2026-01-05", "imported": True})
+                                        {"weekly_amount_cents": 2000, "first_due_date": "2026-01-05", "imported": True})
             assert plan.status == 201, plan
             # the primary takes writes while finance reads from the standby
             stop, errors = threading.Event(), []
