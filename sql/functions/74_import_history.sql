@@ -186,7 +186,10 @@ LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
-    WITH r AS (SELECT * FROM pg_temp.import_history_resolved WHERE problems IS NULL),
+    -- a record whose values could be read (at most an unknown field or a value of the wrong type) meets every rule too
+    WITH r AS (SELECT * FROM pg_temp.import_history_resolved x
+               WHERE NOT EXISTS (SELECT 1 FROM string_to_table(x.problems, ' ') t
+                                 WHERE split_part(t, ':', 1) NOT IN ('unknown_field', 'invalid_type'))),
     p AS (SELECT * FROM r WHERE record = 'plan'),
     pay AS (SELECT * FROM r WHERE record = 'payment'),
     found AS (
