@@ -154,7 +154,7 @@ class Plan:
                 arrears = 0
                 if intent == "partial":
                     arrears += amount - cents
-                elif rng.random() < 0.012 and seq > 1:  # a returned payment: the week is missed after all
+                elif rng.random() < 0.012 and seq > 1 and grace_end <= now:  # returned: the week is missed after all
                     back = when + datetime.timedelta(days=1)
                     p.update(reversed_at=iso(back), reversal_reason="returned by the bank")
                     self.paid -= p["amount_cents"]
@@ -245,13 +245,15 @@ def intended(plans):
     return by_origin
 
 
-def wait_for_the_loader(key):
+def wait_for_the_loader(key, since):
+    """Until analytics has loaded what happened since `since` (an RFC 3339 time) and nothing is waiting."""
     deadline = time.time() + 300
     while time.time() < deadline:
+        fresh = must(call(key, "GET", "/v1/reports/summary?from=2000-01-03&to=2100-01-04"), "the summary")["analytics"]
         with urllib.request.urlopen(URL + "/metrics", timeout=10) as r:
             text = r.read().decode()
         lag = [l for l in text.splitlines() if l.startswith("kept_analytics_lag_events ")]
-        if lag and lag[0].split()[1] == "0":
+        if (fresh["loaded_through"] or "") >= since and lag and lag[0].split()[1] == "0":
             return True
         time.sleep(1)
     return False
@@ -288,7 +290,7 @@ def main():
     must(call(key, "POST", "/v1/imports/accounts", accounts_csv(accounts), "text/csv"), "the accounts import")
     payments = sum(len(p.payments) for p in plans)
     print(f"kept demo: their history — {len(plans)} plans, {payments} payments — replayed by kept …", flush=True)
-    t = time.time()
+    t, since = time.time(), iso(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=1))
     done = must(call(key, "POST", "/v1/imports/history", {"plans": [p.record() for p in plans]}), "the history import")
     print(f"kept demo: history {done['import_id']} in {time.time() - t:.0f}s; "
           f"{done['installments_judged_now']} installments judged as of now", flush=True)
@@ -296,7 +298,7 @@ def main():
     if status == 200:
         print(f"kept demo: today's reminder run: {json.dumps(run)}", flush=True)
 
-    if not wait_for_the_loader(key):
+    if not wait_for_the_loader(finance, since):
         print("kept demo: the analytics loader has not caught up after five minutes; is the loader worker on?")
     rows = must(call(finance, "GET", "/v1/reports/origin?from=2000-01-03&to=2100-01-04"), "the origin report")["rows"]
     print("\nkept rate by origin: what the demo meant, and what finance's report shows")

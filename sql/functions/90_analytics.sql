@@ -532,15 +532,19 @@ BEGIN
 END $$;
 
 -- ---- checking -------------------------------------------------------------------------------
--- The differences between operational fact rows (p_rows, a JSON array of
--- rows of p_fact) and the stored facts whose key lies in (p_from, p_to] on
--- column p_range, leaving out the entities in p_skip (those with events the
--- loader has not reached). One row per differing column; a row present on
--- one side only is one row with column '*'. Answers at most p_limit rows,
--- each with the total count.
+-- The differences between operational fact rows and the stored facts whose
+-- key lies in (p_from, p_to] on column p_range, leaving out the entities in
+-- p_skip (those with events the loader has not reached). The operational
+-- rows are what `p_op_sql` answers with its $1 = p_op_arg: rows of the fact's
+-- own type, read from JSON carried from another database
+-- (analytics.fact_differences) or, in the operational database, straight
+-- from kept's extraction (kept.analytics_local_differences). Rows are
+-- compared whole; only those that differ are taken apart, one row per
+-- differing column; a row present on one side only is one row with column
+-- '*'. At most p_limit rows, each with the total count and the entity's id.
 DROP FUNCTION IF EXISTS analytics.fact_differences(text, json, text, bigint, bigint, bigint[], integer);
-CREATE OR REPLACE FUNCTION analytics.fact_differences(p_fact text, p_rows json, p_range text, p_from bigint,
-                                                      p_to bigint, p_skip bigint[], p_limit integer)
+CREATE OR REPLACE FUNCTION analytics.differences_of(p_fact text, p_op_sql text, p_op_arg anyelement, p_range text,
+                                                    p_from bigint, p_to bigint, p_skip bigint[], p_limit integer)
 RETURNS TABLE (entity text, key jsonb, column_name text, analytics_value text, operational_value text,
                total bigint, id bigint)
 LANGUAGE plpgsql STABLE AS $fn$
@@ -550,33 +554,43 @@ DECLARE
                                 WHEN 'fact_payment' THEN ARRAY['payment_id'] END;
 BEGIN
     IF v_key IS NULL OR p_range NOT IN ('plan_id', 'call_id', 'payment_id') THEN
-        RAISE EXCEPTION 'analytics.fact_differences: no fact %', p_fact;
+        RAISE EXCEPTION 'analytics.differences_of: no fact %', p_fact;
     END IF;
     RETURN QUERY EXECUTE format($q$
-        WITH op AS (
-            SELECT to_jsonb(r) AS j FROM json_populate_recordset(NULL::analytics.%1$I, $1) r
-            WHERE r.%2$I > $2 AND r.%2$I <= $3 AND r.%2$I <> ALL ($4)
-        ), an AS (
-            SELECT to_jsonb(f) AS j FROM analytics.%1$I f WHERE f.%2$I > $2 AND f.%2$I <= $3 AND f.%2$I <> ALL ($4)
+        WITH op AS MATERIALIZED (
+            SELECT r.* FROM (%5$s) r WHERE r.%2$I > $2 AND r.%2$I <= $3 AND r.%2$I <> ALL ($4)
+        ), an AS MATERIALIZED (
+            SELECT f.* FROM analytics.%1$I f WHERE f.%2$I > $2 AND f.%2$I <= $3 AND f.%2$I <> ALL ($4)
         ), pairs AS (
-            SELECT coalesce(an.j, op.j) AS any_row, an.j AS a, op.j AS o
-            FROM op FULL JOIN an ON (%3$s) WHERE op.j IS DISTINCT FROM an.j
+            SELECT to_jsonb(an) AS a, to_jsonb(op) AS o
+            FROM op FULL JOIN an ON (%3$s) WHERE op IS DISTINCT FROM an
         ), diffs AS (
-            SELECT any_row, '*' AS column_name,
+            SELECT coalesce(a, o) AS any_row, '*' AS column_name,
                    CASE WHEN a IS NULL THEN '(no fact)' ELSE '(a fact)' END AS a_value,
                    CASE WHEN o IS NULL THEN '(no operational row)' ELSE '(an operational row)' END AS o_value
             FROM pairs WHERE a IS NULL OR o IS NULL
             UNION ALL
-            SELECT any_row, c, a->>c, o->>c
+            SELECT o, c, a->>c, o->>c
             FROM pairs, jsonb_object_keys(o) c WHERE a IS NOT NULL AND o IS NOT NULL AND (a->c) IS DISTINCT FROM (o->c)
         )
         SELECT %4$L::text, (SELECT jsonb_object_agg(k, any_row->k) FROM unnest($5::text[]) k), column_name,
                a_value, o_value, count(*) OVER (), (any_row->>%2$L)::bigint
         FROM diffs ORDER BY (any_row->>%2$L)::bigint, any_row::text, column_name LIMIT $6$q$,
-        p_fact, p_range, (SELECT string_agg(format('(an.j->%1$L) = (op.j->%1$L)', k), ' AND ') FROM unnest(v_key) k),
-        p_fact)
-    USING p_rows, p_from, p_to, coalesce(p_skip, '{}'), v_key, p_limit;
+        p_fact, p_range, (SELECT string_agg(format('op.%1$I = an.%1$I', k), ' AND ') FROM unnest(v_key) k),
+        p_fact, p_op_sql)
+    USING p_op_arg, p_from, p_to, coalesce(p_skip, '{}'), v_key, p_limit;
 END $fn$;
+
+-- The same, for operational rows carried as JSON from another database.
+CREATE OR REPLACE FUNCTION analytics.fact_differences(p_fact text, p_rows json, p_range text, p_from bigint,
+                                                      p_to bigint, p_skip bigint[], p_limit integer)
+RETURNS TABLE (entity text, key jsonb, column_name text, analytics_value text, operational_value text,
+               total bigint, id bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT * FROM analytics.differences_of(p_fact,
+        format('SELECT * FROM json_populate_recordset(NULL::analytics.%I, $1)', p_fact), p_rows, p_range, p_from,
+        p_to, p_skip, p_limit);
+$$;
 
 -- The aggregates as the facts say they should be (optionally for one due
 -- week and one plan start week only).

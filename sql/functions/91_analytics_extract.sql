@@ -218,35 +218,80 @@ BEGIN
     RETURN QUERY SELECT t.to_tx, t.to_id, t.events, t.last_at, f.plans, f.installments, f.calls, f.payments;
 END $$;
 
--- A page of every fact of one kind, for a rebuild or a check: the next
--- p_limit plans (with their installments), calls or payments after id
--- p_after: `n` of them, the last `last` (NULL: nothing after p_after).
+-- A page of one kind of entity: the next p_limit plans, calls or payments
+-- after id p_after: `n` of them, the last `last` (NULL: nothing after p_after).
+CREATE OR REPLACE FUNCTION kept.analytics_page_ids(p_kind text, p_after bigint, p_limit integer, OUT last bigint,
+                                                   OUT n integer, OUT ids bigint[])
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    ids := CASE p_kind
+        WHEN 'plan' THEN ARRAY(SELECT id FROM kept.plans WHERE id > p_after ORDER BY id LIMIT p_limit)
+        WHEN 'call' THEN ARRAY(SELECT id FROM kept.calls WHERE id > p_after ORDER BY id LIMIT p_limit)
+        WHEN 'payment' THEN ARRAY(SELECT id FROM kept.payments WHERE id > p_after ORDER BY id LIMIT p_limit) END;
+    IF ids IS NULL THEN
+        RAISE EXCEPTION 'kept.analytics_page_ids: no kind %', p_kind;
+    END IF;
+    last := ids[cardinality(ids)];
+    n := cardinality(ids);
+END $$;
+
+-- A page of every fact of one kind as JSON (plans come with their
+-- installments), for a rebuild or a check of analytics in another database.
 DROP FUNCTION IF EXISTS kept.analytics_page(text, bigint, integer);
 CREATE OR REPLACE FUNCTION kept.analytics_page(p_kind text, p_after bigint, p_limit integer, OUT last bigint,
                                                OUT n integer, OUT plans json, OUT installments json,
                                                OUT calls json, OUT payments json)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    v_ids bigint[];
+    p record;
     f record;
 BEGIN
-    v_ids := CASE p_kind
-        WHEN 'plan' THEN ARRAY(SELECT id FROM kept.plans WHERE id > p_after ORDER BY id LIMIT p_limit)
-        WHEN 'call' THEN ARRAY(SELECT id FROM kept.calls WHERE id > p_after ORDER BY id LIMIT p_limit)
-        WHEN 'payment' THEN ARRAY(SELECT id FROM kept.payments WHERE id > p_after ORDER BY id LIMIT p_limit) END;
-    IF v_ids IS NULL THEN
-        RAISE EXCEPTION 'kept.analytics_page: no kind %', p_kind;
-    END IF;
-    last := v_ids[cardinality(v_ids)];
-    n := cardinality(v_ids);
-    f := kept.analytics_rows_json(CASE WHEN p_kind = 'plan' THEN v_ids ELSE '{}' END, '{}', '{}',
-                                  CASE WHEN p_kind = 'call' THEN v_ids ELSE '{}' END,
-                                  CASE WHEN p_kind = 'payment' THEN v_ids ELSE '{}' END);
+    p := kept.analytics_page_ids(p_kind, p_after, p_limit);
+    last := p.last;
+    n := p.n;
+    f := kept.analytics_rows_json(CASE WHEN p_kind = 'plan' THEN p.ids ELSE '{}' END, '{}', '{}',
+                                  CASE WHEN p_kind = 'call' THEN p.ids ELSE '{}' END,
+                                  CASE WHEN p_kind = 'payment' THEN p.ids ELSE '{}' END);
     plans := f.plans;
     installments := f.installments;
     calls := f.calls;
     payments := f.payments;
 END $$;
+
+-- The same page written straight into analytics (in the operational
+-- database): a rebuild's page without JSON. `written`: fact rows written.
+CREATE OR REPLACE FUNCTION kept.analytics_rebuild_page_local(p_kind text, p_after bigint, p_limit integer,
+                                                             OUT last bigint, OUT n integer, OUT written bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    p record;
+BEGIN
+    p := kept.analytics_page_ids(p_kind, p_after, p_limit);
+    last := p.last;
+    n := p.n;
+    written := CASE p_kind
+        WHEN 'plan' THEN analytics.write_fact_plan(ARRAY(SELECT r FROM kept.analytics_plan_rows(p.ids) r))
+                         + analytics.write_fact_installment(ARRAY(
+                               SELECT r FROM kept.analytics_installment_rows(p.ids, '{}', '{}') r))
+        WHEN 'call' THEN analytics.write_fact_call(ARRAY(SELECT r FROM kept.analytics_call_rows(p.ids) r))
+        ELSE analytics.write_fact_payment(ARRAY(SELECT r FROM kept.analytics_payment_rows(p.ids) r)) END;
+END $$;
+
+-- A check's page in the operational database: the stored facts of `p_fact`
+-- against kept's own extraction for the ids `p_ids`, no JSON in between (see
+-- analytics.differences_of).
+CREATE OR REPLACE FUNCTION kept.analytics_local_differences(p_fact text, p_ids bigint[], p_range text, p_from bigint,
+                                                            p_to bigint, p_skip bigint[], p_limit integer)
+RETURNS TABLE (entity text, key jsonb, column_name text, analytics_value text, operational_value text,
+               total bigint, id bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT * FROM analytics.differences_of(p_fact,
+        CASE p_fact WHEN 'fact_plan' THEN 'SELECT * FROM kept.analytics_plan_rows($1)'
+                    WHEN 'fact_installment' THEN 'SELECT * FROM kept.analytics_installment_rows($1, ''{}'', ''{}'')'
+                    WHEN 'fact_call' THEN 'SELECT * FROM kept.analytics_call_rows($1)'
+                    WHEN 'fact_payment' THEN 'SELECT * FROM kept.analytics_payment_rows($1)' END,
+        p_ids, p_range, p_from, p_to, p_skip, p_limit);
+$$;
 
 -- The last event of a transaction that has ended: where a rebuild leaves the
 -- loader's cursor (events after it are loaded as usual).
@@ -271,3 +316,22 @@ LANGUAGE sql AS $$
     SELECT kept.audit_write(NULL, 'keptd analytics --repair', NULL, 'analytics.repaired', 'analytics', NULL, NULL,
                             p_summary);
 $$;
+
+-- ---- calls write their own events ---------------------------------------------------------------
+-- A call changes many times on many paths (queued, deferred, claimed, dialled,
+-- each provider callback) and its fact reads most of its columns, so rather
+-- than trusting every path to write an event, every statement that inserts or
+-- updates calls writes one call_changed event per row it changed.
+CREATE OR REPLACE FUNCTION kept.calls_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
+    SELECT 'call_changed', 'call', n.id, jsonb_build_object('state', n.state) FROM new_rows n;
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS calls_outbox_insert ON kept.calls;
+CREATE TRIGGER calls_outbox_insert AFTER INSERT ON kept.calls REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION kept.calls_changed();
+DROP TRIGGER IF EXISTS calls_outbox_update ON kept.calls;
+CREATE TRIGGER calls_outbox_update AFTER UPDATE ON kept.calls REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION kept.calls_changed();

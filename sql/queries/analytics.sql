@@ -39,6 +39,16 @@ SELECT analytics.rebuild_begin($1::xid8, $2::bigint)
 SELECT last, n, plans::text, installments::text, calls::text, payments::text
 FROM kept.analytics_page($1, $2::bigint, $3::integer)
 
+-- name: analytics_page_ids
+SELECT last, n, ids::text FROM kept.analytics_page_ids($1, $2::bigint, $3::integer)
+
+-- name: analytics_rebuild_page_local
+SELECT last, n, written FROM kept.analytics_rebuild_page_local($1, $2::bigint, $3::integer)
+
+-- name: analytics_local_differences
+SELECT entity, key::text, column_name, analytics_value, operational_value, total, id
+FROM kept.analytics_local_differences($1, $2::bigint[], $3, $4::bigint, $5::bigint, $6::bigint[], $7::integer)
+
 -- name: analytics_write_json
 SELECT analytics.write_json($1::json, $2::json, $3::json, $4::json)
 

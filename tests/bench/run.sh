@@ -15,17 +15,18 @@
 #                 ceiling (wrk on its create endpoint, 64 connections); keptd's
 #                 resident memory after a warm-up and after the calls
 #                 (goal: at least 0.5 of the ceiling, memory flat)
-#   analytics     the loader catching up a backlog of BENCH_EVENTS outbox
-#                 events, one per plan, which writes their installment facts
-#                 (events per second); then weekly-adherence over 52 weeks and
-#                 origin over a year through the API, warm, against the same
-#                 figures from the operational tables (goal: under 100 ms and
-#                 at least 10x faster)
+#   analytics     an evaluation day (every plan's first installment judged:
+#                 BENCH_PLANS outbox events) brought in by the loader, against
+#                 a bare INSERT ... SELECT of the same fact rows (goal: at most
+#                 2x); a rebuild and a whole --verify, timed; then
+#                 weekly-adherence over 52 weeks and origin over a year through
+#                 the API, warm, against the same figures from the operational
+#                 tables (goal: under 100 ms and at least 10x faster)
 #
 # Settings (environment): BENCH_PLANS (1000000), BENCH_FILE_LINES (1000000),
 # BENCH_DURATION seconds per load run (30), BENCH_DIR (build/bench),
 # BENCH_PORT (18080, and the two ports after it), BENCH_CALLS (100000),
-# BENCH_EVENTS (1000000), BENCH_SECTIONS (which of "evaluation intake file
+# BENCH_SECTIONS (which of "evaluation intake file
 # dial analytics" to run; the data is
 # always generated). A fresh PostgreSQL cluster is made in BENCH_DIR each run;
 # the figures are printed and kept in BENCH_DIR/results.txt.
@@ -39,7 +40,6 @@ lines=${BENCH_FILE_LINES:-1000000}
 duration=${BENCH_DURATION:-30}
 port=${BENCH_PORT:-18080}
 ncalls=${BENCH_CALLS:-100000}
-nevents=${BENCH_EVENTS:-1000000}
 sections=" ${BENCH_SECTIONS:-evaluation intake file dial analytics} "
 conns=32
 pgbin=/usr/lib/postgresql/15/bin
@@ -231,12 +231,34 @@ say "  keptd resident memory                         ${rss_before} KiB after $wa
 fi
 # ---- analytics ------------------------------------------------------------------------------
 if want analytics; then
-# A backlog: one evaluation event per plan (as after evaluating every plan),
-# from which the loader writes every plan's facts: BENCH_EVENTS plans, ten
-# installment facts each.
-psql_kept -c "INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
-    SELECT 'installment_evaluated', 'plan', id, '{}' FROM kept.plans ORDER BY id LIMIT $nevents" >/dev/null
-pending=$(psql_kept -c "SELECT count(*) FROM kept.outbox_events")
+# Analytics first reflects everything (a rebuild, timed); then an evaluation
+# day: every plan's first installment judged, one installment_evaluated
+# event each, which the loader brings in with its default batches, against a
+# bare INSERT ... SELECT of the same fact rows (the loader's own extraction
+# for the same installments) into a table of the same shape and indexes,
+# measured in the same run. Then a whole check (keptd analytics --verify),
+# and two reports through the API against the same figures from the
+# operational tables.
+t=$(now)
+"$bin/keptd" analytics --rebuild >"$work/rebuild.json"
+rebuild_s=$(elapsed "$t")
+as_of=$(psql_kept -c "SELECT kept.ts(('$start_date'::date + 10)::timestamp AT TIME ZONE 'America/Los_Angeles' + interval '1 hour')")
+psql_kept -c "SELECT kept.evaluate_outcomes('$as_of')" >/dev/null
+read -r cur_tx cur_id <<<"$(psql_kept -F ' ' -c "SELECT last_tx_id, last_event_id FROM analytics.loader_state")"
+after="(tx_id, id) > ('$cur_tx'::xid8, $cur_id)"
+pending=$(psql_kept -c "SELECT count(*) FROM kept.outbox_events WHERE $after")
+psql_kept -c "VACUUM ANALYZE kept.outbox_events" \
+    -c "CREATE TABLE bench_fact_installment (LIKE analytics.fact_installment INCLUDING ALL)" -c "CHECKPOINT" >/dev/null
+t=$(now)
+base_rows=$(psql_kept -c "WITH e AS (
+        SELECT array_agg(aggregate_id ORDER BY tx_id, id) AS plans,
+               array_agg((payload->>'seq')::integer ORDER BY tx_id, id) AS seqs
+        FROM kept.outbox_events WHERE $after AND event_type = 'installment_evaluated'),
+    w AS (INSERT INTO bench_fact_installment SELECT r.* FROM e, kept.analytics_installment_rows('{}', e.plans, e.seqs) r
+          RETURNING 1)
+    SELECT count(*) FROM w")
+base_s=$(elapsed "$t")
+psql_kept -c "CHECKPOINT" >/dev/null
 t=$(now)
 "$bin/keptd" analytics >"$work/load.json"
 load_s=$(elapsed "$t")
@@ -245,6 +267,9 @@ loaded=$(grep -o '"events":[0-9]*' "$work/load.json" | cut -d: -f2)
 facts=$(psql_kept -c "SELECT count(*) FROM analytics.fact_installment")
 psql_kept -c "VACUUM ANALYZE analytics.fact_installment" -c "VACUUM ANALYZE analytics.agg_week" \
     -c "VACUUM ANALYZE analytics.agg_plan" >/dev/null
+t=$(now)
+"$bin/keptd" analytics --verify >"$work/verify.json" || { say "analytics: --verify found differences"; exit 1; }
+verify_s=$(elapsed "$t")
 finance=$("$bin/keptd" keys create --role finance --name bench-finance | tail -n 1)
 to=$(psql_kept -c "SELECT date_trunc('week', current_date + 7)::date")
 from=$(psql_kept -c "SELECT ('$to'::date - 364)")
@@ -274,7 +299,11 @@ op_due=$(awk -v n=1 'BEGIN { RS = ";" } NR == n' "$here/analytics_operational.sq
 [ "$api_due" = "$op_due" ] || { say "analytics: the report counts $api_due installments due, the tables $op_due"; exit 1; }
 
 say ""
-say "analytics: a backlog of $pending outbox events loaded in ${load_s}s, $(calc %.0f "$loaded / $load_s") events/s; $facts installment facts"
+say "analytics: a rebuild of every fact (${facts} installment facts) in ${rebuild_s}s; a whole --verify in ${verify_s}s"
+say "  an evaluation day: $pending installment_evaluated events"
+say "  bare INSERT ... SELECT of the same $base_rows fact rows   ${base_s}s  $(calc %.0f "$base_rows / $base_s") rows/s"
+say "  the loader (keptd analytics, batches of ${KEPT_ANALYTICS_BATCH:-1000})      ${load_s}s  $(calc %.0f "$loaded / $load_s") events/s"
+say "  ratio loader / bare INSERT ... SELECT                $(calc %.2f "$load_s / $base_s")x   (goal: at most 2x)"
 say "  weekly-adherence, 52 weeks: API ${weekly_ms} ms, operational tables ${weekly_op} ms  ($(calc %.0f "$weekly_op / $weekly_ms")x faster; goal: under 100 ms and 10x)"
 say "  origin, a year:             API ${origin_ms} ms, operational tables ${origin_op} ms  ($(calc %.0f "$origin_op / $origin_ms")x faster; goal: under 100 ms and 10x)"
 fi

@@ -193,6 +193,16 @@ static kept_err rebuild_page(struct rebuild *rb, struct db_conn *dst, const char
 		return no_memory(err);
 	const char *params[] = {kind, after, REBUILD_PAGE};
 	struct db_result *res = NULL, *written = NULL;
+	if (dst == rb->src) { /* analytics lives here: written straight from the operational tables */
+		kept_err r = db_run(dst, page, SQL_Q_ANALYTICS_REBUILD_PAGE_LOCAL, 3, params, &res, err);
+		*more = !r && db_value(res, 0, 0);
+		if (*more) {
+			snprintf(after, 32, "%s", db_value(res, 0, 0));
+			rb->out->facts += strtoll(db_value(res, 0, 2), NULL, 10);
+		}
+		arena_free(page);
+		return r;
+	}
 	kept_err r = db_run(rb->src, page, SQL_Q_ANALYTICS_PAGE, 3, params, &res, err);
 	*more = !r && db_value(res, 0, 0);
 	if (*more) {
@@ -398,21 +408,26 @@ static kept_err note_differences(struct check *c, int kind, const struct db_resu
 }
 
 /* The facts of one kind whose ids lie in (after, last] against the
- * operational rows of that page. */
+ * operational rows of that page: its ids (analytics here: compared straight
+ * with kept's extraction) or its rows as JSON (analytics elsewhere). */
 static kept_err compare_page(struct check *c, struct arena *arena, int kind, const struct db_result *page,
                              const char *after, const char *last, struct kept_error *err)
 {
 	static const char *const facts[NKINDS][2] = {
 	        {"fact_plan", "fact_installment"}, {"fact_call", NULL}, {"fact_payment", NULL}};
 	static const char *const ranges[NKINDS] = {"plan_id", "call_id", "payment_id"};
-	static const int columns[NKINDS][2] = {{2, 3}, {4, 0}, {5, 0}}; /* of the page's row */
+	static const int columns[NKINDS][2] = {{2, 3}, {4, 0}, {5, 0}}; /* of the JSON page's row */
+	bool local = c->dst == c->src;
 	kept_err r = KEPT_OK;
 	for (int f = 0; f < 2 && facts[kind][f] && !r; f++) {
-		const char *rows = page ? db_value(page, 0, columns[kind][f]) : "[]";
+		const char *rows =
+		        !page ? (local ? "{}" : "[]") : db_value(page, 0, local ? 2 : columns[kind][f]);
 		const char *params[] = {facts[kind][f],   rows,      ranges[kind], after, last,
 		                        c->pending[kind], DIFF_LIMIT};
 		struct db_result *res = NULL;
-		r = db_run(c->dst, arena, SQL_Q_ANALYTICS_FACT_DIFFERENCES, 7, params, &res, err);
+		r = db_run(c->dst, arena,
+		           local ? SQL_Q_ANALYTICS_LOCAL_DIFFERENCES : SQL_Q_ANALYTICS_FACT_DIFFERENCES, 7,
+		           params, &res, err);
 		if (!r && note_differences(c, kind, res))
 			r = kept_fail(err, KEPT_ERR_NOMEM, "too_many_differences", "",
 			              "too many differences to repair in one run");
@@ -428,7 +443,8 @@ static kept_err check_page(struct check *c, struct arena *arena, int kind, const
 {
 	const char *params[] = {kinds[kind], after, limit};
 	struct db_result *page = NULL;
-	kept_err r = db_run(c->src, arena, SQL_Q_ANALYTICS_PAGE, 3, params, &page, err);
+	enum sql_query q = c->dst == c->src ? SQL_Q_ANALYTICS_PAGE_IDS : SQL_Q_ANALYTICS_PAGE;
+	kept_err r = db_run(c->src, arena, q, 3, params, &page, err);
 	*next = r ? NULL : db_value(page, 0, 0);
 	if (!r && *next)
 		c->report->facts += strtoll(db_value(page, 0, 1), NULL, 10);
@@ -740,7 +756,7 @@ const char *analytics_report_json(struct arena *arena, const struct analytics_re
 	if (!doc)
 		return NULL;
 	cJSON_AddNumberToObject(doc, "differences", (double)r->differences);
-	cJSON_AddNumberToObject(doc, "rows_checked", (double)r->facts);
+	cJSON_AddNumberToObject(doc, "entities_checked", (double)r->facts);
 	cJSON_AddNumberToObject(doc, "repaired", (double)r->repaired);
 	cJSON *first = cJSON_AddArrayToObject(doc, "first");
 	for (int i = 0; first && i < r->shown; i++) {

@@ -57,7 +57,7 @@ struct analytics_difference {
 
 struct analytics_report {
 	long long differences; /* found by the (last) check */
-	long long facts;       /* operational rows compared */
+	long long facts;       /* plans, calls and payments compared */
 	long long repaired;    /* facts written or removed and aggregate groups recomputed by a repair */
 	int shown;             /* the first differences, in key order per page */
 	struct analytics_difference first[ANALYTICS_SHOWN];
