@@ -10,7 +10,11 @@
 #           reminders being dialled to kept-telsim and the analytics loader
 #           running (it first catches up with the comparison's events); errors,
 #           keptd's resident memory after the first minute and at the end
-#           (goal: under 5% growth), database connections (goal: constant)
+#           (goal: under 5% growth), database connections (goal: constant),
+#           the analytics loader's lag, sampled every 10 s (goal: under 30 s)
+#   random  the seeded random history of tests/integration/test_random_history.py
+#           at size: SOAK_RANDOM_ACCOUNTS (400) accounts, SOAK_RANDOM_STEPS (4000)
+#           steps; analytics --verify clean and every report equal to the truth
 #
 # Settings: SOAK_PLANS (100000), SOAK_MINUTES (10), SOAK_COMPARE_SECONDS (30),
 # SOAK_CATCHUP_SECONDS (900), SOAK_DIR (build/soak). Figures in SOAK_DIR/results.txt.
@@ -126,9 +130,15 @@ done
 say ""
 say "before the soak: the loader caught up with the comparison's events in $(elapsed "$t")s (lag $(lag) events)"
 psql_kept -c "UPDATE kept.calls SET scheduled_at = now() + random() * interval '$minutes minutes' WHERE state = 'queued'" >/dev/null
-sample() { # seconds rss connections
-    printf '%s %s %s\n' "$(date +%s)" "$(ps -o rss= -p "$keptd_pid" | tr -d ' ')" \
-        "$(psql_kept -c "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'keptd%'")"
+lag_seconds() { # the age of the oldest outbox event the loader has not loaded
+    psql_kept -c "SELECT round(coalesce(extract(epoch FROM now() - min(e.occurred_at)), 0)::numeric, 1)
+                  FROM kept.outbox_events e, analytics.loader_state s
+                  WHERE (e.tx_id, e.id) > (s.last_tx_id, s.last_event_id)"
+}
+sample() { # seconds rss connections lag_seconds
+    printf '%s %s %s %s\n' "$(date +%s)" "$(ps -o rss= -p "$keptd_pid" | tr -d ' ')" \
+        "$(psql_kept -c "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'keptd%'")" \
+        "$(lag_seconds)"
 }
 ( while kill -0 "$keptd_pid" 2>/dev/null; do sample; sleep 10; done ) >"$work/samples.txt" &
 sampler=$!
@@ -141,12 +151,27 @@ rss_end=$(tail -1 "$work/samples.txt" | cut -d' ' -f2)
 read -r c_min c_max <<<"$(awk '{ print $3 }' "$work/samples.txt" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo, hi }')"
 placed=$(psql_kept -c "SELECT count(*) FROM kept.calls WHERE provider_sid IS NOT NULL")
 lag=$(lag)
+lag_max=$(awk '{ print $4 }' "$work/samples.txt" | sort -n | tail -1)
 say ""
 say "soak: ${minutes} min at $(calc %.0f "$s_n / $s_s") req/s (offered at a fixed rate: 70% of $k_tps = $target), $soak_conns connections"
 say "  errors                      $s_f of $s_n requests   (goal: 0)"
 say "  p99                         $(calc %.1f "$s_p99 / 1000") ms"
 say "  keptd resident memory       ${rss_warm} KiB after the first minute, ${rss_end} KiB at the end ($(calc %+.1f "($rss_end - $rss_warm) * 100 / $rss_warm")%; goal: under 5%)"
 say "  database connections        $c_min to $c_max   (goal: constant)"
-say "  alongside: $placed reminder calls placed, analytics lag at the end $lag events"
+say "  analytics loader lag         at most ${lag_max}s in the soak's samples (goal: under 30 s); $lag events at the end"
+say "  alongside: $placed reminder calls placed"
+
+# ---- a random history at size ---------------------------------------------------------------------
+t=$(now)
+random_seed=${SOAK_RANDOM_SEED:-$RANDOM}
+if (cd "$root/tests/integration" && KEPT_BIN=$bin KEPT_RANDOM_SEED=$random_seed \
+        KEPT_RANDOM_ACCOUNTS=${SOAK_RANDOM_ACCOUNTS:-400} KEPT_RANDOM_STEPS=${SOAK_RANDOM_STEPS:-4000} \
+        /usr/bin/python3 -m pytest -q -p no:cacheprovider test_random_history.py >"$work/random.log" 2>&1); then
+    random_result="verify clean, every report equal to the operational truth"
+else
+    random_result="FAILED (see ${work#"$root"/}/random.log)"
+fi
+say ""
+say "random history: seed $random_seed, ${SOAK_RANDOM_ACCOUNTS:-400} accounts, ${SOAK_RANDOM_STEPS:-4000} steps in $(elapsed "$t")s: $random_result"
 say ""
 say "results kept in ${work#"$root"/}/results.txt"

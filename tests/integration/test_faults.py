@@ -251,6 +251,9 @@ def test_two_instances_with_every_worker_do_each_job_once(cluster, telsim):
     finally:
         assert a.proc.returncode == 0 or a.stop() == 0
         b.assert_clean_exit()
+    assert keptd_cmd(url, "analytics").returncode == 0
+    checked = keptd_cmd(url, "analytics", "--verify")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_provider_faults_during_a_reminder_run(phone_api, phone_agent, telsim):
@@ -334,3 +337,5 @@ def test_keptd_asked_to_stop_leaves_a_long_backlog_to_the_next_instance(cluster)
         assert facts[0][0] == facts[0][1] and int(facts[0][0]) > 0 and plans == [["3"]]
     finally:
         second.assert_clean_exit()
+    checked = keptd_cmd(url, "analytics", "--verify")
+    assert checked.returncode == 0, checked.stdout + checked.stderr

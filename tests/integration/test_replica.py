@@ -71,6 +71,9 @@ def test_reports_are_served_from_the_standby(tmp_path):
                 client.close()
         finally:
             k.stop()
+        assert keptd_cmd(url, "analytics").returncode == 0
+        checked = keptd_cmd(url, "analytics", "--verify")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
     finally:
         for d in (standby, primary):
             subprocess.run([str(CLUSTER), "stop", str(d)], capture_output=True)
