@@ -165,7 +165,7 @@ function planTable(id, rows, currency, keyOf, label, emptyText) {
   fillTable(id, [label, "plans", "judged", "kept rate", "collected / due (judged)", "collection rate", "completed",
                  "broken"],
     rows.map((r) => el("tr", { "data-key": String(keyOf(r)) },
-      cell("key", keyOf(r), label === "agent" ? (r.agent_name || `key ${r.agent_key_id}`) : keyOf(r)),
+      cell("key", keyOf(r), label === "agent" ? (r.agent_name || `user ${r.agent_user_id}`) : keyOf(r)),
       cell("plans", r.plans, r.plans),
       cell("judged", r.judged, r.judged),
       rateCell("kept_rate", r.kept_rate, r.judged),
@@ -242,7 +242,7 @@ function render() {
   drawHeadline(mine("summary")[0], currency);
   drawWeekly(mine("weekly-adherence"), currency);
   drawOrigin(mine("origin"), currency);
-  planTable("agents-table", mine("agents"), currency, (r) => r.agent_key_id, "agent",
+  planTable("agents-table", mine("agents"), currency, (r) => r.agent_user_id, "agent",
             `No ${currency} plan started in this range.`);
   drawCohorts(data.cohorts);
   drawReminders(data.reminders);

@@ -3,12 +3,18 @@
  *
  *   keptd serve                          run the HTTP API
  *   keptd migrate                        apply schema/ and sql/ to the database
- *   keptd keys create --role R --name N  create an API key (printed alone on the last line)
+ *   keptd users create --name N --roles R[,R] [--email E] [--team T]   add a person
+ *   keptd users list                     the users and their keys
+ *   keptd keys create --role R --name N  create an API key (printed alone on the last line); the
+ *                                        user N is made (or given role R) when needed
+ *   keptd keys create --user ID [--role R] [--expires TIME]   a key of that user
  *   keptd keys revoke ID                 revoke an API key
  *   keptd evaluate [--as-of TIME]        judge installments, break and complete plans, at TIME
  *   keptd reminders [--as-of TIME]       queue reminder calls and dial what is due, at TIME
  *   keptd analytics [--rebuild|--verify|--repair]  load the outbox into schema analytics, rebuild it,
  *                                        check it against the operational tables, or mend it
+ *   keptd retention [--as-of TIME]       erase customers whose retention period has passed
+ *   keptd data-key rotate                re-wrap every customer's data key under KEPT_DATA_KEY
  *
  * Exit status: 0 success, 1 failure, 2 bad configuration or usage.
  */
@@ -25,9 +31,11 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "http/http.h"
+#include "json/json.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "migrate/migrate.h"
+#include "privacy/privacy.h"
 #include "reminders/reminders.h"
 #include "worker/worker.h"
 
@@ -35,14 +43,20 @@ extern char **environ;
 
 #define EXIT_USAGE 2
 
-static const char usage[] = "usage: keptd serve\n"
-                            "       keptd migrate\n"
-                            "       keptd keys create --role agent|supervisor|finance|admin --name NAME\n"
-                            "       keptd keys revoke ID\n"
-                            "       keptd evaluate [--as-of TIME]\n"
-                            "       keptd reminders [--as-of TIME]\n"
-                            "       keptd analytics [--rebuild | --verify | --repair]\n"
-                            "       keptd help\n";
+static const char usage[] =
+        "usage: keptd serve\n"
+        "       keptd migrate\n"
+        "       keptd users create --name NAME --roles ROLE[,ROLE...] [--email EMAIL] [--team TEAM]\n"
+        "       keptd users list\n"
+        "       keptd keys create --role agent|supervisor|finance|admin --name NAME\n"
+        "       keptd keys create --user ID [--role ROLE] [--expires TIME]\n"
+        "       keptd keys revoke ID\n"
+        "       keptd evaluate [--as-of TIME]\n"
+        "       keptd reminders [--as-of TIME]\n"
+        "       keptd analytics [--rebuild | --verify | --repair]\n"
+        "       keptd retention [--as-of TIME]\n"
+        "       keptd data-key rotate\n"
+        "       keptd help\n";
 
 static void print_help(void)
 {
@@ -91,9 +105,10 @@ static kept_err start_workers(const struct kept_config *cfg, struct workers *w, 
 	        {"scheduler", cfg->reminder_interval_s * 1000, reminders_scheduler_run},
 	        {"dispatcher", cfg->reminder_interval_s * 1000, reminders_dispatcher_run},
 	        {"loader", cfg->analytics_interval_s * 1000, analytics_worker_run},
+	        {"retention", cfg->retention_interval_s * 1000, privacy_worker_run},
 	};
-	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR, CONFIG_WORKER_AUDITOR, CONFIG_WORKER_SCHEDULER,
-	                         CONFIG_WORKER_DISPATCHER, CONFIG_WORKER_LOADER};
+	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR,  CONFIG_WORKER_AUDITOR, CONFIG_WORKER_SCHEDULER,
+	                         CONFIG_WORKER_DISPATCHER, CONFIG_WORKER_LOADER,  CONFIG_WORKER_RETENTION};
 	w->db = (struct db_settings){cfg->database_url, 0, "keptd worker"};
 	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
 		if (!(cfg->workers & bits[i]))
@@ -146,7 +161,9 @@ static int serve(const struct kept_config *cfg)
 	                          cfg->telephony_from,
 	                          cfg->agent_line,
 	                          cfg->reports_database_url ? cfg->reports_database_url
-	                                                    : cfg->analytics_database_url};
+	                                                    : cfg->analytics_database_url,
+	                          cfg->rate_limit,
+	                          cfg->rate_burst};
 	struct http_options opt = {cfg->listen_host,          cfg->listen_port,    cfg->threads,
 	                           cfg->connection_timeout_s, cfg->max_body_bytes, cfg->retry_after_s};
 	struct http_server *srv = NULL;
@@ -158,6 +175,7 @@ static int serve(const struct kept_config *cfg)
 		log_msg(LOG_ERROR, "start_failed", "%s", err.message[0] ? err.message : "out of memory");
 		stop_workers(&workers);
 		http_server_stop(srv);
+		api_shutdown();
 		metrics_shutdown();
 		return 1;
 	}
@@ -176,6 +194,7 @@ static int serve(const struct kept_config *cfg)
 	http_server_stop(srv);
 	stop_workers(&workers);
 	db_threads_close_all();
+	api_shutdown();
 	metrics_shutdown();
 	log_msg(drained ? LOG_INFO : LOG_WARN, "stopped",
 	        drained ? "all requests finished" : "stopped with requests still in flight");
@@ -251,32 +270,124 @@ static int run_with_db(const struct kept_config *cfg, const char *what, cli_work
 	return status;
 }
 
-struct new_key {
-	const char *role;
-	const char *name;
+/* The JSON of a key or user request from command-line options; every
+ * option is a string except those listed in `ints` and `lists`. */
+struct cli_field {
+	const char *option;
+	const char *member;
+	enum { CLI_TEXT, CLI_INT, CLI_LIST } kind;
 };
+
+static char *cli_json(int argc, char **argv, const struct cli_field *fields, size_t n)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (size_t i = 0; o && i < n; i++) {
+		const char *v = option(argc, argv, fields[i].option);
+		if (!v)
+			continue;
+		if (fields[i].kind == CLI_INT) {
+			cJSON_AddNumberToObject(o, fields[i].member, (double)strtoll(v, NULL, 10));
+		} else if (fields[i].kind == CLI_LIST) {
+			cJSON *list = cJSON_AddArrayToObject(o, fields[i].member);
+			for (const char *p = v; list && *p;) {
+				size_t len = strcspn(p, ",");
+				char item[64];
+				snprintf(item, sizeof item, "%.*s", (int)(len < 63 ? len : 63), p);
+				cJSON_AddItemToArray(list, cJSON_CreateString(item));
+				p += len + (p[len] == ',');
+			}
+		} else {
+			cJSON_AddStringToObject(o, fields[i].member, v);
+		}
+	}
+	char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	return text;
+}
 
 static kept_err create_key(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
                            struct kept_error *err)
 {
-	const struct new_key *k = ctx;
 	const char *key, *json;
-	kept_err r = auth_key_create(db, arena, actor, k->role, k->name, &key, &json, err);
-	if (!r)
-		printf("created API key for %s (role %s); it is shown only now:\n%s\n", k->name, k->role,
-		       key);
-	return r;
+	kept_err r = auth_key_create(db, arena, actor, ctx, &key, &json, err);
+	if (r)
+		return r;
+	cJSON *doc = cJSON_Parse(json);
+	const cJSON *user = cJSON_GetObjectItemCaseSensitive(doc, "user");
+	const char *role = json_get_string(doc, "role");
+	printf("created API key %s for %s (role %s); it is shown only now:\n%s\n",
+	       json_get_string(doc, "name") ? json_get_string(doc, "name") : "?",
+	       json_get_string(user, "name") ? json_get_string(user, "name") : "?",
+	       role ? role : "every role the user holds", key);
+	cJSON_Delete(doc);
+	return KEPT_OK;
 }
 
 static int keys_create(const struct kept_config *cfg, int argc, char **argv)
 {
-	struct new_key k = {option(argc, argv, "--role"), option(argc, argv, "--name")};
-	enum auth_role role;
-	if (!k.role || !k.name || !auth_role_parse(k.role, &role)) {
+	static const struct cli_field fields[] = {
+	        {"--user", "user_id", CLI_INT},
+	        {"--name", "name", CLI_TEXT},
+	        {"--role", "role", CLI_TEXT},
+	        {"--expires", "expires_at", CLI_TEXT},
+	};
+	const char *role = option(argc, argv, "--role");
+	enum auth_role parsed;
+	bool by_user = option(argc, argv, "--user") != NULL;
+	if ((role && !auth_role_parse(role, &parsed)) ||
+	    (!by_user && (!role || !option(argc, argv, "--name")))) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	return run_with_db(cfg, "keptd keys create", create_key, &k);
+	char *spec = cli_json(argc, argv, fields, sizeof fields / sizeof fields[0]);
+	int status = spec ? run_with_db(cfg, "keptd keys create", create_key, spec) : 1;
+	cJSON_free(spec);
+	return status;
+}
+
+static kept_err create_user(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
+                            void *ctx, struct kept_error *err)
+{
+	const char *params[4], *json;
+	auth_actor_params(actor, params);
+	params[3] = ctx;
+	kept_err r = db_run_json(db, arena, SQL_Q_USER_CREATE, 4, params, &json, err);
+	if (!r)
+		printf("%s\n", json);
+	return r;
+}
+
+static kept_err list_users(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
+                           struct kept_error *err)
+{
+	const char *params[3] = {NULL, NULL, "500"}, *json;
+	(void)actor;
+	(void)ctx;
+	kept_err r = db_run_json(db, arena, SQL_Q_USER_PAGE, 3, params, &json, err);
+	if (!r)
+		printf("%s\n", json);
+	return r;
+}
+
+static int users_command(const struct kept_config *cfg, int argc, char **argv)
+{
+	static const struct cli_field fields[] = {
+	        {"--name", "name", CLI_TEXT},
+	        {"--email", "email", CLI_TEXT},
+	        {"--team", "team", CLI_TEXT},
+	        {"--roles", "roles", CLI_LIST},
+	};
+	if (argc == 3 && strcmp(argv[2], "list") == 0)
+		return run_with_db(cfg, "keptd users list", list_users, NULL);
+	if (argc < 3 || strcmp(argv[2], "create") != 0 || !option(argc, argv, "--name") ||
+	    !option(argc, argv, "--roles")) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	char *spec = cli_json(argc, argv, fields, sizeof fields / sizeof fields[0]);
+	int status = spec ? run_with_db(cfg, "keptd users create", create_user, spec) : 1;
+	cJSON_free(spec);
+	return status;
 }
 
 static kept_err revoke_key(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
@@ -402,6 +513,50 @@ static int analytics_command(const struct kept_config *cfg, int argc, char **arg
 	return run_with_db(&unlimited, "keptd analytics", analytics_once, *flag ? (void *)"rebuild" : NULL);
 }
 
+/* ---- retention and the data key --------------------------------------------------------- */
+
+static kept_err retention_once(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
+                               void *ctx, struct kept_error *err)
+{
+	const char *json = NULL;
+	(void)actor;
+	kept_err r = privacy_retention(db, arena, ctx, &json, err);
+	if (!r)
+		printf("%s\n", json);
+	return r;
+}
+
+static int retention_command(const struct kept_config *cfg, int argc, char **argv)
+{
+	const char *as_of = option(argc, argv, "--as-of");
+	if (argc > 2 && !as_of) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	return run_with_db(cfg, "keptd retention", retention_once, (void *)as_of);
+}
+
+static kept_err rotate_once(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
+                            void *ctx, struct kept_error *err)
+{
+	const char *json = NULL;
+	(void)actor;
+	(void)ctx;
+	kept_err r = privacy_rotate(db, arena, &json, err);
+	if (!r)
+		printf("%s\n", json);
+	return r;
+}
+
+static int data_key_command(const struct kept_config *cfg, int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[2], "rotate") != 0) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	return run_with_db(cfg, "keptd data-key rotate", rotate_once, NULL);
+}
+
 /* ---- evaluate --------------------------------------------------------------------------- */
 
 static kept_err evaluate(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
@@ -434,7 +589,8 @@ int main(int argc, char **argv)
 	}
 	bool keys = strcmp(cmd, "keys") == 0 && argc > 2;
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "evaluate") != 0 &&
-	    strcmp(cmd, "reminders") != 0 && strcmp(cmd, "analytics") != 0 && !keys) {
+	    strcmp(cmd, "reminders") != 0 && strcmp(cmd, "analytics") != 0 && strcmp(cmd, "users") != 0 &&
+	    strcmp(cmd, "retention") != 0 && strcmp(cmd, "data-key") != 0 && !keys) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -445,6 +601,8 @@ int main(int argc, char **argv)
 	}
 	configure_reminders(&cfg);
 	analytics_configure(cfg.analytics_database_url, cfg.analytics_batch);
+	privacy_configure(cfg.access_log_days);
+	db_set_data_keys(cfg.data_key, cfg.data_key_previous);
 	int status = EXIT_USAGE;
 	if (strcmp(cmd, "reminders") == 0)
 		status = reminders_command(&cfg, argc, argv);
@@ -456,6 +614,12 @@ int main(int argc, char **argv)
 		status = migrate(&cfg);
 	else if (strcmp(cmd, "evaluate") == 0)
 		status = evaluate_command(&cfg, argc, argv);
+	else if (strcmp(cmd, "users") == 0)
+		status = users_command(&cfg, argc, argv);
+	else if (strcmp(cmd, "retention") == 0)
+		status = retention_command(&cfg, argc, argv);
+	else if (strcmp(cmd, "data-key") == 0)
+		status = data_key_command(&cfg, argc, argv);
 	else if (strcmp(argv[2], "create") == 0)
 		status = keys_create(&cfg, argc, argv);
 	else if (strcmp(argv[2], "revoke") == 0 && argc > 3)

@@ -1,17 +1,37 @@
 -- Writing and verifying the audit log (the table and its chain trigger are
 -- in schema/0001_foundation.sql).
 
--- Appends one audit event in the caller's transaction.
+-- Appends one audit event in the caller's transaction. An event about a
+-- customer (or their accounts, plans, payments, ...) keeps ids, field names
+-- and values, but every personal value — name, reference, number, free
+-- text — sealed under that customer's data key (schema/0021_personal_data.sql):
+-- readable with kept.pii_open_text while the customer is kept, unreadable for
+-- good once they are erased, and the hash chain covers what is stored, so it
+-- verifies before and after an erasure.
 CREATE OR REPLACE FUNCTION kept.audit_write(p_actor_key_id bigint, p_actor text, p_request_id text,
                                             p_action text, p_entity_type text, p_entity_id bigint,
                                             p_before jsonb, p_after jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_customer bigint;
 BEGIN
+    IF kept.audit_has_pii(p_before) OR kept.audit_has_pii(p_after) THEN
+        v_customer := kept.audit_customer(p_entity_type, p_entity_id);
+        IF v_customer IS NOT NULL THEN
+            p_before := kept.pii_seal_json(v_customer, p_before);
+            p_after := kept.pii_seal_json(v_customer, p_after);
+        END IF;
+    END IF;
     INSERT INTO kept.audit_events (actor_key_id, actor, request_id, action, entity_type, entity_id,
                                    before, after)
     VALUES (p_actor_key_id, p_actor, p_request_id, p_action, p_entity_type, p_entity_id,
             p_before, p_after);
 END $$;
+
+-- Whether a document may hold a personal value (a cheap test before the real one).
+CREATE OR REPLACE FUNCTION kept.audit_has_pii(j jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+RETURN j IS NOT NULL AND (jsonb_typeof(j) <> 'object' OR j ?| kept.pii_members() OR j ? 'phones');
 
 -- Chains committed, unsealed events after the head, oldest id first, at
 -- most p_limit of them; returns how many. Holding the head row makes

@@ -1,19 +1,21 @@
 -- Customers (debtors) and their phone numbers. keptd has already checked
 -- the shape of the JSON (types, required fields, unknown fields); the rules
--- on values are the table constraints of schema/0001_foundation.sql.
+-- on values are the table constraints of schema/0001_foundation.sql, and
+-- for the name and numbers, which are stored sealed under the customer's
+-- data key (schema/0021_personal_data.sql), the checks below.
 
 CREATE OR REPLACE FUNCTION kept.customer_json(c kept.customers) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'id', c.id,
         'external_ref', c.external_ref,
-        'name', c.name,
+        'name', kept.pii_open(c.id, c.name_enc),
         'time_zone', c.time_zone,
         'jurisdiction', c.jurisdiction,
         'language', c.language,
         'phones', coalesce((
             SELECT json_agg(json_build_object(
-                       'number', p.number,
+                       'number', kept.pii_open(p.customer_id, p.number_enc),
                        'consent_automated', p.consent_automated,
                        'consent_updated_at', kept.ts(p.consent_updated_at)) ORDER BY p.position)
             FROM kept.customer_phones p WHERE p.customer_id = c.id), '[]'::json),
@@ -25,13 +27,28 @@ LANGUAGE sql STABLE AS $$
             'vulnerable', c.vulnerable,
             'moratorium_until', c.moratorium_until),
         'version', c.version,
+        'erased_at', kept.ts(c.erased_at),
         'created_at', kept.ts(c.created_at),
         'updated_at', kept.ts(c.updated_at));
 $$;
 
+-- The rules on a name and numbers, checked before they are sealed (the
+-- table can no longer see them): what the CHECKs of 0001 said.
+CREATE OR REPLACE FUNCTION kept.check_customer_pii(p jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p ? 'name' AND NOT coalesce(kept.is_display_name(p->>'name'), false) THEN
+        PERFORM kept.fail(400, 'invalid_name', 'name', 'name must be 1-200 characters with no control characters');
+    END IF;
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(p->'phones', '[]')) e
+               WHERE NOT coalesce(kept.is_e164(e->>'number'), false)) THEN
+        PERFORM kept.fail(400, 'invalid_phone', 'phones', 'phone numbers must be E.164, such as +14155550123');
+    END IF;
+END $$;
+
 -- Replaces a customer's phone list with p_phones (a JSON array of
--- {number, consent_automated}), in order. A number that stays keeps its
--- consent timestamp unless its consent changed.
+-- {number, consent_automated}), in order. A number that stays (the same
+-- digest) keeps its consent timestamp unless its consent changed.
 CREATE OR REPLACE FUNCTION kept.customer_phones_replace(p_customer_id bigint, p_phones jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -43,13 +60,19 @@ BEGIN
     IF v_duplicate IS NOT NULL THEN
         PERFORM kept.fail(400, 'duplicate_phone', 'phones', 'a phone number appears twice in the list');
     END IF;
+    CREATE TEMP TABLE IF NOT EXISTS customer_phones_new (number_digest bytea, number text, position smallint,
+                                                         consent boolean) ON COMMIT DROP;
+    TRUNCATE pg_temp.customer_phones_new;
+    INSERT INTO pg_temp.customer_phones_new
+    SELECT kept.pii_digest(p_customer_id, e->>'number'), e->>'number', n::smallint, (e->>'consent_automated')::boolean
+    FROM jsonb_array_elements(p_phones) WITH ORDINALITY AS t(e, n);
     DELETE FROM kept.customer_phones
     WHERE customer_id = p_customer_id
-      AND number NOT IN (SELECT e->>'number' FROM jsonb_array_elements(p_phones) e);
-    INSERT INTO kept.customer_phones AS cp (customer_id, number, position, consent_automated)
-    SELECT p_customer_id, e->>'number', n::smallint, (e->>'consent_automated')::boolean
-    FROM jsonb_array_elements(p_phones) WITH ORDINALITY AS t(e, n)
-    ON CONFLICT (customer_id, number) DO UPDATE
+      AND number_digest NOT IN (SELECT number_digest FROM pg_temp.customer_phones_new);
+    INSERT INTO kept.customer_phones AS cp (customer_id, number_enc, number_digest, position, consent_automated)
+    SELECT p_customer_id, kept.pii_seal(p_customer_id, x.number), x.number_digest, x.position, x.consent
+    FROM pg_temp.customer_phones_new x
+    ON CONFLICT (customer_id, number_digest) DO UPDATE
         SET position = EXCLUDED.position,
             consent_automated = EXCLUDED.consent_automated,
             consent_updated_at = CASE WHEN cp.consent_automated = EXCLUDED.consent_automated
@@ -61,12 +84,16 @@ CREATE OR REPLACE FUNCTION kept.customer_create(p_actor_key_id bigint, p_actor t
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     r jsonb := coalesce(p->'contact_restrictions', '{}');
+    v_id bigint := nextval(pg_get_serial_sequence('kept.customers', 'id'));
     c kept.customers;
 BEGIN
-    INSERT INTO kept.customers (external_ref, name, time_zone, jurisdiction, language,
+    PERFORM kept.check_customer_pii(p);
+    INSERT INTO kept.customers (id, team, external_ref, name_enc, time_zone, jurisdiction, language,
                                 cease_communication, attorney_represented, bankruptcy,
                                 dispute_open, vulnerable, moratorium_until)
-    VALUES (p->>'external_ref', p->>'name', p->>'time_zone', p->>'jurisdiction',
+    OVERRIDING SYSTEM VALUE
+    VALUES (v_id, (SELECT u.team FROM kept.api_keys k JOIN kept.users u ON u.id = k.user_id WHERE k.id = p_actor_key_id),
+            p->>'external_ref', kept.pii_seal(v_id, p->>'name'), p->>'time_zone', p->>'jurisdiction',
             coalesce(p->>'language', 'en'),
             coalesce((r->>'cease_communication')::boolean, false),
             coalesce((r->>'attorney_represented')::boolean, false),
@@ -79,6 +106,47 @@ BEGIN
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.created', 'customer',
                              c.id, NULL, kept.customer_json(c)::jsonb);
     RETURN kept.customer_json(c);
+END $$;
+
+-- The contact restrictions p would clear (true now, false in p): cease
+-- communication, attorney, bankruptcy, dispute.
+CREATE OR REPLACE FUNCTION kept.restrictions_cleared(old kept.customers, r jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY(SELECT f FROM unnest(ARRAY['cease_communication', 'attorney_represented', 'bankruptcy',
+                                            'dispute_open']) f
+                 WHERE (to_jsonb(old)->>f)::boolean AND (r->>f)::boolean IS FALSE);
+$$;
+
+-- True when the key acts in `p_role` (the keptd command line acts in every role).
+CREATE OR REPLACE FUNCTION kept.actor_acts_as(p_actor_key_id bigint, p_role text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT p_actor_key_id IS NULL OR EXISTS (
+        SELECT 1 FROM kept.api_keys k JOIN kept.users u ON u.id = k.user_id
+        WHERE k.id = p_actor_key_id AND p_role = ANY (kept.key_roles(k, u)));
+$$;
+
+-- Clearing a contact restriction is a supervisor's decision, with a note,
+-- audited on its own: an agent cannot, and neither can anything acting for
+-- the customer (it has no supervisor's key).
+CREATE OR REPLACE FUNCTION kept.check_restrictions_cleared(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                                           old kept.customers, p jsonb)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_cleared text[] := kept.restrictions_cleared(old, coalesce(p->'contact_restrictions', '{}'));
+BEGIN
+    IF cardinality(v_cleared) = 0 THEN
+        RETURN;
+    END IF;
+    IF NOT kept.actor_acts_as(p_actor_key_id, 'supervisor') THEN
+        PERFORM kept.fail(403, 'supervisor_required', 'contact_restrictions.' || v_cleared[1],
+                          'only a supervisor may clear a contact restriction (' || array_to_string(v_cleared, ', ') || ')');
+    END IF;
+    IF coalesce(btrim(p->>'note'), '') = '' THEN
+        PERFORM kept.fail(400, 'note_required', 'note', 'say why the restriction is cleared');
+    END IF;
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.restrictions_cleared', 'customer',
+                             old.id, jsonb_build_object('restrictions', to_jsonb(v_cleared)),
+                             jsonb_build_object('cleared', to_jsonb(v_cleared), 'note', p->>'note'));
 END $$;
 
 -- Applies the fields present in p; a field left out is left as it is, and
@@ -101,9 +169,14 @@ BEGIN
         PERFORM kept.fail(412, 'version_mismatch', 'If-Match',
                           format('the customer is at version %s, not %s', old.version, p_expected_version));
     END IF;
+    IF old.erased_at IS NOT NULL THEN
+        PERFORM kept.fail(409, 'customer_erased', 'id', format('customer %s was erased', old.id));
+    END IF;
+    PERFORM kept.check_customer_pii(p);
+    PERFORM kept.check_restrictions_cleared(p_actor_key_id, p_actor, p_request_id, old, p);
     v_before := kept.customer_json(old)::jsonb;
     UPDATE kept.customers SET
-        name = CASE WHEN p ? 'name' THEN p->>'name' ELSE name END,
+        name_enc = CASE WHEN p ? 'name' THEN kept.pii_seal(id, p->>'name') ELSE name_enc END,
         time_zone = CASE WHEN p ? 'time_zone' THEN p->>'time_zone' ELSE time_zone END,
         jurisdiction = CASE WHEN p ? 'jurisdiction' THEN p->>'jurisdiction' ELSE jurisdiction END,
         language = CASE WHEN p ? 'language' THEN p->>'language' ELSE language END,

@@ -25,10 +25,12 @@ RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     a kept.accounts;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM kept.customers WHERE id = (p->>'customer_id')::bigint) THEN
+    IF NOT EXISTS (SELECT 1 FROM kept.customers WHERE id = (p->>'customer_id')::bigint)
+       OR NOT kept.team_sees_customer(kept.viewer_team(p_actor_key_id), (p->>'customer_id')::bigint) THEN
         PERFORM kept.fail(422, 'unknown_customer', 'customer_id',
                           format('no customer with id %s', p->>'customer_id'));
     END IF;
+    PERFORM kept.creditor_for_account(p_actor_key_id, p->>'creditor');
     IF (p->>'placed_on')::date > (kept.now() AT TIME ZONE 'UTC')::date + 1 THEN
         PERFORM kept.fail(422, 'placed_on_in_future', 'placed_on', 'an account cannot be placed in the future');
     END IF;
@@ -46,11 +48,16 @@ BEGIN
 END $$;
 
 -- One page of accounts, filtered by customer and/or external reference,
--- in id order: {"items": [...], "next_cursor": "..." | null}.
-CREATE OR REPLACE FUNCTION kept.account_page(p_customer_id text, p_external_ref text,
+-- in id order: {"items": [...], "next_cursor": "..." | null}. Only accounts
+-- the viewer's team may see; the customers they belong to go to the access log.
+DROP FUNCTION IF EXISTS kept.account_page(text, text, text, text);
+CREATE OR REPLACE FUNCTION kept.account_page(p_viewer bigint, p_request_id text, p_path text,
+                                             p_customer_id text, p_external_ref text,
                                              p_cursor text, p_limit text)
-RETURNS json LANGUAGE plpgsql STABLE AS $$
+RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
+    v_team text := kept.viewer_team(p_viewer);
+    v_customers bigint[];
     v_after bigint := kept.cursor_decode('account', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
     v_customer bigint;
@@ -66,13 +73,16 @@ BEGIN
     END IF;
     -- one row more than the page tells whether another page exists
     SELECT json_agg(kept.account_json(page.acc) ORDER BY (page.acc).id) FILTER (WHERE page.n <= v_limit),
-           max((page.acc).id) FILTER (WHERE page.n <= v_limit), count(*)
-    INTO v_items, v_last, v_count
+           max((page.acc).id) FILTER (WHERE page.n <= v_limit), count(*),
+           array_agg((page.acc).customer_id) FILTER (WHERE page.n <= v_limit)
+    INTO v_items, v_last, v_count, v_customers
     FROM (SELECT acc, row_number() OVER (ORDER BY acc.id) AS n
           FROM kept.accounts acc
           WHERE (v_customer IS NULL OR acc.customer_id = v_customer)
             AND (p_external_ref IS NULL OR acc.external_ref = p_external_ref)
             AND acc.id > v_after
+            AND (v_team IS NULL OR acc.creditor IN (SELECT c.name FROM kept.creditors c WHERE c.team = v_team))
           ORDER BY acc.id LIMIT v_limit + 1) page;
+    PERFORM kept.access_log_write(p_viewer, p_request_id, 'GET', '/v1/accounts', p_path, v_customers);
     RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'account');
 END $$;

@@ -158,11 +158,18 @@ BEGIN
     WITH first AS (
         SELECT DISTINCT ON (customer_external_ref) *
         FROM pg_temp.import_accounts_stage ORDER BY customer_external_ref, line
+    ), numbered AS (
+        SELECT nextval(pg_get_serial_sequence('kept.customers', 'id')) AS id, f.*
+        FROM (SELECT * FROM first f
+              WHERE NOT EXISTS (SELECT 1 FROM kept.customers c WHERE c.external_ref = f.customer_external_ref)
+              ORDER BY f.line) f
     ), ins AS (
-        INSERT INTO kept.customers (external_ref, name, time_zone, jurisdiction, language)
-        SELECT f.customer_external_ref, f.customer_name, f.time_zone, f.jurisdiction, coalesce(f.language, 'en')
-        FROM first f
-        WHERE NOT EXISTS (SELECT 1 FROM kept.customers c WHERE c.external_ref = f.customer_external_ref)
+        -- the name sealed under the new customer's own data key
+        INSERT INTO kept.customers (id, external_ref, name_enc, time_zone, jurisdiction, language)
+        OVERRIDING SYSTEM VALUE
+        SELECT f.id, f.customer_external_ref, kept.pii_seal(f.id, f.customer_name), f.time_zone, f.jurisdiction,
+               coalesce(f.language, 'en')
+        FROM numbered f
         ORDER BY f.line
         RETURNING id, external_ref
     )
@@ -170,9 +177,9 @@ BEGIN
     GET DIAGNOSTICS v_new_customers = ROW_COUNT;
     v_existing := v_existing - v_new_customers;
 
-    INSERT INTO kept.customer_phones (customer_id, number, position, consent_automated)
-    SELECT nc.id, ph.phone, row_number() OVER (PARTITION BY nc.id ORDER BY ph.first_line)::smallint,
-           ph.consent
+    INSERT INTO kept.customer_phones (customer_id, number_enc, number_digest, position, consent_automated)
+    SELECT nc.id, kept.pii_seal(nc.id, ph.phone), kept.pii_digest(nc.id, ph.phone),
+           row_number() OVER (PARTITION BY nc.id ORDER BY ph.first_line)::smallint, ph.consent
     FROM (SELECT customer_external_ref, phone, min(line) AS first_line,
                  coalesce(bool_or(kept.parse_consent(phone_consent)), false) AS consent
           FROM pg_temp.import_accounts_stage WHERE phone IS NOT NULL
@@ -183,6 +190,10 @@ BEGIN
                              c.id, NULL, kept.customer_json(c)::jsonb)
     FROM kept.customers c JOIN pg_temp.import_new_customers nc ON nc.id = c.id
     ORDER BY c.id;
+
+    -- creditors kept does not know yet join the importing admin's team
+    PERFORM kept.creditor_for_account(p_actor_key_id, x.creditor)
+    FROM (SELECT DISTINCT creditor FROM pg_temp.import_accounts_stage ORDER BY 1) x;
 
     INSERT INTO kept.accounts (customer_id, external_ref, creditor, original_balance_cents,
                                balance_cents, currency, placed_on)

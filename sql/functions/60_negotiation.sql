@@ -228,6 +228,7 @@ LANGUAGE sql STABLE AS $$
         'monthly_expenditure_cents', a.monthly_expenditure_cents,
         'monthly_disposable_cents', a.monthly_disposable_cents,
         'weekly_disposable_cents', a.weekly_disposable_cents, 'assessed_by', a.assessed_by,
+        'assessed_by_user', kept.key_user_ref(a.assessed_by),
         'created_at', kept.ts(a.created_at));
 $$;
 
@@ -309,7 +310,8 @@ CREATE OR REPLACE FUNCTION kept.proposal_json(p kept.proposals, p_currency text)
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'id', p.id, 'account_id', p.account_id, 'weekly_amount_cents', p.weekly_amount_cents,
-        'first_due_date', p.first_due_date, 'asked_by', p.asked_by, 'note', p.note,
+        'first_due_date', p.first_due_date, 'asked_by', p.asked_by, 'asked_by_user', kept.key_user_ref(p.asked_by),
+        'note', p.note,
         'created_at', kept.ts(p.created_at),
         'evaluation', json_build_object(
             'balance_cents', p.balance_cents, 'currency', p_currency, 'policy_id', p.policy_id,

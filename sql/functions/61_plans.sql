@@ -22,8 +22,9 @@ LANGUAGE sql STABLE AS $$
         'policy', json_build_object('id', p.policy_id, 'grace_days', p.grace_days,
                                     'kept_threshold_percent', p.kept_threshold_percent,
                                     'breaks_after_misses', p.breaks_after_misses),
-        'created_by', p.created_by,
+        'created_by', p.created_by, 'created_by_user', kept.user_ref(p.created_by_user),
         'approved_by', (SELECT approved_by FROM kept.plan_approvals WHERE plan_id = p.id),
+        'approved_by_user', (SELECT kept.user_ref(approved_by_user) FROM kept.plan_approvals WHERE plan_id = p.id),
         'activated_at', kept.ts(p.activated_at), 'ended_at', kept.ts(p.ended_at),
         'superseded_by', p.superseded_by, 'cancel_reason', p.cancel_reason,
         'version', p.version, 'created_at', kept.ts(p.created_at), 'updated_at', kept.ts(p.updated_at),
@@ -130,7 +131,7 @@ BEGIN
     INSERT INTO kept.plans (id, account_id, origin, status, weekly_amount_cents, first_due_date,
         installment_count, total_cents, balance_at_start_cents, currency, policy_id, grace_days,
         kept_threshold_percent, breaks_after_misses, in_policy, reasons, weekly_disposable_cents, imported,
-        channel, proposal_id, settlement_offer_id, created_by)
+        channel, proposal_id, settlement_offer_id, created_by, created_by_user)
     OVERRIDING SYSTEM VALUE
     VALUES (v_id, a.id, p_origin, 'pending_approval', p_weekly, p_first_due,
             ((p_total + p_weekly - 1) / p_weekly)::integer, p_total, a.balance_cents, a.currency, pol.id,
@@ -138,7 +139,7 @@ BEGIN
             p_disposable, p_imported,
             -- imported: by the plans API (imported: true) or while history is replayed
             CASE WHEN p_imported OR current_setting('kept.history', true) = 'on' THEN 'import' ELSE 'agent' END,
-            p_proposal_id, p_offer_id, p_actor_key_id)
+            p_proposal_id, p_offer_id, p_actor_key_id, kept.actor_user(p_actor_key_id))
     RETURNING * INTO n;
     INSERT INTO kept.installments (plan_id, seq, due_date, amount_due_cents, due_end_at, grace_end_at, threshold_cents)
     SELECT n.id, s.seq, s.due_date, s.amount_due_cents, kept.local_day_end(s.due_date, v_zone),
@@ -216,7 +217,8 @@ BEGIN
 END $$;
 
 -- The second associate agrees: the plan activates at once and the decision
--- goes to the review queue. The plan's creator may not be its second associate.
+-- goes to the review queue. The second associate is another person: not the
+-- user who made the plan, with whichever of their keys.
 CREATE OR REPLACE FUNCTION kept.plan_approve(p_actor_key_id bigint, p_actor text, p_request_id text,
                                              p_plan_id bigint, p_note text)
 RETURNS json LANGUAGE plpgsql AS $$
@@ -229,13 +231,15 @@ BEGIN
         PERFORM kept.fail(409, 'plan_not_pending', 'id',
                           format('plan %s is %s; only a plan waiting for approval can be approved', p.id, p.status));
     END IF;
-    IF p.created_by IS NOT DISTINCT FROM p_actor_key_id THEN
+    IF p.created_by_user IS NOT DISTINCT FROM kept.actor_user(p_actor_key_id)
+       OR p.created_by IS NOT DISTINCT FROM p_actor_key_id THEN
         PERFORM kept.fail(403, 'self_approval', 'id',
-                          'a second associate must approve: the plan''s creator cannot approve it');
+                          'a second associate must approve: the person who made the plan cannot approve it');
     END IF;
     SELECT * INTO a FROM kept.accounts WHERE id = p.account_id; -- locked by plan_lock
     PERFORM kept.account_require_open(a);
-    INSERT INTO kept.plan_approvals (plan_id, approved_by, note) VALUES (p.id, p_actor_key_id, p_note);
+    INSERT INTO kept.plan_approvals (plan_id, approved_by, approved_by_user, note)
+    VALUES (p.id, p_actor_key_id, kept.actor_user(p_actor_key_id), p_note);
     p := kept.plan_activate(p_actor_key_id, p_actor, p_request_id, p);
     INSERT INTO kept.reviews (plan_id, reasons) VALUES (p.id, p.reasons) RETURNING * INTO r;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.approved', 'plan', p.id,
@@ -287,17 +291,26 @@ LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'id', r.id, 'plan_id', r.plan_id, 'account_id', p.account_id, 'origin', p.origin,
         'weekly_amount_cents', p.weekly_amount_cents, 'total_cents', p.total_cents, 'currency', p.currency,
-        'reasons', to_json(r.reasons), 'plan_created_by', p.created_by, 'approved_by', ap.approved_by,
-        'approval_note', ap.note, 'status', r.status, 'decided_by', r.decided_by, 'note', r.note,
+        'reasons', to_json(r.reasons), 'plan_created_by', p.created_by,
+        'plan_created_by_user', kept.user_ref(p.created_by_user), 'approved_by', ap.approved_by,
+        'approved_by_user', kept.user_ref(ap.approved_by_user),
+        'approval_note', ap.note, 'status', r.status, 'decided_by', r.decided_by,
+        'decided_by_user', kept.key_user_ref(r.decided_by), 'note', r.note,
         'decided_at', kept.ts(r.decided_at), 'created_at', kept.ts(r.created_at))
     FROM kept.plans p LEFT JOIN kept.plan_approvals ap ON ap.plan_id = p.id
     WHERE p.id = r.plan_id;
 $$;
 
--- The queue, oldest first: status 'open' (default), 'upheld', 'corrected' or 'all'.
-CREATE OR REPLACE FUNCTION kept.review_page(p_status text, p_cursor text, p_limit text) RETURNS json
-LANGUAGE plpgsql STABLE AS $$
+-- The queue, oldest first: status 'open' (default), 'upheld', 'corrected' or
+-- 'all'. Only the reviews of accounts the viewer's team may see; the
+-- customers they concern go to the access log.
+DROP FUNCTION IF EXISTS kept.review_page(text, text, text);
+CREATE OR REPLACE FUNCTION kept.review_page(p_viewer bigint, p_request_id text, p_path text, p_status text,
+                                            p_cursor text, p_limit text) RETURNS json
+LANGUAGE plpgsql AS $$
 DECLARE
+    v_team text := kept.viewer_team(p_viewer);
+    v_plans bigint[];
     v_status text := coalesce(nullif(p_status, ''), 'open');
     v_after bigint := kept.cursor_decode('review', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
@@ -309,11 +322,17 @@ BEGIN
         PERFORM kept.fail(400, 'invalid_status', 'status', 'status is open, upheld, corrected or all');
     END IF;
     SELECT json_agg(kept.review_json(page.r) ORDER BY (page.r).id) FILTER (WHERE page.n <= v_limit),
-           max((page.r).id) FILTER (WHERE page.n <= v_limit), count(*)
-    INTO v_items, v_last, v_count
+           max((page.r).id) FILTER (WHERE page.n <= v_limit), count(*),
+           array_agg((page.r).plan_id) FILTER (WHERE page.n <= v_limit)
+    INTO v_items, v_last, v_count, v_plans
     FROM (SELECT r, row_number() OVER (ORDER BY r.id) AS n FROM kept.reviews r
           WHERE (v_status = 'all' OR r.status = v_status) AND r.id > v_after
+            AND (v_team IS NULL OR kept.team_sees_account(v_team, (SELECT p.account_id FROM kept.plans p
+                                                                   WHERE p.id = r.plan_id)))
           ORDER BY r.id LIMIT v_limit + 1) page;
+    PERFORM kept.access_log_write(p_viewer, p_request_id, 'GET', '/v1/reviews', p_path,
+                                  ARRAY(SELECT a.customer_id FROM kept.plans p JOIN kept.accounts a ON a.id = p.account_id
+                                        WHERE p.id = ANY (v_plans)));
     RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'review');
 END $$;
 
@@ -355,7 +374,8 @@ LANGUAGE sql STABLE AS $$
         'id', o.id, 'account_id', o.account_id, 'offer_cents', o.offer_cents, 'currency', p_currency,
         'balance_cents', o.balance_cents, 'min_settlement_percent', o.min_settlement_percent,
         'floor_cents', o.floor_cents, 'within_policy', o.offer_cents >= o.floor_cents,
-        'counter_cents', o.counter_cents, 'status', o.status, 'offered_by', o.offered_by, 'note', o.note,
+        'counter_cents', o.counter_cents, 'status', o.status, 'offered_by', o.offered_by,
+        'offered_by_user', kept.key_user_ref(o.offered_by), 'note', o.note,
         'accepted_cents', o.accepted_cents, 'accepted_at', kept.ts(o.accepted_at),
         'plan_id', (SELECT id FROM kept.plans WHERE settlement_offer_id = o.id),
         'created_at', kept.ts(o.created_at));

@@ -54,8 +54,10 @@ BEGIN
         'id', p.id, 'account_id', p.account_id, 'amount_cents', p.amount_cents, 'currency', p.currency,
         'received_at', kept.ts(p.received_at), 'source', p.source, 'source_ref', p.source_ref,
         'status', p.status, 'plan_id', p.plan_id, 'balance_after_cents', p.balance_after_cents,
-        'import_id', p.import_id, 'posted_by', p.posted_by, 'created_at', kept.ts(p.created_at),
-        'reversed_at', kept.ts(p.reversed_at), 'reversal_reason', p.reversal_reason,
+        'import_id', p.import_id, 'posted_by', p.posted_by, 'posted_by_user', kept.key_user_ref(p.posted_by),
+        'created_at', kept.ts(p.created_at),
+        'reversed_at', kept.ts(p.reversed_at), 'reversed_by', p.reversed_by,
+        'reversed_by_user', kept.key_user_ref(p.reversed_by), 'reversal_reason', p.reversal_reason,
         'allocations', coalesce((
             SELECT json_agg(json_build_object('plan_id', a.plan_id, 'seq', a.seq, 'amount_cents', a.amount_cents,
                                               'on_time', a.on_time, 'in_grace', a.in_grace) ORDER BY a.plan_id, a.seq)
@@ -180,6 +182,7 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM kept.fail(422, 'unknown_account', 'account_id', format('no account with id %s', p->>'account_id'));
     END IF;
+    PERFORM kept.require_account_visible(p_actor_key_id, a.id, 422, 'unknown_account', 'account_id');
     IF v_received < (a.placed_on::timestamp AT TIME ZONE kept.account_time_zone(a)) THEN
         PERFORM kept.fail(422, 'received_before_placed', 'received_at',
                           format('the account was placed on %s; a payment cannot be received before that day',
@@ -279,9 +282,10 @@ BEGIN
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'payment.reversed', 'payment', pay.id,
                              jsonb_build_object('status', 'posted'),
                              jsonb_build_object('status', pay.status, 'reason', p_reason));
+    -- no reason in the event: free text may name the customer, and the outbox is not erased
     PERFORM kept.outbox_write('payment_reversed', 'payment', pay.id,
                               jsonb_build_object('account_id', pay.account_id, 'plan_id', pay.plan_id,
-                                                 'amount_cents', pay.amount_cents, 'reason', p_reason));
+                                                 'amount_cents', pay.amount_cents));
     RETURN kept.payment_json(pay);
 END $$;
 

@@ -8,9 +8,12 @@ LANGUAGE sql STABLE AS $$
         'id', e.id, 'account_id', e.account_id, 'plan_id', e.plan_id, 'payment_id', e.payment_id,
         'reason', e.reason, 'priority', e.priority, 'team', e.team, 'due_by', kept.ts(e.due_by),
         'overdue', e.status = 'open' AND e.due_by < kept.now(), 'status', e.status, 'note', e.note,
-        'assigned_to', e.assigned_to, 'assigned_at', kept.ts(e.assigned_at), 'resolved_by', e.resolved_by,
+        'assigned_to', e.assigned_to, 'assigned_to_user', kept.key_user_ref(e.assigned_to),
+        'assigned_at', kept.ts(e.assigned_at), 'resolved_by', e.resolved_by,
+        'resolved_by_user', kept.key_user_ref(e.resolved_by),
         'resolved_at', kept.ts(e.resolved_at), 'resolution_note', e.resolution_note,
-        'created_by', e.created_by, 'created_at', kept.ts(e.created_at));
+        'created_by', e.created_by, 'created_by_user', kept.key_user_ref(e.created_by),
+        'created_at', kept.ts(e.created_at));
 $$;
 
 CREATE OR REPLACE FUNCTION kept.escalation_event(e kept.escalations, p_type text) RETURNS void
@@ -69,6 +72,8 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = (p->>'account_id')::bigint) THEN
         PERFORM kept.fail(422, 'unknown_account', 'account_id', format('no account with id %s', p->>'account_id'));
     END IF;
+    PERFORM kept.require_account_visible(p_actor_key_id, (p->>'account_id')::bigint, 422, 'unknown_account',
+                                         'account_id');
     IF p ? 'plan_id' AND NOT EXISTS (SELECT 1 FROM kept.plans WHERE id = (p->>'plan_id')::bigint
                                                               AND account_id = (p->>'account_id')::bigint) THEN
         PERFORM kept.fail(422, 'unknown_plan', 'plan_id', 'no such plan on this account');
@@ -85,11 +90,17 @@ BEGIN
 END $$;
 
 -- The queue by priority, then due-by. Filters: status (open, resolved, all),
--- reason, team, assigned_to (a key id, or "none"), account_id, overdue.
-CREATE OR REPLACE FUNCTION kept.escalation_page(p_status text, p_reason text, p_team text, p_assigned text,
+-- reason, team, assigned_to (a key id, or "none"), account_id, overdue. Only
+-- the escalations of accounts the viewer's team may see; the customers they
+-- concern go to the access log.
+DROP FUNCTION IF EXISTS kept.escalation_page(text, text, text, text, text, text, text, text);
+CREATE OR REPLACE FUNCTION kept.escalation_page(p_viewer bigint, p_request_id text, p_path text,
+                                                p_status text, p_reason text, p_team text, p_assigned text,
                                                 p_account text, p_overdue text, p_cursor text, p_limit text)
-RETURNS json LANGUAGE plpgsql STABLE AS $$
+RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
+    v_team text := kept.viewer_team(p_viewer);
+    v_accounts bigint[];
     v_status text := coalesce(nullif(p_status, ''), 'open');
     v_limit integer := kept.page_limit(p_limit);
     v_after text[];
@@ -116,11 +127,12 @@ BEGIN
                FILTER (WHERE page.n <= v_limit),
            max(CASE WHEN page.n = v_limit THEN concat_ws(',', (page.e).priority,
                     (extract(epoch FROM (page.e).due_by) * 1000000)::bigint, (page.e).id) END),
-           count(*)
-    INTO v_items, v_last, v_count
+           count(*), array_agg((page.e).account_id) FILTER (WHERE page.n <= v_limit)
+    INTO v_items, v_last, v_count, v_accounts
     FROM (SELECT e, row_number() OVER (ORDER BY e.priority, e.due_by, e.id) AS n
           FROM kept.escalations e
           WHERE (v_status = 'all' OR e.status = v_status)
+            AND (v_team IS NULL OR kept.team_sees_account(v_team, e.account_id))
             AND (p_reason IS NULL OR e.reason = p_reason)
             AND (p_team IS NULL OR e.team = p_team)
             AND (p_assigned IS NULL OR (p_assigned = 'none' AND e.assigned_to IS NULL)
@@ -130,6 +142,8 @@ BEGIN
             AND (v_after IS NULL OR (e.priority, (extract(epoch FROM e.due_by) * 1000000)::bigint, e.id)
                                     > (v_after[1]::integer, v_after[2]::bigint, v_after[3]::bigint))
           ORDER BY e.priority, e.due_by, e.id LIMIT v_limit + 1) page;
+    PERFORM kept.access_log_write(p_viewer, p_request_id, 'GET', '/v1/escalations', p_path,
+                                  ARRAY(SELECT a.customer_id FROM kept.accounts a WHERE a.id = ANY (v_accounts)));
     RETURN json_build_object('items', coalesce(v_items, '[]'::json),
                              'next_cursor', CASE WHEN v_count > v_limit THEN kept.cursor_encode_text('escalation', v_last) END);
 END $$;
@@ -158,9 +172,12 @@ DECLARE
     e kept.escalations;
     v_to bigint := coalesce((p->>'assignee_key_id')::bigint, p_actor_key_id);
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM kept.api_keys WHERE id = v_to AND revoked_at IS NULL
-                                              AND role IN ('agent', 'supervisor', 'admin')) THEN
-        PERFORM kept.fail(422, 'unknown_assignee', 'assignee_key_id', 'assign to an active agent, supervisor or admin key');
+    IF NOT EXISTS (SELECT 1 FROM kept.api_keys k JOIN kept.users u ON u.id = k.user_id
+                   WHERE k.id = v_to AND k.revoked_at IS NULL
+                     AND kept.key_roles(k, u) && ARRAY['agent', 'supervisor', 'finance', 'admin']
+                     AND kept.team_sees_account(CASE WHEN 'admin' = ANY (kept.key_roles(k, u)) THEN NULL ELSE u.team END,
+                                                old.account_id)) THEN
+        PERFORM kept.fail(422, 'unknown_assignee', 'assignee_key_id', 'assign to an active key of someone whose team sees this account');
     END IF;
     UPDATE kept.escalations SET assigned_to = v_to, assigned_at = kept.now() WHERE id = p_id RETURNING * INTO e;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'escalation.assigned', 'escalation', e.id,

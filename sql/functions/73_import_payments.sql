@@ -42,8 +42,11 @@ RETURN v ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0
        AND substr(v, 9, 2)::integer <= extract(day FROM make_date(substr(v, 1, 4)::integer, substr(v, 6, 2)::integer, 1)
                                                       + interval '1 month - 1 day');
 
-CREATE OR REPLACE FUNCTION kept.import_payments_resolve() RETURNS void
+DROP FUNCTION IF EXISTS kept.import_payments_resolve();
+CREATE OR REPLACE FUNCTION kept.import_payments_resolve(p_viewer bigint) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_team text := kept.viewer_team(p_viewer);
 BEGIN
     ANALYZE pg_temp.import_payments_stage;
     DROP TABLE IF EXISTS pg_temp.import_payments_resolved;
@@ -56,6 +59,7 @@ BEGIN
                OVER (PARTITION BY a.id ORDER BY s.line) AS running
     FROM pg_temp.import_payments_stage s
     LEFT JOIN kept.accounts a ON a.external_ref = s.account_external_ref
+                              AND (v_team IS NULL OR kept.creditor_team(a.creditor) = v_team)
     LEFT JOIN kept.customers cu ON cu.id = a.customer_id
     LEFT JOIN kept.payments p ON p.source = s.source AND p.source_ref = s.source_ref;
     ANALYZE pg_temp.import_payments_resolved;

@@ -21,8 +21,10 @@
 -- payment yet; a plan is within policy (history cannot show the second
 -- associate an out-of-policy plan needs); nothing happens before the account
 -- was placed, in the future, or to a payment before its plan was agreed; the
--- agent who agreed a plan is someone kept knows (an API key's name); a
--- currency, when given, is the account's.
+-- agent who agreed a plan is a user kept knows who holds the agent,
+-- supervisor or admin role — agreed_by is their email, or their name when no
+-- other such user has it (they may have left since: inactive users count);
+-- a currency, when given, is the account's.
 
 CREATE OR REPLACE FUNCTION kept.import_history_stage() RETURNS void
 LANGUAGE plpgsql AS $$
@@ -152,8 +154,9 @@ BEGIN
            a.placed_on::timestamp AT TIME ZONE cu.time_zone AS placed_at, a.placed_on,
            EXISTS (SELECT 1 FROM kept.plans x WHERE x.account_id = a.id)
                OR EXISTS (SELECT 1 FROM kept.payments x WHERE x.account_id = a.id) AS account_active,
-           (SELECT k.id FROM kept.api_keys k WHERE k.name = s.agreed_by AND k.role IN ('agent', 'supervisor', 'admin')
-            ORDER BY k.id LIMIT 1) AS agent_id,
+           kept.history_agent(s.agreed_by) AS agent_id,
+           (SELECT count(*) FROM kept.users u WHERE u.name = s.agreed_by
+                                               AND u.roles && ARRAY['agent', 'supervisor', 'admin']) AS agent_names,
            (SELECT x.id FROM kept.payments x WHERE x.source = s.source AND x.source_ref = s.source_ref) AS posted_id,
            count(*) FILTER (WHERE s.record = 'plan') OVER (PARTITION BY s.record, s.plan_ref) AS plan_ref_count,
            row_number() OVER (PARTITION BY s.record, s.plan_ref ORDER BY s.line) AS plan_ref_rank,
@@ -225,8 +228,10 @@ BEGIN
         FROM p WHERE agreed < placed_at
         UNION ALL SELECT line, 'missing_value', 'agreed_by', 'agreed_by is required: the agent who agreed the plan', path
         FROM p WHERE agreed_by IS NULL
-        UNION ALL SELECT line, 'unknown_agent', 'agreed_by', 'no agent, supervisor or admin of that name in kept', path
-        FROM p WHERE agreed_by IS NOT NULL AND agent_id IS NULL
+        UNION ALL SELECT line, 'unknown_agent', 'agreed_by', 'no agent, supervisor or admin with that email or name in kept', path
+        FROM p WHERE agreed_by IS NOT NULL AND agent_id IS NULL AND agent_names < 2
+        UNION ALL SELECT line, 'ambiguous_agent', 'agreed_by', 'several users have that name: give their email', path
+        FROM p WHERE agreed_by IS NOT NULL AND agent_id IS NULL AND agent_names > 1
         UNION ALL SELECT line, 'invalid_date', 'first_due_date', 'first_due_date must be a real date YYYY-MM-DD', path
         FROM p WHERE first_due IS NULL
         UNION ALL SELECT line, 'invalid_amount', 'weekly_amount_cents',
@@ -306,18 +311,34 @@ BEGIN
     ORDER BY 1, 3;
 END $$;
 
+-- The user agreed_by names: the one with that email, else the only one of
+-- that name, holding the agent, supervisor or admin role; NULL otherwise.
+CREATE OR REPLACE FUNCTION kept.history_agent(p_agreed_by text) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(
+        (SELECT u.id FROM kept.users u WHERE lower(u.email) = lower(p_agreed_by)
+                                        AND u.roles && ARRAY['agent', 'supervisor', 'admin']),
+        (SELECT min(u.id) FROM kept.users u WHERE u.name = p_agreed_by
+                                             AND u.roles && ARRAY['agent', 'supervisor', 'admin']
+         HAVING count(*) = 1));
+$$;
+
 -- One plan line at its time (the clock is set): the origin's own path, the
--- account's open plan replaced. A plan the policy leaves waiting for a second
--- associate is refused.
-CREATE OR REPLACE FUNCTION kept.history_plan(p_account bigint, p_origin text, p_agent bigint, p_weekly bigint,
+-- account's open plan replaced, made by the agent's user (kept.actor_user;
+-- they need no key of their own). A plan the policy leaves waiting for a
+-- second associate is refused.
+DROP FUNCTION IF EXISTS kept.history_plan(bigint, text, bigint, bigint, date, bigint, integer, text, text);
+CREATE OR REPLACE FUNCTION kept.history_plan(p_account bigint, p_origin text, p_agent_user bigint, p_weekly bigint,
                                              p_first_due date, p_settlement bigint, p_installments integer,
                                              p_actor text, p_request_id text)
 RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     v_replaces bigint := (SELECT id FROM kept.plan_newest_open(p_account));
+    p_agent CONSTANT bigint := NULL; -- no key: the user below
     v_plan json;
     v_other json;
 BEGIN
+    PERFORM set_config('kept.actor_user', p_agent_user::text, true);
     IF p_origin = 'customer_proposed' THEN
         v_other := kept.proposal_create(p_agent, p_actor, p_request_id, p_account,
                                         jsonb_build_object('weekly_amount_cents', p_weekly, 'first_due_date', p_first_due));
@@ -341,6 +362,7 @@ BEGIN
                           format('out of policy (%s): a plan needing a second associate cannot come from history',
                                  (SELECT string_agg(x, ', ') FROM json_array_elements_text(v_plan->'reasons') x)));
     END IF;
+    PERFORM set_config('kept.actor_user', '', true);
     RETURN (v_plan->>'id')::bigint;
 END $$;
 

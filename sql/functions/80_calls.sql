@@ -14,7 +14,8 @@ CREATE OR REPLACE FUNCTION kept.call_json(c kept.calls) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'id', c.id, 'account_id', c.account_id, 'plan_id', c.plan_id, 'seq', c.seq, 'purpose', c.purpose,
-        'number_last4', right(c.number, 4), 'scheduled_at', kept.ts(c.scheduled_at), 'state', c.state,
+        'number_last4', right(kept.pii_open(c.customer_id, c.number_enc), 4),
+        'scheduled_at', kept.ts(c.scheduled_at), 'state', c.state,
         'blocked_rule', c.blocked_rule, 'deferred_rule', c.deferred_rule, 'deferrals', c.deferrals,
         'dialed_at', kept.ts(c.dialed_at), 'dial_attempts', c.dial_attempts, 'reconciled', c.reconciled,
         'provider_sid', c.provider_sid, 'answered_by', c.answered_by, 'digits', c.digits,
@@ -34,10 +35,12 @@ RETURN CASE s WHEN 'queued' THEN 0 WHEN 'dialing' THEN 1 WHEN 'placed' THEN 2 WH
 -- ---- scheduling ----------------------------------------------------------------------
 
 -- The number to ring: the first with consent, else the first (which the
--- consent rule will then block, on the record).
-CREATE OR REPLACE FUNCTION kept.call_number(p_customer_id bigint) RETURNS text
+-- consent rule will then block, on the record). The call keeps it as the
+-- phone row holds it: sealed under the customer's data key, with its digest.
+DROP FUNCTION IF EXISTS kept.call_number(bigint);
+CREATE OR REPLACE FUNCTION kept.call_phone(p_customer_id bigint) RETURNS kept.customer_phones
 LANGUAGE sql STABLE AS $$
-    SELECT number FROM kept.customer_phones WHERE customer_id = p_customer_id
+    SELECT * FROM kept.customer_phones WHERE customer_id = p_customer_id
     ORDER BY consent_automated DESC, position LIMIT 1;
 $$;
 
@@ -52,7 +55,7 @@ DECLARE
     v_missed integer;
 BEGIN
     WITH due AS (
-        SELECT a.id AS account_id, c.id AS customer_id, i.plan_id, i.seq, kept.call_number(c.id) AS number
+        SELECT a.id AS account_id, c.id AS customer_id, i.plan_id, i.seq, kept.call_phone(c.id) AS phone
         FROM kept.installments i
         JOIN kept.plans p ON p.id = i.plan_id AND p.status = 'active'
         JOIN kept.policies po ON po.id = p.policy_id
@@ -62,16 +65,16 @@ BEGIN
           AND i.due_end_at > p_as_of
           AND i.due_date - po.reminder_lead_days <= (p_as_of AT TIME ZONE c.time_zone)::date
     ), queued AS (
-        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number, scheduled_at)
-        SELECT account_id, customer_id, plan_id, seq, 'pre_due', number, p_as_of FROM due
-        WHERE number IS NOT NULL
+        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest, scheduled_at)
+        SELECT account_id, customer_id, plan_id, seq, 'pre_due', (phone).number_enc, (phone).number_digest, p_as_of
+        FROM due WHERE (phone).number_enc IS NOT NULL
         ON CONFLICT ON CONSTRAINT calls_one_per_installment_purpose DO NOTHING
         RETURNING 1
     )
     SELECT count(*) INTO v_pre_due FROM queued;
 
     WITH missed AS (
-        SELECT a.id AS account_id, c.id AS customer_id, i.plan_id, i.seq, kept.call_number(c.id) AS number,
+        SELECT a.id AS account_id, c.id AS customer_id, i.plan_id, i.seq, kept.call_phone(c.id) AS phone,
                i.grace_end_at
         FROM kept.installments i
         JOIN kept.plans p ON p.id = i.plan_id AND p.status = 'active'
@@ -79,9 +82,9 @@ BEGIN
         JOIN kept.customers c ON c.id = a.customer_id
         WHERE i.outcome = 'missed' AND i.grace_end_at <= p_as_of AND i.grace_end_at > p_as_of - interval '7 days'
     ), queued AS (
-        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number, scheduled_at)
-        SELECT account_id, customer_id, plan_id, seq, 'missed', number, grace_end_at FROM missed
-        WHERE number IS NOT NULL
+        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest, scheduled_at)
+        SELECT account_id, customer_id, plan_id, seq, 'missed', (phone).number_enc, (phone).number_digest, grace_end_at
+        FROM missed WHERE (phone).number_enc IS NOT NULL
         ON CONFLICT ON CONSTRAINT calls_one_per_installment_purpose DO NOTHING
         RETURNING 1
     )
@@ -106,7 +109,7 @@ CREATE OR REPLACE FUNCTION kept.calls_rules(p_as_of timestamptz, p_ids bigint[])
 RETURNS TABLE (id bigint, rule text, retry_at timestamptz, useful_until timestamptz)
 LANGUAGE sql STABLE AS $$
     WITH c AS (
-        SELECT k.id, k.account_id, k.purpose, k.number, cu.cease_communication, cu.attorney_represented,
+        SELECT k.id, k.account_id, k.purpose, cu.cease_communication, cu.attorney_represented,
                cu.bankruptcy, cu.dispute_open, cu.moratorium_until, cu.time_zone,
                (p_as_of AT TIME ZONE cu.time_zone) AS local_now,
                greatest(coalesce(jr.window_start, '08:00'), '08:00') AS win_start,
@@ -123,7 +126,7 @@ LANGUAGE sql STABLE AS $$
         JOIN kept.installments i ON i.plan_id = k.plan_id AND i.seq = k.seq
         JOIN kept.plans p ON p.id = k.plan_id
         JOIN kept.accounts a ON a.id = k.account_id
-        LEFT JOIN kept.customer_phones ph ON ph.customer_id = k.customer_id AND ph.number = k.number
+        LEFT JOIN kept.customer_phones ph ON ph.customer_id = k.customer_id AND ph.number_digest = k.number_digest
         LEFT JOIN kept.jurisdiction_call_rules jr ON jr.jurisdiction = cu.jurisdiction
         LEFT JOIN LATERAL (
             SELECT array_agg(o.dialed_at ORDER BY o.dialed_at DESC) AS times
@@ -208,16 +211,16 @@ BEGIN
     ), dialing AS (
         UPDATE kept.calls k SET state = 'dialing', dialed_at = p_as_of, claimed_at = now(), updated_at = now()
         FROM judged j WHERE k.id = j.id AND j.rule IS NULL
-        RETURNING k.id, k.number, k.purpose
+        RETURNING k.id, kept.pii_open(k.customer_id, k.number_enc) AS number, k.purpose
     ), deferred AS (
         UPDATE kept.calls k SET scheduled_at = j.retry_at, deferred_rule = j.rule, deferrals = k.deferrals + 1,
                                 updated_at = now()
         FROM judged j WHERE k.id = j.id AND j.rule IS NOT NULL AND j.retry_at < j.useful_until
-        RETURNING k.id, k.number, k.purpose
+        RETURNING k.id, NULL::text AS number, k.purpose
     ), blocked AS (
         UPDATE kept.calls k SET state = 'blocked', blocked_rule = j.rule, updated_at = now()
         FROM judged j WHERE k.id = j.id AND j.rule IS NOT NULL AND NOT coalesce(j.retry_at < j.useful_until, false)
-        RETURNING k.id, k.number, k.purpose, k.account_id, k.plan_id, k.seq, k.blocked_rule
+        RETURNING k.id, NULL::text AS number, k.purpose, k.account_id, k.plan_id, k.seq, k.blocked_rule
     ), events AS (
         INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
         SELECT 'call_blocked', 'call', b.id,
@@ -358,7 +361,7 @@ BEGIN
     END IF;
     SELECT json_build_object(
         'id', c.id, 'purpose', c.purpose, 'right_party', c.right_party, 'answered_by', c.answered_by,
-        'customer_name', cu.name,
+        'customer_name', kept.pii_open(cu.id, cu.name_enc),
         'amount', kept.money_words(i.amount_due_cents - i.amount_paid_cents, a.currency),
         'due_date', trim(to_char(i.due_date, 'FMDay, FMDD FMMonth YYYY')))
     INTO v
@@ -374,7 +377,7 @@ RETURN CASE p_currency WHEN 'USD' THEN '$' WHEN 'GBP' THEN '£' WHEN 'EUR' THEN 
        || (p_cents / 100)::text || '.' || lpad((p_cents % 100)::text, 2, '0')
        || CASE WHEN p_currency IN ('USD', 'GBP', 'EUR') THEN '' ELSE ' ' || p_currency END;
 
--- A key pressed on the call. Before the right party has confirmed, only 1
+-- A key pressed on the call, while it is in progress. Before the right party has confirmed, only 1
 -- (it is me) counts; after, 1 confirms the payment, 2 asks for an agent
 -- (an escalation, once per call), 9 stops automated calls to that number at
 -- once. Answers the next step: disclose, limited, confirmed, agent,
@@ -390,6 +393,12 @@ BEGIN
     SELECT * INTO c FROM kept.calls WHERE id = p_id AND (provider_sid IS NULL OR provider_sid = p_sid) FOR UPDATE;
     IF NOT FOUND THEN
         PERFORM kept.fail(404, 'call_not_found', '', 'no such call for this CallSid');
+    END IF;
+    -- a key press counts only while the call is going on: never on a call
+    -- that ended (a replayed or late webhook), nor on one never dialled
+    IF c.state NOT IN ('dialing', 'placed', 'unknown', 'initiated', 'ringing', 'in-progress') THEN
+        PERFORM kept.fail(409, 'call_not_in_progress', '',
+                          format('call %s is %s: key presses count only while it is in progress', c.id, c.state));
     END IF;
     IF NOT c.right_party THEN
         v_step := CASE WHEN v_key = '1' THEN 'disclose' ELSE 'limited' END;
@@ -410,12 +419,13 @@ BEGIN
         ON CONFLICT DO NOTHING;
     ELSIF v_step = 'opted_out' THEN
         UPDATE kept.customer_phones SET consent_automated = false, consent_updated_at = now()
-        WHERE customer_id = c.customer_id AND number = c.number AND consent_automated;
+        WHERE customer_id = c.customer_id AND number_digest = c.number_digest AND consent_automated;
         IF FOUND THEN
             PERFORM kept.audit_write(NULL, 'customer (key 9 on a reminder call)', NULL, 'consent.revoked', 'customer',
-                                     c.customer_id, jsonb_build_object('number_last4', right(c.number, 4),
+                                     c.customer_id, jsonb_build_object('number_last4',
+                                                                       right(kept.pii_open(c.customer_id, c.number_enc), 4),
                                                                        'consent_automated', true),
-                                     jsonb_build_object('number_last4', right(c.number, 4),
+                                     jsonb_build_object('number_last4', right(kept.pii_open(c.customer_id, c.number_enc), 4),
                                                         'consent_automated', false, 'call_id', c.id));
             PERFORM kept.outbox_write('consent_revoked', 'customer', c.customer_id,
                                       jsonb_build_object('call_id', c.id));

@@ -62,7 +62,7 @@ ALTER TABLE analytics.loader_state
 -- its start instead).
 DO $$
 DECLARE
-    analytics_version CONSTANT integer := 2;
+    analytics_version CONSTANT integer := 3;
     v_older boolean := (SELECT version FROM analytics.meta) IS NOT NULL OR to_regclass('analytics.fact_plan') IS NOT NULL;
 BEGIN
     IF (SELECT version FROM analytics.meta) IS NOT DISTINCT FROM analytics_version THEN
@@ -104,8 +104,9 @@ ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS analytics.fact_plan (
     plan_id                bigint PRIMARY KEY,
     account_id             bigint NOT NULL,
-    agent_key_id           bigint,          -- who agreed it (NULL: kept's command line)
-    agent_name             text,
+    creditor               text NOT NULL,   -- its account's (finance sees the reports of its team's creditors)
+    agent_user_id          bigint,          -- the user who agreed it (NULL: kept's command line)
+    agent_name             text,            -- their name (a new name is a user_renamed event)
     origin                 text NOT NULL,   -- customer_proposed, agent_set, settlement
     channel                text NOT NULL,   -- agent, self_service, ivr, import
     status                 text NOT NULL,
@@ -122,14 +123,15 @@ CREATE TABLE IF NOT EXISTS analytics.fact_plan (
     activated_at           timestamptz,      -- NULL: never became the customer's commitment
     ended_at               timestamptz
 ) WITH (fillfactor = 80);
-CREATE INDEX IF NOT EXISTS fact_plan_agent_idx ON analytics.fact_plan (agent_key_id);
+CREATE INDEX IF NOT EXISTS fact_plan_agent_idx ON analytics.fact_plan (agent_user_id);
 CREATE INDEX IF NOT EXISTS fact_plan_start_idx ON analytics.fact_plan (start_week);
 
 CREATE TABLE IF NOT EXISTS analytics.fact_installment (
     plan_id             bigint NOT NULL,
     seq                 integer NOT NULL,
     account_id          bigint NOT NULL,
-    agent_key_id        bigint,
+    creditor            text NOT NULL,
+    agent_user_id       bigint,
     origin              text NOT NULL,
     channel             text NOT NULL,
     currency            text NOT NULL,
@@ -154,6 +156,7 @@ CREATE INDEX IF NOT EXISTS fact_installment_cohort_idx ON analytics.fact_install
 CREATE TABLE IF NOT EXISTS analytics.fact_call (
     call_id        bigint PRIMARY KEY,
     account_id     bigint NOT NULL,
+    creditor       text NOT NULL,
     plan_id        bigint NOT NULL,
     seq            integer NOT NULL,
     purpose        text NOT NULL,
@@ -173,6 +176,7 @@ CREATE INDEX IF NOT EXISTS fact_call_date_idx ON analytics.fact_call (call_date)
 CREATE TABLE IF NOT EXISTS analytics.fact_payment (
     payment_id    bigint PRIMARY KEY,
     account_id    bigint NOT NULL,
+    creditor      text NOT NULL,
     plan_id       bigint,
     amount_cents  bigint NOT NULL,
     currency      text NOT NULL,
@@ -182,6 +186,15 @@ CREATE TABLE IF NOT EXISTS analytics.fact_payment (
 ) WITH (fillfactor = 80);
 CREATE INDEX IF NOT EXISTS fact_payment_date_idx ON analytics.fact_payment (received_date);
 
+-- Which creditors a report covers: keptd sets kept.report_creditors (SET
+-- LOCAL, a PostgreSQL array literal) to the creditors of a finance user's
+-- team before it runs a report; unset (an analyst with psql, an admin),
+-- every creditor. Every report filters its rows with it.
+CREATE OR REPLACE FUNCTION analytics.in_scope(p_creditor text) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN coalesce(current_setting('kept.report_creditors', true), '') = ''
+    OR p_creditor = ANY (current_setting('kept.report_creditors', true)::text[]);
+
 -- ---- pre-aggregates -----------------------------------------------------------------------
 -- What the reports read, so they stay fast at millions of facts. Waived
 -- installments (of plans that ended early) are not due: they are counted
@@ -190,6 +203,7 @@ CREATE TABLE IF NOT EXISTS analytics.agg_week (
     due_week               date NOT NULL,
     origin                 text NOT NULL,
     currency               text NOT NULL,
+    creditor               text NOT NULL,
     installments           bigint NOT NULL, -- due (not waived)
     waived                 bigint NOT NULL,
     scheduled              bigint NOT NULL, -- due, not judged yet
@@ -202,15 +216,16 @@ CREATE TABLE IF NOT EXISTS analytics.agg_week (
     collected_cents        bigint NOT NULL, -- paid on them, late or not
     due_judged_cents       bigint NOT NULL, -- on the judged ones
     collected_judged_cents bigint NOT NULL,
-    PRIMARY KEY (due_week, origin, currency)
+    PRIMARY KEY (due_week, origin, currency, creditor)
 );
 
 CREATE TABLE IF NOT EXISTS analytics.agg_plan (
     start_week             date NOT NULL,
     origin                 text NOT NULL,
     channel                text NOT NULL,
-    agent_key_id           bigint NOT NULL, -- 0: none recorded
+    agent_user_id          bigint NOT NULL, -- 0: none recorded
     currency               text NOT NULL,
+    creditor               text NOT NULL,
     plans                  bigint NOT NULL, -- every plan made, activated or not
     activated              bigint NOT NULL, -- became the customer's commitment
     active                 bigint NOT NULL,
@@ -223,7 +238,7 @@ CREATE TABLE IF NOT EXISTS analytics.agg_plan (
     collected_judged_cents bigint NOT NULL,
     in_arrears             bigint NOT NULL, -- judged installments of active plans not paid in full
     arrears_cents          bigint NOT NULL, -- what they still lack
-    PRIMARY KEY (start_week, origin, channel, agent_key_id, currency)
+    PRIMARY KEY (start_week, origin, channel, agent_user_id, currency, creditor)
 );
 
 -- A plan with its adherence so far, for analysts.
@@ -265,7 +280,7 @@ BEGIN
     EXECUTE format($q$
         WITH d AS (%1$s)
         INSERT INTO analytics.agg_week AS a
-        SELECT due_week, origin, currency,
+        SELECT due_week, origin, currency, creditor,
                sum(CASE WHEN outcome <> 'waived' THEN sign ELSE 0 END),
                sum(CASE WHEN outcome = 'waived' THEN sign ELSE 0 END),
                sum(CASE WHEN outcome = 'scheduled' THEN sign ELSE 0 END),
@@ -278,8 +293,8 @@ BEGIN
                sum(CASE WHEN outcome <> 'waived' THEN sign * amount_paid_cents ELSE 0 END),
                sum(CASE WHEN %2$s THEN sign * amount_due_cents ELSE 0 END),
                sum(CASE WHEN %2$s THEN sign * amount_paid_cents ELSE 0 END)
-        FROM d GROUP BY due_week, origin, currency
-        ON CONFLICT (due_week, origin, currency) DO UPDATE SET
+        FROM d GROUP BY due_week, origin, currency, creditor
+        ON CONFLICT (due_week, origin, currency, creditor) DO UPDATE SET
             installments = a.installments + EXCLUDED.installments, waived = a.waived + EXCLUDED.waived,
             scheduled = a.scheduled + EXCLUDED.scheduled, judged = a.judged + EXCLUDED.judged,
             kept = a.kept + EXCLUDED.kept, kept_late = a.kept_late + EXCLUDED.kept_late,
@@ -291,7 +306,7 @@ BEGIN
     EXECUTE format($q$
         WITH d AS (%1$s)
         INSERT INTO analytics.agg_plan AS a
-        SELECT plan_start_week, origin, channel, coalesce(agent_key_id, 0), currency, 0, 0, 0, 0, 0, 0,
+        SELECT plan_start_week, origin, channel, coalesce(agent_user_id, 0), currency, creditor, 0, 0, 0, 0, 0, 0,
                sum(CASE WHEN %2$s THEN sign ELSE 0 END),
                sum(CASE WHEN outcome IN ('kept', 'kept_late') THEN sign ELSE 0 END),
                sum(CASE WHEN %2$s THEN sign * amount_due_cents ELSE 0 END),
@@ -300,8 +315,8 @@ BEGIN
                         THEN sign ELSE 0 END),
                sum(CASE WHEN %2$s AND plan_status = 'active'
                         THEN sign * greatest(amount_due_cents - amount_paid_cents, 0) ELSE 0 END)
-        FROM d GROUP BY plan_start_week, origin, channel, coalesce(agent_key_id, 0), currency
-        ON CONFLICT (start_week, origin, channel, agent_key_id, currency) DO UPDATE SET
+        FROM d GROUP BY plan_start_week, origin, channel, coalesce(agent_user_id, 0), currency, creditor
+        ON CONFLICT (start_week, origin, channel, agent_user_id, currency, creditor) DO UPDATE SET
             judged = a.judged + EXCLUDED.judged, kept_any = a.kept_any + EXCLUDED.kept_any,
             due_judged_cents = a.due_judged_cents + EXCLUDED.due_judged_cents,
             collected_judged_cents = a.collected_judged_cents + EXCLUDED.collected_judged_cents,
@@ -310,8 +325,8 @@ BEGIN
     IF TG_OP <> 'INSERT' THEN -- facts that moved or went away can leave empty groups behind
         EXECUTE format($q$
             WITH d AS (%s)
-            DELETE FROM analytics.agg_week a USING (SELECT DISTINCT due_week, origin, currency FROM d) g
-            WHERE (a.due_week, a.origin, a.currency) = (g.due_week, g.origin, g.currency)
+            DELETE FROM analytics.agg_week a USING (SELECT DISTINCT due_week, origin, currency, creditor FROM d) g
+            WHERE (a.due_week, a.origin, a.currency, a.creditor) = (g.due_week, g.origin, g.currency, g.creditor)
               AND a.installments = 0 AND a.waived = 0$q$, analytics.delta_source(TG_OP));
         EXECUTE format(analytics.prune_plan_groups_sql(), analytics.delta_source(TG_OP), 'plan_start_week');
     END IF;
@@ -324,14 +339,14 @@ BEGIN
     EXECUTE format($q$
         WITH d AS (%s)
         INSERT INTO analytics.agg_plan AS a
-        SELECT start_week, origin, channel, coalesce(agent_key_id, 0), currency, sum(sign),
+        SELECT start_week, origin, channel, coalesce(agent_user_id, 0), currency, creditor, sum(sign),
                sum(CASE WHEN activated_at IS NOT NULL THEN sign ELSE 0 END),
                sum(CASE WHEN status = 'active' THEN sign ELSE 0 END),
                sum(CASE WHEN status = 'completed' THEN sign ELSE 0 END),
                sum(CASE WHEN status = 'broken' THEN sign ELSE 0 END),
                sum(CASE WHEN activated_at IS NOT NULL THEN sign * weekly_share ELSE 0 END), 0, 0, 0, 0, 0, 0
-        FROM d GROUP BY start_week, origin, channel, coalesce(agent_key_id, 0), currency
-        ON CONFLICT (start_week, origin, channel, agent_key_id, currency) DO UPDATE SET
+        FROM d GROUP BY start_week, origin, channel, coalesce(agent_user_id, 0), currency, creditor
+        ON CONFLICT (start_week, origin, channel, agent_user_id, currency, creditor) DO UPDATE SET
             plans = a.plans + EXCLUDED.plans, activated = a.activated + EXCLUDED.activated,
             active = a.active + EXCLUDED.active, completed = a.completed + EXCLUDED.completed,
             broken = a.broken + EXCLUDED.broken, weekly_share_sum = a.weekly_share_sum + EXCLUDED.weekly_share_sum$q$,
@@ -349,8 +364,10 @@ LANGUAGE sql IMMUTABLE
 RETURN $q$
     WITH d AS (%1$s)
     DELETE FROM analytics.agg_plan a
-    USING (SELECT DISTINCT %2$s AS start_week, origin, channel, coalesce(agent_key_id, 0) AS agent, currency FROM d) g
-    WHERE (a.start_week, a.origin, a.channel, a.agent_key_id, a.currency) = (g.start_week, g.origin, g.channel, g.agent, g.currency)
+    USING (SELECT DISTINCT %2$s AS start_week, origin, channel, coalesce(agent_user_id, 0) AS agent, currency, creditor
+           FROM d) g
+    WHERE (a.start_week, a.origin, a.channel, a.agent_user_id, a.currency, a.creditor)
+          = (g.start_week, g.origin, g.channel, g.agent, g.currency, g.creditor)
       AND a.plans = 0 AND a.judged = 0 AND a.activated = 0 AND a.due_judged_cents = 0 AND a.collected_judged_cents = 0
       AND a.in_arrears = 0 AND a.arrears_cents = 0$q$;
 
@@ -596,7 +613,7 @@ $$;
 -- week and one plan start week only).
 CREATE OR REPLACE FUNCTION analytics.expected_agg_week(p_week date) RETURNS SETOF analytics.agg_week
 LANGUAGE sql STABLE AS $$
-    SELECT due_week, origin, currency,
+    SELECT due_week, origin, currency, creditor,
            count(*) FILTER (WHERE outcome <> 'waived'), count(*) FILTER (WHERE outcome = 'waived'),
            count(*) FILTER (WHERE outcome = 'scheduled'),
            count(*) FILTER (WHERE outcome IN ('kept', 'kept_late', 'partial', 'missed')),
@@ -608,23 +625,23 @@ LANGUAGE sql STABLE AS $$
            coalesce(sum(amount_paid_cents) FILTER (WHERE outcome IN ('kept', 'kept_late', 'partial', 'missed')), 0)
     FROM analytics.fact_installment
     WHERE p_week IS NULL OR (due_date >= p_week AND due_date < p_week + 7)
-    GROUP BY due_week, origin, currency;
+    GROUP BY due_week, origin, currency, creditor;
 $$;
 
 CREATE OR REPLACE FUNCTION analytics.expected_agg_plan(p_week date) RETURNS SETOF analytics.agg_plan
 LANGUAGE sql STABLE AS $$
-    SELECT start_week, origin, channel, agent, currency, sum(plans), sum(activated), sum(active), sum(completed),
+    SELECT start_week, origin, channel, agent, currency, creditor, sum(plans), sum(activated), sum(active), sum(completed),
            sum(broken), sum(share), sum(judged), sum(kept_any), sum(due_judged), sum(collected_judged),
            sum(in_arrears), sum(arrears)
     FROM (
-        SELECT start_week, origin, channel, coalesce(agent_key_id, 0) AS agent, currency, 1 AS plans,
+        SELECT start_week, origin, channel, coalesce(agent_user_id, 0) AS agent, currency, creditor, 1 AS plans,
                (activated_at IS NOT NULL)::int AS activated, (status = 'active')::int AS active,
                (status = 'completed')::int AS completed, (status = 'broken')::int AS broken,
                CASE WHEN activated_at IS NOT NULL THEN weekly_share ELSE 0 END AS share,
                0 AS judged, 0 AS kept_any, 0 AS due_judged, 0 AS collected_judged, 0 AS in_arrears, 0 AS arrears
         FROM analytics.fact_plan WHERE p_week IS NULL OR start_week = p_week
         UNION ALL
-        SELECT plan_start_week, origin, channel, coalesce(agent_key_id, 0), currency, 0, 0, 0, 0, 0, 0,
+        SELECT plan_start_week, origin, channel, coalesce(agent_user_id, 0), currency, creditor, 0, 0, 0, 0, 0, 0,
                (outcome IN ('kept', 'kept_late', 'partial', 'missed'))::int,
                (outcome IN ('kept', 'kept_late'))::int,
                CASE WHEN outcome IN ('kept', 'kept_late', 'partial', 'missed') THEN amount_due_cents ELSE 0 END,
@@ -634,7 +651,7 @@ LANGUAGE sql STABLE AS $$
                CASE WHEN outcome IN ('kept', 'kept_late', 'partial', 'missed') AND plan_status = 'active'
                     THEN greatest(amount_due_cents - amount_paid_cents, 0) ELSE 0 END
         FROM analytics.fact_installment WHERE p_week IS NULL OR plan_start_week = p_week) x
-    GROUP BY start_week, origin, channel, agent, currency;
+    GROUP BY start_week, origin, channel, agent, currency, creditor;
 $$;
 
 -- Stored aggregates against the facts: every group (p_week NULL) or the
@@ -645,13 +662,16 @@ RETURNS TABLE (entity text, key jsonb, column_name text, analytics_value text, o
                total bigint, id bigint)
 LANGUAGE sql STABLE AS $$
     WITH pairs AS (
-        SELECT 'agg_week' AS entity, to_jsonb(s) AS a, to_jsonb(e) AS o, ARRAY['due_week', 'origin', 'currency'] AS k
+        SELECT 'agg_week' AS entity, to_jsonb(s) AS a, to_jsonb(e) AS o,
+               ARRAY['due_week', 'origin', 'currency', 'creditor'] AS k
         FROM (SELECT * FROM analytics.agg_week WHERE p_week IS NULL OR due_week = p_week) s
-        FULL JOIN analytics.expected_agg_week(p_week) e USING (due_week, origin, currency)
+        FULL JOIN analytics.expected_agg_week(p_week) e USING (due_week, origin, currency, creditor)
         UNION ALL
-        SELECT 'agg_plan', to_jsonb(s), to_jsonb(e), ARRAY['start_week', 'origin', 'channel', 'agent_key_id', 'currency']
+        SELECT 'agg_plan', to_jsonb(s), to_jsonb(e),
+               ARRAY['start_week', 'origin', 'channel', 'agent_user_id', 'currency', 'creditor']
         FROM (SELECT * FROM analytics.agg_plan WHERE p_week IS NULL OR start_week = p_week) s
-        FULL JOIN analytics.expected_agg_plan(p_week) e USING (start_week, origin, channel, agent_key_id, currency)
+        FULL JOIN analytics.expected_agg_plan(p_week) e
+            USING (start_week, origin, channel, agent_user_id, currency, creditor)
     ), diffs AS (
         SELECT entity, (SELECT jsonb_object_agg(x, coalesce(a, o)->x) FROM unnest(k) x) AS key, c AS column_name,
                a->>c AS a_value, o->>c AS o_value

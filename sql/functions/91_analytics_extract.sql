@@ -13,6 +13,7 @@
 --   call events (aggregate call)       the call and its installment (reminded)
 --   customer_moved (a new time zone)   every plan, call and payment of the customer
 --                                      (local dates and days late move with the zone)
+--   user_renamed (a user's new name)   every plan that user agreed (fact_plan.agent_name)
 -- Other events (reviews, offers, escalations, ...) change no fact.
 
 DROP FUNCTION IF EXISTS kept.analytics_plan_facts(bigint[]);
@@ -25,11 +26,11 @@ DROP FUNCTION IF EXISTS kept.analytics_snapshot(xid8, bigint, bigint, integer);
 
 CREATE OR REPLACE FUNCTION kept.analytics_plan_rows(p_plans bigint[]) RETURNS SETOF analytics.fact_plan
 LANGUAGE sql STABLE AS $$
-    SELECT p.id, p.account_id, p.created_by, k.name, p.origin, p.channel, p.status, p.in_policy, p.currency,
-           p.weekly_amount_cents, p.total_cents, p.balance_at_start_cents,
+    SELECT p.id, p.account_id, a.creditor, p.created_by_user, u.name, p.origin, p.channel, p.status, p.in_policy,
+           p.currency, p.weekly_amount_cents, p.total_cents, p.balance_at_start_cents,
            round(p.weekly_amount_cents::numeric / nullif(p.balance_at_start_cents, 0), 6), p.installment_count,
            p.first_due_date, date_trunc('week', p.first_due_date)::date, p.created_at, p.activated_at, p.ended_at
-    FROM kept.plans p LEFT JOIN kept.api_keys k ON k.id = p.created_by
+    FROM kept.plans p JOIN kept.accounts a ON a.id = p.account_id LEFT JOIN kept.users u ON u.id = p.created_by_user
     WHERE p.id = ANY (p_plans);
 $$;
 
@@ -56,14 +57,14 @@ RETURNS SETOF analytics.fact_installment LANGUAGE sql STABLE AS $$
         UNION
         SELECT k.plan_id, k.seq FROM unnest(p_key_plans, p_key_seqs) AS k(plan_id, seq)
     )
-    SELECT i.plan_id, i.seq, p.account_id, p.created_by, p.origin, p.channel, p.currency, i.due_date,
+    SELECT i.plan_id, i.seq, p.account_id, a.creditor, p.created_by_user, p.origin, p.channel, p.currency, i.due_date,
            date_trunc('week', i.due_date)::date, date_trunc('week', p.first_due_date)::date,
            (i.due_date - p.first_due_date) / 7 + 1, i.amount_due_cents, i.amount_paid_cents, i.paid_by_due_cents,
            i.paid_by_grace_cents, i.outcome, p.status,
            CASE WHEN i.outcome = 'kept_late' THEN kept.analytics_days_late(i) END,
            rem.purposes IS NOT NULL, coalesce(rem.purposes, '{}')
     FROM keys JOIN kept.installments i ON (i.plan_id, i.seq) = (keys.plan_id, keys.seq)
-    JOIN kept.plans p ON p.id = i.plan_id
+    JOIN kept.plans p ON p.id = i.plan_id JOIN kept.accounts a ON a.id = p.account_id
     LEFT JOIN LATERAL (
         SELECT array_agg(DISTINCT c.purpose ORDER BY c.purpose) AS purposes FROM kept.calls c
         WHERE c.plan_id = i.plan_id AND c.seq = i.seq AND c.provider_sid IS NOT NULL) rem ON true;
@@ -71,17 +72,17 @@ $$;
 
 CREATE OR REPLACE FUNCTION kept.analytics_call_rows(p_calls bigint[]) RETURNS SETOF analytics.fact_call
 LANGUAGE sql STABLE AS $$
-    SELECT c.id, c.account_id, c.plan_id, c.seq, c.purpose, c.state, c.blocked_rule, c.deferred_rule,
+    SELECT c.id, c.account_id, a.creditor, c.plan_id, c.seq, c.purpose, c.state, c.blocked_rule, c.deferred_rule,
            c.provider_sid IS NOT NULL, (c.scheduled_at AT TIME ZONE cu.time_zone)::date,
            (coalesce(c.dialed_at, c.updated_at) AT TIME ZONE cu.time_zone)::date,
            c.answered_by, c.right_party, c.conversation_at IS NOT NULL, c.digits
-    FROM kept.calls c JOIN kept.customers cu ON cu.id = c.customer_id
+    FROM kept.calls c JOIN kept.customers cu ON cu.id = c.customer_id JOIN kept.accounts a ON a.id = c.account_id
     WHERE c.id = ANY (p_calls);
 $$;
 
 CREATE OR REPLACE FUNCTION kept.analytics_payment_rows(p_payments bigint[]) RETURNS SETOF analytics.fact_payment
 LANGUAGE sql STABLE AS $$
-    SELECT p.id, p.account_id, p.plan_id, p.amount_cents, p.currency,
+    SELECT p.id, p.account_id, a.creditor, p.plan_id, p.amount_cents, p.currency,
            (p.received_at AT TIME ZONE cu.time_zone)::date, p.source, p.status
     FROM kept.payments p JOIN kept.accounts a ON a.id = p.account_id JOIN kept.customers cu ON cu.id = a.customer_id
     WHERE p.id = ANY (p_payments);
@@ -117,6 +118,7 @@ DECLARE
     v_horizon xid8 := CASE WHEN p_ended_only THEN pg_snapshot_xmin(pg_current_snapshot()) END;
     v_imports bigint[];
     v_moved bigint[];
+    v_renamed bigint[];
     v_accounts bigint[];
 BEGIN
     -- the events, read once; each kind of entity as an array, looked up by key below
@@ -131,8 +133,9 @@ BEGIN
            coalesce(array_agg(DISTINCT ev.aggregate_id) FILTER (WHERE ev.aggregate_type = 'call'), '{}'),
            coalesce(array_agg(DISTINCT ev.aggregate_id) FILTER (WHERE ev.aggregate_type = 'payment'), '{}'),
            coalesce(array_agg(DISTINCT ev.aggregate_id) FILTER (WHERE ev.aggregate_type = 'payment_import'), '{}'),
-           coalesce(array_agg(DISTINCT ev.aggregate_id) FILTER (WHERE ev.event_type = 'customer_moved'), '{}')
-    INTO events, to_tx, to_id, last_at, plans, key_plans, key_seqs, calls, payments, v_imports, v_moved
+           coalesce(array_agg(DISTINCT ev.aggregate_id) FILTER (WHERE ev.event_type = 'customer_moved'), '{}'),
+           coalesce(array_agg(DISTINCT ev.aggregate_id) FILTER (WHERE ev.event_type = 'user_renamed'), '{}')
+    INTO events, to_tx, to_id, last_at, plans, key_plans, key_seqs, calls, payments, v_imports, v_moved, v_renamed
     FROM (SELECT e.tx_id, e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.payload, e.occurred_at
           FROM kept.outbox_events e
           WHERE (e.tx_id, e.id) > (p_after_tx, p_after_id) AND (v_horizon IS NULL OR e.tx_id < v_horizon)
@@ -145,6 +148,9 @@ BEGIN
         plans := plans || ARRAY(SELECT id FROM kept.plans WHERE account_id = ANY (v_accounts));
         payments := payments || ARRAY(SELECT id FROM kept.payments WHERE account_id = ANY (v_accounts));
         calls := calls || ARRAY(SELECT id FROM kept.calls WHERE account_id = ANY (v_accounts));
+    END IF;
+    IF cardinality(v_renamed) > 0 THEN
+        plans := plans || ARRAY(SELECT id FROM kept.plans WHERE created_by_user = ANY (v_renamed));
     END IF;
     IF cardinality(v_imports) > 0 THEN
         payments := payments || ARRAY(SELECT id FROM kept.payments WHERE import_id = ANY (v_imports));

@@ -7,4 +7,5 @@ SELECT kept.account_create($1::bigint, $2, $3, $4::jsonb)
 SELECT kept.account_json(a) FROM kept.accounts a WHERE a.id = $1::bigint
 
 -- name: account_page
-SELECT kept.account_page($1, $2, $3, $4)
+-- $1-$3 the viewer: key, request id, path
+SELECT kept.account_page($1::bigint, $2, $3, $4, $5, $6, $7)

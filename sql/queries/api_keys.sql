@@ -2,11 +2,10 @@
 -- never reaches the database.
 
 -- name: api_key_authenticate
-SELECT id, name, role FROM kept.api_keys
-WHERE key_hash = decode($1, 'hex') AND revoked_at IS NULL
+SELECT key_id, user_id, user_name, team, roles, state FROM kept.api_key_authenticate($1)
 
 -- name: api_key_create
-SELECT kept.api_key_create($1::bigint, $2, $3, $4, $5, $6)
+SELECT kept.api_key_create($1::bigint, $2, $3, $4::jsonb, $5)
 
 -- name: api_key_revoke
 SELECT kept.api_key_revoke($1::bigint, $2, $3, $4::bigint)

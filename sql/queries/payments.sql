@@ -26,7 +26,8 @@ FROM kept.import_payments_problems()
 LIMIT $1::integer
 
 -- name: import_payments_resolve
-SELECT kept.import_payments_resolve()
+-- $1 the caller's key: accounts their team may not see are unknown to the file
+SELECT kept.import_payments_resolve($1::bigint)
 
 -- name: import_payments_write
 SELECT kept.import_payments_write($1::bigint, $2, $3, $4)
@@ -65,7 +66,7 @@ SELECT kept.escalation_open($1::bigint, $2, $3, $4::jsonb)
 SELECT kept.escalation_json(e) FROM kept.escalations e WHERE e.id = $1::bigint
 
 -- name: escalation_page
-SELECT kept.escalation_page($1, $2, $3, $4, $5, $6, $7, $8)
+SELECT kept.escalation_page($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 
 -- name: escalation_assign
 SELECT kept.escalation_assign($1::bigint, $2, $3, $4::bigint, $5::jsonb)

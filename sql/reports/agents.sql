@@ -9,12 +9,15 @@
 -- customer's commitment; rates over judged installments, each beside its
 -- count; money per currency).
 --
--- Columns: agent_key_id (0: none recorded, such as kept's command line),
--- agent_name, currency, plans, completed, broken, active, judged, kept_any, kept_rate,
+-- Columns: agent_user_id (the user who agreed the plans; 0: none recorded,
+-- such as kept's command line), agent_name (their name), currency, plans, completed, broken, active, judged, kept_any, kept_rate,
 -- due_judged_cents, collected_judged_cents, collection_rate,
 -- completion_rate, broken_rate, avg_weekly_share.
-SELECT a.agent_key_id,
-       (SELECT f.agent_name FROM analytics.fact_plan f WHERE f.agent_key_id = a.agent_key_id LIMIT 1) AS agent_name,
+--
+-- Scope: the rows of the creditors keptd sets in kept.report_creditors (a
+-- finance user's team's); unset, as with psql, every creditor.
+SELECT a.agent_user_id,
+       (SELECT f.agent_name FROM analytics.fact_plan f WHERE f.agent_user_id = a.agent_user_id LIMIT 1) AS agent_name,
        a.currency, sum(a.activated) AS plans, sum(a.completed) AS completed, sum(a.broken) AS broken,
        sum(a.active) AS active, sum(a.judged) AS judged, sum(a.kept_any) AS kept_any,
        round(sum(a.kept_any)::numeric / nullif(sum(a.judged), 0), 4) AS kept_rate,
@@ -24,7 +27,7 @@ SELECT a.agent_key_id,
        round(sum(a.broken)::numeric / nullif(sum(a.activated), 0), 4) AS broken_rate,
        round(sum(a.weekly_share_sum) / nullif(sum(a.activated), 0), 4) AS avg_weekly_share
 FROM analytics.agg_plan a
-WHERE a.start_week >= :'from'::date AND a.start_week < :'to'::date
-GROUP BY a.agent_key_id, a.currency
+WHERE a.start_week >= :'from'::date AND a.start_week < :'to'::date AND analytics.in_scope(a.creditor)
+GROUP BY a.agent_user_id, a.currency
 HAVING sum(a.activated) > 0
-ORDER BY a.agent_key_id, a.currency;
+ORDER BY a.agent_user_id, a.currency;

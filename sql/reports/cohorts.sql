@@ -15,14 +15,18 @@
 --
 -- Columns: cohort_week (Monday of the start week), cohort_size, week, plans,
 -- judged, kept, kept_share.
+--
+-- Scope: the rows of the creditors keptd sets in kept.report_creditors (a
+-- finance user's team's); unset, as with psql, every creditor.
 SELECT i.plan_start_week AS cohort_week,
        (SELECT count(*) FROM analytics.fact_plan p
-        WHERE p.start_week = i.plan_start_week AND p.activated_at IS NOT NULL) AS cohort_size,
+        WHERE p.start_week = i.plan_start_week AND p.activated_at IS NOT NULL
+          AND analytics.in_scope(p.creditor)) AS cohort_size,
        i.weeks_since_start AS week, count(DISTINCT i.plan_id) AS plans,
        count(*) AS judged, count(*) FILTER (WHERE i.outcome IN ('kept', 'kept_late')) AS kept,
        round(count(*) FILTER (WHERE i.outcome IN ('kept', 'kept_late'))::numeric / count(*), 4) AS kept_share
 FROM analytics.fact_installment i
 WHERE i.plan_start_week >= :'from'::date AND i.plan_start_week < :'to'::date
-  AND i.outcome IN ('kept', 'kept_late', 'partial', 'missed')
+  AND i.outcome IN ('kept', 'kept_late', 'partial', 'missed') AND analytics.in_scope(i.creditor)
 GROUP BY i.plan_start_week, i.weeks_since_start
 ORDER BY i.plan_start_week, i.weeks_since_start;

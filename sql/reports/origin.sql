@@ -20,6 +20,9 @@
 -- Columns: origin, currency, plans, completed, broken, active, judged,
 -- kept_any, kept_rate, due_judged_cents, collected_judged_cents,
 -- collection_rate, completion_rate, broken_rate, avg_weekly_share.
+--
+-- Scope: the rows of the creditors keptd sets in kept.report_creditors (a
+-- finance user's team's); unset, as with psql, every creditor.
 SELECT a.origin, a.currency, sum(a.activated) AS plans, sum(a.completed) AS completed, sum(a.broken) AS broken,
        sum(a.active) AS active, sum(a.judged) AS judged, sum(a.kept_any) AS kept_any,
        round(sum(a.kept_any)::numeric / nullif(sum(a.judged), 0), 4) AS kept_rate,
@@ -29,7 +32,7 @@ SELECT a.origin, a.currency, sum(a.activated) AS plans, sum(a.completed) AS comp
        round(sum(a.broken)::numeric / nullif(sum(a.activated), 0), 4) AS broken_rate,
        round(sum(a.weekly_share_sum) / nullif(sum(a.activated), 0), 4) AS avg_weekly_share
 FROM analytics.agg_plan a
-WHERE a.start_week >= :'from'::date AND a.start_week < :'to'::date
+WHERE a.start_week >= :'from'::date AND a.start_week < :'to'::date AND analytics.in_scope(a.creditor)
 GROUP BY a.origin, a.currency
 HAVING sum(a.activated) > 0
 ORDER BY a.origin, a.currency;

@@ -6,6 +6,9 @@
 -- Columns: reminder (none, pre_due, missed or missed+pre_due: the calls that
 -- reached the provider for the installment), judged, kept, kept_late,
 -- partial, missed, kept_rate = (kept + kept_late) / judged.
+--
+-- Scope: the rows of the creditors keptd sets in kept.report_creditors (a
+-- finance user's team's); unset, as with psql, every creditor.
 SELECT CASE WHEN i.reminded THEN array_to_string(i.reminder_purposes, '+') ELSE 'none' END AS reminder,
        count(*) AS judged, count(*) FILTER (WHERE i.outcome = 'kept') AS kept,
        count(*) FILTER (WHERE i.outcome = 'kept_late') AS kept_late,
@@ -14,6 +17,6 @@ SELECT CASE WHEN i.reminded THEN array_to_string(i.reminder_purposes, '+') ELSE 
        round(count(*) FILTER (WHERE i.outcome IN ('kept', 'kept_late'))::numeric / count(*), 4) AS kept_rate
 FROM analytics.fact_installment i
 WHERE i.due_date >= :'from'::date AND i.due_date < :'to'::date
-  AND i.outcome IN ('kept', 'kept_late', 'partial', 'missed')
+  AND i.outcome IN ('kept', 'kept_late', 'partial', 'missed') AND analytics.in_scope(i.creditor)
 GROUP BY 1
 ORDER BY 1;

@@ -24,6 +24,9 @@
 -- judged_4w, kept_4w, kept_rate_4w, due_judged_4w_cents,
 -- collected_judged_4w_cents, collection_rate_4w, active_plans,
 -- broken_plans, completed_plans, arrears_cents, installments_in_arrears.
+--
+-- Scope: the rows of the creditors keptd sets in kept.report_creditors (a
+-- finance user's team's); unset, as with psql, every creditor.
 WITH bounds AS (
     SELECT date_trunc('week', least(:'to'::date - 1, current_date))::date AS week, :'from'::date AS from_date, :'to'::date AS to_date
 ), weeks AS (
@@ -35,17 +38,18 @@ WITH bounds AS (
            sum(w.due_judged_cents) FILTER (WHERE w.due_week < b.week) AS due_judged_4w,
            sum(w.collected_judged_cents) FILTER (WHERE w.due_week < b.week) AS collected_judged_4w
     FROM analytics.agg_week w, bounds b
-    WHERE w.due_week >= b.week - 28 AND w.due_week <= b.week
+    WHERE w.due_week >= b.week - 28 AND w.due_week <= b.week AND analytics.in_scope(w.creditor)
     GROUP BY w.currency
 ), plans AS (
     SELECT a.currency, sum(a.active) AS active_plans, sum(a.in_arrears) AS installments_in_arrears,
            sum(a.arrears_cents) AS arrears_cents
-    FROM analytics.agg_plan a GROUP BY a.currency
+    FROM analytics.agg_plan a WHERE analytics.in_scope(a.creditor) GROUP BY a.currency
 ), ended AS (
     SELECT p.currency, count(*) FILTER (WHERE p.status = 'broken') AS broken_plans,
            count(*) FILTER (WHERE p.status = 'completed') AS completed_plans
     FROM analytics.fact_plan p, bounds b
     WHERE p.status IN ('broken', 'completed') AND p.ended_at >= b.from_date AND p.ended_at < b.to_date
+      AND analytics.in_scope(p.creditor)
     GROUP BY p.currency
 ), currencies AS (
     SELECT currency FROM weeks UNION SELECT currency FROM plans WHERE active_plans > 0 OR arrears_cents > 0

@@ -24,6 +24,9 @@
 -- scheduled, judged, kept, kept_late, partial, missed, kept_rate,
 -- amount_due_cents and amount_collected_cents (all installments due),
 -- amount_due_judged_cents, amount_collected_judged_cents, collection_rate.
+--
+-- Scope: the rows of the creditors keptd sets in kept.report_creditors (a
+-- finance user's team's); unset, as with psql, every creditor.
 SELECT w.due_week AS week, w.currency,
        CASE WHEN w.due_week + 7 <= current_date THEN 'past'
             WHEN w.due_week <= current_date THEN 'current' ELSE 'future' END AS week_state,
@@ -36,6 +39,6 @@ SELECT w.due_week AS week, w.currency,
        sum(w.collected_judged_cents) AS amount_collected_judged_cents,
        round(sum(w.collected_judged_cents)::numeric / nullif(sum(w.due_judged_cents), 0), 4) AS collection_rate
 FROM analytics.agg_week w
-WHERE w.due_week >= :'from'::date AND w.due_week < :'to'::date
+WHERE w.due_week >= :'from'::date AND w.due_week < :'to'::date AND analytics.in_scope(w.creditor)
 GROUP BY w.due_week, w.currency
 ORDER BY w.due_week, w.currency;

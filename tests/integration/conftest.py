@@ -33,6 +33,9 @@ CLUSTER = ROOT / "service" / "scripts" / "pgcluster.sh"
 FAST_PG = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 MIGRATIONS = len(list((ROOT / "schema").glob("*.sql")))
 WRAP = shlex.split(os.environ.get("KEPT_WRAP", ""))
+# The key that wraps customers' data keys, this run's (KEPT_DATA_KEY); psql
+# sessions of the tests get it too, so SQL can read what keptd sealed.
+DATA_KEY = os.urandom(32).hex()
 
 
 def command(name, *args):
@@ -65,11 +68,13 @@ class Cluster:
     def stop(self):
         self._run("stop")
 
-    def psql(self, sql, db="kept"):
-        """Runs SQL as the superuser; returns the rows as lists of strings."""
+    def psql(self, sql, db="kept", data_key=DATA_KEY):
+        """Runs SQL as the superuser (with the data key unless data_key=None);
+        returns the rows as lists of strings."""
+        env = dict(os.environ, PGOPTIONS=f"-c kept.data_key={data_key}" if data_key else "")
         out = subprocess.run([str(CLUSTER), "psql", self.dir, "-d", db, "-qAt", "-F", "\t",
                               "-v", "ON_ERROR_STOP=1", "-c", sql],
-                             check=True, capture_output=True, text=True).stdout
+                             check=True, capture_output=True, text=True, env=env).stdout
         return [line.split("\t") for line in out.splitlines() if line]
 
     def new_database(self, name):
@@ -92,8 +97,9 @@ class Cluster:
 def keptd_env(database_url, **extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEPT_")}
     # background workers off: tests drive evaluation through as_of themselves
+    # the per-key rate limit out of the way too (test_auth.py sets one to test it)
     env.update(KEPT_DATABASE_URL=database_url, KEPT_LISTEN="127.0.0.1:0", KEPT_THREADS="4",
-               KEPT_SHUTDOWN_TIMEOUT="10", KEPT_WORKERS="none")
+               KEPT_SHUTDOWN_TIMEOUT="10", KEPT_WORKERS="none", KEPT_RATE_LIMIT="0", KEPT_DATA_KEY=DATA_KEY)
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -284,6 +290,14 @@ def role_keys(cluster):
 @pytest.fixture
 def agent(server, role_keys):
     c = server.client(role_keys["agent"])
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def finance(server, role_keys):
+    """Finance posts and reverses payments."""
+    c = server.client(role_keys["finance"])
     yield c
     c.close()
 

@@ -32,19 +32,24 @@ def week_state(week, today):
 
 
 class Truth:
-    """The operational rows the reports are about, read once."""
+    """The operational rows the reports are about, read once: all of them, or
+    (creditors=[...]) those of some creditors only, as a finance user of the
+    team that owns them sees them."""
 
-    def __init__(self, cluster, db="kept"):
+    def __init__(self, cluster, db="kept", creditors=None):
         d = datetime.date.fromisoformat
+        mine = lambda creditor: creditors is None or creditor in creditors
         self.plans = {}
         for r in cluster.psql("""
-                SELECT p.id, p.origin, p.currency, coalesce(p.created_by, 0), p.status, p.activated_at IS NOT NULL,
+                SELECT p.id, p.origin, p.currency, coalesce(p.created_by_user, 0), p.status, p.activated_at IS NOT NULL,
                        p.weekly_amount_cents, p.balance_at_start_cents, p.first_due_date,
-                       (p.ended_at AT TIME ZONE 'UTC')::date, coalesce(k.name, '')
-                FROM kept.plans p LEFT JOIN kept.api_keys k ON k.id = p.created_by""", db=db):
+                       (p.ended_at AT TIME ZONE 'UTC')::date, coalesce(u.name, ''), a.creditor
+                FROM kept.plans p JOIN kept.accounts a ON a.id = p.account_id
+                LEFT JOIN kept.users u ON u.id = p.created_by_user""", db=db):
             self.plans[int(r[0])] = dict(id=int(r[0]), origin=r[1], currency=r[2], agent=int(r[3]), status=r[4],
                                          activated=r[5] == "t", weekly=int(r[6]), balance=int(r[7]),
-                                         first=d(r[8]), ended=d(r[9]) if r[9] else None, agent_name=r[10])
+                                         first=d(r[8]), ended=d(r[9]) if r[9] else None, agent_name=r[10],
+                                         creditor=r[11])
         self.installments = []
         for r in cluster.psql("""
                 SELECT i.plan_id, i.seq, i.due_date, i.amount_due_cents, i.amount_paid_cents, i.outcome,
@@ -54,10 +59,13 @@ class Truth:
             p = self.plans[int(r[0])]
             self.installments.append(dict(plan=p, seq=int(r[1]), due=d(r[2]), amount_due=int(r[3]), paid=int(r[4]),
                                           outcome=r[5], purposes=r[6]))
-        self.calls = cluster.psql("""
+        self.calls = [r[:5] for r in cluster.psql("""
             SELECT (coalesce(c.dialed_at, c.updated_at) AT TIME ZONE cu.time_zone)::date, c.provider_sid IS NOT NULL,
-                   c.state, coalesce(c.blocked_rule, ''), coalesce(c.deferred_rule, '')
-            FROM kept.calls c JOIN kept.customers cu ON cu.id = c.customer_id""", db=db)
+                   c.state, coalesce(c.blocked_rule, ''), coalesce(c.deferred_rule, ''), a.creditor
+            FROM kept.calls c JOIN kept.customers cu ON cu.id = c.customer_id
+            JOIN kept.accounts a ON a.id = c.account_id""", db=db) if mine(r[5])]
+        self.plans = {k: p for k, p in self.plans.items() if mine(p["creditor"])}
+        self.installments = [i for i in self.installments if mine(i["plan"]["creditor"])]
 
     # ---- the reports -------------------------------------------------------------------
 
@@ -216,7 +224,7 @@ class Truth:
 REPORT_KEYS = {
     "weekly-adherence": ("week", "currency"),
     "origin": ("origin", "currency"),
-    "agents": ("agent_key_id", "currency"),
+    "agents": ("agent_user_id", "currency"),
     "cohorts": ("cohort_week", "week"),
     "reminders": ("reminder",),
     "compliance": ("week", "status", "rule"),

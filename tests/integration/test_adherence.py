@@ -32,7 +32,7 @@ def pay(client, account_id, cents, received_at):
     return r.json()
 
 
-def test_twelve_weeks_of_a_plan(api, agent, cluster):
+def test_twelve_weeks_of_a_plan(api, agent, finance, cluster):
     c = new_customer(agent, time_zone="Pacific/Auckland", jurisdiction="NZ")
     acct = new_account(agent, c["id"], original_balance_cents=120000, currency="NZD")
     today = datetime.datetime.now(TZ).date()
@@ -56,7 +56,7 @@ def test_twelve_weeks_of_a_plan(api, agent, cluster):
     ]
     for week, (cents, days_late, expected) in enumerate(script):
         if cents:
-            pay(agent, acct["id"], cents, local_noon(due[week] + datetime.timedelta(days=days_late)))
+            pay(finance, acct["id"], cents, local_noon(due[week] + datetime.timedelta(days=days_late)))
         r = api.post("/v1/admin/evaluate", {"as_of": grace_end(due[week])})
         assert r.status == 200, r
         outcomes = [i["outcome"] for i in agent.get(f"/v1/plans/{plan['id']}").json()["installments"]]

@@ -139,8 +139,8 @@ def history(phone_server, admin_key, cluster, telsim):
     for seq, (due, amount) in enumerate(weekly(first, 6, 5000), start=1):
         if seq % 3 == 0:
             continue
-        r = agent.post("/v1/payments", {"account_id": a["id"], "amount_cents": amount, "received_at": iso(noon(due)),
-                                        "source": "card", "source_ref": unique("ap")},
+        r = api.post("/v1/payments", {"account_id": a["id"], "amount_cents": amount, "received_at": iso(noon(due)),
+                                      "source": "card", "source_ref": unique("ap")},
                        headers={"Idempotency-Key": str(uuid.uuid4())})
         assert r.status == 201, r
     file = (f"account_external_ref,amount_cents,received_at,source,source_ref\r\n"
@@ -263,7 +263,7 @@ def test_csv_is_rfc_4180_with_a_file_name(history, phone_server, role_keys):
     json_rows = report(fin, "weekly-adherence")
     assert len(rows) == len(json_rows) and rows[0]["week"] == json_rows[0]["week"]
     accept = fin.get(f"/v1/reports/agents?from={FROM}&to={TO}", headers={"Accept": "text/csv"})
-    assert accept.status == 200 and accept.body.decode().startswith("agent_key_id,agent_name,")
+    assert accept.status == 200 and accept.body.decode().startswith("agent_user_id,agent_name,")
     names = [row["agent_name"] for row in csv.DictReader(io.StringIO(accept.body.decode()))]
     assert set(history["agents"]) <= set(names)
 

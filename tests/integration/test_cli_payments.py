@@ -7,8 +7,8 @@ from test_cli import kept
 
 
 def test_pay_reverse_and_escalate(server, role_keys, admin_key, tmp_path):
-    key = role_keys["agent"]
-    api = server.client(key)
+    agent_key, key = role_keys["agent"], role_keys["finance"]  # agents negotiate; finance posts money
+    api = server.client(agent_key)
     acct = new_account(api, new_customer(api)["id"], original_balance_cents=50000, currency="GBP")
     a = str(acct["id"])
 

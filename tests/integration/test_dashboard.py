@@ -54,7 +54,7 @@ def test_the_dashboard_shows_what_the_api_answers(history, phone_server, role_ke
         for figure, cell in shown["headline"].items():
             assert value(cell["value"]) == (summary[figure] if summary else None), (cur, figure, cell)
         for table, name, key in (("weekly-table", "weekly-adherence", "week"), ("origin-table", "origin", "origin"),
-                                 ("agents-table", "agents", "agent_key_id")):
+                                 ("agents-table", "agents", "agent_user_id")):
             rows = {str(r[key]): r for r in api[name] if r["currency"] == cur}
             got = shown["tables"][table]
             if not rows:

@@ -93,6 +93,7 @@ def state(cluster, db):
 def run(cluster, url, kill):
     migrate(url)
     admin_key, agent_key = create_key(url, "admin"), create_key(url, "agent")
+    finance_key = create_key(url, "finance")
     port = free_port()
     k = Keptd(url, KEPT_LISTEN=f"127.0.0.1:{port}")
     ids = seed(k.client(agent_key), k.client(admin_key))
@@ -106,7 +107,7 @@ def run(cluster, url, kill):
             k.proc.wait()
             threading.Thread(target=lambda: restarted.append(Keptd(url, KEPT_LISTEN=f"127.0.0.1:{port}"))).start()
 
-    sent = send_all(port, agent_key, ids, per_account, maybe_kill)
+    sent = send_all(port, finance_key, ids, per_account, maybe_kill)
     assert sent == PAYMENTS
     ev = keptd_cmd(url, "evaluate", "--as-of", AS_OF)
     assert ev.returncode == 0, ev.stderr
@@ -137,7 +138,7 @@ def test_postgres_restarted_under_load_with_workers_on(tmp_path):
     c = Cluster()
     try:
         migrate(c.url)
-        agent_key = create_key(c.url, "agent")
+        agent_key, finance_key = create_key(c.url, "agent"), create_key(c.url, "finance")
         k = Keptd(c.url, KEPT_WORKERS="all", KEPT_ANALYTICS_INTERVAL="1", KEPT_EVALUATE_INTERVAL="1",
                   KEPT_RETRY_AFTER="1")
         try:
@@ -146,7 +147,7 @@ def test_postgres_restarted_under_load_with_workers_on(tmp_path):
             stop, statuses, lock = threading.Event(), [], threading.Lock()
 
             def load(account):
-                w = Client(k.port, agent_key)
+                w = Client(k.port, finance_key)
                 while not stop.is_set():
                     try:
                         r = w.post("/v1/payments", {"account_id": account, "amount_cents": 1,

@@ -63,7 +63,7 @@ def test_a_history_is_replayed_at_its_own_times(api, agent, agent_name, cluster)
     summary = r.json()
     assert summary["plans"] == 2 and summary["payments"] == 5 and summary["accounts"] == 1
     first, second = (api.get(f"/v1/plans/{summary['plan_ids'][x['plan_ref']]}").json() for x in (p, again))
-    assert first["status"] == "broken" and first["channel"] == "import" and first["created_by"] is not None
+    assert first["status"] == "broken" and first["channel"] == "import" and first["created_by_user"] is not None
     assert [i["outcome"] for i in first["installments"][:5]] == ["kept", "kept", "missed", "missed", "waived"]
     assert first["created_at"].startswith(ts(60)[:10])             # agreed when the history says
     assert second["origin"] == "customer_proposed" and second["status"] == "active"

@@ -36,9 +36,11 @@ def test_a_good_file_is_imported(api, cluster):
     r = api.post("/v1/imports/accounts", to_csv(rows), content_type="text/csv")
     assert r.status == 201, r
     assert r.json() == {"lines": 3, "customers_created": 2, "customers_existing": 0, "accounts_created": 3}
-    name = cluster.psql(f"SELECT name FROM kept.customers WHERE external_ref = '{c1}'")[0][0]
+    # stored sealed under the customer's data key; read with the key
+    name = cluster.psql(f"SELECT kept.customer_name(id) FROM kept.customers WHERE external_ref = '{c1}'")[0][0]
     assert name == "Órla, \"Ní\" Bhriain"
-    phones = cluster.psql(f"SELECT number, consent_automated FROM kept.customer_phones p JOIN kept.customers c "
+    phones = cluster.psql(f"SELECT kept.pii_open(p.customer_id, p.number_enc), consent_automated "
+                          f"FROM kept.customer_phones p JOIN kept.customers c "
                           f"ON c.id = p.customer_id WHERE c.external_ref = '{c1}'")
     assert phones == [["+353871234567", "t"]]
     accounts = api.get(f"/v1/accounts?external_ref={rows[1][7]}").json()["items"]

@@ -25,35 +25,35 @@ def account(agent):
     return new_account(agent, c["id"], original_balance_cents=30000, currency="USD")
 
 
-def test_the_same_key_and_body_answer_the_same_result(agent, account, cluster):
+def test_the_same_key_and_body_answer_the_same_result(agent, account, cluster, finance):
     key = str(uuid.uuid4())
     body = {"account_id": account["id"], "amount_cents": 1000, "received_at": "2026-01-05T10:00:00Z",
             "source": "card", "source_ref": unique("ref")}
-    first = agent.post("/v1/payments", body, headers={"Idempotency-Key": key})
+    first = finance.post("/v1/payments", body, headers={"Idempotency-Key": key})
     assert first.status == 201, first
     # the same body, written differently, is the same request
-    again = agent.post("/v1/payments", '{ "source_ref": "%s", "account_id": %d, "amount_cents": 1000, '
+    again = finance.post("/v1/payments", '{ "source_ref": "%s", "account_id": %d, "amount_cents": 1000, '
                        '"received_at": "2026-01-05T10:00:00Z", "source": "card" }' % (body["source_ref"], account["id"]),
                        headers={"Idempotency-Key": key}, content_type="application/json")
     assert again.status == 201 and again.json() == first.json()
     assert cluster.psql(f"SELECT count(*) FROM kept.payments WHERE account_id = {account['id']}") == [["1"]]
-    other = agent.post("/v1/payments", dict(body, amount_cents=2000), headers={"Idempotency-Key": key})
+    other = finance.post("/v1/payments", dict(body, amount_cents=2000), headers={"Idempotency-Key": key})
     assert other.status == 422 and other.error["code"] == "idempotency_key_reused"
     assert agent.get(f"/v1/accounts/{account['id']}").json()["balance_cents"] == 29000
 
 
-def test_received_at_left_out_is_when_it_was_first_posted(agent, account, cluster):
+def test_received_at_left_out_is_when_it_was_first_posted(agent, account, cluster, finance):
     """A payment without received_at was received when it is posted; a retry
     under the same key a moment later is the same request, not a new one."""
     key = str(uuid.uuid4())
     body = {"account_id": account["id"], "amount_cents": 500, "source": "agent", "source_ref": unique("ref")}
     before = datetime.datetime.now(datetime.timezone.utc)
-    first = agent.post("/v1/payments", body, headers={"Idempotency-Key": key})
+    first = finance.post("/v1/payments", body, headers={"Idempotency-Key": key})
     assert first.status == 201, first
     received = datetime.datetime.fromisoformat(first.json()["received_at"].replace("Z", "+00:00"))
     assert before - datetime.timedelta(seconds=2) <= received <= datetime.datetime.now(datetime.timezone.utc)
     time.sleep(1.1)
-    again = agent.post("/v1/payments", body, headers={"Idempotency-Key": key})
+    again = finance.post("/v1/payments", body, headers={"Idempotency-Key": key})
     assert again.status == 201 and again.json() == first.json()
     assert cluster.psql(f"SELECT count(*) FROM kept.payments WHERE account_id = {account['id']}") == [["1"]]
 
@@ -62,7 +62,7 @@ def test_concurrent_retries_post_once(server, role_keys, account, cluster):
     key, ref = str(uuid.uuid4()), unique("ref")
 
     def retry(_):
-        c = server.client(role_keys["agent"])
+        c = server.client(role_keys["finance"])
         try:
             r = pay(c, account["id"], 700, key=key, received_at="2026-01-05T10:00:00Z", source_ref=ref)
             return r.status, r.json()["id"]
@@ -75,9 +75,9 @@ def test_concurrent_retries_post_once(server, role_keys, account, cluster):
     assert cluster.psql(f"SELECT count(*), sum(amount_cents) FROM kept.payments WHERE account_id = {account['id']}") == [["1", "700"]]
 
 
-def test_a_key_belongs_to_the_api_key_that_sent_it(agent, second_agent_client, account, cluster):
+def test_a_key_belongs_to_the_api_key_that_sent_it(agent, second_agent_client, account, cluster, finance):
     key = str(uuid.uuid4())
-    assert pay(agent, account["id"], 100, key=key).status == 201
+    assert pay(finance, account["id"], 100, key=key).status == 201
     assert pay(second_agent_client, account["id"], 100, key=key).status == 201
     assert cluster.psql(f"SELECT count(*) FROM kept.payments WHERE idempotency_key = '{key}'") == [["2"]]
 
@@ -85,29 +85,29 @@ def test_a_key_belongs_to_the_api_key_that_sent_it(agent, second_agent_client, a
 @pytest.fixture
 def second_agent_client(server, cluster):
     from conftest import create_key
-    c = server.client(create_key(cluster.url, "agent"))
+    c = server.client(create_key(cluster.url, "finance"))
     yield c
     c.close()
 
 
-def test_allocation_oldest_first_and_completion(agent, account):
+def test_allocation_oldest_first_and_completion(agent, account, finance):
     plan = make_plan(agent, account, 10000, day(2, "America/New_York")).json()
-    r = pay(agent, account["id"], 15000)
+    r = pay(finance, account["id"], 15000)
     assert r.status == 201
     p = r.json()
     assert [(a["seq"], a["amount_cents"]) for a in p["allocations"]] == [(1, 10000), (2, 5000)]
     assert p["plan_id"] == plan["id"] and p["balance_after_cents"] == 15000
     paid = [i["amount_paid_cents"] for i in agent.get(f"/v1/plans/{plan['id']}").json()["installments"]]
     assert paid == [10000, 5000, 0]
-    pay(agent, account["id"], 15000)
+    pay(finance, account["id"], 15000)
     assert agent.get(f"/v1/plans/{plan['id']}").json()["status"] == "completed"
     acct = agent.get(f"/v1/accounts/{account['id']}").json()
     assert acct["status"] == "paid" and acct["balance_cents"] == 0
     assert [x["amount_cents"] for x in agent.get(f"/v1/accounts/{account['id']}/payments").json()["items"]] == [15000, 15000]
 
 
-def test_payment_without_a_plan_reduces_the_balance(agent, account):
-    r = pay(agent, account["id"], 1234)
+def test_payment_without_a_plan_reduces_the_balance(agent, account, finance):
+    r = pay(finance, account["id"], 1234)
     assert r.status == 201 and r.json()["allocations"] == [] and r.json()["plan_id"] is None
     assert agent.get(f"/v1/accounts/{account['id']}").json()["balance_cents"] == 30000 - 1234
 
@@ -125,39 +125,39 @@ def test_payment_without_a_plan_reduces_the_balance(agent, account):
     ({"source_ref": ""}, 400, "invalid_source_ref"),
     ({"extra": 1}, 400, "unknown_field"),
 ])
-def test_refusals(agent, account, cluster, change, status, code):
+def test_refusals(agent, account, cluster, change, status, code, finance):
     body = {"account_id": account["id"], "amount_cents": 100, "received_at": "2026-01-05T10:00:00Z",
             "source": "card", "source_ref": unique("ref")}
     body.update(change)
-    r = agent.post("/v1/payments", body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    r = finance.post("/v1/payments", body, headers={"Idempotency-Key": str(uuid.uuid4())})
     assert r.status == status and r.error["code"] == code, r
     assert cluster.psql(f"SELECT count(*) FROM kept.payments WHERE account_id = {account['id']}") == [["0"]]
 
 
-def test_idempotency_key_is_required_and_checked(agent, account):
+def test_idempotency_key_is_required_and_checked(agent, account, finance):
     body = {"account_id": account["id"], "amount_cents": 100, "received_at": "2026-01-05T10:00:00Z",
             "source": "card", "source_ref": unique("ref")}
-    assert agent.post("/v1/payments", body).error["code"] == "missing_idempotency_key"
-    assert agent.post("/v1/payments", body, headers={"Idempotency-Key": "has space"}).error["code"] == "invalid_idempotency_key"
-    assert agent.post("/v1/payments", body, headers={"Idempotency-Key": "x" * 201}).error["code"] == "invalid_idempotency_key"
+    assert finance.post("/v1/payments", body).error["code"] == "missing_idempotency_key"
+    assert finance.post("/v1/payments", body, headers={"Idempotency-Key": "has space"}).error["code"] == "invalid_idempotency_key"
+    assert finance.post("/v1/payments", body, headers={"Idempotency-Key": "x" * 201}).error["code"] == "invalid_idempotency_key"
 
 
-def test_duplicate_source_ref(agent, account):
+def test_duplicate_source_ref(agent, account, finance):
     ref = unique("ref")
-    assert pay(agent, account["id"], 100, source_ref=ref).status == 201
-    r = pay(agent, account["id"], 100, source_ref=ref)
+    assert pay(finance, account["id"], 100, source_ref=ref).status == 201
+    r = pay(finance, account["id"], 100, source_ref=ref)
     assert r.status == 409 and r.error["code"] == "duplicate_source_ref"
-    assert pay(agent, account["id"], 100, source_ref=ref, source="bank_transfer").status == 201  # unique per source
+    assert pay(finance, account["id"], 100, source_ref=ref, source="bank_transfer").status == 201  # unique per source
 
 
-def test_reversal(agent, account, cluster):
+def test_reversal(agent, account, cluster, finance):
     plan = make_plan(agent, account, 10000, day(2, "America/New_York")).json()
-    p = pay(agent, account["id"], 10000).json()
-    r = agent.post(f"/v1/payments/{p['id']}/reversal", {"reason": "chargeback"})
+    p = pay(finance, account["id"], 10000).json()
+    r = finance.post(f"/v1/payments/{p['id']}/reversal", {"reason": "chargeback"})
     assert r.status == 200 and r.json()["status"] == "reversed" and r.json()["reversal_reason"] == "chargeback"
     assert agent.get(f"/v1/accounts/{account['id']}").json()["balance_cents"] == 30000
     assert agent.get(f"/v1/plans/{plan['id']}").json()["installments"][0]["amount_paid_cents"] == 0
-    again = agent.post(f"/v1/payments/{p['id']}/reversal", {"reason": "again"})
+    again = finance.post(f"/v1/payments/{p['id']}/reversal", {"reason": "again"})
     assert again.status == 409 and again.error["code"] == "payment_already_reversed"
     assert agent.post("/v1/payments/987654321/reversal", {"reason": "x"}).status == 404
     esc = agent.get(f"/v1/escalations?account_id={account['id']}").json()["items"]
@@ -241,7 +241,7 @@ FORMAT_CASES = [
 ]
 
 
-def test_file_lines_and_single_payments_follow_the_same_format_rules(api, agent):
+def test_file_lines_and_single_payments_follow_the_same_format_rules(api, agent, finance):
     a = new_account(agent, new_customer(agent)["id"], original_balance_cents=10_000_000)
     prefix = unique("fmt")
     single, rows = {}, []
@@ -250,7 +250,7 @@ def test_file_lines_and_single_payments_follow_the_same_format_rules(api, agent)
             value = f"{prefix}-{i}-" + value[len(prefix) + 4:]
         body = {"received_at": "2026-01-05T10:00:00Z", "source": "card", "source_ref": f"{prefix}-s{i}"}
         body[field] = value
-        r = pay(agent, a["id"], 1, received_at=body["received_at"], source=body["source"],
+        r = pay(finance, a["id"], 1, received_at=body["received_at"], source=body["source"],
                 source_ref=body["source_ref"])
         assert r.status in (201, 400), (field, value, r)
         single[i] = r.status == 201

@@ -42,6 +42,7 @@ class History:
         self.k = Keptd(url, KEPT_WORKERS="evaluator,auditor,loader", KEPT_EVALUATE_INTERVAL="2",
                        KEPT_ANALYTICS_INTERVAL="1", KEPT_ANALYTICS_BATCH=str(rng.choice([1, 7, 50, 1000])))
         self.api = self.k.client(admin)
+        self.finance = self.k.client(create_key(url, "finance"))  # reversals are finance's (or a supervisor's)
         self.agents = [unique("Random Agent") for _ in range(3)]
         for name in self.agents:
             assert self.api.post("/v1/api-keys", {"role": "agent", "name": name}).status == 201
@@ -195,7 +196,7 @@ class History:
     def reverse(self):
         if self.payments:
             pid = self.payments.pop(self.rng.randrange(len(self.payments)))
-            self.check(self.api.post(f"/v1/payments/{pid}/reversal", {"reason": "returned"}), "reversal")
+            self.check(self.finance.post(f"/v1/payments/{pid}/reversal", {"reason": "returned"}), "reversal")
 
     def evaluate(self):
         self.as_of = min(self.as_of + datetime.timedelta(days=self.rng.randrange(1, 12)),

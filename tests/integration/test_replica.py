@@ -38,7 +38,7 @@ def test_reports_are_served_from_the_standby(tmp_path):
             stop, errors = threading.Event(), []
 
             def write():
-                w = k.client(agent_key)
+                w = k.client(finance)
                 while not stop.is_set():
                     r = w.post("/v1/payments", {"account_id": a["id"], "amount_cents": 1, "received_at": "2026-01-06T12:00:00Z",
                                                 "source": "card", "source_ref": unique("rep")},

@@ -103,7 +103,7 @@ SELECT is(pg_temp.fact_differences(), 0::bigint, 'writing the plan again mends i
 SELECT is(pg_temp.aggregate_differences(), 0::bigint, '... and the aggregates');
 
 -- Every column is written: a stored fact that differs in any column is replaced.
-UPDATE analytics.fact_installment SET account_id = -1, agent_key_id = -1, origin = 'x', channel = 'x', currency = 'XXX',
+UPDATE analytics.fact_installment SET account_id = -1, creditor = 'x', agent_user_id = -1, origin = 'x', channel = 'x', currency = 'XXX',
        plan_start_week = '2000-01-03', weeks_since_start = -1, amount_due_cents = -1, amount_paid_cents = -1,
        paid_by_due_cents = -1, paid_by_grace_cents = -1, days_late = -1, reminded = true, reminder_purposes = '{x}',
        plan_status = 'x'

@@ -15,6 +15,9 @@ cleanup() {
 trap cleanup EXIT
 export PGCLUSTER_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 "$cluster" init "$dir"
-KEPT_DATABASE_URL=$("$cluster" url "$dir") "$bin/keptd" migrate >/dev/null
+# the key that wraps customers' data keys: keptd's and every pgTAP session's
+key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+export PGOPTIONS="-c kept.data_key=$key"
+KEPT_DATABASE_URL=$("$cluster" url "$dir") KEPT_DATA_KEY=$key "$bin/keptd" migrate >/dev/null
 "$cluster" psql "$dir" -d kept -qc 'CREATE EXTENSION IF NOT EXISTS pgtap'
 pg_prove -h "$(cat "$dir/socket_dir")" -p 5432 -U postgres -d kept --failures "$root"/tests/sql/*.sql

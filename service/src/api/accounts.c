@@ -22,17 +22,18 @@ kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err)
 	return api_get(ctx, SQL_Q_ACCOUNT_GET, "account", err);
 }
 
-/* ?customer_id=&external_ref=&cursor=&limit= — validated in SQL (kept.account_page). */
+/* ?customer_id=&external_ref=&cursor=&limit= — validated in SQL (kept.account_page),
+ * which shows the caller's team's accounts only and logs whose they were. */
 kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *page;
-	const char *params[] = {
-	        http_query(ctx->req, "customer_id"),
-	        http_query(ctx->req, "external_ref"),
-	        http_query(ctx->req, "cursor"),
-	        http_query(ctx->req, "limit"),
-	};
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_ACCOUNT_PAGE, 4, params, &page, err);
+	const char *params[7];
+	api_viewer_params(ctx, params);
+	params[3] = http_query(ctx->req, "customer_id");
+	params[4] = http_query(ctx->req, "external_ref");
+	params[5] = http_query(ctx->req, "cursor");
+	params[6] = http_query(ctx->req, "limit");
+	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_ACCOUNT_PAGE, 7, params, &page, err);
 	if (r)
 		return r;
 	http_reply_json(ctx->req, 200, page);

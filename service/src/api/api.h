@@ -26,10 +26,15 @@ struct api_config {
 	const char *agent_line;      /* key 2 transfers here; NULL: an agent calls back */
 	const char *analytics_url;   /* reports read here (a standby, or where analytics lives);
 	                              * NULL: the operational database */
+	int rate_limit;              /* requests a second per API key; 0: no limit */
+	int rate_burst;              /* requests a key may make at once */
 };
 
 /* Call once before serving; `cfg` must outlive the server. */
 kept_err api_init(const struct api_config *cfg) KEPT_MUST_CHECK;
+
+/* Releases what api_init made (after the server has stopped). */
+void api_shutdown(void);
 
 /* The request callbacks for http_server_start(). */
 const struct http_app *api_http_app(void);

@@ -1,25 +1,22 @@
-/* /v1/api-keys — admin only: create (the key is shown once), list, revoke. */
+/* /v1/api-keys — admin only: create (the key is shown once), list, revoke.
+ * A key belongs to a user: {user_id, role?, name?, expires_at?}, or
+ * {name, role} as before users (the user of that name; see kept.api_key_create). */
 #include "internal.h"
 
 static const struct json_field create_spec[] = {
-        {"name", JSON_STRING, JSON_REQUIRED, .max = 200},
-        {"role", JSON_STRING, JSON_REQUIRED, .max = 16},
+        {"user_id", JSON_INT, 0, .min = 1, .max_int = JSON_INT_MAX},
+        {"name", JSON_STRING, 0, .max = 200},
+        {"role", JSON_STRING, 0, .max = 16},
+        {"expires_at", JSON_STRING, 0, .max = 40},
         {0},
 };
 
 kept_err api_keys_create(struct api_ctx *ctx, struct kept_error *err)
 {
-	cJSON *body;
 	const char *normalized, *key, *record;
-	kept_err r = api_json_body(ctx, create_spec, &body, &normalized, err);
-	if (r)
-		return r;
-	enum auth_role role;
-	if (!auth_role_parse(json_get_string(body, "role"), &role))
-		return kept_fail(err, KEPT_ERR_INVALID, "invalid_role", "role",
-		                 "role must be agent, supervisor, finance or admin");
-	r = auth_key_create(ctx->db, ctx->arena, &ctx->who.actor, auth_role_name(role),
-	                    json_get_string(body, "name"), &key, &record, err);
+	kept_err r = api_json_body(ctx, create_spec, NULL, &normalized, err);
+	if (!r)
+		r = auth_key_create(ctx->db, ctx->arena, &ctx->who.actor, normalized, &key, &record, err);
 	if (r)
 		return r;
 	cJSON *doc = cJSON_Parse(record);

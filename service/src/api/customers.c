@@ -38,9 +38,11 @@ static const struct json_field create_spec[] = {
         {0},
 };
 
-/* external_ref is the creditor's key for the customer and never changes. */
+/* external_ref is the creditor's key for the customer and never changes;
+ * note says why a contact restriction is cleared (a supervisor's, required then). */
 static const struct json_field update_spec[] = {
         CUSTOMER_FIELDS(0),
+        {"note", JSON_STRING, 0, .max = 2000},
         {0},
 };
 

@@ -3,11 +3,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include <time.h>
+
 #include "internal.h"
 #include "metrics/metrics.h"
+#include "ratelimit/ratelimit.h"
 
 const struct api_config *api_cfg;
-static struct metrics_route metric_routes[64];
+static struct metrics_route metric_routes[96];
+static struct ratelimit *limiter; /* NULL: no limit */
 
 static void fail_request(struct api_ctx *ctx, struct kept_error *err)
 {
@@ -83,6 +87,26 @@ static kept_err check_body_type(struct api_ctx *ctx, struct kept_error *err)
 	return KEPT_OK;
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Every authenticated request takes a token of its key's bucket; 429 without one. */
+static kept_err check_rate(struct api_ctx *ctx, struct kept_error *err)
+{
+	int wait_s = 1;
+	if (!limiter || ratelimit_take(limiter, ctx->who.key_id, monotonic_ns(), &wait_s))
+		return KEPT_OK;
+	kept_fail(err, KEPT_ERR_RATE_LIMITED, "rate_limited", "",
+	          "this key made more than %d requests a second; try again in %d s", api_cfg->rate_limit,
+	          wait_s);
+	err->details_json = arena_sprintf(ctx->arena, "{\"retry_after\":%d}", wait_s);
+	return KEPT_ERR_RATE_LIMITED;
+}
+
 static kept_err authorize(struct api_ctx *ctx, struct kept_error *err)
 {
 	if (!ctx->route->roles)
@@ -94,12 +118,65 @@ static kept_err authorize(struct api_ctx *ctx, struct kept_error *err)
 	                      http_request_id(ctx->req), &ctx->who, err);
 	if (r)
 		return r;
-	http_set_actor(ctx->req, arena_sprintf(ctx->arena, "key:%lld", ctx->who.key_id));
-	if (!(ctx->route->roles & ctx->who.role))
+	http_set_actor(ctx->req,
+	               arena_sprintf(ctx->arena, "key:%lld/user:%lld", ctx->who.key_id, ctx->who.user_id));
+	r = check_rate(ctx, err);
+	if (r)
+		return r;
+	if (!(ctx->route->roles & ctx->who.roles)) {
+		char held[64];
+		auth_roles_format(ctx->who.roles, held, sizeof held);
 		return kept_fail(err, KEPT_ERR_FORBIDDEN, "forbidden_role", "",
-		                 "the %s role may not use %s %s", auth_role_name(ctx->who.role),
-		                 ctx->route->method, ctx->route->pattern);
+		                 "this key acts as %s, which may not use %s %s", held, ctx->route->method,
+		                 ctx->route->pattern);
+	}
 	return KEPT_OK;
+}
+
+static const char *const scope_kinds[] = {
+        [API_SCOPE_CUSTOMER] = "customer",
+        [API_SCOPE_ACCOUNT] = "account",
+        [API_SCOPE_PLAN] = "plan",
+        [API_SCOPE_PAYMENT] = "payment",
+        [API_SCOPE_OFFER] = "settlement_offer",
+        [API_SCOPE_ESCALATION] = "escalation",
+        [API_SCOPE_REVIEW] = "review",
+};
+
+/* Where the route's resource is named: the path's {id}, else the list's filter. */
+static const char *scope_field(const struct api_route *route)
+{
+	if (strstr(route->pattern, "{id}"))
+		return "id";
+	return route->scope == API_SCOPE_CUSTOMER ? "customer_id" : "account_id";
+}
+
+static const char *scope_id(struct api_ctx *ctx)
+{
+	const char *field = scope_field(ctx->route);
+	return strcmp(field, "id") == 0 ? route_param(&ctx->params, "id") : http_query(ctx->req, field);
+}
+
+/* The resource exists and the caller's team may see it, else 404; a read of
+ * personal data is logged. A malformed or absent id is left to the handler
+ * (which answers 404 or 400), and a list with no filter to its query, which
+ * shows and logs only what the caller's team may see. */
+static kept_err check_scope(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *id = scope_id(ctx);
+	if (ctx->route->scope == API_SCOPE_NONE || !api_is_id(id))
+		return KEPT_OK;
+	const char *params[9];
+	params[0] = ctx->who.actor.key_id;
+	params[1] = http_request_id(ctx->req);
+	params[2] = scope_kinds[ctx->route->scope];
+	params[3] = id;
+	params[4] = ctx->route->method;
+	params[5] = ctx->route->pattern;
+	params[6] = http_path(ctx->req);
+	params[7] = ctx->route->pii == API_READS_PII ? "true" : "false";
+	params[8] = scope_field(ctx->route);
+	return db_run(ctx->db, ctx->arena, SQL_Q_ACCESS_CHECK, 9, params, NULL, err);
 }
 
 /* Headers are in: route, authenticate, authorise, check the body's type.
@@ -125,6 +202,8 @@ static void on_begin(struct http_request *req, void *cls)
 	}
 	/* who may call comes before what the call must look like */
 	kept_err r = authorize(ctx, &err);
+	if (!r && ctx->route->roles)
+		r = check_scope(ctx, &err);
 	if (!r)
 		r = check_body_type(ctx, &err);
 	if (r)
@@ -147,6 +226,11 @@ static const struct http_app app = {on_begin, on_handle, NULL};
 kept_err api_init(const struct api_config *cfg)
 {
 	api_cfg = cfg;
+	if (cfg->rate_limit > 0) {
+		limiter = ratelimit_new(cfg->rate_limit, cfg->rate_burst);
+		if (!limiter)
+			return KEPT_ERR_NOMEM;
+	}
 	if (api_routes_count > sizeof metric_routes / sizeof metric_routes[0])
 		return KEPT_ERR_INTERNAL;
 	for (size_t i = 0; i < api_routes_count; i++) {
@@ -154,6 +238,12 @@ kept_err api_init(const struct api_config *cfg)
 		metric_routes[i].pattern = api_routes[i].pattern;
 	}
 	return metrics_init(metric_routes, api_routes_count);
+}
+
+void api_shutdown(void)
+{
+	ratelimit_free(limiter);
+	limiter = NULL;
 }
 
 const struct http_app *api_http_app(void)

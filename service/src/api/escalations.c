@@ -30,15 +30,17 @@ kept_err api_escalations_get(struct api_ctx *ctx, struct kept_error *err)
 	return api_get(ctx, SQL_Q_ESCALATION_GET, "escalation", err);
 }
 
-/* ?status=&reason=&team=&assigned_to=&account_id=&overdue=&cursor=&limit= — checked in SQL. */
+/* ?status=&reason=&team=&assigned_to=&account_id=&overdue=&cursor=&limit= — checked in SQL,
+ * which shows the caller's team's escalations only and logs whose they were. */
 kept_err api_escalations_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	static const char *const filters[] = {"status",     "reason",  "team",   "assigned_to",
 	                                      "account_id", "overdue", "cursor", "limit"};
-	const char *params[8], *page = NULL;
+	const char *params[11], *page = NULL;
+	api_viewer_params(ctx, params);
 	for (size_t i = 0; i < 8; i++)
-		params[i] = http_query(ctx->req, filters[i]);
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_ESCALATION_PAGE, 8, params, &page, err);
+		params[3 + i] = http_query(ctx->req, filters[i]);
+	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_ESCALATION_PAGE, 11, params, &page, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, page);
 	return r;

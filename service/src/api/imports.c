@@ -46,6 +46,8 @@ struct import_kind {
 	bool write_takes_file_hash;
 	enum sql_query stage_json; /* stages a JSON body (NO_QUERY: CSV only) */
 	bool write_may_refuse;     /* the write answers NULL when it refused records (listed by `problems`) */
+	bool resolve_for_viewer;   /* `resolve` takes the caller's key: references outside their team are
+	                              unknown */
 };
 
 static const struct import_column account_columns[] = {
@@ -132,6 +134,7 @@ static const struct import_kind payments_kind = {
         true,
         NO_QUERY,
         false,
+        true,
 };
 
 /* Every value of a history is checked in SQL (74_import_history.sql). */
@@ -370,8 +373,11 @@ static kept_err check(struct import *im, bool resolve, struct kept_error *err)
 	snprintf(max_problems, sizeof max_problems, "%d", IMPORT_MAX_PROBLEMS);
 	const char *limit[] = {max_problems};
 	kept_err r = KEPT_OK;
-	if (resolve && im->kind->resolve != NO_QUERY)
-		r = db_run(im->db, NULL, im->kind->resolve, 0, NULL, NULL, err);
+	if (resolve && im->kind->resolve != NO_QUERY) {
+		const char *viewer[] = {im->ctx->who.actor.key_id[0] ? im->ctx->who.actor.key_id : NULL};
+		r = db_run(im->db, NULL, im->kind->resolve, im->kind->resolve_for_viewer ? 1 : 0, viewer,
+		           NULL, err);
+	}
 	if (!r)
 		r = db_run(im->db, im->ctx->arena, im->kind->problems, 1, limit, &problems, err);
 	if (!r && db_rows(problems) > 0)

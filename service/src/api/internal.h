@@ -36,27 +36,55 @@ typedef kept_err (*api_handler)(struct api_ctx *ctx, struct kept_error *err);
  * as CSV or JSON, up to the import limit. */
 enum api_body { API_BODY_NONE, API_BODY_JSON, API_BODY_CSV, API_BODY_FORM, API_BODY_FILE };
 
+/* The resource a route touches, named by the path's {id} (or, on a list,
+ * by ?customer_id= / ?account_id=): before the handler runs, the dispatcher
+ * makes sure it exists and the caller's team may see it (404 otherwise), and
+ * logs the read when the route reads a customer's personal data. */
+enum api_scope {
+	API_SCOPE_NONE,
+	API_SCOPE_CUSTOMER,
+	API_SCOPE_ACCOUNT,
+	API_SCOPE_PLAN,
+	API_SCOPE_PAYMENT,
+	API_SCOPE_OFFER,
+	API_SCOPE_ESCALATION,
+	API_SCOPE_REVIEW,
+};
+
+/* Whether the answer carries a customer's personal data, which every such
+ * request, once allowed, writes to the access log (kept.access_log): for
+ * API_READS_PII the dispatcher logs the customer the route's id names; a
+ * list (API_LISTS_PII) logs the customers it answered, in its own query. */
+enum api_pii { API_PII_NONE, API_READS_PII, API_LISTS_PII };
+
 struct api_route {
 	const char *method;
 	const char *pattern;
 	unsigned roles; /* bit set of enum auth_role; 0 = open */
 	enum api_body body;
 	api_handler handler;
+	enum api_scope scope;
+	enum api_pii pii;
 };
 
 extern const struct api_route api_routes[];
 extern const size_t api_routes_count;
 extern const struct api_config *api_cfg;
 
-/* Role sets used by the routing table. */
+/* Role sets used by the routing table (README.md's privilege table says the same). */
 #define API_STAFF     (AUTH_AGENT | AUTH_SUPERVISOR | AUTH_ADMIN)
+#define API_ALL_ROLES (AUTH_AGENT | AUTH_SUPERVISOR | AUTH_FINANCE | AUTH_ADMIN)
 #define API_REVIEWERS (AUTH_SUPERVISOR | AUTH_ADMIN)
 #define API_FINANCE   (AUTH_FINANCE | AUTH_ADMIN)
+#define API_REVERSERS (AUTH_FINANCE | AUTH_SUPERVISOR)
 
 /* ---- helpers (support.c) -------------------------------------------------------- */
 
 /* This thread's database connection (KEPT_ERR_UNAVAILABLE when down). */
 kept_err api_db(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+
+/* True for a positive id in decimal text (1 to 18 digits, no leading zero). */
+bool api_is_id(const char *s);
 
 /* The path parameter `name` as a positive id in decimal text; anything else is
  * a 404 with `not_found_code` (no resource lives at such a URL). */
@@ -74,6 +102,10 @@ kept_err api_if_match(struct api_ctx *ctx, const char **version, struct kept_err
 
 /* Fills the three actor parameters of a write query. */
 void api_actor_params(const struct api_ctx *ctx, const char *params[3]);
+
+/* The first three parameters of a list that shows (and logs) only what the
+ * caller may see: the caller's key id, the request id, the request path. */
+void api_viewer_params(const struct api_ctx *ctx, const char *params[3]);
 
 /* 200 with JSON (and ETag from the document's "version", when present). */
 void api_reply_ok(struct api_ctx *ctx, const char *json);
@@ -119,6 +151,18 @@ kept_err api_metrics(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_keys_create(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_keys_list(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_keys_revoke(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_users_create(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_users_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_users_get(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_users_update(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_creditors_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_creditors_put(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_access_log(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_customers_erase(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_retention_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_retention_put(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err);

@@ -36,7 +36,7 @@ static kept_err check_terms(struct api_ctx *ctx, const cJSON *body, struct kept_
 	if (imported && proposal)
 		return kept_fail(err, KEPT_ERR_INVALID, "conflicting_fields", "imported",
 		                 "an imported plan brings history from another system, not a proposal");
-	if (imported && ctx->who.role != AUTH_ADMIN)
+	if (imported && !(ctx->who.roles & AUTH_ADMIN))
 		return kept_fail(err, KEPT_ERR_FORBIDDEN, "imported_plan_admin_only", "imported",
 		                 "only an admin may bring in a plan that started in the past");
 	return KEPT_OK;

@@ -3,7 +3,9 @@
  * the same files an analyst runs with psql: their :'from' and :'to' become
  * query parameters. JSON by default; CSV (RFC 4180, with a file name) for
  * Accept: text/csv or format=csv. They read schema analytics, in the
- * analytics database when it is another one.
+ * analytics database when it is another one. A finance user sees the figures
+ * of their team's creditors only: the report runs in a transaction that set
+ * kept.report_creditors, which every report filters by (analytics.in_scope).
  */
 #include <string.h>
 #include <strings.h>
@@ -114,6 +116,36 @@ static kept_err reply_csv(struct api_ctx *ctx, const char *name, const char *fro
 	return KEPT_OK;
 }
 
+/* The creditors the caller's reports cover, as an array literal; NULL for all (an admin). */
+static kept_err report_scope(struct api_ctx *ctx, const char **scope, struct kept_error *err)
+{
+	const char *params[] = {ctx->who.actor.key_id};
+	struct db_result *res;
+	kept_err r = db_run(ctx->db, ctx->arena, SQL_Q_VIEWER_CREDITORS, 1, params, &res, err);
+	*scope = r ? NULL : db_value(res, 0, 0);
+	return r;
+}
+
+struct report_run {
+	const char *sql;
+	const char *const *params; /* from, to */
+	const char *scope;         /* NULL: every creditor */
+	struct arena *arena;
+	struct db_result *res;
+};
+
+static kept_err run_report(struct db_conn *c, void *ctx, struct kept_error *err)
+{
+	struct report_run *run = ctx;
+	kept_err r = KEPT_OK;
+	if (run->scope) {
+		const char *scope[] = {run->scope};
+		r = db_exec(c, run->arena, "SELECT set_config('kept.report_creditors', $1, true)", 1, scope,
+		            NULL, err);
+	}
+	return r ? r : db_exec(c, run->arena, run->sql, 2, run->params, &run->res, err);
+}
+
 kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *name = route_param(&ctx->params, "name");
@@ -135,6 +167,10 @@ kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err)
 	r = wants_csv(ctx, &csv, err);
 	if (r)
 		return r;
+	const char *scope = NULL;
+	r = report_scope(ctx, &scope, err);
+	if (r)
+		return r;
 	const char *sql = report_sql(ctx->arena, report->text);
 	if (!sql)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
@@ -147,9 +183,11 @@ kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err)
 		db = own;
 	}
 	const char *params[] = {from, to};
+	struct report_run run = {sql, params, scope, ctx->arena, NULL};
 	struct db_result *res = NULL, *fresh = NULL;
 	if (!r && sql)
-		r = db_exec(db, ctx->arena, sql, 2, params, &res, err);
+		r = db_transaction(db, run_report, &run, err);
+	res = run.res;
 	if (!r && csv) {
 		r = reply_csv(ctx, name, from, to, res, err);
 	} else if (!r) {

@@ -7,13 +7,17 @@ static const struct json_field decide_spec[] = {
         {0},
 };
 
-/* ?status=open|upheld|corrected|all&cursor=&limit= — validated in SQL. */
+/* ?status=open|upheld|corrected|all&cursor=&limit= — validated in SQL, which
+ * shows the caller's team's reviews only and logs whose they were. */
 kept_err api_reviews_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *page;
-	const char *params[] = {http_query(ctx->req, "status"), http_query(ctx->req, "cursor"),
-	                        http_query(ctx->req, "limit")};
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_REVIEW_PAGE, 3, params, &page, err);
+	const char *params[6];
+	api_viewer_params(ctx, params);
+	params[3] = http_query(ctx->req, "status");
+	params[4] = http_query(ctx->req, "cursor");
+	params[5] = http_query(ctx->req, "limit");
+	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_REVIEW_PAGE, 6, params, &page, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, page);
 	return r;

@@ -11,7 +11,7 @@ kept_err api_db(struct api_ctx *ctx, struct kept_error *err)
 	return db_thread_conn(&ctx->db, err);
 }
 
-static bool is_positive_id(const char *s)
+bool api_is_id(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	if (n == 0 || n > 18 || s[0] == '0')
@@ -26,7 +26,7 @@ kept_err api_path_id(struct api_ctx *ctx, const char *name, const char *not_foun
                      struct kept_error *err)
 {
 	const char *v = route_param(&ctx->params, name);
-	if (!is_positive_id(v))
+	if (!api_is_id(v))
 		return kept_fail(err, KEPT_ERR_NOT_FOUND, not_found_code, name, "no such %s", name);
 	*id = v;
 	return KEPT_OK;
@@ -65,7 +65,7 @@ kept_err api_if_match(struct api_ctx *ctx, const char **version, struct kept_err
 		n -= 2;
 	}
 	char *digits = arena_strndup(ctx->arena, v, n);
-	if (!digits || !is_positive_id(digits) || n > 9)
+	if (!digits || !api_is_id(digits) || n > 9)
 		return kept_fail(err, KEPT_ERR_INVALID, "invalid_if_match", "If-Match",
 		                 "If-Match must carry the version number the resource was read at");
 	*version = digits;
@@ -75,6 +75,13 @@ kept_err api_if_match(struct api_ctx *ctx, const char **version, struct kept_err
 void api_actor_params(const struct api_ctx *ctx, const char *params[3])
 {
 	auth_actor_params(&ctx->who.actor, params);
+}
+
+void api_viewer_params(const struct api_ctx *ctx, const char *params[3])
+{
+	params[0] = ctx->who.actor.key_id[0] ? ctx->who.actor.key_id : NULL;
+	params[1] = http_request_id(ctx->req);
+	params[2] = http_path(ctx->req);
 }
 
 /* The integer member `name` of a JSON document as text, or NULL. */
@@ -211,6 +218,19 @@ static const struct {
          "name must be 1-200 characters with no control characters"},
         {"api_keys_role_check", KEPT_ERR_INVALID, "invalid_role", "role",
          "role must be agent, supervisor, finance or admin"},
+        {"users_name_check", KEPT_ERR_INVALID, "invalid_name", "name",
+         "name must be 1-200 characters with no control characters"},
+        {"users_email_check", KEPT_ERR_INVALID, "invalid_email", "email",
+         "email must be an address such as ann@example.com"},
+        {"users_email_key", KEPT_ERR_CONFLICT, "duplicate_email", "email", "another user has this email"},
+        {"users_team_check", KEPT_ERR_INVALID, "invalid_team", "team",
+         "team is 1-64 of a-z 0-9 . _ - starting with a letter or digit"},
+        {"users_roles_check", KEPT_ERR_INVALID, "invalid_roles", "roles",
+         "roles is a list of one to four of agent, supervisor, finance, admin, each once"},
+        {"creditors_name_check", KEPT_ERR_INVALID, "invalid_creditor", "name",
+         "a creditor's name is 1-200 characters with no control characters"},
+        {"creditors_team_check", KEPT_ERR_INVALID, "invalid_team", "team",
+         "team is 1-64 of a-z 0-9 . _ - starting with a letter or digit"},
 
         {"policies_creditor_check", KEPT_ERR_INVALID, "invalid_creditor", "creditor",
          "creditor must be 1-200 characters with no control characters"},

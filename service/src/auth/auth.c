@@ -10,7 +10,7 @@
 static const struct {
 	const char *name;
 	enum auth_role role;
-} roles[] = {
+} roles_of[] = {
         {"agent", AUTH_AGENT},
         {"supervisor", AUTH_SUPERVISOR},
         {"finance", AUTH_FINANCE},
@@ -19,9 +19,9 @@ static const struct {
 
 bool auth_role_parse(const char *name, enum auth_role *out)
 {
-	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
-		if (name && strcmp(name, roles[i].name) == 0) {
-			*out = roles[i].role;
+	for (size_t i = 0; i < sizeof roles_of / sizeof roles_of[0]; i++) {
+		if (name && strcmp(name, roles_of[i].name) == 0) {
+			*out = roles_of[i].role;
 			return true;
 		}
 	}
@@ -30,10 +30,43 @@ bool auth_role_parse(const char *name, enum auth_role *out)
 
 const char *auth_role_name(enum auth_role role)
 {
-	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-		if (roles[i].role == role)
-			return roles[i].name;
+	for (size_t i = 0; i < sizeof roles_of / sizeof roles_of[0]; i++)
+		if (roles_of[i].role == role)
+			return roles_of[i].name;
 	return "unknown";
+}
+
+unsigned auth_roles_parse(const char *list)
+{
+	unsigned roles = 0;
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, ",");
+		for (size_t i = 0; i < sizeof roles_of / sizeof roles_of[0]; i++)
+			if (strlen(roles_of[i].name) == n && strncmp(p, roles_of[i].name, n) == 0)
+				roles |= roles_of[i].role;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return roles;
+}
+
+void auth_roles_format(unsigned roles, char *out, size_t out_size)
+{
+	size_t n = 0;
+	if (out_size == 0)
+		return;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof roles_of / sizeof roles_of[0]; i++) {
+		if (!(roles & roles_of[i].role))
+			continue;
+		int w = snprintf(out + n, out_size - n, "%s%s", n ? ", " : "", roles_of[i].name);
+		if (w < 0 || (size_t)w >= out_size - n)
+			return;
+		n += (size_t)w;
+	}
+	if (!n)
+		snprintf(out, out_size, "no role");
 }
 
 kept_err auth_key_generate(char key[AUTH_KEY_LEN + 1], char hash_hex[65])
@@ -76,8 +109,27 @@ static const char *bearer_token(const char *authorization)
 static void actor_for(struct auth_principal *p, const char *name, const char *request_id)
 {
 	snprintf(p->actor.key_id, sizeof p->actor.key_id, "%lld", p->key_id);
-	snprintf(p->actor.label, sizeof p->actor.label, "key:%lld:%s", p->key_id, name);
+	snprintf(p->actor.label, sizeof p->actor.label, "key:%lld user:%lld:%s", p->key_id, p->user_id, name);
 	p->actor.request_id = request_id;
+}
+
+/* Row of api_key_authenticate: key_id, user_id, user_name, team, roles, state. */
+static kept_err principal_of(const struct db_result *res, const char *request_id, struct auth_principal *out,
+                             struct kept_error *err)
+{
+	const char *state = db_value(res, 0, 5);
+	if (state && strcmp(state, "expired") == 0)
+		return kept_fail(err, KEPT_ERR_UNAUTHENTICATED, "expired_api_key", "Authorization",
+		                 "the API key has expired; ask an admin for a new one");
+	if (!state || strcmp(state, "ok") != 0)
+		return kept_fail(err, KEPT_ERR_UNAUTHENTICATED, "invalid_api_key", "Authorization",
+		                 "the API key is not valid");
+	out->key_id = strtoll(db_value(res, 0, 0), NULL, 10);
+	out->user_id = strtoll(db_value(res, 0, 1), NULL, 10);
+	out->roles = auth_roles_parse(db_value(res, 0, 4));
+	snprintf(out->team, sizeof out->team, "%s", db_value(res, 0, 3) ? db_value(res, 0, 3) : "");
+	actor_for(out, db_value(res, 0, 2) ? db_value(res, 0, 2) : "", request_id);
+	return KEPT_OK;
 }
 
 kept_err auth_authenticate(struct db_conn *db, struct arena *arena, const char *authorization,
@@ -96,12 +148,10 @@ kept_err auth_authenticate(struct db_conn *db, struct arena *arena, const char *
 	kept_err r = db_run(db, arena, SQL_Q_API_KEY_AUTHENTICATE, 1, params, &res, err);
 	if (r)
 		return r;
-	if (db_rows(res) != 1 || !auth_role_parse(db_value(res, 0, 2), &out->role))
+	if (db_rows(res) != 1)
 		return kept_fail(err, KEPT_ERR_UNAUTHENTICATED, "invalid_api_key", "Authorization",
 		                 "the API key is not valid");
-	out->key_id = strtoll(db_value(res, 0, 0), NULL, 10);
-	actor_for(out, db_value(res, 0, 1), request_id);
-	return KEPT_OK;
+	return principal_of(res, request_id, out, err);
 }
 
 void auth_actor_cli(struct auth_actor *out)
@@ -119,8 +169,7 @@ void auth_actor_params(const struct auth_actor *actor, const char *params[3])
 }
 
 kept_err auth_key_create(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
-                         const char *role, const char *name, const char **key, const char **json,
-                         struct kept_error *err)
+                         const char *spec, const char **key, const char **json, struct kept_error *err)
 {
 	char *k = arena_alloc(arena, AUTH_KEY_LEN + 1);
 	char hash[65];
@@ -128,12 +177,11 @@ kept_err auth_key_create(struct db_conn *db, struct arena *arena, const struct a
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 	if (auth_key_generate(k, hash))
 		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "no randomness for a key");
-	const char *params[6];
+	const char *params[5];
 	auth_actor_params(actor, params);
-	params[3] = name;
-	params[4] = role;
-	params[5] = hash;
-	kept_err r = db_run_json(db, arena, SQL_Q_API_KEY_CREATE, 6, params, json, err);
+	params[3] = spec;
+	params[4] = hash;
+	kept_err r = db_run_json(db, arena, SQL_Q_API_KEY_CREATE, 5, params, json, err);
 	if (r)
 		return r;
 	*key = k;

@@ -7,15 +7,22 @@
  * and looks the hash up, so the key itself never reaches the database or a
  * log line.
  *
+ * A key belongs to a user: a person with a name, a team and roles. The key
+ * acts in its own role while its user holds it, or in every role of its
+ * user when it has none; a key of an inactive user, a revoked key and an
+ * expired key authenticate no one.
+ *
  * Every write is attributed to an actor (struct auth_actor): the API key that
- * made the request, or "keptd-cli" for the keptd command line. The actor's
- * fields are ready to pass as the first three parameters of kept's write
- * queries (key id or NULL, label, request id).
+ * made the request, and through it the user, or "keptd-cli" for the keptd
+ * command line. The actor's fields are ready to pass as the first three
+ * parameters of kept's write queries (key id or NULL, label, request id);
+ * the label names both ("key:12 user:7:Ann Example").
  */
 #ifndef KEPT_AUTH_H
 #define KEPT_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "arena/arena.h"
 #include "db/db.h"
@@ -34,19 +41,27 @@ enum auth_role {
 
 struct auth_actor {
 	char key_id[24];        /* decimal API key id; "" for the command line */
-	char label[160];        /* "key:12:alice" or "keptd-cli" */
+	char label[160];        /* "key:12 user:7:alice" or "keptd-cli" */
 	const char *request_id; /* NULL outside requests; not owned */
 };
 
 struct auth_principal {
 	long long key_id;
-	enum auth_role role;
+	long long user_id;
+	unsigned roles; /* bit set of enum auth_role the key acts in (may be 0) */
+	char team[72];  /* the user's team */
 	struct auth_actor actor;
 };
 
 /* "agent" -> AUTH_AGENT, ...; false for anything else. */
 bool auth_role_parse(const char *name, enum auth_role *out);
 const char *auth_role_name(enum auth_role role);
+
+/* A comma-separated list of role names ("agent,admin") -> bit set; unknown names are skipped. */
+unsigned auth_roles_parse(const char *list);
+
+/* "agent, supervisor" for a bit set, into out (cut to out_size); "no role" when empty. */
+void auth_roles_format(unsigned roles, char *out, size_t out_size);
 
 /* A fresh key and the hex SHA-256 to store for it. */
 kept_err auth_key_generate(char key[AUTH_KEY_LEN + 1], char hash_hex[65]) KEPT_MUST_CHECK;
@@ -57,9 +72,9 @@ bool auth_key_hash(const char *key, char hash_hex[65]);
 
 /*
  * Authenticates an Authorization header value ("Bearer <key>"). Missing,
- * malformed, unknown and revoked keys all fail with KEPT_ERR_UNAUTHENTICATED
- * (codes missing_api_key / invalid_api_key); a database failure is returned
- * as is.
+ * malformed, unknown and revoked keys and keys of inactive users fail with
+ * KEPT_ERR_UNAUTHENTICATED (codes missing_api_key / invalid_api_key), an
+ * expired key with expired_api_key; a database failure is returned as is.
  */
 kept_err auth_authenticate(struct db_conn *db, struct arena *arena, const char *authorization,
                            const char *request_id, struct auth_principal *out,
@@ -72,11 +87,13 @@ void auth_actor_cli(struct auth_actor *out);
 void auth_actor_params(const struct auth_actor *actor, const char *params[3]);
 
 /*
- * Creates a key with `role` and `name` on behalf of `actor`. *key receives
- * the key (arena-owned, to be shown once); *json the key's record as JSON.
+ * Creates a key on behalf of `actor` as `spec` (JSON text) says:
+ * {"user_id", "role"?, "name"?, "expires_at"?} or {"name", "role"} (the user
+ * of that name, made when there is none; see kept.api_key_create). *key
+ * receives the key (arena-owned, to be shown once); *json the key's record.
  */
 kept_err auth_key_create(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
-                         const char *role, const char *name, const char **key, const char **json,
+                         const char *spec, const char **key, const char **json,
                          struct kept_error *err) KEPT_MUST_CHECK;
 
 #endif

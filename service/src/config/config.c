@@ -18,6 +18,7 @@ enum cfg_flag {
 	CFG_SECRET = 1u << 2,   /* never logged */
 	CFG_URL = 1u << 3,      /* http:// or https://, no trailing slash */
 	CFG_E164 = 1u << 4,     /* +, then 8 to 15 digits */
+	CFG_HEXKEY = 1u << 5,   /* 64 hex digits: a 256-bit key */
 };
 
 struct cfg_row {
@@ -52,15 +53,32 @@ static const struct cfg_row rows[] = {
          "statement_timeout for every query keptd runs"},
         {"KEPT_RETRY_AFTER", CFG_INT, OFF(retry_after_s), "2", 1, 300, 0,
          "Retry-After seconds sent with 503 when the database is unavailable"},
+        {"KEPT_RATE_LIMIT", CFG_INT, OFF(rate_limit), "50", 0, 1000000, 0,
+         "requests a second each API key may make, per keptd (429 with Retry-After above; 0: no limit)"},
+        {"KEPT_RATE_BURST", CFG_INT, OFF(rate_burst), "100", 1, 1000000, 0,
+         "requests an API key may make at once before KEPT_RATE_LIMIT paces it"},
         {"KEPT_LOG_LEVEL", CFG_LOG_LEVEL, OFF(log_level), "info", 0, 0, 0, "debug, info, warn or error"},
         {"KEPT_WORKERS", CFG_WORKERS, OFF(workers), "all", 0, 0, 0,
-         "background workers: all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader"},
+         "background workers: all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader, "
+         "retention"},
         {"KEPT_EVALUATE_INTERVAL", CFG_INT, OFF(evaluate_interval_s), "300", 1, 86400, 0,
          "seconds between the evaluator's runs"},
         {"KEPT_ANALYTICS_DATABASE_URL", CFG_STRING, OFF(analytics_database_url), NULL, 0, 0, CFG_CONNINFO,
          "where schema analytics lives (default: the operational database)"},
         {"KEPT_REPORTS_DATABASE_URL", CFG_STRING, OFF(reports_database_url), NULL, 0, 0, CFG_CONNINFO,
          "where reports are read, e.g. a hot standby (default: where analytics lives)"},
+        {"KEPT_DATA_KEY", CFG_STRING, OFF(data_key), NULL, 0, 0, CFG_REQUIRED | CFG_SECRET | CFG_HEXKEY,
+         "64 hex digits (256 bits, e.g. openssl rand -hex 32): wraps each customer's data key, which seals "
+         "their "
+         "name and numbers (never logged)"},
+        {"KEPT_DATA_KEY_PREVIOUS", CFG_STRING, OFF(data_key_previous), NULL, 0, 0, CFG_SECRET | CFG_HEXKEY,
+         "during a rotation, the key KEPT_DATA_KEY replaces, until keptd data-key rotate has re-wrapped "
+         "every "
+         "data key"},
+        {"KEPT_RETENTION_INTERVAL", CFG_INT, OFF(retention_interval_s), "3600", 1, 604800, 0,
+         "seconds between the retention job's runs (erasing customers whose retention period has passed)"},
+        {"KEPT_ACCESS_LOG_DAYS", CFG_INT, OFF(access_log_days), "730", 1, 36500, 0,
+         "days the log of reads of personal data is kept"},
         {"KEPT_ANALYTICS_INTERVAL", CFG_INT, OFF(analytics_interval_s), "10", 1, 86400, 0,
          "seconds between the analytics loader's runs"},
         {"KEPT_ANALYTICS_BATCH", CFG_INT, OFF(analytics_batch), "1000", 1, 100000, 0,
@@ -165,7 +183,7 @@ static const struct {
 } worker_names[] = {
         {"evaluator", CONFIG_WORKER_EVALUATOR}, {"auditor", CONFIG_WORKER_AUDITOR},
         {"scheduler", CONFIG_WORKER_SCHEDULER}, {"dispatcher", CONFIG_WORKER_DISPATCHER},
-        {"loader", CONFIG_WORKER_LOADER},
+        {"loader", CONFIG_WORKER_LOADER},       {"retention", CONFIG_WORKER_RETENTION},
 };
 
 /* "all", "none", "" or a comma-separated list of worker names. */
@@ -271,6 +289,11 @@ static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const 
 			        "must be an http:// or https:// URL without a trailing /", v);
 			return false;
 		}
+		if ((row->flags & CFG_HEXKEY) &&
+		    (strlen(v) != 64 || strspn(v, "0123456789abcdefABCDEF") != 64)) {
+			problem(problems, row->name, "must be 64 hex digits (openssl rand -hex 32)", NULL);
+			return false;
+		}
 		if ((row->flags & CFG_E164) && !text_is_e164(v, strlen(v))) {
 			problem(problems, row->name, "must be an E.164 number like +15558675310", v);
 			return false;
@@ -311,7 +334,8 @@ static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const 
 		if (parse_workers(v, (unsigned *)slot))
 			return true;
 		problem(problems, row->name,
-		        "must be all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader",
+		        "must be all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader, "
+		        "retention",
 		        v);
 		return false;
 	}

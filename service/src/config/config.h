@@ -25,11 +25,12 @@ enum config_worker {
 	CONFIG_WORKER_AUDITOR = 1u << 1,    /* seals the audit chain */
 	CONFIG_WORKER_SCHEDULER = 1u << 2,  /* queues reminder calls */
 	CONFIG_WORKER_DISPATCHER = 1u << 3, /* checks the contact rules and dials */
-	CONFIG_WORKER_LOADER = 1u << 4      /* feeds schema analytics from the outbox */
+	CONFIG_WORKER_LOADER = 1u << 4,     /* feeds schema analytics from the outbox */
+	CONFIG_WORKER_RETENTION = 1u << 5   /* erases customers whose retention period has passed */
 };
 #define CONFIG_WORKERS_ALL                                                                                   \
 	(CONFIG_WORKER_EVALUATOR | CONFIG_WORKER_AUDITOR | CONFIG_WORKER_SCHEDULER |                         \
-	 CONFIG_WORKER_DISPATCHER | CONFIG_WORKER_LOADER)
+	 CONFIG_WORKER_DISPATCHER | CONFIG_WORKER_LOADER | CONFIG_WORKER_RETENTION)
 
 struct kept_config {
 	char *database_url;           /* KEPT_DATABASE_URL (secret parts redacted in logs) */
@@ -42,12 +43,18 @@ struct kept_config {
 	int shutdown_timeout_s;       /* KEPT_SHUTDOWN_TIMEOUT: grace for in-flight requests */
 	int statement_timeout_ms;     /* KEPT_DB_STATEMENT_TIMEOUT_MS */
 	int retry_after_s;            /* KEPT_RETRY_AFTER: Retry-After sent with 503 */
+	int rate_limit;               /* KEPT_RATE_LIMIT: requests a second per API key (0: no limit) */
+	int rate_burst;               /* KEPT_RATE_BURST: requests a key may make at once */
 	enum log_level log_level;     /* KEPT_LOG_LEVEL */
 	unsigned workers;             /* KEPT_WORKERS: bit set of enum config_worker */
 	int evaluate_interval_s;      /* KEPT_EVALUATE_INTERVAL */
 	int reminder_interval_s;      /* KEPT_REMINDER_INTERVAL: scheduler and dispatcher */
 	int analytics_interval_s;     /* KEPT_ANALYTICS_INTERVAL: the loader */
 	int analytics_batch;          /* KEPT_ANALYTICS_BATCH: outbox events per loaded batch */
+	int retention_interval_s;     /* KEPT_RETENTION_INTERVAL: the retention job */
+	int access_log_days;          /* KEPT_ACCESS_LOG_DAYS: how long reads of personal data are logged */
+	char *data_key;               /* KEPT_DATA_KEY: 64 hex digits, wraps customers' data keys (secret) */
+	char *data_key_previous;      /* KEPT_DATA_KEY_PREVIOUS: the key being rotated away from (secret) */
 	char *analytics_database_url; /* KEPT_ANALYTICS_DATABASE_URL: NULL for the operational database */
 	char *reports_database_url;   /* KEPT_REPORTS_DATABASE_URL: NULL for the analytics database */
 	int dial_concurrency;         /* KEPT_DIAL_CONCURRENCY: provider requests in flight */

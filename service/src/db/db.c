@@ -82,13 +82,46 @@ static kept_err session_setup(PGconn *pg, const struct db_settings *s, struct ke
 	return KEPT_OK;
 }
 
+/* The data keys every session is given (see db_set_data_keys); "" when none. */
+static char data_key[65], data_key_previous[65];
+
+void db_set_data_keys(const char *current, const char *previous)
+{
+	snprintf(data_key, sizeof data_key, "%s", current ? current : "");
+	snprintf(data_key_previous, sizeof data_key_previous, "%s", previous ? previous : "");
+}
+
+/* The startup options: the URL's own (if it has any), then the data keys as
+ * settings of the session. In the startup packet, not in a statement, so no
+ * statement log of the server can show them. NULL (no options) or malloc'd. */
+static char *startup_options(const char *url)
+{
+	const char *given = NULL;
+	PQconninfoOption *opts = PQconninfoParse(url, NULL);
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "options") == 0 && o->val && *o->val)
+			given = o->val;
+	size_t n = (given ? strlen(given) : 0) + 2 * (sizeof data_key + 40) + 2;
+	char *out = data_key[0] || given ? malloc(n) : NULL;
+	if (out)
+		snprintf(out, n, "%s%s%s%s%s%s", given ? given : "", given ? " " : "",
+		         data_key[0] ? "-c kept.data_key=" : "", data_key,
+		         data_key_previous[0] ? " -c kept.data_key_previous=" : "", data_key_previous);
+	PQconninfoFree(opts);
+	return out;
+}
+
 static kept_err open_pg(const struct db_settings *s, PGconn **out, struct kept_error *err)
 {
-	/* Our defaults come first so that the URL, expanded from dbname, wins. */
-	const char *keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname", NULL};
-	const char *values[] = {"5", s->application_name ? s->application_name : "keptd", "UTF8", s->url,
-	                        NULL};
+	/* Our defaults come first so that the URL, expanded from dbname, wins;
+	 * the options (the URL's and the data keys) come after it. */
+	char *options = startup_options(s->url);
+	const char *keys[] = {"connect_timeout", "application_name",         "client_encoding",
+	                      "dbname",          options ? "options" : NULL, NULL};
+	const char *values[] = {
+	        "5", s->application_name ? s->application_name : "keptd", "UTF8", s->url, options, NULL};
 	PGconn *pg = PQconnectdbParams(keys, values, 1);
+	free(options);
 	if (!pg)
 		return kept_fail(err, KEPT_ERR_UNAVAILABLE, "database_unavailable", "", "out of memory");
 	if (PQstatus(pg) != CONNECTION_OK) {

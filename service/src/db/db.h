@@ -58,6 +58,15 @@ struct db_settings {
 kept_err db_connect(const struct db_settings *s, struct db_conn **out,
                     struct kept_error *err) KEPT_MUST_CHECK;
 
+/*
+ * The key-encryption keys (64 hex digits each; NULL or "" for none) that every
+ * session opened from now on is given, as the settings kept.data_key and
+ * kept.data_key_previous, in the connection's startup options. kept's SQL
+ * seals and opens customers' personal data with them (0021_personal_data.sql).
+ * Call before connecting; the values are copied.
+ */
+void db_set_data_keys(const char *current, const char *previous);
+
 /* Closes the connection; db_close(NULL) does nothing. */
 void db_close(struct db_conn *c);
 

@@ -16,6 +16,7 @@ static const char *const kind_names[KEPT_ERR__COUNT] = {
         [KEPT_ERR_MEDIA_TYPE] = "unsupported_media_type",
         [KEPT_ERR_RULE] = "rule_violation",
         [KEPT_ERR_UNAVAILABLE] = "unavailable",
+        [KEPT_ERR_RATE_LIMITED] = "rate_limited",
         [KEPT_ERR_RETRY] = "retry",
         [KEPT_ERR_NOMEM] = "no_memory",
         [KEPT_ERR_INTERNAL] = "internal",

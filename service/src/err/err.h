@@ -36,6 +36,7 @@ typedef enum kept_err {
 	KEPT_ERR_TOO_LARGE,       /* body over the cap: 413 */
 	KEPT_ERR_MEDIA_TYPE,      /* unsupported Content-Type: 415 */
 	KEPT_ERR_RULE,            /* well-formed but breaks a business rule: 422 */
+	KEPT_ERR_RATE_LIMITED,    /* too many requests for this key: 429 (details: retry_after) */
 	KEPT_ERR_UNAVAILABLE,     /* database down or overloaded: 503 */
 	KEPT_ERR_RETRY,           /* serialization failure; the caller reruns the transaction */
 	KEPT_ERR_NOMEM,           /* allocation or a hard cap hit: 500 */

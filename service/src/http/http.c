@@ -77,6 +77,7 @@ static const int kind_status[KEPT_ERR__COUNT] = {
         [KEPT_ERR_TOO_LARGE] = 413,
         [KEPT_ERR_MEDIA_TYPE] = 415,
         [KEPT_ERR_RULE] = 422,
+        [KEPT_ERR_RATE_LIMITED] = 429,
         [KEPT_ERR_UNAVAILABLE] = 503,
         [KEPT_ERR_RETRY] = 503,
         [KEPT_ERR_NOMEM] = 500,
@@ -265,6 +266,17 @@ static cJSON *error_details(const struct kept_error *e)
 	return details;
 }
 
+/* The seconds a 429 names in its details ({"retry_after": n}), at least 1. */
+static int retry_after_of(const struct kept_error *e)
+{
+	cJSON *d = e->details_json ? cJSON_Parse(e->details_json) : NULL;
+	long long n = 1;
+	if (!json_get_int(d, "retry_after", &n) || n < 1)
+		n = 1;
+	cJSON_Delete(d);
+	return (int)(n > 86400 ? 86400 : n);
+}
+
 void http_reply_error(struct http_request *req, const struct kept_error *e)
 {
 	int status = http_status_for(e->kind);
@@ -280,9 +292,10 @@ void http_reply_error(struct http_request *req, const struct kept_error *e)
 			cJSON_AddItemToObject(error, "details", details);
 		text = json_print(req->arena, root);
 	}
-	if (status == 503) {
+	if (status == 503 || status == 429) {
 		char seconds[16];
-		snprintf(seconds, sizeof seconds, "%d", req->srv->opt.retry_after_s);
+		snprintf(seconds, sizeof seconds, "%d",
+		         status == 429 ? retry_after_of(e) : req->srv->opt.retry_after_s);
 		if (http_add_header(req, "Retry-After", seconds))
 			text = NULL;
 	}
