@@ -109,7 +109,7 @@ DECLARE
 BEGIN
     IF v IS NULL THEN
         RAISE EXCEPTION 'this session has no data key: keptd passes KEPT_DATA_KEY (psql: PGOPTIONS=''-c kept.data_key=...'')'
-            USING ERRCODE = 'KR503', HINT = 'data_key_missing';
+            USING ERRCODE = 'KR500', HINT = 'data_key_missing';
     END IF;
     RETURN v;
 END $$;
@@ -157,7 +157,7 @@ BEGIN
         IF v_kek IS NULL OR k.kek_id <> kept.kek_id(v_kek) THEN
             RAISE EXCEPTION 'customer %''s data key is wrapped under key % which this session does not have '
                             '(set KEPT_DATA_KEY_PREVIOUS during a rotation)', p_customer_id, k.kek_id
-                USING ERRCODE = 'KR503', HINT = 'data_key_unknown';
+                USING ERRCODE = 'KR500', HINT = 'data_key_unknown';
         END IF;
     END IF;
     RETURN kept.crypto_open(v_kek, k.wrapped);
@@ -275,7 +275,7 @@ DO $$
 BEGIN
     IF (EXISTS (SELECT 1 FROM kept.customers) OR EXISTS (SELECT 1 FROM kept.audit_events)) AND kept.kek() IS NULL THEN
         RAISE EXCEPTION 'keptd migrate needs KEPT_DATA_KEY (64 hex digits) to encrypt the names and numbers already stored'
-            USING ERRCODE = 'KR503', HINT = 'data_key_missing';
+            USING ERRCODE = 'KR500', HINT = 'data_key_missing';
     END IF;
 END $$;
 UPDATE kept.customers SET name_enc = kept.pii_seal(id, name);

@@ -14,6 +14,12 @@
 # short folder under /tmp when DIR is too deep for a socket path. When run as
 # root, PostgreSQL (which refuses root) runs as the `postgres` user.
 # PGCLUSTER_OPTS adds server options (the tests turn fsync off).
+#
+# Only the cluster's owner reaches it: the socket folder is 0700 (and the
+# socket itself 0700), and pg_hba.conf trusts nobody — a local connection is
+# accepted by peer authentication only for the operating-system user who
+# made the cluster (as root: root and postgres), mapped to the roles postgres
+# and kept (pg_ident.conf, map `owner`). Another local user is refused.
 set -euo pipefail
 
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
@@ -33,6 +39,28 @@ socket_dir() {
     cat "$1/socket_dir" 2>/dev/null || die "$1 is not a cluster folder (run init first)"
 }
 
+# Writes who may connect (see the top); run before every start, so a cluster
+# made by an older pgcluster.sh (with -A trust) is brought in line too.
+secure_access() {
+    local dir=$1 owner
+    owner=$(id -un)
+    {
+        echo "# written by service/scripts/pgcluster.sh: only the cluster's owner, by peer authentication"
+        echo "local   all          all   peer map=owner"
+        echo "local   replication  all   peer map=owner"
+    } | as_pg tee "$dir/data/pg_hba.conf" >/dev/null
+    {
+        echo "# written by service/scripts/pgcluster.sh"
+        for os_user in "$owner" $([ "$(id -u)" -eq 0 ] && echo postgres); do
+            echo "owner   $os_user   postgres"
+            echo "owner   $os_user   kept"
+        done
+    } | as_pg tee "$dir/data/pg_ident.conf" >/dev/null
+    local sock
+    sock=$(socket_dir "$dir")
+    chmod 700 "$sock"
+}
+
 cmd_init() {
     local dir=$1
     [ -e "$dir/data/PG_VERSION" ] && return 0
@@ -48,8 +76,8 @@ cmd_init() {
         chown postgres: "$dir" "$dir/data" "$sock"
     fi
     chmod 700 "$dir/data"
-    as_pg "$PG_BINDIR/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-locale --no-sync \
-        >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+    as_pg "$PG_BINDIR/initdb" -D "$dir/data" -U postgres --auth-local=peer --auth-host=reject -E UTF8 \
+        --no-locale --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
     cmd_start "$dir"
     as_pg "$PG_BINDIR/psql" -h "$sock" -p $PORT -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
 CREATE ROLE kept LOGIN;
@@ -65,9 +93,11 @@ cmd_start() {
     if as_pg "$PG_BINDIR/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
         return 0
     fi
+    secure_access "$dir"
     # A new session, so a Ctrl-C meant for the foreground never reaches it.
     as_pg setsid -w "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-        -o "-c listen_addresses='' -k $sock -p $PORT ${PGCLUSTER_OPTS:-}" start >/dev/null ||
+        -o "-c listen_addresses='' -k $sock -c unix_socket_permissions=0700 -p $PORT ${PGCLUSTER_OPTS:-}" \
+        start >/dev/null ||
         { tail -20 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
 }
 

@@ -164,8 +164,10 @@ static int serve(const struct kept_config *cfg)
 	                                                    : cfg->analytics_database_url,
 	                          cfg->rate_limit,
 	                          cfg->rate_burst};
-	struct http_options opt = {cfg->listen_host,          cfg->listen_port,    cfg->threads,
-	                           cfg->connection_timeout_s, cfg->max_body_bytes, cfg->retry_after_s};
+	struct http_options opt = {
+	        cfg->listen_host,          cfg->listen_port,    cfg->threads,
+	        cfg->connection_timeout_s, cfg->max_body_bytes, cfg->retry_after_s,
+	        cfg->header_timeout_s,     cfg->body_timeout_s, cfg->per_client_connections};
 	struct http_server *srv = NULL;
 	struct workers workers = {0};
 	struct kept_error err;

@@ -94,17 +94,43 @@ def post_form(port, path, params, signature=None):
     return r
 
 
+def insert_call(cluster, d, state, seq=1):
+    """A call of the debtor's in `state`, its number sealed as keptd seals it."""
+    c = d.customer["id"]
+    return cluster.psql(f"""
+        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest,
+                                scheduled_at, state)
+        VALUES ({d.account['id']}, {c}, {d.plan['id']}, {seq}, 'missed', kept.pii_seal({c}, '{d.number}'),
+                kept.pii_digest({c}, '{d.number}'), now(), '{state}')
+        RETURNING id""")[0][0]
+
+
+def test_a_key_press_counts_only_while_the_call_is_in_progress(phone_server, cluster, admin_key, role_keys):
+    admin, agent = phone_server.client(admin_key), phone_server.client(role_keys["agent"])
+    d = Debtor(admin, agent)
+    admin.close()
+    agent.close()
+    for seq, state, status in ((2, "completed", 409), (3, "no-answer", 409), (4, "in-progress", 200)):
+        call_id = insert_call(cluster, d, state, seq)
+        path = f"/telephony/gather/{call_id}"
+        params = {"CallSid": "CA" + str(seq) * 32, "AccountSid": "AC" + "0" * 32, "Digits": "1"}
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(f"http://127.0.0.1:{phone_server.port}{path}",
+                                                                   params)
+        r = post_form(phone_server.port, path, params, signature)
+        assert r.status == status, (state, r)
+        if status == 409:
+            assert r.json()["error"]["code"] == "call_not_in_progress"
+        digits, right_party = cluster.psql(f"SELECT digits, right_party FROM kept.calls WHERE id = {call_id}")[0]
+        assert (digits, right_party) == (("1", "t") if status == 200 else ("", "f")), state
+
+
 def test_keptd_accepts_webhooks_signed_by_the_reference_and_refuses_tampering(phone_server, cluster, admin_key,
                                                                               role_keys):
     admin, agent = phone_server.client(admin_key), phone_server.client(role_keys["agent"])
     d = Debtor(admin, agent)
     admin.close()
     agent.close()
-    rows = cluster.psql(f"""
-        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number, scheduled_at, state)
-        VALUES ({d.account['id']}, {d.customer['id']}, {d.plan['id']}, 1, 'missed', '{d.number}', now(), 'placed')
-        RETURNING id""")
-    call_id = rows[0][0]
+    call_id = insert_call(cluster, d, "placed")
     path = f"/telephony/status/{call_id}"
     u = f"http://127.0.0.1:{phone_server.port}{path}"
     sid = "CA" + "e" * 32

@@ -3,16 +3,71 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "config/config.h"
 
+#define DATA_KEY "KEPT_DATA_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+/* The number of problems config_load finds in env; its problems in *text (static). */
+static int problems_of(char **env, char *text, size_t size)
+{
+	struct kept_config cfg;
+	struct buf problems;
+	buf_init(&problems, 4096);
+	int n = config_load(&cfg, env, &problems);
+	snprintf(text, size, "%s", buf_str(&problems));
+	config_free(&cfg);
+	buf_free(&problems);
+	return n;
+}
+
+static void the_data_key_is_256_bits_and_never_echoed(void **state)
+{
+	(void)state;
+	char text[4096];
+	char *short_key[] = {"KEPT_DATABASE_URL=x", "KEPT_DATA_KEY=secretsecret", NULL};
+	assert_int_equal(problems_of(short_key, text, sizeof text), 1);
+	assert_non_null(strstr(text, "KEPT_DATA_KEY: must be 64 hex digits"));
+	assert_null(strstr(text, "secretsecret"));
+	char *previous[] = {"KEPT_DATABASE_URL=x", DATA_KEY, "KEPT_DATA_KEY_PREVIOUS=zz", NULL};
+	assert_int_equal(problems_of(previous, text, sizeof text), 1);
+	assert_non_null(strstr(text, "KEPT_DATA_KEY_PREVIOUS:"));
+}
+
+static void the_provider_is_reached_over_https_unless_it_is_local(void **state)
+{
+	(void)state;
+	char text[4096];
+	const char *urls[] = {"http://api.twilio.com", "http://127.0.0.1.example.com",
+	                      "http://10.0.0.5:8090",  "https://api.twilio.com",
+	                      "http://127.0.0.1:8090", "http://localhost:8090",
+	                      "http://[::1]:8090"};
+	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		char base[96];
+		snprintf(base, sizeof base, "KEPT_TELEPHONY_BASE_URL=%s", urls[i]);
+		char *env[] = {"KEPT_DATABASE_URL=x",
+		               DATA_KEY,
+		               base,
+		               "KEPT_TELEPHONY_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef",
+		               "KEPT_TELEPHONY_AUTH_TOKEN=t",
+		               "KEPT_TELEPHONY_FROM=+15550000100",
+		               "KEPT_PUBLIC_URL=https://kept.example",
+		               NULL};
+		int n = problems_of(env, text, sizeof text);
+		assert_int_equal(n, i < 3 ? 1 : 0);
+		if (n)
+			assert_non_null(strstr(text, "KEPT_TELEPHONY_BASE_URL: must be https://"));
+	}
+}
+
 static void defaults_apply(void **state)
 {
 	(void)state;
-	char *env[] = {"KEPT_DATABASE_URL=postgresql:///kept", NULL};
+	char *env[] = {"KEPT_DATABASE_URL=postgresql:///kept", DATA_KEY, NULL};
 	struct kept_config cfg;
 	struct buf problems;
 	buf_init(&problems, 4096);
@@ -23,6 +78,10 @@ static void defaults_apply(void **state)
 	assert_int_equal(cfg.max_body_bytes, 1u << 20);
 	assert_int_equal(cfg.max_import_bytes, 256u << 20);
 	assert_int_equal(cfg.log_level, LOG_INFO);
+	assert_int_equal(cfg.rate_limit, 50);
+	assert_int_equal(cfg.header_timeout_s, 10);
+	assert_int_equal(cfg.per_client_connections, 64);
+	assert_int_equal(cfg.workers & CONFIG_WORKER_RETENTION, CONFIG_WORKER_RETENTION);
 	config_free(&cfg);
 	buf_free(&problems);
 }
@@ -30,13 +89,10 @@ static void defaults_apply(void **state)
 static void values_parse(void **state)
 {
 	(void)state;
-	char *env[] = {"KEPT_DATABASE_URL=host=db",
-	               "KEPT_LISTEN=[::1]:0",
-	               "KEPT_THREADS=3",
-	               "KEPT_MAX_BODY_BYTES=64k",
-	               "KEPT_MAX_IMPORT_BYTES=2MiB",
-	               "KEPT_LOG_LEVEL=debug",
-	               NULL};
+	char *env[] = {"KEPT_DATABASE_URL=host=db", DATA_KEY,
+	               "KEPT_LISTEN=[::1]:0",       "KEPT_THREADS=3",
+	               "KEPT_MAX_BODY_BYTES=64k",   "KEPT_MAX_IMPORT_BYTES=2MiB",
+	               "KEPT_LOG_LEVEL=debug",      NULL};
 	struct kept_config cfg;
 	struct buf problems;
 	buf_init(&problems, 4096);
@@ -59,9 +115,10 @@ static void every_problem_is_listed(void **state)
 	struct kept_config cfg;
 	struct buf problems;
 	buf_init(&problems, 4096);
-	assert_int_equal(config_load(&cfg, env, &problems), 6);
+	assert_int_equal(config_load(&cfg, env, &problems), 7);
 	const char *text = buf_str(&problems);
 	assert_non_null(strstr(text, "KEPT_DATABASE_URL: is required"));
+	assert_non_null(strstr(text, "KEPT_DATA_KEY: is required"));
 	assert_non_null(strstr(text, "KEPT_LISTEN:"));
 	assert_non_null(strstr(text, "KEPT_THREADS: must be between 1 and 256"));
 	assert_non_null(strstr(text, "KEPT_MAX_BODY_BYTES:"));
@@ -99,6 +156,8 @@ int main(void)
 	        cmocka_unit_test(values_parse),
 	        cmocka_unit_test(every_problem_is_listed),
 	        cmocka_unit_test(passwords_are_redacted),
+	        cmocka_unit_test(the_data_key_is_256_bits_and_never_echoed),
+	        cmocka_unit_test(the_provider_is_reached_over_https_unless_it_is_local),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -116,6 +116,36 @@ static void the_callback_can_stop(void **state)
 	assert_int_equal(n, 2);
 }
 
+static void report_cells_are_never_formulas(void **state)
+{
+	(void)state;
+	const char *cells[][2] = {
+	        {"=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
+	        {"+1+1", "'+1+1"},
+	        {"-2+3", "'-2+3"},
+	        {"@SUM(A1)", "'@SUM(A1)"},
+	        {"\tx", "'\tx"},
+	        {"\rx", "\"'\rx\""},
+	        {"-12", "-12"},
+	        {"-0.0042", "-0.0042"},
+	        {"3.5", "3.5"},
+	        {"Ann, Bee", "\"Ann, Bee\""},
+	        {"plain", "plain"},
+	        {"", ""},
+	};
+	for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+		struct buf b;
+		buf_init(&b, 1024);
+		assert_int_equal(csv_put_field(&b, cells[i][0]), KEPT_OK);
+		assert_string_equal(buf_str(&b), cells[i][1]);
+		buf_free(&b);
+	}
+	assert_true(csv_is_formula("=1"));
+	assert_false(csv_is_formula("-1"));
+	assert_true(csv_is_formula("-")); /* not a number: shown as text */
+	assert_true(csv_is_formula("-x"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -123,6 +153,7 @@ int main(void)
 	        cmocka_unit_test(problems_are_per_record),
 	        cmocka_unit_test(limits),
 	        cmocka_unit_test(the_callback_can_stop),
+	        cmocka_unit_test(report_cells_are_never_formulas),
 	};
 	return cmocka_run_group_tests_name("csv", tests, NULL, NULL);
 }

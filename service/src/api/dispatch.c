@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "log/log.h"
 #include "metrics/metrics.h"
 #include "ratelimit/ratelimit.h"
 
@@ -16,6 +17,14 @@ static struct ratelimit *limiter; /* NULL: no limit */
 static void fail_request(struct api_ctx *ctx, struct kept_error *err)
 {
 	api_map_constraint(err);
+	if (http_status_for(err->kind) == 500) {
+		/* the client is told only "internal error"; the log says what (never a secret) */
+		struct log_line l;
+		log_begin(&l, LOG_ERROR, "request_failed");
+		log_str(&l, "code", err->code);
+		log_str(&l, "msg", err->message);
+		log_end(&l);
+	}
 	http_reply_error(ctx->req, err);
 }
 

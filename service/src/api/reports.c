@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "buf/buf.h"
+#include "csv/csv.h"
 #include "internal.h"
 #include "text/text.h"
 
@@ -72,19 +73,6 @@ static kept_err wants_csv(struct api_ctx *ctx, bool *csv, struct kept_error *err
 	return KEPT_OK;
 }
 
-/* One CSV field, quoted when it holds a comma, a quote or a line break. */
-static kept_err csv_field(struct buf *b, const char *v)
-{
-	if (!v)
-		return KEPT_OK; /* NULL: empty */
-	if (!strpbrk(v, ",\"\r\n"))
-		return buf_adds(b, v);
-	kept_err r = buf_addc(b, '"');
-	for (const char *p = v; *p && !r; p++)
-		r = *p == '"' ? buf_adds(b, "\"\"") : buf_addc(b, *p);
-	return r ? r : buf_addc(b, '"');
-}
-
 static kept_err reply_csv(struct api_ctx *ctx, const char *name, const char *from, const char *to,
                           const struct db_result *res, struct kept_error *err)
 {
@@ -93,13 +81,13 @@ static kept_err reply_csv(struct api_ctx *ctx, const char *name, const char *fro
 	kept_err r = KEPT_OK;
 	for (int c = 0; c < db_cols(res) && !r; c++) {
 		r = c ? buf_addc(&b, ',') : KEPT_OK;
-		r = r ? r : csv_field(&b, db_col_name(res, c));
+		r = r ? r : csv_put_field(&b, db_col_name(res, c));
 	}
 	r = r ? r : buf_adds(&b, "\r\n");
 	for (int row = 0; row < db_rows(res) && !r; row++) {
 		for (int c = 0; c < db_cols(res) && !r; c++) {
 			r = c ? buf_addc(&b, ',') : KEPT_OK;
-			r = r ? r : csv_field(&b, db_value(res, row, c));
+			r = r ? r : csv_put_field(&b, db_value(res, row, c));
 		}
 		r = r ? r : buf_adds(&b, "\r\n");
 	}

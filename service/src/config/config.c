@@ -47,6 +47,13 @@ static const struct cfg_row rows[] = {
          "largest CSV import body accepted (413 above)"},
         {"KEPT_CONNECTION_TIMEOUT", CFG_INT, OFF(connection_timeout_s), "30", 1, 3600, 0,
          "seconds a client connection may sit idle or stall before it is closed"},
+        {"KEPT_HEADER_TIMEOUT", CFG_INT, OFF(header_timeout_s), "10", 1, 3600, 0,
+         "seconds a request's headers may take to arrive, however steadily they trickle in"},
+        {"KEPT_BODY_TIMEOUT", CFG_INT, OFF(body_timeout_s), "120", 1, 86400, 0,
+         "seconds a request's body may take to arrive after its headers (a large import needs a fast enough "
+         "link)"},
+        {"KEPT_MAX_CONNECTIONS_PER_CLIENT", CFG_INT, OFF(per_client_connections), "64", 1, 4096, 0,
+         "connections one client address may hold open at once (behind a proxy: the proxy's pool)"},
         {"KEPT_SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout_s), "20", 0, 600, 0,
          "seconds SIGTERM waits for in-flight requests"},
         {"KEPT_DB_STATEMENT_TIMEOUT_MS", CFG_INT, OFF(statement_timeout_ms), "30000", 100, 3600000, 0,
@@ -248,6 +255,26 @@ static bool is_account_sid(const char *v)
 	return strlen(v) == 34 && v[0] == 'A' && v[1] == 'C' && strspn(v + 2, "0123456789abcdefABCDEF") == 32;
 }
 
+/* https://, or http:// to this machine (127.0.0.0/8, ::1, localhost): the
+ * simulator, or a local TLS-terminating relay. */
+static bool is_https_or_loopback(const char *url)
+{
+	if (strncmp(url, "https://", 8) == 0)
+		return true;
+	if (strncmp(url, "http://", 7) != 0)
+		return false;
+	const char *host = url + 7;
+	size_t n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/");
+	static const char *const loopback[] = {"localhost", "[::1]"};
+	for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++)
+		if (strlen(loopback[i]) == n && strncmp(host, loopback[i], n) == 0)
+			return true;
+	/* 127.x.y.z: four numbers, the first 127 */
+	int a, b, c, d, used = 0;
+	return sscanf(host, "%d.%d.%d.%d%n", &a, &b, &c, &d, &used) == 4 && (size_t)used == n && a == 127 &&
+	       b >= 0 && b < 256 && c >= 0 && c < 256 && d >= 0 && d < 256;
+}
+
 /* The provider settings come as a set: all of them or none. */
 static int check_telephony(const struct kept_config *cfg, struct buf *problems)
 {
@@ -268,6 +295,13 @@ static int check_telephony(const struct kept_config *cfg, struct buf *problems)
 			problem(problems, needed[i].name, "is required with KEPT_TELEPHONY_BASE_URL", NULL);
 			count++;
 		}
+	if (!is_https_or_loopback(cfg->telephony_base_url)) {
+		problem(problems, "KEPT_TELEPHONY_BASE_URL",
+		        "must be https:// (the auth token goes with every request); http:// only to a "
+		        "loopback address",
+		        cfg->telephony_base_url);
+		count++;
+	}
 	if (cfg->telephony_account_sid && !is_account_sid(cfg->telephony_account_sid)) {
 		problem(problems, "KEPT_TELEPHONY_ACCOUNT_SID", "must be AC followed by 32 hex digits",
 		        cfg->telephony_account_sid);

@@ -40,6 +40,9 @@ struct kept_config {
 	size_t max_body_bytes;        /* KEPT_MAX_BODY_BYTES: cap on JSON request bodies */
 	size_t max_import_bytes;      /* KEPT_MAX_IMPORT_BYTES: cap on CSV import bodies */
 	int connection_timeout_s;     /* KEPT_CONNECTION_TIMEOUT: idle or slow clients are cut off */
+	int header_timeout_s;         /* KEPT_HEADER_TIMEOUT: a request's headers must be in by then */
+	int body_timeout_s;           /* KEPT_BODY_TIMEOUT: its body by then after its headers */
+	int per_client_connections;   /* KEPT_MAX_CONNECTIONS_PER_CLIENT: from one address at once */
 	int shutdown_timeout_s;       /* KEPT_SHUTDOWN_TIMEOUT: grace for in-flight requests */
 	int statement_timeout_ms;     /* KEPT_DB_STATEMENT_TIMEOUT_MS */
 	int retry_after_s;            /* KEPT_RETRY_AFTER: Retry-After sent with 503 */

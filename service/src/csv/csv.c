@@ -146,3 +146,38 @@ kept_err csv_read(const char *data, size_t len, csv_record_fn on_record, void *c
 	buf_free(&r.scratch);
 	return result;
 }
+
+/* -12, 3.5, -0.0042: what a report's numeric columns hold. */
+static bool is_plain_number(const char *v)
+{
+	const char *p = v + (*v == '-');
+	size_t digits = strspn(p, "0123456789");
+	if (!digits)
+		return false;
+	p += digits;
+	if (*p == '.') {
+		size_t fraction = strspn(p + 1, "0123456789");
+		if (!fraction)
+			return false;
+		p += 1 + fraction;
+	}
+	return *p == '\0';
+}
+
+bool csv_is_formula(const char *v)
+{
+	return v && *v && strchr("=+-@\t\r", *v) && !is_plain_number(v);
+}
+
+kept_err csv_put_field(struct buf *b, const char *v)
+{
+	if (!v)
+		return KEPT_OK; /* NULL: empty */
+	bool quote = strpbrk(v, ",\"\r\n") != NULL;
+	kept_err r = quote ? buf_addc(b, '"') : KEPT_OK;
+	if (!r && csv_is_formula(v))
+		r = buf_addc(b, '\'');
+	for (const char *p = v; *p && !r; p++)
+		r = *p == '"' ? buf_adds(b, "\"\"") : buf_addc(b, *p);
+	return r || !quote ? r : buf_addc(b, '"');
+}

@@ -288,6 +288,8 @@ static kept_err classify_own(const PGresult *res, const char *state, struct kept
 	} own[] = {
 	        {"KR400", KEPT_ERR_INVALID},  {"KR403", KEPT_ERR_FORBIDDEN},    {"KR404", KEPT_ERR_NOT_FOUND},
 	        {"KR409", KEPT_ERR_CONFLICT}, {"KR412", KEPT_ERR_PRECONDITION}, {"KR422", KEPT_ERR_RULE},
+	        {"KR500", KEPT_ERR_INTERNAL}, /* kept misconfigured (a data key missing): logged, never shown
+	                                       */
 	};
 	kept_err kind = KEPT_ERR_RULE;
 	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)

@@ -17,6 +17,7 @@
  *   23503 foreign key                                          -> KEPT_ERR_RULE
  *   23514 check, 23502 not null, 22xxx data                    -> KEPT_ERR_INVALID
  *   KR4xx (kept's own RAISE, see sql/functions/00_errors.sql)  -> the status it names
+ *   KR500 (kept misconfigured, e.g. a data key missing)         -> KEPT_ERR_INTERNAL
  *   anything else                                              -> KEPT_ERR_INTERNAL
  * For constraint violations the constraint name goes to err->constraint so
  * the API can name the field. kept's own errors carry their stable code in

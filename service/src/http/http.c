@@ -2,11 +2,13 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +26,15 @@
  * the client can see the 413; beyond that the connection is cut. */
 #define HTTP_DRAIN_SLACK (1u << 20)
 
+/* A connection the watchdog keeps an eye on: its socket and the instant by
+ * which the bytes it waits for must have arrived (0: it waits for none). */
+struct watch {
+	MHD_socket fd;
+	uint64_t deadline_ns;
+	bool cut;
+	struct watch *prev, *next;
+};
+
 struct http_server {
 	struct MHD_Daemon *daemon;
 	MHD_socket listen_fd; /* handed back by quiesce; closed after the daemon stops */
@@ -31,7 +42,15 @@ struct http_server {
 	struct http_options opt;
 	atomic_int inflight;
 	atomic_bool closing;
+	/* the watchdog: connections by deadline, checked every WATCH_PERIOD_MS */
+	pthread_mutex_t watch_lock;
+	struct watch *watches;
+	pthread_t watchdog;
+	bool watchdog_started;
+	atomic_bool watchdog_stop;
 };
+
+#define WATCH_PERIOD_MS 200
 
 struct header {
 	const char *name;
@@ -96,6 +115,89 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the watchdog: deadlines for slow clients ------------------------------------- */
+
+static uint64_t deadline_in(int seconds)
+{
+	return seconds > 0 ? now_ns() + (uint64_t)seconds * 1000000000u : 0;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection opens (its headers are due) or
+ * closes. MHD calls "closed" before it closes the socket, so under the lock a
+ * watched descriptor is always still the connection's own. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	struct watch *w = *socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info =
+		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		w = info ? calloc(1, sizeof *w) : NULL;
+		if (!w)
+			return; /* unwatched: the idle timeout still applies */
+		w->fd = info->connect_fd;
+		pthread_mutex_lock(&srv->watch_lock);
+		w->deadline_ns = deadline_in(srv->opt.header_timeout_s);
+		w->next = srv->watches;
+		if (w->next)
+			w->next->prev = w;
+		srv->watches = w;
+		pthread_mutex_unlock(&srv->watch_lock);
+		*socket_context = w;
+		return;
+	}
+	if (!w)
+		return;
+	pthread_mutex_lock(&srv->watch_lock);
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		srv->watches = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	pthread_mutex_unlock(&srv->watch_lock);
+	free(w);
+	*socket_context = NULL;
+}
+
+/* Sets what the connection waits for next: `seconds` from now (0: nothing). */
+static void watch_set(struct http_server *srv, struct MHD_Connection *conn, int seconds)
+{
+	const union MHD_ConnectionInfo *info =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct watch *w = info ? info->socket_context : NULL;
+	if (!w)
+		return;
+	pthread_mutex_lock(&srv->watch_lock);
+	w->deadline_ns = deadline_in(seconds);
+	pthread_mutex_unlock(&srv->watch_lock);
+}
+
+static void *watchdog_main(void *arg)
+{
+	struct http_server *srv = arg;
+	while (!atomic_load(&srv->watchdog_stop)) {
+		struct timespec ts = {0, WATCH_PERIOD_MS * 1000000L};
+		nanosleep(&ts, NULL);
+		uint64_t now = now_ns();
+		int cut = 0;
+		pthread_mutex_lock(&srv->watch_lock);
+		for (struct watch *w = srv->watches; w; w = w->next) {
+			if (w->cut || !w->deadline_ns || now < w->deadline_ns)
+				continue;
+			shutdown(w->fd, SHUT_RDWR); /* MHD sees the end of the stream and closes it */
+			w->cut = true;
+			cut++;
+		}
+		pthread_mutex_unlock(&srv->watch_lock);
+		if (cut)
+			log_msg(LOG_WARN, "slow_client_cut", "%d connection%s sent no whole request in time",
+			        cut, cut == 1 ? "" : "s");
+	}
+	return NULL;
 }
 
 /* ---- request lifecycle ---------------------------------------------------------- */
@@ -176,10 +278,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *srv = cls;
 	struct http_request *req = *con_cls;
-	(void)conn;
 	if (!req)
 		return;
 	*con_cls = NULL;
+	/* a kept-alive connection: the next request's headers are due in time too */
+	if (srv->opt.header_timeout_s > 0)
+		watch_set(srv, conn,
+		          srv->opt.header_timeout_s > srv->opt.connection_timeout_s
+		                  ? srv->opt.header_timeout_s
+		                  : srv->opt.connection_timeout_s);
 	double seconds = (double)(now_ns() - req->start_ns) / 1e9;
 	log_set_request_id(req->id);
 	metrics_http_observe(req->route, req->method, req->replied ? req->status : 0, seconds);
@@ -193,6 +300,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---- replying ------------------------------------------------------------------------ */
 
+/* On every answer: no content sniffing, no referrer, HTTPS only once seen
+ * over it (behind the TLS proxy), no framing, and — for answers that did not
+ * say otherwise — no caching of what may be personal data. */
+static enum MHD_Result add_security_headers(struct MHD_Response *resp, bool cache_set)
+{
+	static const char *const headers[][2] = {
+	        {"X-Content-Type-Options", "nosniff"},
+	        {"Referrer-Policy", "no-referrer"},
+	        {"Strict-Transport-Security", "max-age=63072000; includeSubDomains"},
+	        {"X-Frame-Options", "DENY"},
+	        {"Content-Security-Policy", "frame-ancestors 'none'"},
+	};
+	for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++)
+		if (!MHD_add_response_header(resp, headers[i][0], headers[i][1]))
+			return MHD_NO;
+	return cache_set ? MHD_YES : MHD_add_response_header(resp, "Cache-Control", "no-store");
+}
+
 static enum MHD_Result queue(struct http_request *req)
 {
 	req->queued = true;
@@ -203,8 +328,12 @@ static enum MHD_Result queue(struct http_request *req)
 	enum MHD_Result ok = MHD_add_response_header(resp, "X-Request-Id", req->id);
 	if (ok && req->content_type)
 		ok = MHD_add_response_header(resp, "Content-Type", req->content_type);
-	for (const struct header *h = req->headers; ok && h; h = h->next)
+	bool cache_set = false;
+	for (const struct header *h = req->headers; ok && h; h = h->next) {
 		ok = MHD_add_response_header(resp, h->name, h->value);
+		cache_set = cache_set || strcasecmp(h->name, "Cache-Control") == 0;
+	}
+	ok = ok && add_security_headers(resp, cache_set);
 	if (ok && atomic_load(&req->srv->closing))
 		ok = MHD_add_response_header(resp, "Connection", "close");
 	if (ok)
@@ -362,6 +491,7 @@ static enum MHD_Result first_call(struct http_server *srv, struct MHD_Connection
 	if (!req)
 		return MHD_NO;
 	*con_cls = req;
+	watch_set(srv, conn, has_body(req) ? srv->opt.body_timeout_s : 0);
 	log_set_request_id(req->id);
 	srv->app.begin(req, srv->app.cls);
 	if (!req->replied && declared_too_large(req))
@@ -405,6 +535,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (*upload_data_size)
 		return take_upload(req, upload_data, upload_data_size);
+	watch_set(srv, conn, 0); /* the whole request is in */
 	log_set_request_id(req->id);
 	if (req->overflow) {
 		reply_too_large(req);
@@ -443,13 +574,15 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, const struct add
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-	                        NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
-	                        (unsigned)srv->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-	                        (unsigned)srv->opt.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4096u,
-	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
-	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	                        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+	return MHD_start_daemon(
+	        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->opt.threads,
+	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->opt.connection_timeout_s,
+	        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	        (unsigned)(srv->opt.per_client_connections > 0 ? srv->opt.per_client_connections : 0),
+	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10), MHD_OPTION_NOTIFY_COMPLETED,
+	        on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+	        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
 }
 
 kept_err http_server_start(const struct http_options *opt, const struct http_app *app,
@@ -472,9 +605,13 @@ kept_err http_server_start(const struct http_options *opt, const struct http_app
 	srv->app = *app;
 	srv->opt = *opt;
 	srv->listen_fd = MHD_INVALID_SOCKET;
+	pthread_mutex_init(&srv->watch_lock, NULL);
 	srv->daemon = start_daemon(srv, ai);
 	freeaddrinfo(ai);
+	if (srv->daemon && (opt->header_timeout_s > 0 || opt->body_timeout_s > 0))
+		srv->watchdog_started = pthread_create(&srv->watchdog, NULL, watchdog_main, srv) == 0;
 	if (!srv->daemon) {
+		pthread_mutex_destroy(&srv->watch_lock);
 		free(srv);
 		return kept_fail(err, KEPT_ERR_INTERNAL, "listen_failed", "KEPT_LISTEN",
 		                 "cannot listen on %s:%d (in use, or not a local address?)", opt->host,
@@ -511,9 +648,14 @@ void http_server_stop(struct http_server *s)
 {
 	if (!s)
 		return;
+	if (s->watchdog_started) {
+		atomic_store(&s->watchdog_stop, true);
+		pthread_join(s->watchdog, NULL);
+	}
 	MHD_stop_daemon(s->daemon);
 	if (s->listen_fd != MHD_INVALID_SOCKET)
 		close(s->listen_fd);
+	pthread_mutex_destroy(&s->watch_lock);
 	free(s);
 }
 

@@ -13,9 +13,16 @@
  *
  * Each request owns an arena (http_arena) released when the request is over,
  * after the response has been sent; everything the application allocates for
- * the request goes there. Every response carries X-Request-Id; every request
- * ends with one access-log line and is counted in the metrics under the
- * route label the application set with http_set_route().
+ * the request goes there. Every response carries X-Request-Id and the
+ * security headers (X-Content-Type-Options, Referrer-Policy, HSTS,
+ * X-Frame-Options, and Cache-Control: no-store unless the application set
+ * its own); every request ends with one access-log line and is counted in
+ * the metrics under the route label the application set with
+ * http_set_route().
+ *
+ * A watchdog thread cuts connections whose headers or body do not arrive in
+ * time (struct http_options), which libmicrohttpd's idle timeout alone would
+ * let trickle on for ever.
  *
  * Shutdown: http_server_quiesce() stops accepting connections,
  * http_server_drain() waits for in-flight requests (answering them with
@@ -46,6 +53,15 @@ struct http_options {
 	int connection_timeout_s; /* idle or stalled connections are closed after this */
 	size_t body_limit;        /* default cap on request bodies */
 	int retry_after_s;        /* Retry-After sent with 503 */
+	/* Slow clients (0: no limit): a request's headers must have arrived
+	 * header_timeout_s after the connection opened (or after the previous
+	 * answer on a kept-alive connection, at least connection_timeout_s), its
+	 * body body_timeout_s after its headers; past that the connection is cut,
+	 * however steadily the bytes trickle in. At most per_client_connections
+	 * connections from one address at once. */
+	int header_timeout_s;
+	int body_timeout_s;
+	int per_client_connections;
 };
 
 /* Starts listening. On failure *out is NULL and err says why. */
