@@ -57,7 +57,8 @@ def admin_key():
     if os.environ.get("KEPT_API_KEY"):
         return os.environ["KEPT_API_KEY"]
     state = os.environ.get("KEPT_STATE_DIR", os.path.join(ROOT, ".kept"))
-    keys = sorted(glob.glob(os.path.join(state, "admin-key-*")), key=os.path.getmtime)
+    keys = sorted((k for k in glob.glob(os.path.join(state, "admin-key-*")) if not k.endswith(".header")),
+                  key=os.path.getmtime)
     if not keys:
         sys.exit("kept demo: no admin key in .kept/; start `make run` first (or set KEPT_API_KEY)")
     return open(keys[-1]).read().strip()
@@ -271,6 +272,11 @@ def verify():
     keptd = os.path.join(ROOT, os.environ.get("BUILD", "build"), "keptd")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEPT_")}
     env.update(KEPT_DATABASE_URL=url, KEPT_LOG_LEVEL="warn")
+    # the key that protects customers' personal data: make run's, unless given
+    state = os.environ.get("KEPT_STATE_DIR", os.path.join(ROOT, ".kept"))
+    data_key = os.environ.get("KEPT_DATA_KEY") or (open(os.path.join(state, "data-key")).read().strip()
+                                                   if os.path.exists(os.path.join(state, "data-key")) else "")
+    env.update(KEPT_DATA_KEY=data_key)
     return subprocess.run([keptd, "analytics", "--verify"], env=env, capture_output=True, text=True)
 
 

@@ -2,9 +2,13 @@
 # `make run`: kept on this machine, in the foreground.
 #
 # Without KEPT_DATABASE_URL, a private PostgreSQL cluster lives in .kept/pg
-# (created on the first run, kept between runs). keptd migrate brings the
-# database up to date; on the first run against a database an admin API key
-# is created and saved in .kept/ (mode 0600) so every run can print it.
+# (created on the first run, kept between runs; only this user can reach it).
+# keptd migrate brings the database up to date; on the first run against a
+# database an admin API key is created and saved in .kept/ (mode 0600) so
+# every run can print it. Without KEPT_DATA_KEY, the key that protects
+# customers' names and numbers is made on the first run and kept in
+# .kept/data-key (mode 0600): lose it and they cannot be read. No key ever
+# goes on a command line: curl reads its header from a file.
 # Ctrl-C stops keptd, which finishes what is in flight, then the cluster.
 # KEPT_STATE_DIR moves .kept elsewhere (the tests use a temporary folder).
 #
@@ -20,6 +24,15 @@ state="${KEPT_STATE_DIR:-$root/.kept}"
 cluster="$root/service/scripts/pgcluster.sh"
 mkdir -p "$state"
 chmod 711 "$state" # postgres must reach .kept/pg; the key files are 0600
+
+if [ -z "${KEPT_DATA_KEY:-}" ]; then
+    if [ ! -s "$state/data-key" ]; then
+        (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$state/data-key")
+        echo "kept: made the key that protects customers' personal data: ${state#"$root"/}/data-key (keep it safe)"
+    fi
+    KEPT_DATA_KEY=$(cat "$state/data-key")
+    export KEPT_DATA_KEY
+fi
 
 embedded=0
 if [ -z "${KEPT_DATABASE_URL:-}" ]; then
@@ -53,6 +66,9 @@ else
     first=" (from ${keyfile#"$root"/})"
 fi
 key=$(cat "$keyfile")
+# the admin key as a curl header file (curl -H @file), so it is on no command line
+header="$keyfile.header"
+(umask 077 && printf 'Authorization: Bearer %s\n' "$key" >"$header")
 
 listen=${KEPT_LISTEN:-127.0.0.1:8080}
 url="http://$listen"
@@ -73,8 +89,8 @@ cat <<EOF
 
   kept is starting at $url
   admin API key: $key$first
-  try:  curl -H "Authorization: Bearer $key" $url/v1/accounts
-  CLI:  KEPT_URL=$url KEPT_API_KEY=$key $bin/kept accounts list
+  try:  curl -H @${header#"$root"/} $url/v1/accounts
+  CLI:  export KEPT_URL=$url KEPT_API_KEY=\$(cat ${keyfile#"$root"/}); $bin/kept accounts list
   telephony: ${KEPT_TELEPHONY_BASE_URL}${telsim_pid:+ (kept-telsim)}
   Ctrl-C stops keptd and the database.
 
@@ -89,7 +105,7 @@ demo() {
     local marker="$state/demo-${keyfile##*admin-key-}" zone
     [ -e "$marker" ] && return 0
     zone=$("$root/service/scripts/daytime-zone.sh") || return 0
-    local api=(curl -sf -H "Authorization: Bearer $key" -H "Content-Type: application/json")
+    local api=(curl -sf -H "@$header" -H "Content-Type: application/json")
     local tomorrow ref customer account
     tomorrow=$(TZ=$zone date -d tomorrow +%F)
     ref="DEMO-$(date +%s)"
@@ -104,7 +120,7 @@ demo() {
     "${api[@]}" "$url/v1/admin/reminders" -d '{}' >/dev/null || return 0
     touch "$marker"
     echo "kept: demo plan on account $account ($zone); a reminder call went to kept-telsim:"
-    echo "      curl -H \"Authorization: Bearer $key\" \"$url/v1/calls?account_id=$account\""
+    echo "      curl -H @${header#"$root"/} \"$url/v1/calls?account_id=$account\""
 }
 
 "$bin/keptd" serve &

@@ -295,7 +295,8 @@ CREATE OR REPLACE FUNCTION kept.access_log_write(p_actor_key_id bigint, p_reques
                                                  p_route text, p_path text, p_customers bigint[])
 RETURNS void LANGUAGE sql AS $$
     INSERT INTO kept.access_log (user_id, key_id, request_id, method, route, path, customer_id)
-    SELECT kept.actor_user(p_actor_key_id), p_actor_key_id, p_request_id, p_method, p_route, p_path, c
+    SELECT kept.actor_user(p_actor_key_id), p_actor_key_id, p_request_id, p_method, p_route,
+           coalesce(p_path, p_route), c
     FROM (SELECT DISTINCT unnest(p_customers) AS c) x WHERE c IS NOT NULL;
 $$;
 

@@ -53,6 +53,9 @@ CREATE OR REPLACE FUNCTION kept.customer_phones_replace(p_customer_id bigint, p_
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v_duplicate text;
+    v_digests bytea[];
+    v_numbers text[];
+    v_consents boolean[];
 BEGIN
     SELECT e->>'number' INTO v_duplicate
     FROM jsonb_array_elements(p_phones) e
@@ -60,18 +63,16 @@ BEGIN
     IF v_duplicate IS NOT NULL THEN
         PERFORM kept.fail(400, 'duplicate_phone', 'phones', 'a phone number appears twice in the list');
     END IF;
-    CREATE TEMP TABLE IF NOT EXISTS customer_phones_new (number_digest bytea, number text, position smallint,
-                                                         consent boolean) ON COMMIT DROP;
-    TRUNCATE pg_temp.customer_phones_new;
-    INSERT INTO pg_temp.customer_phones_new
-    SELECT kept.pii_digest(p_customer_id, e->>'number'), e->>'number', n::smallint, (e->>'consent_automated')::boolean
+    -- each number's digest once: it says which stored phone a number is
+    SELECT array_agg(kept.pii_digest(p_customer_id, e->>'number') ORDER BY n), array_agg(e->>'number' ORDER BY n),
+           array_agg((e->>'consent_automated')::boolean ORDER BY n)
+    INTO v_digests, v_numbers, v_consents
     FROM jsonb_array_elements(p_phones) WITH ORDINALITY AS t(e, n);
     DELETE FROM kept.customer_phones
-    WHERE customer_id = p_customer_id
-      AND number_digest NOT IN (SELECT number_digest FROM pg_temp.customer_phones_new);
+    WHERE customer_id = p_customer_id AND number_digest <> ALL (coalesce(v_digests, '{}'));
     INSERT INTO kept.customer_phones AS cp (customer_id, number_enc, number_digest, position, consent_automated)
-    SELECT p_customer_id, kept.pii_seal(p_customer_id, x.number), x.number_digest, x.position, x.consent
-    FROM pg_temp.customer_phones_new x
+    SELECT p_customer_id, kept.pii_seal(p_customer_id, x.number), x.digest, x.position::smallint, x.consent
+    FROM unnest(v_digests, v_numbers, v_consents) WITH ORDINALITY AS x(digest, number, consent, position)
     ON CONFLICT (customer_id, number_digest) DO UPDATE
         SET position = EXCLUDED.position,
             consent_automated = EXCLUDED.consent_automated,

@@ -12,6 +12,23 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 psql_kept() { "$cluster" psql "$work/pg" -d kept -v ON_ERROR_STOP=1 -qAtX "$@"; }
 
+# The key that wraps customers' data keys: keptd's, and every psql session's
+# (the benchmarks write customers straight to the tables, sealed as keptd does).
+KEPT_DATA_KEY=${KEPT_DATA_KEY:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}
+export KEPT_DATA_KEY
+export PGOPTIONS="-c kept.data_key=$KEPT_DATA_KEY"
+# one key makes every request of a benchmark: no per-key rate limit
+export KEPT_RATE_LIMIT=0
+
+# curl with an API key that never appears on a command line: the header comes
+# from a file of the work folder (mode 0600). $1: the key; the rest: curl's arguments.
+curl_key() {
+    local key=$1 header="$work/.auth-header"
+    shift
+    (umask 077 && printf 'Authorization: Bearer %s\n' "$key" >"$header")
+    curl -H "@$header" "$@"
+}
+
 # An empty $work with a new cluster in it, migrated; KEPT_DATABASE_URL names it.
 # Durable (fsync on) but without waiting for each commit's flush, so that the
 # figures measure kept and PostgreSQL rather than this disk's flush latency;

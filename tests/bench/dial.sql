@@ -10,12 +10,14 @@ FROM kept.accounts a JOIN kept.plans p ON p.account_id = a.id AND p.status = 'ac
 WHERE a.external_ref LIKE 'BA-%' AND NOT EXISTS (SELECT 1 FROM kept.calls c WHERE c.account_id = a.id)
 ORDER BY a.id LIMIT :calls;
 UPDATE kept.customers SET time_zone = :'zone' WHERE id IN (SELECT customer_id FROM pick) AND time_zone <> :'zone';
-INSERT INTO kept.customer_phones (customer_id, number, position, consent_automated)
-SELECT DISTINCT customer_id, '+1555' || lpad(customer_id::text, 7, '0'), 1, true FROM pick
+-- numbers sealed under each customer's data key, as keptd stores them
+INSERT INTO kept.customer_phones (customer_id, number_enc, number_digest, position, consent_automated)
+SELECT customer_id, kept.pii_seal(customer_id, n), kept.pii_digest(customer_id, n), 1, true
+FROM (SELECT DISTINCT customer_id, '+1555' || lpad(customer_id::text, 7, '0') AS n FROM pick) x
 ON CONFLICT DO NOTHING;
-INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number, scheduled_at)
-SELECT account_id, customer_id, plan_id, seq, 'pre_due', '+1555' || lpad(customer_id::text, 7, '0'),
+INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest, scheduled_at)
+SELECT p.account_id, p.customer_id, p.plan_id, p.seq, 'pre_due', ph.number_enc, ph.number_digest,
        now() - interval '1 minute'
-FROM pick;
+FROM pick p JOIN kept.customer_phones ph ON ph.customer_id = p.customer_id;
 COMMIT;
 ANALYZE kept.calls;

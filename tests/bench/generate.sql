@@ -13,9 +13,14 @@ CREATE TEMP TABLE zones (n int, zone text);
 INSERT INTO zones VALUES (0, 'Europe/London'), (1, 'America/New_York'), (2, 'America/Los_Angeles'),
                          (3, 'Pacific/Auckland'), (4, 'Asia/Kolkata'), (5, 'Australia/Sydney');
 
-INSERT INTO kept.customers (external_ref, name, time_zone, jurisdiction)
-SELECT 'BC-' || g, 'Bench Customer ' || g, z.zone, 'GB'
-FROM generate_series(0, :plans / 10 - 1) g JOIN zones z ON z.n = g % 6;
+-- every customer with a data key of their own and the name sealed under it,
+-- as keptd stores them (the session has the data key: PGOPTIONS, common.sh)
+INSERT INTO kept.customers (id, external_ref, name_enc, time_zone, jurisdiction)
+OVERRIDING SYSTEM VALUE
+SELECT c.id, 'BC-' || c.g, kept.pii_seal(c.id, 'Bench Customer ' || c.g), z.zone, 'GB'
+FROM (SELECT g, nextval(pg_get_serial_sequence('kept.customers', 'id')) AS id
+      FROM generate_series(0, :plans / 10 - 1) g) c JOIN zones z ON z.n = c.g % 6;
+INSERT INTO kept.creditors (name, team) VALUES ('Bench Bank', 'default') ON CONFLICT DO NOTHING;
 
 INSERT INTO kept.accounts (customer_id, external_ref, creditor, original_balance_cents, balance_cents, currency,
                            placed_on, status)

@@ -3,7 +3,7 @@
 -- the payment with a new idempotency key and source_ref. The body is JSON
 -- text cast to jsonb, as keptd passes it.
 \set account random(:first, :last)
-SELECT id, name, role FROM kept.api_keys WHERE key_hash = decode(:key_hash::text, 'hex') AND revoked_at IS NULL;
+SELECT key_id, user_id, user_name, team, roles, state FROM kept.api_key_authenticate(:key_hash::text);
 SELECT kept.payment_post(:key_id::bigint, 'bench', 'pgbench',
                          format('{"account_id":%s,"amount_cents":100,"received_at":"%s","source":"bench","source_ref":"%s"}',
                                 :account::bigint, :received_at::text, ref)::jsonb,

@@ -84,7 +84,7 @@ say "  ratio evaluate / baseline                   $(calc %.2f "$eval_s / $base_
 fi
 
 # ---- payment intake ------------------------------------------------------------------------
-key=$("$bin/keptd" keys create --role agent --name bench | tail -n 1)
+key=$("$bin/keptd" keys create --role finance --name bench | tail -n 1) # payments are finance's
 key_hash=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)
 key_id=$(psql_kept -c "SELECT id FROM kept.api_keys WHERE name = 'bench'")
 read -r first last <<<"$(psql_kept -F ' ' -c "SELECT min(id), max(id) FROM kept.accounts WHERE external_ref LIKE 'BA-%'")"
@@ -163,7 +163,7 @@ copy_s=$(elapsed "$t")
 psql_kept -c "CHECKPOINT"
 admin=$("$bin/keptd" keys create --role admin --name bench-admin | tail -n 1)
 t=$(now)
-curl -fsS -H "Authorization: Bearer $admin" -H "Content-Type: text/csv" --data-binary "@$file" \
+curl_key "$admin" -fsS -H "Content-Type: text/csv" --data-binary "@$file" \
     "http://127.0.0.1:$port/v1/imports/payments" >"$work/import.json"
 import_s=$(elapsed "$t")
 if ! grep -Eq "\"posted\" *: *$lines[,}]" "$work/import.json"; then
@@ -275,9 +275,9 @@ to=$(psql_kept -c "SELECT date_trunc('week', current_date + 7)::date")
 from=$(psql_kept -c "SELECT ('$to'::date - 364)")
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 api_ms() { # report: the median of 5 warm requests, in ms
-    curl -fs -o /dev/null -H "Authorization: Bearer $finance" "http://127.0.0.1:$port/v1/reports/$1?from=$from&to=$to"
+    curl_key "$finance" -fs -o /dev/null "http://127.0.0.1:$port/v1/reports/$1?from=$from&to=$to"
     for _ in 1 2 3 4 5; do
-        curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $finance" \
+        curl_key "$finance" -fs -o /dev/null -w '%{time_total}\n' \
             "http://127.0.0.1:$port/v1/reports/$1?from=$from&to=$to"
     done | awk '{ print $1 * 1000 }' | median
 }
@@ -292,7 +292,7 @@ weekly_ms=$(api_ms weekly-adherence)
 origin_ms=$(api_ms origin)
 weekly_op=$(op_ms 1)
 origin_op=$(op_ms 2)
-api_due=$(curl -fs -H "Authorization: Bearer $finance" "http://127.0.0.1:$port/v1/reports/weekly-adherence?from=$from&to=$to" |
+api_due=$(curl_key "$finance" -fs "http://127.0.0.1:$port/v1/reports/weekly-adherence?from=$from&to=$to" |
     grep -o '"installments_due" *: *[0-9]*' | awk -F: '{ s += $2 } END { print s }')
 op_due=$(awk -v n=1 'BEGIN { RS = ";" } NR == n' "$here/analytics_operational.sql" |
     psql_kept -v from="$from" -v to="$to" -F ' ' | awk '{ s += $3 } END { print s }')

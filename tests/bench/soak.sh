@@ -45,7 +45,7 @@ psql_kept -v plans="$plans" -v start="$start_date" -f "$here/generate.sql" >/dev
 say_header "kept soak"
 say "  plans=$plans minutes=$minutes compare_seconds=$duration connections=$conns"
 
-key=$("$bin/keptd" keys create --role agent --name soak | tail -n 1)
+key=$("$bin/keptd" keys create --role finance --name soak | tail -n 1) # payments are finance's
 read -r first last <<<"$(psql_kept -F ' ' -c "SELECT min(id), max(id) FROM kept.accounts WHERE external_ref LIKE 'BA-%'")"
 received_at=$(psql_kept -c "SELECT kept.ts(('$start_date'::date + 1)::timestamptz + interval '12 hours')")
 sid=AC0123456789abcdef0123456789abcdef

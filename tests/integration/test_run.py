@@ -9,7 +9,7 @@ import tempfile
 import time
 import urllib.request
 
-from conftest import BIN, MIGRATIONS, ROOT, unique
+from conftest import BIN, DATA_KEY, MIGRATIONS, ROOT, unique
 
 RUN = ROOT / "service" / "scripts" / "run.sh"
 
@@ -89,8 +89,10 @@ def test_embedded_cluster_survives_restarts():
     finally:
         assert first.ctrl_c() == 0, first.text()
     assert "database stopped" in first.text()
-    keyfile = next(p for p in os.listdir(state) if p.startswith("admin-key"))
-    assert oct(os.stat(os.path.join(state, keyfile)).st_mode)[-3:] == "600"
+    for secret in [p for p in os.listdir(state) if p.startswith("admin-key")] + ["data-key"]:
+        assert oct(os.stat(os.path.join(state, secret)).st_mode)[-3:] == "600", secret
+    # what it tells people to run reads the key from a file, never from the command line
+    assert "curl -H @" in first.text() and f"Bearer {first.key}" not in first.text()
 
     second = Run(state)
     try:
@@ -104,7 +106,7 @@ def test_embedded_cluster_survives_restarts():
 
 
 def test_an_existing_database_is_used_when_given(cluster, tmp_path):
-    run = Run(str(tmp_path / "state"), KEPT_DATABASE_URL=cluster.url)
+    run = Run(str(tmp_path / "state"), KEPT_DATABASE_URL=cluster.url, KEPT_DATA_KEY=DATA_KEY)
     try:
         assert run.request("GET", "/readyz")[0] == 200
         assert not (tmp_path / "state" / "pg").exists()

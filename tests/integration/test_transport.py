@@ -116,3 +116,14 @@ def test_the_private_cluster_refuses_another_local_user(cluster):
     # the owner still gets in
     assert cluster.psql("SELECT 1") == [["1"]]
     assert subprocess.run([str(CLUSTER), "url", cluster.dir], capture_output=True).returncode == 0
+
+
+def test_no_script_puts_a_key_on_a_command_line():
+    """make run, make demo and the benchmarks pass API keys in files or the
+    environment: a command line is visible to every local user (ps)."""
+    from conftest import ROOT
+    scripts = list((ROOT / "service" / "scripts").glob("*.sh")) + list((ROOT / "tests" / "bench").glob("*.sh"))
+    for path in scripts:
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if "curl" in line or "wrk" in line:
+                assert "Bearer" not in line, f"{path.name}:{n}: {line.strip()}"

@@ -10,9 +10,9 @@ SELECT has_table('kept', t, 'table kept.' || t) FROM unnest(ARRAY['customers', '
 
 -- every constraint the API maps to a field-named error exists under that name
 SELECT ok(EXISTS (SELECT 1 FROM pg_constraint WHERE conname = c), 'constraint ' || c)
-FROM unnest(ARRAY['customers_external_ref_key', 'customers_external_ref_check', 'customers_name_check',
+FROM unnest(ARRAY['customers_external_ref_key', 'customers_external_ref_check', 'users_name_check',
     'customers_time_zone_fkey', 'customers_jurisdiction_check', 'customers_language_check',
-    'customer_phones_number_check', 'accounts_external_ref_key', 'accounts_external_ref_check',
+    'users_roles_check', 'accounts_external_ref_key', 'accounts_external_ref_check',
     'accounts_creditor_check', 'accounts_original_balance_check', 'accounts_remaining_balance_check',
     'accounts_currency_check', 'accounts_customer_id_fkey', 'api_keys_name_check',
     'api_keys_role_check']) AS c;

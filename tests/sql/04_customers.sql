@@ -15,15 +15,16 @@ SELECT is((SELECT (doc #>> '{contact_restrictions,dispute_open}')::boolean FROM 
 SELECT is((SELECT (doc->>'version')::int FROM c), 1, 'a new customer is at version 1');
 
 -- consent changes move the consent timestamp; unchanged numbers keep theirs
-UPDATE kept.customer_phones SET consent_updated_at = '2020-01-01' WHERE number IN ('+14155550100', '+14155550101');
+UPDATE kept.customer_phones SET consent_updated_at = '2020-01-01'
+WHERE kept.pii_open(customer_id, number_enc) IN ('+14155550100', '+14155550101');
 SELECT lives_ok($$SELECT kept.customer_update(NULL, 'test', NULL, (SELECT (doc->>'id')::bigint FROM c), 1,
     '{"phones":[{"number":"+14155550101","consent_automated":true},{"number":"+14155550100","consent_automated":true}]}')$$,
     'phones replaced at the expected version');
-SELECT is((SELECT consent_updated_at FROM kept.customer_phones WHERE number = '+14155550100'),
+SELECT is((SELECT consent_updated_at FROM kept.customer_phones WHERE kept.pii_open(customer_id, number_enc) = '+14155550100'),
           '2020-01-01'::timestamptz, 'unchanged consent keeps its timestamp');
-SELECT isnt((SELECT consent_updated_at FROM kept.customer_phones WHERE number = '+14155550101'),
+SELECT isnt((SELECT consent_updated_at FROM kept.customer_phones WHERE kept.pii_open(customer_id, number_enc) = '+14155550101'),
           '2020-01-01'::timestamptz, 'changed consent gets a new timestamp');
-SELECT is((SELECT position FROM kept.customer_phones WHERE number = '+14155550101'), 1::smallint, 'new order kept');
+SELECT is((SELECT position FROM kept.customer_phones WHERE kept.pii_open(customer_id, number_enc) = '+14155550101'), 1::smallint, 'new order kept');
 
 SELECT throws_ok($$SELECT kept.customer_update(NULL, 'test', NULL, (SELECT (doc->>'id')::bigint FROM c), 1, '{"name":"B"}')$$,
     'KR412', NULL, 'a stale version is refused');

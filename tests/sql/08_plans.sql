@@ -8,7 +8,12 @@ SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"PL-C","name":"
 SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id',
     (SELECT id FROM kept.customers WHERE external_ref = 'PL-C'), 'external_ref', 'PL-A', 'creditor', 'Bank',
     'original_balance_cents', 100000, 'currency', 'GBP')::jsonb);
-INSERT INTO kept.api_keys (name, role, key_hash) VALUES ('agent-a', 'agent', sha256('pa'::bytea)), ('agent-b', 'agent', sha256('pb'::bytea));
+-- two agents: two people, a key each
+CREATE FUNCTION pg_temp.key(p_name text, p_role text) RETURNS void LANGUAGE sql AS $$
+    WITH u AS (INSERT INTO kept.users (name, roles) VALUES (p_name, ARRAY[p_role]) RETURNING id)
+    INSERT INTO kept.api_keys (name, role, key_hash, user_id) SELECT p_name, p_role, sha256(p_name::bytea), id FROM u;
+$$;
+SELECT pg_temp.key('agent-a', 'agent'), pg_temp.key('agent-b', 'agent');
 CREATE TEMP TABLE ids AS SELECT
     (SELECT id FROM kept.accounts WHERE external_ref = 'PL-A') AS account,
     (SELECT id FROM kept.api_keys WHERE name = 'agent-a') AS a,

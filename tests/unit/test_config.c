@@ -62,6 +62,20 @@ static void the_provider_is_reached_over_https_unless_it_is_local(void **state)
 		if (n)
 			assert_non_null(strstr(text, "KEPT_TELEPHONY_BASE_URL: must be https://"));
 	}
+	/* the simulator on a private network, said out loud */
+	const char *flags[][2] = {{"KEPT_TELEPHONY_PLAIN_HTTP=simulator", "0"}, {"KEPT_TELEPHONY_PLAIN_HTTP=yes", "2"}};
+	for (size_t i = 0; i < 2; i++) {
+		char *env[] = {"KEPT_DATABASE_URL=x",
+		               DATA_KEY,
+		               "KEPT_TELEPHONY_BASE_URL=http://telsim:8090",
+		               (char *)flags[i][0],
+		               "KEPT_TELEPHONY_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef",
+		               "KEPT_TELEPHONY_AUTH_TOKEN=t",
+		               "KEPT_TELEPHONY_FROM=+15550000100",
+		               "KEPT_PUBLIC_URL=https://kept.example",
+		               NULL};
+		assert_int_equal(problems_of(env, text, sizeof text), flags[i][1][0] - '0');
+	}
 }
 
 static void defaults_apply(void **state)

@@ -105,6 +105,9 @@ static const struct cfg_row rows[] = {
          "that does not show it lets the call be created again (at least the request timeout)"},
         {"KEPT_TELEPHONY_BASE_URL", CFG_STRING, OFF(telephony_base_url), NULL, 0, 0, CFG_URL,
          "the provider's REST base URL (e.g. https://api.twilio.com); unset: no calls are dialled"},
+        {"KEPT_TELEPHONY_PLAIN_HTTP", CFG_STRING, OFF(telephony_plain_http), NULL, 0, 0, 0,
+         "simulator: allow an http:// provider URL that is not this machine (kept-telsim on a private network, "
+         "as docker-compose runs it); a real provider is reached over https only"},
         {"KEPT_TELEPHONY_ACCOUNT_SID", CFG_STRING, OFF(telephony_account_sid), NULL, 0, 0, 0,
          "the provider account (AC + 32 hex digits)"},
         {"KEPT_TELEPHONY_AUTH_TOKEN", CFG_STRING, OFF(telephony_auth_token), NULL, 0, 0, CFG_SECRET,
@@ -295,7 +298,12 @@ static int check_telephony(const struct kept_config *cfg, struct buf *problems)
 			problem(problems, needed[i].name, "is required with KEPT_TELEPHONY_BASE_URL", NULL);
 			count++;
 		}
-	if (!is_https_or_loopback(cfg->telephony_base_url)) {
+	bool simulator = cfg->telephony_plain_http && strcmp(cfg->telephony_plain_http, "simulator") == 0;
+	if (cfg->telephony_plain_http && !simulator) {
+		problem(problems, "KEPT_TELEPHONY_PLAIN_HTTP", "is simulator or unset", cfg->telephony_plain_http);
+		count++;
+	}
+	if (!simulator && !is_https_or_loopback(cfg->telephony_base_url)) {
 		problem(problems, "KEPT_TELEPHONY_BASE_URL",
 		        "must be https:// (the auth token goes with every request); http:// only to a "
 		        "loopback address",

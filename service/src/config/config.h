@@ -67,7 +67,8 @@ struct kept_config {
 	int telephony_settle_ms;      /* KEPT_TELEPHONY_SETTLE_MS: an unanswered create has surely not
 	                                 been acted on this long after it was sent */
 	/* the telephony provider (all NULL: no dialling) */
-	char *telephony_base_url;    /* KEPT_TELEPHONY_BASE_URL */
+	char *telephony_base_url;    /* KEPT_TELEPHONY_BASE_URL: https://, or http:// to this machine */
+	char *telephony_plain_http;  /* KEPT_TELEPHONY_PLAIN_HTTP: "simulator" allows http:// elsewhere */
 	char *telephony_account_sid; /* KEPT_TELEPHONY_ACCOUNT_SID */
 	char *telephony_auth_token;  /* KEPT_TELEPHONY_AUTH_TOKEN (secret) */
 	char *telephony_from;        /* KEPT_TELEPHONY_FROM: caller id, E.164 */

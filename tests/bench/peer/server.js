@@ -32,9 +32,9 @@ app.post("/v1/payments", { schema: { body } }, async (req, reply) => {
   if (!key) return reply.code(401).send({ error: { code: "missing_key", message: "an API key is required" } });
   if (!idem) return reply.code(400).send({ error: { code: "missing_idempotency_key", message: "Idempotency-Key is required" } });
   const hash = createHash("sha256").update(key).digest();
-  const who = await pool.query("SELECT id, name, role FROM kept.api_keys WHERE key_hash = $1 AND revoked_at IS NULL", [hash]);
-  if (who.rowCount === 0) return reply.code(401).send({ error: { code: "invalid_key", message: "unknown key" } });
-  if (!["agent", "supervisor", "admin"].includes(who.rows[0].role)) return reply.code(403).send({ error: { code: "forbidden_role" } });
+  const who = await pool.query("SELECT key_id AS id, roles, state FROM kept.api_key_authenticate($1)", [hash.toString("hex")]);
+  if (who.rowCount === 0 || who.rows[0].state !== "ok") return reply.code(401).send({ error: { code: "invalid_key", message: "unknown key" } });
+  if (!who.rows[0].roles.split(",").some((r) => ["finance", "admin"].includes(r))) return reply.code(403).send({ error: { code: "forbidden_role" } });
   try {
     const r = await pool.query("SELECT kept.payment_post($1::bigint, $2, $3, $4::jsonb, $5) AS p",
       [who.rows[0].id, `key:${who.rows[0].id}`, randomBytes(12).toString("hex"), JSON.stringify(req.body), idem]);
