@@ -1,4 +1,4 @@
-/* kept import accounts|payments|history FILE; kept keys create|list|revoke (admin) */
+/* kept import accounts|payments|history FILE; kept keys create|list|revoke; kept users (admin) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,18 +136,30 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 
 static int keys_create(struct cli *cli, const struct cli_args *a)
 {
-	if (a->npositional || !cli_has(a, "--role") || !cli_has(a, "--name"))
-		return cli_usage("kept keys create --role agent|supervisor|finance|admin --name NAME");
+	bool by_user = cli_has(a, "--user");
+	if (a->npositional || (!by_user && (!cli_has(a, "--role") || !cli_has(a, "--name"))))
+		return cli_usage("kept keys create --user ID [--role ROLE] [--name LABEL] [--expires TIME]\n"
+		                 "       kept keys create --role agent|supervisor|finance|admin --name NAME");
+	long long user = 0;
+	if (by_user && !cli_parse_int("--user", cli_get(a, "--user"), 1, 999999999999999LL, &user))
+		return CLI_USAGE;
 	cJSON *body = cJSON_CreateObject();
-	cJSON_AddStringToObject(body, "role", cli_get(a, "--role"));
-	cJSON_AddStringToObject(body, "name", cli_get(a, "--name"));
+	if (by_user)
+		cJSON_AddNumberToObject(body, "user_id", (double)user);
+	static const char *const fields[][2] = {
+	        {"--role", "role"}, {"--name", "name"}, {"--expires", "expires_at"}};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (cli_has(a, fields[i][0]))
+			cJSON_AddStringToObject(body, fields[i][1], cli_get(a, fields[i][0]));
 	char *text = cJSON_PrintUnformatted(body);
 	cJSON_Delete(body);
 	cJSON *doc = NULL;
 	int code = text ? cli_call(cli, "POST", "/v1/api-keys", "application/json", text, &doc) : CLI_FAILED;
 	if (code == CLI_OK && !cli->json)
 		printf("API key %lld for %s (%s); it is shown only now:\n%s\n", cli_int(doc, "id"),
-		       cli_str(doc, "name"), cli_str(doc, "role"), cli_str(doc, "key"));
+		       cli_str(cJSON_GetObjectItemCaseSensitive(doc, "user"), "name"),
+		       *cli_str(doc, "role") ? cli_str(doc, "role") : "every role of the user",
+		       cli_str(doc, "key"));
 	cJSON_Delete(doc);
 	free(text);
 	return code;
@@ -196,8 +208,139 @@ static int keys_revoke(struct cli *cli, const struct cli_args *a)
 
 int cmd_keys(struct cli *cli, int argc, char **argv)
 {
-	static const struct cli_option options[] = {{"--role", true, false}, {"--name", true, false}, {0}};
+	static const struct cli_option options[] = {{"--role", true, false},
+	                                            {"--name", true, false},
+	                                            {"--user", true, false},
+	                                            {"--expires", true, false},
+	                                            {0}};
 	static const struct cli_verb verbs[] = {
 	        {"create", keys_create}, {"list", keys_list}, {"revoke", keys_revoke}, {0}};
 	return cli_dispatch(cli, argc, argv, options, verbs, "kept keys create|list|revoke ...");
+}
+
+/* ---- users ------------------------------------------------------------------------------------ */
+
+static void users_table(const cJSON *items)
+{
+	static const char *const headers[] = {"ID", "NAME", "EMAIL", "TEAM", "ROLES", "ACTIVE", "KEYS"};
+	struct table t;
+	table_init(&t, 7, headers);
+	const cJSON *u;
+	cJSON_ArrayForEach (u, items) {
+		char id[24], roles[64] = "", keys[24];
+		snprintf(id, sizeof id, "%lld", cli_int(u, "id"));
+		const cJSON *r;
+		cJSON_ArrayForEach (r, cJSON_GetObjectItemCaseSensitive(u, "roles")) {
+			size_t n = strlen(roles);
+			snprintf(roles + n, sizeof roles - n, "%s%s", n ? "," : "", cJSON_GetStringValue(r));
+		}
+		snprintf(keys, sizeof keys, "%d",
+		         cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(u, "keys")));
+		const char *row[] = {id,
+		                     cli_str(u, "name"),
+		                     cli_str(u, "email"),
+		                     cli_str(u, "team"),
+		                     roles,
+		                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "active")) ? "yes"
+		                                                                                 : "no",
+		                     keys};
+		table_add(&t, row);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+}
+
+static int users_list(struct cli *cli, const struct cli_args *a)
+{
+	if (a->npositional)
+		return cli_usage("kept users list [--team TEAM]");
+	char path[160] = "/v1/users?limit=500";
+	if (cli_has(a, "--team"))
+		snprintf(path, sizeof path, "/v1/users?limit=500&team=%s", cli_get(a, "--team"));
+	cJSON *doc = NULL;
+	int code = cli_call(cli, "GET", path, NULL, NULL, &doc);
+	if (code == CLI_OK && !cli->json)
+		users_table(cJSON_GetObjectItemCaseSensitive(doc, "items"));
+	cJSON_Delete(doc);
+	return code;
+}
+
+/* --roles agent,supervisor -> ["agent","supervisor"] */
+static void add_roles(cJSON *body, const char *list)
+{
+	cJSON *roles = cJSON_AddArrayToObject(body, "roles");
+	for (const char *p = list; roles && *p;) {
+		size_t n = strcspn(p, ",");
+		char role[32];
+		snprintf(role, sizeof role, "%.*s", (int)(n < 31 ? n : 31), p);
+		cJSON_AddItemToArray(roles, cJSON_CreateString(role));
+		p += n + (p[n] == ',');
+	}
+}
+
+static int users_create(struct cli *cli, const struct cli_args *a)
+{
+	if (a->npositional || !cli_has(a, "--name") || !cli_has(a, "--roles"))
+		return cli_usage(
+		        "kept users create --name NAME --roles ROLE[,ROLE...] [--email EMAIL] [--team TEAM]");
+	cJSON *body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "name", cli_get(a, "--name"));
+	add_roles(body, cli_get(a, "--roles"));
+	if (cli_has(a, "--email"))
+		cJSON_AddStringToObject(body, "email", cli_get(a, "--email"));
+	if (cli_has(a, "--team"))
+		cJSON_AddStringToObject(body, "team", cli_get(a, "--team"));
+	char *text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	cJSON *doc = NULL;
+	int code = text ? cli_call(cli, "POST", "/v1/users", "application/json", text, &doc) : CLI_FAILED;
+	if (code == CLI_OK && !cli->json)
+		printf("user %lld: %s, team %s; make them a key with kept keys create --user %lld\n",
+		       cli_int(doc, "id"), cli_str(doc, "name"), cli_str(doc, "team"), cli_int(doc, "id"));
+	cJSON_Delete(doc);
+	free(text);
+	return code;
+}
+
+/* kept users deactivate|activate ID */
+static int users_set_active(struct cli *cli, const struct cli_args *a, bool active)
+{
+	if (a->npositional != 1)
+		return cli_usage("kept users activate|deactivate ID");
+	char path[96];
+	snprintf(path, sizeof path, "/v1/users/%s", a->positional[0]);
+	cJSON *doc = NULL;
+	int code = cli_call(cli, "PATCH", path, "application/json",
+	                    active ? "{\"active\":true}" : "{\"active\":false}", &doc);
+	if (code == CLI_OK && !cli->json)
+		printf("user %lld (%s) is %s\n", cli_int(doc, "id"), cli_str(doc, "name"),
+		       active ? "active" : "inactive: their keys no longer work");
+	cJSON_Delete(doc);
+	return code;
+}
+
+static int users_deactivate(struct cli *cli, const struct cli_args *a)
+{
+	return users_set_active(cli, a, false);
+}
+
+static int users_activate(struct cli *cli, const struct cli_args *a)
+{
+	return users_set_active(cli, a, true);
+}
+
+int cmd_users(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_option options[] = {{"--name", true, false},
+	                                            {"--roles", true, false},
+	                                            {"--email", true, false},
+	                                            {"--team", true, false},
+	                                            {0}};
+	static const struct cli_verb verbs[] = {{"list", users_list},
+	                                        {"create", users_create},
+	                                        {"deactivate", users_deactivate},
+	                                        {"activate", users_activate},
+	                                        {0}};
+	return cli_dispatch(cli, argc, argv, options, verbs,
+	                    "kept users list|create|activate|deactivate ...");
 }

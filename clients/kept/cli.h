@@ -106,6 +106,7 @@ int cmd_customers(struct cli *cli, int argc, char **argv);
 int cmd_accounts(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_keys(struct cli *cli, int argc, char **argv);
+int cmd_users(struct cli *cli, int argc, char **argv);
 int cmd_propose(struct cli *cli, int argc, char **argv);
 int cmd_plan(struct cli *cli, int argc, char **argv);
 int cmd_reviews(struct cli *cli, int argc, char **argv);

@@ -7,6 +7,7 @@
  *   kept [--json] pay | payments | reverse | escalations ...
  *   kept [--json] import accounts|payments|history FILE [--progress]
  *   kept [--json] keys create|list|revoke ...
+ *   kept [--json] users list|create|activate|deactivate ...
  *
  * KEPT_URL (default http://127.0.0.1:8080) and KEPT_API_KEY say where and as
  * whom. Exit codes are listed in cli.h and README.md.
@@ -32,7 +33,8 @@ static const char usage[] =
         "  escalations [list|show|open|assign|resolve]   the skilled queue\n"
         "  import accounts|payments FILE.csv     bulk load accounts, or a processor's payment file (admin)\n"
         "  import history FILE.csv|FILE.json     plans and payments from another system, replayed (admin)\n"
-        "  keys create|list|revoke               API keys (admin)\n"
+        "  keys create|list|revoke               API keys of users (admin)\n"
+        "  users list|create|activate|deactivate the people who use kept (admin)\n"
         "environment: KEPT_URL (default http://127.0.0.1:8080), KEPT_API_KEY\n"
         "exit codes: 0 ok, 2 usage, 3 not found, 4 rejected, 5 not allowed, 6 unavailable\n";
 
@@ -44,6 +46,7 @@ static const struct {
         {"accounts", cmd_accounts},
         {"import", cmd_import},
         {"keys", cmd_keys},
+        {"users", cmd_users},
         {"affordability", cmd_affordability},
         {"propose", cmd_propose},
         {"plan", cmd_plan},

@@ -102,3 +102,22 @@ def test_keys_commands(server, admin_key):
     key_id = next(l.split()[0] for l in listed.stdout.splitlines() if "fin-cli" in l)
     assert kept(server, admin_key, "keys", "revoke", key_id).returncode == 0
     assert kept(server, key, "keys", "list").returncode == 5
+
+
+def test_users_and_their_keys(server, admin_key, role_keys):
+    name = unique("Cli User")
+    r = kept(server, admin_key, "--json", "users", "create", "--name", name, "--roles", "agent,finance",
+             "--team", "cli-desk")
+    assert r.returncode == 0, r.stderr
+    uid = str(json.loads(r.stdout)["id"])
+    r = kept(server, admin_key, "keys", "create", "--user", uid, "--role", "finance", "--name", "laptop")
+    assert r.returncode == 0 and "it is shown only now" in r.stdout, r.stderr
+    key = r.stdout.strip().splitlines()[-1]
+    listed = kept(server, admin_key, "users", "list", "--team", "cli-desk")
+    assert listed.returncode == 0 and name in listed.stdout and "agent,finance" in listed.stdout
+    assert kept(server, admin_key, "users", "deactivate", uid).returncode == 0
+    assert kept(server, key, "accounts", "list").returncode == 5  # 401: an inactive user's key
+    assert kept(server, admin_key, "users", "activate", uid).returncode == 0
+    assert kept(server, key, "accounts", "list").returncode == 0
+    assert kept(server, role_keys["agent"], "users", "list").returncode == 5
+    assert kept(server, admin_key, "users", "create", "--name", "x").returncode == 2
