@@ -190,10 +190,13 @@ CREATE INDEX IF NOT EXISTS fact_payment_date_idx ON analytics.fact_payment (rece
 -- LOCAL, a PostgreSQL array literal) to the creditors of a finance user's
 -- team before it runs a report; unset (an analyst with psql, an admin),
 -- every creditor. Every report filters its rows with it.
+-- (Once set in a session, the setting reads '' after its transaction: the
+-- CASE keeps '' from ever being read as an array.)
 CREATE OR REPLACE FUNCTION analytics.in_scope(p_creditor text) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN coalesce(current_setting('kept.report_creditors', true), '') = ''
-    OR p_creditor = ANY (current_setting('kept.report_creditors', true)::text[]);
+    OR p_creditor = ANY (CASE WHEN coalesce(current_setting('kept.report_creditors', true), '') <> ''
+                              THEN current_setting('kept.report_creditors', true)::text[] END);
 
 -- ---- pre-aggregates -----------------------------------------------------------------------
 -- What the reports read, so they stay fast at millions of facts. Waived

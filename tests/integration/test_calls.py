@@ -52,6 +52,12 @@ class Debtor:
         return at_local(self.due(seq) - datetime.timedelta(days=days), hour, self.tz)
 
 
+def sealed(d):
+    """The debtor's number as a call holds it: sealed under their data key, and its digest (SQL)."""
+    c = d.customer["id"]
+    return f"kept.pii_seal({c}, '{d.number}'), kept.pii_digest({c}, '{d.number}')"
+
+
 def run_reminders(api, as_of):
     r = api.post("/v1/admin/reminders", {"as_of": as_of})
     assert r.status == 200, r
@@ -150,8 +156,9 @@ def test_an_eighth_attempt_in_seven_days_is_held_back(phone_api, phone_agent, te
     t = datetime.datetime.fromisoformat(as_of.replace("Z", "+00:00"))
     # seven attempts on this debt in the last seven days, as an older history would hold them
     cluster.psql(f"""
-        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number, scheduled_at, state, dialed_at)
-        SELECT {d.account['id']}, {d.customer['id']}, {d.plan['id']}, s, p, '{d.number}', t, 'completed', t
+        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest,
+                                scheduled_at, state, dialed_at)
+        SELECT {d.account['id']}, {d.customer['id']}, {d.plan['id']}, s, p, {sealed(d)}, t, 'completed', t
         FROM (VALUES (3, 'pre_due'), (3, 'missed'), (4, 'pre_due'), (4, 'missed'), (5, 'pre_due'), (5, 'missed'),
                      (6, 'pre_due')) v(s, p),
              LATERAL (SELECT '{t.isoformat()}'::timestamptz - (v.s * 13 + length(v.p)) * interval '1 hour') x(t)""")
@@ -167,9 +174,10 @@ def test_a_massachusetts_debt_is_called_at_most_twice_in_seven_days(phone_api, p
     d = Debtor(phone_api, phone_agent, jurisdiction="US-MA")
     as_of = d.before_due(2)
     cluster.psql(f"""
-        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number, scheduled_at, state, dialed_at)
-        VALUES ({d.account['id']}, {d.customer['id']}, {d.plan['id']}, 1, 'pre_due', '{d.number}', '{as_of}'::timestamptz - interval '3 days', 'completed', '{as_of}'::timestamptz - interval '3 days'),
-               ({d.account['id']}, {d.customer['id']}, {d.plan['id']}, 1, 'missed', '{d.number}', '{as_of}'::timestamptz - interval '2 days', 'no-answer', '{as_of}'::timestamptz - interval '2 days')""")
+        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest,
+                                scheduled_at, state, dialed_at)
+        VALUES ({d.account['id']}, {d.customer['id']}, {d.plan['id']}, 1, 'pre_due', {sealed(d)}, '{as_of}'::timestamptz - interval '3 days', 'completed', '{as_of}'::timestamptz - interval '3 days'),
+               ({d.account['id']}, {d.customer['id']}, {d.plan['id']}, 1, 'missed', {sealed(d)}, '{as_of}'::timestamptz - interval '2 days', 'no-answer', '{as_of}'::timestamptz - interval '2 days')""")
     run_reminders(phone_api, as_of)
     [call] = [c for c in calls_of(phone_api, d) if c["seq"] == 2]
     assert "jurisdiction_cap" in (call["deferred_rule"], call["blocked_rule"])

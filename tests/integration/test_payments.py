@@ -159,7 +159,8 @@ def test_reversal(agent, account, cluster, finance):
     assert agent.get(f"/v1/plans/{plan['id']}").json()["installments"][0]["amount_paid_cents"] == 0
     again = finance.post(f"/v1/payments/{p['id']}/reversal", {"reason": "again"})
     assert again.status == 409 and again.error["code"] == "payment_already_reversed"
-    assert agent.post("/v1/payments/987654321/reversal", {"reason": "x"}).status == 404
+    assert finance.post("/v1/payments/987654321/reversal", {"reason": "x"}).status == 404
+    assert agent.post(f"/v1/payments/{p['id']}/reversal", {"reason": "x"}).error["code"] == "forbidden_role"
     esc = agent.get(f"/v1/escalations?account_id={account['id']}").json()["items"]
     assert [(e["reason"], e["payment_id"], e["priority"]) for e in esc] == [("payment_reversed", p["id"], 1)]
 

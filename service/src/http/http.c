@@ -302,19 +302,21 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* On every answer: no content sniffing, no referrer, HTTPS only once seen
  * over it (behind the TLS proxy), no framing, and — for answers that did not
- * say otherwise — no caching of what may be personal data. */
-static enum MHD_Result add_security_headers(struct MHD_Response *resp, bool cache_set)
+ * say otherwise — no caching of what may be personal data and a policy that
+ * lets nothing frame it (the dashboard sets a fuller one of its own). */
+static enum MHD_Result add_security_headers(struct MHD_Response *resp, bool cache_set, bool csp_set)
 {
 	static const char *const headers[][2] = {
 	        {"X-Content-Type-Options", "nosniff"},
 	        {"Referrer-Policy", "no-referrer"},
 	        {"Strict-Transport-Security", "max-age=63072000; includeSubDomains"},
 	        {"X-Frame-Options", "DENY"},
-	        {"Content-Security-Policy", "frame-ancestors 'none'"},
 	};
 	for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++)
 		if (!MHD_add_response_header(resp, headers[i][0], headers[i][1]))
 			return MHD_NO;
+	if (!csp_set && !MHD_add_response_header(resp, "Content-Security-Policy", "frame-ancestors 'none'"))
+		return MHD_NO;
 	return cache_set ? MHD_YES : MHD_add_response_header(resp, "Cache-Control", "no-store");
 }
 
@@ -328,12 +330,13 @@ static enum MHD_Result queue(struct http_request *req)
 	enum MHD_Result ok = MHD_add_response_header(resp, "X-Request-Id", req->id);
 	if (ok && req->content_type)
 		ok = MHD_add_response_header(resp, "Content-Type", req->content_type);
-	bool cache_set = false;
+	bool cache_set = false, csp_set = false;
 	for (const struct header *h = req->headers; ok && h; h = h->next) {
 		ok = MHD_add_response_header(resp, h->name, h->value);
 		cache_set = cache_set || strcasecmp(h->name, "Cache-Control") == 0;
+		csp_set = csp_set || strcasecmp(h->name, "Content-Security-Policy") == 0;
 	}
-	ok = ok && add_security_headers(resp, cache_set);
+	ok = ok && add_security_headers(resp, cache_set, csp_set);
 	if (ok && atomic_load(&req->srv->closing))
 		ok = MHD_add_response_header(resp, "Connection", "close");
 	if (ok)
