@@ -63,7 +63,8 @@ static void the_provider_is_reached_over_https_unless_it_is_local(void **state)
 			assert_non_null(strstr(text, "KEPT_TELEPHONY_BASE_URL: must be https://"));
 	}
 	/* the simulator on a private network, said out loud */
-	const char *flags[][2] = {{"KEPT_TELEPHONY_PLAIN_HTTP=simulator", "0"}, {"KEPT_TELEPHONY_PLAIN_HTTP=yes", "2"}};
+	const char *flags[][2] = {{"KEPT_TELEPHONY_PLAIN_HTTP=simulator", "0"},
+	                          {"KEPT_TELEPHONY_PLAIN_HTTP=yes", "2"}};
 	for (size_t i = 0; i < 2; i++) {
 		char *env[] = {"KEPT_DATABASE_URL=x",
 		               DATA_KEY,

@@ -106,7 +106,8 @@ static const struct cfg_row rows[] = {
         {"KEPT_TELEPHONY_BASE_URL", CFG_STRING, OFF(telephony_base_url), NULL, 0, 0, CFG_URL,
          "the provider's REST base URL (e.g. https://api.twilio.com); unset: no calls are dialled"},
         {"KEPT_TELEPHONY_PLAIN_HTTP", CFG_STRING, OFF(telephony_plain_http), NULL, 0, 0, 0,
-         "simulator: allow an http:// provider URL that is not this machine (kept-telsim on a private network, "
+         "simulator: allow an http:// provider URL that is not this machine (kept-telsim on a private "
+         "network, "
          "as docker-compose runs it); a real provider is reached over https only"},
         {"KEPT_TELEPHONY_ACCOUNT_SID", CFG_STRING, OFF(telephony_account_sid), NULL, 0, 0, 0,
          "the provider account (AC + 32 hex digits)"},
@@ -258,6 +259,27 @@ static bool is_account_sid(const char *v)
 	return strlen(v) == 34 && v[0] == 'A' && v[1] == 'C' && strspn(v + 2, "0123456789abcdefABCDEF") == 32;
 }
 
+/* 127.x.y.z in the first n bytes of host: four numbers of 0-255, the first 127. */
+static bool is_loopback_ipv4(const char *host, size_t n)
+{
+	int octets = 0;
+	const char *p = host, *end = host + n;
+	while (p < end) {
+		size_t digits = 0;
+		int value = 0;
+		while (p < end && *p >= '0' && *p <= '9' && digits < 4) {
+			value = value * 10 + (*p++ - '0');
+			digits++;
+		}
+		if (digits == 0 || digits > 3 || value > 255 || (octets == 0 && value != 127))
+			return false;
+		octets++;
+		if (p < end && (*p != '.' || ++p == end))
+			return false;
+	}
+	return octets == 4;
+}
+
 /* https://, or http:// to this machine (127.0.0.0/8, ::1, localhost): the
  * simulator, or a local TLS-terminating relay. */
 static bool is_https_or_loopback(const char *url)
@@ -272,10 +294,7 @@ static bool is_https_or_loopback(const char *url)
 	for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++)
 		if (strlen(loopback[i]) == n && strncmp(host, loopback[i], n) == 0)
 			return true;
-	/* 127.x.y.z: four numbers, the first 127 */
-	int a, b, c, d, used = 0;
-	return sscanf(host, "%d.%d.%d.%d%n", &a, &b, &c, &d, &used) == 4 && (size_t)used == n && a == 127 &&
-	       b >= 0 && b < 256 && c >= 0 && c < 256 && d >= 0 && d < 256;
+	return is_loopback_ipv4(host, n);
 }
 
 /* The provider settings come as a set: all of them or none. */
@@ -300,7 +319,8 @@ static int check_telephony(const struct kept_config *cfg, struct buf *problems)
 		}
 	bool simulator = cfg->telephony_plain_http && strcmp(cfg->telephony_plain_http, "simulator") == 0;
 	if (cfg->telephony_plain_http && !simulator) {
-		problem(problems, "KEPT_TELEPHONY_PLAIN_HTTP", "is simulator or unset", cfg->telephony_plain_http);
+		problem(problems, "KEPT_TELEPHONY_PLAIN_HTTP", "is simulator or unset",
+		        cfg->telephony_plain_http);
 		count++;
 	}
 	if (!simulator && !is_https_or_loopback(cfg->telephony_base_url)) {
