@@ -88,10 +88,12 @@ END $$;
 
 -- ---- terms and schedule --------------------------------------------------------------------
 
+-- The latest assessment made by kept's clock (a replayed history does not see
+-- an assessment recorded after the moment it replays).
 CREATE OR REPLACE FUNCTION kept.weekly_disposable(p_account_id bigint) RETURNS bigint
 LANGUAGE sql STABLE AS $$
     SELECT weekly_disposable_cents FROM kept.affordability_assessments
-    WHERE account_id = p_account_id ORDER BY id DESC LIMIT 1;
+    WHERE account_id = p_account_id AND created_at <= kept.now() ORDER BY id DESC LIMIT 1;
 $$;
 
 -- kept's judgement of paying p_total at p_weekly a week under a policy:

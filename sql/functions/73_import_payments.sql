@@ -169,6 +169,13 @@ BEGIN
                                                       'amount_cents', v_amount));
     PERFORM kept.outbox_write('payments_imported', 'payment_import', v_import,
                               jsonb_build_object('posted', v_posted, 'amount_cents', v_amount));
+    -- and, like a payment posted alone, an event per payment: what the
+    -- analytics loader reads, a bounded batch at a time however big the file
+    INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
+    SELECT 'payment_posted', 'payment', p.id,
+           jsonb_build_object('account_id', p.account_id, 'plan_id', p.plan_id, 'amount_cents', p.amount_cents,
+                              'received_at', p.received_at, 'source', p.source, 'import_id', v_import)
+    FROM kept.payments p WHERE p.import_id = v_import ORDER BY p.id;
     RETURN json_build_object('import_id', v_import, 'lines', v_lines, 'posted', v_posted,
                              'duplicates', v_lines - v_posted, 'rejected', 0, 'amount_cents', v_amount);
 END $$;

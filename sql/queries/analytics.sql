@@ -87,7 +87,10 @@ SELECT kept.analytics_repaired($1::jsonb)
 
 -- name: analytics_sweep_record
 SELECT sweep_mismatches, last_sweep_mismatches
-FROM analytics.sweep_record($1::bigint, $2::bigint, $3::bigint, $4::date, $5::bigint, $6::boolean)
+FROM analytics.sweep_record($1::bigint, $2::bigint, $3::bigint, $4::date, $5::bigint, $6::integer)
+
+-- name: analytics_sweep_reset
+SELECT analytics.sweep_reset()
 
 -- name: analytics_freshness
 -- What a report's figures reflect: the newest event loaded, when, and whether a rebuild is pending.

@@ -89,7 +89,8 @@ kept_err analytics_verify(struct db_conn *src, bool repair, struct analytics_rep
                           struct kept_error *err) KEPT_MUST_CHECK;
 
 /* The loader worker's run: load, then check the next slice. */
-kept_err analytics_worker_run(struct db_conn *db, struct arena *arena, struct kept_error *err);
+kept_err analytics_worker_run(struct db_conn *db, struct arena *arena,
+                              struct kept_error *err) KEPT_MUST_CHECK;
 
 /* The results as JSON (arena-owned). */
 const char *analytics_result_json(struct arena *arena, const struct analytics_result *r);
