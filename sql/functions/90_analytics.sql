@@ -55,7 +55,10 @@ ALTER TABLE analytics.loader_state
     ADD COLUMN IF NOT EXISTS sweep_wrapped integer NOT NULL DEFAULT 0, -- kinds (1 plans, 2 calls, 4 payments) gone round
     ADD COLUMN IF NOT EXISTS sweep_started_at timestamptz,
     ADD COLUMN IF NOT EXISTS last_sweep_mismatches bigint,
-    ADD COLUMN IF NOT EXISTS last_sweep_at timestamptz;
+    ADD COLUMN IF NOT EXISTS last_sweep_at timestamptz,
+    -- caught_up_at: every event committed before it is loaded (the time of a
+    -- look at the outbox that found nothing left; wall clock, not kept.now()).
+    ADD COLUMN IF NOT EXISTS caught_up_at timestamptz;
 
 -- A new version: drop what changed shape (and, with CASCADE, the functions
 -- whose arguments are its row types), rewind, and ask for a rebuild when
@@ -76,7 +79,7 @@ BEGIN
     DROP TABLE IF EXISTS analytics.fact_plan, analytics.fact_installment, analytics.fact_call,
                          analytics.fact_payment, analytics.agg_week, analytics.agg_plan CASCADE;
     UPDATE analytics.loader_state
-    SET last_tx_id = '0'::xid8, last_event_id = 0, last_event_at = NULL, events_loaded = 0,
+    SET last_tx_id = '0'::xid8, last_event_id = 0, last_event_at = NULL, events_loaded = 0, caught_up_at = NULL,
         rebuild_needed = v_rebuild, verify_after_plan = 0, verify_after_call = 0, verify_after_payment = 0,
         sweep_mismatches = 0,
         last_sweep_mismatches = NULL;
@@ -513,6 +516,14 @@ RETURNS void LANGUAGE sql AS $$
     SET last_tx_id = p_to_tx, last_event_id = p_to_id, last_event_at = coalesce(p_last_at, last_event_at),
         events_loaded = events_loaded + p_events, loaded_at = now()
     WHERE id = 1;
+$$;
+
+-- The loader looked at the outbox at p_at (the operational database's clock)
+-- and found nothing after its cursor: everything committed before p_at is in.
+CREATE OR REPLACE FUNCTION analytics.caught_up(p_at timestamptz)
+RETURNS void LANGUAGE sql AS $$
+    UPDATE analytics.loader_state SET caught_up_at = greatest(caught_up_at, p_at)
+    WHERE id = 1 AND NOT rebuild_needed;
 $$;
 
 -- A rebuild, in the caller's transaction (readers keep seeing the old facts

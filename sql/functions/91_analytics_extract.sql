@@ -293,10 +293,14 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The loader's lag: events not yet loaded and the age of the oldest of them.
+-- `looked_at`: when the statement began; its snapshot holds every event
+-- committed before then.
+DROP FUNCTION IF EXISTS kept.analytics_lag(xid8, bigint);
 CREATE OR REPLACE FUNCTION kept.analytics_lag(p_after_tx xid8, p_after_id bigint, OUT events bigint,
-                                              OUT seconds double precision)
+                                              OUT seconds double precision, OUT looked_at timestamptz)
 LANGUAGE sql STABLE AS $$
-    SELECT count(*), coalesce(extract(epoch FROM now() - min(e.occurred_at)), 0)::double precision
+    SELECT count(*), coalesce(extract(epoch FROM now() - min(e.occurred_at)), 0)::double precision,
+           statement_timestamp()
     FROM kept.outbox_events e WHERE (e.tx_id, e.id) > (p_after_tx, p_after_id);
 $$;
 

@@ -271,6 +271,7 @@ def test_csv_is_rfc_4180_with_a_file_name(history, phone_server, role_keys):
 def test_a_report_says_how_fresh_it_is(history, phone_server, role_keys):
     doc = finance(phone_server, role_keys).get(f"/v1/reports/summary?from={FROM}&to={TO}").json()
     assert doc["analytics"]["loaded_through"] and doc["analytics"]["rebuild_pending"] is False
+    assert doc["analytics"]["caught_up_at"] >= doc["analytics"]["loaded_at"]
 
 
 def test_report_refusals(phone_server, role_keys):

@@ -4,7 +4,7 @@
 -- separate-database path, is tested in tests/integration/test_analytics.py:
 -- here everything runs in one transaction, which the loader would wait for.)
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 
 CREATE TEMP TABLE t (name text PRIMARY KEY, account bigint, plan bigint);
 
@@ -163,6 +163,16 @@ SELECT is((SELECT r.received_date - (p.received_at AT TIME ZONE 'America/New_Yor
 SELECT ok((SELECT ARRAY(SELECT plan FROM t WHERE name = 'b') <@ x.plans
            FROM kept.analytics_touched('0'::xid8, 0, NULL, false) x),
           'a plan event touches the whole plan');
+
+-- Caught up: only forward, and never while a rebuild is pending.
+UPDATE analytics.loader_state SET caught_up_at = NULL, rebuild_needed = false;
+SELECT analytics.caught_up('2026-12-02 10:00Z'), analytics.caught_up('2026-12-02 09:00Z');
+SELECT is((SELECT caught_up_at FROM analytics.loader_state), '2026-12-02 10:00Z'::timestamptz,
+          'caught_up_at moves only forward');
+UPDATE analytics.loader_state SET rebuild_needed = true;
+SELECT analytics.caught_up('2026-12-02 11:00Z');
+SELECT is((SELECT caught_up_at FROM analytics.loader_state), '2026-12-02 10:00Z'::timestamptz,
+          'no catching up while a rebuild is pending');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -135,6 +135,10 @@ static kept_err measure_lag(struct db_conn *src, struct db_conn *dst, struct ana
 		out->lag_seconds = strtod(db_value(res, 0, 1) ? db_value(res, 0, 1) : "0", NULL);
 		metrics_analytics_lag(out->lag_events, out->lag_seconds);
 	}
+	if (!r && out->lag_events == 0) {
+		const char *at[1] = {db_value(res, 0, 2)};
+		r = db_run(dst, arena, SQL_Q_ANALYTICS_CAUGHT_UP, 1, at, NULL, err);
+	}
 	arena_free(arena);
 	return r;
 }
