@@ -132,6 +132,11 @@ $(BUILD)/tests/sign: tests/tools/sign.c $(BUILD)/libkeptd.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_KEPT) $(LDFLAGS_KEPT) -o $@ $< $(BUILD)/libkeptd.a $(PKG_LIBS)
 
+# the kept client's own modules (money, times), tested apart from keptd
+$(BUILD)/tests/test_cli_output: tests/unit/test_cli_output.c $(BUILD)/obj/cli/output.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KEPT) -Iclients/kept $(LDFLAGS_KEPT) -o $@ $< $(BUILD)/obj/cli/output.o -lcmocka
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libkeptd.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_KEPT) $(LDFLAGS_KEPT) -o $@ $< $(BUILD)/libkeptd.a $(PKG_LIBS) -lcmocka -lpthread

@@ -99,8 +99,9 @@ $$;
 -- kept's judgement of paying p_total at p_weekly a week under a policy:
 -- {policy_id, max_weeks, policy_minimum_weekly_cents, weeks_to_clear,
 --  weekly_disposable_cents, in_policy, reasons}. More than 520 weeks is refused.
+DROP FUNCTION IF EXISTS kept.evaluate_terms(bigint, bigint, kept.policies, bigint);
 CREATE OR REPLACE FUNCTION kept.evaluate_terms(p_total bigint, p_weekly bigint, p_policy kept.policies,
-                                               p_disposable bigint)
+                                               p_disposable bigint, p_currency text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     v_minimum bigint := (p_total + p_policy.max_weeks - 1) / p_policy.max_weeks;
@@ -109,7 +110,8 @@ DECLARE
 BEGIN
     IF v_weeks > 520 THEN
         PERFORM kept.fail(422, 'plan_too_long', 'weekly_amount_cents',
-                          format('%s a week takes %s weeks; kept arranges at most 520', p_weekly, v_weeks));
+                          format('%s a week takes %s weeks; kept arranges at most 520',
+                                 kept.money_text(p_weekly, p_currency), v_weeks));
     END IF;
     IF p_weekly < v_minimum THEN
         v_reasons := array_append(v_reasons, 'below_policy_minimum');
@@ -342,7 +344,7 @@ BEGIN
     PERFORM kept.check_amount(v_weekly, 'weekly_amount_cents');
     PERFORM kept.check_first_due_date(v_first, kept.account_time_zone(a), false);
     pol := kept.policy_for(a.creditor);
-    ev := kept.evaluate_terms(a.balance_cents, v_weekly, pol, kept.weekly_disposable(a.id));
+    ev := kept.evaluate_terms(a.balance_cents, v_weekly, pol, kept.weekly_disposable(a.id), a.currency);
     INSERT INTO kept.proposals (account_id, weekly_amount_cents, first_due_date, asked_by, note,
         balance_cents, policy_id, max_weeks, policy_minimum_weekly_cents, weeks_to_clear,
         weekly_disposable_cents, in_policy, reasons)

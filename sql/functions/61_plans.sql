@@ -188,7 +188,7 @@ BEGIN
         PERFORM kept.fail(422, 'plan_before_placed', 'first_due_date',
                           format('the account was placed on %s; a plan cannot fall due before that', a.placed_on));
     END IF;
-    ev := kept.evaluate_terms(a.balance_cents, v_weekly, kept.policy_for(a.creditor), v_disposable);
+    ev := kept.evaluate_terms(a.balance_cents, v_weekly, kept.policy_for(a.creditor), v_disposable, a.currency);
     n := kept.plan_open(p_actor_key_id, p_actor, p_request_id, a,
         CASE WHEN pr.id IS NULL THEN 'agent_set' ELSE 'customer_proposed' END,
         v_weekly, a.balance_cents, v_first, (ev->>'in_policy')::boolean,
@@ -282,20 +282,54 @@ END $$;
 
 -- ---- reviews -------------------------------------------------------------------------------------
 
+-- A review with the people in it: who made the plan, who approved it (and
+-- why: approval_note), who reviewed it (and what they said: review_note;
+-- `note` is the same, kept for older clients).
 CREATE OR REPLACE FUNCTION kept.review_json(r kept.reviews) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'id', r.id, 'plan_id', r.plan_id, 'account_id', p.account_id, 'origin', p.origin,
         'weekly_amount_cents', p.weekly_amount_cents, 'total_cents', p.total_cents, 'currency', p.currency,
-        'reasons', to_json(r.reasons), 'plan_created_by', p.created_by, 'approved_by', ap.approved_by,
-        'approval_note', ap.note, 'status', r.status, 'decided_by', r.decided_by, 'note', r.note,
+        'reasons', to_json(r.reasons),
+        'plan_created_by', p.created_by, 'plan_created_by_name', (SELECT name FROM kept.api_keys WHERE id = p.created_by),
+        'approved_by', ap.approved_by, 'approved_by_name', (SELECT name FROM kept.api_keys WHERE id = ap.approved_by),
+        'approval_note', ap.note, 'approved_at', kept.ts(ap.created_at),
+        'status', r.status,
+        'decided_by', r.decided_by, 'decided_by_name', (SELECT name FROM kept.api_keys WHERE id = r.decided_by),
+        'review_note', r.note, 'note', r.note,
         'decided_at', kept.ts(r.decided_at), 'created_at', kept.ts(r.created_at))
     FROM kept.plans p LEFT JOIN kept.plan_approvals ap ON ap.plan_id = p.id
     WHERE p.id = r.plan_id;
 $$;
 
--- The queue, oldest first: status 'open' (default), 'upheld', 'corrected' or 'all'.
-CREATE OR REPLACE FUNCTION kept.review_page(p_status text, p_cursor text, p_limit text) RETURNS json
+-- Whether the caller may read a review: reviewers all; anyone else only the
+-- reviews of plans they made or approved (an agent sees how their own
+-- decisions were judged, and their corrections).
+CREATE OR REPLACE FUNCTION kept.review_visible(r kept.reviews, p_key_id bigint, p_role text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT p_role IN ('supervisor', 'admin')
+        OR EXISTS (SELECT 1 FROM kept.plans p LEFT JOIN kept.plan_approvals ap ON ap.plan_id = p.id
+                   WHERE p.id = r.plan_id AND (p.created_by = p_key_id OR ap.approved_by = p_key_id));
+$$;
+
+-- GET /v1/reviews/{id}: 404 for a review the caller may not read, as for one that does not exist.
+CREATE OR REPLACE FUNCTION kept.review_get(p_id bigint, p_key_id bigint, p_role text) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    r kept.reviews;
+BEGIN
+    SELECT * INTO r FROM kept.reviews WHERE id = p_id;
+    IF NOT FOUND OR NOT kept.review_visible(r, p_key_id, p_role) THEN
+        PERFORM kept.fail(404, 'review_not_found', 'id', format('no review with id %s', p_id));
+    END IF;
+    RETURN kept.review_json(r);
+END $$;
+
+-- The queue, oldest first: status 'open' (default), 'upheld', 'corrected' or
+-- 'all'; for someone who is not a reviewer, only the reviews they may read.
+DROP FUNCTION IF EXISTS kept.review_page(text, text, text);
+CREATE OR REPLACE FUNCTION kept.review_page(p_status text, p_cursor text, p_limit text, p_key_id bigint,
+                                            p_role text) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_status text := coalesce(nullif(p_status, ''), 'open');
@@ -313,6 +347,7 @@ BEGIN
     INTO v_items, v_last, v_count
     FROM (SELECT r, row_number() OVER (ORDER BY r.id) AS n FROM kept.reviews r
           WHERE (v_status = 'all' OR r.status = v_status) AND r.id > v_after
+            AND kept.review_visible(r, p_key_id, p_role)
           ORDER BY r.id LIMIT v_limit + 1) page;
     RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'review');
 END $$;
@@ -378,7 +413,7 @@ BEGIN
     PERFORM kept.check_amount(v_offer, 'offer_cents');
     IF v_offer > a.balance_cents THEN
         PERFORM kept.fail(422, 'offer_above_balance', 'offer_cents',
-                          format('the offer is more than the balance (%s)', a.balance_cents));
+                          format('the offer is more than the balance (%s)', kept.money_text(a.balance_cents, a.currency)));
     END IF;
     v_floor := (a.balance_cents * pol.min_settlement_percent + 99) / 100;
     INSERT INTO kept.settlement_offers (account_id, offer_cents, balance_cents, min_settlement_percent,
@@ -397,7 +432,8 @@ END $$;
 
 -- The agreed figure (default: the counter when there is one, else the
 -- customer's offer) becomes a plan with origin settlement: one payment, or up
--- to 12 weekly ones. Below the floor it needs a second associate.
+-- to 12 weekly ones. Below the floor, or weekly installments above the
+-- customer's assessed weekly disposable income, it needs a second associate.
 CREATE OR REPLACE FUNCTION kept.settlement_accept(p_actor_key_id bigint, p_actor text, p_request_id text,
                                                   p_offer_id bigint, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
@@ -408,6 +444,8 @@ DECLARE
     v_count integer := coalesce((p->>'installments')::integer, 1);
     v_first date := (p->>'first_due_date')::date;
     v_weekly bigint;
+    v_disposable bigint;
+    v_reasons text[] := '{}';
     n kept.plans;
 BEGIN
     SELECT * INTO o FROM kept.settlement_offers WHERE id = p_offer_id FOR UPDATE;
@@ -430,10 +468,16 @@ BEGIN
     END IF;
     PERFORM kept.check_first_due_date(v_first, kept.account_time_zone(a), false);
     v_weekly := (v_amount + v_count - 1) / v_count;
+    v_disposable := kept.weekly_disposable(a.id);
+    IF v_amount < o.floor_cents THEN
+        v_reasons := array_append(v_reasons, 'below_settlement_floor');
+    END IF;
+    IF v_disposable IS NOT NULL AND v_weekly > v_disposable THEN
+        v_reasons := array_append(v_reasons, 'above_affordability');
+    END IF;
     n := kept.plan_open(p_actor_key_id, p_actor, p_request_id, a, 'settlement', v_weekly, v_amount, v_first,
-                        v_amount >= o.floor_cents,
-                        CASE WHEN v_amount < o.floor_cents THEN ARRAY['below_settlement_floor'] ELSE '{}' END,
-                        kept.weekly_disposable(a.id), false, NULL, o.id, (p->>'replaces_plan_id')::bigint);
+                        cardinality(v_reasons) = 0, v_reasons, v_disposable, false, NULL, o.id,
+                        (p->>'replaces_plan_id')::bigint);
     UPDATE kept.settlement_offers SET status = 'accepted', accepted_cents = v_amount, accepted_at = kept.now()
     WHERE id = o.id RETURNING * INTO o;
     UPDATE kept.settlement_offers SET status = 'withdrawn' WHERE account_id = a.id AND status = 'open';

@@ -8,3 +8,6 @@ SELECT kept.account_json(a) FROM kept.accounts a WHERE a.id = $1::bigint
 
 -- name: account_page
 SELECT kept.account_page($1, $2, $3, $4)
+
+-- name: account_overview
+SELECT kept.account_overview($1::bigint)

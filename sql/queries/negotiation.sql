@@ -35,7 +35,11 @@ SELECT kept.plan_approve($1::bigint, $2, $3, $4::bigint, ($5::jsonb)->>'note')
 SELECT kept.plan_cancel($1::bigint, $2, $3, $4::bigint, ($5::jsonb)->>'reason')
 
 -- name: review_page
-SELECT kept.review_page($1, $2, $3)
+-- $4, $5: the caller's key and role (who may read what)
+SELECT kept.review_page($1, $2, $3, $4::bigint, $5)
+
+-- name: review_get
+SELECT kept.review_get($1::bigint, $2::bigint, $3)
 
 -- name: review_decide
 SELECT kept.review_decide($1::bigint, $2, $3, $4::bigint, ($5::jsonb)->>'decision', ($5::jsonb)->>'note')

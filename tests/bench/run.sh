@@ -22,12 +22,15 @@
 #                 weekly-adherence over 52 weeks and origin over a year through
 #                 the API, warm, against the same figures from the operational
 #                 tables (goal: under 100 ms and at least 10x faster)
+#   find          GET /v1/customers?q= with what agents type, over
+#                 BENCH_CUSTOMERS customers, from one connection and from
+#                 four; beside a read by id (goal: p99 under 50 ms)
 #
 # Settings (environment): BENCH_PLANS (1000000), BENCH_FILE_LINES (1000000),
 # BENCH_DURATION seconds per load run (30), BENCH_DIR (build/bench),
 # BENCH_PORT (18080, and the two ports after it), BENCH_CALLS (100000),
-# BENCH_SECTIONS (which of "evaluation intake file
-# dial analytics" to run; the data is
+# BENCH_CUSTOMERS (1000000, for find), BENCH_SECTIONS (which of "evaluation
+# intake file dial analytics find" to run; the data is
 # always generated). A fresh PostgreSQL cluster is made in BENCH_DIR each run;
 # the figures are printed and kept in BENCH_DIR/results.txt.
 set -euo pipefail
@@ -40,7 +43,8 @@ lines=${BENCH_FILE_LINES:-1000000}
 duration=${BENCH_DURATION:-30}
 port=${BENCH_PORT:-18080}
 ncalls=${BENCH_CALLS:-100000}
-sections=" ${BENCH_SECTIONS:-evaluation intake file dial analytics} "
+sections=" ${BENCH_SECTIONS:-evaluation intake file dial analytics find} "
+customers=${BENCH_CUSTOMERS:-1000000}
 conns=32
 pgbin=/usr/lib/postgresql/15/bin
 
@@ -306,6 +310,35 @@ say "  the loader (keptd analytics, batches of ${KEPT_ANALYTICS_BATCH:-1000})   
 say "  ratio loader / bare INSERT ... SELECT                $(calc %.2f "$load_s / $base_s")x   (goal: at most 2x)"
 say "  weekly-adherence, 52 weeks: API ${weekly_ms} ms, operational tables ${weekly_op} ms  ($(calc %.0f "$weekly_op / $weekly_ms")x faster; goal: under 100 ms and 10x)"
 say "  origin, a year:             API ${origin_ms} ms, operational tables ${origin_op} ms  ($(calc %.0f "$origin_op / $origin_ms")x faster; goal: under 100 ms and 10x)"
+fi
+
+# ---- finding a customer ------------------------------------------------------------------------
+if want find; then
+# The book grows to BENCH_CUSTOMERS customers with names people have (shared
+# by many), numbers and accounts (find.sql); then wrk sends what agents type
+# (find_queries.sql: names whole and in parts, numbers, references, nobody)
+# from one connection (an agent's wait) and from four, against the same
+# requests' cheapest neighbour, a customer read by id.
+t=$(now)
+psql_kept -v customers="$customers" -f "$here/find.sql" >/dev/null
+say ""
+say "finding a customer: $(psql_kept -c "SELECT count(*) FROM kept.customers") customers (made in $(elapsed "$t")s)"
+psql_kept -v n=1200 -f "$here/find_queries.sql" >"$work/find_queries.txt"
+psql_kept -c "SELECT '/v1/customers/' || id FROM kept.customers WHERE id % 997 = 0 LIMIT 1000" >"$work/by_id.txt"
+find_wrk() { # connections file: "requests seconds failures p50_us p99_us"
+    BENCH_KEY=$key BENCH_QUERIES=$2 wrk -t1 -c"$1" -d"$duration"s -s "$here/find.lua" "http://127.0.0.1:$port" \
+        2>>"$work/wrk.err" | awk '/^bench-result/ { print $2, $3, $4, $5, $6 }'
+}
+find_wrk 1 "$work/find_queries.txt" >/dev/null # warm
+for c in 1 4; do
+    read -r f_n f_s f_f f_p50 f_p99 <<<"$(find_wrk "$c" "$work/find_queries.txt")"
+    read -r i_n i_s i_f i_p50 i_p99 <<<"$(find_wrk "$c" "$work/by_id.txt")"
+    [ $((f_f + i_f)) -eq 0 ] || { say "find: $f_f searches and $i_f reads failed; see $work/wrk.err"; exit 1; }
+    say "  $c connection(s): GET /v1/customers?q= $(calc %.0f "$f_n / $f_s") req/s p50 $(calc %.1f "$f_p50 / 1000")ms p99 $(calc %.1f "$f_p99 / 1000")ms;" \
+        "GET /v1/customers/{id} p50 $(calc %.1f "$i_p50 / 1000")ms p99 $(calc %.1f "$i_p99 / 1000")ms" \
+        "(p99 find / by id $(calc %.1f "$f_p99 / $i_p99")x)"
+done
+say "  goal: p99 under 50 ms at 1,000,000 customers"
 fi
 
 say ""

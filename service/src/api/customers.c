@@ -49,6 +49,21 @@ kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err)
 	return api_create(ctx, create_spec, SQL_Q_CUSTOMER_CREATE, "/v1/customers", err);
 }
 
+/* GET /v1/customers?q=: the customer on the telephone, by name, phone digits
+ * or reference (sql/functions/32_find.sql). */
+kept_err api_customers_find(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *q = http_query(ctx->req, "q"), *page;
+	if (!q)
+		return kept_fail(err, KEPT_ERR_INVALID, "missing_value", "q",
+		                 "q is required: part of a name, a phone number or a reference");
+	const char *params[] = {q, http_query(ctx->req, "cursor"), http_query(ctx->req, "limit")};
+	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_CUSTOMER_FIND, 3, params, &page, err);
+	if (!r)
+		http_reply_json(ctx->req, 200, page);
+	return r;
+}
+
 kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err)
 {
 	return api_get(ctx, SQL_Q_CUSTOMER_GET, "customer", err);

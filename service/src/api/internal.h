@@ -122,11 +122,13 @@ kept_err api_keys_revoke(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_customers_find(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_customers_update(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_accounts_create(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_accounts_overview(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_imports_payments(struct api_ctx *ctx, struct kept_error *err);
@@ -169,6 +171,7 @@ kept_err api_plans_approve(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_plans_cancel(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_reviews_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_reviews_get(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_reviews_decide(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_settlements_offer(struct api_ctx *ctx, struct kept_error *err);

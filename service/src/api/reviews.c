@@ -7,15 +7,33 @@ static const struct json_field decide_spec[] = {
         {0},
 };
 
-/* ?status=open|upheld|corrected|all&cursor=&limit= — validated in SQL. */
+static const char *key_id(struct api_ctx *ctx)
+{
+	return arena_sprintf(ctx->arena, "%lld", ctx->who.key_id);
+}
+
+/* ?status=open|upheld|corrected|all&cursor=&limit= — validated in SQL. A
+ * reviewer reads every review; anyone else those of their own plans. */
 kept_err api_reviews_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *page;
 	const char *params[] = {http_query(ctx->req, "status"), http_query(ctx->req, "cursor"),
-	                        http_query(ctx->req, "limit")};
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_REVIEW_PAGE, 3, params, &page, err);
+	                        http_query(ctx->req, "limit"), key_id(ctx), auth_role_name(ctx->who.role)};
+	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_REVIEW_PAGE, 5, params, &page, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, page);
+	return r;
+}
+
+kept_err api_reviews_get(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *id, *review;
+	kept_err r = api_path_id(ctx, "id", "review_not_found", &id, err);
+	const char *params[] = {id, key_id(ctx), auth_role_name(ctx->who.role)};
+	if (!r)
+		r = db_run_json(ctx->db, ctx->arena, SQL_Q_REVIEW_GET, 3, params, &review, err);
+	if (!r)
+		api_reply_ok(ctx, review);
 	return r;
 }
 

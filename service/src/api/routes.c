@@ -11,16 +11,19 @@ const struct api_route api_routes[] = {
         {"DELETE", "/v1/api-keys/{id}", AUTH_ADMIN, API_BODY_NONE, api_keys_revoke},
 
         {"POST", "/v1/customers", API_STAFF, API_BODY_JSON, api_customers_create},
+        {"GET", "/v1/customers", API_STAFF, API_BODY_NONE, api_customers_find},
         {"GET", "/v1/customers/{id}", API_STAFF, API_BODY_NONE, api_customers_get},
         {"PATCH", "/v1/customers/{id}", API_STAFF, API_BODY_JSON, api_customers_update},
 
         {"POST", "/v1/accounts", API_STAFF, API_BODY_JSON, api_accounts_create},
         {"GET", "/v1/accounts", API_STAFF, API_BODY_NONE, api_accounts_list},
         {"GET", "/v1/accounts/{id}", API_STAFF, API_BODY_NONE, api_accounts_get},
+        {"GET", "/v1/accounts/{id}/overview", API_STAFF, API_BODY_NONE, api_accounts_overview},
 
         {"POST", "/v1/imports/accounts", AUTH_ADMIN, API_BODY_CSV, api_imports_accounts},
 
-        {"GET", "/v1/policies", AUTH_ADMIN, API_BODY_NONE, api_policies_list},
+        /* every role reads the rules it works or reports under */
+        {"GET", "/v1/policies", API_STAFF | AUTH_FINANCE, API_BODY_NONE, api_policies_list},
         {"POST", "/v1/policies", AUTH_ADMIN, API_BODY_JSON, api_policies_create},
         {"PUT", "/v1/policies/{id}", AUTH_ADMIN, API_BODY_JSON, api_policies_replace},
 
@@ -33,7 +36,8 @@ const struct api_route api_routes[] = {
         {"POST", "/v1/plans/{id}/approvals", API_STAFF, API_BODY_JSON, api_plans_approve},
         {"POST", "/v1/plans/{id}/cancel", API_STAFF, API_BODY_JSON, api_plans_cancel},
 
-        {"GET", "/v1/reviews", API_REVIEWERS, API_BODY_NONE, api_reviews_list},
+        {"GET", "/v1/reviews", API_STAFF, API_BODY_NONE, api_reviews_list},
+        {"GET", "/v1/reviews/{id}", API_STAFF, API_BODY_NONE, api_reviews_get},
         {"POST", "/v1/reviews/{id}", API_REVIEWERS, API_BODY_JSON, api_reviews_decide},
 
         {"POST", "/v1/accounts/{id}/settlement-offers", API_STAFF, API_BODY_JSON, api_settlements_offer},

@@ -205,6 +205,8 @@ static const struct {
          "currency must be an ISO 4217 code such as USD"},
         {"accounts_placed_on_check", KEPT_ERR_INVALID, "invalid_placed_on", "placed_on",
          "placed_on must be a date from 2000-01-01 to today"},
+        {"accounts_currency_fkey", KEPT_ERR_RULE, "unknown_currency", "currency",
+         "currency must be an ISO 4217 code kept knows, such as USD, EUR or JPY"},
         {"accounts_customer_id_fkey", KEPT_ERR_RULE, "unknown_customer", "customer_id",
          "no customer with that id"},
         {"api_keys_name_check", KEPT_ERR_INVALID, "invalid_name", "name",
