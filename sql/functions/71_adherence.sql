@@ -16,13 +16,13 @@ DECLARE
     v timestamptz;
 BEGIN
     IF coalesce(p_text, '') = '' THEN
-        RETURN now();
+        RETURN kept.now();
     END IF;
     IF NOT kept.is_timestamp(p_text) THEN
         PERFORM kept.fail(400, 'invalid_as_of', 'as_of', 'as_of must be a time like 2026-11-20T00:00:00Z');
     END IF;
     v := p_text::timestamptz;
-    IF v > now() + interval '1 minute' THEN
+    IF v > kept.now() + interval '1 minute' THEN
         PERFORM kept.fail(422, 'as_of_in_future', 'as_of', 'as_of cannot be in the future');
     END IF;
     RETURN v;

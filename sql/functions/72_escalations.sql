@@ -7,7 +7,7 @@ LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'id', e.id, 'account_id', e.account_id, 'plan_id', e.plan_id, 'payment_id', e.payment_id,
         'reason', e.reason, 'priority', e.priority, 'team', e.team, 'due_by', kept.ts(e.due_by),
-        'overdue', e.status = 'open' AND e.due_by < now(), 'status', e.status, 'note', e.note,
+        'overdue', e.status = 'open' AND e.due_by < kept.now(), 'status', e.status, 'note', e.note,
         'assigned_to', e.assigned_to, 'assigned_at', kept.ts(e.assigned_at), 'resolved_by', e.resolved_by,
         'resolved_at', kept.ts(e.resolved_at), 'resolution_note', e.resolution_note,
         'created_by', e.created_by, 'created_at', kept.ts(e.created_at));
@@ -36,7 +36,7 @@ BEGIN
     END IF;
     INSERT INTO kept.escalations (account_id, plan_id, payment_id, reason, priority, team, due_by, note, created_by)
     VALUES (p_account_id, p_plan_id, p_payment_id, r.reason, coalesce(p_priority, r.priority), r.team,
-            now() + r.sla, p_note, p_actor_key_id)
+            kept.now() + r.sla, p_note, p_actor_key_id)
     ON CONFLICT DO NOTHING
     RETURNING * INTO e;
     IF e.id IS NOT NULL THEN
@@ -121,7 +121,7 @@ BEGIN
             AND (p_assigned IS NULL OR (p_assigned = 'none' AND e.assigned_to IS NULL)
                  OR e.assigned_to::text = p_assigned)
             AND (p_account IS NULL OR e.account_id = p_account::bigint)
-            AND (p_overdue IS NULL OR (e.status = 'open' AND e.due_by < now()) = p_overdue::boolean)
+            AND (p_overdue IS NULL OR (e.status = 'open' AND e.due_by < kept.now()) = p_overdue::boolean)
             AND (v_after IS NULL OR (e.priority, (extract(epoch FROM e.due_by) * 1000000)::bigint, e.id)
                                     > (v_after[1]::integer, v_after[2]::bigint, v_after[3]::bigint))
           ORDER BY e.priority, e.due_by, e.id LIMIT v_limit + 1) page;
@@ -180,5 +180,10 @@ BEGIN
                              jsonb_build_object('status', 'open'),
                              jsonb_build_object('status', e.status, 'note', e.resolution_note));
     PERFORM kept.escalation_event(e, 'escalation_resolved');
+    IF e.reason = 'repeated_call_failures' THEN
+        -- someone has looked at the numbers: automated calls may try them again
+        UPDATE kept.customer_phones p SET failed_attempts = 0
+        FROM kept.accounts a WHERE a.id = e.account_id AND p.customer_id = a.customer_id;
+    END IF;
     RETURN kept.escalation_json(e);
 END $$;
