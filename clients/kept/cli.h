@@ -115,5 +115,7 @@ int cmd_pay(struct cli *cli, int argc, char **argv);
 int cmd_payments(struct cli *cli, int argc, char **argv);
 int cmd_reverse(struct cli *cli, int argc, char **argv);
 int cmd_escalations(struct cli *cli, int argc, char **argv);
+int cmd_calls(struct cli *cli, int argc, char **argv);
+int cmd_contact(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -5,6 +5,7 @@
  *   kept [--json] propose | plan | reviews | settle | affordability ...
  *   kept [--json] accounts create|show|list ...
  *   kept [--json] pay | payments | reverse | escalations ...
+ *   kept [--json] calls ACCOUNT | contact log|list ACCOUNT ...
  *   kept [--json] import accounts|payments FILE.csv [--progress]
  *   kept [--json] keys create|list|revoke ...
  *
@@ -30,6 +31,9 @@ static const char usage[] =
         "  pay ACCOUNT --amount X ...            record a payment (retries never post twice)\n"
         "  payments ACCOUNT | reverse PAYMENT    an account's payments; a returned payment\n"
         "  escalations [list|show|open|assign|resolve]   the skilled queue\n"
+        "  calls ACCOUNT                         reminder calls: which rule held or blocked each, and when "
+        "it may go\n"
+        "  contact log|list ACCOUNT ...          an agent's or the customer's calls, letters, emails\n"
         "  import accounts|payments FILE.csv     bulk load accounts, or a processor's payment file (admin)\n"
         "  keys create|list|revoke               API keys (admin)\n"
         "environment: KEPT_URL (default http://127.0.0.1:8080), KEPT_API_KEY\n"
@@ -52,6 +56,8 @@ static const struct {
         {"payments", cmd_payments},
         {"reverse", cmd_reverse},
         {"escalations", cmd_escalations},
+        {"calls", cmd_calls},
+        {"contact", cmd_contact},
 };
 
 int main(int argc, char **argv)

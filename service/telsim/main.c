@@ -26,9 +26,14 @@ static char *expected_auth; /* "Basic base64(sid:token)" */
 
 /* create faults: a queue of names */
 #define MAX_FAULTS 256
-static char faults[MAX_FAULTS][16];
+static struct {
+	char name[16];
+	char to[32]; /* only a create to this number takes it ("": any) */
+	bool used;
+} faults[MAX_FAULTS];
 static size_t fault_head, fault_tail;
 static int slow_ms = 3000;
+static char retry_after[16] = "1"; /* the 429 fault's Retry-After, seconds */
 static bool duplicate_callbacks, reverse_callbacks;
 
 /* callee overrides */
@@ -265,16 +270,21 @@ static bool is_e164(const char *v)
 	return v && text_is_e164(v, strlen(v));
 }
 
-static const char *next_fault(void)
+/* The first queued create fault for a create to `to`, copied into `out`; NULL when none. */
+static const char *next_fault(const char *to, char out[16])
 {
-	static char taken[16];
 	const char *f = NULL;
 	pthread_mutex_lock(&telsim_lock);
-	if (fault_head != fault_tail) {
-		snprintf(taken, sizeof taken, "%s", faults[fault_head % MAX_FAULTS]);
-		fault_head++;
-		f = taken;
+	for (size_t i = fault_head; i != fault_tail && !f; i++) {
+		size_t k = i % MAX_FAULTS;
+		if (faults[k].used || (faults[k].to[0] && (!to || strcmp(faults[k].to, to) != 0)))
+			continue;
+		faults[k].used = true;
+		snprintf(out, 16, "%s", faults[k].name);
+		f = out;
 	}
+	while (fault_head != fault_tail && faults[fault_head % MAX_FAULTS].used)
+		fault_head++;
 	pthread_mutex_unlock(&telsim_lock);
 	return f;
 }
@@ -313,9 +323,14 @@ static void create_call(struct http_request *req)
 		twilio_error(req, 400, 20001, "The request body is not a valid form");
 		return;
 	}
-	const char *fault = next_fault();
+	char fault_name[16];
+	const char *fault = next_fault(form_get(&f, "To"), fault_name);
 	if (fault && strcmp(fault, "429") == 0) {
-		kept_err r = http_add_header(req, "Retry-After", "1");
+		char seconds[16];
+		pthread_mutex_lock(&telsim_lock);
+		snprintf(seconds, sizeof seconds, "%s", retry_after);
+		pthread_mutex_unlock(&telsim_lock);
+		kept_err r = http_add_header(req, "Retry-After", seconds);
 		(void)r;
 		twilio_error(req, 429, 20429, "Too Many Requests");
 		return;
@@ -469,16 +484,22 @@ static void fetch_call(struct http_request *req, const char *sid)
 static void control_faults(struct http_request *req, cJSON *doc)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "create");
+	const char *to = json_get_string(doc, "to");
 	const cJSON *item;
 	long long ms;
 	pthread_mutex_lock(&telsim_lock);
 	cJSON_ArrayForEach (item, list) {
-		if (cJSON_IsString(item) && fault_tail - fault_head < MAX_FAULTS)
-			snprintf(faults[fault_tail++ % MAX_FAULTS], sizeof faults[0], "%s",
-			         item->valuestring);
+		if (cJSON_IsString(item) && fault_tail - fault_head < MAX_FAULTS) {
+			size_t k = fault_tail++ % MAX_FAULTS;
+			snprintf(faults[k].name, sizeof faults[k].name, "%s", item->valuestring);
+			snprintf(faults[k].to, sizeof faults[k].to, "%s", to ? to : "");
+			faults[k].used = false;
+		}
 	}
 	if (json_get_int(doc, "slow_ms", &ms))
 		slow_ms = (int)ms;
+	if (json_get_int(doc, "retry_after_s", &ms))
+		snprintf(retry_after, sizeof retry_after, "%lld", ms);
 	duplicate_callbacks = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "duplicate_callbacks"));
 	reverse_callbacks = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "reverse_callbacks"));
 	pthread_mutex_unlock(&telsim_lock);
@@ -516,6 +537,7 @@ static void control_reset(struct http_request *req)
 	pthread_mutex_lock(&telsim_lock);
 	buf_reset(&requests);
 	fault_head = fault_tail = 0;
+	snprintf(retry_after, sizeof retry_after, "1");
 	ncallees = 0;
 	duplicate_callbacks = reverse_callbacks = false;
 	/* calls stay allocated (life threads may hold them); they are only hidden */

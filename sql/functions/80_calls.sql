@@ -13,6 +13,7 @@ DROP FUNCTION IF EXISTS kept.calls_claim(integer, integer);
 DROP FUNCTION IF EXISTS kept.call_check(kept.calls, timestamptz);
 DROP FUNCTION IF EXISTS kept.call_dialed(bigint, text, text, integer, boolean, text);
 DROP FUNCTION IF EXISTS kept.calls_dialed(bigint[], text[], text[], integer[], boolean[], text[]);
+DROP FUNCTION IF EXISTS kept.calls_dialed(bigint[], text[], text[], integer[], boolean[], text[], timestamptz[]);
 DROP FUNCTION IF EXISTS kept.calls_rules(timestamptz, bigint[]);
 
 CREATE OR REPLACE FUNCTION kept.call_json(c kept.calls) RETURNS json
@@ -244,23 +245,26 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The dispatcher's record of what the provider said about a batch of dials,
--- per call: placed | failed | unknown, or not_sent (no create went out before
--- the call's window closed: back in the queue, judged again at once; it
--- counts as no attempt). p_sent_at: when the first create was sent, on
--- keptd's clock (dialed_at). Callbacks may have moved a call on already:
--- its state stays, the facts are added.
+-- per call: placed | failed | unknown, or not_sent (no create went out
+-- before the call's window closed: back in the queue for when a create
+-- could go again (p_retry_at: after the provider's Retry-After), judged
+-- again then; it counts as no attempt). p_sent_at: when the first create
+-- was sent, on keptd's clock (dialed_at). Callbacks may have moved a call on
+-- already: its state stays, the facts are added.
 CREATE OR REPLACE FUNCTION kept.calls_dialed(p_ids bigint[], p_outcomes text[], p_sids text[], p_attempts integer[],
-                                             p_reconciled boolean[], p_errors text[], p_sent_at timestamptz[])
+                                             p_reconciled boolean[], p_errors text[], p_sent_at timestamptz[],
+                                             p_retry_at timestamptz[])
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     c kept.calls;
 BEGIN
     UPDATE kept.calls k
-    SET state = 'queued', dialed_at = NULL, scheduled_at = kept.now(), deferred_rule = 'calling_window',
-        deferrals = k.deferrals + 1, dial_attempts = r.attempts, error = r.error,
-        decision = 'Not sent: ' || coalesce(r.error, 'the window closed first') || '; judged again at once.',
+    SET state = 'queued', dialed_at = NULL, scheduled_at = greatest(kept.now(), r.retry_at),
+        deferred_rule = 'calling_window', deferrals = k.deferrals + 1, dial_attempts = r.attempts, error = r.error,
+        decision = format('Not sent: %s; judged again at %s.', coalesce(r.error, 'the window closed first'),
+                          kept.ts(greatest(kept.now(), r.retry_at))),
         updated_at = now()
-    FROM unnest(p_ids, p_outcomes, p_attempts, p_errors) AS r(id, outcome, attempts, error)
+    FROM unnest(p_ids, p_outcomes, p_attempts, p_errors, p_retry_at) AS r(id, outcome, attempts, error, retry_at)
     WHERE k.id = r.id AND r.outcome = 'not_sent' AND k.state = 'dialing';
 
     FOR c IN

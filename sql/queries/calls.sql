@@ -13,7 +13,7 @@ SELECT kept.dial_slot_ms($1::integer)
 -- name: calls_dialed
 -- One batch's results as arrays (PostgreSQL array literals), one statement.
 SELECT kept.calls_dialed($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::boolean[], $6::text[],
-                         $7::timestamptz[])
+                         $7::timestamptz[], $8::timestamptz[])
 
 -- name: call_status
 SELECT kept.call_status($1::bigint, $2, $3::integer, $4, $5, $6::integer)

@@ -21,23 +21,30 @@ def new_number(last_digit=None):
     return f"+1555{digits}{last_digit if last_digit is not None else random.choice('56789')}"
 
 
-def at_local(day, hour, tz, minute=0):
+def at_local(day, hour, tz, minute=0, second=0):
     """Local `hour` on `day` in `tz`, as RFC 3339 UTC."""
-    t = datetime.datetime.combine(day, datetime.time(hour, minute), ZoneInfo(tz))
+    t = datetime.datetime.combine(day, datetime.time(hour, minute, second), ZoneInfo(tz))
     return t.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_time(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 class Debtor:
-    """A customer with one number, one account and an imported weekly plan
-    whose first installment falls `days_back` days ago."""
+    """A customer with one number (or `phones`), one account and an imported
+    weekly plan whose first installment falls `days_back` days ago; with
+    `customer`, another debt of that customer."""
 
     def __init__(self, api, agent, tz="America/New_York", jurisdiction="US-NY", days_back=40, number=None,
-                 consent=True):
+                 consent=True, phones=None, creditor="Acme Bank", customer=None):
         self.tz = tz
-        self.number = number or new_number()
-        self.customer = new_customer(agent, time_zone=tz, jurisdiction=jurisdiction,
-                                     phones=[{"number": self.number, "consent_automated": consent}])
-        self.account = new_account(agent, self.customer["id"], currency="USD", original_balance_cents=100000)
+        self.number = number or (phones[0]["number"] if phones else new_number())
+        self.customer = customer or new_customer(
+            agent, time_zone=tz, jurisdiction=jurisdiction,
+            phones=phones or [{"number": self.number, "consent_automated": consent}])
+        self.account = new_account(agent, self.customer["id"], currency="USD", original_balance_cents=100000,
+                                   creditor=creditor)
         today = datetime.datetime.now(ZoneInfo(tz)).date()
         self.first_due = today - datetime.timedelta(days=days_back)
         r = api.post(f"/v1/accounts/{self.account['id']}/plans",

@@ -571,11 +571,14 @@ static long long next_start_in(const struct provider *p, const struct op *ops, s
 static bool too_late(struct op *op, long long now)
 {
 	const struct provider_call_request *req = op->req;
-	if (op->step != STEP_CREATE || !req || !req->send_by_ms || now <= req->send_by_ms)
+	if (op->step != STEP_CREATE || !req || !req->send_by_ms)
 		return false;
+	if (now <= req->send_by_ms && op->not_before_ms <= req->send_by_ms)
+		return false; /* (a retry due after it is as good as too late now) */
 	snprintf(op->res->error, sizeof op->res->error,
 	         "the calling window closed before a create could be sent (%d sent before)",
 	         op->res->attempts);
+	op->res->retry_at_us = clock_now_us() + (op->not_before_ms > now ? (op->not_before_ms - now) * 1000 : 0);
 	finish(op, PROVIDER_NOT_SENT);
 	return true;
 }
@@ -589,12 +592,14 @@ static void run_ops(struct provider *p, struct op *ops, size_t n)
 		/* start what is due, oldest first, up to the concurrency */
 		for (size_t k = 0; k < n && in_flight < (size_t)p->cfg.concurrency; k++) {
 			struct op *op = &ops[(next + k) % n];
-			if (op->step == STEP_DONE || op->easy || op->not_before_ms > now)
+			if (op->step == STEP_DONE || op->easy)
 				continue;
 			if (too_late(op, now)) {
 				done++;
 				continue;
 			}
+			if (op->not_before_ms > now)
+				continue;
 			if (op_start(p, op)) {
 				in_flight++;
 			} else {

@@ -97,7 +97,9 @@ struct provider_pacer {
 struct provider_call_result {
 	enum provider_outcome outcome;
 	char sid[40];
-	long long sent_at_us; /* keptd's clock (clock_now_us) when the first create went out; 0: none did */
+	long long sent_at_us;  /* keptd's clock (clock_now_us) when the first create went out; 0: none did */
+	long long retry_at_us; /* PROVIDER_NOT_SENT: keptd's clock when a create could go again (after the
+	                          provider's Retry-After or backoff), for the caller to queue the call */
 	int attempts;         /* create requests sent */
 	bool reconciled;      /* the sid came from listing calls after an ambiguous create */
 	int http_status;      /* of the last create (0: no response) */

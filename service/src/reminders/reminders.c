@@ -99,16 +99,17 @@ static kept_err array_element(struct buf *b, const char *v)
 static kept_err record(struct db_conn *db, struct arena *arena, const char *const *ids,
                        const struct provider_call_result *res, int n, struct kept_error *err)
 {
-	struct buf cols[7];
+	struct buf cols[8];
 	kept_err r = KEPT_OK;
-	for (int c = 0; c < 7; c++) {
+	for (int c = 0; c < 8; c++) {
 		buf_init(&cols[c], 64u << 20);
 		r = r ? r : buf_addc(&cols[c], '{');
 	}
 	for (int i = 0; i < n && !r; i++) {
-		char attempts[16], sent_at[40];
+		char attempts[16], sent_at[40], retry_at[40];
 		snprintf(attempts, sizeof attempts, "%d", res[i].attempts);
 		clock_format_us(res[i].sent_at_us, sent_at, sizeof sent_at);
+		clock_format_us(res[i].retry_at_us, retry_at, sizeof retry_at);
 		r = array_element(&cols[0], ids[i]);
 		r = r ? r : array_element(&cols[1], outcome_name(res[i].outcome));
 		r = r ? r : array_element(&cols[2], res[i].sid[0] ? res[i].sid : NULL);
@@ -116,6 +117,7 @@ static kept_err record(struct db_conn *db, struct arena *arena, const char *cons
 		r = r ? r : array_element(&cols[4], res[i].reconciled ? "t" : "f");
 		r = r ? r : array_element(&cols[5], res[i].error[0] ? res[i].error : NULL);
 		r = r ? r : array_element(&cols[6], res[i].sent_at_us ? sent_at : NULL);
+		r = r ? r : array_element(&cols[7], res[i].retry_at_us ? retry_at : NULL);
 
 		struct log_line l;
 		log_begin(&l, res[i].outcome == PROVIDER_PLACED ? LOG_INFO : LOG_WARN, "call_dialed");
@@ -128,17 +130,17 @@ static kept_err record(struct db_conn *db, struct arena *arena, const char *cons
 			log_str(&l, "error", res[i].error);
 		log_end(&l);
 	}
-	const char *params[7];
-	for (int c = 0; c < 7 && !r; c++) {
+	const char *params[8];
+	for (int c = 0; c < 8 && !r; c++) {
 		r = buf_addc(&cols[c], '}');
 		params[c] = r ? NULL : arena_strdup(arena, buf_str(&cols[c]));
 		r = r ? r : (params[c] ? KEPT_OK : KEPT_ERR_NOMEM);
 	}
-	for (int c = 0; c < 7; c++)
+	for (int c = 0; c < 8; c++)
 		buf_free(&cols[c]);
 	if (r)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
-	return db_run(db, arena, SQL_Q_CALLS_DIALED, 7, params, NULL, err);
+	return db_run(db, arena, SQL_Q_CALLS_DIALED, 8, params, NULL, err);
 }
 
 /* A claimed call's request: its slot and its send_by, from milliseconds after
