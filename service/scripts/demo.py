@@ -6,10 +6,11 @@ http://127.0.0.1:8080; its admin key from .kept/, or KEPT_API_KEY), through
 the API: a few hundred customers in several time zones, plans of every origin
 agreed over the past year, a year of weekly payments (on time, late, partial,
 missing), some returned, the evaluation week by week through as_of, reminder
-calls through the telephony provider. Plans are agreed "now" through the API
-and then moved back in time in the database (the API refuses first due dates
-in the past, rightly), so psql reaches the same database: the private cluster
-of `make run`, or KEPT_DATABASE_URL.
+calls through the telephony provider for the last eight weeks, day by day with
+keptd's simulated clock moved to each day. Plans are agreed "now" through the
+API and then moved back in time in the database (the API refuses first due
+dates in the past, rightly), so psql reaches the same database: the private
+cluster of `make run`, or KEPT_DATABASE_URL.
 """
 import datetime
 import glob
@@ -18,6 +19,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -72,6 +74,22 @@ def psql(sql):
 
 def iso(t):
     return t.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def set_clock(key, at):
+    """Moves keptd's clock to `at` (None: back to the wall clock). make run's keptd runs in
+    simulated time with kept-telsim; a keptd on the wall clock refuses, and then the demo places
+    no past reminder calls: a reminder is dialled only at keptd's own time."""
+    status, _ = call(key, "PUT", "/v1/admin/clock", {"now": iso(at) if at else None})
+    return status == 200
+
+
+def remind(key, at):
+    """One reminder pass with keptd's clock at `at`: what was due is queued and dialled then, by the
+    rules of that moment; the calls' lives (a few hundred milliseconds at kept-telsim) end before
+    the clock moves on."""
+    call(key, "POST", "/v1/admin/reminders", {"as_of": iso(at)})
+    time.sleep(0.5)
 
 
 def main():
@@ -162,10 +180,12 @@ def main():
         recent = day >= today - datetime.timedelta(days=56)
         as_of = min(datetime.datetime.combine(day, datetime.time(16), datetime.timezone.utc),
                     now - datetime.timedelta(minutes=2))
+        simulated = recent and set_clock(key, as_of)
         must(call(key, "POST", "/v1/admin/evaluate", {"as_of": iso(as_of)}), "evaluate")
-        if recent:
-            call(key, "POST", "/v1/admin/reminders", {"as_of": iso(as_of)})
+        if simulated:
+            remind(key, as_of)
         day += datetime.timedelta(days=1 if recent else 7)
+    set_clock(key, None)
     must(call(key, "POST", "/v1/admin/evaluate", {"as_of": iso(now - datetime.timedelta(minutes=1))}), "evaluate")
     print(f"kept demo: done. The loader brings it into analytics within seconds:\n"
           f"      {URL}/dashboard  (API key: {key})", flush=True)

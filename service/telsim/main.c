@@ -488,6 +488,8 @@ static void control_faults(struct http_request *req, cJSON *doc)
 	const cJSON *item;
 	long long ms;
 	pthread_mutex_lock(&telsim_lock);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "clear")))
+		fault_head = fault_tail = 0;
 	cJSON_ArrayForEach (item, list) {
 		if (cJSON_IsString(item) && fault_tail - fault_head < MAX_FAULTS) {
 			size_t k = fault_tail++ % MAX_FAULTS;
