@@ -20,10 +20,13 @@
  *   GET  /_telsim/hello    {"simulator": "kept-telsim"}: keptd in simulated time dials only this
  *   POST /_telsim/faults   {"create": ["429", "503", "503_created", "slow_created", "drop", "drop_created",
  *                                      "held"],
- *                           "to": "+15550001234", "slow_ms": 3000, "retry_after_s": 1, "duplicate_callbacks":
- * true, "reverse_callbacks": true} create faults are a queue, one used per create request (with "to": only by
- * a create to that number); slow_created answers slow_ms after making the call, held makes it (and answers)
- *                          only after slow_ms, as a request queued at the provider
+ *                           "to": "+15550001234", "clear": true, "slow_ms": 3000, "retry_after_s": 1,
+ *                           "duplicate_callbacks": true, "reverse_callbacks": true}
+ *                          create faults are a queue, one used per create request (with "to": only
+ *                          by a create to that number; "clear": the queue is emptied first);
+ *                          slow_created answers slow_ms after making the call, held makes it (and
+ *                          answers) only after slow_ms, as a request queued at the provider; a 429
+ *                          says Retry-After: retry_after_s
  *   POST /_telsim/callees  {"+15550001234": {"behaviour": "human|silent|machine|busy|no-answer|failed",
  *                                            "keys": "12", "greeting_ms": 4000}}
  *                          human: answers and presses `keys`, one per prompt (AnsweredBy human);

@@ -209,7 +209,7 @@ def test_simulated_time_is_for_the_simulator_only(cluster, admin_key, telsim, se
 def test_a_create_retried_after_retry_after_is_judged_against_the_window_again(phone_api, phone_agent, telsim):
     d = Debtor(phone_api, phone_agent)
     eve = d.due(1) - DAY
-    telsim.post("/_telsim/faults", {"create": ["429"], "to": d.number, "retry_after_s": 20})
+    telsim.post("/_telsim/faults", {"clear": True, "create": ["429"], "to": d.number, "retry_after_s": 20})
     try:
         # ten seconds before the last moment a create may go (20:59:00): the 429 asks for twenty
         result = run_reminders(phone_api, at_local(eve, 20, d.tz, minute=58, second=50))

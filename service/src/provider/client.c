@@ -578,7 +578,8 @@ static bool too_late(struct op *op, long long now)
 	snprintf(op->res->error, sizeof op->res->error,
 	         "the calling window closed before a create could be sent (%d sent before)",
 	         op->res->attempts);
-	op->res->retry_at_us = clock_now_us() + (op->not_before_ms > now ? (op->not_before_ms - now) * 1000 : 0);
+	op->res->retry_at_us =
+	        clock_now_us() + (op->not_before_ms > now ? (op->not_before_ms - now) * 1000 : 0);
 	finish(op, PROVIDER_NOT_SENT);
 	return true;
 }

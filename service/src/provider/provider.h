@@ -100,11 +100,11 @@ struct provider_call_result {
 	long long sent_at_us;  /* keptd's clock (clock_now_us) when the first create went out; 0: none did */
 	long long retry_at_us; /* PROVIDER_NOT_SENT: keptd's clock when a create could go again (after the
 	                          provider's Retry-After or backoff), for the caller to queue the call */
-	int attempts;         /* create requests sent */
-	bool reconciled;      /* the sid came from listing calls after an ambiguous create */
-	int http_status;      /* of the last create (0: no response) */
-	int provider_code;    /* Twilio's error code, when one came back */
-	char error[200];      /* why it failed, for the record; no phone numbers */
+	int attempts;          /* create requests sent */
+	bool reconciled;       /* the sid came from listing calls after an ambiguous create */
+	int http_status;       /* of the last create (0: no response) */
+	int provider_code;     /* Twilio's error code, when one came back */
+	char error[200];       /* why it failed, for the record; no phone numbers */
 };
 
 /* Places `n` calls; results[i] answers requests[i]. `pacer` (may be NULL:
