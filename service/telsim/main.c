@@ -273,20 +273,20 @@ static bool is_e164(const char *v)
 /* The first queued create fault for a create to `to`, copied into `out`; NULL when none. */
 static const char *next_fault(const char *to, char out[16])
 {
-	const char *f = NULL;
+	bool found = false;
 	pthread_mutex_lock(&telsim_lock);
-	for (size_t i = fault_head; i != fault_tail && !f; i++) {
+	for (size_t i = fault_head; i != fault_tail && !found; i++) {
 		size_t k = i % MAX_FAULTS;
 		if (faults[k].used || (faults[k].to[0] && (!to || strcmp(faults[k].to, to) != 0)))
 			continue;
 		faults[k].used = true;
 		snprintf(out, 16, "%s", faults[k].name);
-		f = out;
+		found = true;
 	}
 	while (fault_head != fault_tail && faults[fault_head % MAX_FAULTS].used)
 		fault_head++;
 	pthread_mutex_unlock(&telsim_lock);
-	return f;
+	return found ? out : NULL;
 }
 
 static unsigned parse_events(const struct form *f, bool *ok)
