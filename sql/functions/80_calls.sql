@@ -128,20 +128,35 @@ $$;
 -- now) and `send_by_ms` by when at the latest; no row means nothing is due.
 -- Calls left 'dialing' for ten minutes by an instance that died become
 -- 'unknown': they may have been placed, so they are never dialled again.
+-- (jit off: the rules' per-call subqueries estimate far above JIT's threshold
+-- and run in milliseconds; compiling them took seconds per batch.)
 CREATE OR REPLACE FUNCTION kept.calls_claim(p_limit integer, p_cps integer)
 RETURNS TABLE (id bigint, number text, purpose text, dial boolean, slot_ms integer, send_by_ms bigint)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     v_now timestamptz := kept.now();
     v_offset interval := kept.now() - clock_timestamp(); -- keptd's clock less the database's, this moment
     v_gap interval := interval '1 second' / greatest(p_cps, 1);
     v_ids bigint[];
+    v_numbers text[];
     v_first timestamptz;
     v_n integer := 0;
-    v_judged jsonb := '[]';
     j record;
     l record;
+    -- the calls to dial (d_) and the rest (o_), as arrays: appending to them is cheap
+    d_ids bigint[] := '{}';
+    d_slots integer[] := '{}';
+    d_send_by timestamptz[] := '{}';
+    d_decisions text[] := '{}';
+    d_excluded text[] := '{}';
+    d_zones text[] := '{}';
+    o_ids bigint[] := '{}';
+    o_rules text[] := '{}';
+    o_retry timestamptz[] := '{}';
+    o_useful timestamptz[] := '{}';
+    o_decisions text[] := '{}';
+    o_zones text[] := '{}';
 BEGIN
     UPDATE kept.calls k SET state = 'unknown', error = 'the dialling instance stopped before it recorded the result',
                             updated_at = now()
@@ -151,70 +166,84 @@ BEGIN
         SELECT k.id, k.account_id, k.customer_id, k.scheduled_at FROM kept.calls k
         WHERE k.state = 'queued' AND k.scheduled_at <= v_now
         ORDER BY k.scheduled_at, k.id LIMIT p_limit FOR UPDATE SKIP LOCKED
-    ), numbered AS MATERIALIZED (
-        SELECT c.*, kept.call_number(c.customer_id) AS chosen FROM candidates c
+    ), numbered AS MATERIALIZED ( -- kept.call_number, written out (a function call costs per call)
+        SELECT c.*, n.number AS chosen FROM candidates c
+        LEFT JOIN LATERAL (SELECT p.number FROM kept.customer_phones p WHERE p.customer_id = c.customer_id
+                           ORDER BY (p.consent_automated AND p.wrong_party_at IS NULL) DESC, p.failed_attempts,
+                                    p.position LIMIT 1) n ON true
     ), one_per_account AS (
         SELECT DISTINCT ON (n.account_id) n.* FROM numbered n ORDER BY n.account_id, n.scheduled_at, n.id
     ), one_per_number AS (
         SELECT DISTINCT ON (o.chosen) o.* FROM one_per_account o ORDER BY o.chosen, o.scheduled_at, o.id
     )
-    SELECT array_agg(o.id) INTO v_ids FROM one_per_number o
+    SELECT array_agg(o.id), array_agg(o.chosen) INTO v_ids, v_numbers FROM one_per_number o
     WHERE pg_try_advisory_xact_lock(80, (o.account_id % 2147483647)::integer)
       AND pg_try_advisory_xact_lock(81, hashtext(coalesce(o.chosen, '')));
     IF v_ids IS NULL THEN
         RETURN;
     END IF;
     -- the number as it is now (consent, wrong party and failures may have changed since it was queued)
-    UPDATE kept.calls k SET number = kept.call_number(k.customer_id)
-    WHERE k.id = ANY (v_ids) AND kept.call_number(k.customer_id) IS DISTINCT FROM k.number
-      AND kept.call_number(k.customer_id) IS NOT NULL;
+    UPDATE kept.calls k SET number = n.chosen
+    FROM unnest(v_ids, v_numbers) AS n(id, chosen)
+    WHERE k.id = n.id AND n.chosen IS NOT NULL AND n.chosen IS DISTINCT FROM k.number;
 
     SELECT next_slot_at INTO v_first FROM kept.dial_pacing FOR UPDATE;
     v_first := greatest(v_first, clock_timestamp());
     FOR j IN SELECT r.* FROM kept.calls_rules(v_now, v_ids) r ORDER BY r.send_by NULLS LAST, r.id LOOP
         IF j.rule IS NULL AND v_first + v_n * v_gap + v_offset <= j.send_by THEN
-            v_judged := v_judged || jsonb_build_object('id', j.id, 'fate', 'dial', 'slot', v_n, 'send_by', j.send_by,
-                                                       'decision', j.decision, 'excluded', j.excluded, 'zones', j.zones);
+            d_ids := array_append(d_ids, j.id);
+            d_slots := array_append(d_slots, v_n);
+            d_send_by := array_append(d_send_by, j.send_by);
+            d_decisions := array_append(d_decisions, j.decision);
+            d_excluded := array_append(d_excluded, j.excluded);
+            d_zones := array_append(d_zones, array_to_string(j.zones, ','));
             v_n := v_n + 1;
-        ELSIF j.rule IS NULL THEN
-            -- the pace cannot start it before its window closes: judged as at the moment it closes
-            SELECT r.rule, r.retry_at, r.useful_until, r.decision INTO l
-            FROM kept.calls_rules(j.send_by + kept.dial_margin() + interval '1 second', ARRAY[j.id]) r;
-            v_judged := v_judged || jsonb_build_object(
-                'id', j.id, 'fate', 'later', 'rule', coalesce(l.rule, 'calling_window'), 'retry_at', l.retry_at,
-                'useful_until', j.useful_until, 'zones', j.zones,
-                'decision', format('The provider''s pace (%s calls per second) could not start it before the calling '
-                                   || 'window closes. ', p_cps) || coalesce(l.decision, ''));
-        ELSE
-            v_judged := v_judged || jsonb_build_object('id', j.id, 'fate', 'later', 'rule', j.rule, 'retry_at', j.retry_at,
-                                                       'useful_until', j.useful_until, 'decision', j.decision,
-                                                       'zones', j.zones);
+            CONTINUE;
         END IF;
+        IF j.rule IS NULL THEN
+            -- the pace cannot start it before its window closes: judged as at the moment it closes
+            SELECT r.rule, r.retry_at, format('The provider''s pace (%s calls per second) could not start it before '
+                                              || 'the calling window closes. ', p_cps) || coalesce(r.decision, '')
+                       AS decision
+            INTO l FROM kept.calls_rules(j.send_by + kept.dial_margin() + interval '1 second', ARRAY[j.id]) r;
+            j.rule := coalesce(l.rule, 'calling_window');
+            j.retry_at := l.retry_at;
+            j.decision := l.decision;
+        END IF;
+        o_ids := array_append(o_ids, j.id);
+        o_rules := array_append(o_rules, j.rule);
+        o_retry := array_append(o_retry, j.retry_at);
+        o_useful := array_append(o_useful, j.useful_until);
+        o_decisions := array_append(o_decisions, j.decision);
+        o_zones := array_append(o_zones, array_to_string(j.zones, ','));
     END LOOP;
     IF v_n > 0 THEN
         UPDATE kept.dial_pacing SET next_slot_at = v_first + v_n * v_gap;
     END IF;
 
     RETURN QUERY
-    WITH judged AS MATERIALIZED (
-        SELECT * FROM jsonb_to_recordset(v_judged)
-            AS x(id bigint, fate text, slot integer, send_by timestamptz, rule text, retry_at timestamptz,
-                 useful_until timestamptz, decision text, excluded text, zones text[])
+    WITH dial AS MATERIALIZED (
+        SELECT * FROM unnest(d_ids, d_slots, d_send_by, d_decisions, d_excluded, d_zones)
+            AS x(id, slot, send_by, decision, excluded, zones)
+    ), other AS MATERIALIZED (
+        SELECT * FROM unnest(o_ids, o_rules, o_retry, o_useful, o_decisions, o_zones)
+            AS x(id, rule, retry_at, useful_until, decision, zones)
     ), dialing AS (
         UPDATE kept.calls k SET state = 'dialing', dialed_at = v_first + x.slot * v_gap + v_offset, claimed_at = now(),
-                                judged_at = v_now, decision = x.decision, excluded = x.excluded, zones = x.zones,
-                                updated_at = now()
-        FROM judged x WHERE k.id = x.id AND x.fate = 'dial'
+                                judged_at = v_now, decision = x.decision, excluded = x.excluded,
+                                zones = string_to_array(x.zones, ','), updated_at = now()
+        FROM dial x WHERE k.id = x.id
         RETURNING k.id, k.number, k.purpose, x.slot, x.send_by
     ), deferred AS (
         UPDATE kept.calls k SET scheduled_at = x.retry_at, deferred_rule = x.rule, deferrals = k.deferrals + 1,
-                                judged_at = v_now, decision = x.decision, zones = x.zones, updated_at = now()
-        FROM judged x WHERE k.id = x.id AND x.fate = 'later' AND x.retry_at < x.useful_until
+                                judged_at = v_now, decision = x.decision, zones = string_to_array(x.zones, ','),
+                                updated_at = now()
+        FROM other x WHERE k.id = x.id AND x.retry_at < x.useful_until
         RETURNING k.id, k.number, k.purpose
     ), blocked AS (
         UPDATE kept.calls k SET state = 'blocked', blocked_rule = x.rule, judged_at = v_now, decision = x.decision,
-                                zones = x.zones, updated_at = now()
-        FROM judged x WHERE k.id = x.id AND x.fate = 'later' AND NOT coalesce(x.retry_at < x.useful_until, false)
+                                zones = string_to_array(x.zones, ','), updated_at = now()
+        FROM other x WHERE k.id = x.id AND NOT coalesce(x.retry_at < x.useful_until, false)
         RETURNING k.id, k.number, k.purpose, k.account_id, k.plan_id, k.seq, k.blocked_rule
     ), events AS (
         INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)

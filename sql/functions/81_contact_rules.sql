@@ -123,10 +123,11 @@ $$;
 
 -- ---- plain words ------------------------------------------------------------------------------------
 
--- "Mon 9 Mar 2026 08:00 America/New_York"
+-- "Mon 2026-03-09 08:00 America/New_York" (no to_char: it is in every decision the claim writes)
 CREATE OR REPLACE FUNCTION kept.local_words(t timestamptz, p_zone text) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN to_char(t AT TIME ZONE p_zone, 'Dy FMDD Mon YYYY HH24:MI') || ' ' || p_zone;
+RETURN initcap(kept.day_name((t AT TIME ZONE p_zone)::date)) || ' ' || left((t AT TIME ZONE p_zone)::text, 16)
+       || ' ' || p_zone;
 
 -- ---- the facts each call is judged on ----------------------------------------------------------------
 
@@ -139,9 +140,9 @@ RETURNS TABLE (id bigint, account_id bigint, customer_id bigint, purpose text, n
                excluded_consent_at timestamptz, conversation_at timestamptz, attempts timestamptz[],
                number_last_at timestamptz, personal_times timestamptz[], other_times timestamptz[])
 LANGUAGE sql STABLE AS $$
-    WITH c AS MATERIALIZED (
+    WITH c0 AS MATERIALIZED (
         SELECT k.id, k.account_id, k.customer_id, k.plan_id, k.purpose, k.number, cu.time_zone AS home,
-               kept.customer_zones(k.customer_id) AS zones,
+               zz.zones,
                greatest(coalesce(jr.window_start, '08:00'), '08:00') AS ws,
                least(coalesce(jr.window_end, '21:00'), '21:00') AS we, cu.inconvenient_times AS periods,
                CASE WHEN cu.cease_communication THEN 'cease_communication'
@@ -154,8 +155,10 @@ LANGUAGE sql STABLE AS $$
                     WHEN i.amount_paid_cents >= i.amount_due_cents THEN 'installment_paid'
                END AS restriction,
                coalesce(ph.consent_automated, false) AS consent, ph.wrong_party_at,
-               coalesce(ph.type, 'mobile') AS number_type, po.min_call_gap_minutes * interval '1 minute' AS gap,
-               po.failed_calls_before_triage AS triage_after, jr.max_attempts_7d AS cap_personal,
+               coalesce(ph.type, 'mobile') AS number_type,
+               coalesce(pc.min_call_gap_minutes, pd.min_call_gap_minutes) * interval '1 minute' AS gap,
+               coalesce(pc.failed_calls_before_triage, pd.failed_calls_before_triage) AS triage_after,
+               jr.max_attempts_7d AS cap_personal,
                jr.max_attempts_30d_other AS cap_other, jr.citation, p.reminder_consent_at,
                CASE k.purpose WHEN 'pre_due' THEN i.due_end_at ELSE i.grace_end_at + interval '7 days' END
                    AS useful_until
@@ -164,10 +167,26 @@ LANGUAGE sql STABLE AS $$
         JOIN kept.installments i ON i.plan_id = k.plan_id AND i.seq = k.seq
         JOIN kept.plans p ON p.id = k.plan_id
         JOIN kept.accounts a ON a.id = k.account_id
-        CROSS JOIN LATERAL kept.policy_for(a.creditor) po
+        LEFT JOIN kept.policies pc ON pc.creditor = a.creditor -- the creditor's policy, else the default
+        CROSS JOIN (SELECT * FROM kept.policies WHERE creditor IS NULL) pd
         LEFT JOIN kept.customer_phones ph ON ph.customer_id = k.customer_id AND ph.number = k.number
         LEFT JOIN kept.jurisdiction_call_rules jr ON jr.jurisdiction = cu.jurisdiction
+        -- kept.customer_zones, written out: a join is planned once, a function call costs per call
+        CROSS JOIN LATERAL (
+            SELECT array_agg(DISTINCT s.z ORDER BY s.z) AS zones FROM (
+                SELECT cu.time_zone AS z
+                UNION ALL
+                SELECT unnest(pz.zones) FROM kept.customer_phones p2
+                CROSS JOIN LATERAL (SELECT z.zones FROM kept.phone_zone_prefixes z
+                                    WHERE z.prefix = ANY (ARRAY(SELECT left(substr(p2.number, 2), n)
+                                                                FROM generate_series(4, 15) n))
+                                    ORDER BY length(z.prefix) DESC LIMIT 1) pz
+                WHERE p2.customer_id = k.customer_id) s) zz
         WHERE k.id = ANY (p_ids)
+    ), c AS MATERIALIZED (
+        SELECT c0.*, kept.days_window_start(p_now, 7, c0.zones) AS since7,
+               kept.days_window_start(p_now, 30, c0.zones) AS since30
+        FROM c0
     )
     SELECT c.id, c.account_id, c.customer_id, c.purpose, c.number, c.home, c.zones, c.ws, c.we, c.periods,
            c.restriction, c.consent, c.wrong_party_at, c.number_type,
@@ -195,11 +214,11 @@ LANGUAGE sql STABLE AS $$
         SELECT array_agg(x.at ORDER BY x.at DESC) AS times FROM (
             SELECT o.dialed_at AS at FROM kept.calls o
             WHERE o.account_id = c.account_id AND o.id <> c.id AND o.state <> 'failed' AND o.excluded IS NULL
-              AND o.dialed_at BETWEEN kept.days_window_start(p_now, 7, c.zones) AND p_now
+              AND o.dialed_at BETWEEN c.since7 AND p_now
             UNION ALL
             SELECT t.occurred_at FROM kept.contacts t
             WHERE t.account_id = c.account_id AND t.channel = 'phone' AND t.direction = 'outbound'
-              AND t.source = 'logged' AND t.occurred_at BETWEEN kept.days_window_start(p_now, 7, c.zones) AND p_now
+              AND t.source = 'logged' AND t.occurred_at BETWEEN c.since7 AND p_now
         ) x) att ON true
     -- the last automated attempt on this number, whoever's debt it was about
     LEFT JOIN LATERAL (
@@ -209,7 +228,7 @@ LANGUAGE sql STABLE AS $$
     -- a number kept no longer has counts as both
     LEFT JOIN LATERAL (
         SELECT array_agg(x.at ORDER BY x.at DESC) FILTER (WHERE x.type IS DISTINCT FROM 'work'
-                                                            AND x.at >= kept.days_window_start(p_now, 7, c.zones))
+                                                            AND x.at >= c.since7)
                    AS personal,
                array_agg(x.at ORDER BY x.at DESC) FILTER (WHERE x.type IS DISTINCT FROM 'mobile'
                                                             AND x.type IS DISTINCT FROM 'home') AS other
@@ -217,12 +236,12 @@ LANGUAGE sql STABLE AS $$
             SELECT o.dialed_at AS at, p2.type FROM kept.calls o
             LEFT JOIN kept.customer_phones p2 ON p2.customer_id = o.customer_id AND p2.number = o.number
             WHERE o.account_id = c.account_id AND o.id <> c.id AND o.state <> 'failed'
-              AND o.dialed_at BETWEEN kept.days_window_start(p_now, 30, c.zones) AND p_now
+              AND o.dialed_at BETWEEN c.since30 AND p_now
             UNION ALL
             SELECT t.occurred_at, p2.type FROM kept.contacts t
             LEFT JOIN kept.customer_phones p2 ON p2.customer_id = t.customer_id AND p2.number = t.number
             WHERE t.account_id = c.account_id AND t.channel = 'phone' AND t.direction = 'outbound'
-              AND t.source = 'logged' AND t.occurred_at BETWEEN kept.days_window_start(p_now, 30, c.zones) AND p_now
+              AND t.source = 'logged' AND t.occurred_at BETWEEN c.since30 AND p_now
         ) x
         WHERE c.cap_personal IS NOT NULL OR c.cap_other IS NOT NULL) ma ON true
     -- triage: an open escalation, or every usable number at its run of failures
@@ -246,7 +265,7 @@ RETURNS text LANGUAGE sql STABLE AS $$
     SELECT CASE
         WHEN p_rule IS NULL THEN
             format('Cleared at %s: inside %s-%s in %s, %s of 7 calls about this debt in 7 days%s.',
-                   kept.local_words(p_now, p_home), to_char(p_ws, 'HH24:MI'), to_char(p_we, 'HH24:MI'),
+                   kept.local_words(p_now, p_home), left(p_ws::text, 5), left(p_we::text, 5),
                    array_to_string(p_zones, ', '), p_attempts + 1,
                    CASE WHEN p_consent_at IS NOT NULL THEN '; an excluded call: the customer consented to it on '
                                                           || kept.local_words(p_consent_at, p_home)
@@ -275,7 +294,7 @@ RETURNS text LANGUAGE sql STABLE AS $$
              || CASE p_rule
                 WHEN 'calling_window' THEN format('the calling window, %s-%s local time in every time zone kept knows '
                                                   || 'for the customer (%s; 12 CFR 1006.6(b)(1)(i))',
-                                                  to_char(p_ws, 'HH24:MI'), to_char(p_we, 'HH24:MI'),
+                                                  left(p_ws::text, 5), left(p_we::text, 5),
                                                   array_to_string(p_zones, ', '))
                 WHEN 'inconvenient_time' THEN format('a time the customer said is inconvenient, %s %s-%s %s '
                                                      || '(12 CFR 1006.6(b)(1)(i))',
@@ -318,8 +337,12 @@ LANGUAGE sql STABLE AS $$
     WITH f AS MATERIALIZED (
         SELECT f.*, coalesce(cardinality(f.attempts), 0) AS n_attempts,
                f.excluded_consent_at IS NOT NULL AS excluded,
-               kept.in_windows(p_now, f.zones, f.ws, f.we, kept.dial_margin()) AS in_window,
-               kept.inconvenient_at(p_now, f.periods, f.home, kept.dial_margin()) AS inconvenient,
+               (SELECT coalesce(bool_and((p_now AT TIME ZONE z)::time >= f.ws
+                                         AND (p_now AT TIME ZONE z)::date = ((p_now + kept.dial_margin()) AT TIME ZONE z)::date
+                                         AND ((p_now + kept.dial_margin()) AT TIME ZONE z)::time <= f.we), false)
+                FROM unnest(f.zones) z) AS in_window, -- kept.in_windows, written out (called per call)
+               CASE WHEN f.periods <> '[]' THEN kept.inconvenient_at(p_now, f.periods, f.home, kept.dial_margin())
+               END AS inconvenient,
                CASE WHEN f.number_type = 'work' THEN f.cap_other ELSE f.cap_personal END AS cap,
                CASE WHEN f.number_type = 'work' THEN f.other_times ELSE f.personal_times END AS cap_times,
                CASE WHEN f.number_type = 'work' THEN 30 ELSE 7 END AS cap_days
@@ -370,8 +393,13 @@ LANGUAGE sql STABLE AS $$
                                             || '(12 CFR 1006.14(b)(3)(i))', kept.local_words(t.excluded_consent_at, t.home))
            END,
            t.zones,
-           kept.rule_words(t.rule, t.next_at, t.useful_until, p_now, t.home, t.zones, t.ws, t.we, t.number,
-                           t.wrong_party_at, t.failures, t.inconvenient, t.n_attempts, t.conversation_at,
-                           t.number_last_at, t.gap, t.citation, t.cap_times, t.cap_days, t.excluded_consent_at)
+           CASE WHEN t.rule IS NULL AND NOT t.excluded -- the common case, written out (rule_words costs per call)
+                THEN 'Cleared at ' || kept.local_words(p_now, t.home) || ': inside ' || left(t.ws::text, 5) || '-'
+                     || left(t.we::text, 5) || ' in ' || array_to_string(t.zones, ', ') || ', ' || (t.n_attempts + 1)
+                     || ' of 7 calls about this debt in 7 days.'
+                ELSE kept.rule_words(t.rule, t.next_at, t.useful_until, p_now, t.home, t.zones, t.ws, t.we, t.number,
+                                     t.wrong_party_at, t.failures, t.inconvenient, t.n_attempts, t.conversation_at,
+                                     t.number_last_at, t.gap, t.citation, t.cap_times, t.cap_days,
+                                     t.excluded_consent_at) END
     FROM timed t;
 $$;

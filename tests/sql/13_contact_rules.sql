@@ -269,9 +269,9 @@ WHERE k.excluded ORDER BY k.name;
 
 -- plain words: every judgment says its rule's citation and when the call may go
 SELECT ok(j.decision LIKE '%12 CFR 1006.6(b)(1)(i)%' AND j.decision LIKE '%America/Los_Angeles%'
-          AND j.decision LIKE '%it may go at Tue 10 Feb 2026 11:00 America/New_York%', 'the window, in words')
+          AND j.decision LIKE '%it may go at Tue 2026-02-10 11:00 America/New_York%', 'the window, in words')
 FROM judged j WHERE j.name = 'zones: 09:00 New York is 06:00 on the 213 number';
-SELECT ok(j.decision LIKE '%12 CFR 1006.14(b)(2)(i)(B)%' AND j.decision LIKE '%Thu 13 Aug 2026%', 'the conversation, in words')
+SELECT ok(j.decision LIKE '%12 CFR 1006.14(b)(2)(i)(B)%' AND j.decision LIKE '%Thu 2026-08-13 15:00 America/New_York%', 'the conversation, in words')
 FROM judged j WHERE j.name = 'conversation: day 7, 20:00';
 SELECT ok(j.decision LIKE '%940 CMR 7.04(1)(f)%' AND j.decision LIKE '%other numbers in 30 days%', 'Massachusetts, in words')
 FROM judged j WHERE j.name = 'MA: a third call to work in 30 days';

@@ -25,6 +25,7 @@ struct provider {
 	CURLM *multi;
 	unsigned seed;
 	const struct provider_pacer *pacer; /* of the batch being placed */
+	long long last_create_ms;           /* monotonic: when the last create started */
 };
 
 enum op_step { STEP_CREATE, STEP_RECONCILE, STEP_FETCH, STEP_DONE };
@@ -552,15 +553,27 @@ static void after_fetch(struct provider *p, struct op *op, CURLcode rc, long sta
 
 /* Milliseconds until a request may start (0: now), at most `cap`; with every
  * slot in flight only the network can wake us, so `cap`. */
+/* The earliest a create may start: the pace's gap after the last one. */
+static long long create_gate(const struct provider *p)
+{
+	return p->pacer && p->last_create_ms ? p->last_create_ms + p->pacer->gap_ms : 0;
+}
+
 static long long next_start_in(const struct provider *p, const struct op *ops, size_t n, size_t in_flight,
                                long long cap)
 {
 	if (in_flight >= (size_t)p->cfg.concurrency)
 		return cap;
 	long long now = now_ms(), wait = cap;
-	for (size_t i = 0; i < n && wait > 0; i++)
-		if (ops[i].step != STEP_DONE && !ops[i].easy && ops[i].not_before_ms - now < wait)
-			wait = ops[i].not_before_ms > now ? ops[i].not_before_ms - now : 0;
+	for (size_t i = 0; i < n && wait > 0; i++) {
+		if (ops[i].step == STEP_DONE || ops[i].easy)
+			continue;
+		long long at = ops[i].not_before_ms;
+		if (ops[i].step == STEP_CREATE && at < create_gate(p))
+			at = create_gate(p);
+		if (at - now < wait)
+			wait = at > now ? at - now : 0;
+	}
 	return wait;
 }
 
@@ -599,8 +612,10 @@ static void run_ops(struct provider *p, struct op *ops, size_t n)
 				done++;
 				continue;
 			}
-			if (op->not_before_ms > now)
+			if (op->not_before_ms > now || (op->step == STEP_CREATE && create_gate(p) > now))
 				continue;
+			if (op->step == STEP_CREATE)
+				p->last_create_ms = now;
 			if (op_start(p, op)) {
 				in_flight++;
 			} else {

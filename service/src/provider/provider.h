@@ -87,11 +87,15 @@ enum provider_outcome {
 	PROVIDER_NOT_SENT, /* certainly not placed: its send_by passed before a create could go */
 };
 
-/* Slots of the provider's pace for retried creates: slot_ms reserves one
- * and answers when it is (clock_monotonic_ms()), or -1 when it cannot. */
+/* The provider's pace. slot_ms reserves a slot for a retried create and
+ * answers when it is (clock_monotonic_ms()), or -1 when it cannot.
+ * gap_ms: two creates of this process never start closer than this, so
+ * that creates whose slots passed while the process was held up (a busy
+ * machine) do not go in a burst. */
 struct provider_pacer {
 	long long (*slot_ms)(void *arg);
 	void *arg;
+	int gap_ms;
 };
 
 struct provider_call_result {

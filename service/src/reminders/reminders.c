@@ -189,7 +189,7 @@ static kept_err place_batch(struct db_conn *db, const struct claim *c, struct pr
 	if (n == 0)
 		return KEPT_OK;
 	struct slot_source slots = {db, arena_sprintf(arena, "%d", config->cps)};
-	struct provider_pacer pacer = {reserve_slot, &slots};
+	struct provider_pacer pacer = {reserve_slot, &slots, config->cps > 0 ? 1000 / config->cps : 0};
 	provider_place_calls(p, reqs, (size_t)n, res, slots.cps ? &pacer : NULL);
 	for (int i = 0; i < n; i++) {
 		out->placed += res[i].outcome == PROVIDER_PLACED;
