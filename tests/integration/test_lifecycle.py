@@ -118,8 +118,18 @@ def test_sigterm_finishes_requests_in_flight(cluster, admin_key):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
     locker.stdin.write(f"BEGIN; SELECT 1 FROM kept.customers WHERE id = {customer['id']} FOR UPDATE;\n")
     locker.stdin.flush()
-    time.sleep(0.5)
     result = {}
+    deadline = time.time() + 30
+    while cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                       "AND query LIKE '%FOR UPDATE%'")[0][0] == "0":
+        assert time.time() < deadline, "the locker never held the row"
+        time.sleep(0.05)
+
+    def waiting_for_the_lock():
+        """keptd's update is in flight: its session waits for the locker's row lock."""
+        rows = cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND query LIKE '%customer_update%'")
+        return rows[0][0] != "0"
 
     def update():
         c = k.client(admin_key)
@@ -127,7 +137,10 @@ def test_sigterm_finishes_requests_in_flight(cluster, admin_key):
 
     t = threading.Thread(target=update)
     t.start()
-    time.sleep(0.5)
+    deadline = time.time() + 30
+    while not waiting_for_the_lock():
+        assert time.time() < deadline and t.is_alive(), "the update never waited for the lock"
+        time.sleep(0.05)
     k.proc.send_signal(signal.SIGTERM)
     time.sleep(0.5)
     assert k.proc.poll() is None, "keptd quit with a request in flight"
