@@ -157,8 +157,6 @@ static kept_err call_request(struct arena *arena, const struct claim *c, int row
 	req->machine_detection = true;
 	req->not_before_ms = c->received_ms + (slot ? strtoll(slot, NULL, 10) : 0);
 	req->send_by_ms = send_by ? c->received_ms + strtoll(send_by, NULL, 10) : 0;
-	if (send_by && req->send_by_ms == 0)
-		req->send_by_ms = -1; /* due exactly now: still a limit, not none */
 	if (!req->url || !req->status_callback)
 		return KEPT_ERR_NOMEM;
 	return KEPT_OK;
