@@ -109,13 +109,15 @@ def test_database_outage_gives_503_then_recovers_by_itself(scratch):
         k.assert_clean_exit()
 
 
-def test_sigterm_finishes_requests_in_flight(cluster, admin_key):
+def test_sigterm_finishes_requests_in_flight(cluster, admin_key, request):
     k = Keptd(cluster.url)
+    request.addfinalizer(lambda: k.proc.poll() is not None or k.proc.kill())  # a failure leaves no keptd behind
     api = k.client(admin_key)
     customer = new_customer(api)
     # Hold the customer's row so the update below waits inside keptd.
     locker = subprocess.Popen([str(CLUSTER), "psql", cluster.dir, "-d", "kept", "-q"], stdin=subprocess.PIPE,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    request.addfinalizer(lambda: locker.poll() is not None or locker.kill())
     locker.stdin.write(f"BEGIN; SELECT 1 FROM kept.customers WHERE id = {customer['id']} FOR UPDATE;\n")
     locker.stdin.flush()
     result = {}
