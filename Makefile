@@ -43,6 +43,9 @@ MIGRATIONS := $(sort $(wildcard schema/*.sql))
 FUNCTIONS := $(sort $(wildcard sql/functions/*.sql))
 QUERIES := $(sort $(wildcard sql/queries/*.sql))
 REPORTS := $(sort $(wildcard sql/reports/*.sql))
+# North American numbers' time zones, generated from libphonenumber's data as Debian packages it
+PHONE_ZONES := $(BUILD)/gen/phone_zones.sql
+PHONE_ZONE_DATA := $(wildcard /usr/lib/python3/dist-packages/phonenumbers/tzdata/*.py)
 
 SERVICE_SRC := $(sort $(shell find service/src -name '*.c' ! -name main.c))
 SERVICE_OBJ := $(SERVICE_SRC:service/src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/sql_bundle.o \
@@ -74,10 +77,15 @@ $(BUILD)/tools/sqlgen: service/tools/sqlgen.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -Wall -Wextra -Werror -o $@ $<
 
-$(BUILD)/gen/sql_bundle.c $(BUILD)/gen/sql_bundle.h &: $(BUILD)/tools/sqlgen $(MIGRATIONS) $(FUNCTIONS) $(QUERIES) $(REPORTS)
+$(PHONE_ZONES): service/tools/phonezones.py $(PHONE_ZONE_DATA)
+	@mkdir -p $(@D)
+	/usr/bin/python3 service/tools/phonezones.py >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/sql_bundle.c $(BUILD)/gen/sql_bundle.h &: $(BUILD)/tools/sqlgen $(MIGRATIONS) $(FUNCTIONS) $(PHONE_ZONES) \
+                                                      $(QUERIES) $(REPORTS)
 	@mkdir -p $(BUILD)/gen
-	$(BUILD)/tools/sqlgen $(BUILD)/gen --migrations $(MIGRATIONS) --functions $(FUNCTIONS) --queries $(QUERIES) \
-	    --reports $(REPORTS)
+	$(BUILD)/tools/sqlgen $(BUILD)/gen --migrations $(MIGRATIONS) --functions $(FUNCTIONS) $(PHONE_ZONES) \
+	    --queries $(QUERIES) --reports $(REPORTS)
 
 $(BUILD)/tools/assetgen: service/tools/assetgen.c
 	@mkdir -p $(@D)

@@ -125,6 +125,8 @@ int cmd_find(struct cli *cli, int argc, char **argv);
 int cmd_account(struct cli *cli, int argc, char **argv);
 int cmd_policies(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
+int cmd_calls(struct cli *cli, int argc, char **argv);
+int cmd_contact(struct cli *cli, int argc, char **argv);
 
 /* `kept reviews show` and `kept escalations show` also live in their groups. */
 

@@ -193,6 +193,32 @@ static void print_calls(const cJSON *calls, const char *zone)
 	table_free(&t);
 }
 
+static void print_contacts(const cJSON *contacts)
+{
+	if (!cJSON_GetArraySize(contacts))
+		return;
+	printf("\ncontacts\n");
+	static const char *const headers[] = {"CONTACT", "WHEN", "CHANNEL", "DIRECTION", "OUTCOME", "NOTE"};
+	struct table t;
+	table_init(&t, 6, headers);
+	const cJSON *c;
+	cJSON_ArrayForEach (c, contacts) {
+		char id[24], when[64];
+		snprintf(id, sizeof id, "%lld", cli_int(c, "id"));
+		time_format(cli_str(c, "at"), NULL, when, sizeof when);
+		const char *direction = cli_str(c, "direction"), *note = cli_str(c, "note");
+		const char *row[] = {id,
+		                     when,
+		                     cli_str(c, "channel"),
+		                     *direction ? direction : NULL,
+		                     cli_str(c, "outcome"),
+		                     *note ? note : NULL};
+		table_add(&t, row);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+}
+
 static void print_open_work(const cJSON *doc)
 {
 	const cJSON *e;
@@ -244,6 +270,7 @@ static void show_overview(const cJSON *doc)
 	print_open_work(doc);
 	print_payments(item(doc, "last_payments"), currency);
 	print_calls(item(doc, "recent_calls"), cli_str(customer, "time_zone"));
+	print_contacts(item(doc, "recent_contacts"));
 }
 
 int cmd_account(struct cli *cli, int argc, char **argv)

@@ -17,16 +17,19 @@ static const struct {
          "kept account ID\n"
          "  the customer and their restrictions, the balance, the active plan with its next due date\n"
          "  (the customer's local date), arrears, the last payments, the recent calls and what\n"
-         "  happened on them, open escalations and reviews\n"
+         "  happened on them, the contacts agents logged, open escalations and reviews\n"
          "example: kept account 42\n"},
         {"customers", "debtors: phones with consent, time zone, restrictions",
          "kept customers create --external-ref REF --name NAME --time-zone ZONE --jurisdiction CODE\n"
-         "                      [--language TAG] [--phone NUMBER[:consent]]... [RESTRICTION yes|no]...\n"
+         "                      [--language TAG] [--phone NUMBER[:consent][:mobile|home|work]]...\n"
+         "                      [RESTRICTION yes|no]...\n"
          "kept customers show ID\n"
          "kept customers update ID [--name NAME] [--time-zone ZONE] [--jurisdiction CODE] [--language TAG]\n"
-         "                      [--phone NUMBER[:consent]]... [RESTRICTION yes|no]...\n"
+         "                      [--phone NUMBER[:consent][:mobile|home|work]]... [RESTRICTION yes|no]...\n"
          "                      [--moratorium-until DATE|none] [--if-version N]\n"
-         "  --phone NUMBER[:consent]  E.164 (+447700900123); :consent = may get automated calls\n"
+         "  --phone NUMBER[:consent][:mobile|home|work]  E.164 (+447700900123); :consent = may get\n"
+         "                            automated calls; the number's type (Massachusetts counts work numbers "
+         "apart)\n"
          "  RESTRICTION               --cease-communication --attorney-represented --bankruptcy\n"
          "                            --dispute-open --vulnerable\n"
          "  --if-version N            refuse the update if someone changed the customer since version N\n"
@@ -97,6 +100,21 @@ static const struct {
          "kept escalations assign ID [--to KEY] | resolve ID --note TEXT\n"
          "example: kept escalations --team collections --overdue ; kept escalations resolve 4 --note "
          "\"called back\"\n"},
+        {"calls", "an account's reminder calls: which rule held or blocked each, and when it may go",
+         "kept calls ACCOUNT [--cursor C]\n"
+         "  each call with its state, the rule that held or blocked it (with its citation) in plain\n"
+         "  words, and when it was dialled or may go\n"
+         "example: kept calls 42\n"},
+        {"contact", "log a contact from any channel (the contact rules count it), or list them",
+         "kept contact log ACCOUNT --channel phone|sms|email|letter|in_person|web --direction "
+         "inbound|outbound\n"
+         "                 --outcome conversation|no_answer|left_message|wrong_party|refused\n"
+         "                 [--number E164] [--at TIME] [--note TEXT]\n"
+         "kept contact list ACCOUNT [--cursor C]\n"
+         "  --number   the number called or calling (an agent's outbound calls count in 7-in-7)\n"
+         "  --at       when it happened (default now)\n"
+         "example: kept contact log 42 --channel phone --direction outbound --outcome no_answer \\\n"
+         "             --number +14155550123\n"},
         {"policies", "the policies that decide what is in policy (read)",
          "kept policies\n"
          "  the default policy and each creditor's: max weeks, grace days, kept threshold, misses that\n"

@@ -7,7 +7,9 @@
 # As root it calls apt-get directly, otherwise through sudo.
 set -euo pipefail
 
-build=(gcc make pkg-config libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev libssl-dev)
+# python3-phonenumbers: libphonenumber's time zone data, read at build time (service/tools/phonezones.py)
+build=(gcc make pkg-config libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev libssl-dev python3
+       python3-phonenumbers)
 run=("${build[@]}" postgresql-15 postgresql-client-15 util-linux procps curl python3)
 lint=(clang-format clang-tidy cppcheck)
 test=("${run[@]}" "${lint[@]}" libcmocka-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl

@@ -22,6 +22,7 @@
 #include "api/api.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "clock/clock.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "http/http.h"
@@ -143,10 +144,11 @@ static int serve(const struct kept_config *cfg)
 	                          cfg->telephony_auth_token,
 	                          cfg->public_url,
 	                          cfg->business_name,
-	                          cfg->telephony_from,
+	                          cfg->callback_number,
 	                          cfg->agent_line,
 	                          cfg->reports_database_url ? cfg->reports_database_url
-	                                                    : cfg->analytics_database_url};
+	                                                    : cfg->analytics_database_url,
+	                          cfg->contact_name};
 	struct http_options opt = {cfg->listen_host,          cfg->listen_port,    cfg->threads,
 	                           cfg->connection_timeout_s, cfg->max_body_bytes, cfg->retry_after_s};
 	struct http_server *srv = NULL;
@@ -321,6 +323,7 @@ static void configure_reminders(const struct kept_config *cfg)
 	        .from = cfg->telephony_from,
 	        .public_url = cfg->public_url,
 	        .batch = cfg->dial_batch,
+	        .cps = cfg->telephony_cps,
 	};
 	reminders_configure(&reminders_cfg);
 }
@@ -443,6 +446,7 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}
+	clock_configure(cfg.clock_simulated);
 	configure_reminders(&cfg);
 	analytics_configure(cfg.analytics_database_url, cfg.analytics_batch);
 	int status = EXIT_USAGE;

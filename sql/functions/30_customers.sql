@@ -14,9 +14,15 @@ LANGUAGE sql STABLE AS $$
         'phones', coalesce((
             SELECT json_agg(json_build_object(
                        'number', p.number,
+                       'type', p.type,
                        'consent_automated', p.consent_automated,
-                       'consent_updated_at', kept.ts(p.consent_updated_at)) ORDER BY p.position)
+                       'consent_updated_at', kept.ts(p.consent_updated_at),
+                       'wrong_party_at', kept.ts(p.wrong_party_at),
+                       'failed_attempts', p.failed_attempts,
+                       'time_zones', to_json(kept.phone_time_zones(p.number))) ORDER BY p.position)
             FROM kept.customer_phones p WHERE p.customer_id = c.id), '[]'::json),
+        'time_zones', coalesce(to_json(kept.customer_zones(c.id)), '[]'::json),
+        'inconvenient_times', c.inconvenient_times,
         'contact_restrictions', json_build_object(
             'cease_communication', c.cease_communication,
             'attorney_represented', c.attorney_represented,
@@ -30,8 +36,9 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Replaces a customer's phone list with p_phones (a JSON array of
--- {number, consent_automated}), in order. A number that stays keeps its
--- consent timestamp unless its consent changed.
+-- {number, consent_automated, type?}), in order. A number that stays keeps its
+-- consent timestamp unless its consent changed, and what calls learnt about
+-- it (a wrong party, its failures). type defaults to mobile.
 CREATE OR REPLACE FUNCTION kept.customer_phones_replace(p_customer_id bigint, p_phones jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -46,12 +53,15 @@ BEGIN
     DELETE FROM kept.customer_phones
     WHERE customer_id = p_customer_id
       AND number NOT IN (SELECT e->>'number' FROM jsonb_array_elements(p_phones) e);
-    INSERT INTO kept.customer_phones AS cp (customer_id, number, position, consent_automated)
-    SELECT p_customer_id, e->>'number', n::smallint, (e->>'consent_automated')::boolean
+    INSERT INTO kept.customer_phones AS cp (customer_id, number, position, consent_automated, type,
+                                            consent_updated_at)
+    SELECT p_customer_id, e->>'number', n::smallint, (e->>'consent_automated')::boolean,
+           coalesce(e->>'type', 'mobile'), kept.now()
     FROM jsonb_array_elements(p_phones) WITH ORDINALITY AS t(e, n)
     ON CONFLICT (customer_id, number) DO UPDATE
         SET position = EXCLUDED.position,
             consent_automated = EXCLUDED.consent_automated,
+            type = EXCLUDED.type,
             consent_updated_at = CASE WHEN cp.consent_automated = EXCLUDED.consent_automated
                                       THEN cp.consent_updated_at ELSE kept.now() END;
 END $$;
@@ -65,7 +75,7 @@ DECLARE
 BEGIN
     INSERT INTO kept.customers (external_ref, name, time_zone, jurisdiction, language,
                                 cease_communication, attorney_represented, bankruptcy,
-                                dispute_open, vulnerable, moratorium_until)
+                                dispute_open, vulnerable, moratorium_until, inconvenient_times)
     VALUES (p->>'external_ref', p->>'name', p->>'time_zone', p->>'jurisdiction',
             coalesce(p->>'language', 'en'),
             coalesce((r->>'cease_communication')::boolean, false),
@@ -73,7 +83,8 @@ BEGIN
             coalesce((r->>'bankruptcy')::boolean, false),
             coalesce((r->>'dispute_open')::boolean, false),
             coalesce((r->>'vulnerable')::boolean, false),
-            (r->>'moratorium_until')::date)
+            (r->>'moratorium_until')::date,
+            coalesce(p->'inconvenient_times', '[]'))
     RETURNING * INTO c;
     PERFORM kept.customer_phones_replace(c.id, coalesce(p->'phones', '[]'));
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.created', 'customer',
@@ -114,6 +125,7 @@ BEGIN
         vulnerable = coalesce((r->>'vulnerable')::boolean, vulnerable),
         moratorium_until = CASE WHEN r ? 'moratorium_until' THEN (r->>'moratorium_until')::date
                                 ELSE moratorium_until END,
+        inconvenient_times = coalesce(p->'inconvenient_times', inconvenient_times),
         version = version + 1,
         updated_at = kept.now()
     WHERE id = p_id

@@ -156,6 +156,7 @@ LANGUAGE sql STABLE AS $$
         'id', p.id, 'creditor', p.creditor, 'max_weeks', p.max_weeks, 'grace_days', p.grace_days,
         'kept_threshold_percent', p.kept_threshold_percent, 'breaks_after_misses', p.breaks_after_misses,
         'min_settlement_percent', p.min_settlement_percent, 'reminder_lead_days', p.reminder_lead_days,
+        'min_call_gap_minutes', p.min_call_gap_minutes, 'failed_calls_before_triage', p.failed_calls_before_triage,
         'version', p.version, 'created_at', kept.ts(p.created_at), 'updated_at', kept.ts(p.updated_at));
 $$;
 
@@ -177,14 +178,17 @@ BEGIN
         PERFORM kept.fail(409, 'duplicate_policy', 'creditor', 'that creditor already has a policy');
     END IF;
     INSERT INTO kept.policies (creditor, max_weeks, grace_days, kept_threshold_percent, breaks_after_misses,
-                               min_settlement_percent, reminder_lead_days)
+                               min_settlement_percent, reminder_lead_days, min_call_gap_minutes,
+                               failed_calls_before_triage)
     VALUES (p->>'creditor',
             coalesce((p->>'max_weeks')::integer, d.max_weeks),
             coalesce((p->>'grace_days')::integer, d.grace_days),
             coalesce((p->>'kept_threshold_percent')::integer, d.kept_threshold_percent),
             coalesce((p->>'breaks_after_misses')::integer, d.breaks_after_misses),
             coalesce((p->>'min_settlement_percent')::integer, d.min_settlement_percent),
-            coalesce((p->>'reminder_lead_days')::integer, d.reminder_lead_days))
+            coalesce((p->>'reminder_lead_days')::integer, d.reminder_lead_days),
+            coalesce((p->>'min_call_gap_minutes')::integer, d.min_call_gap_minutes),
+            coalesce((p->>'failed_calls_before_triage')::integer, d.failed_calls_before_triage))
     RETURNING * INTO n;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'policy.created', 'policy', n.id,
                              NULL, kept.policy_json(n)::jsonb);
@@ -215,6 +219,8 @@ BEGIN
         breaks_after_misses = (p->>'breaks_after_misses')::integer,
         min_settlement_percent = (p->>'min_settlement_percent')::integer,
         reminder_lead_days = (p->>'reminder_lead_days')::integer,
+        min_call_gap_minutes = coalesce((p->>'min_call_gap_minutes')::integer, min_call_gap_minutes),
+        failed_calls_before_triage = coalesce((p->>'failed_calls_before_triage')::integer, failed_calls_before_triage),
         version = version + 1, updated_at = kept.now()
     WHERE id = p_id RETURNING * INTO n;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'policy.updated', 'policy', n.id,
@@ -358,5 +364,6 @@ BEGIN
     PERFORM kept.outbox_write('proposal_recorded', 'proposal', r.id,
                               jsonb_build_object('account_id', a.id, 'weekly_amount_cents', v_weekly,
                                                  'in_policy', r.in_policy, 'reasons', to_jsonb(r.reasons)));
+    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'proposal', r.id);
     RETURN kept.proposal_json(r, a.currency);
 END $$;

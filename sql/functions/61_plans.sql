@@ -26,6 +26,7 @@ LANGUAGE sql STABLE AS $$
         'approved_by', (SELECT approved_by FROM kept.plan_approvals WHERE plan_id = p.id),
         'activated_at', kept.ts(p.activated_at), 'ended_at', kept.ts(p.ended_at),
         'superseded_by', p.superseded_by, 'cancel_reason', p.cancel_reason,
+        'reminder_consent_at', kept.ts(p.reminder_consent_at),
         'version', p.version, 'created_at', kept.ts(p.created_at), 'updated_at', kept.ts(p.updated_at),
         'installments', coalesce((
             SELECT json_agg(json_build_object('seq', i.seq, 'due_date', i.due_date,
@@ -194,8 +195,26 @@ BEGIN
         v_weekly, a.balance_cents, v_first, (ev->>'in_policy')::boolean,
         ARRAY(SELECT jsonb_array_elements_text(ev->'reasons')), v_disposable, v_imported, pr.id, NULL,
         (p->>'replaces_plan_id')::bigint);
+    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'plan', n.id);
+    n := kept.plan_reminder_consent(p_actor_key_id, p_actor, p_request_id, n, p);
     -- a statement of its own: plan_json (STABLE) must see the installments just written
     RETURN kept.plan_json(n);
+END $$;
+
+-- The customer's prior consent, given directly to the agent, to a reminder
+-- within the next seven days (12 CFR 1006.14(b)(3)(i)): recorded with the
+-- plan ({"reminder_consent": true}), audited; such a reminder is an excluded call.
+CREATE OR REPLACE FUNCTION kept.plan_reminder_consent(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                                      n kept.plans, p jsonb)
+RETURNS kept.plans LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT coalesce((p->>'reminder_consent')::boolean, false) THEN
+        RETURN n;
+    END IF;
+    UPDATE kept.plans SET reminder_consent_at = kept.now() WHERE id = n.id RETURNING * INTO n;
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.reminder_consent', 'plan', n.id, NULL,
+                             jsonb_build_object('reminder_consent_at', kept.ts(n.reminder_consent_at)));
+    RETURN n;
 END $$;
 
 -- Locks a plan's account, then the plan: every writer takes an account
@@ -427,6 +446,7 @@ BEGIN
     PERFORM kept.outbox_write('settlement_offered', 'settlement_offer', o.id,
                               jsonb_build_object('account_id', a.id, 'offer_cents', o.offer_cents,
                                                  'floor_cents', o.floor_cents, 'counter_cents', o.counter_cents));
+    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'settlement_offer', o.id);
     RETURN kept.settlement_json(o, a.currency);
 END $$;
 
@@ -485,6 +505,8 @@ BEGIN
                              o.id, NULL, kept.settlement_json(o, a.currency)::jsonb);
     PERFORM kept.outbox_write('settlement_accepted', 'settlement_offer', o.id,
                               jsonb_build_object('account_id', a.id, 'accepted_cents', v_amount, 'plan_id', n.id));
+    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'settlement', o.id);
+    n := kept.plan_reminder_consent(p_actor_key_id, p_actor, p_request_id, n, p);
     RETURN kept.plan_json(n);
 END $$;
 

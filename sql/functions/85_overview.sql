@@ -88,6 +88,12 @@ BEGIN
                                       ORDER BY x.id DESC)
                                   FROM (SELECT * FROM kept.calls WHERE account_id = a.id ORDER BY id DESC LIMIT 5) x),
                                  '[]'),
+        'recent_contacts', coalesce((SELECT json_agg(json_build_object(
+                                         'id', x.id, 'channel', x.channel, 'direction', x.direction,
+                                         'outcome', x.outcome, 'at', kept.ts(x.occurred_at), 'note', x.note)
+                                         ORDER BY x.occurred_at DESC, x.id DESC)
+                                     FROM (SELECT * FROM kept.contacts WHERE account_id = a.id
+                                           ORDER BY occurred_at DESC, id DESC LIMIT 5) x), '[]'),
         'open_escalations', coalesce((SELECT json_agg(json_build_object(
                                           'id', e.id, 'reason', e.reason, 'priority', e.priority, 'team', e.team,
                                           'due_by', kept.ts(e.due_by), 'note', e.note) ORDER BY e.priority, e.due_by)

@@ -206,6 +206,7 @@ zone=$("$root/service/scripts/daytime-zone.sh")
 KEPT_LISTEN=127.0.0.1:$dport KEPT_WORKERS=dispatcher KEPT_REMINDER_INTERVAL=1 KEPT_DIAL_CONCURRENCY=64 \
     KEPT_TELEPHONY_BASE_URL=http://127.0.0.1:$tport KEPT_TELEPHONY_ACCOUNT_SID=$sid \
     KEPT_TELEPHONY_AUTH_TOKEN=$token KEPT_TELEPHONY_FROM=+15550000100 KEPT_PUBLIC_URL=http://127.0.0.1:$dport \
+    KEPT_CONTACT_NAME="Robin Smith" KEPT_TELEPHONY_CPS=10000 \
     "$bin/keptd" serve 2>"$work/dialer.log" &
 dialer_pid=$!
 pending() { psql_kept -c "SELECT count(*) FROM kept.calls WHERE state IN ('queued', 'dialing')"; }

@@ -19,7 +19,7 @@ import uuid
 import pytest
 
 import oracle
-from conftest import Keptd, create_key, keptd_cmd, new_account, new_customer, unique
+from conftest import Keptd, create_key, keptd_cmd, new_account, new_customer, set_clock, unique
 from test_calls import Debtor, finished, run_reminders, wait_for_call
 
 WEEKS = 12
@@ -76,6 +76,7 @@ def pay_like(n, seq, due, amount):
 @pytest.fixture(scope="module")
 def history(phone_server, admin_key, cluster, telsim):
     api = phone_server.client(admin_key)
+    set_clock(api, None)  # whatever an earlier module left keptd's simulated clock at
     names = [unique("Agent A"), unique("Agent B")]
     agents = [api.post("/v1/api-keys", {"role": "agent", "name": n}).json()["key"] for n in names]
     agent = phone_server.client(agents[0])
@@ -159,6 +160,7 @@ def history(phone_server, admin_key, cluster, telsim):
     wait_for_call(api, d, finished)
     blocked = Debtor(api, agent, days_back=7 * WEEKS, consent=False)
     run_reminders(api, blocked.before_due(4))
+    set_clock(api, None)  # the reminders moved keptd's simulated clock into the past
 
     assert keptd_cmd(cluster.url, "analytics").returncode == 0
     # a customer moves after their facts were loaded: their local dates move with them

@@ -145,6 +145,9 @@ def busy_account(api, agent, cluster):
     wrong = pay(agent, acct["id"], 500)
     assert agent.post(f"/v1/payments/{wrong['id']}/reversal", {"reason": "keyed twice"}).status == 200
     assert api.post("/v1/admin/evaluate", {}).status == 200
+    r = agent.post(f"/v1/accounts/{acct['id']}/contacts", {"channel": "letter", "direction": "outbound",
+                                                           "outcome": "no_answer", "note": "statement sent"})
+    assert r.status == 201, r
     cluster.psql(f"""
         INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number, scheduled_at, state,
                                 dialed_at, answered_by, right_party, digits, provider_sid)
@@ -171,6 +174,7 @@ def test_account_overview_in_one_request(agent, busy_account):
     assert [p["status"] for p in o["last_payments"]] == ["reversed", "posted"]
     assert [c["what_happened"] for c in o["recent_calls"]] == ["no answer", "spoke to the customer, who asked for an agent"]
     assert [e["reason"] for e in o["open_escalations"]] == ["payment_reversed"]
+    assert [(c["channel"], c["outcome"]) for c in o["recent_contacts"]] == [("letter", "no_answer")]
     assert agent.get("/v1/accounts/987654321/overview").error["code"] == "account_not_found"
 
 
@@ -186,6 +190,7 @@ def test_kept_account(server, role_keys, busy_account):
     assert "escalation" in out and "payment_reversed" in out
     # calls in the customer's zone, to the second: 15:04:05 UTC is 10:04:05 in New York
     assert "2026-11-30 10:04:05 EST" in out and "who asked for an agent" in out
+    assert "letter" in out and "statement sent" in out
     assert ".000" not in out and "+00" not in out
     assert kept(server, role_keys["agent"], "account", "987654321").returncode == 3
 
@@ -381,7 +386,7 @@ def test_a_settlement_above_affordability_is_out_of_policy(agent, server, cluste
 
 # ---- the CLI explains itself --------------------------------------------------------------------------
 
-COMMANDS = ["find", "account", "customers", "accounts", "affordability", "propose", "plan", "reviews", "settle",
+COMMANDS = ["find", "account", "customers", "accounts", "affordability", "propose", "plan", "reviews", "settle", "calls", "contact",
             "pay", "payments", "reverse", "escalations", "policies", "report", "import", "keys"]
 
 

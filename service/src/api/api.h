@@ -22,10 +22,11 @@ struct api_config {
 	const char *telephony_auth_token;
 	const char *public_url;      /* signed URLs are this plus the request path */
 	const char *business_name;   /* said in every call */
-	const char *callback_number; /* said in every call (the caller id) */
+	const char *callback_number; /* said on every path of a call */
 	const char *agent_line;      /* key 2 transfers here; NULL: an agent calls back */
 	const char *analytics_url;   /* reports read here (a standby, or where analytics lives);
 	                              * NULL: the operational database */
+	const char *contact_name;    /* the natural person named in every call */
 };
 
 /* Call once before serving; `cfg` must outlive the server. */

@@ -148,7 +148,12 @@ kept_err api_escalations_resolve(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_admin_evaluate(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_admin_reminders(struct api_ctx *ctx, struct kept_error *err);
 
+kept_err api_admin_clock_get(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_admin_clock_set(struct api_ctx *ctx, struct kept_error *err);
+
 kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_contacts_log(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_contacts_of_account(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_dashboard(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err);

@@ -58,6 +58,8 @@ const struct api_route api_routes[] = {
         {"POST", "/v1/escalations/{id}/resolve", API_STAFF, API_BODY_JSON, api_escalations_resolve},
 
         {"GET", "/v1/calls", API_STAFF, API_BODY_NONE, api_calls_list},
+        {"POST", "/v1/accounts/{id}/contacts", API_STAFF, API_BODY_JSON, api_contacts_log},
+        {"GET", "/v1/accounts/{id}/contacts", API_STAFF, API_BODY_NONE, api_contacts_of_account},
 
         {"GET", "/v1/reports/{name}", API_FINANCE, API_BODY_NONE, api_reports_get},
         /* the page asks for a key; the reports it draws need one */
@@ -66,6 +68,8 @@ const struct api_route api_routes[] = {
 
         {"POST", "/v1/admin/evaluate", AUTH_ADMIN, API_BODY_JSON, api_admin_evaluate},
         {"POST", "/v1/admin/reminders", AUTH_ADMIN, API_BODY_JSON, api_admin_reminders},
+        {"GET", "/v1/admin/clock", AUTH_ADMIN, API_BODY_NONE, api_admin_clock_get},
+        {"PUT", "/v1/admin/clock", AUTH_ADMIN, API_BODY_JSON, api_admin_clock_set},
 
         /* the provider's webhooks: no API key, a valid X-Twilio-Signature instead */
         {"POST", "/telephony/twiml/{id}", 0, API_BODY_FORM, api_telephony_twiml},

@@ -191,6 +191,12 @@ static const struct {
          "language must be a BCP 47 tag such as en or es-US"},
         {"customer_phones_number_check", KEPT_ERR_INVALID, "invalid_phone", "phones",
          "phone numbers must be E.164, such as +14155550123"},
+        {"customer_phones_type_check", KEPT_ERR_INVALID, "invalid_phone_type", "phones",
+         "a phone's type is mobile, home or work"},
+        {"customers_inconvenient_times_check", KEPT_ERR_INVALID, "invalid_inconvenient_times",
+         "inconvenient_times",
+         "inconvenient_times is a list of at most 20 {days: [mon..sun], from: \"HH:MM\", to: \"HH:MM\"} with "
+         "from before to"},
         {"accounts_external_ref_key", KEPT_ERR_CONFLICT, "duplicate_external_ref", "external_ref",
          "an account with this external_ref already exists"},
         {"accounts_external_ref_check", KEPT_ERR_INVALID, "invalid_external_ref", "external_ref",
@@ -228,6 +234,10 @@ static const struct {
          "min_settlement_percent must be from 1 to 100"},
         {"policies_lead_days_check", KEPT_ERR_INVALID, "invalid_policy", "reminder_lead_days",
          "reminder_lead_days must be from 0 to 14"},
+        {"policies_call_gap_check", KEPT_ERR_INVALID, "invalid_policy", "min_call_gap_minutes",
+         "min_call_gap_minutes must be from 0 to 1440"},
+        {"policies_triage_check", KEPT_ERR_INVALID, "invalid_policy", "failed_calls_before_triage",
+         "failed_calls_before_triage must be from 1 to 50"},
 
         {"payments_source_check", KEPT_ERR_INVALID, "invalid_source", "source",
          "source is 1-40 of a-z 0-9 _ . : - (e.g. card, bacs, processor:stripe)"},

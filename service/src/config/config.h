@@ -63,7 +63,11 @@ struct kept_config {
 	char *telephony_from;        /* KEPT_TELEPHONY_FROM: caller id, E.164 */
 	char *public_url;            /* KEPT_PUBLIC_URL: base of the webhook URLs */
 	char *agent_line;            /* KEPT_AGENT_LINE: E.164, optional */
-	char *business_name;         /* KEPT_BUSINESS_NAME: said in every call */
+	char *business_name;         /* KEPT_BUSINESS_NAME: said in every call; no debt word */
+	char *contact_name;          /* KEPT_CONTACT_NAME: the natural person the customer can reply to */
+	char *callback_number;       /* KEPT_CALLBACK_NUMBER: said on every path (default: the caller id) */
+	int telephony_cps;           /* KEPT_TELEPHONY_CPS: creates per second across all keptd */
+	bool clock_simulated;        /* KEPT_CLOCK=simulated: an admin sets the clock (simulator only) */
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock/clock.h"
 #include "crypto/crypto.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
@@ -21,6 +22,7 @@ struct db_conn {
 	bool in_tx;          /* inside db_transaction */
 	bool down_logged;    /* the current outage has been logged */
 	unsigned generation; /* part of statement names; bumped to re-prepare */
+	unsigned clock_gen;  /* the clock offset generation this session has (0: none yet) */
 	uint64_t last_attempt_ms;
 	bool prepared[SQL_Q__COUNT];
 	struct db_conn *next_thread; /* registry of thread connections */
@@ -218,6 +220,7 @@ kept_err db_thread_conn(struct db_conn **out, struct kept_error *err)
 	c->broken = false;
 	c->down_logged = false;
 	c->generation++;
+	c->clock_gen = 0;
 	memset(c->prepared, 0, sizeof c->prepared);
 	metrics_db_event(METRICS_DB_RECONNECT);
 	*out = c;
@@ -391,6 +394,27 @@ static kept_err ensure_prepared(struct db_conn *c, enum sql_query q, struct kept
 	return r;
 }
 
+/* In simulated time, gives the session keptd's clock offset (kept.clock_offset,
+ * which kept.now() adds) whenever it has changed since the session last had
+ * it. Session-level, so it outlives transactions; a rolled-back transaction
+ * undoes it, which is why db_transaction forgets it then. */
+static kept_err clock_sync(struct db_conn *c, struct kept_error *err)
+{
+	unsigned gen;
+	int64_t offset = clock_offset_us(&gen);
+	if (!clock_is_simulated() || c->clock_gen == gen)
+		return KEPT_OK;
+	char value[48];
+	snprintf(value, sizeof value, "%lld microseconds", (long long)offset);
+	const char *params[] = {value};
+	PGresult *res = PQexecParams(c->pg, "SELECT set_config('kept.clock_offset', $1, false)", 1, NULL,
+	                             params, NULL, NULL, 0);
+	kept_err r = take_result(c, NULL, res, NULL, err);
+	if (!r)
+		c->clock_gen = gen;
+	return r;
+}
+
 static kept_err not_up(struct kept_error *err)
 {
 	metrics_db_event(METRICS_DB_UNAVAILABLE);
@@ -406,7 +430,9 @@ kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int np
 	for (int attempt = 1;; attempt++) {
 		if (!db_is_up(c))
 			return not_up(err);
-		kept_err r = ensure_prepared(c, q, err);
+		kept_err r = clock_sync(c, err);
+		if (!r)
+			r = ensure_prepared(c, q, err);
 		if (!r) {
 			char name[32];
 			statement_name(c, q, name, sizeof name);
@@ -438,6 +464,9 @@ kept_err db_exec(struct db_conn *c, struct arena *arena, const char *sql, int np
 {
 	if (!db_is_up(c))
 		return not_up(err);
+	kept_err r = clock_sync(c, err);
+	if (r)
+		return r;
 	PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
 	return take_result(c, arena, res, out, err);
 }
@@ -520,6 +549,8 @@ kept_err db_transaction(struct db_conn *c, db_tx_fn fn, void *ctx, struct kept_e
 			kept_err rb = simple(c, "ROLLBACK", &ignored);
 			(void)rb; /* the body's failure is the one to report */
 		}
+		if (r)
+			c->clock_gen = 0; /* a rollback may have undone the session's clock offset */
 		c->in_tx = false;
 		if (r != KEPT_ERR_RETRY)
 			return r;
@@ -535,6 +566,9 @@ kept_err db_copy_begin(struct db_conn *c, const char *copy_sql, struct kept_erro
 {
 	if (!db_is_up(c))
 		return not_up(err);
+	kept_err synced = clock_sync(c, err);
+	if (synced)
+		return synced;
 	PGresult *res = PQexec(c->pg, copy_sql);
 	if (PQresultStatus(res) == PGRES_COPY_IN) {
 		PQclear(res);
