@@ -191,6 +191,13 @@ class Node:
                              capture_output=True, text=True, check=check)
         return [line.split("\t") for line in out.stdout.splitlines() if line]
 
+    def psql_file(self, path, db="kept", **variables):
+        """Runs a psql script with -v variables as the superuser."""
+        args = [a for k, v in variables.items() for a in ("-v", f"{k}={v}")]
+        subprocess.run(as_postgres([f"{PG_BINDIR}/psql", "-h", str(self.dir), "-p", str(self.pg_port),
+                                    "-U", "postgres", "-d", db, "-qAtX", "-v", "ON_ERROR_STOP=1", *args,
+                                    "-f", str(path)]), capture_output=True, text=True, check=True)
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()  # Patroni stops PostgreSQL on the way out
@@ -255,11 +262,25 @@ class PatroniCluster:
         """An empty database `name` owned by kept on the current primary; answers its URL."""
         self.primary().psql(f"DROP DATABASE IF EXISTS {name}", db="postgres")
         self.primary().psql(f"CREATE DATABASE {name} OWNER kept", db="postgres")
+        # A standby must have replayed it too: libpq tries the next host after a
+        # refused connection, but not after a FATAL such as "database does not exist".
+        for n in self.nodes:
+            wait_for(f"{name} on {n.name}", lambda: n.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
+                                                           db="postgres", check=False), timeout=60)
         return self.url(db=name)
 
     def url(self, db="kept", user="kept", attrs="read-write"):
         hosts = ",".join(f"127.0.0.1:{n.pg_port}" for n in self.nodes)
         return f"postgresql://{user}@{hosts}/{db}?target_session_attrs={attrs}&connect_timeout=2"
+
+    def fail_over(self, timeout=60):
+        """SIGKILLs the primary's postmaster and waits until Patroni has
+        promoted the other node; answers (old primary, new primary)."""
+        old = self.primary()
+        old.kill_postmaster()
+        new = wait_for("Patroni to promote the standby",
+                       lambda: (p := self.primary()) is not None and p is not old and p, timeout=timeout)
+        return old, new
 
     def patronictl(self, *args):
         return subprocess.run(as_postgres(["patronictl", "-c", str(self.nodes[0].config), *args]),
