@@ -249,6 +249,17 @@ kept_err analytics_rebuild(struct db_conn *src, struct analytics_result *out, st
 	return r;
 }
 
+kept_err analytics_loaded_position(struct db_conn *src, struct arena *arena, const char **tx, const char **id,
+                                   struct kept_error *err)
+{
+	struct db_conn *dst = NULL, *owned = NULL;
+	kept_err r = target(src, false, &dst, &owned, err);
+	if (!r)
+		r = cursor(dst, arena, tx, id, err);
+	db_close(owned);
+	return r;
+}
+
 kept_err analytics_worker_run(struct db_conn *db, struct arena *arena, struct kept_error *err)
 {
 	(void)arena;
