@@ -30,7 +30,7 @@
 # BENCH_DURATION seconds per load run (30), BENCH_DIR (build/bench),
 # BENCH_PORT (18080, and the two ports after it), BENCH_CALLS (100000),
 # BENCH_EVENTS (1000000), BENCH_SECTIONS (which of "evaluation intake file
-# dial analytics" to run; the data is
+# dial analytics sizes" to run; sizes: rows and bytes of every table at the end; the data is
 # always generated). A fresh PostgreSQL cluster is made in BENCH_DIR each run;
 # the figures are printed and kept in BENCH_DIR/results.txt.
 set -euo pipefail
@@ -44,7 +44,7 @@ duration=${BENCH_DURATION:-30}
 port=${BENCH_PORT:-18080}
 ncalls=${BENCH_CALLS:-100000}
 nevents=${BENCH_EVENTS:-1000000}
-sections=" ${BENCH_SECTIONS:-evaluation intake file dial analytics} "
+sections=" ${BENCH_SECTIONS:-evaluation intake file dial analytics sizes} "
 conns=32
 pgbin=/usr/lib/postgresql/15/bin
 
@@ -334,6 +334,24 @@ say ""
 say "analytics: a backlog of $pending outbox events loaded in ${load_s}s, $(calc %.0f "$loaded / $load_s") events/s; $facts installment facts"
 say "  weekly-adherence, 52 weeks: API ${weekly_ms} ms, operational tables ${weekly_op} ms  ($(calc %.0f "$weekly_op / $weekly_ms")x faster; goal: under 100 ms and 10x)"
 say "  origin, a year:             API ${origin_ms} ms, operational tables ${origin_op} ms  ($(calc %.0f "$origin_op / $origin_ms")x faster; goal: under 100 ms and 10x)"
+fi
+
+# ---- table sizes (for README's capacity model) ----------------------------------------------
+if want sizes; then
+psql_kept -c "VACUUM ANALYZE" >/dev/null
+say ""
+say "table sizes after the runs (rows, heap + TOAST, indexes, bytes per row with its indexes)"
+psql_kept -F ' ' -c "SELECT c.relname, sum(greatest(l.reltuples, 0))::bigint AS n, sum(pg_table_size(l.oid)),
+        sum(pg_indexes_size(l.oid)), round(sum(pg_total_relation_size(l.oid)) / greatest(sum(l.reltuples), 1))
+    FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+    CROSS JOIN LATERAL pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid
+    WHERE s.nspname IN ('kept', 'analytics') AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+    GROUP BY c.relname HAVING sum(l.reltuples) >= 1000
+    ORDER BY sum(pg_total_relation_size(l.oid)) DESC" |
+    while read -r name rows heap idx per_row; do
+        say "  $(printf '%-28s %12s rows  %8s MB heap  %8s MB indexes  %6s B/row' "$name" "$rows" \
+            "$((heap / 1048576))" "$((idx / 1048576))" "$per_row")"
+    done
 fi
 
 say ""
