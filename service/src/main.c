@@ -97,8 +97,8 @@ static kept_err start_workers(const struct kept_config *cfg, struct workers *w, 
 	        {"loader", cfg->analytics_interval_s * 1000, analytics_worker_run},
 	        {"maintenance", cfg->maintenance_interval_s * 1000, retention_worker_run},
 	};
-	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR, CONFIG_WORKER_AUDITOR, CONFIG_WORKER_SCHEDULER,
-	                         CONFIG_WORKER_DISPATCHER, CONFIG_WORKER_LOADER, CONFIG_WORKER_MAINTENANCE};
+	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR,  CONFIG_WORKER_AUDITOR, CONFIG_WORKER_SCHEDULER,
+	                         CONFIG_WORKER_DISPATCHER, CONFIG_WORKER_LOADER,  CONFIG_WORKER_MAINTENANCE};
 	w->db = (struct db_settings){cfg->database_url, 0, "keptd worker"};
 	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
 		if (!(cfg->workers & bits[i]))
@@ -392,8 +392,8 @@ static kept_err maintenance_once(struct db_conn *db, struct arena *arena, const 
 	return r;
 }
 
-static kept_err archive_once(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
-                             struct kept_error *err)
+static kept_err archive_once(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
+                             void *ctx, struct kept_error *err)
 {
 	const char *tables = NULL;
 	(void)actor, (void)ctx;
@@ -435,8 +435,8 @@ int main(int argc, char **argv)
 	}
 	bool keys = strcmp(cmd, "keys") == 0 && argc > 2;
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "evaluate") != 0 &&
-	    strcmp(cmd, "reminders") != 0 && strcmp(cmd, "analytics") != 0 && strcmp(cmd, "maintenance") != 0 &&
-	    strcmp(cmd, "audit-archive") != 0 && !keys) {
+	    strcmp(cmd, "reminders") != 0 && strcmp(cmd, "analytics") != 0 &&
+	    strcmp(cmd, "maintenance") != 0 && strcmp(cmd, "audit-archive") != 0 && !keys) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}

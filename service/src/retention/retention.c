@@ -30,7 +30,8 @@ static kept_err ensure_partitions(struct db_conn *db, struct arena *arena, long 
 
 /* Batches up to the loader's cursor as it was when pruning began: events
  * the loader applies meanwhile wait for the next run. */
-static kept_err prune_outbox(struct db_conn *db, struct arena *arena, long long *pruned, struct kept_error *err)
+static kept_err prune_outbox(struct db_conn *db, struct arena *arena, long long *pruned,
+                             struct kept_error *err)
 {
 	const char *tx = NULL, *id = NULL;
 	kept_err r = analytics_loaded_position(db, arena, &tx, &id, err);
@@ -57,7 +58,8 @@ kept_err retention_run(struct db_conn *db, struct arena *arena, struct retention
 	return r;
 }
 
-kept_err retention_archive(struct db_conn *db, struct arena *arena, const char **tables, struct kept_error *err)
+kept_err retention_archive(struct db_conn *db, struct arena *arena, const char **tables,
+                           struct kept_error *err)
 {
 	const char *params[] = {audit_months};
 	struct db_result *res = NULL;
