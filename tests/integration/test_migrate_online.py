@@ -72,6 +72,7 @@ def psql_file(cluster, sql, single=True, **variables):
         os.unlink(f.name)
 
 
+@pytest.mark.timing
 def test_the_audit_log_is_partitioned_online_under_writers(tmp_path):
     c = Cluster()
     try:
@@ -110,8 +111,9 @@ def test_the_audit_log_is_partitioned_online_under_writers(tmp_path):
         posted = int(c.psql("SELECT count(*) FROM kept.payments WHERE source = 'online'")[0][0])
         assert posted == len(latencies) > 100
         worst = max(latencies) / 1e6
-        # no writer waited for the table to be read or rewritten
-        assert worst < 3.0, f"a payment waited {worst:.2f} s"
+        # no writer waited for the table to be read or rewritten (a loaded machine
+        # alone can hold a payment a second; reading 200,000 events under a lock, more)
+        assert worst < 5.0, f"a payment waited {worst:.2f} s"
         assert c.psql("SELECT relkind FROM pg_class WHERE oid = 'kept.audit_events'::regclass") == [["p"]]
         # the table and its indexes became the first partition as they were: nothing copied or rebuilt
         assert c.psql(files.format("audit_events_legacy")) == before
