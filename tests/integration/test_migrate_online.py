@@ -111,8 +111,8 @@ def test_the_audit_log_is_partitioned_online_under_writers(tmp_path):
         posted = int(c.psql("SELECT count(*) FROM kept.payments WHERE source = 'online'")[0][0])
         assert posted == len(latencies) > 100
         worst = max(latencies) / 1e6
-        # no writer waited for the table to be read or rewritten (a loaded machine
-        # alone can hold a payment a second; reading 200,000 events under a lock, more)
+        # no writer waited long (a loaded machine alone can hold a payment a second);
+        # that nothing was copied or rebuilt under a lock is checked exactly below
         assert worst < 5.0, f"a payment waited {worst:.2f} s"
         assert c.psql("SELECT relkind FROM pg_class WHERE oid = 'kept.audit_events'::regclass") == [["p"]]
         # the table and its indexes became the first partition as they were: nothing copied or rebuilt
