@@ -219,9 +219,10 @@ BEGIN
       ON n.plan_id = p.plan_id AND n.i_start < p.p_end AND p.p_start < n.i_end;
     ANALYZE pg_temp.import_allocations;
 
-    INSERT INTO kept.allocations (payment_id, plan_id, seq, amount_cents, on_time, in_grace)
-    SELECT payment_id, plan_id, seq, amount, on_time, in_grace FROM pg_temp.import_allocations;
-
+    -- the installments before the allocations that reference them: the
+    -- allocations' foreign-key checks then find rows this transaction has
+    -- already updated, instead of share-locking rows it is about to update
+    -- (a lock and an update of one row by one transaction need a multixact)
     UPDATE kept.installments i
     SET amount_paid_cents = i.amount_paid_cents + s.amount,
         paid_by_due_cents = i.paid_by_due_cents + s.by_due,
@@ -231,6 +232,9 @@ BEGIN
                  sum(CASE WHEN in_grace THEN amount ELSE 0 END) AS by_grace
           FROM pg_temp.import_allocations GROUP BY plan_id, seq) s
     WHERE i.plan_id = s.plan_id AND i.seq = s.seq;
+
+    INSERT INTO kept.allocations (payment_id, plan_id, seq, amount_cents, on_time, in_grace)
+    SELECT payment_id, plan_id, seq, amount, on_time, in_grace FROM pg_temp.import_allocations;
 
     -- installments already judged whose money changed (a backdated file) are judged again
     PERFORM kept.installments_rejudge(plan_id, array_agg(seq))

@@ -344,7 +344,8 @@ say "table sizes after the runs (rows, heap + TOAST, indexes, bytes per row with
 psql_kept -F ' ' -c "SELECT c.relname, sum(greatest(l.reltuples, 0))::bigint AS n, sum(pg_table_size(l.oid)),
         sum(pg_indexes_size(l.oid)), round(sum(pg_total_relation_size(l.oid)) / greatest(sum(l.reltuples), 1))
     FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
-    CROSS JOIN LATERAL pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid
+    CROSS JOIN LATERAL (SELECT c.oid AS relid UNION SELECT relid FROM pg_partition_tree(c.oid)) t
+    JOIN pg_class l ON l.oid = t.relid
     WHERE s.nspname IN ('kept', 'analytics') AND c.relkind IN ('r', 'p') AND NOT c.relispartition
     GROUP BY c.relname HAVING sum(l.reltuples) >= 1000
     ORDER BY sum(pg_total_relation_size(l.oid)) DESC" |
