@@ -6,7 +6,8 @@
 #   make asan       the AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
 #   make valgrind   the integration suite under valgrind (no memory errors, nothing definitely lost)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS
-#   make bench      the benchmarks; make soak: the peer comparison and the ten-minute soak
+#   make bench      the benchmarks; make soak: the peer comparison, the ten-minute soak and ha-test
+#   make ha-test    failover and switchover of a Patroni-managed primary and synchronous standby
 #   make format     clang-format the C sources (format-check only checks)
 #   make lint       clang-tidy and cppcheck
 .DEFAULT_GOAL := all
@@ -63,12 +64,12 @@ TELSIM_OBJ := $(TELSIM_SRC:service/telsim/%.c=$(BUILD)/obj/telsim/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: valgrind soak fuzz fuzz-build fuzz-short demo all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
+.PHONY: valgrind soak ha-test fuzz fuzz-build fuzz-short demo all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
         openapi-lint compose-check asan test-asan bench format format-check lint clean
 
 all: deps-build $(BUILD)/keptd $(BUILD)/kept $(BUILD)/kept-telsim $(BUILD)/tests/sign
 
-deps-build deps-run deps-test deps-lint deps-bench deps-fuzz deps-valgrind: deps-%:
+deps-build deps-run deps-test deps-lint deps-bench deps-fuzz deps-valgrind deps-ha: deps-%:
 	@service/scripts/deps.sh $*
 
 # ---- generated SQL bundle -----------------------------------------------------------
@@ -236,9 +237,18 @@ fuzz-short: fuzz-build
 bench: deps-bench all
 	BUILD=$(BUILD) tests/bench/run.sh
 
-# The long runs of issue 7: the peer comparison and a ten-minute soak (tests/bench/soak.sh).
+# The long runs of issue 7: the peer comparison and a ten-minute soak (tests/bench/soak.sh);
+# then the failover test.
 soak: deps-bench all
 	BUILD=$(BUILD) tests/bench/soak.sh
+	$(MAKE) --no-print-directory ha-test
+
+# Failover (SIGKILL of the primary) and a planned switchover under load, on a
+# Patroni-managed primary and synchronous standby with etcd, all on loopback
+# (tests/ha/). Not part of `make test`: it needs Patroni and takes a few minutes.
+ha-test: deps-ha all
+	cd tests/ha && PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(CURDIR)/$(BUILD) \
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # ---- style ---------------------------------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 # Installs the Debian packages kept needs for one purpose, and nothing when
 # everything is already there (so it is cheap to run before every build).
 #
-#   service/scripts/deps.sh build|run|test|lint|bench|fuzz|valgrind
+#   service/scripts/deps.sh build|run|test|lint|bench|fuzz|valgrind|ha
+#
+# ha (make ha-test, make soak): Patroni with etcd as its store, on loopback.
 #
 # As root it calls apt-get directly, otherwise through sudo.
 set -euo pipefail
@@ -17,6 +19,7 @@ test=("${run[@]}" "${lint[@]}" libcmocka-dev postgresql-15-pgtap libtap-parser-s
 bench=("${run[@]}" curl wrk)
 fuzz=("${build[@]}" clang)
 valgrind=("${test[@]}" valgrind)
+ha=("${test[@]}" patroni etcd-server etcd-client)
 
 case "${1:-}" in
 build) want=("${build[@]}") ;;
@@ -26,7 +29,8 @@ test) want=("${test[@]}") ;;
 bench) want=("${bench[@]}") ;;
 fuzz) want=("${fuzz[@]}") ;;
 valgrind) want=("${valgrind[@]}") ;;
-*) echo "usage: $0 build|run|test|lint|bench|fuzz|valgrind" >&2; exit 2 ;;
+ha) want=("${ha[@]}") ;;
+*) echo "usage: $0 build|run|test|lint|bench|fuzz|valgrind|ha" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -9,6 +9,8 @@
  *   keptd reminders [--as-of TIME]       queue reminder calls and dial what is due, at TIME
  *   keptd analytics [--rebuild|--verify|--repair]  load the outbox into schema analytics, rebuild it,
  *                                        check it against the operational tables, or mend it
+ *   keptd maintenance                    audit partitions ahead, outbox pruned (the maintenance worker)
+ *   keptd audit-archive                  detach audit partitions past KEPT_AUDIT_RETENTION_MONTHS
  *
  * Exit status: 0 success, 1 failure, 2 bad configuration or usage.
  */
@@ -30,6 +32,7 @@
 #include "metrics/metrics.h"
 #include "migrate/migrate.h"
 #include "reminders/reminders.h"
+#include "retention/retention.h"
 #include "worker/worker.h"
 
 extern char **environ;
@@ -43,6 +46,8 @@ static const char usage[] = "usage: keptd serve\n"
                             "       keptd evaluate [--as-of TIME]\n"
                             "       keptd reminders [--as-of TIME]\n"
                             "       keptd analytics [--rebuild | --verify | --repair]\n"
+                            "       keptd maintenance\n"
+                            "       keptd audit-archive\n"
                             "       keptd help\n";
 
 static void print_help(void)
@@ -92,9 +97,10 @@ static kept_err start_workers(const struct kept_config *cfg, struct workers *w, 
 	        {"scheduler", cfg->reminder_interval_s * 1000, reminders_scheduler_run},
 	        {"dispatcher", cfg->reminder_interval_s * 1000, reminders_dispatcher_run},
 	        {"loader", cfg->analytics_interval_s * 1000, analytics_worker_run},
+	        {"maintenance", cfg->maintenance_interval_s * 1000, retention_worker_run},
 	};
-	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR, CONFIG_WORKER_AUDITOR, CONFIG_WORKER_SCHEDULER,
-	                         CONFIG_WORKER_DISPATCHER, CONFIG_WORKER_LOADER};
+	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR,  CONFIG_WORKER_AUDITOR, CONFIG_WORKER_SCHEDULER,
+	                         CONFIG_WORKER_DISPATCHER, CONFIG_WORKER_LOADER,  CONFIG_WORKER_MAINTENANCE};
 	w->db = (struct db_settings){cfg->database_url, 0, "keptd worker"};
 	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
 		if (!(cfg->workers & bits[i]))
@@ -405,6 +411,31 @@ static int analytics_command(const struct kept_config *cfg, int argc, char **arg
 	return run_with_db(&unlimited, "keptd analytics", analytics_once, *flag ? (void *)"rebuild" : NULL);
 }
 
+/* ---- retention -------------------------------------------------------------------------- */
+
+static kept_err maintenance_once(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
+                                 void *ctx, struct kept_error *err)
+{
+	struct retention_result res;
+	(void)actor, (void)ctx;
+	kept_err r = retention_run(db, arena, &res, err);
+	if (!r)
+		printf("{\"audit_partitions_made\":%lld,\"outbox_pruned\":%lld}\n", res.partitions_made,
+		       res.outbox_pruned);
+	return r;
+}
+
+static kept_err archive_once(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
+                             void *ctx, struct kept_error *err)
+{
+	const char *tables = NULL;
+	(void)actor, (void)ctx;
+	kept_err r = retention_archive(db, arena, &tables, err);
+	if (!r)
+		printf("%s", tables[0] ? tables : "nothing to archive\n");
+	return r;
+}
+
 /* ---- evaluate --------------------------------------------------------------------------- */
 
 static kept_err evaluate(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
@@ -437,7 +468,8 @@ int main(int argc, char **argv)
 	}
 	bool keys = strcmp(cmd, "keys") == 0 && argc > 2;
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "evaluate") != 0 &&
-	    strcmp(cmd, "reminders") != 0 && strcmp(cmd, "analytics") != 0 && !keys) {
+	    strcmp(cmd, "reminders") != 0 && strcmp(cmd, "analytics") != 0 &&
+	    strcmp(cmd, "maintenance") != 0 && strcmp(cmd, "audit-archive") != 0 && !keys) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -449,6 +481,7 @@ int main(int argc, char **argv)
 	clock_configure(cfg.clock_simulated);
 	configure_reminders(&cfg);
 	analytics_configure(cfg.analytics_database_url, cfg.analytics_batch);
+	retention_configure(cfg.outbox_retention_days, cfg.audit_retention_months);
 	int status = EXIT_USAGE;
 	if (strcmp(cmd, "reminders") == 0)
 		status = reminders_command(&cfg, argc, argv);
@@ -460,6 +493,10 @@ int main(int argc, char **argv)
 		status = migrate(&cfg);
 	else if (strcmp(cmd, "evaluate") == 0)
 		status = evaluate_command(&cfg, argc, argv);
+	else if (strcmp(cmd, "maintenance") == 0 && argc == 2)
+		status = run_with_db(&cfg, "keptd maintenance", maintenance_once, NULL);
+	else if (strcmp(cmd, "audit-archive") == 0 && argc == 2)
+		status = run_with_db(&cfg, "keptd audit-archive", archive_once, NULL);
 	else if (strcmp(argv[2], "create") == 0)
 		status = keys_create(&cfg, argc, argv);
 	else if (strcmp(argv[2], "revoke") == 0 && argc > 3)

@@ -365,6 +365,22 @@ kept_err analytics_load(struct db_conn *src, struct analytics_result *out, struc
 	return run_locked(src, false, 0, load_locked, out, err);
 }
 
+kept_err analytics_loaded_position(struct db_conn *src, struct arena *arena, const char **tx, const char **id,
+                                   struct kept_error *err)
+{
+	struct db_conn *dst = NULL, *owned = NULL;
+	struct state s;
+	kept_err r = target(src, false, &dst, &owned, err);
+	if (!r)
+		r = read_state(dst, arena, &s, err);
+	if (!r) {
+		*tx = s.tx;
+		*id = s.id;
+	}
+	db_close(owned);
+	return r;
+}
+
 kept_err analytics_rebuild(struct db_conn *src, struct analytics_result *out, struct kept_error *err)
 {
 	return run_locked(src, false, LOCK_WAIT_MS, rebuild_locked, out, err);

@@ -55,7 +55,8 @@ static const struct cfg_row rows[] = {
          "Retry-After seconds sent with 503 when the database is unavailable"},
         {"KEPT_LOG_LEVEL", CFG_LOG_LEVEL, OFF(log_level), "info", 0, 0, 0, "debug, info, warn or error"},
         {"KEPT_WORKERS", CFG_WORKERS, OFF(workers), "all", 0, 0, 0,
-         "background workers: all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader"},
+         "background workers: all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader, "
+         "maintenance"},
         {"KEPT_EVALUATE_INTERVAL", CFG_INT, OFF(evaluate_interval_s), "300", 1, 86400, 0,
          "seconds between the evaluator's runs"},
         {"KEPT_ANALYTICS_DATABASE_URL", CFG_STRING, OFF(analytics_database_url), NULL, 0, 0, CFG_CONNINFO,
@@ -66,6 +67,12 @@ static const struct cfg_row rows[] = {
          "seconds between the analytics loader's runs"},
         {"KEPT_ANALYTICS_BATCH", CFG_INT, OFF(analytics_batch), "1000", 1, 100000, 0,
          "outbox events the loader applies per transaction"},
+        {"KEPT_MAINTENANCE_INTERVAL", CFG_INT, OFF(maintenance_interval_s), "600", 1, 86400, 0,
+         "seconds between the maintenance worker's runs (audit partitions ahead, outbox pruning)"},
+        {"KEPT_OUTBOX_RETENTION_DAYS", CFG_INT, OFF(outbox_retention_days), "30", 0, 36500, 0,
+         "days an outbox event is kept once the analytics loader has applied it"},
+        {"KEPT_AUDIT_RETENTION_MONTHS", CFG_INT, OFF(audit_retention_months), "36", 1, 1200, 0,
+         "months the audit log is kept at least; keptd audit-archive detaches only older partitions"},
         {"KEPT_REMINDER_INTERVAL", CFG_INT, OFF(reminder_interval_s), "60", 1, 86400, 0,
          "seconds between the reminder scheduler's and the dispatcher's runs"},
         {"KEPT_DIAL_CONCURRENCY", CFG_INT, OFF(dial_concurrency), "64", 1, 1024, 0,
@@ -179,7 +186,7 @@ static const struct {
 } worker_names[] = {
         {"evaluator", CONFIG_WORKER_EVALUATOR}, {"auditor", CONFIG_WORKER_AUDITOR},
         {"scheduler", CONFIG_WORKER_SCHEDULER}, {"dispatcher", CONFIG_WORKER_DISPATCHER},
-        {"loader", CONFIG_WORKER_LOADER},
+        {"loader", CONFIG_WORKER_LOADER},       {"maintenance", CONFIG_WORKER_MAINTENANCE},
 };
 
 /* "all", "none", "" or a comma-separated list of worker names. */
@@ -385,7 +392,8 @@ static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const 
 		if (parse_workers(v, (unsigned *)slot))
 			return true;
 		problem(problems, row->name,
-		        "must be all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader",
+		        "must be all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader, "
+		        "maintenance",
 		        v);
 		return false;
 	case CFG_CLOCK:

@@ -25,11 +25,12 @@ enum config_worker {
 	CONFIG_WORKER_AUDITOR = 1u << 1,    /* seals the audit chain */
 	CONFIG_WORKER_SCHEDULER = 1u << 2,  /* queues reminder calls */
 	CONFIG_WORKER_DISPATCHER = 1u << 3, /* checks the contact rules and dials */
-	CONFIG_WORKER_LOADER = 1u << 4      /* feeds schema analytics from the outbox */
+	CONFIG_WORKER_LOADER = 1u << 4,     /* feeds schema analytics from the outbox */
+	CONFIG_WORKER_MAINTENANCE = 1u << 5 /* audit partitions ahead, outbox pruned once loaded */
 };
 #define CONFIG_WORKERS_ALL                                                                                   \
 	(CONFIG_WORKER_EVALUATOR | CONFIG_WORKER_AUDITOR | CONFIG_WORKER_SCHEDULER |                         \
-	 CONFIG_WORKER_DISPATCHER | CONFIG_WORKER_LOADER)
+	 CONFIG_WORKER_DISPATCHER | CONFIG_WORKER_LOADER | CONFIG_WORKER_MAINTENANCE)
 
 struct kept_config {
 	char *database_url;           /* KEPT_DATABASE_URL (secret parts redacted in logs) */
@@ -46,6 +47,9 @@ struct kept_config {
 	unsigned workers;             /* KEPT_WORKERS: bit set of enum config_worker */
 	int evaluate_interval_s;      /* KEPT_EVALUATE_INTERVAL */
 	int reminder_interval_s;      /* KEPT_REMINDER_INTERVAL: scheduler and dispatcher */
+	int maintenance_interval_s;   /* KEPT_MAINTENANCE_INTERVAL: the maintenance worker */
+	int outbox_retention_days;    /* KEPT_OUTBOX_RETENTION_DAYS: applied events kept this long */
+	int audit_retention_months;   /* KEPT_AUDIT_RETENTION_MONTHS: the audit log kept at least this long */
 	int analytics_interval_s;     /* KEPT_ANALYTICS_INTERVAL: the loader */
 	int analytics_batch;          /* KEPT_ANALYTICS_BATCH: outbox events per loaded batch */
 	char *analytics_database_url; /* KEPT_ANALYTICS_DATABASE_URL: NULL for the operational database */

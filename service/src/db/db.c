@@ -286,17 +286,26 @@ static kept_err classify_constraint(const PGresult *res, const char *state, stru
 	return kind;
 }
 
+/* 25006: a read-only server, i.e. a standby, or a primary being demoted
+ * (Patroni's switchover): like a lost connection, reconnecting finds the
+ * primary again (target_session_attrs=read-write). */
+static bool is_read_only(const char *state)
+{
+	return strcmp(state, "25006") == 0;
+}
+
 static bool is_unavailable(const char *state)
 {
 	return strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
-	       strncmp(state, "57P", 3) == 0 || strcmp(state, "57014") == 0;
+	       strncmp(state, "57P", 3) == 0 || strcmp(state, "57014") == 0 || is_read_only(state);
 }
 
 static kept_err classify(struct db_conn *c, const PGresult *res, struct kept_error *err)
 {
 	const char *state = field_or(res, PG_DIAG_SQLSTATE, NULL);
 	if (!state || PQstatus(c->pg) != CONNECTION_OK || is_unavailable(state)) {
-		if (!state || PQstatus(c->pg) != CONNECTION_OK || strncmp(state, "57P", 3) == 0)
+		if (!state || PQstatus(c->pg) != CONNECTION_OK || strncmp(state, "57P", 3) == 0 ||
+		    is_read_only(state))
 			mark_down(c, PQerrorMessage(c->pg));
 		metrics_db_event(METRICS_DB_UNAVAILABLE);
 		bool timeout = state && strcmp(state, "57014") == 0;
