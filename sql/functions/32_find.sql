@@ -54,7 +54,9 @@ BEGIN
                                    ('customer_phones', 'delete', 'OLD TABLE AS old_rows'),
                                    ('accounts', 'insert', 'NEW TABLE AS new_rows'),
                                    ('accounts', 'update', 'NEW TABLE AS new_rows')) v(tbl, op, ref) LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS %1$s_search_%2$s ON kept.%1$s', t.tbl, t.op);
+        -- made once: a reload takes no lock on tables writers use
+        CONTINUE WHEN EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = format('%s_search_%s', t.tbl, t.op)
+                                                         AND tgrelid = format('kept.%s', t.tbl)::regclass);
         EXECUTE format('CREATE TRIGGER %1$s_search_%2$s AFTER %2$s ON kept.%1$s REFERENCING %3$s '
                        'FOR EACH STATEMENT EXECUTE FUNCTION kept.customer_search_changed()', t.tbl, t.op, t.ref);
     END LOOP;

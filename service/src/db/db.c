@@ -313,7 +313,7 @@ static kept_err classify(struct db_conn *c, const PGresult *res, struct kept_err
 		        err, KEPT_ERR_UNAVAILABLE, timeout ? "database_timeout" : "database_unavailable", "",
 		        timeout ? "the database took too long to answer" : "the database is unavailable");
 	}
-	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0) {
 		metrics_db_event(METRICS_DB_RETRY);
 		return kept_fail(err, KEPT_ERR_RETRY, "retry", "", "transaction conflict");
 	}

@@ -13,7 +13,7 @@
  * Failures are classified by SQLSTATE into kept_err kinds:
  *   08xxx, 57P0x, 53xxx, a lost connection, 57014 (timeout),
  *   25006 (a read-only server: a standby, a demoted primary)  -> KEPT_ERR_UNAVAILABLE
- *   40001, 40P01                                               -> KEPT_ERR_RETRY
+ *   40001, 40P01, 55P03 (lock_timeout: keptd migrate's yield)  -> KEPT_ERR_RETRY
  *   23505 unique                                               -> KEPT_ERR_CONFLICT
  *   23503 foreign key                                          -> KEPT_ERR_RULE
  *   23514 check, 23502 not null, 22xxx data                    -> KEPT_ERR_INVALID
