@@ -6,7 +6,8 @@
 #   make asan       the AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
 #   make valgrind   the integration suite under valgrind (no memory errors, nothing definitely lost)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS
-#   make bench      the benchmarks; make soak: the peer comparison and the ten-minute soak
+#   make bench      the benchmarks; make soak: the peer comparison, the ten-minute soak and ha-test
+#   make ha-test    failover and switchover of a Patroni-managed primary and synchronous standby
 #   make format     clang-format the C sources (format-check only checks)
 #   make lint       clang-tidy and cppcheck
 .DEFAULT_GOAL := all
@@ -43,6 +44,9 @@ MIGRATIONS := $(sort $(wildcard schema/*.sql))
 FUNCTIONS := $(sort $(wildcard sql/functions/*.sql))
 QUERIES := $(sort $(wildcard sql/queries/*.sql))
 REPORTS := $(sort $(wildcard sql/reports/*.sql))
+# North American numbers' time zones, generated from libphonenumber's data as Debian packages it
+PHONE_ZONES := $(BUILD)/gen/phone_zones.sql
+PHONE_ZONE_DATA := $(wildcard /usr/lib/python3/dist-packages/phonenumbers/tzdata/*.py)
 
 SERVICE_SRC := $(sort $(shell find service/src -name '*.c' ! -name main.c))
 SERVICE_OBJ := $(SERVICE_SRC:service/src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/sql_bundle.o \
@@ -60,12 +64,12 @@ TELSIM_OBJ := $(TELSIM_SRC:service/telsim/%.c=$(BUILD)/obj/telsim/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: valgrind soak fuzz fuzz-build fuzz-short demo all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
+.PHONY: valgrind soak ha-test fuzz fuzz-build fuzz-short demo all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
         openapi-lint compose-check asan test-asan bench format format-check lint clean
 
 all: deps-build $(BUILD)/keptd $(BUILD)/kept $(BUILD)/kept-telsim $(BUILD)/tests/sign
 
-deps-build deps-run deps-test deps-lint deps-bench deps-fuzz deps-valgrind: deps-%:
+deps-build deps-run deps-test deps-lint deps-bench deps-fuzz deps-valgrind deps-ha: deps-%:
 	@service/scripts/deps.sh $*
 
 # ---- generated SQL bundle -----------------------------------------------------------
@@ -74,10 +78,15 @@ $(BUILD)/tools/sqlgen: service/tools/sqlgen.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -Wall -Wextra -Werror -o $@ $<
 
-$(BUILD)/gen/sql_bundle.c $(BUILD)/gen/sql_bundle.h &: $(BUILD)/tools/sqlgen $(MIGRATIONS) $(FUNCTIONS) $(QUERIES) $(REPORTS)
+$(PHONE_ZONES): service/tools/phonezones.py $(PHONE_ZONE_DATA)
+	@mkdir -p $(@D)
+	/usr/bin/python3 service/tools/phonezones.py >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/sql_bundle.c $(BUILD)/gen/sql_bundle.h &: $(BUILD)/tools/sqlgen $(MIGRATIONS) $(FUNCTIONS) $(PHONE_ZONES) \
+                                                      $(QUERIES) $(REPORTS)
 	@mkdir -p $(BUILD)/gen
-	$(BUILD)/tools/sqlgen $(BUILD)/gen --migrations $(MIGRATIONS) --functions $(FUNCTIONS) --queries $(QUERIES) \
-	    --reports $(REPORTS)
+	$(BUILD)/tools/sqlgen $(BUILD)/gen --migrations $(MIGRATIONS) --functions $(FUNCTIONS) $(PHONE_ZONES) \
+	    --queries $(QUERIES) --reports $(REPORTS)
 
 $(BUILD)/tools/assetgen: service/tools/assetgen.c
 	@mkdir -p $(@D)
@@ -131,6 +140,11 @@ $(BUILD)/kept-telsim: $(TELSIM_OBJ) $(BUILD)/libkeptd.a
 $(BUILD)/tests/sign: tests/tools/sign.c $(BUILD)/libkeptd.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_KEPT) $(LDFLAGS_KEPT) -o $@ $< $(BUILD)/libkeptd.a $(PKG_LIBS)
+
+# the kept client's own modules (money, times), tested apart from keptd
+$(BUILD)/tests/test_cli_output: tests/unit/test_cli_output.c $(BUILD)/obj/cli/output.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KEPT) -Iclients/kept $(LDFLAGS_KEPT) -o $@ $< $(BUILD)/obj/cli/output.o -lcmocka
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libkeptd.a
 	@mkdir -p $(@D)
@@ -223,9 +237,18 @@ fuzz-short: fuzz-build
 bench: deps-bench all
 	BUILD=$(BUILD) tests/bench/run.sh
 
-# The long runs of issue 7: the peer comparison and a ten-minute soak (tests/bench/soak.sh).
+# The long runs of issue 7: the peer comparison and a ten-minute soak (tests/bench/soak.sh);
+# then the failover test.
 soak: deps-bench all
 	BUILD=$(BUILD) tests/bench/soak.sh
+	$(MAKE) --no-print-directory ha-test
+
+# Failover (SIGKILL of the primary) and a planned switchover under load, on a
+# Patroni-managed primary and synchronous standby with etcd, all on loopback
+# (tests/ha/). Not part of `make test`: it needs Patroni and takes a few minutes.
+ha-test: deps-ha all
+	cd tests/ha && PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(CURDIR)/$(BUILD) \
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # ---- style ---------------------------------------------------------------------------------------------
 

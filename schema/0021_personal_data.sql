@@ -256,6 +256,7 @@ RETURN CASE p_entity_type
     WHEN 'review' THEN (SELECT a.customer_id FROM kept.reviews r JOIN kept.plans p ON p.id = r.plan_id
                         JOIN kept.accounts a ON a.id = p.account_id WHERE r.id = p_entity_id)
     WHEN 'call' THEN (SELECT customer_id FROM kept.calls WHERE id = p_entity_id)
+    WHEN 'contact' THEN (SELECT customer_id FROM kept.contacts WHERE id = p_entity_id)
     END;
 
 -- ---- the data itself ------------------------------------------------------------------------

@@ -54,8 +54,8 @@ static bool add_amount(cJSON *body, const struct cli_args *a, const char *option
 	if (!text)
 		return true;
 	if (!money_parse(text, cli_get(a, "--currency"), &minor)) {
-		fprintf(stderr, "kept: %s must be an amount like 1250.00 in %s\n", option,
-		        cli_get(a, "--currency"));
+		fprintf(stderr, "kept: %s must be an amount like %s in %s\n", option,
+		        money_example(cli_get(a, "--currency")), cli_get(a, "--currency"));
 		return false;
 	}
 	cJSON_AddNumberToObject(body, field, (double)minor);
@@ -173,8 +173,8 @@ static int list(struct cli *cli, const struct cli_args *a)
 			add_rows(&t, cJSON_GetObjectItemCaseSensitive(doc, "items"));
 			const char *next = cli_str(doc, "next_cursor");
 			cursor = *next && cli_has(a, "--all") ? strdup(next) : NULL;
-			if (*next && !cli_has(a, "--all") && !cli->json)
-				fprintf(stderr, "more: kept accounts list --cursor %s (or --all)\n", next);
+			if (!cli_has(a, "--all"))
+				cli_more(cli, next);
 		}
 		cJSON_Delete(doc);
 	} while (code == CLI_OK && cursor);

@@ -177,11 +177,12 @@ static int keys_list(struct cli *cli, const struct cli_args *a)
 		table_init(&t, 5, headers);
 		const cJSON *k;
 		cJSON_ArrayForEach (k, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
-			char id[24];
+			char id[24], created[64], revoked[64];
 			snprintf(id, sizeof id, "%lld", cli_int(k, "id"));
-			const char *revoked = cli_str(k, "revoked_at");
-			const char *row[] = {id, cli_str(k, "name"), cli_str(k, "role"),
-			                     cli_str(k, "created_at"), *revoked ? revoked : NULL};
+			time_format(cli_str(k, "created_at"), NULL, created, sizeof created);
+			time_format(cli_str(k, "revoked_at"), NULL, revoked, sizeof revoked);
+			const char *row[] = {id, cli_str(k, "name"), cli_str(k, "role"), created,
+			                     *revoked ? revoked : NULL};
 			table_add(&t, row);
 		}
 		table_print(&t, stdout);
@@ -199,9 +200,11 @@ static int keys_revoke(struct cli *cli, const struct cli_args *a)
 	snprintf(path, sizeof path, "/v1/api-keys/%s", a->positional[0]);
 	cJSON *doc = NULL;
 	int code = cli_call(cli, "DELETE", path, NULL, NULL, &doc);
-	if (code == CLI_OK && !cli->json)
-		printf("API key %lld (%s) revoked at %s\n", cli_int(doc, "id"), cli_str(doc, "name"),
-		       cli_str(doc, "revoked_at"));
+	if (code == CLI_OK && !cli->json) {
+		char when[64];
+		time_format(cli_str(doc, "revoked_at"), NULL, when, sizeof when);
+		printf("API key %lld (%s) revoked at %s\n", cli_int(doc, "id"), cli_str(doc, "name"), when);
+	}
 	cJSON_Delete(doc);
 	return code;
 }

@@ -104,6 +104,40 @@ bool cli_parse_bool(const char *text, bool *out)
 	return false;
 }
 
+/* `arg` as a shell reads it back: bare when it is plain, else single-quoted. */
+static void print_shell_word(const char *arg, FILE *out)
+{
+	if (*arg && strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:@%+=,-") ==
+	                    strlen(arg)) {
+		fputs(arg, out);
+		return;
+	}
+	fputc('\'', out);
+	for (const char *p = arg; *p; p++) {
+		if (*p == '\'')
+			fputs("'\\''", out); /* close, an escaped quote, reopen */
+		else
+			fputc(*p, out);
+	}
+	fputc('\'', out);
+}
+
+void cli_more(const struct cli *cli, const char *next)
+{
+	if (!next || !*next || cli->json)
+		return;
+	fputs("more: kept", stderr);
+	for (int i = 0; i < cli->argc; i++) {
+		if (strcmp(cli->argv[i], "--cursor") == 0) {
+			i++;
+			continue;
+		}
+		fputc(' ', stderr);
+		print_shell_word(cli->argv[i], stderr);
+	}
+	fprintf(stderr, " --cursor %s\n", next);
+}
+
 int cli_usage(const char *usage)
 {
 	fprintf(stderr, "usage: %s\n", usage);
@@ -128,11 +162,21 @@ int cli_dispatch(struct cli *cli, int argc, char **argv, const struct cli_option
 
 /* ---- answers ------------------------------------------------------------------------------ */
 
-static int exit_for_status(long status)
+/* One exit code per kind of outcome, whatever the HTTP status that carried
+ * it: an id that names nothing is "not found" whether the API said 404
+ * (GET /plans/9) or 422 (a payment to account 9). A value kept does not
+ * know (unknown_currency, unknown_field) is refused input. */
+static int exit_for(long status, const char *code)
 {
+	static const char *const missing[] = {"unknown_account",  "unknown_customer", "unknown_plan",
+	                                      "unknown_proposal", "unknown_assignee", "unknown_agent"};
+	size_t n = strlen(code);
+	bool is_missing = n > 10 && strcmp(code + n - 10, "_not_found") == 0;
+	for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++)
+		is_missing = is_missing || strcmp(code, missing[i]) == 0;
 	if (status >= 200 && status < 300)
 		return CLI_OK;
-	if (status == 404)
+	if (status == 404 || is_missing)
 		return CLI_NOT_FOUND;
 	if (status == 401 || status == 403)
 		return CLI_DENIED;
@@ -141,18 +185,91 @@ static int exit_for_status(long status)
 	return CLI_UNAVAILABLE;
 }
 
+/* The API's names for what a person typed as a flag. */
+static const struct {
+	const char *field, *flag;
+} flag_of[] = {
+        {"first_due_date", "--first-due"},
+        {"weekly_amount_cents", "--weekly"},
+        {"original_balance_cents", "--balance"},
+        {"balance_cents", "--current-balance"},
+        {"replaces_plan_id", "--replaces"},
+        {"proposal_id", "--proposal"},
+        {"offer_cents", "--offer"},
+        {"amount_cents", "--amount"},
+        {"received_at", "--received-at"},
+        {"source_ref", "--ref"},
+        {"Idempotency-Key", "--idempotency-key"},
+        {"If-Match", "--if-version"},
+        {"external_ref", "--external-ref"},
+        {"placed_on", "--placed-on"},
+        {"customer_id", "--customer"},
+        {"time_zone", "--time-zone"},
+        {"moratorium_until", "--moratorium-until"},
+        {"installments", "--installments"},
+        {"currency", "--currency"},
+        {"jurisdiction", "--jurisdiction"},
+        {"phones", "--phone"},
+};
+
+static bool word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+	       c == '-';
+}
+
+/* `text` with every API field name (a whole word) replaced by its flag, into out. */
+static void name_flags(const char *text, char *out, size_t size)
+{
+	size_t o = 0;
+	for (const char *p = text; *p && o + 1 < size;) {
+		bool replaced = false;
+		for (size_t i = 0; i < sizeof flag_of / sizeof flag_of[0] && (p == text || !word_char(p[-1]));
+		     i++) {
+			size_t n = strlen(flag_of[i].field);
+			if (strncmp(p, flag_of[i].field, n) != 0 || word_char(p[n]))
+				continue;
+			o += (size_t)snprintf(out + o, size - o, "%s", flag_of[i].flag);
+			p += n;
+			if (p[0] == ':' &&
+			    p[1] == ' ') /* "send replaces_plan_id: 12" -> "send --replaces 12" */
+				p++;
+			replaced = true;
+			break;
+		}
+		if (!replaced)
+			out[o++] = *p++;
+		if (o >= size)
+			o = size - 1;
+	}
+	out[o] = '\0';
+}
+
 static void print_error(const struct client_response *resp)
 {
 	cJSON *doc = cJSON_Parse(resp->body);
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error");
 	const cJSON *details = cJSON_GetObjectItemCaseSensitive(e, "details");
-	const char *field = cli_str(details, "field");
+	const char *code = cli_str(e, "code");
+	char message[1024], field[128];
+	name_flags(cli_str(e, "message"), message, sizeof message);
+	name_flags(cli_str(details, "field"), field, sizeof field);
 	if (e)
-		fprintf(stderr, "kept: %s [%s%s%s]\n", cli_str(e, "message"), cli_str(e, "code"),
-		        *field ? ", field " : "", field);
+		fprintf(stderr, "kept: %s [%s%s%s]\n", message, code, *field ? ", " : "", field);
 	else
 		fprintf(stderr, "kept: HTTP %ld from kept\n", resp->status);
+	if (resp->status == 401)
+		fprintf(stderr,
+		        "kept: set KEPT_API_KEY to your API key (an admin makes one: kept keys create)\n");
 	cJSON_Delete(doc);
+}
+
+static const char *error_code(const struct client_response *resp, char out[64])
+{
+	cJSON *doc = cJSON_Parse(resp->body);
+	snprintf(out, 64, "%s", cli_str(cJSON_GetObjectItemCaseSensitive(doc, "error"), "code"));
+	cJSON_Delete(doc);
+	return out;
 }
 
 int cli_answer(struct cli *cli, struct client_response *resp, cJSON **doc)
@@ -163,7 +280,8 @@ int cli_answer(struct cli *cli, struct client_response *resp, cJSON **doc)
 		fprintf(stderr, "kept: cannot reach kept at %s: %s\n", cli->client.base_url, resp->error);
 		return CLI_UNAVAILABLE;
 	}
-	int code = exit_for_status(resp->status);
+	char api_code[64] = "";
+	int code = exit_for(resp->status, resp->status >= 300 ? error_code(resp, api_code) : api_code);
 	if (cli->json)
 		printf("%s\n", resp->body);
 	else if (code != CLI_OK)

@@ -32,6 +32,8 @@ enum cli_exit {
 struct cli {
 	struct client client;
 	bool json;
+	int argc;    /* the command line from the command's name on ("accounts", "list", ...), */
+	char **argv; /* for hints that repeat it */
 };
 
 /* ---- options ------------------------------------------------------------------ */
@@ -82,6 +84,10 @@ int cli_send(struct cli *cli, const struct client_call *call, cJSON **doc);
 /* As cli_call for a response already received (uploads). */
 int cli_answer(struct cli *cli, struct client_response *resp, cJSON **doc);
 
+/* Prints on stderr the command that shows the next page: the command line as
+ * typed, every filter kept, with --cursor `next` in place of any cursor it had. */
+void cli_more(const struct cli *cli, const char *next);
+
 /* Prints a usage line for the command to stderr and returns CLI_USAGE. */
 int cli_usage(const char *usage);
 
@@ -116,5 +122,13 @@ int cmd_pay(struct cli *cli, int argc, char **argv);
 int cmd_payments(struct cli *cli, int argc, char **argv);
 int cmd_reverse(struct cli *cli, int argc, char **argv);
 int cmd_escalations(struct cli *cli, int argc, char **argv);
+int cmd_find(struct cli *cli, int argc, char **argv);
+int cmd_account(struct cli *cli, int argc, char **argv);
+int cmd_policies(struct cli *cli, int argc, char **argv);
+int cmd_report(struct cli *cli, int argc, char **argv);
+int cmd_calls(struct cli *cli, int argc, char **argv);
+int cmd_contact(struct cli *cli, int argc, char **argv);
+
+/* `kept reviews show` and `kept escalations show` also live in their groups. */
 
 #endif

@@ -122,7 +122,7 @@ bool client_request(const struct client *c, const struct client_call *call, stru
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, call->body);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(call->body));
 	}
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, c->timeout_s > 0 ? c->timeout_s : 120L);
 	return perform(curl, headers_for(c, call->body ? call->content_type : NULL, call), out);
 }
 

@@ -15,6 +15,7 @@
 struct client {
 	const char *base_url; /* without a trailing slash */
 	const char *api_key;  /* NULL: no Authorization header */
+	long timeout_s;       /* a request's whole time; 0: 120 s */
 };
 
 struct client_response {

@@ -7,10 +7,12 @@
 
 static const char usage_create[] =
         "kept customers create --external-ref REF --name NAME --time-zone ZONE --jurisdiction CODE\n"
-        "           [--language TAG] [--phone NUMBER[:consent]]... [RESTRICTION yes|no]...";
+        "           [--language TAG] [--phone NUMBER[:consent][:mobile|home|work]]... [RESTRICTION "
+        "yes|no]...";
 static const char usage_update[] =
         "kept customers update ID [--name NAME] [--time-zone ZONE] [--jurisdiction CODE]\n"
-        "           [--language TAG] [--phone NUMBER[:consent]]... [RESTRICTION yes|no]...\n"
+        "           [--language TAG] [--phone NUMBER[:consent][:mobile|home|work]]... [RESTRICTION "
+        "yes|no]...\n"
         "           [--moratorium-until DATE|none] [--if-version N]\n"
         "  RESTRICTION: --cease-communication --attorney-represented --bankruptcy\n"
         "               --dispute-open --vulnerable";
@@ -45,7 +47,30 @@ static const struct {
 
 /* ---- building the request ----------------------------------------------------------- */
 
-/* "+14155550123" or "+14155550123:consent" (consent to automated calls). */
+/* The ":consent" and ":mobile|home|work" after a number, in either order. */
+static bool phone_flags(const char *flags, bool *consent, const char **type)
+{
+	static const char *const types[] = {"mobile", "home", "work"};
+	*consent = false;
+	*type = NULL;
+	while (*flags == ':') {
+		flags++;
+		size_t n = strcspn(flags, ":");
+		bool known = n == 7 && strncmp(flags, "consent", 7) == 0;
+		*consent |= known;
+		for (size_t t = 0; t < 3 && !known; t++)
+			if (strlen(types[t]) == n && strncmp(flags, types[t], n) == 0) {
+				*type = types[t];
+				known = true;
+			}
+		if (!known)
+			return false;
+		flags += n;
+	}
+	return *flags == '\0';
+}
+
+/* "+14155550123", with ":consent" (consent to automated calls) and/or a type ":mobile", ":home", ":work". */
 static bool add_phones(cJSON *body, const struct cli_args *a)
 {
 	const char *values[10];
@@ -57,15 +82,20 @@ static bool add_phones(cJSON *body, const struct cli_args *a)
 		char number[32];
 		const char *colon = strchr(values[i], ':');
 		size_t len = colon ? (size_t)(colon - values[i]) : strlen(values[i]);
-		if (len >= sizeof number || (colon && strcmp(colon, ":consent") != 0)) {
-			fprintf(stderr, "kept: --phone takes NUMBER or NUMBER:consent, not %s\n", values[i]);
+		bool consent;
+		const char *type;
+		if (len >= sizeof number || !phone_flags(values[i] + len, &consent, &type)) {
+			fprintf(stderr, "kept: --phone takes NUMBER[:consent][:mobile|home|work], not %s\n",
+			        values[i]);
 			return false;
 		}
 		memcpy(number, values[i], len);
 		number[len] = '\0';
 		cJSON *p = cJSON_CreateObject();
 		cJSON_AddStringToObject(p, "number", number);
-		cJSON_AddBoolToObject(p, "consent_automated", colon != NULL);
+		cJSON_AddBoolToObject(p, "consent_automated", consent);
+		if (type)
+			cJSON_AddStringToObject(p, "type", type);
 		cJSON_AddItemToArray(phones, p);
 	}
 	return true;
@@ -151,12 +181,22 @@ static void print_customer(const cJSON *c)
 	const cJSON *p;
 	bool first = true;
 	cJSON_ArrayForEach (p, phones) {
-		printf("%-14s %s  automated calls: %s\n", first ? "phones" : "", cli_str(p, "number"),
-		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "consent_automated")) ? "yes" : "no");
+		printf("%-14s %s  %s  automated calls: %s%s\n", first ? "phones" : "", cli_str(p, "number"),
+		       cli_str(p, "type"),
+		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "consent_automated")) ? "yes" : "no",
+		       *cli_str(p, "wrong_party_at") ? " (reached someone else)" : "");
 		first = false;
 	}
 	if (first)
 		printf("%-14s %s\n", "phones", "none");
+	const cJSON *z;
+	char zones[512] = "";
+	cJSON_ArrayForEach (z, cJSON_GetObjectItemCaseSensitive(c, "time_zones")) {
+		size_t n = strlen(zones);
+		snprintf(zones + n, sizeof zones - n, "%s%s", n ? ", " : "",
+		         cJSON_IsString(z) ? z->valuestring : "");
+	}
+	printf("%-14s %s\n", "calling zones", *zones ? zones : "-");
 	print_restrictions(cJSON_GetObjectItemCaseSensitive(c, "contact_restrictions"));
 	printf("%-14s %lld\n", "version", cli_int(c, "version"));
 }

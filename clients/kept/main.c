@@ -5,9 +5,12 @@
  *   kept [--json] propose | plan | reviews | settle | affordability ...
  *   kept [--json] accounts create|show|list ...
  *   kept [--json] pay | payments | reverse | escalations ...
+ *   kept [--json] calls ACCOUNT | contact log|list ACCOUNT ...
  *   kept [--json] import accounts|payments|history FILE [--progress]
  *   kept [--json] keys create|list|revoke ...
  *   kept [--json] users list|create|activate|deactivate ...
+ *   kept [--json] find TEXT | account ID | policies | report NAME ...
+ *   kept help [COMMAND]; kept COMMAND ... --help
  *
  * KEPT_URL (default http://127.0.0.1:8080) and KEPT_API_KEY say where and as
  * whom. Exit codes are listed in cli.h and README.md.
@@ -18,25 +21,7 @@
 #include <string.h>
 
 #include "cli.h"
-
-static const char usage[] =
-        "usage: kept [--json] COMMAND ...\n"
-        "  customers create|show|update          debtors: phones with consent, time zone, restrictions\n"
-        "  accounts create|show|list             debts, balances in the currency's units\n"
-        "  affordability ACCOUNT ...             income and expenditure (Standard Financial Statement)\n"
-        "  propose ACCOUNT ...                   how much can you afford each week? - evaluation, schedule\n"
-        "  plan create|show|list|approve|cancel  weekly commitments; a second associate approves\n"
-        "  reviews [list] | uphold|correct ID    the supervisors' review queue\n"
-        "  settle ACCOUNT --offer X | settle accept OFFER ...   what would be fair?\n"
-        "  pay ACCOUNT --amount X ...            record a payment (retries never post twice)\n"
-        "  payments ACCOUNT | reverse PAYMENT    an account's payments; a returned payment\n"
-        "  escalations [list|show|open|assign|resolve]   the skilled queue\n"
-        "  import accounts|payments FILE.csv     bulk load accounts, or a processor's payment file (admin)\n"
-        "  import history FILE.csv|FILE.json     plans and payments from another system, replayed (admin)\n"
-        "  keys create|list|revoke               API keys of users (admin)\n"
-        "  users list|create|activate|deactivate the people who use kept (admin)\n"
-        "environment: KEPT_URL (default http://127.0.0.1:8080), KEPT_API_KEY\n"
-        "exit codes: 0 ok, 2 usage, 3 not found, 4 rejected, 5 not allowed, 6 unavailable\n";
+#include "help.h"
 
 static const struct {
 	const char *name;
@@ -56,20 +41,47 @@ static const struct {
         {"payments", cmd_payments},
         {"reverse", cmd_reverse},
         {"escalations", cmd_escalations},
+        {"find", cmd_find},
+        {"account", cmd_account},
+        {"policies", cmd_policies},
+        {"report", cmd_report},
+        {"calls", cmd_calls},
+        {"contact", cmd_contact},
 };
+
+static bool asks_for_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
 
 int main(int argc, char **argv)
 {
-	struct cli cli = {{NULL, NULL}, false};
+	struct cli cli = {{NULL, NULL, 0}, false, 0, NULL};
 	int i = 1;
 	if (i < argc && strcmp(argv[i], "--json") == 0) {
 		cli.json = true;
 		i++;
 	}
-	if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "help") == 0) {
-		fputs(usage, i >= argc ? stderr : stdout);
-		return i >= argc ? CLI_USAGE : CLI_OK;
+	if (i >= argc) {
+		help_overview(stderr);
+		return CLI_USAGE;
 	}
+	if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "help") == 0) {
+		if (i + 1 >= argc) {
+			help_overview(stdout);
+			return CLI_OK;
+		}
+		if (help_command(argv[i + 1], stdout))
+			return CLI_OK;
+		fprintf(stderr, "kept: there is no command %s\n", argv[i + 1]);
+		help_overview(stderr);
+		return CLI_USAGE;
+	}
+	if (asks_for_help(argc - i - 1, argv + i + 1) && help_command(argv[i], stdout))
+		return CLI_OK;
 	const char *url = getenv("KEPT_URL");
 	char base[512];
 	snprintf(base, sizeof base, "%s", url && *url ? url : "http://127.0.0.1:8080");
@@ -78,6 +90,13 @@ int main(int argc, char **argv)
 		base[--n] = '\0';
 	cli.client.base_url = base;
 	cli.client.api_key = getenv("KEPT_API_KEY");
+	const char *timeout = getenv("KEPT_TIMEOUT");
+	long long seconds = 0;
+	if (timeout && *timeout && !cli_parse_int("KEPT_TIMEOUT", timeout, 1, 3600, &seconds))
+		return CLI_USAGE;
+	cli.client.timeout_s = (long)seconds;
+	cli.argc = argc - i;
+	cli.argv = argv + i;
 	for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++) {
 		if (strcmp(argv[i], commands[c].name) != 0)
 			continue;
@@ -87,6 +106,7 @@ int main(int argc, char **argv)
 		curl_global_cleanup();
 		return code;
 	}
-	fprintf(stderr, "kept: unknown command %s\n%s", argv[i], usage);
+	fprintf(stderr, "kept: unknown command %s\n", argv[i]);
+	help_overview(stderr);
 	return CLI_USAGE;
 }

@@ -28,7 +28,7 @@ static bool add_money(cJSON *body, const char *field, const char *option, const 
 {
 	long long minor;
 	if (!money_parse(text, currency, &minor)) {
-		fprintf(stderr, "kept: %s must be an amount like 12.50%s%s\n", option,
+		fprintf(stderr, "kept: %s must be an amount like %s%s%s\n", option, money_example(currency),
 		        *currency ? " in " : "", currency);
 		return false;
 	}
@@ -71,8 +71,10 @@ static int get_and_show(struct cli *cli, const char *path, void (*show)(const cJ
 {
 	cJSON *doc = NULL;
 	int code = cli_call(cli, "GET", path, NULL, NULL, &doc);
-	if (code == CLI_OK && !cli->json)
+	if (code == CLI_OK && !cli->json) {
 		show(doc);
+		cli_more(cli, cli_str(doc, "next_cursor"));
+	}
 	cJSON_Delete(doc);
 	return code;
 }
@@ -284,41 +286,69 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 
 /* ---- reviews ---------------------------------------------------------------------------------------- */
 
+/* "alice (key 3)", or "-" for nobody. */
+static const char *person(const cJSON *r, const char *field, char *out, size_t size)
+{
+	char name_field[64];
+	snprintf(name_field, sizeof name_field, "%s_name", field);
+	if (!cli_int(r, field))
+		return NULL;
+	snprintf(out, size, "%s", *cli_str(r, name_field) ? cli_str(r, name_field) : "?");
+	return out;
+}
+
 static void show_reviews(const cJSON *doc)
 {
-	static const char *const headers[] = {"REVIEW",  "PLAN",   "ACCOUNT", "WEEKLY",
-	                                      "REASONS", "STATUS", "NOTE"};
+	static const char *const headers[] = {"REVIEW",     "PLAN",        "ACCOUNT", "WEEKLY",     "REASONS",
+	                                      "CREATED BY", "APPROVED BY", "STATUS",  "REVIEWED BY"};
 	struct table t;
-	table_init(&t, 7, headers);
+	table_init(&t, 9, headers);
 	const cJSON *r;
 	cJSON_ArrayForEach (r, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
-		char id[24], plan[24], account[24], weekly[64], reasons[256];
+		char id[24], plan[24], account[24], weekly[64], reasons[256], creator[128], approver[128],
+		        reviewer[128];
 		snprintf(id, sizeof id, "%lld", cli_int(r, "id"));
 		snprintf(plan, sizeof plan, "%lld", cli_int(r, "plan_id"));
 		snprintf(account, sizeof account, "%lld", cli_int(r, "account_id"));
 		money(r, "weekly_amount_cents", cli_str(r, "currency"), weekly, sizeof weekly);
-		const char *note = *cli_str(r, "note") ? cli_str(r, "note") : cli_str(r, "approval_note");
 		const char *row[] = {
 		        id,
 		        plan,
 		        account,
 		        weekly,
 		        reasons_text(cJSON_GetObjectItemCaseSensitive(r, "reasons"), reasons, sizeof reasons),
+		        person(r, "plan_created_by", creator, sizeof creator),
+		        person(r, "approved_by", approver, sizeof approver),
 		        cli_str(r, "status"),
-		        *note ? note : NULL};
+		        person(r, "decided_by", reviewer, sizeof reviewer)};
 		table_add(&t, row);
 	}
 	table_print(&t, stdout);
 	table_free(&t);
-	const char *next = cli_str(doc, "next_cursor");
-	if (*next)
-		fprintf(stderr, "more: kept reviews --cursor %s\n", next);
 }
 
 static void show_review(const cJSON *r)
 {
-	printf("review %lld of plan %lld: %s%s%s\n", cli_int(r, "id"), cli_int(r, "plan_id"),
-	       cli_str(r, "status"), *cli_str(r, "note") ? " - " : "", cli_str(r, "note"));
+	char weekly[64], total[64], reasons[256], who[128], when[64];
+	money(r, "weekly_amount_cents", cli_str(r, "currency"), weekly, sizeof weekly);
+	money(r, "total_cents", cli_str(r, "currency"), total, sizeof total);
+	printf("review %lld: %s\n", cli_int(r, "id"), cli_str(r, "status"));
+	printf("plan:        %lld on account %lld (%s), %s a week, %s in all\n", cli_int(r, "plan_id"),
+	       cli_int(r, "account_id"), cli_str(r, "origin"), weekly, total);
+	printf("why:         %s\n",
+	       reasons_text(cJSON_GetObjectItemCaseSensitive(r, "reasons"), reasons, sizeof reasons));
+	const char *creator = person(r, "plan_created_by", who, sizeof who);
+	printf("created by:  %s\n", creator ? creator : "-");
+	const char *approver = person(r, "approved_by", who, sizeof who);
+	time_format(cli_str(r, "approved_at"), NULL, when, sizeof when);
+	if (approver)
+		printf("approved by: %s at %s%s%s\n", approver, when,
+		       *cli_str(r, "approval_note") ? ": " : "", cli_str(r, "approval_note"));
+	const char *reviewer = person(r, "decided_by", who, sizeof who);
+	time_format(cli_str(r, "decided_at"), NULL, when, sizeof when);
+	if (reviewer)
+		printf("reviewed by: %s at %s: %s%s%s\n", reviewer, when, cli_str(r, "status"),
+		       *cli_str(r, "review_note") ? " - " : "", cli_str(r, "review_note"));
 }
 
 static const struct cli_option review_options[] = {
@@ -346,6 +376,18 @@ static int reviews_decide(struct cli *cli, const struct cli_args *a, const char 
 	return post_and_show(cli, path, body, show_review);
 }
 
+static int reviews_show(struct cli *cli, const struct cli_args *a)
+{
+	long long id;
+	if (a->npositional != 1 || a->count)
+		return cli_usage("kept reviews show REVIEW");
+	if (!cli_parse_int("REVIEW", a->positional[0], 1, 999999999999999LL, &id))
+		return CLI_USAGE;
+	char path[96];
+	snprintf(path, sizeof path, "/v1/reviews/%lld", id);
+	return get_and_show(cli, path, show_review);
+}
+
 static int reviews_uphold(struct cli *cli, const struct cli_args *a)
 {
 	return reviews_decide(cli, a, "upheld");
@@ -358,15 +400,18 @@ static int reviews_correct(struct cli *cli, const struct cli_args *a)
 
 int cmd_reviews(struct cli *cli, int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {
-	        {"list", reviews_list}, {"uphold", reviews_uphold}, {"correct", reviews_correct}, {0}};
+	static const struct cli_verb verbs[] = {{"list", reviews_list},
+	                                        {"show", reviews_show},
+	                                        {"uphold", reviews_uphold},
+	                                        {"correct", reviews_correct},
+	                                        {0}};
 	if (argc == 0 || strncmp(argv[0], "--", 2) == 0) {
 		struct cli_args a;
 		return cli_parse(argc, argv, review_options, &a) ? reviews_list(cli, &a) : CLI_USAGE;
 	}
 	return cli_dispatch(cli, argc, argv, review_options, verbs,
-	                    "kept reviews [list] [--status open|upheld|corrected|all] | uphold|correct "
-	                    "REVIEW --note TEXT");
+	                    "kept reviews [list] [--status open|upheld|corrected|all] | show REVIEW | "
+	                    "uphold|correct REVIEW --note TEXT");
 }
 
 /* ---- settle ------------------------------------------------------------------------------------------ */

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void table_init(struct table *t, size_t ncols, const char *const *headers)
 {
@@ -81,13 +82,24 @@ int money_digits(const char *currency)
 	static const char *const zero[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
 	                                   "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"};
 	static const char *const three[] = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"};
+	static const char *const four[] = {"CLF", "UYW"};
 	for (size_t i = 0; currency && i < sizeof zero / sizeof zero[0]; i++)
 		if (strcmp(currency, zero[i]) == 0)
 			return 0;
 	for (size_t i = 0; currency && i < sizeof three / sizeof three[0]; i++)
 		if (strcmp(currency, three[i]) == 0)
 			return 3;
+	for (size_t i = 0; currency && i < sizeof four / sizeof four[0]; i++)
+		if (strcmp(currency, four[i]) == 0)
+			return 4;
 	return 2;
+}
+
+const char *money_example(const char *currency)
+{
+	static const char *const examples[] = {"1250", "1250.0", "1250.00", "1250.000", "1250.0000"};
+	int digits = money_digits(currency);
+	return examples[digits < 0 || digits > 4 ? 2 : digits];
 }
 
 bool money_parse(const char *text, const char *currency, long long *minor)
@@ -139,4 +151,61 @@ void money_format(long long minor, const char *currency, char *out, size_t size)
 		         cur);
 	else
 		snprintf(out, size, "%s%s%s%s", minor < 0 ? "-" : "", grouped, sep, cur);
+}
+
+/* Sets TZ to `zone` (NULL: unset) and returns what it was, malloc'd or NULL. */
+static char *swap_zone(const char *zone)
+{
+	const char *was = getenv("TZ");
+	char *saved = was ? strdup(was) : NULL;
+	if (zone)
+		setenv("TZ", zone, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	return saved;
+}
+
+/* The n digits at p as a number; -1 when they are not all digits. */
+static int number_at(const char *p, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+void time_format(const char *utc, const char *zone, char *out, size_t size)
+{
+	snprintf(out, size, "%s", utc ? utc : "");
+	/* 2026-12-02T14:30:05[.123456]Z */
+	if (!utc || strlen(utc) < 20 || utc[4] != '-' || utc[7] != '-' || utc[10] != 'T' || utc[13] != ':' ||
+	    utc[16] != ':')
+		return;
+	struct tm tm = {.tm_year = number_at(utc, 4) - 1900,
+	                .tm_mon = number_at(utc + 5, 2) - 1,
+	                .tm_mday = number_at(utc + 8, 2),
+	                .tm_hour = number_at(utc + 11, 2),
+	                .tm_min = number_at(utc + 14, 2),
+	                .tm_sec = number_at(utc + 17, 2)};
+	const char *rest = utc + 19;
+	if (*rest == '.')
+		rest += 1 + strspn(rest + 1, "0123456789");
+	if (tm.tm_year < 0 || tm.tm_mon < 0 || tm.tm_mday < 0 || tm.tm_hour < 0 || tm.tm_min < 0 ||
+	    tm.tm_sec < 0 || strcmp(rest, "Z") != 0)
+		return;
+	time_t t = timegm(&tm);
+	bool own = !zone || !*zone;
+	char *saved = own ? NULL : swap_zone(zone);
+	struct tm local;
+	if (localtime_r(&t, &local))
+		strftime(out, size, "%Y-%m-%d %H:%M:%S %Z", &local);
+	if (!own) {
+		char *restored = swap_zone(saved);
+		free(restored);
+		free(saved);
+	}
 }

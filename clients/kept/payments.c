@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -11,8 +12,10 @@ static int get_and_show(struct cli *cli, const char *path, void (*show)(const cJ
 {
 	cJSON *doc = NULL;
 	int code = cli_call(cli, "GET", path, NULL, NULL, &doc);
-	if (code == CLI_OK && !cli->json)
+	if (code == CLI_OK && !cli->json) {
 		show(doc);
+		cli_more(cli, cli_str(doc, "next_cursor"));
+	}
 	cJSON_Delete(doc);
 	return code;
 }
@@ -50,19 +53,16 @@ static bool random_uuid(char out[37])
 	return true;
 }
 
-static void currency_of_account(struct cli *cli, const char *account, char out[8])
+/* The account's overview (NULL, after saying why, when it cannot be read). */
+static cJSON *overview_of(struct cli *cli, long long account, int *code)
 {
 	char path[96];
-	struct client_response resp = {0};
-	snprintf(path, sizeof path, "/v1/accounts/%s", account);
-	struct client_call call = {"GET", path, NULL, NULL, NULL};
-	out[0] = '\0';
-	if (client_request(&cli->client, &call, &resp) && resp.status == 200) {
-		cJSON *doc = cJSON_Parse(resp.body);
-		snprintf(out, 8, "%s", cli_str(doc, "currency"));
-		cJSON_Delete(doc);
-	}
-	client_response_free(&resp);
+	snprintf(path, sizeof path, "/v1/accounts/%lld/overview", account);
+	struct cli quiet = *cli;
+	quiet.json = false; /* the answer that matters is the payment's */
+	cJSON *doc = NULL;
+	*code = cli_call(&quiet, "GET", path, NULL, NULL, &doc);
+	return doc;
 }
 
 /* ---- pay ------------------------------------------------------------------------------------ */
@@ -70,43 +70,147 @@ static void currency_of_account(struct cli *cli, const char *account, char out[8
 static void show_payment(const cJSON *p)
 {
 	const char *cur = cli_str(p, "currency");
-	char amount[64], balance[64];
+	char amount[64], balance[64], when[64];
 	money_format(cli_int(p, "amount_cents"), cur, amount, sizeof amount);
-	money_format(cli_int(p, "balance_after_cents"), cur, balance, sizeof balance);
-	printf("payment %lld: %s on account %lld (%s %s), %s; balance after %s\n", cli_int(p, "id"), amount,
-	       cli_int(p, "account_id"), cli_str(p, "source"), cli_str(p, "source_ref"), cli_str(p, "status"),
-	       balance);
+	time_format(cli_str(p, "received_at"), NULL, when, sizeof when);
+	bool replayed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "replayed"));
+	printf("payment %lld: %s on account %lld (%s %s) received %s, %s%s\n", cli_int(p, "id"), amount,
+	       cli_int(p, "account_id"), cli_str(p, "source"), cli_str(p, "source_ref"), when,
+	       cli_str(p, "status"),
+	       replayed ? " - already posted with this key; nothing was posted again" : "");
+	bool reversed = strcmp(cli_str(p, "status"), "reversed") == 0;
 	const cJSON *a;
 	cJSON_ArrayForEach (a, cJSON_GetObjectItemCaseSensitive(p, "allocations")) {
 		money_format(cli_int(a, "amount_cents"), cur, amount, sizeof amount);
-		printf("  %s to installment %lld of plan %lld%s\n", amount, cli_int(a, "seq"),
-		       cli_int(a, "plan_id"),
-		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "on_time")) ? " (on time)" : "");
+		if (reversed)
+			printf("  %s taken back from installment %lld of plan %lld\n", amount,
+			       cli_int(a, "seq"), cli_int(a, "plan_id"));
+		else
+			printf("  %s to installment %lld of plan %lld%s\n", amount, cli_int(a, "seq"),
+			       cli_int(a, "plan_id"),
+			       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "on_time")) ? " (on time)"
+			                                                                    : "");
 	}
+	money_format(cli_int(p, "account_balance_cents"), cur, balance, sizeof balance);
+	printf("account %lld now: balance %s, %s\n", cli_int(p, "account_id"), balance,
+	       cli_str(p, "account_status"));
+	if (cli_int(p, "written_off_cents") > 0) {
+		money_format(cli_int(p, "written_off_cents"), cur, amount, sizeof amount);
+		printf("  the settlement is paid: %s written off\n", amount);
+	}
+}
+
+/* A timeout or a server error: worth sending again with the same key. */
+static bool worth_retrying(const struct client_response *resp)
+{
+	return resp->status == 0 || resp->status >= 500;
+}
+
+/*
+ * POSTs a payment, and again with the same Idempotency-Key after a timeout
+ * or a server error: keptd posts a key once, so a retry whose first attempt
+ * did land answers with that payment (replayed) rather than a second one.
+ */
+static int post_payment(struct cli *cli, const struct client_call *call, cJSON **doc)
+{
+	static const unsigned waits[] = {1, 2, 4};
+	struct client_response resp = {0};
+	for (size_t attempt = 0;; attempt++) {
+		client_request(&cli->client, call, &resp);
+		if (!worth_retrying(&resp) || attempt == sizeof waits / sizeof waits[0])
+			break;
+		if (resp.status)
+			fprintf(stderr, "kept: kept answered %ld; sending again with the same key in %us\n",
+			        resp.status, waits[attempt]);
+		else
+			fprintf(stderr, "kept: no answer (%s); sending again with the same key in %us\n",
+			        resp.error, waits[attempt]);
+		client_response_free(&resp);
+		sleep(waits[attempt]);
+	}
+	int code = cli_answer(cli, &resp, doc);
+	client_response_free(&resp);
+	return code;
+}
+
+#define SAME_PAYMENT_WINDOW_S (10LL * 60LL)
+
+/*
+ * The same payment recorded on the account in the last ten minutes (among the
+ * overview's last payments): the same amount from the same source, and the
+ * same reference when one was given. Returns its id, or 0.
+ */
+static long long recent_same(const cJSON *overview, long long minor, const char *source, const char *ref,
+                             long long *ago)
+{
+	const cJSON *p;
+	cJSON_ArrayForEach (p, cJSON_GetObjectItemCaseSensitive(overview, "last_payments")) {
+		long long age = cli_int(p, "seconds_since_recorded"); /* on kept's clock */
+		if (age < 0 || age > SAME_PAYMENT_WINDOW_S || cli_int(p, "amount_cents") != minor ||
+		    strcmp(cli_str(p, "source"), source) != 0 ||
+		    strcmp(cli_str(p, "status"), "posted") != 0 ||
+		    (ref && strcmp(cli_str(p, "source_ref"), ref) != 0))
+			continue;
+		*ago = age;
+		return cli_int(p, "id");
+	}
+	return 0;
 }
 
 int cmd_pay(struct cli *cli, int argc, char **argv)
 {
 	static const char usage[] = "kept pay ACCOUNT --amount AMOUNT [--received-at TIME] [--source card]\n"
-	                            "           [--ref SOURCE_REF] [--idempotency-key KEY]";
-	static const struct cli_option options[] = {
-	        {"--amount", true, false}, {"--received-at", true, false},     {"--source", true, false},
-	        {"--ref", true, false},    {"--idempotency-key", true, false}, {0}};
+	                            "           [--ref SOURCE_REF] [--idempotency-key KEY] [--again]";
+	static const struct cli_option options[] = {{"--amount", true, false},
+	                                            {"--received-at", true, false},
+	                                            {"--source", true, false},
+	                                            {"--ref", true, false},
+	                                            {"--idempotency-key", true, false},
+	                                            {"--again", false, false},
+	                                            {0}};
 	struct cli_args a;
-	char key[37], currency[8];
+	char key[37];
 	long long minor, account;
 	if (!cli_parse(argc, argv, options, &a) || a.npositional != 1 || !cli_has(&a, "--amount"))
 		return cli_usage(usage);
 	if (!cli_parse_int("ACCOUNT", a.positional[0], 1, 999999999999999LL, &account))
 		return CLI_USAGE;
-	currency_of_account(cli, a.positional[0], currency);
-	if (!money_parse(cli_get(&a, "--amount"), currency, &minor)) {
-		fprintf(stderr, "kept: --amount must be an amount like 25.00%s%s\n", *currency ? " in " : "",
+	int code;
+	cJSON *overview = overview_of(cli, account, &code);
+	if (code != CLI_OK)
+		return code;
+	char currency[8];
+	snprintf(currency, sizeof currency, "%s",
+	         cli_str(cJSON_GetObjectItemCaseSensitive(overview, "account"), "currency"));
+	const char *source = cli_has(&a, "--source") ? cli_get(&a, "--source") : "agent";
+	const char *given_key = cli_get(&a, "--idempotency-key");
+	long long ago = 0, same = 0;
+	bool amount_ok = money_parse(cli_get(&a, "--amount"), currency, &minor) && minor > 0;
+	if (amount_ok && !given_key && !cli_has(&a, "--again"))
+		same = recent_same(overview, minor, source, cli_get(&a, "--ref"), &ago);
+	cJSON_Delete(overview);
+	if (!amount_ok) {
+		fprintf(stderr, "kept: --amount must be an amount like %s in %s\n", money_example(currency),
 		        currency);
 		return CLI_USAGE;
 	}
-	if (!random_uuid(key))
+	if (same) {
+		char amount[64];
+		money_format(minor, currency, amount, sizeof amount);
+		long long n = ago < 60 ? ago : ago / 60;
+		fprintf(stderr,
+		        "kept: account %lld already got %s from %s %lld %s%s ago (payment %lld); nothing "
+		        "posted.\n"
+		        "kept: if this is another payment, run the command again with --again\n",
+		        account, amount, source, n, ago < 60 ? "second" : "minute", n == 1 ? "" : "s", same);
+		return CLI_REJECTED;
+	}
+	if (!given_key && !random_uuid(key))
 		return CLI_FAILED;
+	const char *idem = given_key ? given_key : key;
+	if (!cli->json)
+		fprintf(stderr, "kept: idempotency key %s (to retry safely: --idempotency-key %s)\n", idem,
+		        idem);
 	cJSON *body = cJSON_CreateObject();
 	cJSON_AddNumberToObject(body, "account_id", (double)account);
 	cJSON_AddNumberToObject(body, "amount_cents", (double)minor);
@@ -114,11 +218,18 @@ int cmd_pay(struct cli *cli, int argc, char **argv)
 	 * command again with the same --idempotency-key is then the same request */
 	if (cli_has(&a, "--received-at"))
 		cJSON_AddStringToObject(body, "received_at", cli_get(&a, "--received-at"));
-	cJSON_AddStringToObject(body, "source", cli_has(&a, "--source") ? cli_get(&a, "--source") : "agent");
-	cJSON_AddStringToObject(body, "source_ref", cli_has(&a, "--ref") ? cli_get(&a, "--ref") : key);
-	struct client_call call = {"POST", "/v1/payments", NULL, NULL, NULL};
-	call.idempotency_key = cli_has(&a, "--idempotency-key") ? cli_get(&a, "--idempotency-key") : key;
-	return send(cli, &call, body, show_payment);
+	cJSON_AddStringToObject(body, "source", source);
+	cJSON_AddStringToObject(body, "source_ref", cli_has(&a, "--ref") ? cli_get(&a, "--ref") : idem);
+	char *text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	struct client_call call = {"POST", "/v1/payments", "application/json", text, NULL, idem};
+	cJSON *doc = NULL;
+	code = text ? post_payment(cli, &call, &doc) : CLI_FAILED;
+	if (code == CLI_OK && !cli->json)
+		show_payment(doc);
+	cJSON_Delete(doc);
+	free(text);
+	return code;
 }
 
 static void show_payments(const cJSON *doc)
@@ -129,13 +240,14 @@ static void show_payments(const cJSON *doc)
 	table_init(&t, 7, headers);
 	const cJSON *p;
 	cJSON_ArrayForEach (p, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
-		char id[24], amount[64], balance[64];
+		char id[24], amount[64], balance[64], when[64];
 		snprintf(id, sizeof id, "%lld", cli_int(p, "id"));
+		time_format(cli_str(p, "received_at"), NULL, when, sizeof when);
 		money_format(cli_int(p, "amount_cents"), cli_str(p, "currency"), amount, sizeof amount);
 		money_format(cli_int(p, "balance_after_cents"), cli_str(p, "currency"), balance,
 		             sizeof balance);
 		const char *row[] = {id,
-		                     cli_str(p, "received_at"),
+		                     when,
 		                     amount,
 		                     cli_str(p, "source"),
 		                     cli_str(p, "source_ref"),
@@ -145,8 +257,6 @@ static void show_payments(const cJSON *doc)
 	}
 	table_print(&t, stdout);
 	table_free(&t);
-	if (*cli_str(doc, "next_cursor"))
-		fprintf(stderr, "more: kept payments ACCOUNT --cursor %s\n", cli_str(doc, "next_cursor"));
 }
 
 int cmd_payments(struct cli *cli, int argc, char **argv)
@@ -186,15 +296,16 @@ static void show_escalations(const cJSON *doc)
 	table_init(&t, 8, headers);
 	const cJSON *e;
 	cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
-		char id[24], prio[8], account[24], assigned[24];
+		char id[24], prio[8], account[24], assigned[24], due[64];
 		snprintf(id, sizeof id, "%lld", cli_int(e, "id"));
+		time_format(cli_str(e, "due_by"), NULL, due, sizeof due);
 		snprintf(prio, sizeof prio, "%lld", cli_int(e, "priority"));
 		snprintf(account, sizeof account, "%lld", cli_int(e, "account_id"));
 		snprintf(assigned, sizeof assigned, "%lld", cli_int(e, "assigned_to"));
 		bool overdue = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "overdue"));
 		const char *row[] = {id,
 		                     prio,
-		                     cli_str(e, "due_by"),
+		                     due,
 		                     cli_str(e, "reason"),
 		                     cli_str(e, "team"),
 		                     account,
@@ -204,15 +315,32 @@ static void show_escalations(const cJSON *doc)
 	}
 	table_print(&t, stdout);
 	table_free(&t);
-	if (*cli_str(doc, "next_cursor"))
-		fprintf(stderr, "more: kept escalations --cursor %s\n", cli_str(doc, "next_cursor"));
 }
 
 static void show_escalation(const cJSON *e)
 {
-	printf("escalation %lld (%s, priority %lld, team %s) on account %lld: %s, due by %s\n",
+	char due[64], when[64];
+	time_format(cli_str(e, "due_by"), NULL, due, sizeof due);
+	bool overdue = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "overdue"));
+	printf("escalation %lld (%s, priority %lld, team %s) on account %lld: %s%s, due by %s\n",
 	       cli_int(e, "id"), cli_str(e, "reason"), cli_int(e, "priority"), cli_str(e, "team"),
-	       cli_int(e, "account_id"), cli_str(e, "status"), cli_str(e, "due_by"));
+	       cli_int(e, "account_id"), cli_str(e, "status"), overdue ? " and OVERDUE" : "", due);
+	if (cli_int(e, "plan_id"))
+		printf("  plan %lld\n", cli_int(e, "plan_id"));
+	if (cli_int(e, "payment_id"))
+		printf("  payment %lld\n", cli_int(e, "payment_id"));
+	if (*cli_str(e, "note"))
+		printf("  note: %s\n", cli_str(e, "note"));
+	time_format(cli_str(e, "created_at"), NULL, when, sizeof when);
+	printf("  opened %s%s\n", when, cli_int(e, "created_by") ? "" : " by kept");
+	if (cli_int(e, "assigned_to")) {
+		time_format(cli_str(e, "assigned_at"), NULL, when, sizeof when);
+		printf("  assigned to key %lld at %s\n", cli_int(e, "assigned_to"), when);
+	}
+	if (*cli_str(e, "resolved_at")) {
+		time_format(cli_str(e, "resolved_at"), NULL, when, sizeof when);
+		printf("  resolved at %s: %s\n", when, cli_str(e, "resolution_note"));
+	}
 }
 
 static const struct cli_option escalation_options[] = {
@@ -290,6 +418,18 @@ static int escalations_act(struct cli *cli, const struct cli_args *a, const char
 	return send(cli, &call, body, show_escalation);
 }
 
+static int escalations_show(struct cli *cli, const struct cli_args *a)
+{
+	long long id;
+	if (a->npositional != 1 || a->count)
+		return cli_usage("kept escalations show ID");
+	if (!cli_parse_int("ESCALATION", a->positional[0], 1, 999999999999999LL, &id))
+		return CLI_USAGE;
+	char path[96];
+	snprintf(path, sizeof path, "/v1/escalations/%lld", id);
+	return get_and_show(cli, path, show_escalation);
+}
+
 static int escalations_assign(struct cli *cli, const struct cli_args *a)
 {
 	return escalations_act(cli, a, "assign");
@@ -302,11 +442,9 @@ static int escalations_resolve(struct cli *cli, const struct cli_args *a)
 
 int cmd_escalations(struct cli *cli, int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {{"list", escalations_list},
-	                                        {"open", escalations_open},
-	                                        {"assign", escalations_assign},
-	                                        {"resolve", escalations_resolve},
-	                                        {0}};
+	static const struct cli_verb verbs[] = {
+	        {"list", escalations_list},     {"show", escalations_show},       {"open", escalations_open},
+	        {"assign", escalations_assign}, {"resolve", escalations_resolve}, {0}};
 	if (argc == 0 || strncmp(argv[0], "--", 2) == 0) {
 		struct cli_args a;
 		return cli_parse(argc, argv, escalation_options, &a) ? escalations_list(cli, &a) : CLI_USAGE;
@@ -314,6 +452,7 @@ int cmd_escalations(struct cli *cli, int argc, char **argv)
 	return cli_dispatch(
 	        cli, argc, argv, escalation_options, verbs,
 	        "kept escalations [list] [--status S] [--reason R] [--team T] [--account A] [--overdue]\n"
-	        "       kept escalations open ACCOUNT --reason R | assign ID [--to KEY] | resolve ID --note "
-	        "N");
+	        "       kept escalations show ID | open ACCOUNT --reason R | assign ID [--to KEY] | resolve "
+	        "ID "
+	        "--note N");
 }

@@ -2,12 +2,16 @@
 # Installs the Debian packages kept needs for one purpose, and nothing when
 # everything is already there (so it is cheap to run before every build).
 #
-#   service/scripts/deps.sh build|run|test|lint|bench|fuzz|valgrind
+#   service/scripts/deps.sh build|run|test|lint|bench|fuzz|valgrind|ha
+#
+# ha (make ha-test, make soak): Patroni with etcd as its store, on loopback.
 #
 # As root it calls apt-get directly, otherwise through sudo.
 set -euo pipefail
 
-build=(gcc make pkg-config libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev libssl-dev)
+# python3-phonenumbers: libphonenumber's time zone data, read at build time (service/tools/phonezones.py)
+build=(gcc make pkg-config libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev libssl-dev python3
+       python3-phonenumbers)
 run=("${build[@]}" postgresql-15 postgresql-client-15 util-linux procps curl python3)
 lint=(clang-format clang-tidy cppcheck)
 test=("${run[@]}" "${lint[@]}" libcmocka-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
@@ -15,6 +19,7 @@ test=("${run[@]}" "${lint[@]}" libcmocka-dev postgresql-15-pgtap libtap-parser-s
 bench=("${run[@]}" curl wrk)
 fuzz=("${build[@]}" clang)
 valgrind=("${test[@]}" valgrind)
+ha=("${test[@]}" patroni etcd-server etcd-client)
 
 case "${1:-}" in
 build) want=("${build[@]}") ;;
@@ -24,7 +29,8 @@ test) want=("${test[@]}") ;;
 bench) want=("${bench[@]}") ;;
 fuzz) want=("${fuzz[@]}") ;;
 valgrind) want=("${valgrind[@]}") ;;
-*) echo "usage: $0 build|run|test|lint|bench|fuzz|valgrind" >&2; exit 2 ;;
+ha) want=("${ha[@]}") ;;
+*) echo "usage: $0 build|run|test|lint|bench|fuzz|valgrind|ha" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -81,7 +81,12 @@ if [ -z "${KEPT_TELEPHONY_BASE_URL:-}" ]; then
     export KEPT_TELEPHONY_ACCOUNT_SID=${KEPT_TELEPHONY_ACCOUNT_SID:-AC00000000000000000000000000000001}
     export KEPT_TELEPHONY_AUTH_TOKEN=${KEPT_TELEPHONY_AUTH_TOKEN:-telsim-demo-token}
     export KEPT_TELEPHONY_FROM=${KEPT_TELEPHONY_FROM:-+15550000100}
+    export KEPT_CONTACT_NAME=${KEPT_CONTACT_NAME:-Robin Smith}
     export KEPT_PUBLIC_URL=${KEPT_PUBLIC_URL:-$url}
+    # the simulator takes calls faster than a real account's 1 per second; simulated time lets
+    # `make demo` replay its weeks of reminder calls on keptd's clock (it starts on the wall's)
+    export KEPT_TELEPHONY_CPS=${KEPT_TELEPHONY_CPS:-20}
+    export KEPT_CLOCK=${KEPT_CLOCK:-simulated}
     "$bin/kept-telsim" &
     telsim_pid=$!
 fi
@@ -115,8 +120,11 @@ demo() {
         \"phones\":[{\"number\":\"+15557770105\",\"consent_automated\":true}]}" | first_id) || return 0
     account=$("${api[@]}" "$url/v1/accounts" -d "{\"customer_id\":$customer,\"external_ref\":\"$ref-A\",
         \"creditor\":\"Demo Bank\",\"original_balance_cents\":120000,\"currency\":\"USD\"}" | first_id) || return 0
+    # agreed by telephone, with the customer's consent to a reminder before the first payment
+    # (12 CFR 1006.14(b)(3)(i)); without it the conversation would hold the reminder for 7 days
     "${api[@]}" "$url/v1/accounts/$account/plans" \
-        -d "{\"weekly_amount_cents\":10000,\"first_due_date\":\"$tomorrow\"}" >/dev/null || return 0
+        -d "{\"weekly_amount_cents\":10000,\"first_due_date\":\"$tomorrow\",\"reminder_consent\":true}" \
+        >/dev/null || return 0
     "${api[@]}" "$url/v1/admin/reminders" -d '{}' >/dev/null || return 0
     touch "$marker"
     echo "kept: demo plan on account $account ($zone); a reminder call went to kept-telsim:"

@@ -15,6 +15,8 @@
  *                                        check it against the operational tables, or mend it
  *   keptd retention [--as-of TIME]       erase customers whose retention period has passed
  *   keptd data-key rotate                re-wrap every customer's data key under KEPT_DATA_KEY
+ *   keptd maintenance                    audit partitions ahead, outbox pruned (the maintenance worker)
+ *   keptd audit-archive                  detach audit partitions past KEPT_AUDIT_RETENTION_MONTHS
  *
  * Exit status: 0 success, 1 failure, 2 bad configuration or usage.
  */
@@ -28,6 +30,7 @@
 #include "api/api.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "clock/clock.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "http/http.h"
@@ -37,6 +40,7 @@
 #include "migrate/migrate.h"
 #include "privacy/privacy.h"
 #include "reminders/reminders.h"
+#include "retention/retention.h"
 #include "worker/worker.h"
 
 extern char **environ;
@@ -56,6 +60,8 @@ static const char usage[] =
         "       keptd analytics [--rebuild | --verify | --repair]\n"
         "       keptd retention [--as-of TIME]\n"
         "       keptd data-key rotate\n"
+        "       keptd maintenance\n"
+        "       keptd audit-archive\n"
         "       keptd help\n";
 
 static void print_help(void)
@@ -106,9 +112,11 @@ static kept_err start_workers(const struct kept_config *cfg, struct workers *w, 
 	        {"dispatcher", cfg->reminder_interval_s * 1000, reminders_dispatcher_run},
 	        {"loader", cfg->analytics_interval_s * 1000, analytics_worker_run},
 	        {"retention", cfg->retention_interval_s * 1000, privacy_worker_run},
+	        {"maintenance", cfg->maintenance_interval_s * 1000, retention_worker_run},
 	};
 	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR,  CONFIG_WORKER_AUDITOR, CONFIG_WORKER_SCHEDULER,
-	                         CONFIG_WORKER_DISPATCHER, CONFIG_WORKER_LOADER,  CONFIG_WORKER_RETENTION};
+	                         CONFIG_WORKER_DISPATCHER, CONFIG_WORKER_LOADER,  CONFIG_WORKER_RETENTION,
+	                         CONFIG_WORKER_MAINTENANCE};
 	w->db = (struct db_settings){cfg->database_url, 0, "keptd worker"};
 	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
 		if (!(cfg->workers & bits[i]))
@@ -158,12 +166,13 @@ static int serve(const struct kept_config *cfg)
 	                          cfg->telephony_auth_token,
 	                          cfg->public_url,
 	                          cfg->business_name,
-	                          cfg->telephony_from,
+	                          cfg->callback_number,
 	                          cfg->agent_line,
 	                          cfg->reports_database_url ? cfg->reports_database_url
 	                                                    : cfg->analytics_database_url,
 	                          cfg->rate_limit,
-	                          cfg->rate_burst};
+	                          cfg->rate_burst,
+	                          cfg->contact_name};
 	struct http_options opt = {
 	        cfg->listen_host,          cfg->listen_port,    cfg->threads,
 	        cfg->connection_timeout_s, cfg->max_body_bytes, cfg->retry_after_s,
@@ -434,6 +443,7 @@ static void configure_reminders(const struct kept_config *cfg)
 	        .from = cfg->telephony_from,
 	        .public_url = cfg->public_url,
 	        .batch = cfg->dial_batch,
+	        .cps = cfg->telephony_cps,
 	};
 	reminders_configure(&reminders_cfg);
 }
@@ -559,6 +569,31 @@ static int data_key_command(const struct kept_config *cfg, int argc, char **argv
 	return run_with_db(cfg, "keptd data-key rotate", rotate_once, NULL);
 }
 
+/* ---- maintenance: audit partitions, the outbox, archives -------------------------------- */
+
+static kept_err maintenance_once(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
+                                 void *ctx, struct kept_error *err)
+{
+	struct retention_result res;
+	(void)actor, (void)ctx;
+	kept_err r = retention_run(db, arena, &res, err);
+	if (!r)
+		printf("{\"audit_partitions_made\":%lld,\"outbox_pruned\":%lld}\n", res.partitions_made,
+		       res.outbox_pruned);
+	return r;
+}
+
+static kept_err archive_once(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
+                             void *ctx, struct kept_error *err)
+{
+	const char *tables = NULL;
+	(void)actor, (void)ctx;
+	kept_err r = retention_archive(db, arena, &tables, err);
+	if (!r)
+		printf("%s", tables[0] ? tables : "nothing to archive\n");
+	return r;
+}
+
 /* ---- evaluate --------------------------------------------------------------------------- */
 
 static kept_err evaluate(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
@@ -592,7 +627,8 @@ int main(int argc, char **argv)
 	bool keys = strcmp(cmd, "keys") == 0 && argc > 2;
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "evaluate") != 0 &&
 	    strcmp(cmd, "reminders") != 0 && strcmp(cmd, "analytics") != 0 && strcmp(cmd, "users") != 0 &&
-	    strcmp(cmd, "retention") != 0 && strcmp(cmd, "data-key") != 0 && !keys) {
+	    strcmp(cmd, "retention") != 0 && strcmp(cmd, "data-key") != 0 &&
+	    strcmp(cmd, "maintenance") != 0 && strcmp(cmd, "audit-archive") != 0 && !keys) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -601,10 +637,12 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}
+	clock_configure(cfg.clock_simulated);
 	configure_reminders(&cfg);
 	analytics_configure(cfg.analytics_database_url, cfg.analytics_batch);
 	privacy_configure(cfg.access_log_days);
 	db_set_data_keys(cfg.data_key, cfg.data_key_previous);
+	retention_configure(cfg.outbox_retention_days, cfg.audit_retention_months);
 	int status = EXIT_USAGE;
 	if (strcmp(cmd, "reminders") == 0)
 		status = reminders_command(&cfg, argc, argv);
@@ -622,6 +660,10 @@ int main(int argc, char **argv)
 		status = retention_command(&cfg, argc, argv);
 	else if (strcmp(cmd, "data-key") == 0)
 		status = data_key_command(&cfg, argc, argv);
+	else if (strcmp(cmd, "maintenance") == 0 && argc == 2)
+		status = run_with_db(&cfg, "keptd maintenance", maintenance_once, NULL);
+	else if (strcmp(cmd, "audit-archive") == 0 && argc == 2)
+		status = run_with_db(&cfg, "keptd audit-archive", archive_once, NULL);
 	else if (strcmp(argv[2], "create") == 0)
 		status = keys_create(&cfg, argc, argv);
 	else if (strcmp(argv[2], "revoke") == 0 && argc > 3)

@@ -192,6 +192,40 @@ static bool gather_action(const char *twiml, char *out, size_t n)
 	return true;
 }
 
+/* An answering machine: when detection answers and what it says, when the
+ * message starts and whether the machine records it whole (it records
+ * only after its greeting's beep). Logged as a "machine" event. */
+static void machine_answers(struct tcall *c, int greeting_ms)
+{
+	const int detect_ms = 2000; /* Enable reports a machine about this soon */
+	int starts_ms = 0;
+	const char *by = "machine_start";
+	if (!c->machine_detection) {
+		by = "";
+	} else if (!c->detect_message_end) {
+		starts_ms = detect_ms < greeting_ms ? detect_ms : greeting_ms;
+	} else if (greeting_ms <= c->amd_timeout_s * 1000) {
+		by = "machine_end_beep";
+		starts_ms = greeting_ms;
+	} else {
+		by = "unknown"; /* the greeting outlasted the detection */
+		starts_ms = c->amd_timeout_s * 1000;
+	}
+	pthread_mutex_lock(&telsim_lock);
+	snprintf(c->answered_by, sizeof c->answered_by, "%s", by);
+	pthread_mutex_unlock(&telsim_lock);
+	char event[256];
+	snprintf(event, sizeof event,
+	         "{\"kind\":\"machine\",\"greeting_ms\":%d,\"detection\":\"%s\",\"answered_by\":\"%s\","
+	         "\"message_starts_ms\":%d,\"recorded_whole\":%s}",
+	         greeting_ms,
+	         !c->machine_detection   ? "none"
+	         : c->detect_message_end ? "DetectMessageEnd"
+	                                 : "Enable",
+	         by, starts_ms, starts_ms >= greeting_ms ? "true" : "false");
+	telsim_call_event(c, event);
+}
+
 /* Answered: fetch the TwiML, then answer each <Gather> with the callee's next key. */
 static void converse(struct life *l, const char *keys)
 {
@@ -226,10 +260,14 @@ static void converse(struct life *l, const char *keys)
 static void live(struct life *l)
 {
 	struct tcall *c = l->call;
-	char behaviour[16], keys[16];
-	telsim_callee(c->to, behaviour, sizeof behaviour, keys, sizeof keys);
+	struct telsim_callee callee;
+	telsim_callee(c->to, &callee);
+	const char *behaviour = callee.behaviour;
 	l->duplicate = telsim_duplicate_callbacks();
 	l->reverse = telsim_reverse_callbacks();
+	long long wait = c->started_ms - telsim_now_ms(); /* queued for the CPS limit */
+	if (wait > 0)
+		usleep((useconds_t)wait * 1000);
 	event(l, EV_INITIATED, "initiated");
 	event(l, EV_RINGING, "ringing");
 	const char *final = "completed";
@@ -237,16 +275,20 @@ static void live(struct life *l)
 	    strcmp(behaviour, "failed") == 0) {
 		final = behaviour;
 	} else {
-		bool machine = strcmp(behaviour, "machine") == 0;
-		pthread_mutex_lock(&telsim_lock);
-		if (c->machine_detection)
-			snprintf(c->answered_by, sizeof c->answered_by, "%s",
-			         machine ? "machine_end_beep" : "human");
-		pthread_mutex_unlock(&telsim_lock);
+		bool machine = strcmp(behaviour, "machine") == 0, silent = strcmp(behaviour, "silent") == 0;
+		if (machine) {
+			machine_answers(c, callee.greeting_ms);
+		} else {
+			pthread_mutex_lock(&telsim_lock);
+			if (c->machine_detection) /* silence: detection cannot tell */
+				snprintf(c->answered_by, sizeof c->answered_by, "%s",
+				         silent ? "unknown" : "human");
+			pthread_mutex_unlock(&telsim_lock);
+		}
 		event(l, EV_ANSWERED, "in-progress");
-		converse(l, machine ? "" : keys);
+		converse(l, machine || silent ? "" : callee.keys);
 		pthread_mutex_lock(&telsim_lock);
-		c->duration = 20 + (int)strlen(keys) * 5;
+		c->duration = 20 + (int)strlen(callee.keys) * 5;
 		pthread_mutex_unlock(&telsim_lock);
 	}
 	event(l, EV_COMPLETED, final);

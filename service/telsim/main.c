@@ -26,19 +26,31 @@ static char *expected_auth; /* "Basic base64(sid:token)" */
 
 /* create faults: a queue of names */
 #define MAX_FAULTS 256
-static char faults[MAX_FAULTS][16];
+static struct {
+	char name[16];
+	char to[32]; /* only a create to this number takes it ("": any) */
+	bool used;
+} faults[MAX_FAULTS];
 static size_t fault_head, fault_tail;
 static int slow_ms = 3000;
+static char retry_after[16] = "1"; /* the 429 fault's Retry-After, seconds */
 static bool duplicate_callbacks, reverse_callbacks;
 
 /* callee overrides */
 #define MAX_CALLEES 256
 static struct {
 	char number[32];
-	char behaviour[16];
-	char keys[16];
+	struct telsim_callee callee;
 } callees[MAX_CALLEES];
 static size_t ncallees;
+static long long last_start_ms; /* the CPS queue: when the latest call starts */
+
+long long telsim_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 bool telsim_duplicate_callbacks(void)
 {
@@ -56,13 +68,12 @@ bool telsim_reverse_callbacks(void)
 	return v;
 }
 
-void telsim_callee(const char *number, char *behaviour, size_t bsize, char *keys, size_t ksize)
+void telsim_callee(const char *number, struct telsim_callee *out)
 {
 	pthread_mutex_lock(&telsim_lock);
 	for (size_t i = 0; i < ncallees; i++) {
 		if (strcmp(callees[i].number, number) == 0) {
-			snprintf(behaviour, bsize, "%s", callees[i].behaviour);
-			snprintf(keys, ksize, "%s", callees[i].keys);
+			*out = callees[i].callee;
 			pthread_mutex_unlock(&telsim_lock);
 			return;
 		}
@@ -72,14 +83,16 @@ void telsim_callee(const char *number, char *behaviour, size_t bsize, char *keys
 	                                       "human", "human", "human",     "human",   "human"};
 	size_t n = strlen(number);
 	int last = n ? (unsigned char)number[n - 1] : '0';
-	snprintf(behaviour, bsize, "%s", last >= '0' && last <= '9' ? by_digit[last - '0'] : "human");
-	snprintf(keys, ksize, "11");
+	*out = (struct telsim_callee){.greeting_ms = 4000};
+	snprintf(out->behaviour, sizeof out->behaviour, "%s",
+	         last >= '0' && last <= '9' ? by_digit[last - '0'] : "human");
+	snprintf(out->keys, sizeof out->keys, "11");
 }
 
 /* ---- calls -------------------------------------------------------------------------------- */
 
 struct tcall *telsim_call_add(const char *to, const char *from, const char *url, const char *status_callback,
-                              unsigned events, bool machine_detection)
+                              unsigned events, const struct telsim_amd *amd)
 {
 	struct tcall *c = calloc(1, sizeof *c);
 	unsigned char raw[16];
@@ -95,11 +108,19 @@ struct tcall *telsim_call_add(const char *to, const char *from, const char *url,
 	c->url = url ? strdup(url) : NULL;
 	c->status_callback = status_callback ? strdup(status_callback) : NULL;
 	c->events = events;
-	c->machine_detection = machine_detection;
+	c->machine_detection = amd->on;
+	c->detect_message_end = amd->detect_message_end;
+	c->amd_timeout_s = amd->timeout_s;
 	snprintf(c->status, sizeof c->status, "queued");
 	c->created = time(NULL);
+	c->arrived_ms = telsim_now_ms();
 	buf_init(&c->log, 1u << 20);
 	pthread_mutex_lock(&telsim_lock);
+	/* over the account's calls per second, a call waits its turn */
+	c->started_ms = c->arrived_ms;
+	if (telsim_cfg.cps > 0 && last_start_ms + 1000 / telsim_cfg.cps > c->started_ms)
+		c->started_ms = last_start_ms + 1000 / telsim_cfg.cps;
+	last_start_ms = c->started_ms;
 	if (ncalls == calls_cap) {
 		size_t cap = calls_cap ? calls_cap * 2 : 1024;
 		struct tcall **grown = realloc(calls, cap * sizeof(struct tcall *));
@@ -163,10 +184,10 @@ kept_err telsim_call_json(struct buf *out, const struct tcall *c)
 	        out,
 	        "{\"sid\":\"%s\",\"account_sid\":\"%s\",\"date_created\":\"%s\",\"date_updated\":\"%s\","
 	        "\"status\":\"%s\",\"direction\":\"outbound-api\",\"api_version\":\"2010-04-01\","
-	        "\"duration\":\"%d\",\"price\":null,\"price_unit\":\"USD\",\"queue_time\":\"0\","
+	        "\"duration\":\"%d\",\"price\":null,\"price_unit\":\"USD\",\"queue_time\":\"%lld\","
 	        "\"uri\":\"/2010-04-01/Accounts/%s/Calls/%s.json\",",
 	        c->sid, telsim_cfg.account_sid, created, created, c->status, c->duration,
-	        telsim_cfg.account_sid, c->sid);
+	        c->started_ms - c->arrived_ms, telsim_cfg.account_sid, c->sid);
 	if (!r)
 		r = add_json_string(out, "to", c->to);
 	if (!r)
@@ -230,7 +251,8 @@ static void record_request(struct http_request *req, bool auth_ok)
 		r = add_json_string(&item, "body", copy ? copy : "");
 	free(copy);
 	if (!r)
-		r = buf_printf(&item, ",\"auth_ok\":%s}", auth_ok ? "true" : "false");
+		r = buf_printf(&item, ",\"auth_ok\":%s,\"at_ms\":%lld}", auth_ok ? "true" : "false",
+		               telsim_now_ms());
 	pthread_mutex_lock(&telsim_lock);
 	if (!r && buf_len(&requests))
 		r = buf_addc(&requests, ',');
@@ -248,18 +270,23 @@ static bool is_e164(const char *v)
 	return v && text_is_e164(v, strlen(v));
 }
 
-static const char *next_fault(void)
+/* The first queued create fault for a create to `to`, copied into `out`; NULL when none. */
+static const char *next_fault(const char *to, char out[16])
 {
-	static char taken[16];
-	const char *f = NULL;
+	bool found = false;
 	pthread_mutex_lock(&telsim_lock);
-	if (fault_head != fault_tail) {
-		snprintf(taken, sizeof taken, "%s", faults[fault_head % MAX_FAULTS]);
-		fault_head++;
-		f = taken;
+	for (size_t i = fault_head; i != fault_tail && !found; i++) {
+		size_t k = i % MAX_FAULTS;
+		if (faults[k].used || (faults[k].to[0] && (!to || strcmp(faults[k].to, to) != 0)))
+			continue;
+		faults[k].used = true;
+		snprintf(out, 16, "%s", faults[k].name);
+		found = true;
 	}
+	while (fault_head != fault_tail && faults[fault_head % MAX_FAULTS].used)
+		fault_head++;
 	pthread_mutex_unlock(&telsim_lock);
-	return f;
+	return found ? out : NULL;
 }
 
 static unsigned parse_events(const struct form *f, bool *ok)
@@ -296,9 +323,14 @@ static void create_call(struct http_request *req)
 		twilio_error(req, 400, 20001, "The request body is not a valid form");
 		return;
 	}
-	const char *fault = next_fault();
+	char fault_name[16];
+	const char *fault = next_fault(form_get(&f, "To"), fault_name);
 	if (fault && strcmp(fault, "429") == 0) {
-		kept_err r = http_add_header(req, "Retry-After", "1");
+		char seconds[16];
+		pthread_mutex_lock(&telsim_lock);
+		snprintf(seconds, sizeof seconds, "%s", retry_after);
+		pthread_mutex_unlock(&telsim_lock);
+		kept_err r = http_add_header(req, "Retry-After", seconds);
 		(void)r;
 		twilio_error(req, 429, 20429, "Too Many Requests");
 		return;
@@ -346,10 +378,16 @@ static void create_call(struct http_request *req)
 		             "StatusCallbackEvent must be initiated, ringing, answered or completed");
 		return;
 	}
-	const char *md = form_get(&f, "MachineDetection");
-	struct tcall *c =
-	        telsim_call_add(to, from, url, form_get(&f, "StatusCallback"), events,
-	                        md && (strcmp(md, "Enable") == 0 || strcmp(md, "DetectMessageEnd") == 0));
+	const char *md = form_get(&f, "MachineDetection"),
+	           *md_timeout = form_get(&f, "MachineDetectionTimeout");
+	struct telsim_amd amd = {md && (strcmp(md, "Enable") == 0 || strcmp(md, "DetectMessageEnd") == 0),
+	                         md && strcmp(md, "DetectMessageEnd") == 0,
+	                         md_timeout ? (int)strtol(md_timeout, NULL, 10) : 30};
+	if (amd.timeout_s < 3 || amd.timeout_s > 59) {
+		twilio_error(req, 400, 20001, "MachineDetectionTimeout must be from 3 to 59 seconds");
+		return;
+	}
+	struct tcall *c = telsim_call_add(to, from, url, form_get(&f, "StatusCallback"), events, &amd);
 	if (!c) {
 		twilio_error(req, 500, 20500, "out of memory");
 		return;
@@ -446,16 +484,24 @@ static void fetch_call(struct http_request *req, const char *sid)
 static void control_faults(struct http_request *req, cJSON *doc)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "create");
+	const char *to = json_get_string(doc, "to");
 	const cJSON *item;
 	long long ms;
 	pthread_mutex_lock(&telsim_lock);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "clear")))
+		fault_head = fault_tail = 0;
 	cJSON_ArrayForEach (item, list) {
-		if (cJSON_IsString(item) && fault_tail - fault_head < MAX_FAULTS)
-			snprintf(faults[fault_tail++ % MAX_FAULTS], sizeof faults[0], "%s",
-			         item->valuestring);
+		if (cJSON_IsString(item) && fault_tail - fault_head < MAX_FAULTS) {
+			size_t k = fault_tail++ % MAX_FAULTS;
+			snprintf(faults[k].name, sizeof faults[k].name, "%s", item->valuestring);
+			snprintf(faults[k].to, sizeof faults[k].to, "%s", to ? to : "");
+			faults[k].used = false;
+		}
 	}
 	if (json_get_int(doc, "slow_ms", &ms))
 		slow_ms = (int)ms;
+	if (json_get_int(doc, "retry_after_s", &ms))
+		snprintf(retry_after, sizeof retry_after, "%lld", ms);
 	duplicate_callbacks = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "duplicate_callbacks"));
 	reverse_callbacks = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "reverse_callbacks"));
 	pthread_mutex_unlock(&telsim_lock);
@@ -469,6 +515,8 @@ static void control_callees(struct http_request *req, cJSON *doc)
 	cJSON_ArrayForEach (item, doc) {
 		const char *behaviour = json_get_string(item, "behaviour");
 		const char *keys = json_get_string(item, "keys");
+		long long greeting = 4000;
+		json_get_int(item, "greeting_ms", &greeting);
 		size_t i = 0;
 		while (i < ncallees && strcmp(callees[i].number, item->string) != 0)
 			i++;
@@ -476,10 +524,11 @@ static void control_callees(struct http_request *req, cJSON *doc)
 			break;
 		if (i == ncallees)
 			ncallees++;
+		struct telsim_callee *c = &callees[i].callee;
 		snprintf(callees[i].number, sizeof callees[i].number, "%s", item->string);
-		snprintf(callees[i].behaviour, sizeof callees[i].behaviour, "%s",
-		         behaviour ? behaviour : "human");
-		snprintf(callees[i].keys, sizeof callees[i].keys, "%s", keys ? keys : "");
+		snprintf(c->behaviour, sizeof c->behaviour, "%s", behaviour ? behaviour : "human");
+		snprintf(c->keys, sizeof c->keys, "%s", keys ? keys : "");
+		c->greeting_ms = (int)greeting;
 	}
 	pthread_mutex_unlock(&telsim_lock);
 	http_reply_json(req, 200, "{\"ok\":true}");
@@ -490,6 +539,7 @@ static void control_reset(struct http_request *req)
 	pthread_mutex_lock(&telsim_lock);
 	buf_reset(&requests);
 	fault_head = fault_tail = 0;
+	snprintf(retry_after, sizeof retry_after, "1");
 	ncallees = 0;
 	duplicate_callbacks = reverse_callbacks = false;
 	/* calls stay allocated (life threads may hold them); they are only hidden */
@@ -525,7 +575,8 @@ static void control_calls(struct http_request *req)
 			r = telsim_call_json(&b, calls[i]);
 		if (!r) {
 			b.len--; /* reopen the object: add the events */
-			r = buf_printf(&b, ",\"events\":[%s]}", buf_str(&calls[i]->log));
+			r = buf_printf(&b, ",\"arrived_ms\":%lld,\"started_ms\":%lld,\"events\":[%s]}",
+			               calls[i]->arrived_ms, calls[i]->started_ms, buf_str(&calls[i]->log));
 		}
 	}
 	pthread_mutex_unlock(&telsim_lock);
@@ -559,7 +610,9 @@ static void on_handle(struct http_request *req, void *cls)
 		size_t len;
 		const char *body = http_body(req, &len);
 		cJSON *doc = len ? cJSON_ParseWithLength(body, len) : NULL;
-		if (strcmp(path, "/_telsim/faults") == 0 && doc)
+		if (strcmp(path, "/_telsim/hello") == 0)
+			http_reply_json(req, 200, "{\"simulator\":\"kept-telsim\"}");
+		else if (strcmp(path, "/_telsim/faults") == 0 && doc)
 			control_faults(req, doc);
 		else if (strcmp(path, "/_telsim/callees") == 0 && doc)
 			control_callees(req, doc);
@@ -624,6 +677,7 @@ int main(void)
 	telsim_cfg.callback_delay_ms = (int)strtol(env_or("KEPT_TELSIM_CALLBACK_DELAY_MS", "20"), NULL, 10);
 	telsim_cfg.life = strcmp(env_or("KEPT_TELSIM_LIFE", "on"), "off") != 0;
 	telsim_cfg.record = strcmp(env_or("KEPT_TELSIM_RECORD", "on"), "off") != 0;
+	telsim_cfg.cps = (int)strtol(env_or("KEPT_TELSIM_CPS", "0"), NULL, 10);
 	log_set_level(LOG_WARN);
 	const char *level = getenv("KEPT_LOG_LEVEL");
 	enum log_level lv;

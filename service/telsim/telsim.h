@@ -12,18 +12,36 @@
  * TwiML fetched from Url when a callee answers, <Gather> answered with the
  * callee's keys, as a callee chosen by rules on the dialled number.
  *
+ * Calls per second: with KEPT_TELSIM_CPS set, calls beyond that rate queue
+ * as at Twilio: a call starts 1/CPS seconds after the one before at the
+ * earliest, and its resource's queue_time says how long it waited (ms).
+ *
  * Control endpoints for tests (no auth; loopback only):
+ *   GET  /_telsim/hello    {"simulator": "kept-telsim"}: keptd in simulated time dials only this
  *   POST /_telsim/faults   {"create": ["429", "503", "503_created", "slow_created", "drop", "drop_created",
  *                                      "held"],
- *                           "slow_ms": 3000, "duplicate_callbacks": true, "reverse_callbacks": true}
- *                          create faults are a queue, one used per create request; slow_created
- *                          answers slow_ms after making the call, held makes it (and answers)
- *                          only after slow_ms, as a request queued at the provider
- *   POST /_telsim/callees  {"+15550001234": {"behaviour": "human|machine|busy|no-answer|failed",
- *                                            "keys": "12"}}
+ *                           "to": "+15550001234", "clear": true, "slow_ms": 3000, "retry_after_s": 1,
+ *                           "duplicate_callbacks": true, "reverse_callbacks": true}
+ *                          create faults are a queue, one used per create request (with "to": only
+ *                          by a create to that number; "clear": the queue is emptied first);
+ *                          slow_created answers slow_ms after making the call, held makes it (and
+ *                          answers) only after slow_ms, as a request queued at the provider; a 429
+ *                          says Retry-After: retry_after_s
+ *   POST /_telsim/callees  {"+15550001234": {"behaviour": "human|silent|machine|busy|no-answer|failed",
+ *                                            "keys": "12", "greeting_ms": 4000}}
+ *                          human: answers and presses `keys`, one per prompt (AnsweredBy human);
+ *                          silent: answers and says and presses nothing (AnsweredBy unknown);
+ *                          machine: a greeting of greeting_ms (default 4000), then the beep. With
+ *                          MachineDetection=Enable it is reported at once (machine_start) and the
+ *                          message starts over the greeting; with DetectMessageEnd it is reported at
+ *                          the beep (machine_end_beep) and the message starts after it, unless the
+ *                          greeting outlasts MachineDetectionTimeout (default 30 s): then unknown,
+ *                          at the timeout. The call's events say when the message started and
+ *                          whether the machine recorded it whole ("machine" event).
  *   GET  /_telsim/requests every request received (method, path, to: the To query parameter,
- *                          body, auth_ok)
- *   GET  /_telsim/calls    every call with its events (callbacks sent, kept's answers, TwiML seen)
+ *                          body, auth_ok, at_ms: when it arrived)
+ *   GET  /_telsim/calls    every call with its events (callbacks sent, kept's answers, TwiML seen),
+ *                          arrived_ms and started_ms
  *   POST /_telsim/reset    forget calls, requests, faults and callees
  *
  * Default callee by the number's last digit: 1 busy, 2 no-answer, 3 machine,
@@ -44,6 +62,7 @@ struct telsim_config {
 	int callback_delay_ms; /* pause before each step of a call's life */
 	bool life;             /* false: calls are only recorded (ceiling benchmarks) */
 	bool record;           /* keep every request (off for benchmarks) */
+	int cps;               /* calls started per second (0: no limit) */
 };
 
 extern struct telsim_config telsim_cfg;
@@ -56,6 +75,10 @@ struct tcall {
 	char *status_callback;
 	unsigned events; /* bit 0 initiated, 1 ringing, 2 answered, 3 completed */
 	bool machine_detection;
+	bool detect_message_end; /* MachineDetection=DetectMessageEnd rather than Enable */
+	int amd_timeout_s;       /* MachineDetectionTimeout */
+	long long arrived_ms;    /* when the create arrived (epoch ms) */
+	long long started_ms;    /* when the call starts, after queueing for the CPS limit */
 	char status[16];
 	time_t created;
 	int duration;
@@ -66,9 +89,16 @@ struct tcall {
 /* The shared state, behind one mutex. */
 extern pthread_mutex_t telsim_lock;
 
+/* Machine detection as the create asked for it. */
+struct telsim_amd {
+	bool on;
+	bool detect_message_end;
+	int timeout_s;
+};
+
 /* Creates a call from a validated request (takes the strings); NULL when out of memory. */
 struct tcall *telsim_call_add(const char *to, const char *from, const char *url, const char *status_callback,
-                              unsigned events, bool machine_detection);
+                              unsigned events, const struct telsim_amd *amd);
 /* Appends a JSON object to the call's event log (locks). */
 void telsim_call_event(struct tcall *c, const char *json);
 /* Writes a call resource as JSON (lock held). */
@@ -81,8 +111,16 @@ void telsim_life_start(struct tcall *c);
 kept_err telsim_life_init(int n);
 void telsim_life_stop(void);
 
-/* The callee for a number: behaviour and keys. */
-void telsim_callee(const char *number, char *behaviour, size_t bsize, char *keys, size_t ksize);
+/* The callee for a number: behaviour, keys and, for a machine, its greeting's length. */
+struct telsim_callee {
+	char behaviour[16];
+	char keys[16];
+	int greeting_ms;
+};
+void telsim_callee(const char *number, struct telsim_callee *out);
+
+/* Milliseconds since the epoch. */
+long long telsim_now_ms(void);
 
 /* `t` as RFC 2822 in UTC, as the provider writes times ("Sat, 22 Nov 2026 13:22:15 +0000"). */
 void telsim_rfc2822(time_t t, char *out, size_t n);

@@ -74,3 +74,20 @@ BEGIN
     END IF;
     RETURN p_limit::integer;
 END $$;
+
+-- An amount in minor units as people write it, in its currency's own units:
+-- money_text(48950, 'GBP') = '489.50 GBP', (1500, 'JPY') = '1,500 JPY',
+-- (12345, 'KWD') = '12.345 KWD'. Unknown currencies get two places.
+CREATE OR REPLACE FUNCTION kept.money_text(p_cents bigint, p_currency text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_units integer := coalesce((SELECT minor_units FROM kept.currencies WHERE code = p_currency), 2);
+    v_scale bigint := (10 ^ v_units)::bigint;
+    v_whole text := (abs(p_cents) / v_scale)::text;
+BEGIN
+    -- thousands grouped as the kept client prints them: 1,234.567 KWD
+    v_whole := regexp_replace(reverse(regexp_replace(reverse(v_whole), '(\d{3})(?=\d)', '\1,', 'g')), '^,', '');
+    RETURN CASE WHEN p_cents < 0 THEN '-' ELSE '' END || v_whole
+           || CASE WHEN v_units > 0 THEN '.' || lpad((abs(p_cents) % v_scale)::text, v_units, '0') ELSE '' END
+           || ' ' || coalesce(p_currency, '');
+END $$;

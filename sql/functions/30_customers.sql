@@ -16,9 +16,15 @@ LANGUAGE sql STABLE AS $$
         'phones', coalesce((
             SELECT json_agg(json_build_object(
                        'number', kept.pii_open(p.customer_id, p.number_enc),
+                       'type', p.type,
                        'consent_automated', p.consent_automated,
-                       'consent_updated_at', kept.ts(p.consent_updated_at)) ORDER BY p.position)
+                       'consent_updated_at', kept.ts(p.consent_updated_at),
+                       'wrong_party_at', kept.ts(p.wrong_party_at),
+                       'failed_attempts', p.failed_attempts,
+                       'time_zones', to_json(kept.phone_time_zones(kept.pii_open(p.customer_id, p.number_enc)))) ORDER BY p.position)
             FROM kept.customer_phones p WHERE p.customer_id = c.id), '[]'::json),
+        'time_zones', coalesce(to_json(kept.customer_zones(c.id)), '[]'::json),
+        'inconvenient_times', c.inconvenient_times,
         'contact_restrictions', json_build_object(
             'cease_communication', c.cease_communication,
             'attorney_represented', c.attorney_represented,
@@ -47,8 +53,9 @@ BEGIN
 END $$;
 
 -- Replaces a customer's phone list with p_phones (a JSON array of
--- {number, consent_automated}), in order. A number that stays (the same
--- digest) keeps its consent timestamp unless its consent changed.
+-- {number, consent_automated, type?}), in order. A number that stays (the
+-- same digest) keeps its consent timestamp unless its consent changed, and
+-- what calls learnt about it (a wrong party, its failures). type defaults to mobile.
 CREATE OR REPLACE FUNCTION kept.customer_phones_replace(p_customer_id bigint, p_phones jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -56,6 +63,7 @@ DECLARE
     v_digests bytea[];
     v_numbers text[];
     v_consents boolean[];
+    v_types text[];
 BEGIN
     SELECT e->>'number' INTO v_duplicate
     FROM jsonb_array_elements(p_phones) e
@@ -65,17 +73,20 @@ BEGIN
     END IF;
     -- each number's digest once: it says which stored phone a number is
     SELECT array_agg(kept.pii_digest(p_customer_id, e->>'number') ORDER BY n), array_agg(e->>'number' ORDER BY n),
-           array_agg((e->>'consent_automated')::boolean ORDER BY n)
-    INTO v_digests, v_numbers, v_consents
+           array_agg((e->>'consent_automated')::boolean ORDER BY n), array_agg(e->>'type' ORDER BY n)
+    INTO v_digests, v_numbers, v_consents, v_types
     FROM jsonb_array_elements(p_phones) WITH ORDINALITY AS t(e, n);
     DELETE FROM kept.customer_phones
     WHERE customer_id = p_customer_id AND number_digest <> ALL (coalesce(v_digests, '{}'));
-    INSERT INTO kept.customer_phones AS cp (customer_id, number_enc, number_digest, position, consent_automated)
-    SELECT p_customer_id, kept.pii_seal(p_customer_id, x.number), x.digest, x.position::smallint, x.consent
-    FROM unnest(v_digests, v_numbers, v_consents) WITH ORDINALITY AS x(digest, number, consent, position)
+    INSERT INTO kept.customer_phones AS cp (customer_id, number_enc, number_digest, number_gdigest, position,
+                                            consent_automated, type, consent_updated_at)
+    SELECT p_customer_id, kept.pii_seal(p_customer_id, x.number), x.digest, kept.number_gdigest(x.number),
+           x.position::smallint, x.consent, coalesce(x.type, 'mobile'), kept.now()
+    FROM unnest(v_digests, v_numbers, v_consents, v_types) WITH ORDINALITY AS x(digest, number, consent, type, position)
     ON CONFLICT (customer_id, number_digest) DO UPDATE
         SET position = EXCLUDED.position,
             consent_automated = EXCLUDED.consent_automated,
+            type = EXCLUDED.type,
             consent_updated_at = CASE WHEN cp.consent_automated = EXCLUDED.consent_automated
                                       THEN cp.consent_updated_at ELSE kept.now() END;
 END $$;
@@ -91,7 +102,7 @@ BEGIN
     PERFORM kept.check_customer_pii(p);
     INSERT INTO kept.customers (id, team, external_ref, name_enc, time_zone, jurisdiction, language,
                                 cease_communication, attorney_represented, bankruptcy,
-                                dispute_open, vulnerable, moratorium_until)
+                                dispute_open, vulnerable, moratorium_until, inconvenient_times)
     OVERRIDING SYSTEM VALUE
     VALUES (v_id, (SELECT u.team FROM kept.api_keys k JOIN kept.users u ON u.id = k.user_id WHERE k.id = p_actor_key_id),
             p->>'external_ref', kept.pii_seal(v_id, p->>'name'), p->>'time_zone', p->>'jurisdiction',
@@ -101,7 +112,8 @@ BEGIN
             coalesce((r->>'bankruptcy')::boolean, false),
             coalesce((r->>'dispute_open')::boolean, false),
             coalesce((r->>'vulnerable')::boolean, false),
-            (r->>'moratorium_until')::date)
+            (r->>'moratorium_until')::date,
+            coalesce(p->'inconvenient_times', '[]'))
     RETURNING * INTO c;
     PERFORM kept.customer_phones_replace(c.id, coalesce(p->'phones', '[]'));
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.created', 'customer',
@@ -188,6 +200,7 @@ BEGIN
         vulnerable = coalesce((r->>'vulnerable')::boolean, vulnerable),
         moratorium_until = CASE WHEN r ? 'moratorium_until' THEN (r->>'moratorium_until')::date
                                 ELSE moratorium_until END,
+        inconvenient_times = coalesce(p->'inconvenient_times', inconvenient_times),
         version = version + 1,
         updated_at = kept.now()
     WHERE id = p_id

@@ -113,9 +113,14 @@ BEGIN
                               version = version + 1, updated_at = kept.now()
     WHERE id = c.id;
     UPDATE kept.accounts SET external_ref = 'erased-' || id WHERE id = ANY (v_accounts);
-    UPDATE kept.calls SET number_enc = NULL, number_digest = NULL, error = NULL
-    WHERE customer_id = c.id AND (number_enc IS NOT NULL OR error IS NOT NULL);
+    UPDATE kept.calls SET number_enc = NULL, number_digest = NULL, number_gdigest = NULL, error = NULL
+    WHERE customer_id = c.id AND (number_enc IS NOT NULL OR number_gdigest IS NOT NULL OR error IS NOT NULL);
     GET DIAGNOSTICS v_calls = ROW_COUNT;
+    UPDATE kept.contacts SET number_enc = NULL, number_digest = NULL, number_gdigest = NULL, note = NULL
+    WHERE customer_id = c.id AND (number_enc IS NOT NULL OR number_gdigest IS NOT NULL OR note IS NOT NULL);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    v_notes := v_notes + n;
+    DELETE FROM kept.customer_search WHERE customer_id = c.id;
     UPDATE kept.plans SET cancel_reason = NULL WHERE id = ANY (v_plans) AND cancel_reason IS NOT NULL;
     GET DIAGNOSTICS n = ROW_COUNT;
     v_notes := v_notes + n;

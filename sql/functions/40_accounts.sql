@@ -17,7 +17,8 @@ LANGUAGE sql STABLE AS $$
         'updated_at', kept.ts(a.updated_at));
 $$;
 
--- balance_cents defaults to original_balance_cents, placed_on to today (UTC);
+-- balance_cents defaults to original_balance_cents, placed_on to the
+-- customer's today (a payment the same minute is not before the day placed);
 -- placed_on is from 2000-01-01 (a CHECK) to tomorrow (anywhere on Earth it may be today).
 CREATE OR REPLACE FUNCTION kept.account_create(p_actor_key_id bigint, p_actor text, p_request_id text,
                                                p jsonb)
@@ -40,7 +41,8 @@ BEGIN
             (p->>'original_balance_cents')::bigint,
             coalesce((p->>'balance_cents')::bigint, (p->>'original_balance_cents')::bigint),
             p->>'currency',
-            coalesce((p->>'placed_on')::date, (kept.now() AT TIME ZONE 'UTC')::date))
+            coalesce((p->>'placed_on')::date,
+                     kept.local_today((SELECT time_zone FROM kept.customers WHERE id = (p->>'customer_id')::bigint))))
     RETURNING * INTO a;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'account.created', 'account',
                              a.id, NULL, kept.account_json(a)::jsonb);

@@ -119,6 +119,10 @@ BEGIN
         SELECT ok.line, 'invalid_currency', 'currency', 'must be an ISO 4217 code such as USD'
         FROM ok WHERE NOT kept.is_currency(ok.currency)
         UNION ALL
+        SELECT ok.line, 'unknown_currency', 'currency', format('%s is not an ISO 4217 currency kept knows', ok.currency)
+        FROM ok WHERE kept.is_currency(ok.currency)
+                  AND NOT EXISTS (SELECT 1 FROM kept.currencies c WHERE c.code = ok.currency)
+        UNION ALL
         SELECT ok.line, 'invalid_date', 'placed_on', 'must be a real date YYYY-MM-DD'
         FROM ok WHERE ok.placed_on IS NOT NULL AND kept.parse_date(ok.placed_on) IS NULL
         UNION ALL
@@ -177,8 +181,9 @@ BEGIN
     GET DIAGNOSTICS v_new_customers = ROW_COUNT;
     v_existing := v_existing - v_new_customers;
 
-    INSERT INTO kept.customer_phones (customer_id, number_enc, number_digest, position, consent_automated)
-    SELECT nc.id, kept.pii_seal(nc.id, ph.phone), kept.pii_digest(nc.id, ph.phone),
+    INSERT INTO kept.customer_phones (customer_id, number_enc, number_digest, number_gdigest, position,
+                                      consent_automated)
+    SELECT nc.id, kept.pii_seal(nc.id, ph.phone), kept.pii_digest(nc.id, ph.phone), kept.number_gdigest(ph.phone),
            row_number() OVER (PARTITION BY nc.id ORDER BY ph.first_line)::smallint, ph.consent
     FROM (SELECT customer_external_ref, phone, min(line) AS first_line,
                  coalesce(bool_or(kept.parse_consent(phone_consent)), false) AS consent
@@ -199,7 +204,7 @@ BEGIN
                                balance_cents, currency, placed_on)
     SELECT c.id, s.account_external_ref, s.creditor, s.original_balance_cents::bigint,
            coalesce(s.balance_cents, s.original_balance_cents)::bigint, s.currency,
-           coalesce(kept.parse_date(s.placed_on), (kept.now() AT TIME ZONE 'UTC')::date)
+           coalesce(kept.parse_date(s.placed_on), kept.local_today(c.time_zone))
     FROM pg_temp.import_accounts_stage s
     JOIN kept.customers c ON c.external_ref = s.customer_external_ref
     ORDER BY s.line;

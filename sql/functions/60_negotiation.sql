@@ -88,17 +88,20 @@ END $$;
 
 -- ---- terms and schedule --------------------------------------------------------------------
 
+-- The latest assessment made by kept's clock (a replayed history does not see
+-- an assessment recorded after the moment it replays).
 CREATE OR REPLACE FUNCTION kept.weekly_disposable(p_account_id bigint) RETURNS bigint
 LANGUAGE sql STABLE AS $$
     SELECT weekly_disposable_cents FROM kept.affordability_assessments
-    WHERE account_id = p_account_id ORDER BY id DESC LIMIT 1;
+    WHERE account_id = p_account_id AND created_at <= kept.now() ORDER BY id DESC LIMIT 1;
 $$;
 
 -- kept's judgement of paying p_total at p_weekly a week under a policy:
 -- {policy_id, max_weeks, policy_minimum_weekly_cents, weeks_to_clear,
 --  weekly_disposable_cents, in_policy, reasons}. More than 520 weeks is refused.
+DROP FUNCTION IF EXISTS kept.evaluate_terms(bigint, bigint, kept.policies, bigint);
 CREATE OR REPLACE FUNCTION kept.evaluate_terms(p_total bigint, p_weekly bigint, p_policy kept.policies,
-                                               p_disposable bigint)
+                                               p_disposable bigint, p_currency text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     v_minimum bigint := (p_total + p_policy.max_weeks - 1) / p_policy.max_weeks;
@@ -107,7 +110,8 @@ DECLARE
 BEGIN
     IF v_weeks > 520 THEN
         PERFORM kept.fail(422, 'plan_too_long', 'weekly_amount_cents',
-                          format('%s a week takes %s weeks; kept arranges at most 520', p_weekly, v_weeks));
+                          format('%s a week takes %s weeks; kept arranges at most 520',
+                                 kept.money_text(p_weekly, p_currency), v_weeks));
     END IF;
     IF p_weekly < v_minimum THEN
         v_reasons := array_append(v_reasons, 'below_policy_minimum');
@@ -152,6 +156,7 @@ LANGUAGE sql STABLE AS $$
         'id', p.id, 'creditor', p.creditor, 'max_weeks', p.max_weeks, 'grace_days', p.grace_days,
         'kept_threshold_percent', p.kept_threshold_percent, 'breaks_after_misses', p.breaks_after_misses,
         'min_settlement_percent', p.min_settlement_percent, 'reminder_lead_days', p.reminder_lead_days,
+        'min_call_gap_minutes', p.min_call_gap_minutes, 'failed_calls_before_triage', p.failed_calls_before_triage,
         'version', p.version, 'created_at', kept.ts(p.created_at), 'updated_at', kept.ts(p.updated_at));
 $$;
 
@@ -173,14 +178,17 @@ BEGIN
         PERFORM kept.fail(409, 'duplicate_policy', 'creditor', 'that creditor already has a policy');
     END IF;
     INSERT INTO kept.policies (creditor, max_weeks, grace_days, kept_threshold_percent, breaks_after_misses,
-                               min_settlement_percent, reminder_lead_days)
+                               min_settlement_percent, reminder_lead_days, min_call_gap_minutes,
+                               failed_calls_before_triage)
     VALUES (p->>'creditor',
             coalesce((p->>'max_weeks')::integer, d.max_weeks),
             coalesce((p->>'grace_days')::integer, d.grace_days),
             coalesce((p->>'kept_threshold_percent')::integer, d.kept_threshold_percent),
             coalesce((p->>'breaks_after_misses')::integer, d.breaks_after_misses),
             coalesce((p->>'min_settlement_percent')::integer, d.min_settlement_percent),
-            coalesce((p->>'reminder_lead_days')::integer, d.reminder_lead_days))
+            coalesce((p->>'reminder_lead_days')::integer, d.reminder_lead_days),
+            coalesce((p->>'min_call_gap_minutes')::integer, d.min_call_gap_minutes),
+            coalesce((p->>'failed_calls_before_triage')::integer, d.failed_calls_before_triage))
     RETURNING * INTO n;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'policy.created', 'policy', n.id,
                              NULL, kept.policy_json(n)::jsonb);
@@ -211,6 +219,8 @@ BEGIN
         breaks_after_misses = (p->>'breaks_after_misses')::integer,
         min_settlement_percent = (p->>'min_settlement_percent')::integer,
         reminder_lead_days = (p->>'reminder_lead_days')::integer,
+        min_call_gap_minutes = coalesce((p->>'min_call_gap_minutes')::integer, min_call_gap_minutes),
+        failed_calls_before_triage = coalesce((p->>'failed_calls_before_triage')::integer, failed_calls_before_triage),
         version = version + 1, updated_at = kept.now()
     WHERE id = p_id RETURNING * INTO n;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'policy.updated', 'policy', n.id,
@@ -342,7 +352,7 @@ BEGIN
     PERFORM kept.check_amount(v_weekly, 'weekly_amount_cents');
     PERFORM kept.check_first_due_date(v_first, kept.account_time_zone(a), false);
     pol := kept.policy_for(a.creditor);
-    ev := kept.evaluate_terms(a.balance_cents, v_weekly, pol, kept.weekly_disposable(a.id));
+    ev := kept.evaluate_terms(a.balance_cents, v_weekly, pol, kept.weekly_disposable(a.id), a.currency);
     INSERT INTO kept.proposals (account_id, weekly_amount_cents, first_due_date, asked_by, note,
         balance_cents, policy_id, max_weeks, policy_minimum_weekly_cents, weeks_to_clear,
         weekly_disposable_cents, in_policy, reasons)
@@ -356,5 +366,6 @@ BEGIN
     PERFORM kept.outbox_write('proposal_recorded', 'proposal', r.id,
                               jsonb_build_object('account_id', a.id, 'weekly_amount_cents', v_weekly,
                                                  'in_policy', r.in_policy, 'reasons', to_jsonb(r.reasons)));
+    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'proposal', r.id);
     RETURN kept.proposal_json(r, a.currency);
 END $$;

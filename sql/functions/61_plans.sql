@@ -27,6 +27,7 @@ LANGUAGE sql STABLE AS $$
         'approved_by_user', (SELECT kept.user_ref(approved_by_user) FROM kept.plan_approvals WHERE plan_id = p.id),
         'activated_at', kept.ts(p.activated_at), 'ended_at', kept.ts(p.ended_at),
         'superseded_by', p.superseded_by, 'cancel_reason', p.cancel_reason,
+        'reminder_consent_at', kept.ts(p.reminder_consent_at),
         'version', p.version, 'created_at', kept.ts(p.created_at), 'updated_at', kept.ts(p.updated_at),
         'installments', coalesce((
             SELECT json_agg(json_build_object('seq', i.seq, 'due_date', i.due_date,
@@ -189,14 +190,32 @@ BEGIN
         PERFORM kept.fail(422, 'plan_before_placed', 'first_due_date',
                           format('the account was placed on %s; a plan cannot fall due before that', a.placed_on));
     END IF;
-    ev := kept.evaluate_terms(a.balance_cents, v_weekly, kept.policy_for(a.creditor), v_disposable);
+    ev := kept.evaluate_terms(a.balance_cents, v_weekly, kept.policy_for(a.creditor), v_disposable, a.currency);
     n := kept.plan_open(p_actor_key_id, p_actor, p_request_id, a,
         CASE WHEN pr.id IS NULL THEN 'agent_set' ELSE 'customer_proposed' END,
         v_weekly, a.balance_cents, v_first, (ev->>'in_policy')::boolean,
         ARRAY(SELECT jsonb_array_elements_text(ev->'reasons')), v_disposable, v_imported, pr.id, NULL,
         (p->>'replaces_plan_id')::bigint);
+    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'plan', n.id);
+    n := kept.plan_reminder_consent(p_actor_key_id, p_actor, p_request_id, n, p);
     -- a statement of its own: plan_json (STABLE) must see the installments just written
     RETURN kept.plan_json(n);
+END $$;
+
+-- The customer's prior consent, given directly to the agent, to a reminder
+-- within the next seven days (12 CFR 1006.14(b)(3)(i)): recorded with the
+-- plan ({"reminder_consent": true}), audited; such a reminder is an excluded call.
+CREATE OR REPLACE FUNCTION kept.plan_reminder_consent(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                                      n kept.plans, p jsonb)
+RETURNS kept.plans LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT coalesce((p->>'reminder_consent')::boolean, false) THEN
+        RETURN n;
+    END IF;
+    UPDATE kept.plans SET reminder_consent_at = kept.now() WHERE id = n.id RETURNING * INTO n;
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.reminder_consent', 'plan', n.id, NULL,
+                             jsonb_build_object('reminder_consent_at', kept.ts(n.reminder_consent_at)));
+    RETURN n;
 END $$;
 
 -- Locks a plan's account, then the plan: every writer takes an account
@@ -286,25 +305,65 @@ END $$;
 
 -- ---- reviews -------------------------------------------------------------------------------------
 
+-- A review with the people in it: who made the plan, who approved it (and
+-- why: approval_note), who reviewed it (and what they said: review_note;
+-- `note` is the same, kept for older clients).
 CREATE OR REPLACE FUNCTION kept.review_json(r kept.reviews) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'id', r.id, 'plan_id', r.plan_id, 'account_id', p.account_id, 'origin', p.origin,
         'weekly_amount_cents', p.weekly_amount_cents, 'total_cents', p.total_cents, 'currency', p.currency,
-        'reasons', to_json(r.reasons), 'plan_created_by', p.created_by,
-        'plan_created_by_user', kept.user_ref(p.created_by_user), 'approved_by', ap.approved_by,
-        'approved_by_user', kept.user_ref(ap.approved_by_user),
-        'approval_note', ap.note, 'status', r.status, 'decided_by', r.decided_by,
-        'decided_by_user', kept.key_user_ref(r.decided_by), 'note', r.note,
+        'reasons', to_json(r.reasons),
+        'plan_created_by', p.created_by, 'plan_created_by_user', kept.user_ref(p.created_by_user),
+        'plan_created_by_name', (SELECT u.name FROM kept.users u WHERE u.id = p.created_by_user),
+        'approved_by', ap.approved_by, 'approved_by_user', kept.user_ref(ap.approved_by_user),
+        'approved_by_name', (SELECT u.name FROM kept.users u WHERE u.id = ap.approved_by_user),
+        'approval_note', ap.note, 'approved_at', kept.ts(ap.created_at),
+        'status', r.status,
+        'decided_by', r.decided_by, 'decided_by_user', kept.key_user_ref(r.decided_by),
+        'decided_by_name', kept.key_user_ref(r.decided_by)->>'name',
+        'review_note', r.note, 'note', r.note,
         'decided_at', kept.ts(r.decided_at), 'created_at', kept.ts(r.created_at))
     FROM kept.plans p LEFT JOIN kept.plan_approvals ap ON ap.plan_id = p.id
     WHERE p.id = r.plan_id;
 $$;
 
+-- Whether a viewer may read a review of their team's: a key acting as
+-- reviewer (supervisor, admin) reads all; anyone else only the reviews of
+-- plans their user made or approved (an agent sees how their own decisions
+-- were judged, and their corrections). The keptd command line (NULL) reads all.
+DROP FUNCTION IF EXISTS kept.review_visible(kept.reviews, bigint, text);
+CREATE OR REPLACE FUNCTION kept.review_visible(r kept.reviews, p_viewer bigint) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT p_viewer IS NULL
+        OR EXISTS (SELECT 1 FROM kept.api_keys k JOIN kept.users u ON u.id = k.user_id
+                   WHERE k.id = p_viewer AND kept.key_roles(k, u) && ARRAY['supervisor', 'admin'])
+        OR EXISTS (SELECT 1 FROM kept.plans p LEFT JOIN kept.plan_approvals ap ON ap.plan_id = p.id
+                   WHERE p.id = r.plan_id
+                     AND kept.actor_user(p_viewer) IN (p.created_by_user, ap.approved_by_user));
+$$;
+
+-- GET /v1/reviews/{id} (the dispatcher has checked the team and logged the
+-- read): 404 for a review the caller may not read, as for one that does not exist.
+DROP FUNCTION IF EXISTS kept.review_get(bigint, bigint, text);
+CREATE OR REPLACE FUNCTION kept.review_get(p_id bigint, p_viewer bigint) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    r kept.reviews;
+BEGIN
+    SELECT * INTO r FROM kept.reviews WHERE id = p_id;
+    IF NOT FOUND OR NOT kept.review_visible(r, p_viewer) THEN
+        PERFORM kept.fail(404, 'review_not_found', 'id', format('no review with id %s', p_id));
+    END IF;
+    RETURN kept.review_json(r);
+END $$;
+
 -- The queue, oldest first: status 'open' (default), 'upheld', 'corrected' or
--- 'all'. Only the reviews of accounts the viewer's team may see; the
--- customers they concern go to the access log.
+-- 'all'. Only the reviews of accounts the viewer's team may see, and of
+-- those only the ones the viewer may read; the customers they concern go to
+-- the access log.
 DROP FUNCTION IF EXISTS kept.review_page(text, text, text);
+DROP FUNCTION IF EXISTS kept.review_page(text, text, text, bigint, text);
 CREATE OR REPLACE FUNCTION kept.review_page(p_viewer bigint, p_request_id text, p_path text, p_status text,
                                             p_cursor text, p_limit text) RETURNS json
 LANGUAGE plpgsql AS $$
@@ -329,6 +388,7 @@ BEGIN
           WHERE (v_status = 'all' OR r.status = v_status) AND r.id > v_after
             AND (v_team IS NULL OR kept.team_sees_account(v_team, (SELECT p.account_id FROM kept.plans p
                                                                    WHERE p.id = r.plan_id)))
+            AND kept.review_visible(r, p_viewer)
           ORDER BY r.id LIMIT v_limit + 1) page;
     PERFORM kept.access_log_write(p_viewer, p_request_id, 'GET', '/v1/reviews', p_path,
                                   ARRAY(SELECT a.customer_id FROM kept.plans p JOIN kept.accounts a ON a.id = p.account_id
@@ -398,7 +458,7 @@ BEGIN
     PERFORM kept.check_amount(v_offer, 'offer_cents');
     IF v_offer > a.balance_cents THEN
         PERFORM kept.fail(422, 'offer_above_balance', 'offer_cents',
-                          format('the offer is more than the balance (%s)', a.balance_cents));
+                          format('the offer is more than the balance (%s)', kept.money_text(a.balance_cents, a.currency)));
     END IF;
     v_floor := (a.balance_cents * pol.min_settlement_percent + 99) / 100;
     INSERT INTO kept.settlement_offers (account_id, offer_cents, balance_cents, min_settlement_percent,
@@ -412,12 +472,14 @@ BEGIN
     PERFORM kept.outbox_write('settlement_offered', 'settlement_offer', o.id,
                               jsonb_build_object('account_id', a.id, 'offer_cents', o.offer_cents,
                                                  'floor_cents', o.floor_cents, 'counter_cents', o.counter_cents));
+    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'settlement_offer', o.id);
     RETURN kept.settlement_json(o, a.currency);
 END $$;
 
 -- The agreed figure (default: the counter when there is one, else the
 -- customer's offer) becomes a plan with origin settlement: one payment, or up
--- to 12 weekly ones. Below the floor it needs a second associate.
+-- to 12 weekly ones. Below the floor, or weekly installments above the
+-- customer's assessed weekly disposable income, it needs a second associate.
 CREATE OR REPLACE FUNCTION kept.settlement_accept(p_actor_key_id bigint, p_actor text, p_request_id text,
                                                   p_offer_id bigint, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
@@ -428,6 +490,8 @@ DECLARE
     v_count integer := coalesce((p->>'installments')::integer, 1);
     v_first date := (p->>'first_due_date')::date;
     v_weekly bigint;
+    v_disposable bigint;
+    v_reasons text[] := '{}';
     n kept.plans;
 BEGIN
     SELECT * INTO o FROM kept.settlement_offers WHERE id = p_offer_id FOR UPDATE;
@@ -450,10 +514,16 @@ BEGIN
     END IF;
     PERFORM kept.check_first_due_date(v_first, kept.account_time_zone(a), false);
     v_weekly := (v_amount + v_count - 1) / v_count;
+    v_disposable := kept.weekly_disposable(a.id);
+    IF v_amount < o.floor_cents THEN
+        v_reasons := array_append(v_reasons, 'below_settlement_floor');
+    END IF;
+    IF v_disposable IS NOT NULL AND v_weekly > v_disposable THEN
+        v_reasons := array_append(v_reasons, 'above_affordability');
+    END IF;
     n := kept.plan_open(p_actor_key_id, p_actor, p_request_id, a, 'settlement', v_weekly, v_amount, v_first,
-                        v_amount >= o.floor_cents,
-                        CASE WHEN v_amount < o.floor_cents THEN ARRAY['below_settlement_floor'] ELSE '{}' END,
-                        kept.weekly_disposable(a.id), false, NULL, o.id, (p->>'replaces_plan_id')::bigint);
+                        cardinality(v_reasons) = 0, v_reasons, v_disposable, false, NULL, o.id,
+                        (p->>'replaces_plan_id')::bigint);
     UPDATE kept.settlement_offers SET status = 'accepted', accepted_cents = v_amount, accepted_at = kept.now()
     WHERE id = o.id RETURNING * INTO o;
     UPDATE kept.settlement_offers SET status = 'withdrawn' WHERE account_id = a.id AND status = 'open';
@@ -461,6 +531,8 @@ BEGIN
                              o.id, NULL, kept.settlement_json(o, a.currency)::jsonb);
     PERFORM kept.outbox_write('settlement_accepted', 'settlement_offer', o.id,
                               jsonb_build_object('account_id', a.id, 'accepted_cents', v_amount, 'plan_id', n.id));
+    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'settlement', o.id);
+    n := kept.plan_reminder_consent(p_actor_key_id, p_actor, p_request_id, n, p);
     RETURN kept.plan_json(n);
 END $$;
 

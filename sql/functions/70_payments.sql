@@ -142,8 +142,22 @@ BEGIN
         PERFORM kept.fail(422, 'idempotency_key_reused', 'Idempotency-Key',
                           'this Idempotency-Key was already used with a different request');
     END IF;
-    RETURN kept.payment_json(p);
+    RETURN kept.payment_answer(p, true);
 END $$;
+
+-- What posting or reversing a payment answers: the payment, whether this was
+-- a replay of a request already posted (its Idempotency-Key), and where the
+-- account stands now — its balance and status, and what a settlement this
+-- payment completed wrote off.
+CREATE OR REPLACE FUNCTION kept.payment_answer(p kept.payments, p_replayed boolean) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT (kept.payment_json(p)::jsonb || jsonb_build_object(
+        'replayed', p_replayed,
+        'account_balance_cents', a.balance_cents, 'account_status', a.status,
+        'written_off_cents', coalesce((SELECT pl.written_off_cents FROM kept.plans pl
+                                       WHERE pl.id = p.plan_id AND pl.status = 'completed'), 0)))::json
+    FROM kept.accounts a WHERE a.id = p.account_id;
+$$;
 
 -- p_idempotency_key is the client's Idempotency-Key; what it came with is
 -- remembered as the SHA-256 of the body as jsonb text, which is canonical
@@ -190,7 +204,8 @@ BEGIN
     END IF;
     IF v_amount > a.balance_cents THEN
         PERFORM kept.fail(422, 'payment_above_balance', 'amount_cents',
-                          format('the balance is %s; more than that is a refund, not a payment', a.balance_cents));
+                          format('the balance is %s; more than that is a refund, not a payment',
+                                 kept.money_text(a.balance_cents, a.currency)));
     END IF;
     SELECT id INTO v_plan FROM kept.plans WHERE account_id = a.id AND status = 'active';
     INSERT INTO kept.payments (account_id, amount_cents, currency, received_at, source, source_ref,
@@ -221,7 +236,7 @@ BEGIN
     PERFORM kept.outbox_write('payment_posted', 'payment', pay.id,
                               jsonb_build_object('account_id', a.id, 'plan_id', v_plan, 'amount_cents', v_amount,
                                                  'received_at', v_received, 'source', pay.source));
-    RETURN kept.payment_json(pay);
+    RETURN kept.payment_answer(pay, false);
 END $$;
 
 -- A returned payment: its money comes off the installments it paid, which are
@@ -278,7 +293,8 @@ BEGIN
                              reversal_reason = p_reason
     WHERE id = pay.id RETURNING * INTO pay;
     PERFORM kept.escalation_auto(pay.account_id, pl.id, pay.id, 'payment_reversed',
-                                 format('payment %s of %s returned: %s', pay.id, pay.amount_cents, p_reason));
+                                 format('payment %s of %s returned: %s', pay.id,
+                                        kept.money_text(pay.amount_cents, pay.currency), p_reason));
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'payment.reversed', 'payment', pay.id,
                              jsonb_build_object('status', 'posted'),
                              jsonb_build_object('status', pay.status, 'reason', p_reason));
@@ -286,7 +302,7 @@ BEGIN
     PERFORM kept.outbox_write('payment_reversed', 'payment', pay.id,
                               jsonb_build_object('account_id', pay.account_id, 'plan_id', pay.plan_id,
                                                  'amount_cents', pay.amount_cents));
-    RETURN kept.payment_json(pay);
+    RETURN kept.payment_answer(pay, false);
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.payment_page(p_account_id bigint, p_cursor text, p_limit text) RETURNS json

@@ -202,5 +202,10 @@ BEGIN
                              jsonb_build_object('status', 'open'),
                              jsonb_build_object('status', e.status, 'note', e.resolution_note));
     PERFORM kept.escalation_event(e, 'escalation_resolved');
+    IF e.reason = 'repeated_call_failures' THEN
+        -- someone has looked at the numbers: automated calls may try them again
+        UPDATE kept.customer_phones p SET failed_attempts = 0
+        FROM kept.accounts a WHERE a.id = e.account_id AND p.customer_id = a.customer_id;
+    END IF;
     RETURN kept.escalation_json(e);
 END $$;

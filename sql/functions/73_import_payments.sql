@@ -124,6 +124,7 @@ DECLARE
     v_amount bigint;
     v_account kept.accounts;
     v_plan bigint;
+    v_hashjoin text;
 BEGIN
     SELECT count(*), count(*) FILTER (WHERE existing_id IS NULL),
            coalesce(sum(amount) FILTER (WHERE existing_id IS NULL), 0)
@@ -133,20 +134,26 @@ BEGIN
     VALUES (p_file_sha256, v_lines, v_posted, v_lines - v_posted, v_amount, p_actor_key_id)
     RETURNING id INTO v_import;
 
-    -- balances fall, accounts locked in id order
-    CREATE TEMP TABLE import_payments_accounts ON COMMIT DROP AS
+    -- balances fall: one UPDATE walking the accounts in id order (a merge or
+    -- nested-loop join over the sorted totals; a hash join would take their
+    -- locks in table order), instead of locking them first and updating after
+    v_hashjoin := current_setting('enable_hashjoin');
+    PERFORM set_config('enable_hashjoin', 'off', true);
+    CREATE TEMP TABLE import_payments_fell ON COMMIT DROP AS
     WITH totals AS (
         SELECT account_id, sum(amount) AS total FROM pg_temp.import_payments_resolved
-        WHERE existing_id IS NULL GROUP BY account_id
-    ), locked AS (
-        SELECT a.id FROM kept.accounts a JOIN totals t ON t.account_id = a.id ORDER BY a.id FOR NO KEY UPDATE
+        WHERE existing_id IS NULL GROUP BY account_id ORDER BY account_id
     ), fell AS (
         UPDATE kept.accounts a SET balance_cents = a.balance_cents - t.total, version = version + 1, updated_at = kept.now()
-        FROM totals t WHERE a.id = t.account_id AND a.id IN (SELECT id FROM locked)
+        FROM totals t WHERE a.id = t.account_id
         RETURNING a.id, a.balance_cents + t.total AS before, a.balance_cents AS after
     )
+    SELECT * FROM fell;
+    PERFORM set_config('enable_hashjoin', v_hashjoin, true);
+    ANALYZE pg_temp.import_payments_fell;
+    CREATE TEMP TABLE import_payments_accounts ON COMMIT DROP AS
     SELECT f.id, f.before, f.after, pl.id AS plan_id, pl.weekly_amount_cents
-    FROM fell f LEFT JOIN kept.plans pl ON pl.account_id = f.id AND pl.status = 'active';
+    FROM pg_temp.import_payments_fell f LEFT JOIN kept.plans pl ON pl.account_id = f.id AND pl.status = 'active';
     ANALYZE pg_temp.import_payments_accounts;
 
     INSERT INTO kept.payments (account_id, amount_cents, currency, received_at, source, source_ref, import_id,
@@ -173,6 +180,13 @@ BEGIN
                                                       'amount_cents', v_amount));
     PERFORM kept.outbox_write('payments_imported', 'payment_import', v_import,
                               jsonb_build_object('posted', v_posted, 'amount_cents', v_amount));
+    -- and, like a payment posted alone, an event per payment: what the
+    -- analytics loader reads, a bounded batch at a time however big the file
+    INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
+    SELECT 'payment_posted', 'payment', p.id,
+           jsonb_build_object('account_id', p.account_id, 'plan_id', p.plan_id, 'amount_cents', p.amount_cents,
+                              'received_at', p.received_at, 'source', p.source, 'import_id', v_import)
+    FROM kept.payments p WHERE p.import_id = v_import ORDER BY p.id;
     RETURN json_build_object('import_id', v_import, 'lines', v_lines, 'posted', v_posted,
                              'duplicates', v_lines - v_posted, 'rejected', 0, 'amount_cents', v_amount);
 END $$;
@@ -221,9 +235,10 @@ BEGIN
       ON n.plan_id = p.plan_id AND n.i_start < p.p_end AND p.p_start < n.i_end;
     ANALYZE pg_temp.import_allocations;
 
-    INSERT INTO kept.allocations (payment_id, plan_id, seq, amount_cents, on_time, in_grace)
-    SELECT payment_id, plan_id, seq, amount, on_time, in_grace FROM pg_temp.import_allocations;
-
+    -- the installments before the allocations that reference them: the
+    -- allocations' foreign-key checks then find rows this transaction has
+    -- already updated, instead of share-locking rows it is about to update
+    -- (a lock and an update of one row by one transaction need a multixact)
     UPDATE kept.installments i
     SET amount_paid_cents = i.amount_paid_cents + s.amount,
         paid_by_due_cents = i.paid_by_due_cents + s.by_due,
@@ -233,6 +248,9 @@ BEGIN
                  sum(CASE WHEN in_grace THEN amount ELSE 0 END) AS by_grace
           FROM pg_temp.import_allocations GROUP BY plan_id, seq) s
     WHERE i.plan_id = s.plan_id AND i.seq = s.seq;
+
+    INSERT INTO kept.allocations (payment_id, plan_id, seq, amount_cents, on_time, in_grace)
+    SELECT payment_id, plan_id, seq, amount, on_time, in_grace FROM pg_temp.import_allocations;
 
     -- installments already judged whose money changed (a backdated file) are judged again
     PERFORM kept.installments_rejudge(plan_id, array_agg(seq))

@@ -6,16 +6,22 @@
 --
 -- Every record is staged with its line (JSON: its position, and its path),
 -- checked set-based (kept.import_history_problems), and, only if no record
--- has a problem, REPLAYED in the order things happened through the same
--- functions an agent's requests go through, each at its own time on kept's
--- clock (kept.now(), set with SET LOCAL): the policy of the day decides, a
--- plan's first due date must be from that day to 60 days on, a later plan
--- replaces the one before, the evaluation of the account runs up to each
--- moment (so a plan breaks when its misses broke it). Whatever the replay
--- refuses is listed too, and then nothing is written. The file's accounts are
--- finally judged as of now, in the same transaction, so the background
--- evaluator never sees half a history. Replayed plans have channel `import`;
--- the replay opens no escalation (what happened elsewhere was handled there).
+-- has a problem, REPLAYED account by account in the order things happened,
+-- through the same functions an agent's requests go through, each at its own
+-- time on kept's clock (kept.now(), set with SET LOCAL): a plan's first due
+-- date must be from that day to 60 days on, an affordability assessment counts
+-- only from when it was made, a later plan replaces the one before, the
+-- evaluation of the account runs up to each moment (so a plan breaks when its
+-- misses broke it). The policy is the creditor's policy as it is now: kept
+-- keeps no history of policies, so grace days, the kept threshold and the
+-- misses that break a plan are today's. Whatever the replay refuses (kept's
+-- own rules, and data or constraint errors) is listed too, and then nothing
+-- is written; anything else is a defect and fails the request. The file's
+-- accounts are finally judged as of now, in the same transaction, so the
+-- background evaluator never sees half a history. Replayed plans have
+-- channel `import`; the replay opens no escalation (what happened elsewhere
+-- was handled there), the final judgement as of now opens what the evaluator
+-- would.
 --
 -- Rules a history must keep: the account exists in kept and has no plan or
 -- payment yet; a plan is within policy (history cannot show the second
@@ -57,13 +63,16 @@ BEGIN
 END $$;
 
 -- The problems of one JSON object's shape: keys kept does not know, and
--- values that are not a string, a number or null.
+-- values that are not a string, a number or null, as "code:field" tokens. A
+-- key is named only when it is a plain word (a key with a space or a colon
+-- could otherwise forge a token of its own).
 CREATE OR REPLACE FUNCTION kept.history_json_shape(p_obj jsonb, p_keys text[]) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN jsonb_typeof(p_obj) <> 'object' THEN 'invalid_record'
                 ELSE nullif(concat_ws(' ',
-                    (SELECT string_agg('unknown_field:' || k, ' ' ORDER BY k) FROM jsonb_object_keys(p_obj) k
-                     WHERE k <> ALL (p_keys)),
+                    (SELECT string_agg('unknown_field:' || CASE WHEN k ~ '^[A-Za-z0-9_]{1,64}$' THEN k ELSE '?' END,
+                                       ' ' ORDER BY k)
+                     FROM jsonb_object_keys(p_obj) k WHERE k <> ALL (p_keys)),
                     (SELECT string_agg('invalid_type:' || e.key, ' ' ORDER BY e.key) FROM jsonb_each(p_obj) e
                      WHERE e.key = ANY (p_keys) AND e.key <> 'payments'
                        AND jsonb_typeof(e.value) NOT IN ('string', 'number', 'null')),
@@ -384,48 +393,59 @@ DECLARE
     v_message text;
     v_code text;
     v_field text;
+    v_state text;
     e record;
 BEGIN
     PERFORM set_config('kept.history', 'on', true);
-    FOR e IN
-        SELECT r.*, x.kind, x.at FROM pg_temp.import_history_resolved r
-        CROSS JOIN LATERAL (VALUES ('plan', 0, r.agreed), ('cancel', 3, r.cancelled), ('payment', 1, r.received),
-                                   ('reversal', 2, r.reversed)) x(kind, kind_order, at)
-        WHERE x.at IS NOT NULL AND (x.kind IN ('plan', 'cancel')) = (r.record = 'plan')
-        ORDER BY x.at, x.kind_order, r.line
-    LOOP
-        CONTINUE WHEN e.account_id = ANY (v_failed);
+    -- account by account (nothing of one account touches another), each in one
+    -- subtransaction: the first refusal ends that account's replay and is listed
+    FOR v_account IN SELECT DISTINCT account_id FROM pg_temp.import_history_resolved ORDER BY 1 LOOP
         BEGIN
-            PERFORM kept.evaluate_account(e.account_id, e.at);
-            PERFORM set_config('kept.clock', kept.ts(e.at), true);
-            CASE e.kind
-            WHEN 'plan' THEN
-                v_plans := v_plans || jsonb_build_object(e.plan_ref, kept.history_plan(
-                               e.account_id, e.origin, e.agent_id, e.weekly, e.first_due, e.settlement,
-                               e.installment_count, v_actor, p_request_id));
-            WHEN 'cancel' THEN
-                PERFORM kept.plan_cancel(p_actor_key_id, v_actor, p_request_id, (v_plans->>e.plan_ref)::bigint,
-                                         e.cancel_reason);
-            WHEN 'payment' THEN
-                v_pay := kept.payment_post(p_actor_key_id, v_actor, p_request_id, jsonb_build_object(
-                             'account_id', e.account_id, 'amount_cents', e.amount, 'received_at', kept.ts(e.received),
-                             'source', e.source, 'source_ref', e.source_ref), NULL);
-            ELSE
-                PERFORM kept.payment_reverse(p_actor_key_id, v_actor, p_request_id,
-                    (SELECT id FROM kept.payments WHERE source = e.source AND source_ref = e.source_ref),
-                    e.reversal_reason);
-            END CASE;
-            -- what the event flagged (a judged week missed after all) is decided at its time
-            PERFORM kept.evaluate_account_flags(e.account_id, e.at);
-            PERFORM set_config('kept.clock', '', true);
+            FOR e IN
+                SELECT r.*, x.kind, x.at FROM pg_temp.import_history_resolved r
+                CROSS JOIN LATERAL (VALUES ('plan', 0, r.agreed), ('cancel', 3, r.cancelled), ('payment', 1, r.received),
+                                           ('reversal', 2, r.reversed)) x(kind, kind_order, at)
+                WHERE r.account_id = v_account AND x.at IS NOT NULL AND (x.kind IN ('plan', 'cancel')) = (r.record = 'plan')
+                ORDER BY x.at, x.kind_order, r.line
+            LOOP
+                PERFORM kept.evaluate_account(e.account_id, e.at);
+                PERFORM set_config('kept.clock', kept.ts(e.at), true);
+                CASE e.kind
+                WHEN 'plan' THEN
+                    v_plans := v_plans || jsonb_build_object(e.plan_ref, kept.history_plan(
+                                   e.account_id, e.origin, e.agent_id, e.weekly, e.first_due, e.settlement,
+                                   e.installment_count, v_actor, p_request_id));
+                WHEN 'cancel' THEN
+                    PERFORM kept.plan_cancel(p_actor_key_id, v_actor, p_request_id, (v_plans->>e.plan_ref)::bigint,
+                                             e.cancel_reason);
+                WHEN 'payment' THEN
+                    v_pay := kept.payment_post(p_actor_key_id, v_actor, p_request_id, jsonb_build_object(
+                                 'account_id', e.account_id, 'amount_cents', e.amount,
+                                 'received_at', kept.ts(e.received), 'source', e.source, 'source_ref', e.source_ref),
+                                 NULL);
+                ELSE
+                    PERFORM kept.payment_reverse(p_actor_key_id, v_actor, p_request_id,
+                        (SELECT id FROM kept.payments WHERE source = e.source AND source_ref = e.source_ref),
+                        e.reversal_reason);
+                END CASE;
+                -- what the event flagged (a judged week missed after all) is decided at its time
+                PERFORM kept.evaluate_account_flags(e.account_id, e.at);
+                PERFORM set_config('kept.clock', '', true);
+            END LOOP;
         EXCEPTION WHEN others THEN
-            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_code = PG_EXCEPTION_HINT, v_field = COLUMN_NAME;
+            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_code = PG_EXCEPTION_HINT, v_field = COLUMN_NAME,
+                                    v_state = RETURNED_SQLSTATE;
+            IF v_state !~ '^(KR|22|23)' THEN
+                RAISE; -- not a refusal: a defect, or a serialization failure the transaction is retried for
+            END IF;
             INSERT INTO pg_temp.import_history_replayed
             VALUES (e.line, coalesce(nullif(v_code, ''), 'refused'), nullif(v_field, ''),
                     format('%s (at %s, replaying the %s)', v_message, kept.ts(e.at), e.kind), e.path);
             v_failed := v_failed || e.account_id;
         END;
     END LOOP;
+    PERFORM set_config('kept.clock', '', true);
+    PERFORM set_config('kept.history', '', true);
     IF cardinality(v_failed) > 0 THEN
         RETURN NULL;
     END IF;
@@ -433,7 +453,6 @@ BEGIN
     FOR v_account IN SELECT DISTINCT account_id FROM pg_temp.import_history_resolved ORDER BY 1 LOOP
         v_judged := v_judged + kept.evaluate_account(v_account, now());
     END LOOP;
-    PERFORM set_config('kept.history', '', true);
     SELECT count(*) AS records, count(DISTINCT account_id) AS accounts,
            count(*) FILTER (WHERE record = 'plan') AS plans, count(*) FILTER (WHERE record = 'payment') AS payments,
            count(*) FILTER (WHERE reversed IS NOT NULL) AS reversals,

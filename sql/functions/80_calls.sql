@@ -1,14 +1,20 @@
--- Reminder calls: scheduling, the contact rules checked right before every
--- dial, claiming work across keptd instances, what the provider reports.
+-- Reminder calls: scheduling, claiming work across keptd instances with the
+-- contact rules (sql/functions/81_contact_rules.sql) checked at the moment of
+-- dialling, the provider's pace, what the provider reports, the script's
+-- facts and key presses, triage when calls keep reaching nobody.
 --
--- Every time-dependent function takes as_of, so tests drive weeks of calls
--- without faking clocks. A call's attempt time (dialed_at) and a
--- conversation's time are on the as_of clock too.
+-- One clock: the dispatcher judges and records on kept.now() (keptd's clock,
+-- simulated or the wall's); an as_of given to the scheduler only decides
+-- what is queued, never when a call may be dialled.
 
 -- earlier shapes of the dispatcher's functions
 DROP FUNCTION IF EXISTS kept.calls_claim(timestamptz, integer);
+DROP FUNCTION IF EXISTS kept.calls_claim(integer, integer);
 DROP FUNCTION IF EXISTS kept.call_check(kept.calls, timestamptz);
 DROP FUNCTION IF EXISTS kept.call_dialed(bigint, text, text, integer, boolean, text);
+DROP FUNCTION IF EXISTS kept.calls_dialed(bigint[], text[], text[], integer[], boolean[], text[]);
+DROP FUNCTION IF EXISTS kept.calls_dialed(bigint[], text[], text[], integer[], boolean[], text[], timestamptz[]);
+DROP FUNCTION IF EXISTS kept.calls_rules(timestamptz, bigint[]);
 
 CREATE OR REPLACE FUNCTION kept.call_json(c kept.calls) RETURNS json
 LANGUAGE sql STABLE AS $$
@@ -21,7 +27,11 @@ LANGUAGE sql STABLE AS $$
         'provider_sid', c.provider_sid, 'answered_by', c.answered_by, 'digits', c.digits,
         'right_party', c.right_party, 'conversation', c.conversation_at IS NOT NULL,
         'duration_s', c.duration_s, 'error', c.error, 'created_at', kept.ts(c.created_at),
-        'updated_at', kept.ts(c.updated_at));
+        'updated_at', kept.ts(c.updated_at),
+        'rule', coalesce(c.blocked_rule, CASE WHEN c.state = 'queued' THEN c.deferred_rule END),
+        'next_attempt_at', CASE WHEN c.state = 'queued' THEN kept.ts(c.scheduled_at) END,
+        'decision', c.decision, 'judged_at', kept.ts(c.judged_at), 'excluded', c.excluded,
+        'zones', coalesce(to_json(c.zones), '[]'::json), 'conversation_at', kept.ts(c.conversation_at));
 $$;
 
 -- How far along a state is; callbacks only ever move a call forward.
@@ -34,14 +44,17 @@ RETURN CASE s WHEN 'queued' THEN 0 WHEN 'dialing' THEN 1 WHEN 'placed' THEN 2 WH
 
 -- ---- scheduling ----------------------------------------------------------------------
 
--- The number to ring: the first with consent, else the first (which the
--- consent rule will then block, on the record). The call keeps it as the
--- phone row holds it: sealed under the customer's data key, with its digest.
+-- The number to ring: of the numbers with consent that did not reach
+-- someone else, the one with the fewest consecutive failures, in the
+-- customer's order; else the first (which a rule then blocks, on the record).
+-- The scheduler picks it and the dispatcher picks again when it dials. The
+-- call keeps it as the phone row holds it: sealed under the customer's data
+-- key, with its digests.
 DROP FUNCTION IF EXISTS kept.call_number(bigint);
 CREATE OR REPLACE FUNCTION kept.call_phone(p_customer_id bigint) RETURNS kept.customer_phones
 LANGUAGE sql STABLE AS $$
     SELECT * FROM kept.customer_phones WHERE customer_id = p_customer_id
-    ORDER BY consent_automated DESC, position LIMIT 1;
+    ORDER BY (consent_automated AND wrong_party_at IS NULL) DESC, failed_attempts, position LIMIT 1;
 $$;
 
 -- Queues a pre_due call for each unpaid installment of an active plan due
@@ -65,8 +78,10 @@ BEGIN
           AND i.due_end_at > p_as_of
           AND i.due_date - po.reminder_lead_days <= (p_as_of AT TIME ZONE c.time_zone)::date
     ), queued AS (
-        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest, scheduled_at)
-        SELECT account_id, customer_id, plan_id, seq, 'pre_due', (phone).number_enc, (phone).number_digest, p_as_of
+        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest,
+                                number_gdigest, scheduled_at)
+        SELECT account_id, customer_id, plan_id, seq, 'pre_due', (phone).number_enc, (phone).number_digest,
+               (phone).number_gdigest, p_as_of
         FROM due WHERE (phone).number_enc IS NOT NULL
         ON CONFLICT ON CONSTRAINT calls_one_per_installment_purpose DO NOTHING
         RETURNING 1
@@ -82,8 +97,10 @@ BEGIN
         JOIN kept.customers c ON c.id = a.customer_id
         WHERE i.outcome = 'missed' AND i.grace_end_at <= p_as_of AND i.grace_end_at > p_as_of - interval '7 days'
     ), queued AS (
-        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest, scheduled_at)
-        SELECT account_id, customer_id, plan_id, seq, 'missed', (phone).number_enc, (phone).number_digest, grace_end_at
+        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest,
+                                number_gdigest, scheduled_at)
+        SELECT account_id, customer_id, plan_id, seq, 'missed', (phone).number_enc, (phone).number_digest,
+               (phone).number_gdigest, grace_end_at
         FROM missed WHERE (phone).number_enc IS NOT NULL
         ON CONFLICT ON CONSTRAINT calls_one_per_installment_purpose DO NOTHING
         RETURNING 1
@@ -92,145 +109,173 @@ BEGIN
     RETURN json_build_object('as_of', kept.ts(p_as_of), 'pre_due_queued', v_pre_due, 'missed_queued', v_missed);
 END $$;
 
--- ---- the contact rules --------------------------------------------------------------
+-- ---- claiming, at the moment of dialling ---------------------------------------------------
 
--- The first rule that forbids dialling each of the calls `p_ids` at as_of,
--- when it may be tried again (NULL: never) and until when a retry is of use.
--- Set-based: one statement judges a whole batch. Rules, in order:
---   1 restrictions: cease_communication, attorney, bankruptcy, dispute, moratorium
---     (and reminders that no longer make sense: account_closed, plan_not_active, installment_paid)
---   2 no_consent for automated calls on that number
---   3 calling_window: the customer's local 08:00-21:00, or the jurisdiction's narrower one
---   4 reg_f_7_in_7 (7 attempts in 7 days per debt), reg_f_conversation (none for 7 days after one)
---   5 jurisdiction_cap (e.g. US-MA: 2 in 7 days)
---   6 one per installment and purpose: the calls_one_per_installment_purpose constraint
--- Attempts are the calls of the same account dialled in the 7 days up to as_of.
-CREATE OR REPLACE FUNCTION kept.calls_rules(p_as_of timestamptz, p_ids bigint[])
-RETURNS TABLE (id bigint, rule text, retry_at timestamptz, useful_until timestamptz)
-LANGUAGE sql STABLE AS $$
-    WITH c AS (
-        SELECT k.id, k.account_id, k.purpose, cu.cease_communication, cu.attorney_represented,
-               cu.bankruptcy, cu.dispute_open, cu.moratorium_until, cu.time_zone,
-               (p_as_of AT TIME ZONE cu.time_zone) AS local_now,
-               greatest(coalesce(jr.window_start, '08:00'), '08:00') AS win_start,
-               least(coalesce(jr.window_end, '21:00'), '21:00') AS win_end,
-               least(coalesce(jr.max_attempts_7d, 7), 7) AS cap,
-               a.status AS account_status, p.status AS plan_status,
-               i.amount_paid_cents < i.amount_due_cents AS unpaid,
-               coalesce(ph.consent_automated, false) AS consent,
-               CASE k.purpose WHEN 'pre_due' THEN i.due_end_at ELSE i.grace_end_at + interval '7 days' END
-                   AS useful_until,
-               att.times, conv.at AS conversation_at
-        FROM kept.calls k
-        JOIN kept.customers cu ON cu.id = k.customer_id
-        JOIN kept.installments i ON i.plan_id = k.plan_id AND i.seq = k.seq
-        JOIN kept.plans p ON p.id = k.plan_id
-        JOIN kept.accounts a ON a.id = k.account_id
-        LEFT JOIN kept.customer_phones ph ON ph.customer_id = k.customer_id AND ph.number_digest = k.number_digest
-        LEFT JOIN kept.jurisdiction_call_rules jr ON jr.jurisdiction = cu.jurisdiction
-        LEFT JOIN LATERAL (
-            SELECT array_agg(o.dialed_at ORDER BY o.dialed_at DESC) AS times
-            FROM kept.calls o
-            WHERE o.account_id = k.account_id AND o.dialed_at > p_as_of - interval '7 days'
-              AND o.dialed_at <= p_as_of AND o.id <> k.id) att ON true
-        LEFT JOIN LATERAL (
-            SELECT max(o.conversation_at) AS at FROM kept.calls o
-            WHERE o.account_id = k.account_id AND o.conversation_at > p_as_of - interval '7 days'
-              AND o.conversation_at <= p_as_of) conv ON true
-        WHERE k.id = ANY (p_ids)
-    ), judged AS (
-        SELECT c.*, coalesce(array_length(c.times, 1), 0) AS attempts,
-               CASE WHEN c.cease_communication THEN 'cease_communication'
-                    WHEN c.attorney_represented THEN 'attorney'
-                    WHEN c.bankruptcy THEN 'bankruptcy'
-                    WHEN c.dispute_open THEN 'dispute'
-                    WHEN c.moratorium_until >= c.local_now::date THEN 'moratorium'
-                    WHEN c.account_status NOT IN ('open', 'in_plan') THEN 'account_closed'
-                    WHEN c.plan_status <> 'active' THEN 'plan_not_active'
-                    WHEN c.purpose = 'pre_due' AND NOT c.unpaid THEN 'installment_paid'
-                    WHEN NOT c.consent THEN 'no_consent'
-                    WHEN c.local_now::time < c.win_start OR c.local_now::time >= c.win_end THEN 'calling_window'
-                    WHEN coalesce(array_length(c.times, 1), 0) >= 7 THEN 'reg_f_7_in_7'
-                    WHEN c.conversation_at IS NOT NULL THEN 'reg_f_conversation'
-                    WHEN coalesce(array_length(c.times, 1), 0) >= c.cap THEN 'jurisdiction_cap' END AS rule
-        FROM c
-    )
-    SELECT j.id, j.rule,
-           CASE j.rule
-               WHEN 'calling_window' THEN
-                   ((CASE WHEN j.local_now::time < j.win_start THEN j.local_now::date ELSE j.local_now::date + 1 END)
-                    + j.win_start) AT TIME ZONE j.time_zone
-               WHEN 'reg_f_7_in_7' THEN j.times[7] + interval '7 days'
-               WHEN 'reg_f_conversation' THEN j.conversation_at + interval '7 days'
-               WHEN 'jurisdiction_cap' THEN j.times[j.cap] + interval '7 days' END,
-           j.useful_until
-    FROM judged j;
+-- Reserves one create slot of the provider's pace (KEPT_TELEPHONY_CPS), shared
+-- by every keptd; answers the milliseconds to wait for it. For retries.
+CREATE OR REPLACE FUNCTION kept.dial_slot_ms(p_cps integer) RETURNS integer
+LANGUAGE sql AS $$
+    UPDATE kept.dial_pacing SET next_slot_at = greatest(next_slot_at, clock_timestamp())
+                                               + interval '1 second' / greatest(p_cps, 1)
+    RETURNING greatest(0, ceil(extract(epoch FROM next_slot_at - interval '1 second' / greatest(p_cps, 1)
+                                                  - clock_timestamp()) * 1000))::integer;
 $$;
 
--- ---- claiming work ---------------------------------------------------------------------
-
--- Claims up to p_limit calls due at as_of, in one statement: candidates are
--- locked with SKIP LOCKED (another instance's candidates are left to it),
--- one per account per claim, each account under an advisory lock held to
--- commit (so two instances never both count the same debt's attempts); the
--- rules judge them all; a call a time rule stops moves to its next allowed
--- time (or is blocked when that is past its use), a call another rule
--- stops is blocked for good, the rest become 'dialing' with dialed_at =
--- as_of. Answers every call it looked at, `dial` saying which to ring; no
--- row means nothing is due. Calls left 'dialing' for ten minutes by an
--- instance that died become 'unknown': they may have been placed, so they
--- are never dialled again.
-CREATE OR REPLACE FUNCTION kept.calls_claim(p_as_of timestamptz, p_limit integer)
-RETURNS TABLE (id bigint, number text, purpose text, dial boolean)
-LANGUAGE plpgsql AS $$
+-- Claims up to p_limit due calls (one per account and one per number per
+-- batch; advisory locks on both, held to commit, so two instances never
+-- count the same debt's or number's attempts at once), judges them at
+-- kept.now() and gives each call that may go a slot of the provider's pace
+-- (p_cps creates per second across every keptd), in order of when their
+-- windows close. A call whose slot would come after it may still be sent
+-- (its window in every zone, less the dial margin) stays queued for its next
+-- window: a burst never queues at the provider past a window's end. A call
+-- a time rule stops moves to its next allowed time (or is blocked when that
+-- is past its use); a call another rule stops is blocked for good; the rest
+-- become 'dialing', dialed_at their slot's time on kept's clock. Answers
+-- every call it looked at, `dial` saying which to ring, `slot_ms` when (from
+-- now) and `send_by_ms` by when at the latest; no row means nothing is due.
+-- Calls left 'dialing' for ten minutes by an instance that died become
+-- 'unknown': they may have been placed, so they are never dialled again.
+-- (jit off: the rules' per-call subqueries estimate far above JIT's threshold
+-- and run in milliseconds; compiling them took seconds per batch.)
+CREATE OR REPLACE FUNCTION kept.calls_claim(p_limit integer, p_cps integer)
+RETURNS TABLE (id bigint, number text, purpose text, dial boolean, slot_ms integer, send_by_ms bigint)
+LANGUAGE plpgsql SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
+    v_now timestamptz := kept.now();
+    v_offset interval := kept.now() - clock_timestamp(); -- keptd's clock less the database's, this moment
+    v_gap interval := interval '1 second' / greatest(p_cps, 1);
     v_ids bigint[];
+    v_encs bytea[];
+    v_digests bytea[];
+    v_gdigests bytea[];
+    v_first timestamptz;
+    v_n integer := 0;
+    j record;
+    l record;
+    -- the calls to dial (d_) and the rest (o_), as arrays: appending to them is cheap
+    d_ids bigint[] := '{}';
+    d_slots integer[] := '{}';
+    d_send_by timestamptz[] := '{}';
+    d_decisions text[] := '{}';
+    d_excluded text[] := '{}';
+    d_zones text[] := '{}';
+    o_ids bigint[] := '{}';
+    o_rules text[] := '{}';
+    o_retry timestamptz[] := '{}';
+    o_useful timestamptz[] := '{}';
+    o_decisions text[] := '{}';
+    o_zones text[] := '{}';
 BEGIN
     UPDATE kept.calls k SET state = 'unknown', error = 'the dialling instance stopped before it recorded the result',
                             updated_at = now()
     WHERE k.state = 'dialing' AND k.claimed_at < now() - interval '10 minutes';
 
     WITH candidates AS MATERIALIZED (
-        SELECT k.id, k.account_id, k.scheduled_at FROM kept.calls k
-        WHERE k.state = 'queued' AND k.scheduled_at <= p_as_of
+        SELECT k.id, k.account_id, k.customer_id, k.scheduled_at FROM kept.calls k
+        WHERE k.state = 'queued' AND k.scheduled_at <= v_now
         ORDER BY k.scheduled_at, k.id LIMIT p_limit FOR UPDATE SKIP LOCKED
-    ), one_per_account AS MATERIALIZED (
-        SELECT DISTINCT ON (c.account_id) c.id, c.account_id FROM candidates c
-        ORDER BY c.account_id, c.scheduled_at, c.id
+    ), numbered AS MATERIALIZED ( -- kept.call_phone, written out (a function call costs per call)
+        SELECT c.*, n.number_gdigest AS chosen, n.number_enc AS chosen_enc, n.number_digest AS chosen_digest
+        FROM candidates c
+        LEFT JOIN LATERAL (SELECT p.number_gdigest, p.number_enc, p.number_digest FROM kept.customer_phones p
+                           WHERE p.customer_id = c.customer_id
+                           ORDER BY (p.consent_automated AND p.wrong_party_at IS NULL) DESC, p.failed_attempts,
+                                    p.position LIMIT 1) n ON true
+    ), one_per_account AS (
+        SELECT DISTINCT ON (n.account_id) n.* FROM numbered n ORDER BY n.account_id, n.scheduled_at, n.id
+    ), one_per_number AS (
+        SELECT DISTINCT ON (o.chosen) o.* FROM one_per_account o ORDER BY o.chosen, o.scheduled_at, o.id
     )
-    SELECT array_agg(o.id) INTO v_ids FROM one_per_account o
-    WHERE pg_try_advisory_xact_lock(80, (o.account_id % 2147483647)::integer);
+    SELECT array_agg(o.id), array_agg(o.chosen_enc), array_agg(o.chosen_digest), array_agg(o.chosen)
+    INTO v_ids, v_encs, v_digests, v_gdigests FROM one_per_number o
+    WHERE pg_try_advisory_xact_lock(80, (o.account_id % 2147483647)::integer)
+      AND pg_try_advisory_xact_lock(81, hashtext(coalesce(encode(o.chosen, 'hex'), '')));
     IF v_ids IS NULL THEN
         RETURN;
     END IF;
+    -- the number as it is now (consent, wrong party and failures may have changed since it was queued)
+    UPDATE kept.calls k SET number_enc = n.enc, number_digest = n.digest, number_gdigest = n.gdigest
+    FROM unnest(v_ids, v_encs, v_digests, v_gdigests) AS n(id, enc, digest, gdigest)
+    WHERE k.id = n.id AND n.gdigest IS NOT NULL AND n.gdigest IS DISTINCT FROM k.number_gdigest;
+
+    SELECT next_slot_at INTO v_first FROM kept.dial_pacing FOR UPDATE;
+    v_first := greatest(v_first, clock_timestamp());
+    FOR j IN SELECT r.* FROM kept.calls_rules(v_now, v_ids) r ORDER BY r.send_by NULLS LAST, r.id LOOP
+        IF j.rule IS NULL AND v_first + v_n * v_gap + v_offset <= j.send_by THEN
+            d_ids := array_append(d_ids, j.id);
+            d_slots := array_append(d_slots, v_n);
+            d_send_by := array_append(d_send_by, j.send_by);
+            d_decisions := array_append(d_decisions, j.decision);
+            d_excluded := array_append(d_excluded, j.excluded);
+            d_zones := array_append(d_zones, array_to_string(j.zones, ','));
+            v_n := v_n + 1;
+            CONTINUE;
+        END IF;
+        IF j.rule IS NULL THEN
+            -- the pace cannot start it before its window closes: judged as at the moment it closes
+            SELECT r.rule, r.retry_at, format('The provider''s pace (%s calls per second) could not start it before '
+                                              || 'the calling window closes. ', p_cps) || coalesce(r.decision, '')
+                       AS decision
+            INTO l FROM kept.calls_rules(j.send_by + kept.dial_margin() + interval '1 second', ARRAY[j.id]) r;
+            j.rule := coalesce(l.rule, 'calling_window');
+            j.retry_at := l.retry_at;
+            j.decision := l.decision;
+        END IF;
+        o_ids := array_append(o_ids, j.id);
+        o_rules := array_append(o_rules, j.rule);
+        o_retry := array_append(o_retry, j.retry_at);
+        o_useful := array_append(o_useful, j.useful_until);
+        o_decisions := array_append(o_decisions, j.decision);
+        o_zones := array_append(o_zones, array_to_string(j.zones, ','));
+    END LOOP;
+    IF v_n > 0 THEN
+        UPDATE kept.dial_pacing SET next_slot_at = v_first + v_n * v_gap;
+    END IF;
 
     RETURN QUERY
-    WITH judged AS MATERIALIZED (
-        SELECT r.id, r.rule, r.retry_at, r.useful_until FROM kept.calls_rules(p_as_of, v_ids) r
+    WITH dial AS MATERIALIZED (
+        SELECT * FROM unnest(d_ids, d_slots, d_send_by, d_decisions, d_excluded, d_zones)
+            AS x(id, slot, send_by, decision, excluded, zones)
+    ), other AS MATERIALIZED (
+        SELECT * FROM unnest(o_ids, o_rules, o_retry, o_useful, o_decisions, o_zones)
+            AS x(id, rule, retry_at, useful_until, decision, zones)
     ), dialing AS (
-        UPDATE kept.calls k SET state = 'dialing', dialed_at = p_as_of, claimed_at = now(), updated_at = now()
-        FROM judged j WHERE k.id = j.id AND j.rule IS NULL
-        RETURNING k.id, kept.pii_open(k.customer_id, k.number_enc) AS number, k.purpose
+        UPDATE kept.calls k SET state = 'dialing', dialed_at = v_first + x.slot * v_gap + v_offset, claimed_at = now(),
+                                judged_at = v_now, decision = x.decision, excluded = x.excluded,
+                                zones = string_to_array(x.zones, ','), updated_at = now()
+        FROM dial x WHERE k.id = x.id
+        RETURNING k.id, kept.pii_open(k.customer_id, k.number_enc) AS number, k.purpose, x.slot, x.send_by
     ), deferred AS (
-        UPDATE kept.calls k SET scheduled_at = j.retry_at, deferred_rule = j.rule, deferrals = k.deferrals + 1,
+        UPDATE kept.calls k SET scheduled_at = x.retry_at, deferred_rule = x.rule, deferrals = k.deferrals + 1,
+                                judged_at = v_now, decision = x.decision, zones = string_to_array(x.zones, ','),
                                 updated_at = now()
-        FROM judged j WHERE k.id = j.id AND j.rule IS NOT NULL AND j.retry_at < j.useful_until
+        FROM other x WHERE k.id = x.id AND x.retry_at < x.useful_until
         RETURNING k.id, NULL::text AS number, k.purpose
     ), blocked AS (
-        UPDATE kept.calls k SET state = 'blocked', blocked_rule = j.rule, updated_at = now()
-        FROM judged j WHERE k.id = j.id AND j.rule IS NOT NULL AND NOT coalesce(j.retry_at < j.useful_until, false)
+        UPDATE kept.calls k SET state = 'blocked', blocked_rule = x.rule, judged_at = v_now, decision = x.decision,
+                                zones = string_to_array(x.zones, ','), updated_at = now()
+        FROM other x WHERE k.id = x.id AND NOT coalesce(x.retry_at < x.useful_until, false)
         RETURNING k.id, NULL::text AS number, k.purpose, k.account_id, k.plan_id, k.seq, k.blocked_rule
     ), events AS (
         INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
         SELECT 'call_blocked', 'call', b.id,
                jsonb_build_object('account_id', b.account_id, 'plan_id', b.plan_id, 'seq', b.seq,
-                                  'purpose', b.purpose, 'rule', b.blocked_rule, 'as_of', kept.ts(p_as_of))
+                                  'purpose', b.purpose, 'rule', b.blocked_rule, 'as_of', kept.ts(v_now))
         FROM blocked b
     )
-    SELECT d.id, d.number, d.purpose, true FROM dialing d
-    UNION ALL SELECT f.id, f.number, f.purpose, false FROM deferred f
-    UNION ALL SELECT b.id, b.number, b.purpose, false FROM blocked b;
+    SELECT d.id, d.number, d.purpose, true,
+           greatest(0, ceil(extract(epoch FROM v_first + d.slot * v_gap - clock_timestamp()) * 1000))::integer,
+           floor(extract(epoch FROM d.send_by - (clock_timestamp() + v_offset)) * 1000)::bigint
+    FROM dialing d
+    UNION ALL SELECT f.id, f.number, f.purpose, false, NULL, NULL FROM deferred f
+    UNION ALL SELECT b.id, b.number, b.purpose, false, NULL, NULL FROM blocked b;
+
+    -- triage: one escalation per account while calls to every number keep reaching nobody
+    PERFORM kept.escalation_auto(k.account_id, k.plan_id, NULL, 'repeated_call_failures',
+                                 'reminder calls to every number of the customer keep reaching nobody')
+    FROM kept.calls k WHERE k.id = ANY (v_ids) AND k.state = 'blocked' AND k.blocked_rule = 'repeated_call_failures';
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.call_event(c kept.calls) RETURNS jsonb
@@ -242,26 +287,123 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The dispatcher's record of what the provider said about a batch of dials,
--- one statement: outcome placed | failed | unknown per call. Callbacks may
--- have moved a call on already: its state stays, the facts are added.
+-- per call: placed | failed | unknown, or not_sent (no create went out
+-- before the call's window closed: back in the queue for when a create
+-- could go again (p_retry_at: after the provider's Retry-After), judged
+-- again then; it counts as no attempt). p_sent_at: when the first create
+-- was sent, on keptd's clock (dialed_at). Callbacks may have moved a call on
+-- already: its state stays, the facts are added.
 CREATE OR REPLACE FUNCTION kept.calls_dialed(p_ids bigint[], p_outcomes text[], p_sids text[], p_attempts integer[],
-                                             p_reconciled boolean[], p_errors text[])
-RETURNS void LANGUAGE sql AS $$
-    WITH r AS (
-        SELECT * FROM unnest(p_ids, p_outcomes, p_sids, p_attempts, p_reconciled, p_errors)
-                      AS r(id, outcome, sid, attempts, reconciled, error)
-    ), done AS (
+                                             p_reconciled boolean[], p_errors text[], p_sent_at timestamptz[],
+                                             p_retry_at timestamptz[])
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    c kept.calls;
+BEGIN
+    UPDATE kept.calls k
+    SET state = 'queued', dialed_at = NULL, scheduled_at = greatest(kept.now(), r.retry_at),
+        deferred_rule = 'calling_window', deferrals = k.deferrals + 1, dial_attempts = r.attempts, error = r.error,
+        decision = format('Not sent: %s; judged again at %s.', coalesce(r.error, 'the window closed first'),
+                          kept.ts(greatest(kept.now(), r.retry_at))),
+        updated_at = now()
+    FROM unnest(p_ids, p_outcomes, p_attempts, p_errors, p_retry_at) AS r(id, outcome, attempts, error, retry_at)
+    WHERE k.id = r.id AND r.outcome = 'not_sent' AND k.state = 'dialing';
+
+    FOR c IN
         UPDATE kept.calls k
         SET state = CASE WHEN kept.call_state_rank(k.state) > 2 THEN k.state ELSE r.outcome END,
             provider_sid = coalesce(k.provider_sid, r.sid), dial_attempts = r.attempts, reconciled = r.reconciled,
-            error = r.error, updated_at = now()
-        FROM r WHERE k.id = r.id
-        RETURNING k
-    )
-    INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
-    SELECT 'call_completed', 'call', (d.k).id, kept.call_event(d.k) FROM done d WHERE (d.k).state = 'failed';
-$$;
+            dialed_at = coalesce(r.sent_at, k.dialed_at), error = r.error, updated_at = now()
+        FROM unnest(p_ids, p_outcomes, p_sids, p_attempts, p_reconciled, p_errors, p_sent_at)
+             AS r(id, outcome, sid, attempts, reconciled, error, sent_at)
+        WHERE k.id = r.id AND r.outcome <> 'not_sent'
+        RETURNING k.*
+    LOOP
+        IF c.state = 'failed' THEN
+            PERFORM kept.outbox_write('call_completed', 'call', c.id, kept.call_event(c));
+            PERFORM kept.call_finished(c);
+        END IF;
+    END LOOP;
+END $$;
 
+-- ---- triage ------------------------------------------------------------------------------
+
+-- A call reached its end: its number's run of attempts that reached nobody
+-- (failed, busy, no answer; a wrong party is counted when the key is
+-- pressed) grows, or an answer ends it. When every usable number of the
+-- customer (consent, no wrong party) has run to the policy's
+-- failed_calls_before_triage, the account gets one open
+-- repeated_call_failures escalation and automated calls stop until it is resolved.
+CREATE OR REPLACE FUNCTION kept.call_finished(c kept.calls) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF c.state IN ('failed', 'busy', 'no-answer') THEN
+        UPDATE kept.customer_phones SET failed_attempts = failed_attempts + 1
+        WHERE customer_id = c.customer_id AND number_digest = c.number_digest;
+    ELSIF c.state = 'completed' THEN
+        UPDATE kept.customer_phones SET failed_attempts = 0
+        WHERE customer_id = c.customer_id AND number_digest = c.number_digest AND wrong_party_at IS NULL;
+    END IF;
+    PERFORM kept.call_triage(c.customer_id, c.account_id, c.plan_id);
+END $$;
+
+CREATE OR REPLACE FUNCTION kept.call_triage(p_customer_id bigint, p_account_id bigint, p_plan_id bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_after integer := (SELECT po.failed_calls_before_triage FROM kept.accounts a
+                        CROSS JOIN LATERAL kept.policy_for(a.creditor) po WHERE a.id = p_account_id);
+BEGIN
+    IF (SELECT count(*) > 0 AND bool_and(p.failed_attempts >= v_after) FROM kept.customer_phones p
+        WHERE p.customer_id = p_customer_id AND p.consent_automated AND p.wrong_party_at IS NULL) THEN
+        PERFORM kept.escalation_auto(p_account_id, p_plan_id, NULL, 'repeated_call_failures',
+                                     format('the last %s reminder calls to every number of the customer reached nobody',
+                                            v_after));
+    END IF;
+END $$;
+
+-- ---- what a call's answerer says about the number -----------------------------------------
+
+-- Someone else answers this number: no automated call goes to it again, the
+-- account gets a wrong_party escalation (the customer needs a new number).
+-- Audited. p_actor_key_id NULL: the person on the call, by key press.
+CREATE OR REPLACE FUNCTION kept.phone_wrong_party(p_actor_key_id bigint, p_actor text, p_request_id text,
+                                                  p_customer_id bigint, p_number text, p_account_id bigint,
+                                                  p_plan_id bigint, p_how text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE kept.customer_phones SET wrong_party_at = kept.now(), failed_attempts = failed_attempts + 1
+    WHERE customer_id = p_customer_id AND number_digest = kept.pii_digest(p_customer_id, p_number)
+      AND wrong_party_at IS NULL;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'phone.wrong_party', 'customer', p_customer_id,
+                             jsonb_build_object('number_last4', right(p_number, 4), 'wrong_party', false),
+                             jsonb_build_object('number_last4', right(p_number, 4), 'wrong_party', true, 'how', p_how));
+    PERFORM kept.outbox_write('phone_wrong_party', 'customer', p_customer_id,
+                              jsonb_build_object('account_id', p_account_id, 'how', p_how));
+    PERFORM kept.escalation_insert(p_actor_key_id, coalesce(p_actor, 'keptd'), p_request_id, p_account_id, p_plan_id,
+                                   NULL, 'wrong_party', NULL,
+                                   format('the number ending %s reached someone else (%s): the customer needs a new number',
+                                          right(p_number, 4), p_how));
+END $$;
+
+-- Automated calls to this number stop at once (the customer pressed 9). Audited.
+CREATE OR REPLACE FUNCTION kept.phone_consent_revoke(p_customer_id bigint, p_number text, p_call_id bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE kept.customer_phones SET consent_automated = false, consent_updated_at = kept.now()
+    WHERE customer_id = p_customer_id AND number_digest = kept.pii_digest(p_customer_id, p_number)
+      AND consent_automated;
+    IF FOUND THEN
+        PERFORM kept.audit_write(NULL, 'customer (key 9 on a reminder call)', NULL, 'consent.revoked', 'customer',
+                                 p_customer_id, jsonb_build_object('number_last4', right(p_number, 4),
+                                                                   'consent_automated', true),
+                                 jsonb_build_object('number_last4', right(p_number, 4),
+                                                    'consent_automated', false, 'call_id', p_call_id));
+        PERFORM kept.outbox_write('consent_revoked', 'customer', p_customer_id, jsonb_build_object('call_id', p_call_id));
+    END IF;
+END $$;
 
 -- ---- what the provider reports ---------------------------------------------------------
 
@@ -302,6 +444,7 @@ BEGIN
     WHERE id = p_id RETURNING * INTO c;
     IF kept.call_state_rank(c.state) = 6 AND kept.call_state_rank(v_before) < 6 THEN
         PERFORM kept.outbox_write('call_completed', 'call', c.id, kept.call_event(c));
+        PERFORM kept.call_finished(c);
     END IF;
     RETURN json_build_object('applied', c.state <> v_before, 'state', c.state);
 END $$;
@@ -342,6 +485,7 @@ BEGIN
     WHERE id = p_id RETURNING * INTO c;
     IF kept.call_state_rank(c.state) = 6 AND kept.call_state_rank(v_before) < 6 THEN
         PERFORM kept.outbox_write('call_completed', 'call', c.id, kept.call_event(c));
+        PERFORM kept.call_finished(c);
     END IF;
 END $$;
 
@@ -377,11 +521,14 @@ RETURN CASE p_currency WHEN 'USD' THEN '$' WHEN 'GBP' THEN '£' WHEN 'EUR' THEN 
        || (p_cents / 100)::text || '.' || lpad((p_cents % 100)::text, 2, '0')
        || CASE WHEN p_currency IN ('USD', 'GBP', 'EUR') THEN '' ELSE ' ' || p_currency END;
 
--- A key pressed on the call, while it is in progress. Before the right party has confirmed, only 1
--- (it is me) counts; after, 1 confirms the payment, 2 asks for an agent
--- (an escalation, once per call), 9 stops automated calls to that number at
--- once. Answers the next step: disclose, limited, confirmed, agent,
--- opted_out or menu.
+-- A key pressed on the call, while it is in progress. Before the right party has confirmed: 1 (it is
+-- me: a conversation, on kept's clock), 2 (not me: the number is marked
+-- wrong party, no automated call goes to it again, an escalation), 9 (no
+-- more automated calls to this number); anything else ends the call with
+-- the limited-content message. After: 1 confirms the payment, 2 asks for an
+-- agent (an escalation, once per call), 9 stops automated calls to that
+-- number at once. Answers the next step: disclose, limited, wrong_party,
+-- confirmed, agent, opted_out or menu.
 CREATE OR REPLACE FUNCTION kept.call_gather(p_id bigint, p_sid text, p_digits text) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -401,12 +548,20 @@ BEGIN
                           format('call %s is %s: key presses count only while it is in progress', c.id, c.state));
     END IF;
     IF NOT c.right_party THEN
-        v_step := CASE WHEN v_key = '1' THEN 'disclose' ELSE 'limited' END;
+        v_step := CASE v_key WHEN '1' THEN 'disclose' WHEN '2' THEN 'wrong_party' WHEN '9' THEN 'opted_out'
+                             ELSE 'limited' END;
         UPDATE kept.calls SET digits = left(digits || v_key, 32), provider_sid = coalesce(provider_sid, p_sid),
                               right_party = (v_key = '1'),
-                              conversation_at = CASE WHEN v_key = '1' THEN coalesce(dialed_at, now()) END,
+                              conversation_at = CASE WHEN v_key = '1' THEN kept.now() END,
                               updated_at = now()
         WHERE id = p_id;
+        IF v_step = 'wrong_party' THEN
+            PERFORM kept.phone_wrong_party(NULL, 'the person who answered (key 2 on a reminder call)', NULL,
+                                           c.customer_id, kept.pii_open(c.customer_id, c.number_enc), c.account_id, c.plan_id,
+                                           format('key 2 on reminder call %s', c.id));
+        ELSIF v_step = 'opted_out' THEN
+            PERFORM kept.phone_consent_revoke(c.customer_id, kept.pii_open(c.customer_id, c.number_enc), c.id);
+        END IF;
         RETURN json_build_object('step', v_step);
     END IF;
     v_step := CASE v_key WHEN '1' THEN 'confirmed' WHEN '2' THEN 'agent' WHEN '9' THEN 'opted_out' ELSE 'menu' END;
@@ -414,22 +569,11 @@ BEGIN
     IF v_step = 'agent' THEN
         SELECT * INTO r FROM kept.escalation_reasons WHERE reason = 'customer_requested_agent';
         INSERT INTO kept.escalations (account_id, plan_id, call_id, reason, priority, team, due_by, note)
-        VALUES (c.account_id, c.plan_id, c.id, r.reason, r.priority, r.team, now() + r.sla,
+        VALUES (c.account_id, c.plan_id, c.id, r.reason, r.priority, r.team, kept.now() + r.sla,
                 'pressed 2 on a ' || c.purpose || ' reminder call')
         ON CONFLICT DO NOTHING;
     ELSIF v_step = 'opted_out' THEN
-        UPDATE kept.customer_phones SET consent_automated = false, consent_updated_at = now()
-        WHERE customer_id = c.customer_id AND number_digest = c.number_digest AND consent_automated;
-        IF FOUND THEN
-            PERFORM kept.audit_write(NULL, 'customer (key 9 on a reminder call)', NULL, 'consent.revoked', 'customer',
-                                     c.customer_id, jsonb_build_object('number_last4',
-                                                                       right(kept.pii_open(c.customer_id, c.number_enc), 4),
-                                                                       'consent_automated', true),
-                                     jsonb_build_object('number_last4', right(kept.pii_open(c.customer_id, c.number_enc), 4),
-                                                        'consent_automated', false, 'call_id', c.id));
-            PERFORM kept.outbox_write('consent_revoked', 'customer', c.customer_id,
-                                      jsonb_build_object('call_id', c.id));
-        END IF;
+        PERFORM kept.phone_consent_revoke(c.customer_id, kept.pii_open(c.customer_id, c.number_enc), c.id);
     END IF;
     RETURN json_build_object('step', v_step);
 END $$;

@@ -52,18 +52,25 @@ ALTER TABLE analytics.loader_state
     ADD COLUMN IF NOT EXISTS verify_after_payment bigint NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS verify_week date,
     ADD COLUMN IF NOT EXISTS sweep_mismatches bigint NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS sweep_wrapped integer NOT NULL DEFAULT 0, -- kinds (1 plans, 2 calls, 4 payments) gone round
     ADD COLUMN IF NOT EXISTS sweep_started_at timestamptz,
     ADD COLUMN IF NOT EXISTS last_sweep_mismatches bigint,
-    ADD COLUMN IF NOT EXISTS last_sweep_at timestamptz;
+    ADD COLUMN IF NOT EXISTS last_sweep_at timestamptz,
+    -- caught_up_at: every event committed before it is loaded (the time of a
+    -- look at the outbox that found nothing left; wall clock, not kept.now()).
+    ADD COLUMN IF NOT EXISTS caught_up_at timestamptz;
 
 -- A new version: drop what changed shape (and, with CASCADE, the functions
 -- whose arguments are its row types), rewind, and ask for a rebuild when
--- there were facts of an older shape (a new database loads the outbox from
--- its start instead).
+-- there were facts of an older shape or when analytics lives in a database
+-- of its own (its first load may meet an operational database that has run
+-- for years). A new analytics beside a new operational database loads the
+-- outbox from its start instead: everything that ever happened is there.
 DO $$
 DECLARE
     analytics_version CONSTANT integer := 3;
-    v_older boolean := (SELECT version FROM analytics.meta) IS NOT NULL OR to_regclass('analytics.fact_plan') IS NOT NULL;
+    v_rebuild boolean := (SELECT version FROM analytics.meta) IS NOT NULL
+                         OR to_regclass('analytics.fact_plan') IS NOT NULL OR to_regnamespace('kept') IS NULL;
 BEGIN
     IF (SELECT version FROM analytics.meta) IS NOT DISTINCT FROM analytics_version THEN
         RETURN;
@@ -72,8 +79,8 @@ BEGIN
     DROP TABLE IF EXISTS analytics.fact_plan, analytics.fact_installment, analytics.fact_call,
                          analytics.fact_payment, analytics.agg_week, analytics.agg_plan CASCADE;
     UPDATE analytics.loader_state
-    SET last_tx_id = '0'::xid8, last_event_id = 0, last_event_at = NULL, events_loaded = 0,
-        rebuild_needed = v_older, verify_after_plan = 0, verify_after_call = 0, verify_after_payment = 0,
+    SET last_tx_id = '0'::xid8, last_event_id = 0, last_event_at = NULL, events_loaded = 0, caught_up_at = NULL,
+        rebuild_needed = v_rebuild, verify_after_plan = 0, verify_after_call = 0, verify_after_payment = 0,
         sweep_mismatches = 0,
         last_sweep_mismatches = NULL;
     INSERT INTO analytics.meta VALUES (1, analytics_version)
@@ -125,6 +132,7 @@ CREATE TABLE IF NOT EXISTS analytics.fact_plan (
 ) WITH (fillfactor = 80);
 CREATE INDEX IF NOT EXISTS fact_plan_agent_idx ON analytics.fact_plan (agent_user_id);
 CREATE INDEX IF NOT EXISTS fact_plan_start_idx ON analytics.fact_plan (start_week);
+CREATE INDEX IF NOT EXISTS fact_plan_ended_idx ON analytics.fact_plan (ended_at) WHERE status IN ('broken', 'completed');
 
 CREATE TABLE IF NOT EXISTS analytics.fact_installment (
     plan_id             bigint NOT NULL,
@@ -395,8 +403,8 @@ BEGIN
     END LOOP;
 END $$;
 
--- TRUNCATE fires no row-level deltas: truncating a fact table empties the
--- aggregates it feeds (kept.analytics rebuilds truncate facts and aggregates together).
+-- TRUNCATE fires no row-level deltas: truncating a fact table (an analyst's
+-- SQL) empties what it fed in the aggregates.
 CREATE OR REPLACE FUNCTION analytics.facts_truncated() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -530,6 +538,14 @@ RETURNS void LANGUAGE sql AS $$
     WHERE id = 1;
 $$;
 
+-- The loader looked at the outbox at p_at (the operational database's clock)
+-- and found nothing after its cursor: everything committed before p_at is in.
+CREATE OR REPLACE FUNCTION analytics.caught_up(p_at timestamptz)
+RETURNS void LANGUAGE sql AS $$
+    UPDATE analytics.loader_state SET caught_up_at = greatest(caught_up_at, p_at)
+    WHERE id = 1 AND NOT rebuild_needed;
+$$;
+
 -- A rebuild, in the caller's transaction (readers keep seeing the old facts
 -- until it commits): every fact goes (the triggers empty the aggregates with
 -- them) and the cursor is put at p_tx/p_id, the last event the rebuild's
@@ -555,15 +571,16 @@ END $$;
 -- The differences between operational fact rows and the stored facts whose
 -- key lies in (p_from, p_to] on column p_range, leaving out the entities in
 -- p_skip (those with events the loader has not reached). The operational
--- rows are what `p_op_sql` answers with its $1 = p_op_arg: rows of the fact's
--- own type, read from JSON carried from another database
--- (analytics.fact_differences) or, in the operational database, straight
--- from kept's extraction (kept.analytics_local_differences). Rows are
+-- rows come from p_source: 'json', p_arg is a JSON array of rows carried
+-- from another database (analytics.fact_differences); 'local', p_arg is the
+-- page's ids and the rows are kept's own extraction, in the operational
+-- database (kept.analytics_local_differences). Rows are
 -- compared whole; only those that differ are taken apart, one row per
 -- differing column; a row present on one side only is one row with column
 -- '*'. At most p_limit rows, each with the total count and the entity's id.
 DROP FUNCTION IF EXISTS analytics.fact_differences(text, json, text, bigint, bigint, bigint[], integer);
-CREATE OR REPLACE FUNCTION analytics.differences_of(p_fact text, p_op_sql text, p_op_arg anyelement, p_range text,
+DROP FUNCTION IF EXISTS analytics.differences_of(text, text, anyelement, text, bigint, bigint, bigint[], integer);
+CREATE OR REPLACE FUNCTION analytics.differences_of(p_fact text, p_source text, p_arg anyelement, p_range text,
                                                     p_from bigint, p_to bigint, p_skip bigint[], p_limit integer)
 RETURNS TABLE (entity text, key jsonb, column_name text, analytics_value text, operational_value text,
                total bigint, id bigint)
@@ -572,9 +589,16 @@ DECLARE
     v_key text[] := CASE p_fact WHEN 'fact_installment' THEN ARRAY['plan_id', 'seq']
                                 WHEN 'fact_plan' THEN ARRAY['plan_id'] WHEN 'fact_call' THEN ARRAY['call_id']
                                 WHEN 'fact_payment' THEN ARRAY['payment_id'] END;
+    v_rows text := CASE p_source
+        WHEN 'json' THEN format('SELECT * FROM json_populate_recordset(NULL::analytics.%I, $1)', p_fact)
+        WHEN 'local' THEN CASE p_fact
+            WHEN 'fact_plan' THEN 'SELECT * FROM kept.analytics_plan_rows($1)'
+            WHEN 'fact_installment' THEN 'SELECT * FROM kept.analytics_installment_rows($1, ''{}'', ''{}'')'
+            WHEN 'fact_call' THEN 'SELECT * FROM kept.analytics_call_rows($1)'
+            WHEN 'fact_payment' THEN 'SELECT * FROM kept.analytics_payment_rows($1)' END END;
 BEGIN
-    IF v_key IS NULL OR p_range NOT IN ('plan_id', 'call_id', 'payment_id') THEN
-        RAISE EXCEPTION 'analytics.differences_of: no fact %', p_fact;
+    IF v_key IS NULL OR v_rows IS NULL OR p_range NOT IN ('plan_id', 'call_id', 'payment_id') THEN
+        RAISE EXCEPTION 'analytics.differences_of: no fact % from %', p_fact, p_source;
     END IF;
     RETURN QUERY EXECUTE format($q$
         WITH op AS MATERIALIZED (
@@ -597,9 +621,11 @@ BEGIN
                a_value, o_value, count(*) OVER (), (any_row->>%2$L)::bigint
         FROM diffs ORDER BY (any_row->>%2$L)::bigint, any_row::text, column_name LIMIT $6$q$,
         p_fact, p_range, (SELECT string_agg(format('op.%1$I = an.%1$I', k), ' AND ') FROM unnest(v_key) k),
-        p_fact, p_op_sql)
-    USING p_op_arg, p_from, p_to, coalesce(p_skip, '{}'), v_key, p_limit;
+        p_fact, v_rows)
+    USING p_arg, p_from, p_to, coalesce(p_skip, '{}'), v_key, p_limit;
 END $fn$;
+REVOKE EXECUTE ON FUNCTION analytics.differences_of(text, text, anyelement, text, bigint, bigint, bigint[], integer)
+    FROM PUBLIC;
 
 -- The same, for operational rows carried as JSON from another database.
 CREATE OR REPLACE FUNCTION analytics.fact_differences(p_fact text, p_rows json, p_range text, p_from bigint,
@@ -607,9 +633,7 @@ CREATE OR REPLACE FUNCTION analytics.fact_differences(p_fact text, p_rows json, 
 RETURNS TABLE (entity text, key jsonb, column_name text, analytics_value text, operational_value text,
                total bigint, id bigint)
 LANGUAGE sql STABLE AS $$
-    SELECT * FROM analytics.differences_of(p_fact,
-        format('SELECT * FROM json_populate_recordset(NULL::analytics.%I, $1)', p_fact), p_rows, p_range, p_from,
-        p_to, p_skip, p_limit);
+    SELECT * FROM analytics.differences_of(p_fact, 'json', p_rows, p_range, p_from, p_to, p_skip, p_limit);
 $$;
 
 -- The aggregates as the facts say they should be (optionally for one due
@@ -696,19 +720,31 @@ LANGUAGE sql AS $$
     INSERT INTO analytics.agg_plan SELECT * FROM analytics.expected_agg_plan(NULL);
 $$;
 
--- The continuous check's bookkeeping: a slice found p_found differences;
--- p_wrapped when the slice ended a sweep over everything.
-DROP FUNCTION IF EXISTS analytics.sweep_record(bigint, bigint, date, bigint, boolean);
+-- The continuous check's bookkeeping: a slice found p_found differences and
+-- went round the end of the kinds in p_wrapped (1 plans, 2 calls, 4
+-- payments); a sweep is whole once every kind has gone round.
+DROP FUNCTION IF EXISTS analytics.sweep_record(bigint, bigint, bigint, date, bigint, boolean);
 CREATE OR REPLACE FUNCTION analytics.sweep_record(p_after_plan bigint, p_after_call bigint, p_after_payment bigint,
-                                                  p_week date, p_found bigint, p_wrapped boolean)
+                                                  p_week date, p_found bigint, p_wrapped integer)
 RETURNS analytics.loader_state LANGUAGE sql AS $$
     UPDATE analytics.loader_state
     SET verify_after_plan = p_after_plan, verify_after_call = p_after_call, verify_after_payment = p_after_payment,
         verify_week = p_week,
-        sweep_mismatches = CASE WHEN p_wrapped THEN 0 ELSE sweep_mismatches + p_found END,
-        last_sweep_mismatches = CASE WHEN p_wrapped THEN sweep_mismatches + p_found ELSE last_sweep_mismatches END,
-        last_sweep_at = CASE WHEN p_wrapped THEN now() ELSE last_sweep_at END,
-        sweep_started_at = CASE WHEN p_wrapped OR sweep_started_at IS NULL THEN now() ELSE sweep_started_at END
+        sweep_mismatches = CASE WHEN sweep_wrapped | p_wrapped = 7 THEN 0 ELSE sweep_mismatches + p_found END,
+        last_sweep_mismatches = CASE WHEN sweep_wrapped | p_wrapped = 7 THEN sweep_mismatches + p_found
+                                     ELSE last_sweep_mismatches END,
+        last_sweep_at = CASE WHEN sweep_wrapped | p_wrapped = 7 THEN now() ELSE last_sweep_at END,
+        sweep_started_at = CASE WHEN sweep_wrapped | p_wrapped = 7 OR sweep_started_at IS NULL THEN now()
+                                ELSE sweep_started_at END,
+        sweep_wrapped = CASE WHEN sweep_wrapped | p_wrapped = 7 THEN 0 ELSE sweep_wrapped | p_wrapped END
     WHERE id = 1
     RETURNING *;
+$$;
+
+-- After a repair what the sweeps counted is history: they start again.
+CREATE OR REPLACE FUNCTION analytics.sweep_reset() RETURNS void
+LANGUAGE sql AS $$
+    UPDATE analytics.loader_state
+    SET sweep_mismatches = 0, last_sweep_mismatches = 0, sweep_wrapped = 0, sweep_started_at = now()
+    WHERE id = 1;
 $$;

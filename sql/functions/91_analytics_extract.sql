@@ -9,7 +9,7 @@
 --   plan_* events (aggregate plan)     the plan and all its installments
 --   installment_evaluated              that installment (payload seq)
 --   payment_posted, payment_reversed   the payment and the installments it was allocated to
---   payments_imported                  each payment of the file, and its installments
+--                                      (a payment file writes one payment_posted per payment)
 --   call events (aggregate call)       the call and its installment (reminded)
 --   customer_moved (a new time zone)   every plan, call and payment of the customer
 --                                      (local dates and days late move with the zone)
@@ -116,7 +116,6 @@ CREATE OR REPLACE FUNCTION kept.analytics_touched(p_after_tx xid8, p_after_id bi
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_horizon xid8 := CASE WHEN p_ended_only THEN pg_snapshot_xmin(pg_current_snapshot()) END;
-    v_imports bigint[];
     v_moved bigint[];
     v_renamed bigint[];
     v_accounts bigint[];
@@ -132,10 +131,9 @@ BEGIN
                     FILTER (WHERE ev.event_type = 'installment_evaluated'), '{}'),
            coalesce(array_agg(DISTINCT ev.aggregate_id) FILTER (WHERE ev.aggregate_type = 'call'), '{}'),
            coalesce(array_agg(DISTINCT ev.aggregate_id) FILTER (WHERE ev.aggregate_type = 'payment'), '{}'),
-           coalesce(array_agg(DISTINCT ev.aggregate_id) FILTER (WHERE ev.aggregate_type = 'payment_import'), '{}'),
            coalesce(array_agg(DISTINCT ev.aggregate_id) FILTER (WHERE ev.event_type = 'customer_moved'), '{}'),
            coalesce(array_agg(DISTINCT ev.aggregate_id) FILTER (WHERE ev.event_type = 'user_renamed'), '{}')
-    INTO events, to_tx, to_id, last_at, plans, key_plans, key_seqs, calls, payments, v_imports, v_moved, v_renamed
+    INTO events, to_tx, to_id, last_at, plans, key_plans, key_seqs, calls, payments, v_moved, v_renamed
     FROM (SELECT e.tx_id, e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.payload, e.occurred_at
           FROM kept.outbox_events e
           WHERE (e.tx_id, e.id) > (p_after_tx, p_after_id) AND (v_horizon IS NULL OR e.tx_id < v_horizon)
@@ -151,9 +149,6 @@ BEGIN
     END IF;
     IF cardinality(v_renamed) > 0 THEN
         plans := plans || ARRAY(SELECT id FROM kept.plans WHERE created_by_user = ANY (v_renamed));
-    END IF;
-    IF cardinality(v_imports) > 0 THEN
-        payments := payments || ARRAY(SELECT id FROM kept.payments WHERE import_id = ANY (v_imports));
     END IF;
     -- the single installments: judged, paid or reversed, reminded — unless their whole plan is written
     SELECT coalesce(array_agg(k.plan_id ORDER BY k.plan_id, k.seq), '{}'),
@@ -291,12 +286,7 @@ CREATE OR REPLACE FUNCTION kept.analytics_local_differences(p_fact text, p_ids b
 RETURNS TABLE (entity text, key jsonb, column_name text, analytics_value text, operational_value text,
                total bigint, id bigint)
 LANGUAGE sql STABLE AS $$
-    SELECT * FROM analytics.differences_of(p_fact,
-        CASE p_fact WHEN 'fact_plan' THEN 'SELECT * FROM kept.analytics_plan_rows($1)'
-                    WHEN 'fact_installment' THEN 'SELECT * FROM kept.analytics_installment_rows($1, ''{}'', ''{}'')'
-                    WHEN 'fact_call' THEN 'SELECT * FROM kept.analytics_call_rows($1)'
-                    WHEN 'fact_payment' THEN 'SELECT * FROM kept.analytics_payment_rows($1)' END,
-        p_ids, p_range, p_from, p_to, p_skip, p_limit);
+    SELECT * FROM analytics.differences_of(p_fact, 'local', p_ids, p_range, p_from, p_to, p_skip, p_limit);
 $$;
 
 -- The last event of a transaction that has ended: where a rebuild leaves the
@@ -309,10 +299,14 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The loader's lag: events not yet loaded and the age of the oldest of them.
+-- `looked_at`: when the statement began; its snapshot holds every event
+-- committed before then.
+DROP FUNCTION IF EXISTS kept.analytics_lag(xid8, bigint);
 CREATE OR REPLACE FUNCTION kept.analytics_lag(p_after_tx xid8, p_after_id bigint, OUT events bigint,
-                                              OUT seconds double precision)
+                                              OUT seconds double precision, OUT looked_at timestamptz)
 LANGUAGE sql STABLE AS $$
-    SELECT count(*), coalesce(extract(epoch FROM now() - min(e.occurred_at)), 0)::double precision
+    SELECT count(*), coalesce(extract(epoch FROM now() - min(e.occurred_at)), 0)::double precision,
+           statement_timestamp()
     FROM kept.outbox_events e WHERE (e.tx_id, e.id) > (p_after_tx, p_after_id);
 $$;
 
@@ -322,22 +316,3 @@ LANGUAGE sql AS $$
     SELECT kept.audit_write(NULL, 'keptd analytics --repair', NULL, 'analytics.repaired', 'analytics', NULL, NULL,
                             p_summary);
 $$;
-
--- ---- calls write their own events ---------------------------------------------------------------
--- A call changes many times on many paths (queued, deferred, claimed, dialled,
--- each provider callback) and its fact reads most of its columns, so rather
--- than trusting every path to write an event, every statement that inserts or
--- updates calls writes one call_changed event per row it changed.
-CREATE OR REPLACE FUNCTION kept.calls_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
-    SELECT 'call_changed', 'call', n.id, jsonb_build_object('state', n.state) FROM new_rows n;
-    RETURN NULL;
-END $$;
-DROP TRIGGER IF EXISTS calls_outbox_insert ON kept.calls;
-CREATE TRIGGER calls_outbox_insert AFTER INSERT ON kept.calls REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION kept.calls_changed();
-DROP TRIGGER IF EXISTS calls_outbox_update ON kept.calls;
-CREATE TRIGGER calls_outbox_update AFTER UPDATE ON kept.calls REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION kept.calls_changed();

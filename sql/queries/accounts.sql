@@ -9,3 +9,7 @@ SELECT kept.account_json(a) FROM kept.accounts a WHERE a.id = $1::bigint
 -- name: account_page
 -- $1-$3 the viewer: key, request id, path
 SELECT kept.account_page($1::bigint, $2, $3, $4, $5, $6, $7)
+
+-- name: account_overview
+-- (the dispatcher has checked the viewer's team and logged the read)
+SELECT kept.account_overview($1::bigint)

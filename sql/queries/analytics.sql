@@ -26,7 +26,10 @@ SELECT pg_try_advisory_lock(7738715179944648548)
 SELECT pg_advisory_unlock(7738715179944648548)
 
 -- name: analytics_lag
-SELECT events, seconds FROM kept.analytics_lag($1::xid8, $2::bigint)
+SELECT events, seconds, looked_at FROM kept.analytics_lag($1::xid8, $2::bigint)
+
+-- name: analytics_caught_up
+SELECT analytics.caught_up($1::timestamptz)
 
 -- name: analytics_position
 SELECT tx_id, event_id FROM kept.analytics_position()
@@ -87,12 +90,16 @@ SELECT kept.analytics_repaired($1::jsonb)
 
 -- name: analytics_sweep_record
 SELECT sweep_mismatches, last_sweep_mismatches
-FROM analytics.sweep_record($1::bigint, $2::bigint, $3::bigint, $4::date, $5::bigint, $6::boolean)
+FROM analytics.sweep_record($1::bigint, $2::bigint, $3::bigint, $4::date, $5::bigint, $6::integer)
+
+-- name: analytics_sweep_reset
+SELECT analytics.sweep_reset()
 
 -- name: analytics_freshness
 -- What a report's figures reflect: the newest event loaded, when, and whether a rebuild is pending.
 -- (No kept.* here: analytics may live in another database.)
 SELECT json_build_object('loaded_through', to_char(last_event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                          'loaded_at', to_char(loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                         'caught_up_at', to_char(caught_up_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                          'rebuild_pending', rebuild_needed)::text
 FROM analytics.loader_state WHERE id = 1

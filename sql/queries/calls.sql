@@ -4,11 +4,16 @@
 SELECT kept.reminders_schedule(kept.as_of($1))
 
 -- name: calls_claim
-SELECT id, number, purpose, dial FROM kept.calls_claim(kept.as_of($1), $2::integer)
+-- $1 calls at most, $2 the provider's calls per second
+SELECT id, number, purpose, dial, slot_ms, send_by_ms FROM kept.calls_claim($1::integer, $2::integer)
+
+-- name: dial_slot
+SELECT kept.dial_slot_ms($1::integer)
 
 -- name: calls_dialed
 -- One batch's results as arrays (PostgreSQL array literals), one statement.
-SELECT kept.calls_dialed($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::boolean[], $6::text[])
+SELECT kept.calls_dialed($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::boolean[], $6::text[],
+                         $7::timestamptz[], $8::timestamptz[])
 
 -- name: call_status
 SELECT kept.call_status($1::bigint, $2, $3::integer, $4, $5, $6::integer)
@@ -17,7 +22,7 @@ SELECT kept.call_status($1::bigint, $2, $3::integer, $4, $5, $6::integer)
 SELECT kept.call_script($1::bigint, $2, $3)
 
 -- name: call_gather
--- The next step of the script: disclose, limited, confirmed, agent, opted_out or menu.
+-- The next step of the script: disclose, limited, wrong_party, confirmed, agent, opted_out or menu.
 SELECT kept.call_gather($1::bigint, $2, $3)->>'step'
 
 -- name: call_page
@@ -28,3 +33,14 @@ SELECT id, provider_sid FROM kept.calls_to_poll($1::integer)
 
 -- name: call_polled
 SELECT kept.call_polled($1::bigint, $2, $3, $4::integer)
+
+-- name: contact_log
+SELECT kept.contact_log($1::bigint, $2, $3, $4::bigint, $5::jsonb)
+
+-- name: contact_page
+SELECT kept.contact_page($1::bigint, $2, $3)
+
+-- name: clock_audit
+-- $1-$3 the actor, $4 the clock before, $5 after (RFC 3339 text)
+SELECT kept.audit_write($1::bigint, $2, $3, 'clock.set', 'clock', NULL,
+                        jsonb_build_object('now', $4::text), jsonb_build_object('now', $5::text))

@@ -10,3 +10,7 @@ SELECT kept.customer_json(c) FROM kept.customers c WHERE c.id = $1::bigint
 
 -- name: customer_update
 SELECT kept.customer_update($1::bigint, $2, $3, $4::bigint, $5::integer, $6::jsonb)
+
+-- name: customer_find
+-- $1-$3 the viewer: key (team scope), request id, path (the access log)
+SELECT kept.customer_find($1::bigint, $2, $3, $4, $5, $6)

@@ -4,8 +4,9 @@
 --
 -- Parameters (psql variables): from, to — dates. `week` is the week (Monday to
 -- Sunday) holding the day before `to`, or today (UTC) when that is earlier;
--- the four weeks before it are the "last four". Plans broken or completed count when they ended on or after
--- `from` and before `to`.
+-- the four weeks before it are the "last four". Plans broken or completed
+-- count when they ended on or after `from` and before `to` (midnight UTC).
+-- Dates are UTC's, whatever psql's time zone.
 --
 -- What the figures mean:
 -- - kept_rate_week / kept_rate_4w: (kept + kept_late) / judged among the
@@ -28,7 +29,8 @@
 -- Scope: the rows of the creditors keptd sets in kept.report_creditors (a
 -- finance user's team's); unset, as with psql, every creditor.
 WITH bounds AS (
-    SELECT date_trunc('week', least(:'to'::date - 1, current_date))::date AS week, :'from'::date AS from_date, :'to'::date AS to_date
+    SELECT date_trunc('week', least(:'to'::date - 1, (now() AT TIME ZONE 'UTC')::date))::date AS week,
+           :'from'::date::timestamp AT TIME ZONE 'UTC' AS from_at, :'to'::date::timestamp AT TIME ZONE 'UTC' AS to_at
 ), weeks AS (
     SELECT w.currency,
            sum(w.judged) FILTER (WHERE w.due_week = b.week) AS judged_week,
@@ -48,7 +50,7 @@ WITH bounds AS (
     SELECT p.currency, count(*) FILTER (WHERE p.status = 'broken') AS broken_plans,
            count(*) FILTER (WHERE p.status = 'completed') AS completed_plans
     FROM analytics.fact_plan p, bounds b
-    WHERE p.status IN ('broken', 'completed') AND p.ended_at >= b.from_date AND p.ended_at < b.to_date
+    WHERE p.status IN ('broken', 'completed') AND p.ended_at >= b.from_at AND p.ended_at < b.to_at
       AND analytics.in_scope(p.creditor)
     GROUP BY p.currency
 ), currencies AS (
@@ -56,8 +58,8 @@ WITH bounds AS (
     UNION SELECT currency FROM ended
 )
 SELECT c.currency, b.week,
-       CASE WHEN b.week + 7 <= current_date THEN 'past' WHEN b.week <= current_date THEN 'current'
-            ELSE 'future' END AS week_state,
+       CASE WHEN b.week + 7 <= (now() AT TIME ZONE 'UTC')::date THEN 'past'
+            WHEN b.week <= (now() AT TIME ZONE 'UTC')::date THEN 'current' ELSE 'future' END AS week_state,
        coalesce(w.judged_week, 0) AS judged_week, coalesce(w.kept_week, 0) AS kept_week,
        round(w.kept_week::numeric / nullif(w.judged_week, 0), 4) AS kept_rate_week,
        coalesce(w.judged_4w, 0) AS judged_4w, coalesce(w.kept_4w, 0) AS kept_4w,

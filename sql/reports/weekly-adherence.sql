@@ -28,8 +28,8 @@
 -- Scope: the rows of the creditors keptd sets in kept.report_creditors (a
 -- finance user's team's); unset, as with psql, every creditor.
 SELECT w.due_week AS week, w.currency,
-       CASE WHEN w.due_week + 7 <= current_date THEN 'past'
-            WHEN w.due_week <= current_date THEN 'current' ELSE 'future' END AS week_state,
+       CASE WHEN w.due_week + 7 <= (now() AT TIME ZONE 'UTC')::date THEN 'past'
+            WHEN w.due_week <= (now() AT TIME ZONE 'UTC')::date THEN 'current' ELSE 'future' END AS week_state,
        sum(w.installments) AS installments_due, sum(w.waived) AS waived, sum(w.scheduled) AS scheduled,
        sum(w.judged) AS judged, sum(w.kept) AS kept, sum(w.kept_late) AS kept_late, sum(w.partial) AS partial,
        sum(w.missed) AS missed,

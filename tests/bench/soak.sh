@@ -59,6 +59,7 @@ start_keptd() { # workers: as the payments benchmark (none) for the comparison, 
         KEPT_ANALYTICS_INTERVAL=5 KEPT_EVALUATE_INTERVAL=60 KEPT_LOG_LEVEL=warn \
         KEPT_TELEPHONY_BASE_URL=http://127.0.0.1:$tel_port KEPT_TELEPHONY_ACCOUNT_SID=$sid \
         KEPT_TELEPHONY_AUTH_TOKEN=$token KEPT_TELEPHONY_FROM=+15550000100 KEPT_PUBLIC_URL=http://127.0.0.1:$port \
+        KEPT_CONTACT_NAME="Robin Smith" KEPT_TELEPHONY_CPS=10000 \
         "$bin/keptd" serve 2>>"$work/keptd.log" &
     keptd_pid=$!
     pids+=($keptd_pid)

@@ -26,6 +26,9 @@ function readFigures() {
       key: tr.dataset.key,
       cells: Object.fromEntries([...tr.querySelectorAll("td[data-field]")]
         .map((td) => [td.dataset.field, td.dataset.value])),
+      // what a person reads in each cell (without the flags beside it)
+      texts: Object.fromEntries([...tr.querySelectorAll("td[data-field]")]
+        .map((td) => [td.dataset.field, td.firstChild ? td.firstChild.textContent : ""])),
       flags: [...tr.querySelectorAll(".flag")].map((f) => f.textContent),
     }));
     if (!tables[t.id].length) tables[t.id] = t.querySelector("caption") ? t.querySelector("caption").textContent : "";

@@ -188,6 +188,9 @@ class Client:
     def patch(self, path, body=None, **kw):
         return self.request("PATCH", path, body, **kw)
 
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body, **kw)
+
     def delete(self, path, **kw):
         return self.request("DELETE", path, **kw)
 
@@ -327,6 +330,8 @@ def new_account(client, customer_id, **fields):
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "telsim-secret-token"
 CALLER_ID = "+15550000100"
+CALLBACK = "+15550000199"
+CONTACT_NAME = "Robin Smith"
 
 
 def free_port():
@@ -377,12 +382,23 @@ class Telsim:
 
 
 def telephony_env(telsim, keptd_port, **extra):
+    """keptd wired to kept-telsim, in simulated time: a test sets the clock
+    (set_clock) to the moment it plays, and every rule and record reads it."""
     env = dict(KEPT_LISTEN=f"127.0.0.1:{keptd_port}", KEPT_TELEPHONY_BASE_URL=telsim.url,
                KEPT_TELEPHONY_ACCOUNT_SID=ACCOUNT_SID, KEPT_TELEPHONY_AUTH_TOKEN=AUTH_TOKEN,
-               KEPT_TELEPHONY_FROM=CALLER_ID, KEPT_PUBLIC_URL=f"http://127.0.0.1:{keptd_port}",
-               KEPT_TELEPHONY_TIMEOUT_MS="1500", KEPT_TELEPHONY_SETTLE_MS="8000", KEPT_DIAL_ATTEMPTS="3")
+               KEPT_TELEPHONY_FROM=CALLER_ID, KEPT_CALLBACK_NUMBER=CALLBACK, KEPT_CONTACT_NAME=CONTACT_NAME,
+               KEPT_PUBLIC_URL=f"http://127.0.0.1:{keptd_port}", KEPT_CLOCK="simulated",
+               KEPT_TELEPHONY_CPS="50", KEPT_TELEPHONY_TIMEOUT_MS="1500", KEPT_TELEPHONY_SETTLE_MS="8000",
+               KEPT_DIAL_ATTEMPTS="3")
     env.update(extra)
     return env
+
+
+def set_clock(client, now):
+    """Sets a simulated keptd's clock to `now` (RFC 3339), or back to the wall clock (None)."""
+    r = client.put("/v1/admin/clock", {"now": now})
+    assert r.status == 200, r
+    return r.json()
 
 
 @pytest.fixture(scope="session")
@@ -403,7 +419,9 @@ def phone_server(cluster, admin_key, telsim):
 
 @pytest.fixture
 def phone_api(phone_server, admin_key):
+    """An admin client of the telephony keptd, its clock back on the wall's."""
     c = phone_server.client(admin_key)
+    set_clock(c, None)
     yield c
     c.close()
 

@@ -96,7 +96,9 @@ def teams(server, admin_key, cluster):
     account = new_account(agent2, customer["id"], creditor=creditor, original_balance_cents=1000000, currency="GBP")
     first = (datetime.date.today() + datetime.timedelta(days=7)).isoformat()
     # an out-of-policy plan under review (approved by a supervisor), then one waiting for approval
-    reviewed = agent2.post(f"/v1/accounts/{account['id']}/plans", {"weekly_amount_cents": 2500, "first_due_date": first})
+    # (made by alpha's agent: an agent reads the reviews of their own plans)
+    reviewed = clients[("alpha", "agent")].post(f"/v1/accounts/{account['id']}/plans",
+                                                {"weekly_amount_cents": 2500, "first_due_date": first})
     assert reviewed.status == 201 and reviewed.json()["status"] == "pending_approval", reviewed
     assert clients[("alpha", "supervisor")].post(f"/v1/plans/{reviewed.json()['id']}/approvals", {}).status == 200
     review = clients[("alpha", "supervisor")].get("/v1/reviews").json()["items"]

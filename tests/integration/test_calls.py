@@ -1,7 +1,8 @@
 """Reminder calls end to end: keptd schedules and dials through kept-telsim,
 which acts out the callee and posts signed callbacks and key presses back.
-Time is driven through as_of; every call the provider received is checked
-against what kept recorded."""
+keptd runs in simulated time: a test sets its clock to the moment it plays
+(run_reminders does, to the as_of it schedules at); every call the provider
+received is checked against what kept recorded."""
 import datetime
 import random
 import threading
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import Keptd, Telsim, free_port, new_account, new_customer, telephony_env
+from conftest import CALLBACK, Keptd, Telsim, free_port, new_account, new_customer, set_clock, telephony_env
 
 DEBT_WORDS = ("debt", "owe", "payment", "collect", "amount", "due", "balance", "arrears", "$")
 
@@ -20,23 +21,30 @@ def new_number(last_digit=None):
     return f"+1555{digits}{last_digit if last_digit is not None else random.choice('56789')}"
 
 
-def at_local(day, hour, tz, minute=0):
+def at_local(day, hour, tz, minute=0, second=0):
     """Local `hour` on `day` in `tz`, as RFC 3339 UTC."""
-    t = datetime.datetime.combine(day, datetime.time(hour, minute), ZoneInfo(tz))
+    t = datetime.datetime.combine(day, datetime.time(hour, minute, second), ZoneInfo(tz))
     return t.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_time(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 class Debtor:
-    """A customer with one number, one account and an imported weekly plan
-    whose first installment falls `days_back` days ago."""
+    """A customer with one number (or `phones`), one account and an imported
+    weekly plan whose first installment falls `days_back` days ago; with
+    `customer`, another debt of that customer."""
 
     def __init__(self, api, agent, tz="America/New_York", jurisdiction="US-NY", days_back=40, number=None,
-                 consent=True):
+                 consent=True, phones=None, creditor="Acme Bank", customer=None):
         self.tz = tz
-        self.number = number or new_number()
-        self.customer = new_customer(agent, time_zone=tz, jurisdiction=jurisdiction,
-                                     phones=[{"number": self.number, "consent_automated": consent}])
-        self.account = new_account(agent, self.customer["id"], currency="USD", original_balance_cents=100000)
+        self.number = number or (phones[0]["number"] if phones else new_number())
+        self.customer = customer or new_customer(
+            agent, time_zone=tz, jurisdiction=jurisdiction,
+            phones=phones or [{"number": self.number, "consent_automated": consent}])
+        self.account = new_account(agent, self.customer["id"], currency="USD", original_balance_cents=100000,
+                                   creditor=creditor)
         today = datetime.datetime.now(ZoneInfo(tz)).date()
         self.first_due = today - datetime.timedelta(days=days_back)
         r = api.post(f"/v1/accounts/{self.account['id']}/plans",
@@ -53,12 +61,15 @@ class Debtor:
 
 
 def sealed(d):
-    """The debtor's number as a call holds it: sealed under their data key, and its digest (SQL)."""
+    """The debtor's number as a call holds it: sealed under their data key, its digest and its global
+    digest (SQL, for number_enc, number_digest, number_gdigest)."""
     c = d.customer["id"]
-    return f"kept.pii_seal({c}, '{d.number}'), kept.pii_digest({c}, '{d.number}')"
+    return f"kept.pii_seal({c}, '{d.number}'), kept.pii_digest({c}, '{d.number}'), kept.number_gdigest('{d.number}')"
 
 
 def run_reminders(api, as_of):
+    """keptd's clock to as_of, then one pass: what was due is queued, and dialled at the clock's time."""
+    set_clock(api, as_of)
     r = api.post("/v1/admin/reminders", {"as_of": as_of})
     assert r.status == 200, r
     return r.json()
@@ -147,7 +158,7 @@ def test_an_answering_machine_hears_nothing_about_the_debt(phone_api, phone_agen
     lowered = twiml.lower()
     assert not any(w in lowered for w in DEBT_WORDS), twiml
     assert str(d.due(1).year) not in twiml and "100.00" not in twiml
-    assert "+15550000100" in twiml and "<Gather" not in twiml
+    assert CALLBACK in twiml and "<Gather" not in twiml
 
 
 def test_an_eighth_attempt_in_seven_days_is_held_back(phone_api, phone_agent, telsim, cluster):
@@ -157,7 +168,7 @@ def test_an_eighth_attempt_in_seven_days_is_held_back(phone_api, phone_agent, te
     # seven attempts on this debt in the last seven days, as an older history would hold them
     cluster.psql(f"""
         INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest,
-                                scheduled_at, state, dialed_at)
+                                number_gdigest, scheduled_at, state, dialed_at)
         SELECT {d.account['id']}, {d.customer['id']}, {d.plan['id']}, s, p, {sealed(d)}, t, 'completed', t
         FROM (VALUES (3, 'pre_due'), (3, 'missed'), (4, 'pre_due'), (4, 'missed'), (5, 'pre_due'), (5, 'missed'),
                      (6, 'pre_due')) v(s, p),
@@ -175,7 +186,7 @@ def test_a_massachusetts_debt_is_called_at_most_twice_in_seven_days(phone_api, p
     as_of = d.before_due(2)
     cluster.psql(f"""
         INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest,
-                                scheduled_at, state, dialed_at)
+                                number_gdigest, scheduled_at, state, dialed_at)
         VALUES ({d.account['id']}, {d.customer['id']}, {d.plan['id']}, 1, 'pre_due', {sealed(d)}, '{as_of}'::timestamptz - interval '3 days', 'completed', '{as_of}'::timestamptz - interval '3 days'),
                ({d.account['id']}, {d.customer['id']}, {d.plan['id']}, 1, 'missed', {sealed(d)}, '{as_of}'::timestamptz - interval '2 days', 'no-answer', '{as_of}'::timestamptz - interval '2 days')""")
     run_reminders(phone_api, as_of)
@@ -187,17 +198,16 @@ def test_a_massachusetts_debt_is_called_at_most_twice_in_seven_days(phone_api, p
 def test_no_call_within_seven_days_after_a_conversation(phone_api, phone_agent, telsim):
     d = Debtor(phone_api, phone_agent)
     telsim.post("/_telsim/callees", {d.number: {"behaviour": "human", "keys": "11"}})
-    run_reminders(phone_api, d.before_due(1, days=2))
+    run_reminders(phone_api, d.before_due(1, days=1))
     wait_for_call(phone_api, d, lambda c: finished(c) and c["conversation"])
-    # installment 2's reminder falls six days after the conversation: held back to day seven
-    run_reminders(phone_api, d.before_due(2, days=2, hour=9))
+    # installment 2's reminder falls on the seventh day from the conversation's date: held to the eighth's window
+    run_reminders(phone_api, d.before_due(2, days=2, hour=20))
     [second] = [c for c in calls_of(phone_api, d) if c["seq"] == 2]
     assert second["state"] == "queued" and second["deferred_rule"] == "reg_f_conversation"
-    conversation_end = datetime.datetime.fromisoformat(d.before_due(1, days=2).replace("Z", "+00:00")) + \
-        datetime.timedelta(days=7)
-    assert datetime.datetime.fromisoformat(second["scheduled_at"].replace("Z", "+00:00")) == conversation_end
+    assert second["scheduled_at"] == at_local(d.due(2) - datetime.timedelta(days=1), 8, d.tz).replace("Z", ".000000Z")
+    assert "1006.14(b)(2)(i)(B)" in second["decision"] and "it may go at" in second["decision"]
     assert len(telsim.calls(to=d.number)) == 1
-    # a day later it goes out
+    # on the eighth day it goes out
     run_reminders(phone_api, d.before_due(2, days=1, hour=11))
     calls = wait_for_call(phone_api, d, lambda c: c["seq"] == 2 and finished(c))
     assert [c["state"] for c in calls if c["seq"] == 2] == ["completed"]

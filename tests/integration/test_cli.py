@@ -6,8 +6,11 @@ import subprocess
 from conftest import command, unique
 
 
-def kept(server, key, *args, url=None):
+def kept(server, key, *args, url=None, env=None):
+    """The kept client as a person runs it: only KEPT_URL and KEPT_API_KEY (and `env`) from kept."""
+    extra = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEPT_")}
+    env.update(extra)
     env["KEPT_URL"] = url or f"http://127.0.0.1:{server.port}"
     if key:
         env["KEPT_API_KEY"] = key

@@ -45,8 +45,8 @@ def test_negotiation_through_the_cli(server, cluster, role_keys):
     r = kept(server, sue, "reviews")
     row = next(l for l in r.stdout.splitlines() if l.split()[1:2] == [plan_id])
     review_id = row.split()[0]
-    assert "new job soon" in row
-    assert kept(server, ann, "reviews").returncode == 5
+    assert "new job soon" in kept(server, sue, "reviews", "show", review_id).stdout
+    assert plan_id in [l.split()[1] for l in kept(server, ann, "reviews").stdout.splitlines()[1:]]  # her own plan
     assert kept(server, sue, "reviews", "correct", review_id).returncode == 4  # a correction needs a note
     r = kept(server, sue, "reviews", "correct", review_id, "--note", "9.62 would have been in policy")
     assert r.returncode == 0 and "corrected" in r.stdout
@@ -57,8 +57,12 @@ def test_negotiation_through_the_cli(server, cluster, role_keys):
     r = kept(server, ann, "settle", "accept", offer_id, "--first-due", day(3), "--amount", "600.00",
              "--installments", "3", "--replaces", plan_id)
     assert r.returncode == 0, r.stderr
-    assert "settlement, active" in r.stdout and "200.00 GBP a week, 3 installments, 600.00 GBP in all" in r.stdout
+    # 200.00 a week is more than her 69.23 of weekly disposable income: a second associate decides
+    assert "settlement, pending_approval" in r.stdout and "above_affordability" in r.stdout
+    assert "200.00 GBP a week, 3 installments, 600.00 GBP in all" in r.stdout
     settlement_plan = r.stdout.split()[1]
+    r = kept(server, bob, "plan", "approve", settlement_plan, "--note", "her brother pays half")
+    assert r.returncode == 0 and "settlement, active" in r.stdout
 
     listed = kept(server, ann, "plan", "list", a).stdout
     assert [l.split()[2] for l in listed.splitlines()[1:]] == ["superseded", "active"]

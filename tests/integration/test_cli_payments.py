@@ -14,7 +14,7 @@ def test_pay_reverse_and_escalate(server, role_keys, admin_key, tmp_path):
 
     r = kept(server, key, "pay", a, "--amount", "125.50", "--source", "card", "--ref", unique("cli"))
     assert r.returncode == 0, r.stderr
-    assert "125.50 GBP on account" in r.stdout and "balance after 374.50 GBP" in r.stdout
+    assert "125.50 GBP on account" in r.stdout and "balance 374.50 GBP" in r.stdout
     payment_id = r.stdout.split()[1].rstrip(":")
 
     # the same command again with the same Idempotency-Key, a moment later (a retry), posts once

@@ -2,15 +2,17 @@
 provider's published OpenAPI description by @stoplight/prism-cli 5.14.2
 (tests/contract/), which answers 422 for any request that breaks it."""
 import base64
+import datetime
 import http.client
 import os
 import subprocess
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import ACCOUNT_SID, AUTH_TOKEN, ROOT, Keptd, free_port, telephony_env
+from conftest import ACCOUNT_SID, AUTH_TOKEN, ROOT, Keptd, create_key, free_port, migrate, telephony_env
 from test_calls import Debtor, calls_of, run_reminders
 
 SPEC = Path(os.environ.get("KEPT_SHARED", ROOT.parent / "shared")) / "telephony" / "twilio-calls.openapi.json"
@@ -80,13 +82,28 @@ def test_every_create_keptd_sent_to_telsim_passes_the_contract(prism, telsim, ph
         assert status == 201, (status, body, r["body"])
 
 
-def test_keptd_dialling_the_mock_places_its_call(prism, cluster, admin_key, role_keys):
+def daytime_zone():
+    """A zone where it is now well inside the calling window."""
+    for zone in ("America/New_York", "America/Los_Angeles", "Pacific/Honolulu", "Asia/Tokyo", "Asia/Kolkata",
+                 "Europe/London", "Pacific/Auckland", "America/Sao_Paulo"):
+        if 10 <= datetime.datetime.now(ZoneInfo(zone)).hour < 18:
+            return zone
+    raise AssertionError("no daytime zone in the list")
+
+
+def test_keptd_dialling_the_mock_places_its_call(prism, cluster):
+    # the mock is no simulator: this keptd runs on the wall clock, in a database of its own, and
+    # dials a customer where it is daytime now, about an installment due tomorrow there
+    url = cluster.new_database("kept_contract")
+    migrate(url)
     port = free_port()
-    k = Keptd(cluster.url, **telephony_env(prism, port))
+    k = Keptd(url, **telephony_env(prism, port, KEPT_CLOCK="wall"))
     try:
-        api, agent = k.client(admin_key), k.client(role_keys["agent"])
-        d = Debtor(api, agent)
-        result = run_reminders(api, d.before_due(1))
+        api, agent = k.client(create_key(url, "admin")), k.client(create_key(url, "agent"))
+        d = Debtor(api, agent, tz=daytime_zone(), jurisdiction="US-NY", days_back=-1)
+        r = api.post("/v1/admin/reminders", {})
+        assert r.status == 200, r
+        result = r.json()
         assert result["placed"] == 1 and result["failed"] == 0, result
         [call] = calls_of(api, d)
         assert call["state"] == "placed" and call["provider_sid"].startswith("CA") and call["error"] is None

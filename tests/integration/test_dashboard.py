@@ -6,6 +6,7 @@ overflows a laptop's or a phone's screen, the console stays clean. The
 screenshots are kept in tests/artifacts/."""
 import json
 import subprocess
+from decimal import ROUND_HALF_UP, Decimal
 
 from conftest import ROOT, keptd_cmd
 from test_analytics import FROM, history  # noqa: F401  (the seeded history fixture)
@@ -31,6 +32,19 @@ def value(v):
         return v
 
 
+def shown_rate(v):
+    """A rate as the page writes it (JavaScript's toFixed(1): a tie goes up)."""
+    if v is None:
+        return "—"
+    return f"{Decimal(v * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+def shown_money_units(text):
+    """The amount in a money text, in minor units (its digits: "$1,234.50" -> 123450)."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return int(digits) if digits else None
+
+
 def test_the_dashboard_shows_what_the_api_answers(history, phone_server, role_keys, cluster):
     assert keptd_cmd(cluster.url, "analytics").returncode == 0
     ARTIFACTS.mkdir(exist_ok=True)
@@ -52,7 +66,17 @@ def test_the_dashboard_shows_what_the_api_answers(history, phone_server, role_ke
     for cur, shown in page["currencies"].items():
         [summary] = [r for r in api["summary"] if r["currency"] == cur] or [None]
         for figure, cell in shown["headline"].items():
-            assert value(cell["value"]) == (summary[figure] if summary else None), (cur, figure, cell)
+            want = summary[figure] if summary else None
+            assert value(cell["value"]) == want, (cur, figure, cell)
+            # and what a person reads is that figure
+            if want is None:
+                assert cell["text"] == "—", (cur, figure, cell)
+            elif figure.startswith(("kept_rate", "collection_rate")):
+                assert cell["text"] == shown_rate(want), (cur, figure, cell)
+            elif figure == "arrears_cents":
+                assert shown_money_units(cell["text"]) == want, (cur, figure, cell)
+            else:
+                assert cell["text"] == str(want), (cur, figure, cell)
         for table, name, key in (("weekly-table", "weekly-adherence", "week"), ("origin-table", "origin", "origin"),
                                  ("agents-table", "agents", "agent_user_id")):
             rows = {str(r[key]): r for r in api[name] if r["currency"] == cur}
@@ -66,6 +90,10 @@ def test_the_dashboard_shows_what_the_api_answers(history, phone_server, role_ke
                 for field, v in row["cells"].items():
                     if field in want:
                         assert value(v) == want[field], (cur, table, row["key"], field)
+                    if field.endswith("_rate") and field in want:
+                        assert row["texts"][field] == shown_rate(want[field]), (cur, table, row["key"], field)
+                    elif field in ("judged", "plans", "installments_due") and field in want:
+                        assert row["texts"][field] == str(want[field]), (cur, table, row["key"], field)
                 small = [v for f, v in row["cells"].items() if f == "judged" and value(v) < 30]
                 flagged += bool(small) and "small sample" in row["flags"]
                 partial += "partial week" in row["flags"]

@@ -47,7 +47,7 @@ def test_wrong_method_is_405_with_allow(api):
     r = api.request("PUT", "/v1/customers")
     assert r.status == 405
     assert r.error["code"] == "method_not_allowed"
-    assert r.headers["allow"] == "POST"
+    assert set(r.headers["allow"].split(", ")) == {"GET", "POST"}
     r = api.request("DELETE", "/v1/customers/1")
     assert r.status == 405 and set(r.headers["allow"].split(", ")) == {"GET", "PATCH"}
 

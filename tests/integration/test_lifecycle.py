@@ -109,17 +109,29 @@ def test_database_outage_gives_503_then_recovers_by_itself(scratch):
         k.assert_clean_exit()
 
 
-def test_sigterm_finishes_requests_in_flight(cluster, admin_key):
+def test_sigterm_finishes_requests_in_flight(cluster, admin_key, request):
     k = Keptd(cluster.url)
+    request.addfinalizer(lambda: k.proc.poll() is not None or k.proc.kill())  # a failure leaves no keptd behind
     api = k.client(admin_key)
     customer = new_customer(api)
     # Hold the customer's row so the update below waits inside keptd.
     locker = subprocess.Popen([str(CLUSTER), "psql", cluster.dir, "-d", "kept", "-q"], stdin=subprocess.PIPE,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    request.addfinalizer(lambda: locker.poll() is not None or locker.kill())
     locker.stdin.write(f"BEGIN; SELECT 1 FROM kept.customers WHERE id = {customer['id']} FOR UPDATE;\n")
     locker.stdin.flush()
-    time.sleep(0.5)
     result = {}
+    deadline = time.time() + 30
+    while cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                       "AND query LIKE '%FOR UPDATE%'")[0][0] == "0":
+        assert time.time() < deadline, "the locker never held the row"
+        time.sleep(0.05)
+
+    def waiting_for_the_lock():
+        """keptd's update is in flight: its session waits for the locker's row lock."""
+        rows = cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND query LIKE '%customer_update%'")
+        return rows[0][0] != "0"
 
     def update():
         c = k.client(admin_key)
@@ -127,7 +139,10 @@ def test_sigterm_finishes_requests_in_flight(cluster, admin_key):
 
     t = threading.Thread(target=update)
     t.start()
-    time.sleep(0.5)
+    deadline = time.time() + 30
+    while not waiting_for_the_lock():
+        assert time.time() < deadline and t.is_alive(), "the update never waited for the lock"
+        time.sleep(0.05)
     k.proc.send_signal(signal.SIGTERM)
     time.sleep(0.5)
     assert k.proc.poll() is None, "keptd quit with a request in flight"

@@ -35,7 +35,9 @@ def test_the_same_key_and_body_answer_the_same_result(agent, account, cluster, f
     again = finance.post("/v1/payments", '{ "source_ref": "%s", "account_id": %d, "amount_cents": 1000, '
                        '"received_at": "2026-01-05T10:00:00Z", "source": "card" }' % (body["source_ref"], account["id"]),
                        headers={"Idempotency-Key": key}, content_type="application/json")
-    assert again.status == 201 and again.json() == first.json()
+    assert first.json()["replayed"] is False and "idempotent-replayed" not in first.headers
+    assert again.status == 201 and again.json() == dict(first.json(), replayed=True)
+    assert again.headers["idempotent-replayed"] == "true"
     assert cluster.psql(f"SELECT count(*) FROM kept.payments WHERE account_id = {account['id']}") == [["1"]]
     other = finance.post("/v1/payments", dict(body, amount_cents=2000), headers={"Idempotency-Key": key})
     assert other.status == 422 and other.error["code"] == "idempotency_key_reused"
@@ -54,7 +56,7 @@ def test_received_at_left_out_is_when_it_was_first_posted(agent, account, cluste
     assert before - datetime.timedelta(seconds=2) <= received <= datetime.datetime.now(datetime.timezone.utc)
     time.sleep(1.1)
     again = finance.post("/v1/payments", body, headers={"Idempotency-Key": key})
-    assert again.status == 201 and again.json() == first.json()
+    assert again.status == 201 and again.json() == dict(first.json(), replayed=True)
     assert cluster.psql(f"SELECT count(*) FROM kept.payments WHERE account_id = {account['id']}") == [["1"]]
 
 

@@ -1,12 +1,13 @@
-"""A randomized history, seeded and reproducible, with the evaluator, the
-auditor and the analytics loader running all along: history imports (JSON
-and CSV), imported plans judged through advancing as_of, live plans of every
-origin, renegotiations, cancellations, settlements, payments on time, late,
-backdated, out of order and by file, reversals, customers moving time zone,
-and the loader run by hand at random moments with batches of 1 to 10,000
-events, two at once, and a rebuild. At the end `keptd analytics --verify` is
-clean and every report equals the figures oracle.py computes from the
-operational tables.
+"""A randomized history, seeded and reproducible, with the evaluator and the
+auditor running all along: history imports (JSON and CSV), imported plans
+judged through advancing as_of, live plans of every origin, renegotiations,
+cancellations, settlements, payments on time, late, backdated, out of order
+and by file, reversals, customers moving time zone; the analytics loader run
+at random moments with batches of 1 to 10,000 events, two keptd loaders at
+once (one waits its turn: the advisory lock), two loaders that skip the lock
+and meet at the cursor row, and a rebuild. At the end, once nothing is left
+to load, `keptd analytics --verify` is clean and every report equals the
+figures oracle.py computes from the operational tables.
 
 Small in `make test`; `make soak` runs it large (KEPT_RANDOM_ACCOUNTS,
 KEPT_RANDOM_STEPS). A failure prints its seed: KEPT_RANDOM_SEED=... replays it."""
@@ -20,7 +21,7 @@ import subprocess
 import uuid
 
 import oracle
-from conftest import Keptd, command, create_key, keptd_env, migrate, unique
+from conftest import CLUSTER, Keptd, command, create_key, keptd_env, migrate, unique
 
 ACCOUNTS = int(os.environ.get("KEPT_RANDOM_ACCOUNTS", "16"))
 STEPS = int(os.environ.get("KEPT_RANDOM_STEPS", "160"))
@@ -39,8 +40,7 @@ class History:
         self.url, self.rng = url, rng
         self.now = lambda: datetime.datetime.now(datetime.timezone.utc)
         admin = create_key(url, "admin")
-        self.k = Keptd(url, KEPT_WORKERS="evaluator,auditor,loader", KEPT_EVALUATE_INTERVAL="2",
-                       KEPT_ANALYTICS_INTERVAL="1", KEPT_ANALYTICS_BATCH=str(rng.choice([1, 7, 50, 1000])))
+        self.k = Keptd(url, KEPT_WORKERS="evaluator,auditor", KEPT_EVALUATE_INTERVAL="2")
         self.api = self.k.client(admin)
         self.finance = self.k.client(create_key(url, "finance"))  # reversals are finance's (or a supervisor's)
         self.agents = [unique("Random Agent") for _ in range(3)]
@@ -103,15 +103,16 @@ class History:
             if t > self.now() - datetime.timedelta(hours=1) or cents <= 0:
                 break
             payment = {"amount_cents": cents, "received_at": iso(t), "source": "card", "source_ref": unique("rh")}
-            if self.rng.random() < 0.05:
+            if self.rng.random() < 0.05 and t < self.now() - datetime.timedelta(days=3):
                 payment.update(reversed_at=iso(t + datetime.timedelta(days=2)), reversal_reason="returned")
             plan["payments"].append(payment)
             paid += cents
-        if self.rng.random() < 0.5:
+        fmt = self.rng.choice(["json", "csv"])
+        if fmt == "json":
             r = self.api.post("/v1/imports/history", {"plans": [plan]})
         else:
             r = self.api.post("/v1/imports/history", self.history_csv(plan), content_type="text/csv")
-        self.check(r, "history import")
+        self.check(r, f"history import {fmt}")
 
     @staticmethod
     def history_csv(plan):
@@ -217,10 +218,31 @@ class History:
 
     def loaders(self, n):
         procs = [self.load() for _ in range(n)]
+        ran = 0
         for p in procs:
             out, err = p.communicate(timeout=300)
             assert p.returncode == 0, err
+            ran += json.loads(out)["ran"]
+        assert ran >= 1, "no loader ran"
         self.log.append((f"{n} loader(s)", 0))
+
+    def loaders_at_the_cursor(self, cluster):
+        """Two loaders that skip the advisory lock: the cursor row makes them take turns."""
+        procs = [subprocess.Popen([str(CLUSTER), "psql", cluster.dir, "-d", "kept_random", "-qAt", "-c",
+                                   f"SELECT kept.analytics_load_local({self.rng.choice([5, 50, 500])})"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        for p in procs:
+            out, err = p.communicate(timeout=300)
+            assert p.returncode == 0, err
+        self.log.append(("two at the cursor", 0))
+
+    def drain(self):
+        """Loads until nothing is left; answers how many runs it took."""
+        for runs in range(1, 100):
+            out, err = self.load(batch=10000).communicate(timeout=300)
+            if json.loads(out)["events"] == 0 and json.loads(out)["lag_events"] == 0:
+                return runs
+        raise AssertionError("the loader never caught up")
 
     def rebuild(self):
         out, err = self.load("--rebuild").communicate(timeout=300)
@@ -230,7 +252,7 @@ class History:
 
 STEP_WEIGHTS = [("history_import", 6), ("imported_plan", 3), ("live_plan", 4), ("renegotiate", 3), ("cancel", 2),
                 ("pay", 14), ("pay_file", 2), ("reverse", 2), ("evaluate", 8), ("move", 2), ("load1", 3),
-                ("load2", 1), ("rebuild", 1)]
+                ("load2", 1), ("cursor2", 1), ("rebuild", 1)]
 
 
 def test_a_random_history_ends_with_analytics_equal_to_the_operational_truth(cluster):
@@ -246,19 +268,23 @@ def test_a_random_history_ends_with_analytics_equal_to_the_operational_truth(clu
         names, weights = zip(*STEP_WEIGHTS)
         for i in range(STEPS):
             step = rng.choices(names, weights)[0]
-            if i == STEPS // 3:
-                step = "load2"       # every history has two loaders at once and a rebuild
+            if i == STEPS // 4:
+                step = "cursor2"     # every history has each kind of concurrent load and a rebuild
+            elif i == STEPS // 3:
+                step = "load2"
             elif i == STEPS // 2:
                 step = "rebuild"
             if step == "load1":
                 h.loaders(1)
             elif step == "load2":
                 h.loaders(2)
+            elif step == "cursor2":
+                h.loaders_at_the_cursor(cluster)
             else:
                 getattr(h, step)()
         h.as_of = h.now()
         h.evaluate()
-        h.loaders(1)
+        h.drain()
         done = subprocess.run(command("keptd", "analytics", "--verify"), env=keptd_env(url), capture_output=True,
                               text=True, timeout=300)
         assert done.returncode == 0, f"seed {SEED}: {done.stdout}\n{done.stderr}"
@@ -270,6 +296,13 @@ def test_a_random_history_ends_with_analytics_equal_to_the_operational_truth(clu
             rows = fin.get(f"/v1/reports/{name}?from={frm}&to={to}").json()["rows"]
             assert oracle.differences(name, rows, oracle.expected(truth, name, frm, to)) == [], f"seed {SEED}: {name}"
         steps = {what for what, _ in h.log}
-        assert {"history import", "payment", "evaluate", "rebuild", "2 loader(s)"} <= steps, steps
+        assert {"payment", "evaluate", "rebuild", "2 loader(s)", "two at the cursor"} <= steps, steps
+        done = {(what, status) for what, status in h.log}
+        assert {("history import json", 201), ("history import csv", 201)} <= done, sorted(done)
+        imported = cluster.psql("SELECT count(*) FROM kept.plans WHERE channel = 'import'", db="kept_random")
+        assert int(imported[0][0]) >= ACCOUNTS // 4, imported
+        loaded = cluster.psql("SELECT (SELECT count(*) FROM kept.outbox_events), events_loaded "
+                              "FROM analytics.loader_state", db="kept_random")[0]
+        assert int(loaded[1]) > 0
     finally:
         h.k.assert_clean_exit()

@@ -99,9 +99,9 @@ def insert_call(cluster, d, state, seq=1):
     c = d.customer["id"]
     return cluster.psql(f"""
         INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest,
-                                scheduled_at, state)
+                                number_gdigest, scheduled_at, state)
         VALUES ({d.account['id']}, {c}, {d.plan['id']}, {seq}, 'missed', kept.pii_seal({c}, '{d.number}'),
-                kept.pii_digest({c}, '{d.number}'), now(), '{state}')
+                kept.pii_digest({c}, '{d.number}'), kept.number_gdigest('{d.number}'), now(), '{state}')
         RETURNING id""")[0][0]
 
 

@@ -47,16 +47,16 @@ SELECT is(kept.local_day_end('2026-04-05', 'Australia/Lord_Howe') - kept.local_d
 SELECT is(kept.local_day_end('2026-07-01', 'UTC'), '2026-07-02 00:00:00+00'::timestamptz, 'UTC');
 
 -- the evaluation of terms
-SELECT is(kept.evaluate_terms(100000, 962, kept.policy_for(NULL), NULL)->>'in_policy', 'true',
+SELECT is(kept.evaluate_terms(100000, 962, kept.policy_for(NULL), NULL, 'GBP')->>'in_policy', 'true',
     'ceil(100000 / 104) = 962 a week is the policy minimum');
-SELECT is(kept.evaluate_terms(100000, 961, kept.policy_for(NULL), NULL)->'reasons',
+SELECT is(kept.evaluate_terms(100000, 961, kept.policy_for(NULL), NULL, 'GBP')->'reasons',
     '["below_policy_minimum", "longer_than_max_weeks"]'::jsonb, 'one cent less is out of policy for both reasons');
-SELECT is(kept.evaluate_terms(100000, 5000, kept.policy_for(NULL), 4999)->'reasons',
+SELECT is(kept.evaluate_terms(100000, 5000, kept.policy_for(NULL), 4999, 'GBP')->'reasons',
     '["above_affordability"]'::jsonb, 'above the weekly disposable income');
-SELECT is(kept.evaluate_terms(100000, 5000, kept.policy_for(NULL), 4999)->>'weeks_to_clear', '20', 'weeks to clear');
-SELECT throws_ok($$SELECT kept.evaluate_terms(521, 1, kept.policy_for(NULL), NULL)$$, 'KR422', NULL,
+SELECT is(kept.evaluate_terms(100000, 5000, kept.policy_for(NULL), 4999, 'GBP')->>'weeks_to_clear', '20', 'weeks to clear');
+SELECT throws_ok($$SELECT kept.evaluate_terms(521, 1, kept.policy_for(NULL), NULL, 'GBP')$$, 'KR422', NULL,
     'more than 520 weeks is refused');
-SELECT lives_ok($$SELECT kept.evaluate_terms(520, 1, kept.policy_for(NULL), NULL)$$, '520 weeks is allowed (out of policy)');
+SELECT lives_ok($$SELECT kept.evaluate_terms(520, 1, kept.policy_for(NULL), NULL, 'GBP')$$, '520 weeks is allowed (out of policy)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -20,7 +20,7 @@ $$;
 SELECT pg_temp.account('PAY-NOPLAN', 5000);
 CREATE TEMP TABLE first AS SELECT pg_temp.pay((SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), 1000, 'r1', 'key-1')::jsonb AS doc;
 SELECT is(pg_temp.pay((SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), 1000, 'r1', 'key-1')::jsonb,
-          (SELECT doc FROM first), 'the same key and body answer the same result');
+          (SELECT doc || '{"replayed": true}' FROM first), 'the same key and body answer the same result, marked replayed');
 SELECT is((SELECT count(*)::int FROM kept.payments WHERE idempotency_key = 'key-1'), 1, 'and write nothing new');
 SELECT throws_ok($$SELECT pg_temp.pay((SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), 2000, 'r1', 'key-1')$$,
                  'KR422', NULL, 'the same key with another body is refused');

@@ -56,6 +56,7 @@ static void the_provider_is_reached_over_https_unless_it_is_local(void **state)
 		               "KEPT_TELEPHONY_AUTH_TOKEN=t",
 		               "KEPT_TELEPHONY_FROM=+15550000100",
 		               "KEPT_PUBLIC_URL=https://kept.example",
+		               "KEPT_CONTACT_NAME=Robin Smith",
 		               NULL};
 		int n = problems_of(env, text, sizeof text);
 		assert_int_equal(n, i < 3 ? 1 : 0);
@@ -74,6 +75,7 @@ static void the_provider_is_reached_over_https_unless_it_is_local(void **state)
 		               "KEPT_TELEPHONY_AUTH_TOKEN=t",
 		               "KEPT_TELEPHONY_FROM=+15550000100",
 		               "KEPT_PUBLIC_URL=https://kept.example",
+		               "KEPT_CONTACT_NAME=Robin Smith",
 		               NULL};
 		assert_int_equal(problems_of(env, text, sizeof text), flags[i][1][0] - '0');
 	}
@@ -143,6 +145,52 @@ static void every_problem_is_listed(void **state)
 	buf_free(&problems);
 }
 
+/* What a call says and when keptd may use simulated time. */
+static void telephony_names_and_clock(void **state)
+{
+	(void)state;
+	char *env[] = {"KEPT_DATABASE_URL=postgresql:///kept",
+	               DATA_KEY,
+	               "KEPT_TELEPHONY_BASE_URL=https://api.twilio.com",
+	               "KEPT_TELEPHONY_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef",
+	               "KEPT_TELEPHONY_AUTH_TOKEN=t",
+	               "KEPT_TELEPHONY_FROM=+15550000100",
+	               "KEPT_PUBLIC_URL=https://kept.example",
+	               "KEPT_BUSINESS_NAME=National Debt Recovery",
+	               "KEPT_CLOCK=simulated",
+	               NULL};
+	struct kept_config cfg;
+	struct buf problems;
+	buf_init(&problems, 4096);
+	assert_int_equal(config_load(&cfg, env, &problems), 3);
+	const char *text = buf_str(&problems);
+	assert_non_null(strstr(text, "KEPT_CONTACT_NAME: is required with KEPT_TELEPHONY_BASE_URL"));
+	assert_non_null(strstr(text, "KEPT_BUSINESS_NAME: must not suggest debt collection (\"debt\")"));
+	assert_non_null(
+	        strstr(text, "KEPT_CLOCK: simulated time is allowed only with the telephony simulator"));
+	config_free(&cfg);
+	buf_free(&problems);
+
+	char *sim[] = {"KEPT_DATABASE_URL=postgresql:///kept",
+	               DATA_KEY,
+	               "KEPT_TELEPHONY_BASE_URL=http://127.0.0.1:8090",
+	               "KEPT_TELEPHONY_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef",
+	               "KEPT_TELEPHONY_AUTH_TOKEN=t",
+	               "KEPT_TELEPHONY_FROM=+15550000100",
+	               "KEPT_PUBLIC_URL=http://127.0.0.1:8080",
+	               "KEPT_CONTACT_NAME=Robin Smith",
+	               "KEPT_CLOCK=simulated",
+	               "KEPT_TELEPHONY_CPS=5",
+	               NULL};
+	buf_init(&problems, 4096);
+	assert_int_equal(config_load(&cfg, sim, &problems), 0);
+	assert_true(cfg.clock_simulated);
+	assert_int_equal(cfg.telephony_cps, 5);
+	assert_string_equal(cfg.callback_number, "+15550000100"); /* the caller id unless set */
+	config_free(&cfg);
+	buf_free(&problems);
+}
+
 static void passwords_are_redacted(void **state)
 {
 	(void)state;
@@ -170,6 +218,7 @@ int main(void)
 	        cmocka_unit_test(defaults_apply),
 	        cmocka_unit_test(values_parse),
 	        cmocka_unit_test(every_problem_is_listed),
+	        cmocka_unit_test(telephony_names_and_clock),
 	        cmocka_unit_test(passwords_are_redacted),
 	        cmocka_unit_test(the_data_key_is_256_bits_and_never_echoed),
 	        cmocka_unit_test(the_provider_is_reached_over_https_unless_it_is_local),

@@ -1,5 +1,5 @@
-/* provider signatures (the telephony README's vectors), form bodies, and the
- * call script's promise that nothing about a debt is said too early. */
+/* provider signatures (the telephony README's vectors) and form bodies
+ * (the call script's own tests are in test_script.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -12,7 +12,6 @@
 #include "arena/arena.h"
 #include "form/form.h"
 #include "provider/provider.h"
-#include "script/script.h"
 
 static struct form_field vector_fields[] = {
         {"To", "+18005551212"},   {"CallSid", "CA1234567890ABCDE"}, {"Digits", "1234"},
@@ -87,82 +86,12 @@ static void form_round_trip(void **state)
 	arena_free(a);
 }
 
-static const char *const debt_words[] = {"debt",    "owe",     "payment", "collect", "amount",  "due",
-                                         "balance", "arrears", "$",       "42.50",   "November"};
-
-/* case-insensitive search without GNU extensions */
-static bool contains_word(const char *hay, const char *word)
-{
-	size_t n = strlen(word);
-	for (; *hay; hay++) {
-		size_t i = 0;
-		while (i < n && hay[i] && (hay[i] | 0x20) == (word[i] | 0x20))
-			i++;
-		if (i == n)
-			return true;
-	}
-	return false;
-}
-
-static void assert_no_debt_words(const char *twiml)
-{
-	for (size_t i = 0; i < sizeof debt_words / sizeof debt_words[0]; i++)
-		if (contains_word(twiml, debt_words[i]))
-			fail_msg("the limited message says \"%s\": %s", debt_words[i], twiml);
-}
-
-static const struct script_call call = {"Kept Customer Services",
-                                        "+15550001111",
-                                        "Ann <Lee> & Co",
-                                        "$42.50",
-                                        "Friday, 27 November 2026",
-                                        false,
-                                        "https://k.example/g/1?a=1&b=2",
-                                        NULL};
-
-static void script_limits_what_it_says(void **state)
-{
-	(void)state;
-	struct buf b;
-	buf_init(&b, 1u << 16);
-	assert_int_equal(script_opening(&b, &call, true), KEPT_OK);
-	assert_no_debt_words(buf_str(&b));
-	assert_non_null(strstr(buf_str(&b), "+15550001111"));
-	assert_null(strstr(buf_str(&b), "<Gather"));
-	buf_reset(&b);
-	assert_int_equal(script_opening(&b, &call, false), KEPT_OK);
-	assert_no_debt_words(buf_str(&b));
-	assert_non_null(strstr(buf_str(&b), "Ann &lt;Lee&gt; &amp; Co"));
-	assert_non_null(strstr(buf_str(&b), "action=\"https://k.example/g/1?a=1&amp;b=2\""));
-	buf_reset(&b);
-	assert_int_equal(script_step(&b, &call, "limited"), KEPT_OK);
-	assert_no_debt_words(buf_str(&b));
-	buf_reset(&b);
-	assert_int_equal(script_step(&b, &call, "disclose"), KEPT_OK);
-	assert_non_null(strstr(buf_str(&b), "$42.50"));
-	assert_non_null(strstr(buf_str(&b), "27 November 2026"));
-	buf_reset(&b);
-	assert_int_equal(script_step(&b, &call, "agent"), KEPT_OK);
-	assert_null(strstr(buf_str(&b), "<Dial>"));
-	struct script_call with_line = call;
-	with_line.agent_line = "+15550002222";
-	buf_reset(&b);
-	assert_int_equal(script_step(&b, &with_line, "agent"), KEPT_OK);
-	assert_non_null(strstr(buf_str(&b), "<Dial><Number>+15550002222</Number></Dial>"));
-	assert_true(script_is_machine("machine_end_beep"));
-	assert_true(script_is_machine("fax"));
-	assert_false(script_is_machine("human"));
-	assert_false(script_is_machine(NULL));
-	buf_free(&b);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(readme_vectors),
 	        cmocka_unit_test(validation_and_ports),
 	        cmocka_unit_test(form_round_trip),
-	        cmocka_unit_test(script_limits_what_it_says),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,14 +11,16 @@
 #include "metrics/metrics.h"
 #include "worker/worker.h"
 
-#define REBUILD_PAGE     "1000" /* plans (with their installments), calls or payments per page */
-#define CHECK_PAGE       "1000"
-#define SLICE_PAGE       "100"    /* the worker's continuous check, per kind and run */
-#define SLICE_AGGREGATES 10       /* ... and one due week's aggregates every this many runs */
-#define DIFF_LIMIT       "100000" /* differences read back per page (their ids are repaired) */
-#define MAX_ID           "9223372036854775807"
-#define LOCK_WAIT_MS     30000
-#define REPAIR_IDS_BYTES (64u << 20)
+#define REBUILD_PAGE      "1000" /* plans (with their installments), calls or payments per page */
+#define CHECK_PAGE        "1000"
+#define SLICE_PAGE        "100"    /* the worker's continuous check, per kind and run */
+#define SLICE_AGGREGATES  10       /* ... and one due week's aggregates every this many runs */
+#define DIFF_LIMIT        "100000" /* differences read back per page (their ids are repaired) */
+#define MAX_ID            "9223372036854775807"
+#define LOCK_WAIT_MS      30000
+#define REPAIR_IDS_BYTES  (64u << 20)
+#define REPAIR_AUDIT_IDS  200         /* ids of each kind named in the repair's audit event */
+#define PENDING_MAX_BYTES (16u << 20) /* a check waits for a loader further behind than this */
 
 static const char *separate_url; /* NULL: the operational database */
 static char batch_events[16] = "1000";
@@ -132,6 +134,10 @@ static kept_err measure_lag(struct db_conn *src, struct db_conn *dst, struct ana
 		out->lag_events = strtoll(db_value(res, 0, 0) ? db_value(res, 0, 0) : "0", NULL, 10);
 		out->lag_seconds = strtod(db_value(res, 0, 1) ? db_value(res, 0, 1) : "0", NULL);
 		metrics_analytics_lag(out->lag_events, out->lag_seconds);
+	}
+	if (!r && out->lag_events == 0) {
+		const char *at[1] = {db_value(res, 0, 2)};
+		r = db_run(dst, arena, SQL_Q_ANALYTICS_CAUGHT_UP, 1, at, NULL, err);
 	}
 	arena_free(arena);
 	return r;
@@ -359,6 +365,22 @@ kept_err analytics_load(struct db_conn *src, struct analytics_result *out, struc
 	return run_locked(src, false, 0, load_locked, out, err);
 }
 
+kept_err analytics_loaded_position(struct db_conn *src, struct arena *arena, const char **tx, const char **id,
+                                   struct kept_error *err)
+{
+	struct db_conn *dst = NULL, *owned = NULL;
+	struct state s = {0};
+	kept_err r = target(src, false, &dst, &owned, err);
+	if (!r)
+		r = read_state(dst, arena, &s, err);
+	if (!r) {
+		*tx = s.tx;
+		*id = s.id;
+	}
+	db_close(owned);
+	return r;
+}
+
 kept_err analytics_rebuild(struct db_conn *src, struct analytics_result *out, struct kept_error *err)
 {
 	return run_locked(src, false, LOCK_WAIT_MS, rebuild_locked, out, err);
@@ -475,8 +497,13 @@ static kept_err check_begin(struct check *c, struct arena *arena, struct state *
 	const char *params[] = {s->tx, s->id};
 	if (!r)
 		r = db_run(c->src, arena, SQL_Q_ANALYTICS_PENDING, 2, params, &pending, err);
-	for (size_t k = 0; !r && k < NKINDS; k++)
+	for (size_t k = 0; !r && k < NKINDS; k++) {
 		c->pending[k] = db_value(pending, 0, (int)k);
+		if (c->pending[k] && strlen(c->pending[k]) > PENDING_MAX_BYTES)
+			r = kept_fail(
+			        err, KEPT_ERR_UNAVAILABLE, "loader_behind", "",
+			        "the loader is far behind the outbox; check again once it has caught up");
+	}
 	return r;
 }
 
@@ -555,20 +582,37 @@ static kept_err repair_tx(struct db_conn *dst, void *arg, struct kept_error *err
 	return r;
 }
 
+/* The first ids of a repair list, whole, as a JSON array (the audit's record). */
+static void add_ids(cJSON *obj, const char *name, const struct buf *ids)
+{
+	cJSON *list = cJSON_AddArrayToObject(obj, name);
+	const char *p = buf_str(ids);
+	for (int n = 0; list && *p && n < REPAIR_AUDIT_IDS; n++) {
+		char *end = NULL;
+		cJSON_AddItemToArray(list, cJSON_CreateNumber((double)strtoll(p, &end, 10)));
+		p = *end == ',' ? end + 1 : end;
+	}
+}
+
 static kept_err audit_repair(struct check *c, long long found, struct kept_error *err)
 {
 	struct arena *arena = arena_new(0);
 	if (!arena)
 		return no_memory(err);
-	const char *summary = arena_sprintf(
-	        arena,
-	        "{\"differences\": %lld, \"facts_repaired\": %lld, \"aggregates_recomputed\": %s, "
-	        "\"plans\": \"%.2000s\", \"calls\": \"%.2000s\", \"payments\": \"%.2000s\"}",
-	        found, c->report->repaired, c->aggregates_differ ? "true" : "false", buf_str(&c->repair[0]),
-	        buf_str(&c->repair[1]), buf_str(&c->repair[2]));
-	const char *params[] = {summary};
-	kept_err r = summary ? db_run(c->src, arena, SQL_Q_ANALYTICS_REPAIRED, 1, params, NULL, err)
-	                     : no_memory(err);
+	cJSON *summary = json_object_in(arena);
+	if (summary) {
+		cJSON_AddNumberToObject(summary, "differences", (double)found);
+		cJSON_AddNumberToObject(summary, "facts_repaired", (double)c->report->repaired);
+		cJSON_AddBoolToObject(summary, "aggregates_recomputed", c->aggregates_differ);
+		add_ids(summary, "plans", &c->repair[0]);
+		add_ids(summary, "calls", &c->repair[1]);
+		add_ids(summary, "payments", &c->repair[2]);
+	}
+	const char *params[] = {summary ? json_print(arena, summary) : NULL};
+	kept_err r = params[0] ? db_run(c->src, arena, SQL_Q_ANALYTICS_REPAIRED, 1, params, NULL, err)
+	                       : no_memory(err);
+	if (!r)
+		r = db_run(c->dst, arena, SQL_Q_ANALYTICS_SWEEP_RESET, 0, NULL, NULL, err);
 	arena_free(arena);
 	return r;
 }
@@ -618,7 +662,7 @@ struct slice {
 	char after[NKINDS][32]; /* where each kind's slice ended */
 	char week[16];          /* the due week whose aggregates were checked ("" when none) */
 	bool aggregates;        /* this run checks one week's aggregates too */
-	bool wrapped;           /* the plans' slice reached the end: a sweep is complete */
+	unsigned wrapped;       /* the kinds whose slice reached the end: 1 plans, 2 calls, 4 payments */
 };
 
 /* One page per kind from where the last run stopped, and the aggregates of
@@ -638,8 +682,8 @@ static kept_err slice_tx(struct db_conn *src, void *arg, struct kept_error *err)
 		const char *next = NULL;
 		r = check_page(c, arena, k, s.after[k], SLICE_PAGE, &next, err);
 		snprintf(sl->after[k], sizeof sl->after[k], "%s", next ? next : "0");
-		if (k == 0)
-			sl->wrapped = !next;
+		if (!next)
+			sl->wrapped |= 1u << k;
 	}
 	struct db_result *week = NULL;
 	const char *wparams[] = {s.week};
@@ -667,7 +711,7 @@ static kept_err slice_record(struct slice *sl, struct db_conn *dst, struct kept_
 	                     sl->after[2],
 	                     sl->week[0] ? sl->week : NULL,
 	                     arena_sprintf(arena, "%lld", sl->check.report->differences),
-	                     sl->wrapped ? "t" : "f"};
+	                     arena_sprintf(arena, "%u", sl->wrapped)};
 	struct db_result *sweep = NULL;
 	kept_err r = db_run(dst, arena, SQL_Q_ANALYTICS_SWEEP_RECORD, 6, rec, &sweep, err);
 	if (!r) {

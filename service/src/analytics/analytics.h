@@ -88,8 +88,15 @@ kept_err analytics_rebuild(struct db_conn *src, struct analytics_result *out,
 kept_err analytics_verify(struct db_conn *src, bool repair, struct analytics_report *out,
                           struct kept_error *err) KEPT_MUST_CHECK;
 
+/* The loader's cursor: the last outbox event applied, as (tx_id, id) text
+ * (arena-owned), read where analytics lives. What was applied may be pruned
+ * (service/src/retention/); nothing after it may. */
+kept_err analytics_loaded_position(struct db_conn *src, struct arena *arena, const char **tx, const char **id,
+                                   struct kept_error *err) KEPT_MUST_CHECK;
+
 /* The loader worker's run: load, then check the next slice. */
-kept_err analytics_worker_run(struct db_conn *db, struct arena *arena, struct kept_error *err);
+kept_err analytics_worker_run(struct db_conn *db, struct arena *arena,
+                              struct kept_error *err) KEPT_MUST_CHECK;
 
 /* The results as JSON (arena-owned). */
 const char *analytics_result_json(struct arena *arena, const struct analytics_result *r);

@@ -39,3 +39,16 @@ kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err)
 	http_reply_json(ctx->req, 200, page);
 	return KEPT_OK;
 }
+
+/* GET /v1/accounts/{id}/overview: the account on one screen (sql/functions/85_overview.sql). */
+kept_err api_accounts_overview(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *id, *doc;
+	kept_err r = api_path_id(ctx, "id", "account_not_found", &id, err);
+	const char *params[] = {id};
+	if (!r)
+		r = db_run_json(ctx->db, ctx->arena, SQL_Q_ACCOUNT_OVERVIEW, 1, params, &doc, err);
+	if (!r)
+		http_reply_json(ctx->req, 200, doc);
+	return r;
+}

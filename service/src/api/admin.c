@@ -1,5 +1,9 @@
-/* /v1/admin/... — admins run a background job by hand at a given as_of. */
+/* /v1/admin/... — admins run a background job by hand at a given as_of, and
+ * set keptd's clock when it runs in simulated time. */
+#include <stdio.h>
+
 #include "adherence/adherence.h"
+#include "clock/clock.h"
 #include "internal.h"
 #include "reminders/reminders.h"
 
@@ -37,5 +41,73 @@ kept_err api_admin_reminders(struct api_ctx *ctx, struct kept_error *err)
 	if (r)
 		return r;
 	http_reply_json(ctx->req, 200, json);
+	return KEPT_OK;
+}
+
+/* ---- the clock ------------------------------------------------------------------ */
+
+static const struct json_field clock_spec[] = {
+        {"now", JSON_STRING, JSON_REQUIRED | JSON_NULLABLE, .max = 40},
+        {0},
+};
+
+static void reply_clock(struct api_ctx *ctx)
+{
+	char now[40];
+	int64_t us = clock_now_us();
+	clock_format_us(us, now, sizeof now);
+	const char *json = arena_sprintf(
+	        ctx->arena, "{\"mode\":\"%s\",\"now\":\"%s\",\"offset_seconds\":%.6f}",
+	        clock_is_simulated() ? "simulated" : "wall", now, (double)clock_offset_us(NULL) / 1e6);
+	if (json)
+		http_reply_json(ctx->req, 200, json);
+	else
+		http_reply_json(ctx->req, 500,
+		                "{\"error\":{\"code\":\"no_memory\",\"message\":\"out of memory\"}}");
+}
+
+/* GET /v1/admin/clock — keptd's clock: the time every rule and record reads. */
+kept_err api_admin_clock_get(struct api_ctx *ctx, struct kept_error *err)
+{
+	(void)err;
+	reply_clock(ctx);
+	return KEPT_OK;
+}
+
+/* PUT /v1/admin/clock {"now": "2026-03-08T13:00:00Z"} (or null: the wall
+ * clock again) — simulated time only; from then on the clock flows from
+ * there. Audited. */
+kept_err api_admin_clock_set(struct api_ctx *ctx, struct kept_error *err)
+{
+	cJSON *body;
+	const char *normalized;
+	kept_err r = api_json_body(ctx, clock_spec, &body, &normalized, err);
+	if (r)
+		return r;
+	if (!clock_is_simulated())
+		return kept_fail(
+		        err, KEPT_ERR_CONFLICT, "clock_not_simulated", "now",
+		        "keptd runs on the wall clock (KEPT_CLOCK=wall); only a simulated clock can be set");
+	const char *now = json_get_string(body, "now");
+	int64_t us = 0;
+	if (now && !clock_parse_rfc3339(now, &us))
+		return kept_fail(
+		        err, KEPT_ERR_INVALID, "invalid_now", "now",
+		        "now must be an RFC 3339 time like 2026-03-08T13:00:00Z, or null for the wall clock");
+	char before[40], after[40];
+	clock_format_us(clock_now_us(), before, sizeof before);
+	clock_format_us(now ? us : clock_now_us() - clock_offset_us(NULL), after, sizeof after);
+	const char *params[5];
+	api_actor_params(ctx, params);
+	params[3] = before;
+	params[4] = after;
+	r = db_run(ctx->db, ctx->arena, SQL_Q_CLOCK_AUDIT, 5, params, NULL, err);
+	if (r)
+		return r;
+	if (now)
+		clock_set_us(us);
+	else
+		clock_reset();
+	reply_clock(ctx);
 	return KEPT_OK;
 }

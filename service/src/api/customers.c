@@ -6,6 +6,27 @@
 static const struct json_field phone_fields[] = {
         {"number", JSON_STRING, JSON_REQUIRED, .max = 16},
         {"consent_automated", JSON_BOOL, JSON_REQUIRED},
+        {"type", JSON_STRING, 0, .max = 10}, /* mobile (default), home, work */
+        {0},
+};
+
+/* Times the customer says are inconvenient, in their time zone; values are
+ * checked by the database (kept.is_inconvenient_times). */
+static const struct json_field day_item[] = {
+        {"day", JSON_STRING, 0, .max = 3},
+        {0},
+};
+
+static const struct json_field period_fields[] = {
+        {"days", JSON_ARRAY, JSON_REQUIRED, .max = 7, .items = day_item},
+        {"from", JSON_STRING, JSON_REQUIRED, .max = 5},
+        {"to", JSON_STRING, JSON_REQUIRED, .max = 5},
+        {"note", JSON_STRING, 0, .max = 200},
+        {0},
+};
+
+static const struct json_field period_item[] = {
+        {"period", JSON_OBJECT, 0, .members = period_fields},
         {0},
 };
 
@@ -28,6 +49,7 @@ static const struct json_field restriction_fields[] = {
 	{"name", JSON_STRING, required, .max = 200}, {"time_zone", JSON_STRING, required, .max = 64},        \
 	        {"jurisdiction", JSON_STRING, required, .max = 6}, {"language", JSON_STRING, 0, .max = 35},  \
 	        {"phones", JSON_ARRAY, 0, .max = 10, .items = phone_item},                                   \
+	        {"inconvenient_times", JSON_ARRAY, 0, .max = 20, .items = period_item},                      \
 	{                                                                                                    \
 		"contact_restrictions", JSON_OBJECT, 0, .members = restriction_fields                        \
 	}
@@ -49,6 +71,26 @@ static const struct json_field update_spec[] = {
 kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err)
 {
 	return api_create(ctx, create_spec, SQL_Q_CUSTOMER_CREATE, "/v1/customers", err);
+}
+
+/* GET /v1/customers?q=: the customer on the telephone, by name, phone digits
+ * or reference (sql/functions/32_find.sql): of the customers the caller's
+ * team sees, each one answered logged as a read. */
+kept_err api_customers_find(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *q = http_query(ctx->req, "q"), *page;
+	if (!q)
+		return kept_fail(err, KEPT_ERR_INVALID, "missing_value", "q",
+		                 "q is required: part of a name, a phone number or a reference");
+	const char *params[6];
+	api_viewer_params(ctx, params);
+	params[3] = q;
+	params[4] = http_query(ctx->req, "cursor");
+	params[5] = http_query(ctx->req, "limit");
+	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_CUSTOMER_FIND, 6, params, &page, err);
+	if (!r)
+		http_reply_json(ctx->req, 200, page);
+	return r;
 }
 
 kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err)

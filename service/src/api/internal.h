@@ -166,11 +166,13 @@ kept_err api_retention_put(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_customers_find(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_customers_update(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_accounts_create(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_accounts_overview(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_imports_payments(struct api_ctx *ctx, struct kept_error *err);
@@ -190,7 +192,12 @@ kept_err api_escalations_resolve(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_admin_evaluate(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_admin_reminders(struct api_ctx *ctx, struct kept_error *err);
 
+kept_err api_admin_clock_get(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_admin_clock_set(struct api_ctx *ctx, struct kept_error *err);
+
 kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_contacts_log(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_contacts_of_account(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_dashboard(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err);
@@ -213,6 +220,7 @@ kept_err api_plans_approve(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_plans_cancel(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_reviews_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_reviews_get(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_reviews_decide(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_settlements_offer(struct api_ctx *ctx, struct kept_error *err);

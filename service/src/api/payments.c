@@ -39,6 +39,21 @@ static kept_err idempotency_key(struct api_ctx *ctx, const char **key, struct ke
 	return KEPT_OK;
 }
 
+static kept_err no_memory(struct kept_error *err)
+{
+	return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+}
+
+/* True when the answer is a replay of a payment already posted under the key. */
+static bool replayed(struct api_ctx *ctx, const char *payment)
+{
+	cJSON *doc = NULL;
+	struct kept_error ignored;
+	if (json_parse_body(ctx->arena, payment, strlen(payment), &doc, &ignored))
+		return false;
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "replayed"));
+}
+
 kept_err api_payments_post(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *key = NULL, *body = NULL, *payment = NULL;
@@ -52,6 +67,8 @@ kept_err api_payments_post(struct api_ctx *ctx, struct kept_error *err)
 	params[3] = body;
 	params[4] = key;
 	r = db_run_json(ctx->db, ctx->arena, SQL_Q_PAYMENT_POST, 5, params, &payment, err);
+	if (!r && replayed(ctx, payment))
+		r = http_add_header(ctx->req, "Idempotent-Replayed", "true") ? no_memory(err) : KEPT_OK;
 	if (!r)
 		api_reply_created(ctx, "/v1/payments", payment);
 	return r;

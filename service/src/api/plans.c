@@ -4,10 +4,14 @@
  * history is for admins. */
 #include "internal.h"
 
+/* contact_channel: how the agent and the customer agreed it (default phone:
+ * a telephone conversation for Reg F); reminder_consent: the customer's
+ * direct consent to a reminder within seven days (12 CFR 1006.14(b)(3)(i)). */
 static const struct json_field create_spec[] = {
-        {"proposal_id", JSON_INT, 0},     {"weekly_amount_cents", JSON_INT, 0},
-        {"first_due_date", JSON_DATE, 0}, {"replaces_plan_id", JSON_INT, 0},
-        {"imported", JSON_BOOL, 0},       {0},
+        {"proposal_id", JSON_INT, 0},       {"weekly_amount_cents", JSON_INT, 0},
+        {"first_due_date", JSON_DATE, 0},   {"replaces_plan_id", JSON_INT, 0},
+        {"imported", JSON_BOOL, 0},         {"contact_channel", JSON_STRING, 0, .max = 20},
+        {"reminder_consent", JSON_BOOL, 0}, {0},
 };
 
 static const struct json_field approve_spec[] = {

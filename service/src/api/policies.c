@@ -9,15 +9,24 @@
 		"reminder_lead_days", JSON_INT, required                                                     \
 	}
 
+/* The reminder settings: left out of a PUT they stay as they are. */
+#define REMINDER_SETTINGS                                                                                    \
+	{"min_call_gap_minutes", JSON_INT, 0},                                                               \
+	{                                                                                                    \
+		"failed_calls_before_triage", JSON_INT, 0                                                    \
+	}
+
 static const struct json_field create_spec[] = {
         {"creditor", JSON_STRING, JSON_REQUIRED, .max = 200},
         POLICY_SETTINGS(0),
+        REMINDER_SETTINGS,
         {0},
 };
 
 /* PUT replaces every setting. */
 static const struct json_field replace_spec[] = {
         POLICY_SETTINGS(JSON_REQUIRED),
+        REMINDER_SETTINGS,
         {0},
 };
 

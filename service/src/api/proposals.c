@@ -5,6 +5,7 @@ static const struct json_field propose_spec[] = {
         {"weekly_amount_cents", JSON_INT, JSON_REQUIRED},
         {"first_due_date", JSON_DATE, JSON_REQUIRED},
         {"note", JSON_STRING, 0, .max = 1000},
+        {"contact_channel", JSON_STRING, 0, .max = 20},
         {0},
 };
 

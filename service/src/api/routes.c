@@ -29,6 +29,7 @@ const struct api_route api_routes[] = {
         {"PUT", "/v1/retention-policies/{jurisdiction}", AUTH_ADMIN, API_BODY_JSON, api_retention_put},
 
         {"POST", "/v1/customers", API_STAFF, API_BODY_JSON, api_customers_create},
+        {"GET", "/v1/customers", API_STAFF, API_BODY_NONE, api_customers_find, API_SCOPE_NONE, API_LISTS_PII},
         {"GET", "/v1/customers/{id}", API_STAFF, API_BODY_NONE, api_customers_get, CUSTOMER, API_READS_PII},
         {"PATCH", "/v1/customers/{id}", API_STAFF, API_BODY_JSON, api_customers_update, CUSTOMER},
         {"POST", "/v1/customers/{id}/erasure", AUTH_ADMIN, API_BODY_JSON, api_customers_erase, CUSTOMER},
@@ -36,10 +37,14 @@ const struct api_route api_routes[] = {
         {"POST", "/v1/accounts", API_STAFF, API_BODY_JSON, api_accounts_create},
         {"GET", "/v1/accounts", API_ALL_ROLES, API_BODY_NONE, api_accounts_list, CUSTOMER, API_LISTS_PII},
         {"GET", "/v1/accounts/{id}", API_ALL_ROLES, API_BODY_NONE, api_accounts_get, ACCOUNT, API_READS_PII},
+        /* finance too: kept pay reads it (the currency, the last payments) */
+        {"GET", "/v1/accounts/{id}/overview", API_ALL_ROLES, API_BODY_NONE, api_accounts_overview, ACCOUNT,
+         API_READS_PII},
 
         {"POST", "/v1/imports/accounts", AUTH_ADMIN, API_BODY_CSV, api_imports_accounts},
 
-        {"GET", "/v1/policies", AUTH_ADMIN, API_BODY_NONE, api_policies_list},
+        /* every role reads the rules it works or reports under */
+        {"GET", "/v1/policies", API_STAFF | AUTH_FINANCE, API_BODY_NONE, api_policies_list},
         {"POST", "/v1/policies", AUTH_ADMIN, API_BODY_JSON, api_policies_create},
         {"PUT", "/v1/policies/{id}", AUTH_ADMIN, API_BODY_JSON, api_policies_replace},
 
@@ -55,7 +60,9 @@ const struct api_route api_routes[] = {
         {"POST", "/v1/plans/{id}/approvals", API_STAFF, API_BODY_JSON, api_plans_approve, PLAN},
         {"POST", "/v1/plans/{id}/cancel", API_STAFF, API_BODY_JSON, api_plans_cancel, PLAN},
 
-        {"GET", "/v1/reviews", API_REVIEWERS, API_BODY_NONE, api_reviews_list, API_SCOPE_NONE, API_LISTS_PII},
+        /* a reviewer reads every review of their team's; anyone else those of their own plans */
+        {"GET", "/v1/reviews", API_STAFF, API_BODY_NONE, api_reviews_list, API_SCOPE_NONE, API_LISTS_PII},
+        {"GET", "/v1/reviews/{id}", API_STAFF, API_BODY_NONE, api_reviews_get, REVIEW, API_READS_PII},
         {"POST", "/v1/reviews/{id}", API_REVIEWERS, API_BODY_JSON, api_reviews_decide, REVIEW},
 
         {"POST", "/v1/accounts/{id}/settlement-offers", API_STAFF, API_BODY_JSON, api_settlements_offer,
@@ -84,6 +91,9 @@ const struct api_route api_routes[] = {
          ESCALATION},
 
         {"GET", "/v1/calls", API_STAFF, API_BODY_NONE, api_calls_list, ACCOUNT, API_READS_PII},
+        {"POST", "/v1/accounts/{id}/contacts", API_STAFF, API_BODY_JSON, api_contacts_log, ACCOUNT},
+        {"GET", "/v1/accounts/{id}/contacts", API_STAFF, API_BODY_NONE, api_contacts_of_account, ACCOUNT,
+         API_READS_PII},
 
         {"GET", "/v1/reports/{name}", API_FINANCE, API_BODY_NONE, api_reports_get},
         /* the page asks for a key; the reports it draws need one */
@@ -92,6 +102,8 @@ const struct api_route api_routes[] = {
 
         {"POST", "/v1/admin/evaluate", AUTH_ADMIN, API_BODY_JSON, api_admin_evaluate},
         {"POST", "/v1/admin/reminders", AUTH_ADMIN, API_BODY_JSON, api_admin_reminders},
+        {"GET", "/v1/admin/clock", AUTH_ADMIN, API_BODY_NONE, api_admin_clock_get},
+        {"PUT", "/v1/admin/clock", AUTH_ADMIN, API_BODY_JSON, api_admin_clock_set},
 
         /* the provider's webhooks: no API key, a valid X-Twilio-Signature instead */
         {"POST", "/telephony/twiml/{id}", 0, API_BODY_FORM, api_telephony_twiml},

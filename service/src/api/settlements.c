@@ -5,6 +5,7 @@
 static const struct json_field offer_spec[] = {
         {"offer_cents", JSON_INT, JSON_REQUIRED},
         {"note", JSON_STRING, 0, .max = 1000},
+        {"contact_channel", JSON_STRING, 0, .max = 20},
         {0},
 };
 
@@ -13,6 +14,8 @@ static const struct json_field accept_spec[] = {
         {"installments", JSON_INT, 0},
         {"first_due_date", JSON_DATE, JSON_REQUIRED},
         {"replaces_plan_id", JSON_INT, 0},
+        {"contact_channel", JSON_STRING, 0, .max = 20},
+        {"reminder_consent", JSON_BOOL, 0},
         {0},
 };
 

@@ -71,6 +71,7 @@ static kept_err call_facts(struct api_ctx *ctx, const char *id, const char *sid,
 	const char *purpose = json_get_string(doc, "purpose");
 	*c = (struct script_call){
 	        .business = api_cfg->business_name,
+	        .contact_name = api_cfg->contact_name,
 	        .callback_number = api_cfg->callback_number,
 	        .customer_name = json_get_string(doc, "customer_name"),
 	        .amount = json_get_string(doc, "amount"),
@@ -107,7 +108,7 @@ kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err)
 		return r;
 	struct buf b;
 	buf_init(&b, 1u << 16);
-	return reply_twiml(ctx, &b, script_opening(&b, &c, script_is_machine(answered)), err);
+	return reply_twiml(ctx, &b, script_opening(&b, &c, script_answer_of(answered)), err);
 }
 
 /* POST /telephony/gather/{id}: a key pressed; the next words. */
@@ -156,7 +157,8 @@ kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err)
 	return r;
 }
 
-/* GET /v1/calls?account_id= */
+/* GET /v1/calls?account_id=: each call with the rule that held or blocked it,
+ * in plain words, and when it may go. */
 kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *page = NULL;

@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "script/script.h"
 #include "text/text.h"
 
-enum cfg_type { CFG_STRING, CFG_LISTEN, CFG_INT, CFG_BYTES, CFG_LOG_LEVEL, CFG_WORKERS };
+enum cfg_type { CFG_STRING, CFG_LISTEN, CFG_INT, CFG_BYTES, CFG_LOG_LEVEL, CFG_WORKERS, CFG_CLOCK };
 
 enum cfg_flag {
 	CFG_REQUIRED = 1u << 0,
@@ -67,7 +68,7 @@ static const struct cfg_row rows[] = {
         {"KEPT_LOG_LEVEL", CFG_LOG_LEVEL, OFF(log_level), "info", 0, 0, 0, "debug, info, warn or error"},
         {"KEPT_WORKERS", CFG_WORKERS, OFF(workers), "all", 0, 0, 0,
          "background workers: all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader, "
-         "retention"},
+         "retention, maintenance"},
         {"KEPT_EVALUATE_INTERVAL", CFG_INT, OFF(evaluate_interval_s), "300", 1, 86400, 0,
          "seconds between the evaluator's runs"},
         {"KEPT_ANALYTICS_DATABASE_URL", CFG_STRING, OFF(analytics_database_url), NULL, 0, 0, CFG_CONNINFO,
@@ -90,6 +91,12 @@ static const struct cfg_row rows[] = {
          "seconds between the analytics loader's runs"},
         {"KEPT_ANALYTICS_BATCH", CFG_INT, OFF(analytics_batch), "1000", 1, 100000, 0,
          "outbox events the loader applies per transaction"},
+        {"KEPT_MAINTENANCE_INTERVAL", CFG_INT, OFF(maintenance_interval_s), "600", 1, 86400, 0,
+         "seconds between the maintenance worker's runs (audit partitions ahead, outbox pruning)"},
+        {"KEPT_OUTBOX_RETENTION_DAYS", CFG_INT, OFF(outbox_retention_days), "30", 0, 36500, 0,
+         "days an outbox event is kept once the analytics loader has applied it"},
+        {"KEPT_AUDIT_RETENTION_MONTHS", CFG_INT, OFF(audit_retention_months), "36", 1, 1200, 0,
+         "months the audit log is kept at least; keptd audit-archive detaches only older partitions"},
         {"KEPT_REMINDER_INTERVAL", CFG_INT, OFF(reminder_interval_s), "60", 1, 86400, 0,
          "seconds between the reminder scheduler's and the dispatcher's runs"},
         {"KEPT_DIAL_CONCURRENCY", CFG_INT, OFF(dial_concurrency), "64", 1, 1024, 0,
@@ -120,7 +127,19 @@ static const struct cfg_row rows[] = {
         {"KEPT_AGENT_LINE", CFG_STRING, OFF(agent_line), NULL, 0, 0, CFG_E164,
          "a number that key 2 transfers the customer to (E.164); unset: an agent calls back"},
         {"KEPT_BUSINESS_NAME", CFG_STRING, OFF(business_name), "Kept Customer Services", 0, 0, 0,
-         "the business name said in every call"},
+         "the business name said in every call, the limited-content message included (no word that "
+         "suggests debt collection)"},
+        {"KEPT_CONTACT_NAME", CFG_STRING, OFF(contact_name), NULL, 0, 0, 0,
+         "the natural person the customer can reply to, named in every call (required with "
+         "KEPT_TELEPHONY_BASE_URL)"},
+        {"KEPT_CALLBACK_NUMBER", CFG_STRING, OFF(callback_number), NULL, 0, 0, CFG_E164,
+         "the number said on every path of a call for the customer to reply to (E.164; default: "
+         "KEPT_TELEPHONY_FROM)"},
+        {"KEPT_TELEPHONY_CPS", CFG_INT, OFF(telephony_cps), "1", 1, 10000, 0,
+         "calls per second the provider allows the account; never exceeded across all keptd instances"},
+        {"KEPT_CLOCK", CFG_CLOCK, OFF(clock_simulated), "wall", 0, 0, 0,
+         "wall, or simulated (tests, the demo, replays: an admin sets the clock with PUT "
+         "/v1/admin/clock; only with the telephony simulator on loopback)"},
 };
 
 /* KEPT_* variables that belong to other kept programs and scripts; not typos. */
@@ -131,6 +150,7 @@ static const char *const foreign[] = {
         "KEPT_STATE_DIR",                /* make run's state folder */
         "KEPT_TELSIM_LISTEN",            /* kept-telsim */
         "KEPT_TELSIM_CALLBACK_DELAY_MS", /* kept-telsim */
+        "KEPT_TELSIM_CPS",               /* kept-telsim */
 };
 
 #define NROWS (sizeof rows / sizeof rows[0])
@@ -192,9 +212,10 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } worker_names[] = {
-        {"evaluator", CONFIG_WORKER_EVALUATOR}, {"auditor", CONFIG_WORKER_AUDITOR},
-        {"scheduler", CONFIG_WORKER_SCHEDULER}, {"dispatcher", CONFIG_WORKER_DISPATCHER},
-        {"loader", CONFIG_WORKER_LOADER},       {"retention", CONFIG_WORKER_RETENTION},
+        {"evaluator", CONFIG_WORKER_EVALUATOR},     {"auditor", CONFIG_WORKER_AUDITOR},
+        {"scheduler", CONFIG_WORKER_SCHEDULER},     {"dispatcher", CONFIG_WORKER_DISPATCHER},
+        {"loader", CONFIG_WORKER_LOADER},           {"retention", CONFIG_WORKER_RETENTION},
+        {"maintenance", CONFIG_WORKER_MAINTENANCE},
 };
 
 /* "all", "none", "" or a comma-separated list of worker names. */
@@ -335,7 +356,67 @@ static int check_telephony(const struct kept_config *cfg, struct buf *problems)
 		        cfg->telephony_account_sid);
 		count++;
 	}
+	if (!cfg->contact_name) {
+		problem(problems, "KEPT_CONTACT_NAME",
+		        "is required with KEPT_TELEPHONY_BASE_URL: the limited-content message names a "
+		        "natural "
+		        "person the customer can reply to (12 CFR 1006.2(j)(1)(iii))",
+		        NULL);
+		count++;
+	}
 	return count;
+}
+
+/* "localhost", 127.0.0.0/8 or [::1]: the host part of an http(s) URL. */
+static bool is_loopback_url(const char *url)
+{
+	const char *host = strstr(url, "://");
+	if (!host)
+		return false;
+	host += 3;
+	size_t n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/");
+	return (n == 9 && strncmp(host, "localhost", 9) == 0) || (n == 5 && strncmp(host, "[::1]", 5) == 0) ||
+	       strncmp(host, "127.", 4) == 0;
+}
+
+/* The names a call says: none may suggest debt collection (12 CFR 1006.2(j)(1)(i)),
+ * and the contact must read as a person's name. */
+static int check_names(const struct kept_config *cfg, struct buf *problems)
+{
+	int count = 0;
+	const char *word = script_debt_word(cfg->business_name);
+	if (word) {
+		char reason[200];
+		snprintf(reason, sizeof reason,
+		         "must not suggest debt collection (\"%s\"): it is said in the limited-content "
+		         "message, "
+		         "12 CFR 1006.2(j)(1)(i)",
+		         word);
+		problem(problems, "KEPT_BUSINESS_NAME", reason, cfg->business_name);
+		count++;
+	}
+	word = cfg->contact_name ? script_debt_word(cfg->contact_name) : NULL;
+	if (word || (cfg->contact_name && !script_is_person_name(cfg->contact_name))) {
+		problem(problems, "KEPT_CONTACT_NAME",
+		        word ? "must not suggest debt collection: it is said in the limited-content message"
+		             : "must be a natural person's name, such as Robin Smith (two to four words of "
+		               "letters)",
+		        cfg->contact_name);
+		count++;
+	}
+	return count;
+}
+
+/* Simulated time only where no real person can be rung: no provider, or the simulator on loopback. */
+static int check_clock(const struct kept_config *cfg, struct buf *problems)
+{
+	if (!cfg->clock_simulated || !cfg->telephony_base_url || is_loopback_url(cfg->telephony_base_url))
+		return 0;
+	problem(problems, "KEPT_CLOCK",
+	        "simulated time is allowed only with the telephony simulator (kept-telsim on loopback); "
+	        "KEPT_TELEPHONY_BASE_URL names another provider",
+	        cfg->telephony_base_url);
+	return 1;
 }
 
 static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const char *v, struct buf *problems)
@@ -397,8 +478,15 @@ static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const 
 			return true;
 		problem(problems, row->name,
 		        "must be all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader, "
-		        "retention",
+		        "retention, maintenance",
 		        v);
+		return false;
+	case CFG_CLOCK:
+		if (strcmp(v, "wall") == 0 || strcmp(v, "simulated") == 0) {
+			*(bool *)slot = strcmp(v, "simulated") == 0;
+			return true;
+		}
+		problem(problems, row->name, "must be wall or simulated", v);
 		return false;
 	}
 	problem(problems, row->name, "is required and empty", NULL);
@@ -451,6 +539,12 @@ int config_load(struct kept_config *cfg, char *const *envp, struct buf *problems
 			count++;
 	}
 	count += check_telephony(cfg, problems);
+	count += check_names(cfg, problems);
+	count += check_clock(cfg, problems);
+	if (!cfg->callback_number && cfg->telephony_from) {
+		cfg->callback_number = strdup(cfg->telephony_from);
+		count += cfg->callback_number ? 0 : 1;
+	}
 	warn_unknown(envp);
 	return count;
 }
@@ -572,6 +666,7 @@ static void format_value(const struct kept_config *cfg, const struct cfg_row *ro
 		snprintf(v, vsize, "%s", names[*(const enum log_level *)slot]);
 		break;
 	}
+	case CFG_CLOCK: snprintf(v, vsize, "%s", *(const bool *)slot ? "simulated" : "wall"); break;
 	case CFG_WORKERS: {
 		size_t n = 0;
 		v[0] = '\0';

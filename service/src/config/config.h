@@ -26,11 +26,13 @@ enum config_worker {
 	CONFIG_WORKER_SCHEDULER = 1u << 2,  /* queues reminder calls */
 	CONFIG_WORKER_DISPATCHER = 1u << 3, /* checks the contact rules and dials */
 	CONFIG_WORKER_LOADER = 1u << 4,     /* feeds schema analytics from the outbox */
-	CONFIG_WORKER_RETENTION = 1u << 5   /* erases customers whose retention period has passed */
+	CONFIG_WORKER_RETENTION = 1u << 5,  /* erases customers whose retention period has passed */
+	CONFIG_WORKER_MAINTENANCE = 1u << 6 /* audit partitions ahead, outbox pruned once loaded */
 };
 #define CONFIG_WORKERS_ALL                                                                                   \
 	(CONFIG_WORKER_EVALUATOR | CONFIG_WORKER_AUDITOR | CONFIG_WORKER_SCHEDULER |                         \
-	 CONFIG_WORKER_DISPATCHER | CONFIG_WORKER_LOADER | CONFIG_WORKER_RETENTION)
+	 CONFIG_WORKER_DISPATCHER | CONFIG_WORKER_LOADER | CONFIG_WORKER_RETENTION |                         \
+	 CONFIG_WORKER_MAINTENANCE)
 
 struct kept_config {
 	char *database_url;           /* KEPT_DATABASE_URL (secret parts redacted in logs) */
@@ -52,6 +54,9 @@ struct kept_config {
 	unsigned workers;             /* KEPT_WORKERS: bit set of enum config_worker */
 	int evaluate_interval_s;      /* KEPT_EVALUATE_INTERVAL */
 	int reminder_interval_s;      /* KEPT_REMINDER_INTERVAL: scheduler and dispatcher */
+	int maintenance_interval_s;   /* KEPT_MAINTENANCE_INTERVAL: the maintenance worker */
+	int outbox_retention_days;    /* KEPT_OUTBOX_RETENTION_DAYS: applied events kept this long */
+	int audit_retention_months;   /* KEPT_AUDIT_RETENTION_MONTHS: the audit log kept at least this long */
 	int analytics_interval_s;     /* KEPT_ANALYTICS_INTERVAL: the loader */
 	int analytics_batch;          /* KEPT_ANALYTICS_BATCH: outbox events per loaded batch */
 	int retention_interval_s;     /* KEPT_RETENTION_INTERVAL: the retention job */
@@ -74,7 +79,11 @@ struct kept_config {
 	char *telephony_from;        /* KEPT_TELEPHONY_FROM: caller id, E.164 */
 	char *public_url;            /* KEPT_PUBLIC_URL: base of the webhook URLs */
 	char *agent_line;            /* KEPT_AGENT_LINE: E.164, optional */
-	char *business_name;         /* KEPT_BUSINESS_NAME: said in every call */
+	char *business_name;         /* KEPT_BUSINESS_NAME: said in every call; no debt word */
+	char *contact_name;          /* KEPT_CONTACT_NAME: the natural person the customer can reply to */
+	char *callback_number;       /* KEPT_CALLBACK_NUMBER: said on every path (default: the caller id) */
+	int telephony_cps;           /* KEPT_TELEPHONY_CPS: creates per second across all keptd */
+	bool clock_simulated;        /* KEPT_CLOCK=simulated: an admin sets the clock (simulator only) */
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock/clock.h"
 #include "crypto/crypto.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
@@ -21,6 +22,7 @@ struct db_conn {
 	bool in_tx;          /* inside db_transaction */
 	bool down_logged;    /* the current outage has been logged */
 	unsigned generation; /* part of statement names; bumped to re-prepare */
+	unsigned clock_gen;  /* the clock offset generation this session has (0: none yet) */
 	uint64_t last_attempt_ms;
 	bool prepared[SQL_Q__COUNT];
 	struct db_conn *next_thread; /* registry of thread connections */
@@ -251,6 +253,7 @@ kept_err db_thread_conn(struct db_conn **out, struct kept_error *err)
 	c->broken = false;
 	c->down_logged = false;
 	c->generation++;
+	c->clock_gen = 0;
 	memset(c->prepared, 0, sizeof c->prepared);
 	metrics_db_event(METRICS_DB_RECONNECT);
 	*out = c;
@@ -318,17 +321,26 @@ static kept_err classify_constraint(const PGresult *res, const char *state, stru
 	return kind;
 }
 
+/* 25006: a read-only server, i.e. a standby, or a primary being demoted
+ * (Patroni's switchover): like a lost connection, reconnecting finds the
+ * primary again (target_session_attrs=read-write). */
+static bool is_read_only(const char *state)
+{
+	return strcmp(state, "25006") == 0;
+}
+
 static bool is_unavailable(const char *state)
 {
 	return strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
-	       strncmp(state, "57P", 3) == 0 || strcmp(state, "57014") == 0;
+	       strncmp(state, "57P", 3) == 0 || strcmp(state, "57014") == 0 || is_read_only(state);
 }
 
 static kept_err classify(struct db_conn *c, const PGresult *res, struct kept_error *err)
 {
 	const char *state = field_or(res, PG_DIAG_SQLSTATE, NULL);
 	if (!state || PQstatus(c->pg) != CONNECTION_OK || is_unavailable(state)) {
-		if (!state || PQstatus(c->pg) != CONNECTION_OK || strncmp(state, "57P", 3) == 0)
+		if (!state || PQstatus(c->pg) != CONNECTION_OK || strncmp(state, "57P", 3) == 0 ||
+		    is_read_only(state))
 			mark_down(c, PQerrorMessage(c->pg));
 		metrics_db_event(METRICS_DB_UNAVAILABLE);
 		bool timeout = state && strcmp(state, "57014") == 0;
@@ -336,7 +348,7 @@ static kept_err classify(struct db_conn *c, const PGresult *res, struct kept_err
 		        err, KEPT_ERR_UNAVAILABLE, timeout ? "database_timeout" : "database_unavailable", "",
 		        timeout ? "the database took too long to answer" : "the database is unavailable");
 	}
-	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0) {
 		metrics_db_event(METRICS_DB_RETRY);
 		return kept_fail(err, KEPT_ERR_RETRY, "retry", "", "transaction conflict");
 	}
@@ -426,6 +438,27 @@ static kept_err ensure_prepared(struct db_conn *c, enum sql_query q, struct kept
 	return r;
 }
 
+/* In simulated time, gives the session keptd's clock offset (kept.clock_offset,
+ * which kept.now() adds) whenever it has changed since the session last had
+ * it. Session-level, so it outlives transactions; a rolled-back transaction
+ * undoes it, which is why db_transaction forgets it then. */
+static kept_err clock_sync(struct db_conn *c, struct kept_error *err)
+{
+	unsigned gen;
+	int64_t offset = clock_offset_us(&gen);
+	if (!clock_is_simulated() || c->clock_gen == gen)
+		return KEPT_OK;
+	char value[48];
+	snprintf(value, sizeof value, "%lld microseconds", (long long)offset);
+	const char *params[] = {value};
+	PGresult *res = PQexecParams(c->pg, "SELECT set_config('kept.clock_offset', $1, false)", 1, NULL,
+	                             params, NULL, NULL, 0);
+	kept_err r = take_result(c, NULL, res, NULL, err);
+	if (!r)
+		c->clock_gen = gen;
+	return r;
+}
+
 static kept_err not_up(struct kept_error *err)
 {
 	metrics_db_event(METRICS_DB_UNAVAILABLE);
@@ -441,7 +474,9 @@ kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int np
 	for (int attempt = 1;; attempt++) {
 		if (!db_is_up(c))
 			return not_up(err);
-		kept_err r = ensure_prepared(c, q, err);
+		kept_err r = clock_sync(c, err);
+		if (!r)
+			r = ensure_prepared(c, q, err);
 		if (!r) {
 			char name[32];
 			statement_name(c, q, name, sizeof name);
@@ -473,6 +508,9 @@ kept_err db_exec(struct db_conn *c, struct arena *arena, const char *sql, int np
 {
 	if (!db_is_up(c))
 		return not_up(err);
+	kept_err r = clock_sync(c, err);
+	if (r)
+		return r;
 	PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
 	return take_result(c, arena, res, out, err);
 }
@@ -555,6 +593,8 @@ kept_err db_transaction(struct db_conn *c, db_tx_fn fn, void *ctx, struct kept_e
 			kept_err rb = simple(c, "ROLLBACK", &ignored);
 			(void)rb; /* the body's failure is the one to report */
 		}
+		if (r)
+			c->clock_gen = 0; /* a rollback may have undone the session's clock offset */
 		c->in_tx = false;
 		if (r != KEPT_ERR_RETRY)
 			return r;
@@ -570,6 +610,9 @@ kept_err db_copy_begin(struct db_conn *c, const char *copy_sql, struct kept_erro
 {
 	if (!db_is_up(c))
 		return not_up(err);
+	kept_err synced = clock_sync(c, err);
+	if (synced)
+		return synced;
 	PGresult *res = PQexec(c->pg, copy_sql);
 	if (PQresultStatus(res) == PGRES_COPY_IN) {
 		PQclear(res);

@@ -11,8 +11,9 @@
  * handlers never clear results by hand.
  *
  * Failures are classified by SQLSTATE into kept_err kinds:
- *   08xxx, 57P0x, 53xxx, a lost connection, 57014 (timeout)  -> KEPT_ERR_UNAVAILABLE
- *   40001, 40P01                                               -> KEPT_ERR_RETRY
+ *   08xxx, 57P0x, 53xxx, a lost connection, 57014 (timeout),
+ *   25006 (a read-only server: a standby, a demoted primary)  -> KEPT_ERR_UNAVAILABLE
+ *   40001, 40P01, 55P03 (lock_timeout: keptd migrate's yield)  -> KEPT_ERR_RETRY
  *   23505 unique                                               -> KEPT_ERR_CONFLICT
  *   23503 foreign key                                          -> KEPT_ERR_RULE
  *   23514 check, 23502 not null, 22xxx data                    -> KEPT_ERR_INVALID
@@ -27,7 +28,10 @@
  * from those opened at start (so the number of connections is fixed from the
  * first request on), re-established automatically when it breaks (at most
  * one attempt per DB_RECONNECT_INTERVAL_MS per thread, so a database outage
- * costs a fast 503 rather than a stampede of connection attempts).
+ * costs a fast 503 rather than a stampede of connection attempts). With a
+ * multi-host URL and target_session_attrs=read-write (Patroni), a reconnect
+ * finds whichever host is the primary now; a connection that finds itself on
+ * a read-only server is dropped and made again.
  */
 #ifndef KEPT_DB_H
 #define KEPT_DB_H

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf/buf.h"
 #include "crypto/crypto.h"
@@ -38,10 +39,45 @@ struct apply_ctx {
 	const char *checksum;
 };
 
+/*
+ * Online: a migration or the functions' reload waits at most LOCK_WAIT for
+ * each lock it takes, so that it, not a payment, is the one to give way when
+ * the two would deadlock (PostgreSQL checks for deadlock after a second of
+ * waiting); the whole transaction is tried again, up to TRIES times.
+ */
+#define LOCK_WAIT "200ms"
+#define TRIES     40
+
+static kept_err yielding(struct db_conn *db, struct kept_error *err)
+{
+	return db_exec_script(db, "SET LOCAL lock_timeout = '" LOCK_WAIT "'", err);
+}
+
+/* db_transaction, again after a pause while the locks were not to be had. */
+static kept_err with_retries(struct db_conn *db, db_tx_fn fn, void *ctx, const char *what,
+                             struct kept_error *err)
+{
+	kept_err r = KEPT_OK;
+	for (int attempt = 1; attempt <= TRIES; attempt++) {
+		r = db_transaction(db, fn, ctx, err);
+		bool busy = r == KEPT_ERR_RETRY ||
+		            (r == KEPT_ERR_UNAVAILABLE && strcmp(err->code, "contention") == 0);
+		if (!busy)
+			return r;
+		log_msg(LOG_WARN, "migrate_waiting", "%s: the tables are busy (try %d of %d)", what, attempt,
+		        TRIES);
+		struct timespec pause = {0, 250L * 1000000L};
+		nanosleep(&pause, NULL);
+	}
+	return r;
+}
+
 static kept_err apply_one(struct db_conn *db, void *arg, struct kept_error *err)
 {
 	struct apply_ctx *ctx = arg;
-	kept_err r = db_exec_script(db, ctx->file->text, err);
+	kept_err r = yielding(db, err);
+	if (!r)
+		r = db_exec_script(db, ctx->file->text, err);
 	if (r)
 		return r;
 	const char *params[] = {ctx->file->name, ctx->checksum};
@@ -95,7 +131,7 @@ static kept_err apply_pending(struct db_conn *db, const struct db_result *applie
 		char sum[65];
 		file_checksum(f, sum);
 		struct apply_ctx ctx = {f, sum};
-		kept_err r = db_transaction(db, apply_one, &ctx, err);
+		kept_err r = with_retries(db, apply_one, &ctx, f->name, err);
 		if (r) {
 			log_msg(LOG_ERROR, "migrate_failed", "migration %s: %s", f->name, err->message);
 			return r;
@@ -111,9 +147,12 @@ static kept_err apply_pending(struct db_conn *db, const struct db_result *applie
 static kept_err reload_functions(struct db_conn *db, void *arg, struct kept_error *err)
 {
 	(void)arg;
+	kept_err y = yielding(db, err);
+	if (y)
+		return y;
 	for (size_t i = 0; i < sql_functions_count; i++) {
 		kept_err r = db_exec_script(db, sql_functions[i].text, err);
-		if (r) {
+		if (r && r != KEPT_ERR_RETRY) {
 			log_msg(LOG_ERROR, "migrate_failed", "functions %s: %s", sql_functions[i].name,
 			        err->message);
 			return r;
@@ -140,7 +179,7 @@ static kept_err migrate_locked(struct db_conn *db, struct arena *arena, struct m
 	if (!r)
 		r = apply_pending(db, applied, report, err);
 	if (!r)
-		r = db_transaction(db, reload_functions, NULL, err);
+		r = with_retries(db, reload_functions, NULL, "functions", err);
 	return r;
 }
 

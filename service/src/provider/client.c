@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "buf/buf.h"
+#include "clock/clock.h"
 #include "crypto/crypto.h"
 #include "json/json.h"
 #include "log/log.h"
@@ -14,7 +15,8 @@
 
 #define MAX_RESPONSE_BYTES (1u << 20)
 #define CONNECT_TIMEOUT_MS 3000
-#define RECONCILE_SKEW_S   5 /* provider and keptd clocks may disagree by this much */
+#define RECONCILE_SKEW_S   5    /* provider and keptd clocks may disagree by this much */
+#define AMD_TIMEOUT_S      "45" /* how long a greeting detection waits for the beep before "unknown" */
 
 struct provider {
 	struct provider_config cfg;
@@ -22,6 +24,8 @@ struct provider {
 	char *userpwd;
 	CURLM *multi;
 	unsigned seed;
+	const struct provider_pacer *pacer; /* of the batch being placed */
+	long long last_create_ms;           /* monotonic: when the last create started */
 };
 
 enum op_step { STEP_CREATE, STEP_RECONCILE, STEP_FETCH, STEP_DONE };
@@ -49,9 +53,7 @@ struct op {
 
 static long long now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_monotonic_ms();
 }
 
 kept_err provider_new(const struct provider_config *cfg, struct provider **out, struct kept_error *err)
@@ -168,8 +170,11 @@ static kept_err create_form(const struct provider_call_request *req, struct buf 
 		r = form_append(form, "StatusCallbackEvent", events[i]);
 	if (!r)
 		r = form_append(form, "Timeout", timeout);
+	/* the message must start after the greeting, so that it is recorded whole */
 	if (!r && req->machine_detection)
-		r = form_append(form, "MachineDetection", "Enable");
+		r = form_append(form, "MachineDetection", "DetectMessageEnd");
+	if (!r && req->machine_detection)
+		r = form_append(form, "MachineDetectionTimeout", AMD_TIMEOUT_S);
 	return r;
 }
 
@@ -218,6 +223,8 @@ static bool op_start(struct provider *p, struct op *op)
 		curl_easy_setopt(e, CURLOPT_READDATA, op);
 		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
 		curl_easy_setopt(e, CURLOPT_SEEKDATA, op);
+		if (op->res->attempts == 0)
+			op->res->sent_at_us = clock_now_us();
 		op->res->attempts++;
 		op->attempt_began = time(NULL);
 		op->sent_ms = now_ms();
@@ -414,6 +421,11 @@ static void schedule_retry(struct provider *p, struct op *op, enum op_step step)
 		delay = p->cfg.timeout_ms;
 	op->step = step;
 	op->not_before_ms = now_ms() + delay;
+	if (step == STEP_CREATE && p->pacer) { /* every create takes a slot of the provider's pace */
+		long long slot = p->pacer->slot_ms(p->pacer->arg);
+		if (slot > op->not_before_ms)
+			op->not_before_ms = slot;
+	}
 }
 
 static void finish(struct op *op, enum provider_outcome outcome)
@@ -541,16 +553,48 @@ static void after_fetch(struct provider *p, struct op *op, CURLcode rc, long sta
 
 /* Milliseconds until a request may start (0: now), at most `cap`; with every
  * slot in flight only the network can wake us, so `cap`. */
+/* The earliest a create may start: the pace's gap after the last one. */
+static long long create_gate(const struct provider *p)
+{
+	return p->pacer && p->last_create_ms ? p->last_create_ms + p->pacer->gap_ms : 0;
+}
+
 static long long next_start_in(const struct provider *p, const struct op *ops, size_t n, size_t in_flight,
                                long long cap)
 {
 	if (in_flight >= (size_t)p->cfg.concurrency)
 		return cap;
 	long long now = now_ms(), wait = cap;
-	for (size_t i = 0; i < n && wait > 0; i++)
-		if (ops[i].step != STEP_DONE && !ops[i].easy && ops[i].not_before_ms - now < wait)
-			wait = ops[i].not_before_ms > now ? ops[i].not_before_ms - now : 0;
+	for (size_t i = 0; i < n && wait > 0; i++) {
+		if (ops[i].step == STEP_DONE || ops[i].easy)
+			continue;
+		long long at = ops[i].not_before_ms;
+		if (ops[i].step == STEP_CREATE && at < create_gate(p))
+			at = create_gate(p);
+		if (at - now < wait)
+			wait = at > now ? at - now : 0;
+	}
 	return wait;
+}
+
+/* A create due after its call's send_by never goes: the window would close
+ * before the provider could start the call (the call was certainly not
+ * placed, since a create is only sent again once the last one is known to
+ * have failed). */
+static bool too_late(struct op *op, long long now)
+{
+	const struct provider_call_request *req = op->req;
+	if (op->step != STEP_CREATE || !req || !req->send_by_ms)
+		return false;
+	if (now <= req->send_by_ms && op->not_before_ms <= req->send_by_ms)
+		return false; /* (a retry due after it is as good as too late now) */
+	snprintf(op->res->error, sizeof op->res->error,
+	         "the calling window closed before a create could be sent (%d sent before)",
+	         op->res->attempts);
+	op->res->retry_at_us =
+	        clock_now_us() + (op->not_before_ms > now ? (op->not_before_ms - now) * 1000 : 0);
+	finish(op, PROVIDER_NOT_SENT);
+	return true;
 }
 
 /* Runs the ops to their end, up to `concurrency` requests in flight. */
@@ -562,8 +606,16 @@ static void run_ops(struct provider *p, struct op *ops, size_t n)
 		/* start what is due, oldest first, up to the concurrency */
 		for (size_t k = 0; k < n && in_flight < (size_t)p->cfg.concurrency; k++) {
 			struct op *op = &ops[(next + k) % n];
-			if (op->step == STEP_DONE || op->easy || op->not_before_ms > now)
+			if (op->step == STEP_DONE || op->easy)
 				continue;
+			if (too_late(op, now)) {
+				done++;
+				continue;
+			}
+			if (op->not_before_ms > now || (op->step == STEP_CREATE && create_gate(p) > now))
+				continue;
+			if (op->step == STEP_CREATE)
+				p->last_create_ms = now;
 			if (op_start(p, op)) {
 				in_flight++;
 			} else {
@@ -626,7 +678,7 @@ static struct op *new_ops(size_t n)
 }
 
 void provider_place_calls(struct provider *p, const struct provider_call_request *requests, size_t n,
-                          struct provider_call_result *results)
+                          struct provider_call_result *results, const struct provider_pacer *pacer)
 {
 	struct op *ops = new_ops(n);
 	for (size_t i = 0; i < n; i++) {
@@ -642,9 +694,46 @@ void provider_place_calls(struct provider *p, const struct provider_call_request
 		ops[i].req = &requests[i];
 		ops[i].res = &results[i];
 		ops[i].step = STEP_CREATE;
+		ops[i].not_before_ms = requests[i].not_before_ms;
 	}
+	p->pacer = pacer;
 	run_ops(p, ops, n);
+	p->pacer = NULL;
 	free_ops(ops, n);
+}
+
+bool provider_is_simulator(struct provider *p)
+{
+	CURL *e = curl_easy_init();
+	if (!e)
+		return false;
+	struct op probe = {0};
+	buf_init(&probe.body, 4096);
+	size_t n = strlen(p->cfg.base_url) + 32;
+	char *url = malloc(n);
+	long status = 0;
+	CURLcode rc = CURLE_OUT_OF_MEMORY;
+	if (url) {
+		snprintf(url, n, "%s/_telsim/hello", p->cfg.base_url);
+		curl_easy_setopt(e, CURLOPT_URL, url);
+		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->cfg.timeout_ms);
+		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(e, CURLOPT_WRITEDATA, &probe);
+		rc = curl_easy_perform(e);
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	}
+	cJSON *doc = rc == CURLE_OK && status == 200
+	                     ? cJSON_ParseWithLength(buf_str(&probe.body), buf_len(&probe.body))
+	                     : NULL;
+	const char *who = json_get_string(doc, "simulator");
+	bool yes = who && strcmp(who, "kept-telsim") == 0;
+	cJSON_Delete(doc);
+	buf_free(&probe.body);
+	free(url);
+	curl_easy_cleanup(e);
+	return yes;
 }
 
 void provider_fetch_calls(struct provider *p, const char *const *sids, size_t n,

@@ -14,6 +14,13 @@
  *     502, 503, 504 and connection failures, after Retry-After when the
  *     provider sends one, else after exponential backoff with full jitter,
  *     at most `attempts` creates per call.
+ *   - The provider's pace and the calling window: a call's first create
+ *     waits for its slot (`not_before_ms`), every retried create takes a new
+ *     slot from the pacer, and no create, first or retried, is sent after
+ *     the call's `send_by_ms`: such a call ends PROVIDER_NOT_SENT (certainly
+ *     not placed; the caller queues it for its next window).
+ *   - Machine detection waits for the end of a greeting (DetectMessageEnd,
+ *     MachineDetectionTimeout 45 s), so a message starts after the beep.
  *   - A create whose outcome is unknown (a timeout or dropped connection
  *     after the request went out, a 5xx) is reconciled before anything else:
  *     the calls to that number since the attempt began are listed once the
@@ -68,28 +75,46 @@ struct provider_call_request {
 	const char *url;             /* TwiML, fetched with POST when answered */
 	const char *status_callback; /* POSTed for initiated, ringing, answered, completed */
 	int ring_timeout_s;          /* Timeout: seconds to let it ring */
-	bool machine_detection;      /* MachineDetection=Enable */
+	bool machine_detection;      /* MachineDetection=DetectMessageEnd */
+	long long not_before_ms;     /* clock_monotonic_ms(): the first create waits for this slot (0: now) */
+	long long send_by_ms;        /* clock_monotonic_ms(): no create is sent after it (0: no limit) */
 };
 
 enum provider_outcome {
-	PROVIDER_PLACED,  /* the provider took the call: sid is set */
-	PROVIDER_FAILED,  /* certainly not placed: refused, or every attempt failed before sending */
-	PROVIDER_UNKNOWN, /* maybe placed, reconciliation could not tell: never dial it again */
+	PROVIDER_PLACED,   /* the provider took the call: sid is set */
+	PROVIDER_FAILED,   /* certainly not placed: refused, or every attempt failed before sending */
+	PROVIDER_UNKNOWN,  /* maybe placed, reconciliation could not tell: never dial it again */
+	PROVIDER_NOT_SENT, /* certainly not placed: its send_by passed before a create could go */
+};
+
+/* The provider's pace. slot_ms reserves a slot for a retried create and
+ * answers when it is (clock_monotonic_ms()), or -1 when it cannot.
+ * gap_ms: two creates of this process never start closer than this, so
+ * that creates whose slots passed while the process was held up (a busy
+ * machine) do not go in a burst. */
+struct provider_pacer {
+	long long (*slot_ms)(void *arg);
+	void *arg;
+	int gap_ms;
 };
 
 struct provider_call_result {
 	enum provider_outcome outcome;
 	char sid[40];
-	int attempts;      /* create requests sent */
-	bool reconciled;   /* the sid came from listing calls after an ambiguous create */
-	int http_status;   /* of the last create (0: no response) */
-	int provider_code; /* Twilio's error code, when one came back */
-	char error[200];   /* why it failed, for the record; no phone numbers */
+	long long sent_at_us;  /* keptd's clock (clock_now_us) when the first create went out; 0: none did */
+	long long retry_at_us; /* PROVIDER_NOT_SENT: keptd's clock when a create could go again (after the
+	                          provider's Retry-After or backoff), for the caller to queue the call */
+	int attempts;          /* create requests sent */
+	bool reconciled;       /* the sid came from listing calls after an ambiguous create */
+	int http_status;       /* of the last create (0: no response) */
+	int provider_code;     /* Twilio's error code, when one came back */
+	char error[200];       /* why it failed, for the record; no phone numbers */
 };
 
-/* Places `n` calls; results[i] answers requests[i]. */
+/* Places `n` calls; results[i] answers requests[i]. `pacer` (may be NULL:
+ * retries go at once) gives retried creates their slots. */
 void provider_place_calls(struct provider *p, const struct provider_call_request *requests, size_t n,
-                          struct provider_call_result *results);
+                          struct provider_call_result *results, const struct provider_pacer *pacer);
 
 /* What the provider says of a call it placed (GET Calls/{Sid}.json). */
 struct provider_call_status {
@@ -100,6 +125,10 @@ struct provider_call_status {
 	int duration; /* seconds; -1 when not given */
 	char error[200];
 };
+
+/* True when the provider is kept-telsim (GET {base}/_telsim/hello names
+ * it): simulated time may dial only the simulator. */
+bool provider_is_simulator(struct provider *p);
 
 /* Fetches `n` calls by sid, with the same concurrency, retries and timeouts. */
 void provider_fetch_calls(struct provider *p, const char *const *sids, size_t n,

@@ -4,9 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock/clock.h"
 #include "json/json.h"
 #include "log/log.h"
 #include "worker/worker.h"
+
+/* Claims look this far ahead in the provider's pace, so that a call's rules
+ * are judged seconds, not minutes, before its create goes. */
+#define CLAIM_HORIZON_S 10
 
 static const struct reminders_config *config;
 
@@ -32,16 +37,38 @@ kept_err reminders_schedule(struct db_conn *db, struct arena *arena, const char 
 
 struct claim {
 	struct arena *arena;
-	const char *as_of;
 	const char *limit;
+	const char *cps;
 	struct db_result *rows;
+	long long received_ms; /* clock_monotonic_ms() when the claim's answer came */
 };
 
 static kept_err claim_batch(struct db_conn *db, void *arg, struct kept_error *err)
 {
 	struct claim *c = arg;
-	const char *params[] = {c->as_of, c->limit};
-	return db_run(db, c->arena, SQL_Q_CALLS_CLAIM, 2, params, &c->rows, err);
+	const char *params[] = {c->limit, c->cps};
+	kept_err r = db_run(db, c->arena, SQL_Q_CALLS_CLAIM, 2, params, &c->rows, err);
+	c->received_ms = clock_monotonic_ms();
+	return r;
+}
+
+/* A slot of the provider's pace for a retried create (the pacer of the batch). */
+struct slot_source {
+	struct db_conn *db;
+	const char *cps;
+};
+
+static long long reserve_slot(void *arg)
+{
+	struct slot_source *s = arg;
+	struct arena *arena = arena_new(0);
+	const char *params[] = {s->cps}, *wait = NULL;
+	struct kept_error err;
+	long long at = -1;
+	if (arena && !db_run_json(s->db, arena, SQL_Q_DIAL_SLOT, 1, params, &wait, &err) && wait)
+		at = clock_monotonic_ms() + strtoll(wait, NULL, 10);
+	arena_free(arena);
+	return at;
 }
 
 static const char *outcome_name(enum provider_outcome o)
@@ -50,6 +77,7 @@ static const char *outcome_name(enum provider_outcome o)
 	case PROVIDER_PLACED: return "placed";
 	case PROVIDER_FAILED: return "failed";
 	case PROVIDER_UNKNOWN: return "unknown";
+	case PROVIDER_NOT_SENT: return "not_sent";
 	}
 	return "unknown";
 }
@@ -71,21 +99,25 @@ static kept_err array_element(struct buf *b, const char *v)
 static kept_err record(struct db_conn *db, struct arena *arena, const char *const *ids,
                        const struct provider_call_result *res, int n, struct kept_error *err)
 {
-	struct buf cols[6];
+	struct buf cols[8];
 	kept_err r = KEPT_OK;
-	for (int c = 0; c < 6; c++) {
+	for (int c = 0; c < 8; c++) {
 		buf_init(&cols[c], 64u << 20);
 		r = r ? r : buf_addc(&cols[c], '{');
 	}
 	for (int i = 0; i < n && !r; i++) {
-		char attempts[16];
+		char attempts[16], sent_at[40], retry_at[40];
 		snprintf(attempts, sizeof attempts, "%d", res[i].attempts);
+		clock_format_us(res[i].sent_at_us, sent_at, sizeof sent_at);
+		clock_format_us(res[i].retry_at_us, retry_at, sizeof retry_at);
 		r = array_element(&cols[0], ids[i]);
 		r = r ? r : array_element(&cols[1], outcome_name(res[i].outcome));
 		r = r ? r : array_element(&cols[2], res[i].sid[0] ? res[i].sid : NULL);
 		r = r ? r : array_element(&cols[3], attempts);
 		r = r ? r : array_element(&cols[4], res[i].reconciled ? "t" : "f");
 		r = r ? r : array_element(&cols[5], res[i].error[0] ? res[i].error : NULL);
+		r = r ? r : array_element(&cols[6], res[i].sent_at_us ? sent_at : NULL);
+		r = r ? r : array_element(&cols[7], res[i].retry_at_us ? retry_at : NULL);
 
 		struct log_line l;
 		log_begin(&l, res[i].outcome == PROVIDER_PLACED ? LOG_INFO : LOG_WARN, "call_dialed");
@@ -98,23 +130,44 @@ static kept_err record(struct db_conn *db, struct arena *arena, const char *cons
 			log_str(&l, "error", res[i].error);
 		log_end(&l);
 	}
-	const char *params[6];
-	for (int c = 0; c < 6 && !r; c++) {
+	const char *params[8];
+	for (int c = 0; c < 8 && !r; c++) {
 		r = buf_addc(&cols[c], '}');
 		params[c] = r ? NULL : arena_strdup(arena, buf_str(&cols[c]));
 		r = r ? r : (params[c] ? KEPT_OK : KEPT_ERR_NOMEM);
 	}
-	for (int c = 0; c < 6; c++)
+	for (int c = 0; c < 8; c++)
 		buf_free(&cols[c]);
 	if (r)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
-	return db_run(db, arena, SQL_Q_CALLS_DIALED, 6, params, NULL, err);
+	return db_run(db, arena, SQL_Q_CALLS_DIALED, 8, params, NULL, err);
+}
+
+/* A claimed call's request: its slot and its send_by, from milliseconds after
+ * the claim's answer to the monotonic clock. */
+static kept_err call_request(struct arena *arena, const struct claim *c, int row, const char *id,
+                             struct provider_call_request *req)
+{
+	const char *slot = db_value(c->rows, row, 4), *send_by = db_value(c->rows, row, 5);
+	req->to = db_value(c->rows, row, 1);
+	req->from = config->from;
+	req->url = arena_sprintf(arena, "%s/telephony/twiml/%s", config->public_url, id);
+	req->status_callback = arena_sprintf(arena, "%s/telephony/status/%s", config->public_url, id);
+	req->ring_timeout_s = 30;
+	req->machine_detection = true;
+	req->not_before_ms = c->received_ms + (slot ? strtoll(slot, NULL, 10) : 0);
+	req->send_by_ms = send_by ? c->received_ms + strtoll(send_by, NULL, 10) : 0;
+	if (!req->url || !req->status_callback)
+		return KEPT_ERR_NOMEM;
+	return KEPT_OK;
 }
 
 /* Places the claimed calls marked for dialling and records every result. */
-static kept_err place_batch(struct db_conn *db, struct arena *arena, struct provider *p,
-                            struct db_result *rows, struct dispatch_result *out, struct kept_error *err)
+static kept_err place_batch(struct db_conn *db, const struct claim *c, struct provider *p,
+                            struct dispatch_result *out, struct kept_error *err)
 {
+	struct arena *arena = c->arena;
+	struct db_result *rows = c->rows;
 	int rows_n = db_rows(rows), n = 0;
 	struct provider_call_request *reqs = arena_zalloc(arena, (size_t)rows_n * sizeof *reqs + 1);
 	struct provider_call_result *res = arena_zalloc(arena, (size_t)rows_n * sizeof *res + 1);
@@ -126,25 +179,21 @@ static kept_err place_batch(struct db_conn *db, struct arena *arena, struct prov
 		if (!dial || dial[0] != 't')
 			continue;
 		ids[n] = db_value(rows, i, 0);
-		reqs[n].to = db_value(rows, i, 1);
-		reqs[n].from = config->from;
-		reqs[n].url = arena_sprintf(arena, "%s/telephony/twiml/%s", config->public_url, ids[n]);
-		reqs[n].status_callback =
-		        arena_sprintf(arena, "%s/telephony/status/%s", config->public_url, ids[n]);
-		reqs[n].ring_timeout_s = 30;
-		reqs[n].machine_detection = true;
-		if (!reqs[n].url || !reqs[n].status_callback)
+		if (call_request(arena, c, i, ids[n], &reqs[n]))
 			return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 		n++;
 	}
 	out->claimed += n;
 	if (n == 0)
 		return KEPT_OK;
-	provider_place_calls(p, reqs, (size_t)n, res);
+	struct slot_source slots = {db, arena_sprintf(arena, "%d", config->cps)};
+	struct provider_pacer pacer = {reserve_slot, &slots, config->cps > 0 ? 1000 / config->cps : 0};
+	provider_place_calls(p, reqs, (size_t)n, res, slots.cps ? &pacer : NULL);
 	for (int i = 0; i < n; i++) {
 		out->placed += res[i].outcome == PROVIDER_PLACED;
 		out->failed += res[i].outcome == PROVIDER_FAILED;
 		out->unknown += res[i].outcome == PROVIDER_UNKNOWN;
+		out->not_sent += res[i].outcome == PROVIDER_NOT_SENT;
 	}
 	return record(db, arena, ids, res, n, err);
 }
@@ -181,6 +230,23 @@ static kept_err poll_quiet(struct db_conn *db, struct provider *p, long long *po
 	return r;
 }
 
+/* Simulated time dials only the simulator: asked once per process, and
+ * again after a no. */
+static kept_err simulator_check(struct provider *p, struct kept_error *err)
+{
+	static _Atomic bool confirmed;
+	if (!clock_is_simulated() || confirmed)
+		return KEPT_OK;
+	if (provider_is_simulator(p)) {
+		confirmed = true;
+		return KEPT_OK;
+	}
+	return kept_fail(
+	        err, KEPT_ERR_RULE, "clock_needs_simulator", "",
+	        "keptd runs in simulated time and dials only kept-telsim, which did not answer as such at "
+	        "KEPT_TELEPHONY_BASE_URL");
+}
+
 kept_err reminders_dispatch(struct db_conn *db, struct arena *arena, struct provider *provider,
                             const char *as_of, struct dispatch_result *out, struct kept_error *err)
 {
@@ -188,6 +254,7 @@ kept_err reminders_dispatch(struct db_conn *db, struct arena *arena, struct prov
 	if (!reminders_can_dial())
 		return kept_fail(err, KEPT_ERR_RULE, "telephony_not_configured", "",
 		                 "no telephony provider is configured (KEPT_TELEPHONY_BASE_URL)");
+	(void)as_of; /* an as_of schedules; the dispatcher dials on keptd's clock only */
 	struct provider *own = NULL;
 	if (!provider) {
 		kept_err r = provider_new(&config->provider, &own, err);
@@ -195,9 +262,16 @@ kept_err reminders_dispatch(struct db_conn *db, struct arena *arena, struct prov
 			return r;
 		provider = own;
 	}
-	struct claim c = {NULL, as_of, arena_sprintf(arena, "%d", config->batch > 0 ? config->batch : 64),
-	                  NULL};
-	kept_err r = KEPT_OK;
+	kept_err r = simulator_check(provider, err);
+	if (r) {
+		provider_free(own);
+		return r;
+	}
+	int limit = config->cps * CLAIM_HORIZON_S;
+	if (limit > config->batch || limit < 1)
+		limit = config->batch > 0 ? config->batch : 64;
+	struct claim c = {NULL, arena_sprintf(arena, "%d", limit), arena_sprintf(arena, "%d", config->cps),
+	                  NULL, 0};
 	while (!worker_stopping()) {
 		/* each batch has its own arena: a pass over a long queue stays flat in memory */
 		c.arena = arena_new(0);
@@ -208,7 +282,7 @@ kept_err reminders_dispatch(struct db_conn *db, struct arena *arena, struct prov
 		r = db_transaction(db, claim_batch, &c, err);
 		bool more = !r && db_rows(c.rows) > 0; /* no row: nothing was due any more */
 		if (more)
-			r = place_batch(db, c.arena, provider, c.rows, out, err);
+			r = place_batch(db, &c, provider, out, err);
 		arena_free(c.arena);
 		if (r || !more)
 			break;
@@ -229,12 +303,14 @@ kept_err reminders_run(struct db_conn *db, struct arena *arena, const char *as_o
 		r = reminders_dispatch(db, arena, NULL, as_of, &d, err);
 	if (r)
 		return r;
+	char now[40];
+	clock_format_us(clock_now_us(), now, sizeof now);
 	*json = arena_sprintf(
 	        arena,
-	        "{\"scheduled\":%s,\"dialling\":%s,\"claimed\":%lld,\"placed\":%lld,\"failed\":%lld,"
-	        "\"unknown\":%lld,\"polled\":%lld}",
-	        scheduled, reminders_can_dial() ? "true" : "false", d.claimed, d.placed, d.failed, d.unknown,
-	        d.polled);
+	        "{\"scheduled\":%s,\"dialling\":%s,\"clock\":\"%s\",\"claimed\":%lld,\"placed\":%lld,"
+	        "\"failed\":%lld,\"unknown\":%lld,\"not_sent\":%lld,\"polled\":%lld}",
+	        scheduled, reminders_can_dial() ? "true" : "false", now, d.claimed, d.placed, d.failed,
+	        d.unknown, d.not_sent, d.polled);
 	return *json ? KEPT_OK : kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 }
 

@@ -1,15 +1,21 @@
 /*
  * reminders — the reminder scheduler and the call dispatcher.
  *
- * The scheduler queues pre_due and missed calls (kept.reminders_schedule).
- * The dispatcher claims due calls in batches (kept.calls_claim: the contact
- * rules are checked there, right before the dial, and claims use FOR UPDATE
- * SKIP LOCKED so several keptd instances never dial the same call), commits
- * the claim, places the batch through the provider outside any transaction,
- * then records each result. Calls whose callbacks have gone quiet for 15
- * minutes are then fetched from the provider (GET Calls/{Sid}.json) and
- * moved forward by what it says. Phone numbers never reach the log: calls
- * are named by id.
+ * The scheduler queues pre_due and missed calls (kept.reminders_schedule)
+ * at an as_of: what was due then is queued, due now. The dispatcher claims
+ * due calls in batches (kept.calls_claim: the contact rules are checked
+ * there on keptd's one clock, never at a requested as_of, and claims use FOR
+ * UPDATE SKIP LOCKED so several keptd instances never dial the same call),
+ * each call with a slot of the provider's pace (`cps` creates per second
+ * across every keptd) and the moment after which no create may go (its
+ * window closing), commits the claim, places the batch through the
+ * provider outside any transaction (retried creates take new slots through
+ * kept.dial_slot_ms), then records each result; a call whose window closed
+ * first goes back to the queue. In simulated time the provider must be
+ * kept-telsim, or nothing is dialled. Calls whose callbacks have gone quiet
+ * for 15 minutes are then fetched from the provider (GET Calls/{Sid}.json)
+ * and moved forward by what it says. Phone numbers never reach the log:
+ * calls are named by id.
  *
  * Used by the scheduler and dispatcher workers (as_of = now), `keptd
  * reminders --as-of T` and POST /v1/admin/reminders (one pass of both).
@@ -26,12 +32,14 @@ struct reminders_config {
 	struct provider_config provider; /* base_url NULL: dialling is off */
 	const char *from;                /* caller id */
 	const char *public_url;          /* base of the webhook URLs */
-	int batch;                       /* calls claimed at once */
+	int batch;                       /* calls claimed at once, at most */
+	int cps;                         /* the provider's calls per second, across every keptd */
 };
 
 struct dispatch_result {
 	long long claimed, placed, failed, unknown;
-	long long polled; /* quiet calls the provider was asked about */
+	long long not_sent; /* back in the queue: the window closed before a create could go */
+	long long polled;   /* quiet calls the provider was asked about */
 };
 
 /* Sets the configuration (must outlive every use). Call once at start. */

@@ -1,5 +1,6 @@
 #include "script.h"
 
+#include <ctype.h>
 #include <string.h>
 
 static kept_err add_escaped(struct buf *out, const char *s)
@@ -18,7 +19,7 @@ static kept_err add_escaped(struct buf *out, const char *s)
 	return r;
 }
 
-/* <Say>text</Say>, the text escaped. */
+/* <Say>a b c</Say>, the texts escaped (NULL parts are left out). */
 static kept_err say(struct buf *out, const char *a, const char *b, const char *c)
 {
 	kept_err r = buf_adds(out, "<Say>");
@@ -40,11 +41,30 @@ static kept_err gather_open(struct buf *out, const struct script_call *c)
 	return r ? r : buf_adds(out, "\">");
 }
 
+/* 12 CFR 1006.2(j): a salutation, the natural person and the business name,
+ * a request to reply and the number to reply on, and no other content. */
+static kept_err limited_message(struct buf *out, const struct script_call *c)
+{
+	kept_err r = say(out, "Hello, ", c->customer_name, ". ");
+	if (!r)
+		r = say(out, "This is ", c->contact_name, " calling from ");
+	if (!r)
+		r = say(out, c->business, ". ", NULL);
+	return r ? r : say(out, "Please call me back at ", c->callback_number, ".");
+}
+
 static kept_err limited(struct buf *out, const struct script_call *c)
 {
-	kept_err r = say(out, "This is a message from ", c->business, ". ");
+	kept_err r = limited_message(out, c);
+	return r ? r : buf_adds(out, "<Hangup/>");
+}
+
+/* The closing words of a step: `text`, the callback number, goodbye. */
+static kept_err closing(struct buf *out, const struct script_call *c, const char *text, const char *lead_in)
+{
+	kept_err r = say(out, text, NULL, NULL);
 	if (!r)
-		r = say(out, "Please call us back on ", c->callback_number, ". Thank you. Goodbye.");
+		r = say(out, lead_in, c->callback_number, ". Goodbye.");
 	return r ? r : buf_adds(out, "<Hangup/>");
 }
 
@@ -58,9 +78,15 @@ static kept_err document(struct buf *out,
 	return r ? r : buf_adds(out, "</Response>\n");
 }
 
-bool script_is_machine(const char *answered_by)
+enum script_answer script_answer_of(const char *answered_by)
 {
-	return answered_by && (strncmp(answered_by, "machine", 7) == 0 || strcmp(answered_by, "fax") == 0);
+	if (!answered_by)
+		return SCRIPT_UNKNOWN;
+	if (strcmp(answered_by, "human") == 0)
+		return SCRIPT_HUMAN;
+	if (strncmp(answered_by, "machine", 7) == 0 || strcmp(answered_by, "fax") == 0)
+		return SCRIPT_MACHINE;
+	return SCRIPT_UNKNOWN;
 }
 
 static kept_err opening_human(struct buf *out, const struct script_call *c, const char *unused)
@@ -68,9 +94,15 @@ static kept_err opening_human(struct buf *out, const struct script_call *c, cons
 	(void)unused;
 	kept_err r = gather_open(out, c);
 	if (!r)
-		r = say(out, "Hello, this is ", c->business, ". ");
+		r = say(out, "Hello, this is ", c->contact_name, " calling from ");
 	if (!r)
-		r = say(out, "If you are ", c->customer_name, ", please press 1 now.");
+		r = say(out, c->business, ". ", NULL);
+	if (!r)
+		r = say(out, "If you are ", c->customer_name, ", please press 1. ");
+	if (!r)
+		r = say(out, "If you are not ", c->customer_name, ", please press 2. ");
+	if (!r)
+		r = say(out, "To stop automated calls to this number, press 9.", NULL, NULL);
 	if (!r)
 		r = buf_adds(out, "</Gather>");
 	return r ? r : limited(out, c);
@@ -82,16 +114,32 @@ static kept_err opening_machine(struct buf *out, const struct script_call *c, co
 	return limited(out, c);
 }
 
-kept_err script_opening(struct buf *out, const struct script_call *c, bool machine)
+/* Detection could not tell (a greeting longer than its timeout, silence):
+ * the message twice, so that one whole copy follows a greeting still playing. */
+static kept_err opening_unknown(struct buf *out, const struct script_call *c, const char *unused)
 {
-	return document(out, machine ? opening_machine : opening_human, c, NULL);
+	(void)unused;
+	kept_err r = limited_message(out, c);
+	return r ? r : limited(out, c);
+}
+
+kept_err script_opening(struct buf *out, const struct script_call *c, enum script_answer answer)
+{
+	if (answer == SCRIPT_HUMAN)
+		return document(out, opening_human, c, NULL);
+	return document(out, answer == SCRIPT_MACHINE ? opening_machine : opening_unknown, c, NULL);
 }
 
 static kept_err menu(struct buf *out, const struct script_call *c)
 {
 	kept_err r = gather_open(out, c);
 	if (!r)
-		r = say(out, "Thank you. This is ", c->business, ", a debt collector. ");
+		r = say(out, "Thank you. This is ", c->contact_name, " from ");
+	if (!r)
+		r = say(out, c->business, ", a debt collector. ", NULL);
+	if (!r) /* 12 CFR 1006.18(e) */
+		r = say(out, "This is an attempt to collect a debt, ",
+		        "and any information obtained will be used for that purpose. ", NULL);
 	if (!r)
 		r = c->missed ? say(out, "We have not received your payment of ", c->amount, ", ")
 		              : say(out, "Your next payment of ", c->amount, " ");
@@ -102,37 +150,125 @@ static kept_err menu(struct buf *out, const struct script_call *c)
 		        "Press 2 to speak to an agent. ", "Press 9 to stop automated calls to this number.");
 	if (!r)
 		r = buf_adds(out, "</Gather>");
+	return r ? r : closing(out, c, "We did not receive a choice. ", "Please call us back at ");
+}
+
+static kept_err agent(struct buf *out, const struct script_call *c)
+{
+	if (!c->agent_line)
+		return closing(out, c, "An agent will call you back shortly. ", "You can also call us at ");
+	kept_err r = say(out, "Connecting you to an agent. ", "If we are cut off, call us at ",
+	                 c->callback_number);
 	if (!r)
-		r = say(out, "We did not receive a choice. ", "Please call us on ", c->callback_number);
-	return r ? r : buf_adds(out, "<Hangup/>");
+		r = buf_adds(out, "<Dial><Number>");
+	if (!r)
+		r = add_escaped(out, c->agent_line);
+	return r ? r : buf_adds(out, "</Number></Dial>");
 }
 
 static kept_err step_body(struct buf *out, const struct script_call *c, const char *step)
 {
-	kept_err r;
 	if (strcmp(step, "disclose") == 0 || strcmp(step, "menu") == 0)
 		return menu(out, c);
-	if (strcmp(step, "confirmed") == 0) {
-		r = say(out, "Thank you for confirming your payment. ", "Goodbye.", NULL);
-	} else if (strcmp(step, "agent") == 0) {
-		if (c->agent_line) {
-			r = say(out, "Connecting you to an agent.", NULL, NULL);
-			if (!r)
-				r = buf_adds(out, "<Dial><Number>");
-			if (!r)
-				r = add_escaped(out, c->agent_line);
-			return r ? r : buf_adds(out, "</Number></Dial>");
-		}
-		r = say(out, "An agent will call you back shortly. ", "Goodbye.", NULL);
-	} else if (strcmp(step, "opted_out") == 0) {
-		r = say(out, "You will receive no more automated calls on this number. ", "Goodbye.", NULL);
-	} else {
-		return limited(out, c);
-	}
-	return r ? r : buf_adds(out, "<Hangup/>");
+	if (strcmp(step, "confirmed") == 0)
+		return closing(out, c, "Thank you for confirming your payment. ",
+		               "If you have any questions, call us at ");
+	if (strcmp(step, "agent") == 0)
+		return agent(out, c);
+	if (strcmp(step, "opted_out") == 0)
+		return closing(out, c, "You will receive no more automated calls on this number. ",
+		               "To reach us, call ");
+	if (strcmp(step, "wrong_party") == 0)
+		return closing(
+		        out, c,
+		        "Thank you, and sorry to have troubled you. We will make no more automated calls "
+		        "to this number. ",
+		        "If you need to reach us, call ");
+	return limited(out, c);
 }
 
 kept_err script_step(struct buf *out, const struct script_call *c, const char *step)
 {
 	return document(out, step_body, c, step ? step : "limited");
+}
+
+/* ---- names ----------------------------------------------------------------------- */
+
+/* Words that begin like these tell a listener the caller collects debts. */
+static const char *const debt_stems[] = {
+        "debt",    "collect",  "recover",   "arrear",  "delinquen", "overdue", "repossess", "bailiff",
+        "enforce", "judgment", "judgement", "garnish", "owing",     "payment", "credit",    "loan"};
+/* ... and these whole words. */
+static const char *const debt_words[] = {"owe",     "owed",      "owes", "due",
+                                         "default", "defaulted", "lien", "liens"};
+
+static bool is_word_byte(unsigned char ch)
+{
+	return isalnum(ch) || ch >= 0x80;
+}
+
+/* The token at `s` of length `n`, lowercased, against the lists. */
+static const char *debt_token(const char *s, size_t n)
+{
+	char word[64];
+	if (n >= sizeof word)
+		n = sizeof word - 1;
+	for (size_t i = 0; i < n; i++)
+		word[i] = (char)tolower((unsigned char)s[i]);
+	word[n] = '\0';
+	for (size_t i = 0; i < sizeof debt_stems / sizeof debt_stems[0]; i++)
+		if (strncmp(word, debt_stems[i], strlen(debt_stems[i])) == 0)
+			return debt_stems[i];
+	for (size_t i = 0; i < sizeof debt_words / sizeof debt_words[0]; i++)
+		if (strcmp(word, debt_words[i]) == 0)
+			return debt_words[i];
+	return NULL;
+}
+
+const char *script_debt_word(const char *name)
+{
+	const char *p = name ? name : "";
+	while (*p) {
+		while (*p && !is_word_byte((unsigned char)*p))
+			p++;
+		const char *start = p;
+		while (*p && is_word_byte((unsigned char)*p))
+			p++;
+		const char *hit = p > start ? debt_token(start, (size_t)(p - start)) : NULL;
+		if (hit)
+			return hit;
+	}
+	return NULL;
+}
+
+/* One word of a name: a letter first, then letters, ' - . */
+static bool name_word(const char *s, size_t n)
+{
+	unsigned char first = (unsigned char)s[0];
+	if (!(isalpha(first) || first >= 0x80))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (!(isalpha(ch) || ch >= 0x80 || ch == '\'' || ch == '-' || ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+bool script_is_person_name(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+	if (len == 0 || len > 60)
+		return false;
+	int words = 0;
+	for (const char *p = name; *p;) {
+		size_t n = strcspn(p, " ");
+		if (n == 0 || !name_word(p, n))
+			return false;
+		words++;
+		p += n;
+		if (*p == ' ' && *++p == '\0')
+			return false;
+	}
+	return words >= 2 && words <= 4;
 }

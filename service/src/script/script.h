@@ -1,16 +1,28 @@
 /*
- * script — the reminder call's words, as TwiML.
+ * script — the reminder call's words, as TwiML, and the rules on the names
+ * a call says.
  *
- * What it promises: until the right party has confirmed with a key press,
- * and always for an answering machine, a call says only the limited-content
- * message (the business name and a callback number: nothing about a debt,
- * an amount or a date). Every text is XML-escaped; a URL in an attribute too.
+ * What it promises:
+ *   - Until the right party has confirmed with a key press nothing is said
+ *     about a debt, an amount or a date. An answering machine, and an
+ *     answer the provider could not classify (`unknown`), get only the
+ *     limited-content message of 12 CFR 1006.2(j): a salutation with the
+ *     consumer's name, the natural person to reply to and the business
+ *     name, a request to reply, the callback number, and nothing else.
+ *   - The live opening names the caller (a natural person) and the
+ *     business (47 CFR 64.1200(b)(1)) and asks the right party to press 1,
+ *     or 2 if they are not that person; 9 stops automated calls.
+ *   - After confirmation, the 12 CFR 1006.18(e) disclosure, then the amount
+ *     and due date.
+ *   - A callback number is said on every path (47 CFR 64.1200(b)(2)).
+ *   - Every text is XML-escaped; a URL in an attribute too.
  *
- *   opening (human or unknown)   ask the right party to press 1; silence or
- *                                anything else falls through to the limited message
- *   opening (machine)            the limited message only
- *   step "disclose" / "menu"     amount and due date, then 1 confirm, 2 agent, 9 stop
- *   step "confirmed", "agent", "opted_out", "limited"   the closing words
+ *   opening, human           the live opening in a <Gather>; silence falls through to the
+ *                            limited-content message
+ *   opening, machine         the limited-content message (detection waited for the greeting's end)
+ *   opening, unknown         the limited-content message, said twice: a greeting may still be playing
+ *   step "disclose"/"menu"   the disclosure, amount and due date, then 1 confirm, 2 agent, 9 stop
+ *   step "confirmed", "agent", "opted_out", "wrong_party", "limited"   the closing words
  */
 #ifndef KEPT_SCRIPT_H
 #define KEPT_SCRIPT_H
@@ -21,8 +33,9 @@
 #include "err/err.h"
 
 struct script_call {
-	const char *business;        /* said in every call */
-	const char *callback_number; /* E.164 */
+	const char *business;        /* said in every call; no debt word (script_debt_word) */
+	const char *contact_name;    /* the natural person the customer can reply to */
+	const char *callback_number; /* E.164, said on every path */
 	const char *customer_name;
 	const char *amount;     /* as said: "$25.00" */
 	const char *due_date;   /* as said: "Friday, 27 November 2026" */
@@ -31,13 +44,28 @@ struct script_call {
 	const char *agent_line; /* NULL: an agent calls back */
 };
 
-/* True for the provider's AnsweredBy values that mean a machine or a fax. */
-bool script_is_machine(const char *answered_by);
+/* Who answered, as far as the provider could tell. */
+enum script_answer { SCRIPT_HUMAN, SCRIPT_MACHINE, SCRIPT_UNKNOWN };
+
+/* The provider's AnsweredBy: human; machine_* and fax; anything else
+ * (unknown, missing) is unknown. */
+enum script_answer script_answer_of(const char *answered_by);
 
 /* The TwiML answered when the call is picked up. */
-kept_err script_opening(struct buf *out, const struct script_call *c, bool machine) KEPT_MUST_CHECK;
+kept_err script_opening(struct buf *out, const struct script_call *c,
+                        enum script_answer answer) KEPT_MUST_CHECK;
 
-/* The TwiML for a step named by kept.call_gather(); an unknown step is the limited message. */
+/* The TwiML for a step named by kept.call_gather(); an unknown step is the
+ * limited-content message. */
 kept_err script_step(struct buf *out, const struct script_call *c, const char *step) KEPT_MUST_CHECK;
+
+/* The first word of `name` that would tell a listener the caller collects
+ * debts (debt, collection, recovery, arrears, owe, ...), or NULL when there
+ * is none. The returned text is static. */
+const char *script_debt_word(const char *name);
+
+/* True when `name` reads as a natural person's name: two to four words of
+ * letters (apostrophes, hyphens and full stops inside), at most 60 bytes. */
+bool script_is_person_name(const char *name);
 
 #endif

@@ -1,0 +1,34 @@
+/* /v1/accounts/{id}/contacts — contacts from every channel: an agent's call,
+ * a customer's call in, a letter, an email. The contact rules read them
+ * (sql/functions/82_contacts.sql); values are checked there. */
+#include "internal.h"
+
+static const struct json_field log_spec[] = {
+        {"channel", JSON_STRING, JSON_REQUIRED, .max = 20},
+        {"direction", JSON_STRING, JSON_REQUIRED, .max = 20},
+        {"outcome", JSON_STRING, JSON_REQUIRED, .max = 20},
+        {"number", JSON_STRING, 0, .max = 16},
+        {"occurred_at", JSON_STRING, 0, .max = 40},
+        {"note", JSON_STRING, 0, .max = 2000},
+        {0},
+};
+
+kept_err api_contacts_log(struct api_ctx *ctx, struct kept_error *err)
+{
+	static const struct api_write w = {log_spec, SQL_Q_CONTACT_LOG, "account", 201, NULL};
+	return api_write(ctx, &w, err);
+}
+
+/* ?cursor=&limit= */
+kept_err api_contacts_of_account(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *id = NULL, *page = NULL;
+	kept_err r = api_path_id(ctx, "id", "account_not_found", &id, err);
+	if (r)
+		return r;
+	const char *params[] = {id, http_query(ctx->req, "cursor"), http_query(ctx->req, "limit")};
+	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CONTACT_PAGE, 3, params, &page, err);
+	if (!r)
+		http_reply_json(ctx->req, 200, page);
+	return r;
+}
