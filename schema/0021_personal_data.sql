@@ -217,6 +217,12 @@ LANGUAGE sql IMMUTABLE
 RETURN ARRAY['name', 'customer_name', 'external_ref', 'account_external_ref', 'number', 'note', 'reason',
              'cancel_reason', 'resolution_note', 'approval_note', 'reversal_reason'];
 
+-- Whether a document may hold a personal value (a cheap test on its text;
+-- sql/functions/10_audit.sql keeps it the same, for kept.audit_write).
+CREATE OR REPLACE FUNCTION kept.audit_has_pii(j jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+RETURN j IS NOT NULL AND j::text ~ ('"(' || array_to_string(kept.pii_members(), '|') || ')": "');
+
 -- `j` with every personal value sealed (in nested objects and arrays too).
 CREATE FUNCTION kept.pii_seal_json(p_customer_id bigint, j jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -309,9 +315,10 @@ WHERE event_type = 'payment_reversed' AND payload ? 'reason';
 -- Events written before this migration held whole customer records. Their
 -- personal values are sealed now, as every later event's are when written
 -- (kept.audit_write), and the sealed chain is computed again over what the
--- events now hold, from the first event: the chain was checked first, and
--- its head before and after are recorded here, so the old head still
--- proves what the log held until this migration.
+-- events now hold, from the first event that changed: the chain was checked
+-- first, and its head before and after are recorded here, so the old head
+-- still proves what the log held until this migration. A log with no
+-- personal value in clear is left as it is (and not locked).
 CREATE TABLE kept.audit_rechains (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at            timestamptz NOT NULL DEFAULT now(),
@@ -327,32 +334,60 @@ DO $$
 DECLARE
     v_old kept.audit_chain_head;
     v_ok boolean;
-    v_hash bytea := kept.audit_genesis();
+    v_from bigint;
+    v_hash bytea;
     v_prev bytea;
     v_n bigint := 0;
     e kept.audit_events;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM kept.audit_events) THEN
+    -- only the events that hold a personal value change (a cheap test on
+    -- their text first), and the chain is computed again from the first of
+    -- them: a log without any needs no rewrite and takes no lock here
+    CREATE TEMP TABLE audit_resealed ON COMMIT DROP AS
+    SELECT x.id, x.chain_seq, kept.pii_seal_json(x.customer, x.before) AS before,
+           kept.pii_seal_json(x.customer, x.after) AS after
+    FROM (SELECT ev.id, ev.chain_seq, ev.before, ev.after, kept.audit_customer(ev.entity_type, ev.entity_id) AS customer
+          FROM kept.audit_events ev
+          WHERE kept.audit_has_pii(ev.before) OR kept.audit_has_pii(ev.after)) x
+    WHERE x.customer IS NOT NULL;
+    DELETE FROM audit_resealed r USING kept.audit_events ev
+    WHERE ev.id = r.id AND ev.before IS NOT DISTINCT FROM r.before AND ev.after IS NOT DISTINCT FROM r.after;
+    IF NOT EXISTS (SELECT 1 FROM audit_resealed) THEN
         RETURN;
+    END IF;
+    -- a partition archived before this migration (keptd audit-archive, 0016)
+    -- records the hash the next live event links to; rechaining the live
+    -- events would break that link, so this migration does not guess
+    IF EXISTS (SELECT 1 FROM kept.audit_archives) THEN
+        RAISE EXCEPTION '0021 seals and rechains the audit log, but % audit partitions were archived before it '
+                        '(kept.audit_archives): their chain would no longer link to the live one',
+                        (SELECT count(*) FROM kept.audit_archives)
+            USING ERRCODE = 'KR500', HINT = 'reattach the archived partitions (ALTER TABLE kept.audit_events '
+                                            'ATTACH PARTITION ...) and delete their kept.audit_archives rows, then '
+                                            'run keptd migrate again; archive them again afterwards';
     END IF;
     SELECT * INTO v_old FROM kept.audit_chain_head FOR UPDATE;
     SELECT ok INTO v_ok FROM kept.audit_verify();
+    -- the user triggers that keep the log append-only; on the partitioned log
+    -- (0016) this reaches every partition's row triggers too
     ALTER TABLE kept.audit_events DISABLE TRIGGER USER;
-    UPDATE kept.audit_events ev
-    SET before = kept.pii_seal_json(x.customer, ev.before), after = kept.pii_seal_json(x.customer, ev.after)
-    FROM (SELECT id, kept.audit_customer(entity_type, entity_id) AS customer FROM kept.audit_events) x
-    WHERE x.id = ev.id AND x.customer IS NOT NULL;
-    FOR e IN SELECT * FROM kept.audit_events WHERE chain_seq IS NOT NULL ORDER BY chain_seq LOOP
-        v_prev := v_hash;
-        v_hash := kept.audit_hash(v_prev, e.chain_seq, e.at, e.actor_key_id, e.actor, e.request_id, e.action,
-                                  e.entity_type, e.entity_id, e.before, e.after);
-        UPDATE kept.audit_events SET prev_hash = v_prev, hash = v_hash WHERE id = e.id;
-        v_n := v_n + 1;
-    END LOOP;
+    UPDATE kept.audit_events ev SET before = r.before, after = r.after FROM audit_resealed r WHERE r.id = ev.id;
+    v_from := (SELECT min(chain_seq) FROM audit_resealed);
+    IF v_from IS NOT NULL THEN
+        v_hash := coalesce((SELECT ev.prev_hash FROM kept.audit_events ev WHERE ev.chain_seq = v_from),
+                           kept.audit_genesis());
+        FOR e IN SELECT * FROM kept.audit_events WHERE chain_seq >= v_from ORDER BY chain_seq LOOP
+            v_prev := v_hash;
+            v_hash := kept.audit_hash(v_prev, e.chain_seq, e.at, e.actor_key_id, e.actor, e.request_id, e.action,
+                                      e.entity_type, e.entity_id, e.before, e.after);
+            UPDATE kept.audit_events SET prev_hash = v_prev, hash = v_hash WHERE id = e.id;
+            v_n := v_n + 1;
+        END LOOP;
+        UPDATE kept.audit_chain_head SET hash = v_hash;
+    END IF;
     ALTER TABLE kept.audit_events ENABLE TRIGGER USER;
-    UPDATE kept.audit_chain_head SET hash = v_hash;
     INSERT INTO kept.audit_rechains (reason, events, old_head_seq, old_head_hash, old_chain_ok, new_head_hash)
-    VALUES ('0021: personal values sealed', v_n, v_old.seq, v_old.hash, v_ok, v_hash);
+    VALUES ('0021: personal values sealed', v_n, v_old.seq, v_old.hash, v_ok, coalesce(v_hash, v_old.hash));
 END $$;
 
 -- ---- retention ------------------------------------------------------------------------------

@@ -31,11 +31,12 @@ SELECT kept.payment_post(NULL, 'pgbench', 'migrate-online',
 
 
 def old_tree(dest):
-    """schema/ and sql/functions/ as they were before FIRST_NEW was added."""
+    """schema/, sql/functions/ and the bench's data generator as they were before FIRST_NEW was added."""
     added = subprocess.run(["git", "-C", str(ROOT), "log", "--diff-filter=A", "--format=%H", "-1", "--", FIRST_NEW],
                            capture_output=True, text=True, check=True).stdout.strip()
     assert added, f"{FIRST_NEW} is not in git history"
-    tar = subprocess.run(["git", "-C", str(ROOT), "archive", f"{added}^", "schema", "sql/functions"],
+    tar = subprocess.run(["git", "-C", str(ROOT), "archive", f"{added}^", "schema", "sql/functions",
+                          "tests/bench/generate.sql"],
                          capture_output=True, check=True).stdout
     tarfile.open(fileobj=io.BytesIO(tar)).extractall(dest)
     return Path(dest)
@@ -76,9 +77,10 @@ def psql_file(cluster, sql, single=True, **variables):
 def test_the_audit_log_is_partitioned_online_under_writers(tmp_path):
     c = Cluster()
     try:
-        migrate_as_before(c, old_tree(tmp_path))
+        migrate_as_before(c, old_tree(tmp_path / "before"))
         start = c.psql("SELECT current_date - 30")[0][0]
-        psql_file(c, (ROOT / "tests" / "bench" / "generate.sql").read_text(), single=False, plans=PLANS, start=start)
+        tree = tmp_path / "before"
+        psql_file(c, (tree / "tests" / "bench" / "generate.sql").read_text(), single=False, plans=PLANS, start=start)
         c.psql(f"""INSERT INTO kept.audit_events (actor, action, entity_type, entity_id, after)
                    SELECT 'seed', 'seed.event', 'plan', g, jsonb_build_object('n', g)
                    FROM generate_series(1, {AUDIT_EVENTS}) g""")
