@@ -213,13 +213,14 @@ END $$;
 -- ---- rotating KEPT_DATA_KEY --------------------------------------------------------------------
 
 -- Re-wraps at most p_limit data keys that the current key-encryption key does
--- not wrap yet (each opened with KEPT_DATA_KEY_PREVIOUS); answers how many,
--- and how many are left.
+-- not wrap yet (each opened with KEPT_DATA_KEY_PREVIOUS), and kept's own keys
+-- (schema/0022_index_key.sql); answers how many, and how many are left.
 CREATE OR REPLACE FUNCTION kept.data_keys_rewrap(p_limit integer, OUT rewrapped bigint, OUT remaining bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_kek bytea := kept.require_kek();
     v_id text := kept.kek_id(v_kek);
+    n bigint;
 BEGIN
     WITH todo AS (
         SELECT customer_id FROM kept.customer_keys WHERE kek_id <> v_id
@@ -229,7 +230,16 @@ BEGIN
     SET wrapped = kept.crypto_seal(v_kek, kept.customer_key(k.customer_id)), kek_id = v_id, rewrapped_at = now()
     FROM todo WHERE k.customer_id = todo.customer_id;
     GET DIAGNOSTICS rewrapped = ROW_COUNT;
-    SELECT count(*) INTO remaining FROM kept.customer_keys WHERE kek_id <> v_id;
+    -- kept's own keys (the index key of the search and the numbers' global digests) go with them
+    WITH todo AS (SELECT name FROM kept.system_keys WHERE kek_id <> v_id FOR UPDATE SKIP LOCKED)
+    UPDATE kept.system_keys k
+    SET wrapped = kept.crypto_seal(v_kek, kept.system_key(k.name)), kek_id = v_id, rewrapped_at = now()
+    FROM todo WHERE k.name = todo.name;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    rewrapped := rewrapped + n;
+    SELECT (SELECT count(*) FROM kept.customer_keys WHERE kek_id <> v_id)
+           + (SELECT count(*) FROM kept.system_keys WHERE kek_id <> v_id)
+    INTO remaining;
 END $$;
 
 -- For people with psql and the key (PGOPTIONS='-c kept.data_key=...'): a customer's name.

@@ -2,8 +2,10 @@
 -- named from some 240 given names and 240 family names (accents among them, so
 -- most full names are shared by a dozen people and a family name by
 -- thousands, as in a real book), each with a mobile number and an account.
--- Through kept's own triggers, so the search lines are written as the API
--- writes them.
+-- Through kept's own triggers, so the search lines (tokens: the blind
+-- index) are written as the API writes them; names and numbers sealed under
+-- each customer's data key, as keptd stores them (the session has the data
+-- key: PGOPTIONS, common.sh).
 \set ON_ERROR_STOP on
 BEGIN;
 CREATE TEMP TABLE given (n int, name text);
@@ -45,17 +47,22 @@ INSERT INTO family SELECT row_number() OVER () - 1, f FROM unnest(string_to_arra
 SELECT count(*) AS have FROM kept.customers \gset
 SELECT count(*) AS ng FROM given \gset
 SELECT count(*) AS nf FROM family \gset
-INSERT INTO kept.customers (external_ref, name, time_zone, jurisdiction)
-SELECT 'FC-' || g, replace(gv.name || ' ' || fm.name, '_', ' '), 'Europe/London', 'GB'
-FROM generate_series(:have::bigint, :customers - 1) g
-JOIN given gv ON gv.n = (g * 7919) % :ng
-JOIN family fm ON fm.n = (g * 104729 / :ng) % :nf;
-INSERT INTO kept.customer_phones (customer_id, number, position, consent_automated)
-SELECT id, '+1' || (2010000000 + (id * 2654435761) % 7989999999)::text, 1, false
-FROM kept.customers WHERE external_ref LIKE 'FC-%';
+INSERT INTO kept.customers (id, external_ref, name_enc, time_zone, jurisdiction)
+OVERRIDING SYSTEM VALUE
+SELECT x.id, 'FC-' || x.g, kept.pii_seal(x.id, replace(gv.name || ' ' || fm.name, '_', ' ')), 'Europe/London', 'GB'
+FROM (SELECT g, nextval(pg_get_serial_sequence('kept.customers', 'id')) AS id
+      FROM generate_series(:have::bigint, :customers - 1) g) x
+JOIN given gv ON gv.n = (x.g * 7919) % :ng
+JOIN family fm ON fm.n = (x.g * 104729 / :ng) % :nf;
+INSERT INTO kept.customer_phones (customer_id, number_enc, number_digest, number_gdigest, position, consent_automated)
+SELECT id, kept.pii_seal(id, n), kept.pii_digest(id, n), kept.number_gdigest(n), 1, false
+FROM (SELECT id, '+1' || (2010000000 + (id * 2654435761) % 7989999999)::text AS n
+      FROM kept.customers WHERE external_ref LIKE 'FC-%'
+        AND NOT EXISTS (SELECT 1 FROM kept.customer_phones p WHERE p.customer_id = kept.customers.id)) x;
 INSERT INTO kept.accounts (customer_id, external_ref, creditor, original_balance_cents, balance_cents, currency,
                            placed_on)
 SELECT id, 'FA-' || substr(external_ref, 4), 'Bench Bank', 10000, 10000, 'GBP', current_date - 30
-FROM kept.customers WHERE external_ref LIKE 'FC-%';
+FROM kept.customers c WHERE external_ref LIKE 'FC-%'
+  AND NOT EXISTS (SELECT 1 FROM kept.accounts a WHERE a.customer_id = c.id);
 COMMIT;
 VACUUM (ANALYZE) kept.customers, kept.customer_phones, kept.accounts, kept.customer_search;

@@ -7,7 +7,8 @@
 -- nobody has. Customers picked evenly over the bench's book.
 \set ON_ERROR_STOP on
 CREATE TEMP TABLE picked AS
-SELECT row_number() OVER () AS k, c.name, c.external_ref, p.number,
+SELECT row_number() OVER () AS k, kept.customer_name(c.id) AS name, c.external_ref,
+       kept.pii_open(p.customer_id, p.number_enc) AS number,
        (SELECT a.external_ref FROM kept.accounts a WHERE a.customer_id = c.id LIMIT 1) AS account_ref
 FROM kept.customers c JOIN kept.customer_phones p ON p.customer_id = c.id
 WHERE c.external_ref LIKE 'FC-%' AND c.id % 997 = 0

@@ -168,11 +168,15 @@ def test_rotating_the_data_key_rewraps_every_data_key():
         finally:
             k.assert_clean_exit()
         done = keptd_cmd(c.url, "data-key", "rotate", KEPT_DATA_KEY=new, KEPT_DATA_KEY_PREVIOUS=old)
-        assert done.returncode == 0 and '"rewrapped":3' in done.stdout and '"remaining":0' in done.stdout, done
+        # three data keys and kept's index key (the search's and the numbers' global digests)
+        assert done.returncode == 0 and '"rewrapped":4' in done.stdout and '"remaining":0' in done.stdout, done
         k = Keptd(c.url, KEPT_DATA_KEY=new)
         try:
             assert [k.client(key).get(f"/v1/customers/{i}").json()["name"] for i in ids] == \
                 [f"Rotated {n}" for n in range(3)]
+            # the search's tokens were made under the index key, which the rotation kept
+            found = k.client(key).get("/v1/customers?q=rotated").json()["items"]
+            assert sorted(f["id"] for f in found) == ids, found
         finally:
             k.assert_clean_exit()
         assert old not in k.log() and new not in k.log()
