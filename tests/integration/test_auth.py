@@ -3,6 +3,7 @@ for what another team owns — every route against README.md's privilege table,
 which must be the routing table; and the per-key rate limit."""
 import datetime
 import re
+import urllib.parse
 import uuid
 
 import pytest
@@ -92,7 +93,7 @@ def teams(server, admin_key, cluster):
     creditor = f"Alpha Creditor {suffix}"
     assert api.post("/v1/creditors", {"name": creditor, "team": names["alpha"]}).status == 200
     agent2 = clients[("alpha", "agent2")]
-    customer = new_customer(agent2)
+    customer = new_customer(agent2, name=f"Alpha Person {suffix}")
     account = new_account(agent2, customer["id"], creditor=creditor, original_balance_cents=1000000, currency="GBP")
     first = (datetime.date.today() + datetime.timedelta(days=7)).isoformat()
     # an out-of-policy plan under review (approved by a supervisor), then one waiting for approval
@@ -122,7 +123,7 @@ def teams(server, admin_key, cluster):
            "review": review["id"], "payment": payment.json()["id"], "offer": offer.json()["id"],
            "escalation": escalation.json()["id"], "user": second.json()["id"], "key": spare_key,
            "policy": api.get("/v1/policies").json()["items"][0]["id"]}
-    yield {"clients": clients, "ids": ids, "names": names, "account": account}
+    yield {"clients": clients, "ids": ids, "names": names, "account": account, "customer_name": customer["name"]}
     for c in list(clients.values()) + [api]:
         c.close()
 
@@ -215,6 +216,10 @@ def test_lists_show_only_the_teams_own(teams, api):
             assert (ids["escalation"] in [e["id"] for e in queue]) == seen, (team, role)
         reviews = clients[(team, "supervisor")].get("/v1/reviews?status=all&limit=500").json()["items"]
         assert (ids["review"] in [r["id"] for r in reviews]) == seen, team
+        # the search looks among the team's customers only: by reference and by name
+        for q in (account["external_ref"], teams["customer_name"]):
+            r = clients[(team, "agent")].get("/v1/customers?" + urllib.parse.urlencode({"q": q}))
+            assert r.status == 200 and (ids["customer"] in [f["id"] for f in r.json()["items"]]) == seen, (team, q)
     # admins see everything
     assert [a["id"] for a in api.get(f"/v1/accounts?external_ref={account['external_ref']}").json()["items"]] == \
         [ids["account"]]
@@ -249,9 +254,12 @@ def test_reads_of_personal_data_are_logged_for_admins(teams, api):
     assert c.get(f"/v1/customers/{cid}").status == 200
     assert c.get(f"/v1/accounts/{teams['ids']['account']}/payments").status == 200
     assert c.get(f"/v1/accounts?customer_id={cid}").status == 200
+    assert c.get(f"/v1/accounts/{teams['ids']['account']}/overview").status == 200
+    assert c.get("/v1/customers?" + urllib.parse.urlencode({"q": teams["account"]["external_ref"]})).status == 200
     new = [e for e in api.get(f"/v1/access-log?customer_id={cid}&limit=10").json()["items"] if e["id"] > last]
     assert [(e["method"], e["route"]) for e in new] == [
-        ("GET", "/v1/accounts"), ("GET", "/v1/accounts/{id}/payments"), ("GET", "/v1/customers/{id}")], new
+        ("GET", "/v1/customers"), ("GET", "/v1/accounts/{id}/overview"), ("GET", "/v1/accounts"),
+        ("GET", "/v1/accounts/{id}/payments"), ("GET", "/v1/customers/{id}")], new
     assert all(e["user"]["name"].startswith("alpha agent") and e["customer_id"] == cid for e in new)
     # a refused read is no read
     last = newest()

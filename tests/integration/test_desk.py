@@ -512,6 +512,10 @@ def test_reviews_name_people_and_agents_see_their_own(server, cluster, role_keys
     assert cat.get(f"/v1/reviews/{review['id']}").status == 404
     assert review["id"] not in [r["id"] for r in cat.get("/v1/reviews?status=all").json()["items"]]
     assert cat.post(f"/v1/reviews/{review['id']}", {"decision": "upheld"}).status == 403
+    # a review is the person's, not the key's: another key of ann's user reads it too
+    admin = server.client(role_keys["admin"])
+    ann2 = admin.post("/v1/api-keys", {"user_id": review["plan_created_by_user"]["id"], "name": "ann's second"})
+    assert server.client(ann2.json()["key"]).get(f"/v1/reviews/{review['id']}").status == 200
 
     r = kept(server, keys["ann"], "reviews", "show", str(review["id"]))
     assert r.returncode == 0, r.stderr

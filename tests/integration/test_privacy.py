@@ -88,6 +88,12 @@ def test_an_erasure_leaves_no_name_or_number_and_keeps_the_chain_and_the_figures
     esc = phone_agent.post("/v1/escalations", {"account_id": d.account["id"], "reason": "other",
                                                "note": f"{name} rang about {number}"})
     assert esc.status == 201, esc
+    logged = phone_agent.post(f"/v1/accounts/{d.account['id']}/contacts",
+                              {"channel": "phone", "direction": "inbound", "outcome": "conversation", "number": number,
+                               "note": f"{name} called in"})
+    assert logged.status == 201, logged
+    assert [f["id"] for f in phone_agent.get("/v1/customers?q=" + name.split("-")[-1]).json()["items"]] == \
+        [d.customer["id"]]
     returned = pay(fin, d.account["id"], 100)
     assert supervisor.post(f"/v1/payments/{returned['id']}/reversal", {"reason": f"{name}'s bank"}).status == 200
     balance = phone_api.get(f"/v1/accounts/{d.account['id']}").json()["balance_cents"]
@@ -110,6 +116,13 @@ def test_an_erasure_leaves_no_name_or_number_and_keeps_the_chain_and_the_figures
     after = dump(cluster)
     for needle in (name, name.split("-")[-1], number, number[1:], number[-10:], customer_ref, account_ref):
         assert needle not in after, needle
+    # no digest of the number, no search line: nothing left to compare or find them by
+    cid = d.customer["id"]
+    assert cluster.psql(f"SELECT (SELECT count(*) FROM kept.calls WHERE customer_id = {cid} AND number_gdigest IS NOT NULL)"
+                        f" + (SELECT count(*) FROM kept.contacts WHERE customer_id = {cid}"
+                        f"    AND (number_gdigest IS NOT NULL OR note IS NOT NULL))"
+                        f" + (SELECT count(*) FROM kept.customer_search WHERE customer_id = {cid})") == [["0"]]
+    assert phone_agent.get("/v1/customers?q=" + name.split("-")[-1]).json()["items"] == []
     # what was sealed under the customer's key cannot be opened any more
     assert cluster.psql(f"SELECT kept.pii_open_text({d.customer['id']}, '{sealed}') IS NULL") == [["t"]]
     assert cluster.psql(f"SELECT count(*) FROM kept.customer_keys WHERE customer_id = {d.customer['id']}") == [["0"]]

@@ -12,6 +12,8 @@ import subprocess
 import threading
 import time
 import uuid
+
+import pytest
 from zoneinfo import ZoneInfo
 
 from conftest import (CALLBACK, CONTACT_NAME, Keptd, Telsim, command, create_key, free_port, keptd_env, migrate,
@@ -232,9 +234,13 @@ def test_a_create_retried_after_retry_after_is_judged_against_the_window_again(p
 
 # ---- 4. spacing -------------------------------------------------------------------------------------------
 
-def test_two_debts_on_one_number_are_never_rung_the_same_day(phone_api, phone_agent, telsim):
+@pytest.mark.parametrize("whose", ["the same customer's", "another customer's"])
+def test_two_debts_on_one_number_are_never_rung_the_same_day(phone_api, phone_agent, telsim, whose):
+    """Per number, whoever's debt: two customers sharing a landline are compared by the number's
+    global digest (each customer's number is sealed under their own key)."""
     first = Debtor(phone_api, phone_agent)
-    second = Debtor(phone_api, phone_agent, customer=first.customer, number=first.number)
+    second = Debtor(phone_api, phone_agent, number=first.number,
+                    customer=first.customer if whose == "the same customer's" else None)
     telsim.post("/_telsim/callees", {first.number: {"behaviour": "no-answer"}})
     run_reminders(phone_api, first.before_due(1))
     calls = calls_of(phone_api, first) + calls_of(phone_api, second)

@@ -147,24 +147,54 @@ def sql_function(path, name, end):
     return text[start:text.index("\n" + end + "\n", start) + len(end) + 1]
 
 
+def old_database(c):
+    """A database at the schema before users (and before the customers' data was sealed)."""
+    old = [f for f in sorted((ROOT / "schema").glob("*.sql")) if f.name < "0020"]
+    as_kept = "SET ROLE kept;\n"  # the owner keptd connects as
+    for f in old:
+        c.psql(as_kept + f.read_text(), data_key=None)
+    c.psql(as_kept + "CREATE TABLE kept.schema_migrations (name text PRIMARY KEY, checksum text NOT NULL, "
+           "applied_at timestamptz NOT NULL DEFAULT now())", data_key=None)
+    for f in old:
+        c.psql(f"INSERT INTO kept.schema_migrations (name, checksum) VALUES "
+               f"('{f.name}', '{hashlib.sha256(f.read_bytes()).hexdigest()}')", data_key=None)
+    audit = ROOT / "sql" / "functions" / "10_audit.sql"
+    c.psql(as_kept + sql_function(audit, "kept.audit_seal", "END $$;"), data_key=None)
+    c.psql(as_kept + sql_function(audit, "kept.audit_verify", "$$;"), data_key=None)
+
+
+def test_sealing_the_audit_log_refuses_when_partitions_were_archived():
+    """0021 rewrites old events and their chain: a partition archived before it records the hash
+    the live chain linked to, so the migration refuses, says why, and changes nothing."""
+    c = Cluster()
+    try:
+        old_database(c)
+        c.psql("""SET ROLE kept;
+            INSERT INTO kept.time_zones VALUES ('Europe/London');
+            INSERT INTO kept.customers (external_ref, name, time_zone, jurisdiction)
+                VALUES ('OLD-1', 'Archived Era Name', 'Europe/London', 'GB');
+            INSERT INTO kept.audit_events (actor, action, entity_type, entity_id, after)
+                VALUES ('test', 'customer.created', 'customer', 1, '{"name": "Archived Era Name"}');
+            SELECT kept.audit_seal(10);
+            INSERT INTO kept.audit_archives (name, range_from, range_to, events, seqs, tail_hashes, digest)
+                VALUES ('audit_events_y2020m01', '2020-01-01', '2020-02-01', 0, '{}', '{}', '\\x00');""",
+               data_key=None)
+        migrated = keptd_cmd(c.url, "migrate")
+        assert migrated.returncode != 0 and "archived before it" in migrated.stderr, migrated.stderr
+        assert c.psql("SELECT count(*) FROM kept.schema_migrations WHERE name >= '0021'", data_key=None) == [["0"]]
+        assert c.psql("SELECT after->>'name' FROM kept.audit_events", data_key=None) == [["Archived Era Name"]]
+    finally:
+        c.destroy()
+
+
 def test_existing_keys_become_one_user_each():
     """A database at the schema before users, with keys and a customer whose
     record the audit log holds in clear, migrated: a user per key, the name and
     number sealed, the audit log's personal values sealed and its chain still whole."""
     c = Cluster()
     try:
-        old = [f for f in sorted((ROOT / "schema").glob("*.sql")) if f.name < "0020"]
+        old_database(c)
         as_kept = "SET ROLE kept;\n"  # the owner keptd connects as
-        for f in old:
-            c.psql(as_kept + f.read_text(), data_key=None)
-        c.psql(as_kept + "CREATE TABLE kept.schema_migrations (name text PRIMARY KEY, checksum text NOT NULL, "
-               "applied_at timestamptz NOT NULL DEFAULT now())", data_key=None)
-        for f in old:
-            c.psql(f"INSERT INTO kept.schema_migrations (name, checksum) VALUES "
-                   f"('{f.name}', '{hashlib.sha256(f.read_bytes()).hexdigest()}')", data_key=None)
-        audit = ROOT / "sql" / "functions" / "10_audit.sql"
-        c.psql(as_kept + sql_function(audit, "kept.audit_seal", "END $$;"), data_key=None)
-        c.psql(as_kept + sql_function(audit, "kept.audit_verify", "$$;"), data_key=None)
         c.psql(as_kept + """
             INSERT INTO kept.api_keys (name, role, key_hash) VALUES
                 ('Old Agent', 'agent', sha256('a')), ('Old Admin', 'admin', sha256('b'));
@@ -173,6 +203,11 @@ def test_existing_keys_become_one_user_each():
                 VALUES ('OLD-1', 'Old Customer Name', 'Europe/London', 'GB');
             INSERT INTO kept.customer_phones (customer_id, number, position, consent_automated)
                 VALUES (1, '+447700900555', 1, true);
+            INSERT INTO kept.accounts (customer_id, external_ref, creditor, original_balance_cents, balance_cents,
+                                       currency, placed_on)
+                VALUES (1, 'OLD-A', 'Old Bank', 100, 100, 'GBP', '2020-01-01');
+            INSERT INTO kept.contacts (account_id, customer_id, channel, direction, number, occurred_at, outcome)
+                VALUES (1, 1, 'phone', 'outbound', '+447700900555', now(), 'no_answer');
             INSERT INTO kept.audit_events (actor, action, entity_type, entity_id, after)
                 VALUES ('test', 'customer.created', 'customer', 1,
                         '{"name": "Old Customer Name", "phones": [{"number": "+447700900555"}]}');
@@ -185,8 +220,13 @@ def test_existing_keys_become_one_user_each():
         assert users == [["Old Agent", "{agent}", "default"], ["Old Admin", "{admin}", "default"]]
         assert c.psql("SELECT kept.customer_name(1)") == [["Old Customer Name"]]
         assert c.psql("SELECT kept.pii_open(1, number_enc) FROM kept.customer_phones") == [["+447700900555"]]
+        # an agent's logged call: sealed, with the global digest the contact rules compare across customers
+        assert c.psql("SELECT kept.pii_open(1, t.number_enc), t.number_gdigest = p.number_gdigest "
+                      "FROM kept.contacts t, kept.customer_phones p") == [["+447700900555", "t"]]
         stored = c.psql("SELECT (SELECT string_agg(t::text, ' ') FROM kept.customers t) || "
                         "(SELECT string_agg(t::text, ' ') FROM kept.customer_phones t) || "
+                        "(SELECT string_agg(t::text, ' ') FROM kept.contacts t) || "
+                        "(SELECT string_agg(t::text, ' ') FROM kept.customer_search t) || "
                         "(SELECT string_agg(t::text, ' ') FROM kept.audit_events t)", data_key=None)[0][0]
         assert "Old Customer" not in stored and "7700900555" not in stored
         assert c.psql("SELECT ok FROM kept.audit_verify()") == [["t"]]
