@@ -69,6 +69,7 @@ def seed(ha, db, url):
     it.migrate(url)
     ha.primary().psql("UPDATE kept.policies SET breaks_after_misses = 52", db=db)
     admin_key, agent_key = it.create_key(url, "admin"), it.create_key(url, "agent")
+    finance_key = it.create_key(url, "finance")  # money is finance's: the load posts with it
     k = it.Keptd(url)
     try:
         agent, admin = k.client(agent_key), k.client(admin_key)
@@ -100,7 +101,7 @@ def seed(ha, db, url):
         admin.close()
     finally:
         k.assert_clean_exit()
-    return ids, admin_key, agent_key
+    return ids, admin_key, finance_key
 
 
 class Load:
@@ -232,9 +233,9 @@ def test_failover_and_switchover_under_load(ha):
     try:
         # the clean run: the same workload and workers, no fault
         clean_url = ha.new_database("kept_ha_clean")
-        ids, admin_key, agent_key = seed(ha, "kept_ha_clean", clean_url)
+        ids, admin_key, finance_key = seed(ha, "kept_ha_clean", clean_url)
         k = serve(ha, clean_url, telsim, admin_key)
-        load = Load(k.port, agent_key, ids, per_account).start()
+        load = Load(k.port, finance_key, ids, per_account).start()
         load.join()
         assert load.failures == [], load.failures[:5]
         evaluate(clean_url)
@@ -245,11 +246,11 @@ def test_failover_and_switchover_under_load(ha):
 
         # the run with a failover a third of the way through
         url = ha.new_database("kept_ha")
-        ids, admin_key, agent_key = seed(ha, "kept_ha", url)
+        ids, admin_key, finance_key = seed(ha, "kept_ha", url)
         k = serve(ha, url, telsim, admin_key)
         old = ha.primary()
         ha.wait_synchronous()
-        load = Load(k.port, agent_key, ids, per_account).start()
+        load = Load(k.port, finance_key, ids, per_account).start()
         load.wait_sent(ACCOUNTS * PER_ACCOUNT // 3)
         killed_at = time.time()
         old.kill_postmaster()
@@ -291,7 +292,7 @@ def test_failover_and_switchover_under_load(ha):
         # keptd has answered on the new primary for a while: nothing refused but with 503s
         more = {n: [p | {"source_ref": "sw-" + p["source_ref"], "key": "sw-" + p["key"]} for p in ps]
                 for n, ps in per_account.items()}
-        load2 = Load(k.port, agent_key, ids, more).start()
+        load2 = Load(k.port, finance_key, ids, more).start()
         load2.wait_sent(ACCOUNTS * 4)
         switch_at = time.time()
         done = ha.patronictl("switchover", "--force", "--candidate", old.name)
