@@ -60,14 +60,18 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- What a search reads of a customer, opened: the folded name, the
--- customer's and their accounts' references in lower case, the numbers' digits.
+-- customer's and their accounts' references in lower case, the numbers'
+-- digits. (The customer's data key is unwrapped once for all of them.)
 CREATE OR REPLACE FUNCTION kept.customer_search_text(c kept.customers) RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT concat_ws(' ', kept.search_fold(kept.pii_open(c.id, c.name_enc)), lower(c.external_ref),
+    SELECT concat_ws(' ', kept.search_fold(convert_from(kept.crypto_open(k.key, c.name_enc), 'UTF8')),
+                     lower(c.external_ref),
                      (SELECT string_agg(lower(a.external_ref), ' ' ORDER BY a.id) FROM kept.accounts a
                       WHERE a.customer_id = c.id),
-                     (SELECT string_agg(substr(kept.pii_open(p.customer_id, p.number_enc), 2), ' ' ORDER BY p.position)
-                      FROM kept.customer_phones p WHERE p.customer_id = c.id));
+                     (SELECT string_agg(substr(convert_from(kept.crypto_open(k.key, p.number_enc), 'UTF8'), 2), ' '
+                                        ORDER BY p.position)
+                      FROM kept.customer_phones p WHERE p.customer_id = c.id))
+    FROM (SELECT kept.customer_key(c.id) AS key) k;
 $$;
 
 -- The lines of the customers `p_ids`, written (or rewritten); none for an erased customer.
