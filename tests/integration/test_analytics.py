@@ -300,8 +300,8 @@ def test_a_separate_analytics_database(history, phone_server, role_keys, cluster
         new_account(agent, new_customer(agent, time_zone="Europe/Paris", jurisdiction="FR")["id"], currency="EUR")
     plan = json.loads(cluster.psql("SELECT kept.plan_json(p) FROM kept.plans p WHERE status = 'active' "
                                    "ORDER BY id DESC LIMIT 1")[0][0])
-    finance = phone_server.client(role_keys["finance"])  # money is finance's
-    r = finance.post("/v1/payments", {"account_id": plan["account_id"], "amount_cents": 100, "source": "card",
+    money = phone_server.client(role_keys["finance"])  # money is finance's
+    r = money.post("/v1/payments", {"account_id": plan["account_id"], "amount_cents": 100, "source": "card",
                                       "source_ref": unique("sep")}, headers={"Idempotency-Key": str(uuid.uuid4())})
     assert r.status == 201, r
     loaded = keptd_cmd(cluster.url, "analytics", KEPT_ANALYTICS_DATABASE_URL=other, KEPT_ANALYTICS_BATCH="7")
