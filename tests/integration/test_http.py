@@ -75,6 +75,18 @@ def test_malformed_and_hostile_json(api):
         assert r.error["code"] == code, (body[:40], r)
 
 
+def test_a_nul_escape_in_a_path_or_query_is_refused(api):
+    """%00 would cut a C string short: /v1/customers/1%00junk must not name customer 1."""
+    customer = new_customer(api)
+    assert api.get(f"/v1/customers/{customer['id']}").status == 200
+    for target in (f"/v1/customers/{customer['id']}%00junk", f"/v1/customers/{customer['id']}%00",
+                   "/v1/customers?q=smi%00th", "/v1/customers?q=smith&cursor=%00", "/v1/customers?q%00=smith"):
+        r = api.get(target)
+        assert (r.status, r.error["code"]) == (400, "invalid_escape"), target
+    # other escapes still decode
+    assert api.get(f"/v1/customers/%3{str(customer['id'])[0]}{str(customer['id'])[1:]}").status == 200
+
+
 def test_body_over_the_cap_is_413(cluster, admin_key):
     k = Keptd(cluster.url, KEPT_MAX_BODY_BYTES="4k")
     try:
