@@ -436,7 +436,9 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, const struct add
 	                        (unsigned)srv->opt.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4096u,
 	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
 	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	                        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+	                        /* no SO_REUSEPORT: a second server on a port already taken
+	                         * must fail to start, not share the port's connections */
+	                        MHD_OPTION_LISTENING_ADDRESS_REUSE, 0u, MHD_OPTION_END);
 }
 
 kept_err http_server_start(const struct http_options *opt, const struct http_app *app,
