@@ -22,19 +22,25 @@ mkdir -p "$state"
 chmod 711 "$state" # postgres must reach .kept/pg; the key files are 0600
 
 embedded=0
+own_cluster=0 # stopped at the end only when this run started it
 if [ -z "${KEPT_DATABASE_URL:-}" ]; then
     embedded=1
     if [ ! -e "$state/pg/data/PG_VERSION" ]; then
         echo "kept: creating a private PostgreSQL cluster in .kept/pg (first run)"
     fi
-    "$cluster" init "$state/pg"
-    "$cluster" start "$state/pg"
+    if "$cluster" status "$state/pg"; then
+        echo "kept: the database in ${state#"$root"/}/pg is already running (another make run?); it is left running"
+    else
+        own_cluster=1
+        "$cluster" init "$state/pg"
+        "$cluster" start "$state/pg"
+    fi
     KEPT_DATABASE_URL=$("$cluster" url "$state/pg")
     export KEPT_DATABASE_URL
 fi
 
 stop_cluster() {
-    if [ "$embedded" = 1 ]; then
+    if [ "$own_cluster" = 1 ]; then
         "$cluster" stop "$state/pg" && echo "kept: database stopped"
     fi
 }
