@@ -125,6 +125,11 @@ static const char *const foreign[] = {
         "KEPT_TELSIM_LISTEN",            /* kept-telsim */
         "KEPT_TELSIM_CALLBACK_DELAY_MS", /* kept-telsim */
         "KEPT_TELSIM_CPS",               /* kept-telsim */
+        "KEPT_TELSIM_LIFE",              /* kept-telsim */
+        "KEPT_TELSIM_RECORD",            /* kept-telsim */
+        "KEPT_TIMEOUT",                  /* kept (CLI) */
+        "KEPT_DEMO_CUSTOMERS",           /* make demo */
+        "KEPT_DEMO_SEED",                /* make demo */
 };
 
 #define NROWS (sizeof rows / sizeof rows[0])
