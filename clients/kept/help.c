@@ -11,7 +11,7 @@ static const struct {
          "kept find TEXT [--limit N] [--cursor C]\n"
          "  TEXT        3 to 200 characters: part of a name (case and accents ignored), digits of a\n"
          "              phone number written any way, or a customer's or an account's reference\n"
-         "  --limit N   customers per page (1-500, default 50); --cursor C: the next page\n"
+         "  --limit N   customers per page (1-100, default 20); --cursor C: the next page\n"
          "example: kept find \"ann ex\"   |   kept find 0900123   |   kept find A-1\n"},
         {"account", "the account on one screen: plan, next due date, arrears, payments, calls",
          "kept account ID\n"

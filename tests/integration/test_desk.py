@@ -409,6 +409,18 @@ def test_every_flag_a_command_takes_is_in_its_help(server, role_keys):
     assert {f for f in flags if f not in helps} == set()
 
 
+def test_find_help_gives_the_page_size_the_api_uses(server, role_keys):
+    """kept help find says what a page is: 20 by default, 100 at most (GET /v1/customers)."""
+    agent = server.client(role_keys["agent"])
+    tag = unique("p").replace("-", "").lower()[-8:]
+    for i in range(22):
+        new_customer(agent, name=f"Page Probe {tag} {i}")
+    page = agent.get(f"/v1/customers?q={tag}").json()
+    assert len(page["items"]) == 20 and page["next_cursor"]
+    assert len(agent.get(f"/v1/customers?q={tag}&limit=100").json()["items"]) == 22
+    assert "(1-100, default 20)" in kept(server, None, "help", "find").stdout
+
+
 def test_errors_name_flags_and_exit_codes_are_one_per_kind(server, role_keys):
     key = role_keys["agent"]
     api = server.client(key)
