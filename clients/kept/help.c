@@ -145,7 +145,8 @@ void help_overview(FILE *out)
 	      out);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
-	fputs("environment: KEPT_URL (default http://127.0.0.1:8080), KEPT_API_KEY (your API key)\n"
+	fputs("environment: KEPT_URL (default http://127.0.0.1:8080), KEPT_API_KEY (your API key),\n"
+	      "  KEPT_TIMEOUT (seconds a request may take, default 120)\n"
 	      "--json prints the API's answers (errors too) unchanged, for scripts\n"
 	      "exit codes: 0 done; 1 unexpected failure; 2 usage (a flag or an argument is wrong);\n"
 	      "  3 not found (no such customer, account, plan, ...); 4 refused (a rule or a value kept\n"

@@ -421,6 +421,15 @@ def test_find_help_gives_the_page_size_the_api_uses(server, role_keys):
     assert "(1-100, default 20)" in kept(server, None, "help", "find").stdout
 
 
+def test_paging_errors_name_the_flags_and_help_names_the_timeout(server, role_keys):
+    r = kept(server, role_keys["agent"], "find", "abc", "--limit", "600")
+    assert r.returncode == 4 and "kept: --limit must be a whole number" in r.stderr, r.stderr
+    assert "[invalid_limit, --limit]" in r.stderr, r.stderr
+    r = kept(server, role_keys["agent"], "find", "abc", "--cursor", "bm9wZTox")
+    assert r.returncode == 4 and "[invalid_cursor, --cursor]" in r.stderr, r.stderr
+    assert "KEPT_TIMEOUT" in kept(server, None, "help").stdout
+
+
 def test_errors_name_flags_and_exit_codes_are_one_per_kind(server, role_keys):
     key = role_keys["agent"]
     api = server.client(key)
