@@ -178,6 +178,18 @@ def test_account_overview_in_one_request(agent, busy_account):
     assert agent.get("/v1/accounts/987654321/overview").error["code"] == "account_not_found"
 
 
+def test_a_waiting_call_says_when_on_the_customers_clock(agent, busy_account, cluster):
+    """A held call's words give its time as an agent reads it: the customer's day, hour and zone."""
+    a = busy_account
+    cluster.psql(f"""
+        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number, scheduled_at, state,
+                                deferred_rule)
+        VALUES ({a['account']['id']}, {a['customer']['id']}, {a['plan']['id']}, 4, 'pre_due', '+12125550142',
+                '2030-01-03 13:00:00+00', 'queued', 'calling_window')""")
+    o = agent.get(f"/v1/accounts/{a['account']['id']}/overview").json()
+    assert o["recent_calls"][0]["what_happened"] == "waiting (calling window) until Thu 2030-01-03 08:00 America/New_York"
+
+
 def test_kept_account(server, role_keys, busy_account):
     a = busy_account
     r = kept(server, role_keys["agent"], "account", str(a["account"]["id"]))
