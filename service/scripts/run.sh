@@ -79,6 +79,19 @@ if [ -z "${KEPT_TELEPHONY_BASE_URL:-}" ]; then
     export KEPT_CLOCK=${KEPT_CLOCK:-simulated}
     "$bin/kept-telsim" &
     telsim_pid=$!
+    # kept-telsim exits at once when its address is taken; keptd must not be wired to
+    # whatever else answers there (another person's kept-telsim, for one)
+    for _ in $(seq 1 50); do
+        kill -0 "$telsim_pid" 2>/dev/null || break
+        curl -sf --max-time 1 "$KEPT_TELEPHONY_BASE_URL/_telsim/hello" >/dev/null && break
+        sleep 0.1
+    done
+    sleep 0.2
+    if ! kill -0 "$telsim_pid" 2>/dev/null; then
+        echo "kept: kept-telsim could not start on $KEPT_TELSIM_LISTEN; choose another with KEPT_TELSIM_LISTEN" >&2
+        stop_cluster
+        exit 1
+    fi
 fi
 cat <<EOF
 
