@@ -435,10 +435,13 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, const struct add
 	                        (unsigned)srv->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
 	                        (unsigned)srv->opt.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4096u,
 	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
-	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	                        /* no SO_REUSEPORT: a second server on a port already taken
-	                         * must fail to start, not share the port's connections */
-	                        MHD_OPTION_LISTENING_ADDRESS_REUSE, 0u, MHD_OPTION_END);
+	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+	/* MHD_OPTION_LISTENING_ADDRESS_REUSE is left out on purpose: left out,
+	 * libmicrohttpd sets SO_REUSEADDR only, so a keptd restarted on its port
+	 * binds at once despite the last one's connections in TIME_WAIT, while a
+	 * second server on a port in use fails to start. 1 would add SO_REUSEPORT
+	 * (two servers sharing the port's connections); 0 would drop SO_REUSEADDR
+	 * (a restart refused for a minute). */
 }
 
 kept_err http_server_start(const struct http_options *opt, const struct http_app *app,
