@@ -497,13 +497,19 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, const struct add
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* MHD_OPTION_LISTENING_ADDRESS_REUSE is left out on purpose: left out,
+	 * libmicrohttpd sets SO_REUSEADDR only, so a keptd restarted on its port
+	 * binds at once despite the last one's connections in TIME_WAIT, while a
+	 * second server on a port in use fails to start. 1 would add SO_REUSEPORT
+	 * (two servers sharing the port's connections); 0 would drop SO_REUSEADDR
+	 * (a restart refused for a minute). */
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
 	                        NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
 	                        (unsigned)srv->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
 	                        (unsigned)srv->opt.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4096u,
 	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
 	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
-	                        unescape, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+	                        unescape, NULL, MHD_OPTION_END);
 }
 
 kept_err http_server_start(const struct http_options *opt, const struct http_app *app,
