@@ -430,6 +430,10 @@ def test_find_help_gives_the_page_size_the_api_uses(server, role_keys):
     page = agent.get(f"/v1/customers?q={tag}").json()
     assert len(page["items"]) == 20 and page["next_cursor"]
     assert len(agent.get(f"/v1/customers?q={tag}&limit=100").json()["items"]) == 22
+    # past the spec's maximum is refused, not quietly cut to it
+    for bad in ("101", "300", "0", ""):
+        r = agent.get(f"/v1/customers?q={tag}&limit={bad}")
+        assert (r.status, r.error["code"]) == (400, "invalid_limit"), bad
     assert "(1-100, default 20)" in kept(server, None, "help", "find").stdout
 
 
