@@ -17,12 +17,17 @@ LANGUAGE sql STABLE AS $$
                        'type', p.type,
                        'consent_automated', p.consent_automated,
                        'consent_updated_at', kept.ts(p.consent_updated_at),
+                       'consent_texts', p.consent_texts,
+                       'texts_consent_updated_at', kept.ts(p.texts_consent_updated_at),
+                       'texts_opted_out', EXISTS (SELECT 1 FROM kept.text_opt_outs o WHERE o.number = p.number),
                        'wrong_party_at', kept.ts(p.wrong_party_at),
                        'failed_attempts', p.failed_attempts,
                        'time_zones', to_json(kept.phone_time_zones(p.number))) ORDER BY p.position)
             FROM kept.customer_phones p WHERE p.customer_id = c.id), '[]'::json),
         'time_zones', coalesce(to_json(kept.customer_zones(c.id)), '[]'::json),
         'inconvenient_times', c.inconvenient_times,
+        'date_of_birth', c.date_of_birth,
+        'postcode', c.postcode,
         'contact_restrictions', json_build_object(
             'cease_communication', c.cease_communication,
             'attorney_represented', c.attorney_represented,
@@ -36,9 +41,11 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Replaces a customer's phone list with p_phones (a JSON array of
--- {number, consent_automated, type?}), in order. A number that stays keeps its
--- consent timestamp unless its consent changed, and what calls learnt about
--- it (a wrong party, its failures). type defaults to mobile.
+-- {number, consent_automated, consent_texts?, type?}), in order. A number that
+-- stays keeps its consent timestamps unless its consent changed, and what
+-- calls learnt about it (a wrong party, its failures). type defaults to
+-- mobile; consent_texts (a separate consent: texts) to false, or for a number
+-- that stays, to what it was.
 CREATE OR REPLACE FUNCTION kept.customer_phones_replace(p_customer_id bigint, p_phones jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -54,16 +61,42 @@ BEGIN
     WHERE customer_id = p_customer_id
       AND number NOT IN (SELECT e->>'number' FROM jsonb_array_elements(p_phones) e);
     INSERT INTO kept.customer_phones AS cp (customer_id, number, position, consent_automated, type,
-                                            consent_updated_at)
+                                            consent_updated_at, consent_texts, texts_consent_updated_at)
     SELECT p_customer_id, e->>'number', n::smallint, (e->>'consent_automated')::boolean,
-           coalesce(e->>'type', 'mobile'), kept.now()
+           coalesce(e->>'type', 'mobile'), kept.now(), coalesce((e->>'consent_texts')::boolean, false),
+           CASE WHEN e ? 'consent_texts' THEN kept.now() END
     FROM jsonb_array_elements(p_phones) WITH ORDINALITY AS t(e, n)
     ON CONFLICT (customer_id, number) DO UPDATE
         SET position = EXCLUDED.position,
             consent_automated = EXCLUDED.consent_automated,
             type = EXCLUDED.type,
             consent_updated_at = CASE WHEN cp.consent_automated = EXCLUDED.consent_automated
-                                      THEN cp.consent_updated_at ELSE kept.now() END;
+                                      THEN cp.consent_updated_at ELSE kept.now() END,
+            consent_texts = CASE WHEN EXCLUDED.texts_consent_updated_at IS NULL THEN cp.consent_texts
+                                 ELSE EXCLUDED.consent_texts END,
+            texts_consent_updated_at = CASE WHEN EXCLUDED.texts_consent_updated_at IS NULL
+                                                 OR cp.consent_texts = EXCLUDED.consent_texts
+                                            THEN cp.texts_consent_updated_at ELSE kept.now() END;
+END $$;
+
+-- What the audit log keeps of a customer: its JSON without the answers to
+-- the self-service page's identity questions (they are kept out of the log's
+-- clear text), only whether they are on file.
+CREATE OR REPLACE FUNCTION kept.customer_audit_json(c kept.customers) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT kept.customer_json(c)::jsonb - 'date_of_birth' - 'postcode'
+           || jsonb_build_object('date_of_birth_on_file', c.date_of_birth IS NOT NULL,
+                                 'postcode_on_file', c.postcode IS NOT NULL);
+$$;
+
+-- A date of birth is a past day on the customer's calendar.
+CREATE OR REPLACE FUNCTION kept.check_date_of_birth(p_date date, p_zone text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_date IS NOT NULL AND (p_date >= kept.local_today(p_zone) OR p_date < DATE '1900-01-01') THEN
+        PERFORM kept.fail(400, 'invalid_date_of_birth', 'date_of_birth',
+                          'date_of_birth must be a past date from 1900-01-01');
+    END IF;
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.customer_create(p_actor_key_id bigint, p_actor text, p_request_id text,
@@ -75,7 +108,8 @@ DECLARE
 BEGIN
     INSERT INTO kept.customers (external_ref, name, time_zone, jurisdiction, language,
                                 cease_communication, attorney_represented, bankruptcy,
-                                dispute_open, vulnerable, moratorium_until, inconvenient_times)
+                                dispute_open, vulnerable, moratorium_until, inconvenient_times,
+                                date_of_birth, postcode)
     VALUES (p->>'external_ref', p->>'name', p->>'time_zone', p->>'jurisdiction',
             coalesce(p->>'language', 'en'),
             coalesce((r->>'cease_communication')::boolean, false),
@@ -84,11 +118,13 @@ BEGIN
             coalesce((r->>'dispute_open')::boolean, false),
             coalesce((r->>'vulnerable')::boolean, false),
             (r->>'moratorium_until')::date,
-            coalesce(p->'inconvenient_times', '[]'))
+            coalesce(p->'inconvenient_times', '[]'),
+            (p->>'date_of_birth')::date, p->>'postcode')
     RETURNING * INTO c;
+    PERFORM kept.check_date_of_birth(c.date_of_birth, c.time_zone);
     PERFORM kept.customer_phones_replace(c.id, coalesce(p->'phones', '[]'));
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.created', 'customer',
-                             c.id, NULL, kept.customer_json(c)::jsonb);
+                             c.id, NULL, kept.customer_audit_json(c));
     RETURN kept.customer_json(c);
 END $$;
 
@@ -112,7 +148,7 @@ BEGIN
         PERFORM kept.fail(412, 'version_mismatch', 'If-Match',
                           format('the customer is at version %s, not %s', old.version, p_expected_version));
     END IF;
-    v_before := kept.customer_json(old)::jsonb;
+    v_before := kept.customer_audit_json(old);
     UPDATE kept.customers SET
         name = CASE WHEN p ? 'name' THEN p->>'name' ELSE name END,
         time_zone = CASE WHEN p ? 'time_zone' THEN p->>'time_zone' ELSE time_zone END,
@@ -126,10 +162,13 @@ BEGIN
         moratorium_until = CASE WHEN r ? 'moratorium_until' THEN (r->>'moratorium_until')::date
                                 ELSE moratorium_until END,
         inconvenient_times = coalesce(p->'inconvenient_times', inconvenient_times),
+        date_of_birth = CASE WHEN p ? 'date_of_birth' THEN (p->>'date_of_birth')::date ELSE date_of_birth END,
+        postcode = CASE WHEN p ? 'postcode' THEN p->>'postcode' ELSE postcode END,
         version = version + 1,
         updated_at = kept.now()
     WHERE id = p_id
     RETURNING * INTO c;
+    PERFORM kept.check_date_of_birth(CASE WHEN p ? 'date_of_birth' THEN c.date_of_birth END, c.time_zone);
     IF p ? 'phones' THEN
         PERFORM kept.customer_phones_replace(c.id, p->'phones');
     END IF;
@@ -145,6 +184,6 @@ BEGIN
                                   jsonb_build_object('from', old.time_zone, 'to', c.time_zone));
     END IF;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.updated', 'customer',
-                             c.id, v_before, kept.customer_json(c)::jsonb);
+                             c.id, v_before, kept.customer_audit_json(c));
     RETURN kept.customer_json(c);
 END $$;
