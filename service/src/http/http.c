@@ -2,6 +2,7 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +53,7 @@ struct http_request {
 	size_t received;
 	bool overflow;
 	size_t route;
+	const char *log_path;
 	const char *actor;
 	void *app_data;
 	bool replied;
@@ -159,7 +161,7 @@ static void access_log(const struct http_request *req, double seconds, bool comp
 	struct log_line l;
 	log_begin(&l, LOG_INFO, "request");
 	log_str(&l, "method", req->method);
-	log_str(&l, "path", req->path);
+	log_str(&l, "path", req->log_path ? req->log_path : req->path);
 	log_int(&l, "status", req->replied ? req->status : 0);
 	log_int(&l, "bytes", (long long)req->reply_len);
 	log_ms(&l, "ms", seconds * 1000.0);
@@ -526,6 +528,10 @@ void http_set_route(struct http_request *req, size_t route)
 {
 	req->route = route;
 }
+void http_set_log_path(struct http_request *req, const char *path)
+{
+	req->log_path = path;
+}
 void http_set_actor(struct http_request *req, const char *actor)
 {
 	req->actor = actor;
@@ -542,6 +548,25 @@ void *http_app_data(const struct http_request *req)
 const char *http_header(const struct http_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_cookie(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+void http_client_address(const struct http_request *req, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *info =
+	        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (n)
+		out[0] = '\0';
+	if (!info || !info->client_addr)
+		return;
+	const struct sockaddr *sa = info->client_addr;
+	socklen_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (getnameinfo(sa, len, out, (socklen_t)n, NULL, 0, NI_NUMERICHOST) != 0 && n)
+		out[0] = '\0';
 }
 
 const char *http_query(const struct http_request *req, const char *name)
