@@ -15,6 +15,8 @@
 #include "err/err.h"
 #include "http/http.h"
 
+struct link_keys;
+
 struct api_config {
 	size_t max_body_bytes;   /* JSON bodies */
 	size_t max_import_bytes; /* CSV import bodies */
@@ -27,6 +29,7 @@ struct api_config {
 	const char *analytics_url;   /* reports read here (a standby, or where analytics lives);
 	                              * NULL: the operational database */
 	const char *contact_name;    /* the natural person named in every call */
+	const struct link_keys *link_keys; /* the self-service page's keys; NULL: the page is off */
 };
 
 /* Call once before serving; `cfg` must outlive the server. */
