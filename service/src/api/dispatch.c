@@ -7,7 +7,7 @@
 #include "metrics/metrics.h"
 
 const struct api_config *api_cfg;
-static struct metrics_route metric_routes[64];
+static struct metrics_route metric_routes[128];
 
 static void fail_request(struct api_ctx *ctx, struct kept_error *err)
 {
@@ -102,6 +102,16 @@ static kept_err authorize(struct api_ctx *ctx, struct kept_error *err)
 	return KEPT_OK;
 }
 
+/* A personal link's token is a credential: the access log writes /s/… instead. */
+static void mask_token(struct api_ctx *ctx)
+{
+	const char *path = http_path(ctx->req);
+	if (strncmp(path, "/s/", 3) != 0)
+		return;
+	const char *rest = strchr(path + 3, '/');
+	http_set_log_path(ctx->req, arena_sprintf(ctx->arena, "/s/...%s", rest ? rest : ""));
+}
+
 /* Headers are in: route, authenticate, authorise, check the body's type.
  * Replying here makes the server drop any body unread. */
 static void on_begin(struct http_request *req, void *cls)
@@ -118,6 +128,7 @@ static void on_begin(struct http_request *req, void *cls)
 	ctx->req = req;
 	ctx->arena = http_arena(req);
 	http_set_app_data(req, ctx);
+	mask_token(ctx);
 	ctx->route = find_route(ctx, &err);
 	if (!ctx->route) {
 		fail_request(ctx, &err);
