@@ -369,7 +369,7 @@ kept_err analytics_loaded_position(struct db_conn *src, struct arena *arena, con
                                    struct kept_error *err)
 {
 	struct db_conn *dst = NULL, *owned = NULL;
-	struct state s;
+	struct state s = {0};
 	kept_err r = target(src, false, &dst, &owned, err);
 	if (!r)
 		r = read_state(dst, arena, &s, err);
