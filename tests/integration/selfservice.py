@@ -147,3 +147,25 @@ def customer_on_the_page(api, agent, tz="America/New_York", jurisdiction="US-NY"
 def local_today(tz):
     from zoneinfo import ZoneInfo
     return datetime.datetime.now(ZoneInfo(tz)).date()
+
+
+def noon(tz, days=0):
+    """The next noon in `tz` (RFC 3339 UTC, `days` later): inside every calling window there."""
+    from zoneinfo import ZoneInfo
+    now = datetime.datetime.now(ZoneInfo(tz))
+    t = now.replace(hour=12, minute=0, second=0, microsecond=0) + datetime.timedelta(days=days)
+    if t < now:
+        t += datetime.timedelta(days=1)
+    return t.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def wait_for_texts(telsim, number, n, timeout=15):
+    """The texts kept-telsim has for `number`, once there are `n`."""
+    import time
+    deadline = time.time() + timeout
+    while True:
+        texts = [m for m in telsim.control.get("/_telsim/messages").json()
+                 if m["to"] == number and m["direction"] == "outbound-api"]
+        if len(texts) >= n or time.time() > deadline:
+            return texts
+        time.sleep(0.05)

@@ -54,6 +54,10 @@ ROUTES = [
     ("POST", "/v1/escalations/999999/resolve", STAFF),
     ("POST", "/v1/admin/evaluate", {"admin"}),
     ("GET", "/v1/calls?account_id=999999", STAFF),
+    ("GET", "/v1/messages?account_id=999999", STAFF),
+    ("POST", "/v1/accounts/999999/self-service-links", STAFF),
+    ("GET", "/v1/accounts/999999/self-service-links", STAFF),
+    ("POST", "/v1/self-service-links/999999/revoke", STAFF),
     ("POST", "/v1/accounts/999999/contacts", STAFF),
     ("GET", "/v1/accounts/999999/contacts", STAFF),
     ("POST", "/v1/admin/reminders", {"admin"}),
@@ -62,12 +66,24 @@ ROUTES = [
     ("GET", "/v1/reports/origin?from=2026-01-05&to=2027-01-04", {"finance", "admin"}),
     ("GET", "/dashboard", None),
     ("GET", "/dashboard/chart.umd.js", None),
+    ("GET", "/self-service/style.css", None),
 ]
 # The provider's webhooks take no API key: a valid X-Twilio-Signature or 403, whoever asks.
 SIGNED = [
     ("POST", "/telephony/twiml/999999"),
     ("POST", "/telephony/gather/999999"),
     ("POST", "/telephony/status/999999"),
+    ("POST", "/telephony/amount/999999"),
+    ("POST", "/telephony/messages"),
+    ("POST", "/telephony/messages/999999/status"),
+]
+# The customer's self-service page takes no API key either: a personal link's signed token
+# (and a session cookie, a form token) instead; test_self_service.py holds it to that.
+PAGE = [
+    ("GET", "/s/{token}"), ("GET", "/s/{token}/budget"), ("GET", "/s/{token}/settlement"),
+    ("POST", "/s/{token}/verify"), ("POST", "/s/{token}/code"), ("POST", "/s/{token}/proposal"),
+    ("POST", "/s/{token}/plan"), ("POST", "/s/{token}/budget"), ("POST", "/s/{token}/settlement"),
+    ("POST", "/s/{token}/settlement/accept"), ("POST", "/s/{token}/signout"),
 ]
 ROLES = ("agent", "supervisor", "finance", "admin")
 
@@ -75,6 +91,8 @@ ROLES = ("agent", "supervisor", "finance", "admin")
 def as_pattern(path):
     """/v1/plans/999999/cancel?x=1 -> /v1/plans/{id}/cancel"""
     path = path.split("?")[0].replace("999999", "{id}")
+    if path.startswith("/self-service/"):
+        return "/self-service/{file}"
     return "/dashboard/{file}" if path.startswith("/dashboard/") else \
         path.replace("/reports/origin", "/reports/{name}")
 
@@ -82,8 +100,19 @@ def as_pattern(path):
 def test_the_table_covers_every_route():
     text = (ROOT / "service" / "src" / "api" / "routes.c").read_text()
     routed = set(re.findall(r'\{"(GET|POST|PUT|PATCH|DELETE)", "([^"]+)"', text))
-    tabled = {(m, as_pattern(p)) for m, p, _ in ROUTES} | {(m, as_pattern(p)) for m, p in SIGNED}
+    tabled = {(m, as_pattern(p)) for m, p, _ in ROUTES} | {(m, as_pattern(p)) for m, p in SIGNED} | set(PAGE)
     assert routed == tabled
+
+
+@pytest.mark.parametrize("method,path", PAGE)
+def test_the_page_needs_a_link_not_a_key(server, role_keys, method, path):
+    # a token no keptd signed is refused whoever asks (and this keptd has the page off)
+    c = server.client()
+    body = "csrf=x" if method == "POST" else None
+    for key in [None] + [role_keys[r] for r in ROLES]:
+        r = c.request(method, path.replace("{token}", "A" * 54), body, key=key,
+                      content_type="application/x-www-form-urlencoded" if body else None)
+        assert r.status == 404 and r.headers["content-type"].startswith("text/html"), (key, r)
 
 
 @pytest.mark.parametrize("method,path", SIGNED)

@@ -9,10 +9,9 @@ import datetime
 import re
 import urllib.parse
 
-import pytest
-
 from conftest import (LINK_SECRET, Keptd, create_key, free_port, set_clock, telephony_env, unique)
-from selfservice import (DATE_OF_BIRTH, DEBT_WORDS, POSTCODE, Visitor, customer_on_the_page, local_today)
+from selfservice import (DATE_OF_BIRTH, DEBT_WORDS, POSTCODE, Visitor, customer_on_the_page, local_today, noon,
+                         wait_for_texts)
 
 
 def visitor(server, link, **kw):
@@ -119,16 +118,6 @@ def test_tampered_expired_revoked_and_replayed_tokens(phone_server, phone_api, p
         set_clock(phone_api, None)
 
 
-def noon(tz, days=0):
-    """The next noon in `tz` (RFC 3339 UTC): inside every calling window there."""
-    from zoneinfo import ZoneInfo
-    now = datetime.datetime.now(ZoneInfo(tz))
-    t = now.replace(hour=12, minute=0, second=0, microsecond=0) + datetime.timedelta(days=days)
-    if t < now:
-        t += datetime.timedelta(days=1)
-    return t.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def test_a_one_time_code_works_once(phone_server, phone_api, phone_agent, telsim, cluster):
     set_clock(phone_api, noon("America/New_York"))
     c, a, link = customer_on_the_page(phone_agent, phone_agent, tz="America/New_York")
@@ -150,16 +139,6 @@ def test_a_one_time_code_works_once(phone_server, phone_api, phone_agent, telsim
     again = w.post("/code", {}) and w.post("/verify", {"method": "code", "code": code}, form="/verify")
     assert again.has_form("/verify") and "don't match" in (again.alert() or "")
     set_clock(phone_api, None)
-
-
-def wait_for_texts(telsim, number, n, timeout=15):
-    import time
-    deadline = time.time() + timeout
-    while True:
-        texts = [m for m in telsim.control.get("/_telsim/messages").json() if m["to"] == number]
-        if len(texts) >= n or time.time() > deadline:
-            return texts
-        time.sleep(0.05)
 
 
 def test_five_wrong_answers_lock_the_link_and_open_an_escalation(phone_server, phone_agent, cluster):
