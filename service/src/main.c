@@ -105,8 +105,8 @@ static kept_err start_workers(const struct kept_config *cfg, struct workers *w, 
 	        {"maintenance", cfg->maintenance_interval_s * 1000, retention_worker_run},
 	        {"texter", cfg->text_interval_s * 1000, texts_worker_run},
 	};
-	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR, CONFIG_WORKER_AUDITOR,     CONFIG_WORKER_SCHEDULER,
-	                         CONFIG_WORKER_DISPATCHER, CONFIG_WORKER_LOADER,     CONFIG_WORKER_MAINTENANCE,
+	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR,  CONFIG_WORKER_AUDITOR, CONFIG_WORKER_SCHEDULER,
+	                         CONFIG_WORKER_DISPATCHER, CONFIG_WORKER_LOADER,  CONFIG_WORKER_MAINTENANCE,
 	                         CONFIG_WORKER_TEXTER};
 	w->db = (struct db_settings){cfg->database_url, 0, "keptd worker"};
 	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {

@@ -652,8 +652,10 @@ static void on_handle(struct http_request *req, void *cls)
 	}
 	bool list = route_match("/2010-04-01/Accounts/{account}/Calls.json", path, &params);
 	bool one = !list && route_match("/2010-04-01/Accounts/{account}/Calls/{sid}", path, &params);
-	bool texts = !list && !one && route_match("/2010-04-01/Accounts/{account}/Messages.json", path, &params);
-	bool text = !list && !one && !texts && route_match("/2010-04-01/Accounts/{account}/Messages/{sid}", path, &params);
+	bool texts =
+	        !list && !one && route_match("/2010-04-01/Accounts/{account}/Messages.json", path, &params);
+	bool text = !list && !one && !texts &&
+	            route_match("/2010-04-01/Accounts/{account}/Messages/{sid}", path, &params);
 	if (!list && !one && !texts && !text) {
 		telsim_error(req, 404, 20404, "The requested resource was not found");
 		return;
@@ -671,7 +673,8 @@ static void on_handle(struct http_request *req, void *cls)
 		const char *sid = route_param(&params, "sid");
 		size_t n = sid ? strlen(sid) : 0;
 		char bare[64];
-		snprintf(bare, sizeof bare, "%.*s", n > 5 ? (int)(n - 5) : 0, sid ? sid : ""); /* without ".json" */
+		snprintf(bare, sizeof bare, "%.*s", n > 5 ? (int)(n - 5) : 0,
+		         sid ? sid : ""); /* without ".json" */
 		telsim_messages_api(req, texts, bare);
 	} else if (list && strcmp(method, "POST") == 0) {
 		create_call(req);

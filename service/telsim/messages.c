@@ -122,15 +122,18 @@ static kept_err message_json(struct buf *out, const struct tmessage *m, bool eve
 	char code[16] = "null";
 	if (m->error_code)
 		snprintf(code, sizeof code, "%d", m->error_code);
-	kept_err r = buf_printf(out,
-	                        "{\"sid\":\"%s\",\"account_sid\":\"%s\",\"date_created\":\"%s\",\"date_updated\":\"%s\","
-	                        "\"date_sent\":\"%s\",\"status\":\"%s\",\"direction\":\"%s\",\"api_version\":\"2010-04-01\","
-	                        "\"num_segments\":\"%zu\",\"num_media\":\"0\",\"price\":null,\"price_unit\":\"USD\","
-	                        "\"error_code\":%s,\"messaging_service_sid\":null,"
-	                        "\"uri\":\"/2010-04-01/Accounts/%s/Messages/%s.json\"",
-	                        m->sid, telsim_cfg.account_sid, created, created, created, m->status,
-	                        m->inbound ? "inbound" : m->reply ? "outbound-reply" : "outbound-api",
-	                        chars / 153 + 1, code, telsim_cfg.account_sid, m->sid);
+	kept_err r = buf_printf(
+	        out,
+	        "{\"sid\":\"%s\",\"account_sid\":\"%s\",\"date_created\":\"%s\",\"date_updated\":\"%s\","
+	        "\"date_sent\":\"%s\",\"status\":\"%s\",\"direction\":\"%s\",\"api_version\":\"2010-04-01\","
+	        "\"num_segments\":\"%zu\",\"num_media\":\"0\",\"price\":null,\"price_unit\":\"USD\","
+	        "\"error_code\":%s,\"messaging_service_sid\":null,"
+	        "\"uri\":\"/2010-04-01/Accounts/%s/Messages/%s.json\"",
+	        m->sid, telsim_cfg.account_sid, created, created, created, m->status,
+	        m->inbound ? "inbound"
+	        : m->reply ? "outbound-reply"
+	                   : "outbound-api",
+	        chars / 153 + 1, code, telsim_cfg.account_sid, m->sid);
 	if (!r)
 		r = add_string(out, "to", m->to, true);
 	if (!r)
@@ -138,7 +141,8 @@ static kept_err message_json(struct buf *out, const struct tmessage *m, bool eve
 	if (!r)
 		r = add_string(out, "body", m->body, true);
 	if (!r && events)
-		r = buf_printf(out, ",\"validity_period\":%d,\"events\":[%s]", m->validity_s, buf_str(&m->log));
+		r = buf_printf(out, ",\"validity_period\":%d,\"events\":[%s]", m->validity_s,
+		               buf_str(&m->log));
 	return r ? r : buf_addc(out, '}');
 }
 
@@ -210,7 +214,8 @@ static void status_callback(struct tmessage *m, const char *status, int error_co
 	long got = post_signed(m->status_callback, &fields, &answer);
 	buf_free(&answer);
 	char event[96];
-	snprintf(event, sizeof event, "{\"kind\":\"callback\",\"status\":\"%s\",\"answer\":%ld}", status, got);
+	snprintf(event, sizeof event, "{\"kind\":\"callback\",\"status\":\"%s\",\"answer\":%ld}", status,
+	         got);
 	pthread_mutex_lock(&telsim_lock);
 	kept_err r = buf_len(&m->log) ? buf_addc(&m->log, ',') : KEPT_OK;
 	if (!r)
@@ -306,9 +311,10 @@ static void create_message(struct http_request *req)
 		return;
 	pthread_mutex_lock(&telsim_lock);
 	bool out = is_opted_out(form_get(&f, "To"));
-	struct tmessage *m = out ? NULL
-	                         : message_add(form_get(&f, "To"), form_get(&f, "From") ? form_get(&f, "From") : "",
-	                                       form_get(&f, "Body"), form_get(&f, "StatusCallback"));
+	struct tmessage *m =
+	        out ? NULL
+	            : message_add(form_get(&f, "To"), form_get(&f, "From") ? form_get(&f, "From") : "",
+	                          form_get(&f, "Body"), form_get(&f, "StatusCallback"));
 	if (m && form_get(&f, "ValidityPeriod"))
 		m->validity_s = atoi(form_get(&f, "ValidityPeriod"));
 	pthread_mutex_unlock(&telsim_lock);
@@ -354,10 +360,11 @@ static void list_messages(struct http_request *req)
 	}
 	pthread_mutex_unlock(&telsim_lock);
 	if (!r)
-		r = buf_printf(&b,
-		               "],\"page\":0,\"page_size\":%ld,\"start\":0,\"end\":%ld,\"previous_page_uri\":null,"
-		               "\"next_page_uri\":null,\"uri\":\"/2010-04-01/Accounts/%s/Messages.json\"}",
-		               page_size, n ? n - 1 : 0, telsim_cfg.account_sid);
+		r = buf_printf(
+		        &b,
+		        "],\"page\":0,\"page_size\":%ld,\"start\":0,\"end\":%ld,\"previous_page_uri\":null,"
+		        "\"next_page_uri\":null,\"uri\":\"/2010-04-01/Accounts/%s/Messages.json\"}",
+		        page_size, n ? n - 1 : 0, telsim_cfg.account_sid);
 	(void)r;
 	reply_buf(req, 200, &b);
 }
@@ -401,7 +408,8 @@ void telsim_messages_api(struct http_request *req, bool list, const char *sid)
 /* The provider's own keywords (whole message, any case). */
 static const char *keyword_of(const char *body)
 {
-	static const char *const stop[] = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"};
+	static const char *const stop[] = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL",
+	                                   "END",  "QUIT",    "REVOKE",      "OPTOUT"};
 	static const char *const start[] = {"START", "YES", "UNSTOP"};
 	char word[32] = "";
 	size_t k = 0;
@@ -427,8 +435,8 @@ static char *twiml_message(const char *twiml)
 	a += 9;
 	char *out = calloc(1, (size_t)(b - a) + 1);
 	size_t o = 0;
-	static const char *const entities[][2] = {{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""},
-	                                          {"&apos;", "'"}};
+	static const char *const entities[][2] = {
+	        {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}};
 	while (out && a < b) {
 		bool done = false;
 		for (size_t i = 0; i < 5 && !done; i++)
@@ -450,7 +458,9 @@ void telsim_control_inbound(struct http_request *req, const cJSON *doc)
 	const char *body = json_get_string(doc, "body"), *url = json_get_string(doc, "url");
 	url = url ? url : getenv("KEPT_TELSIM_SMS_WEBHOOK");
 	if (!from || !to || !body || !url) {
-		http_reply_json(req, 400, "{\"error\":\"from, to, body and url (or KEPT_TELSIM_SMS_WEBHOOK) are needed\"}");
+		http_reply_json(
+		        req, 400,
+		        "{\"error\":\"from, to, body and url (or KEPT_TELSIM_SMS_WEBHOOK) are needed\"}");
 		return;
 	}
 	const char *keyword = keyword_of(body);
@@ -465,9 +475,15 @@ void telsim_control_inbound(struct http_request *req, const cJSON *doc)
 		http_reply_json(req, 500, "{\"error\":\"out of memory\"}");
 		return;
 	}
-	struct form_field f[] = {{"AccountSid", telsim_cfg.account_sid}, {"ApiVersion", "2010-04-01"}, {"Body", body},
-	                         {"From", from}, {"MessageSid", in->sid}, {"NumMedia", "0"}, {"SmsSid", in->sid},
-	                         {"SmsStatus", "received"}, {"To", to}};
+	struct form_field f[] = {{"AccountSid", telsim_cfg.account_sid},
+	                         {"ApiVersion", "2010-04-01"},
+	                         {"Body", body},
+	                         {"From", from},
+	                         {"MessageSid", in->sid},
+	                         {"NumMedia", "0"},
+	                         {"SmsSid", in->sid},
+	                         {"SmsStatus", "received"},
+	                         {"To", to}};
 	struct form fields = {f, sizeof f / sizeof f[0]};
 	struct buf answer;
 	buf_init(&answer, 1u << 16);
@@ -508,7 +524,8 @@ void telsim_control_recipients(struct http_request *req, const cJSON *doc)
 		if (i == nrecipients)
 			nrecipients++;
 		snprintf(recipients[i].number, sizeof recipients[i].number, "%s", item->string);
-		snprintf(recipients[i].behaviour, sizeof recipients[i].behaviour, "%s", behaviour ? behaviour : "delivered");
+		snprintf(recipients[i].behaviour, sizeof recipients[i].behaviour, "%s",
+		         behaviour ? behaviour : "delivered");
 	}
 	pthread_mutex_unlock(&telsim_lock);
 	http_reply_json(req, 200, "{\"ok\":true}");

@@ -58,7 +58,8 @@ static kept_err header(struct visit *v, const char *name, const char *value)
 
 static kept_err cookie(struct visit *v, const char *name, const char *value, int max_age)
 {
-	const char *c = arena_sprintf(v->ctx->arena, "%s=%s%s; Max-Age=%d", name, value, COOKIE_ATTRS, max_age);
+	const char *c =
+	        arena_sprintf(v->ctx->arena, "%s=%s%s; Max-Age=%d", name, value, COOKIE_ATTRS, max_age);
 	return c ? header(v, "Set-Cookie", c) : KEPT_ERR_NOMEM;
 }
 
@@ -77,8 +78,8 @@ static kept_err draw(struct visit *v, const cJSON *view, const char *show, struc
 	enum lang l = v->lang;
 	if (!v->lang_chosen)
 		lang_of_tag(json_get_string(view, "language"), &l);
-	struct page_ctx pc = {l, v->base, v->csrf, api_cfg->business_name, api_cfg->callback_number,
-	                      api_cfg->contact_name};
+	struct page_ctx pc = {
+	        l, v->base, v->csrf, api_cfg->business_name, api_cfg->callback_number, api_cfg->contact_name};
 	struct buf b;
 	buf_init(&b, 1u << 20);
 	int status = 200;
@@ -174,7 +175,8 @@ static kept_err visit_cookie(struct visit *v, bool make)
 static bool same_origin(const char *origin)
 {
 	size_t n = strlen(api_cfg->public_url);
-	const char *path = strchr(strstr(api_cfg->public_url, "://") ? strstr(api_cfg->public_url, "://") + 3 : "", '/');
+	const char *path =
+	        strchr(strstr(api_cfg->public_url, "://") ? strstr(api_cfg->public_url, "://") + 3 : "", '/');
 	if (path)
 		n = (size_t)(path - api_cfg->public_url);
 	return strlen(origin) == n && strncmp(origin, api_cfg->public_url, n) == 0;
@@ -215,7 +217,8 @@ static kept_err begin(struct api_ctx *ctx, struct visit *v, bool post, bool *don
 	}
 	r = visit_cookie(v, !post);
 	if (r)
-		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "no visit cookie could be made");
+		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "",
+		                 "no visit cookie could be made");
 	if (post && (!form_ok || !form_is_ours(v)))
 		return draw_named(v, "cross_site", err);
 	char address[64];
@@ -257,7 +260,9 @@ kept_err api_page_get(struct api_ctx *ctx, struct kept_error *err)
 	if (r || done)
 		return r;
 	const char *path = http_path(ctx->req);
-	const char *show = strstr(path, "/budget") ? "budget" : strstr(path, "/settlement") ? "settlement" : NULL;
+	const char *show = strstr(path, "/budget")       ? "budget"
+	                   : strstr(path, "/settlement") ? "settlement"
+	                                                 : NULL;
 	const char *params[] = {v.token_hash, session_param(&v), v.address, http_request_id(ctx->req)};
 	const char *json = NULL;
 	r = db_run_json(ctx->db, ctx->arena, SQL_Q_PAGE_VIEW, 4, params, &json, err);
@@ -273,8 +278,9 @@ static const char *typed_date(struct visit *v)
 	const char *y = form_get(&v->form, "dob_year");
 	int day = 0, month = 0, year = 0;
 	char tail;
-	if (!d || !m || !y || sscanf(d, "%2d%c", &day, &tail) != 1 || sscanf(m, "%2d%c", &month, &tail) != 1 ||
-	    sscanf(y, "%4d%c", &year, &tail) != 1 || year < 1000 || month < 1 || day < 1)
+	if (!d || !m || !y || sscanf(d, "%2d%c", &day, &tail) != 1 ||
+	    sscanf(m, "%2d%c", &month, &tail) != 1 || sscanf(y, "%4d%c", &year, &tail) != 1 || year < 1000 ||
+	    month < 1 || day < 1)
 		return "";
 	return arena_sprintf(v->ctx->arena, "%04d-%02d-%02d", year, month, day);
 }
@@ -290,10 +296,12 @@ static kept_err verify(struct visit *v, struct kept_error *err)
 		char code_hash[LINK_HASH_HEX_LEN + 1];
 		const char *code = form_get(&v->form, "code");
 		link_code_hash(api_cfg->link_keys, v->token_hash, code ? code : "", code_hash);
-		const char *params[] = {v->token_hash, new_hash, v->address, http_request_id(v->ctx->req), code_hash};
+		const char *params[] = {v->token_hash, new_hash, v->address, http_request_id(v->ctx->req),
+		                        code_hash};
 		r = db_run_json(v->ctx->db, v->ctx->arena, SQL_Q_PAGE_VERIFY_CODE, 5, params, &json, err);
 	} else {
-		const char *params[] = {v->token_hash, new_hash, v->address, http_request_id(v->ctx->req),
+		const char *params[] = {v->token_hash, new_hash,
+		                        v->address,    http_request_id(v->ctx->req),
 		                        typed_date(v), form_get(&v->form, "postcode")};
 		r = db_run_json(v->ctx->db, v->ctx->arena, SQL_Q_PAGE_VERIFY, 6, params, &json, err);
 	}
@@ -325,8 +333,9 @@ static kept_err send_code(struct visit *v, struct kept_error *err)
 	buf_free(&shown);
 	if (!sealed || !shown_text)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
-	const char *params[] = {v->token_hash,   v->address, http_request_id(v->ctx->req), code_hash,
-	                        lang_code(v->lang), shown_text, sealed};
+	const char *params[] = {v->token_hash, v->address,         http_request_id(v->ctx->req),
+	                        code_hash,     lang_code(v->lang), shown_text,
+	                        sealed};
 	const char *json = NULL;
 	r = db_run_json(v->ctx->db, v->ctx->arena, SQL_Q_PAGE_CODE_SEND, 7, params, &json, err);
 	if (r)
@@ -346,14 +355,16 @@ struct step_tx {
 };
 
 /* The confirmation text of a plan the customer just made (active, or waiting for an associate). */
-static kept_err queue_confirmation(struct db_conn *db, struct step_tx *t, const cJSON *view, struct kept_error *err)
+static kept_err queue_confirmation(struct db_conn *db, struct step_tx *t, const cJSON *view,
+                                   struct kept_error *err)
 {
 	struct visit *v = t->v;
 	const cJSON *made = cJSON_GetObjectItemCaseSensitive(view, "made");
 	const cJSON *text = cJSON_GetObjectItemCaseSensitive(view, "text");
 	const char *number = json_get_string(text, "number"), *status = json_get_string(made, "status");
 	long long weekly = 0, minor = 2, customer = 0, account = 0, link = 0;
-	if (!number || !status || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(view, "again")) || !texts_can_send())
+	if (!number || !status || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(view, "again")) ||
+	    !texts_can_send())
 		return KEPT_OK;
 	json_get_int(made, "weekly_amount_cents", &weekly);
 	json_get_int(view, "minor_units", &minor);
@@ -364,8 +375,9 @@ static kept_err queue_confirmation(struct db_conn *db, struct step_tx *t, const 
 	lang_money(v->lang, weekly, (int)minor, json_get_string(view, "currency"), amount, sizeof amount);
 	struct buf words;
 	buf_init(&words, 4096);
-	kept_err r = sms_plan_text(&words, v->lang, api_cfg->business_name, strcmp(status, "active") == 0, amount,
-	                           json_get_string(made, "first_due_date"), json_get_string(view, "hear_back_by"));
+	kept_err r =
+	        sms_plan_text(&words, v->lang, api_cfg->business_name, strcmp(status, "active") == 0, amount,
+	                      json_get_string(made, "first_due_date"), json_get_string(view, "hear_back_by"));
 	const char *body = r ? NULL : arena_strdup(v->ctx->arena, buf_str(&words));
 	buf_free(&words);
 	if (!body)
@@ -392,13 +404,15 @@ static kept_err run_step(struct db_conn *db, void *arg, struct kept_error *err)
 {
 	struct step_tx *t = arg;
 	struct visit *v = t->v;
-	const char *params[] = {v->token_hash, session_param(v), v->address, http_request_id(v->ctx->req), t->body};
+	const char *params[] = {v->token_hash, session_param(v), v->address, http_request_id(v->ctx->req),
+	                        t->body};
 	t->texted = false;
 	kept_err r = db_run_json(db, v->ctx->arena, t->q, 5, params, &t->json, err);
 	if (r || strcmp(view_name(v, t->json), "plan_made") != 0)
 		return r;
 	cJSON *view = cJSON_Parse(t->json);
-	r = view ? queue_confirmation(db, t, view, err) : kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "bad view");
+	r = view ? queue_confirmation(db, t, view, err)
+	         : kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "bad view");
 	cJSON_Delete(view);
 	return r;
 }
@@ -420,11 +434,13 @@ static kept_err sign_out(struct visit *v, struct kept_error *err)
 {
 	const char *params[] = {v->token_hash, session_param(v), http_request_id(v->ctx->req)};
 	const char *json = NULL;
-	kept_err r = v->session_hash[0] ? db_run_json(v->ctx->db, v->ctx->arena, SQL_Q_PAGE_SIGNOUT, 3, params, &json, err)
-	                                 : KEPT_OK;
+	kept_err r = v->session_hash[0] ? db_run_json(v->ctx->db, v->ctx->arena, SQL_Q_PAGE_SIGNOUT, 3,
+	                                              params, &json, err)
+	                                : KEPT_OK;
 	if (!r)
-		r = cookie(v, SESSION_COOKIE, "", 0) ? kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory")
-		                                     : KEPT_OK;
+		r = cookie(v, SESSION_COOKIE, "", 0)
+		            ? kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory")
+		            : KEPT_OK;
 	return r ? r : draw_named(v, "signed_out", err);
 }
 
@@ -448,8 +464,10 @@ kept_err api_page_post(struct api_ctx *ctx, struct kept_error *err)
 		const char *step;
 		enum sql_query q;
 	} steps[] = {
-	        {"/proposal", SQL_Q_PAGE_PROPOSE},  {"/plan", SQL_Q_PAGE_PLAN},
-	        {"/budget", SQL_Q_PAGE_BUDGET},     {"/settlement", SQL_Q_PAGE_OFFER},
+	        {"/proposal", SQL_Q_PAGE_PROPOSE},
+	        {"/plan", SQL_Q_PAGE_PLAN},
+	        {"/budget", SQL_Q_PAGE_BUDGET},
+	        {"/settlement", SQL_Q_PAGE_OFFER},
 	        {"/settlement/accept", SQL_Q_PAGE_SETTLE},
 	};
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)

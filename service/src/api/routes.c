@@ -40,10 +40,12 @@ const struct api_route api_routes[] = {
         {"GET", "/v1/reviews/{id}", API_STAFF, API_BODY_NONE, api_reviews_get},
         {"POST", "/v1/reviews/{id}", API_REVIEWERS, API_BODY_JSON, api_reviews_decide},
 
-        {"POST", "/v1/accounts/{id}/self-service-links", API_STAFF, API_BODY_JSON, api_self_service_links_create},
+        {"POST", "/v1/accounts/{id}/self-service-links", API_STAFF, API_BODY_JSON,
+         api_self_service_links_create},
         {"GET", "/v1/accounts/{id}/self-service-links", API_STAFF, API_BODY_NONE,
          api_self_service_links_of_account},
-        {"POST", "/v1/self-service-links/{id}/revoke", API_STAFF, API_BODY_JSON, api_self_service_links_revoke},
+        {"POST", "/v1/self-service-links/{id}/revoke", API_STAFF, API_BODY_JSON,
+         api_self_service_links_revoke},
 
         {"POST", "/v1/accounts/{id}/settlement-offers", API_STAFF, API_BODY_JSON, api_settlements_offer},
         {"GET", "/v1/settlement-offers/{id}", API_STAFF, API_BODY_NONE, api_settlements_get},

@@ -16,10 +16,8 @@
 
 static const struct json_field link_spec[] = {
         {"send", JSON_STRING, 0, .max = 8}, /* sms or none (default) */
-        {"number", JSON_STRING, 0, .max = 16},
-        {"expires_in_days", JSON_INT, 0, .min = 1, .max_int = 30},
-        {"language", JSON_STRING, 0, .max = 35},
-        {0},
+        {"number", JSON_STRING, 0, .max = 16},   {"expires_in_days", JSON_INT, 0, .min = 1, .max_int = 30},
+        {"language", JSON_STRING, 0, .max = 35}, {0},
 };
 
 static const struct json_field revoke_spec[] = {
@@ -46,7 +44,8 @@ struct new_link {
 };
 
 /* The link's text: its words with the URL, sealed; queued in the link's transaction. */
-static kept_err queue_link_text(struct db_conn *db, struct new_link *nl, const cJSON *link, struct kept_error *err)
+static kept_err queue_link_text(struct db_conn *db, struct new_link *nl, const cJSON *link,
+                                struct kept_error *err)
 {
 	struct api_ctx *ctx = nl->ctx;
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(link, "text");
@@ -56,8 +55,8 @@ static kept_err queue_link_text(struct db_conn *db, struct new_link *nl, const c
 	struct buf words, shown;
 	buf_init(&words, 8192);
 	buf_init(&shown, 8192);
-	kept_err r = url ? sms_link_text(&words, l, api_cfg->business_name, json_get_string(t, "first_name"), url,
-	                                 json_get_string(t, "expires_on"))
+	kept_err r = url ? sms_link_text(&words, l, api_cfg->business_name, json_get_string(t, "first_name"),
+	                                 url, json_get_string(t, "expires_on"))
 	                 : KEPT_ERR_NOMEM;
 	if (!r) /* what staff see: the link named, not given */
 		r = sms_link_text(&shown, l, api_cfg->business_name, json_get_string(t, "first_name"),
@@ -95,7 +94,8 @@ static kept_err create_link(struct db_conn *db, void *arg, struct kept_error *er
 	params[4] = nl->token_hash;
 	params[5] = nl->body;
 	nl->message = NULL;
-	kept_err r = db_run_json(db, nl->ctx->arena, SQL_Q_SELF_SERVICE_LINK_CREATE, 6, params, &nl->link, err);
+	kept_err r =
+	        db_run_json(db, nl->ctx->arena, SQL_Q_SELF_SERVICE_LINK_CREATE, 6, params, &nl->link, err);
 	if (r)
 		return r;
 	cJSON *link = cJSON_Parse(nl->link);
@@ -124,7 +124,8 @@ static const char *link_answer(struct new_link *nl)
 	link->child = NULL; /* move the members over */
 	doc->child = child;
 	cJSON_Delete(link);
-	cJSON_AddStringToObject(doc, "url", arena_sprintf(nl->ctx->arena, "%s/s/%s", api_cfg->public_url, nl->token));
+	cJSON_AddStringToObject(doc, "url",
+	                        arena_sprintf(nl->ctx->arena, "%s/s/%s", api_cfg->public_url, nl->token));
 	cJSON_AddItemToObject(doc, "message", message);
 	return json_print(nl->ctx->arena, doc);
 }
@@ -146,7 +147,8 @@ kept_err api_self_service_links_create(struct api_ctx *ctx, struct kept_error *e
 		return kept_fail(err, KEPT_ERR_RULE, "texts_not_configured", "send",
 		                 "no provider to send texts through is configured (KEPT_TELEPHONY_BASE_URL)");
 	if (link_token_new(api_cfg->link_keys, token, hash))
-		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "no random token could be made");
+		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "",
+		                 "no random token could be made");
 	nl.token = token;
 	nl.token_hash = hash;
 	r = db_transaction(ctx->db, create_link, &nl, err);
@@ -168,8 +170,8 @@ kept_err api_self_service_links_of_account(struct api_ctx *ctx, struct kept_erro
 
 kept_err api_self_service_links_revoke(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {revoke_spec, SQL_Q_SELF_SERVICE_LINK_REVOKE, "self_service_link", 200,
-	                                   NULL};
+	static const struct api_write w = {revoke_spec, SQL_Q_SELF_SERVICE_LINK_REVOKE, "self_service_link",
+	                                   200, NULL};
 	return api_write(ctx, &w, err);
 }
 

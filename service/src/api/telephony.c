@@ -263,6 +263,7 @@ kept_err api_telephony_message_inbound(struct api_ctx *ctx, struct kept_error *e
 		keyword = NULL; /* answered the first time */
 	struct buf b;
 	buf_init(&b, 1u << 16);
-	return reply_twiml(ctx, &b, sms_reply_twiml(&b, l, keyword, api_cfg->business_name, api_cfg->callback_number),
+	return reply_twiml(ctx, &b,
+	                   sms_reply_twiml(&b, l, keyword, api_cfg->business_name, api_cfg->callback_number),
 	                   err);
 }

@@ -11,7 +11,16 @@
 #include "script/script.h"
 #include "text/text.h"
 
-enum cfg_type { CFG_STRING, CFG_LISTEN, CFG_INT, CFG_BYTES, CFG_LOG_LEVEL, CFG_WORKERS, CFG_CLOCK, CFG_ONOFF };
+enum cfg_type {
+	CFG_STRING,
+	CFG_LISTEN,
+	CFG_INT,
+	CFG_BYTES,
+	CFG_LOG_LEVEL,
+	CFG_WORKERS,
+	CFG_CLOCK,
+	CFG_ONOFF
+};
 
 enum cfg_flag {
 	CFG_REQUIRED = 1u << 0,
@@ -345,9 +354,10 @@ static int check_self_service(const struct kept_config *cfg, struct buf *problem
 		return 0;
 	if (!cfg->link_secret || strlen(cfg->link_secret) < 32) {
 		problem(problems, "KEPT_LINK_SECRET",
-		        cfg->link_secret ? "must be at least 32 bytes (it signs the customers' personal links)"
-		                         : "is required with KEPT_SELF_SERVICE=on (it signs the customers' personal "
-		                           "links; at least 32 bytes)",
+		        cfg->link_secret
+		                ? "must be at least 32 bytes (it signs the customers' personal links)"
+		                : "is required with KEPT_SELF_SERVICE=on (it signs the customers' personal "
+		                  "links; at least 32 bytes)",
 		        NULL);
 		count++;
 	}
@@ -358,7 +368,8 @@ static int check_self_service(const struct kept_config *cfg, struct buf *problem
 	}
 	if (!cfg->callback_number && !cfg->telephony_from) {
 		problem(problems, "KEPT_CALLBACK_NUMBER",
-		        "is required with KEPT_SELF_SERVICE=on (or KEPT_TELEPHONY_FROM): the page tells the customer "
+		        "is required with KEPT_SELF_SERVICE=on (or KEPT_TELEPHONY_FROM): the page tells the "
+		        "customer "
 		        "whom to call",
 		        NULL);
 		count++;

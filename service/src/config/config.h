@@ -21,11 +21,11 @@
 
 /* Background workers (KEPT_WORKERS: a comma-separated list, "all" or "none"). */
 enum config_worker {
-	CONFIG_WORKER_EVALUATOR = 1u << 0,  /* judges installments, breaks and completes plans */
-	CONFIG_WORKER_AUDITOR = 1u << 1,    /* seals the audit chain */
-	CONFIG_WORKER_SCHEDULER = 1u << 2,  /* queues reminder calls */
-	CONFIG_WORKER_DISPATCHER = 1u << 3, /* checks the contact rules and dials */
-	CONFIG_WORKER_LOADER = 1u << 4,     /* feeds schema analytics from the outbox */
+	CONFIG_WORKER_EVALUATOR = 1u << 0,   /* judges installments, breaks and completes plans */
+	CONFIG_WORKER_AUDITOR = 1u << 1,     /* seals the audit chain */
+	CONFIG_WORKER_SCHEDULER = 1u << 2,   /* queues reminder calls */
+	CONFIG_WORKER_DISPATCHER = 1u << 3,  /* checks the contact rules and dials */
+	CONFIG_WORKER_LOADER = 1u << 4,      /* feeds schema analytics from the outbox */
 	CONFIG_WORKER_MAINTENANCE = 1u << 5, /* audit partitions ahead, outbox pruned once loaded */
 	CONFIG_WORKER_TEXTER = 1u << 6       /* checks the contact rules and sends text messages */
 };

@@ -150,7 +150,8 @@ size_t crypto_sealed_len(size_t n)
 	return n + CRYPTO_SEAL_OVERHEAD;
 }
 
-kept_err crypto_seal(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const void *plain, size_t n, unsigned char *out)
+kept_err crypto_seal(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const void *plain, size_t n,
+                     unsigned char *out)
 {
 	if (n > INT_MAX - CRYPTO_SEAL_OVERHEAD || crypto_random(out, SEAL_NONCE))
 		return KEPT_ERR_INTERNAL;
@@ -164,7 +165,8 @@ kept_err crypto_seal(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const void *p
 	return ok && (size_t)(len + fin) == n ? KEPT_OK : KEPT_ERR_INTERNAL;
 }
 
-bool crypto_open(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const unsigned char *sealed, size_t n, void *out)
+bool crypto_open(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const unsigned char *sealed, size_t n,
+                 void *out)
 {
 	if (n < CRYPTO_SEAL_OVERHEAD || n > INT_MAX)
 		return false;
@@ -173,7 +175,8 @@ bool crypto_open(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const unsigned ch
 	int len = 0, fin = 0;
 	bool ok = c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, sealed) == 1 &&
 	          EVP_DecryptUpdate(c, out, &len, sealed + SEAL_NONCE, (int)plain) == 1 &&
-	          EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SEAL_TAG, (void *)(sealed + SEAL_NONCE + plain)) == 1 &&
+	          EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SEAL_TAG,
+	                              (void *)(sealed + SEAL_NONCE + plain)) == 1 &&
 	          EVP_DecryptFinal_ex(c, (unsigned char *)out + len, &fin) == 1;
 	EVP_CIPHER_CTX_free(c);
 	return ok && (size_t)(len + fin) == plain;

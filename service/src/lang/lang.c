@@ -2,10 +2,10 @@
 
 #include <ctype.h>
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static bool primary_is(const char *tag, size_t n, const char *code)
 {
@@ -36,8 +36,8 @@ static int quality(const char *params, size_t n)
 {
 	const char *q = NULL;
 	for (size_t i = 0; i + 1 < n; i++)
-		if ((params[i] == 'q' || params[i] == 'Q') && params[i + 1] == '=' && (i == 0 || params[i - 1] == ';' ||
-		                                                                       params[i - 1] == ' '))
+		if ((params[i] == 'q' || params[i] == 'Q') && params[i + 1] == '=' &&
+		    (i == 0 || params[i - 1] == ';' || params[i - 1] == ' '))
 			q = params + i + 2;
 	if (!q)
 		return 1000;
@@ -97,7 +97,8 @@ bool lang_date(enum lang l, const char *iso, bool weekday, char *out, size_t n)
 {
 	int y, m, d;
 	char tail;
-	if (!iso || sscanf(iso, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
+	if (!iso || sscanf(iso, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 ||
+	    d > 31)
 		return false;
 	struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12};
 	time_t t = timegm(&tm);
@@ -106,11 +107,11 @@ bool lang_date(enum lang l, const char *iso, bool weekday, char *out, size_t n)
 		return false;
 	int k = l == LANG_ES ? 1 : 0;
 	if (l == LANG_ES)
-		snprintf(out, n, "%s%s%d de %s de %d", weekday ? day_names[k][back.tm_wday] : "", weekday ? ", " : "", d,
-		         month_names[k][m - 1], y);
+		snprintf(out, n, "%s%s%d de %s de %d", weekday ? day_names[k][back.tm_wday] : "",
+		         weekday ? ", " : "", d, month_names[k][m - 1], y);
 	else
-		snprintf(out, n, "%s%s%d %s %d", weekday ? day_names[k][back.tm_wday] : "", weekday ? " " : "", d,
-		         month_names[k][m - 1], y);
+		snprintf(out, n, "%s%s%d %s %d", weekday ? day_names[k][back.tm_wday] : "",
+		         weekday ? " " : "", d, month_names[k][m - 1], y);
 	return true;
 }
 
@@ -131,8 +132,8 @@ void lang_money(enum lang l, long long minor, int minor_units, const char *curre
 	}
 	grouped[g] = '\0';
 	if (minor_units > 0)
-		snprintf(out, n, "%s%s%c%0*llu %s", minor < 0 ? "-" : "", grouped, point, minor_units, v % scale,
-		         currency ? currency : "");
+		snprintf(out, n, "%s%s%c%0*llu %s", minor < 0 ? "-" : "", grouped, point, minor_units,
+		         v % scale, currency ? currency : "");
 	else
 		snprintf(out, n, "%s%s %s", minor < 0 ? "-" : "", grouped, currency ? currency : "");
 }

@@ -33,7 +33,8 @@ static bool sign(const struct link_keys *k, const unsigned char *random, unsigne
 	return true;
 }
 
-kept_err link_token_new(const struct link_keys *k, char token[LINK_TOKEN_LEN + 1], char hash_hex[LINK_HASH_HEX_LEN + 1])
+kept_err link_token_new(const struct link_keys *k, char token[LINK_TOKEN_LEN + 1],
+                        char hash_hex[LINK_HASH_HEX_LEN + 1])
 {
 	unsigned char raw[TOKEN_RANDOM + TOKEN_SIG];
 	if (crypto_random(raw, TOKEN_RANDOM) || !sign(k, raw, raw + TOKEN_RANDOM))
@@ -48,8 +49,9 @@ bool link_token_check(const struct link_keys *k, const char *token, char hash_he
 	unsigned char raw[TOKEN_RANDOM + TOKEN_SIG + 1], sig[TOKEN_SIG];
 	size_t n = 0;
 	if (!token || strlen(token) != LINK_TOKEN_LEN ||
-	    !crypto_base64url_decode(token, LINK_TOKEN_LEN, raw, sizeof raw, &n) || n != TOKEN_RANDOM + TOKEN_SIG ||
-	    !sign(k, raw, sig) || !crypto_equal(sig, raw + TOKEN_RANDOM, TOKEN_SIG))
+	    !crypto_base64url_decode(token, LINK_TOKEN_LEN, raw, sizeof raw, &n) ||
+	    n != TOKEN_RANDOM + TOKEN_SIG || !sign(k, raw, sig) ||
+	    !crypto_equal(sig, raw + TOKEN_RANDOM, TOKEN_SIG))
 		return false;
 	crypto_sha256_hex(token, LINK_TOKEN_LEN, hash_hex);
 	return true;

@@ -59,7 +59,8 @@ kept_err link_token_new(const struct link_keys *k, char token[LINK_TOKEN_LEN + 1
 bool link_token_check(const struct link_keys *k, const char *token, char hash_hex[LINK_HASH_HEX_LEN + 1]);
 
 /* A new session cookie and the hex SHA-256 to store for it. */
-kept_err link_session_new(char cookie[LINK_SESSION_LEN + 1], char hash_hex[LINK_HASH_HEX_LEN + 1]) KEPT_MUST_CHECK;
+kept_err link_session_new(char cookie[LINK_SESSION_LEN + 1],
+                          char hash_hex[LINK_HASH_HEX_LEN + 1]) KEPT_MUST_CHECK;
 
 /* The hex SHA-256 of a presented cookie, when it has the shape of one. */
 bool link_session_hash(const char *cookie, char hash_hex[LINK_HASH_HEX_LEN + 1]);

@@ -46,7 +46,8 @@ static void esc(struct page *p, const char *s)
 }
 
 /* A text with {1}..{4} filled by the arguments (NULL: empty), all escaped. */
-static void fill(struct page *p, const char *tmpl, const char *a1, const char *a2, const char *a3, const char *a4)
+static void fill(struct page *p, const char *tmpl, const char *a1, const char *a2, const char *a3,
+                 const char *a4)
 {
 	const char *args[] = {a1, a2, a3, a4};
 	for (const char *t = tmpl; !p->r && t && *t; t++) {
@@ -144,8 +145,8 @@ static void head(struct page *p, const char *title, const char *a1)
 static void foot(struct page *p)
 {
 	raw(p, "</main>\n<footer><p>");
-	fill(p, p->w->footer, p->c->contact_name ? p->c->contact_name : p->c->business, p->c->callback_number, NULL,
-	     NULL);
+	fill(p, p->w->footer, p->c->contact_name ? p->c->contact_name : p->c->business, p->c->callback_number,
+	     NULL, NULL);
 	raw(p, "</p></footer>\n</body>\n</html>\n");
 }
 
@@ -209,8 +210,12 @@ static void input(struct page *p, const struct field *f)
 	raw(p, "\" type=\"");
 	raw(p, f->type ? f->type : "text");
 	raw(p, "\"");
-	const char *attrs[][2] = {{"inputmode", f->inputmode}, {"autocomplete", f->autocomplete}, {"min", f->min},
-	                          {"max", f->max},             {"value", f->value},               {"class", f->cls}};
+	const char *attrs[][2] = {{"inputmode", f->inputmode},
+	                          {"autocomplete", f->autocomplete},
+	                          {"min", f->min},
+	                          {"max", f->max},
+	                          {"value", f->value},
+	                          {"class", f->cls}};
 	for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
 		if (!attrs[i][1])
 			continue;
@@ -275,14 +280,15 @@ static void date_of_birth_form(struct page *p, bool invalid)
 	raw(p, "</p>\n");
 	const struct field parts[] = {
 	        {"dob_day", p->w->day, NULL, NULL, "numeric", "bday-day", NULL, NULL, NULL, "w2", invalid},
-	        {"dob_month", p->w->month, NULL, NULL, "numeric", "bday-month", NULL, NULL, NULL, "w2", invalid},
+	        {"dob_month", p->w->month, NULL, NULL, "numeric", "bday-month", NULL, NULL, NULL, "w2",
+	         invalid},
 	        {"dob_year", p->w->year, NULL, NULL, "numeric", "bday-year", NULL, NULL, NULL, "w4", invalid},
 	};
 	for (size_t i = 0; i < 3; i++)
 		input(p, &parts[i]);
 	raw(p, "</fieldset>\n");
-	const struct field postcode = {"postcode", p->w->postcode, NULL, NULL, NULL, "postal-code", NULL, NULL, NULL,
-	                               "w8", invalid};
+	const struct field postcode = {"postcode", p->w->postcode, NULL, NULL, NULL,   "postal-code",
+	                               NULL,       NULL,           NULL, "w8", invalid};
 	input(p, &postcode);
 	button(p, p->w->continue_, "primary");
 }
@@ -295,8 +301,12 @@ static void code_forms(struct page *p)
 			el(p, "<p class=\"notice\" role=\"status\">", p->w->code_sent, last2, NULL, "</p>\n");
 		form_open(p, "/verify", "identity");
 		hidden(p, "method", "code");
-		const struct field code = {"code", p->w->code_label, NULL, NULL, "numeric", "one-time-code",
-		                           NULL,   NULL,             NULL, "w6", false};
+		const struct field code = {"code",    p->w->code_label,
+		                           NULL,      NULL,
+		                           "numeric", "one-time-code",
+		                           NULL,      NULL,
+		                           NULL,      "w6",
+		                           false};
 		input(p, &code);
 		button(p, p->w->continue_, "primary");
 	}
@@ -380,8 +390,9 @@ static void summary(struct page *p)
 	const cJSON *pending = cJSON_GetObjectItemCaseSensitive(p->v, "pending");
 	if (cJSON_IsObject(pending)) {
 		char w[LANG_MONEY_MAX], d[LANG_DATE_MAX];
-		el(p, "<p class=\"notice\">", p->w->pending_now, money(p, num(pending, "weekly_amount_cents"), w),
-		   day(p, str(p->v, "hear_back_by"), d), "</p>\n");
+		el(p, "<p class=\"notice\">", p->w->pending_now,
+		   money(p, num(pending, "weekly_amount_cents"), w), day(p, str(p->v, "hear_back_by"), d),
+		   "</p>\n");
 	}
 	raw(p, "</section>\n");
 }
@@ -390,10 +401,12 @@ static void summary(struct page *p)
 static const char *default_first_date(struct page *p)
 {
 	const cJSON *asked = cJSON_GetObjectItemCaseSensitive(p->v, "asked");
-	const cJSON *next = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->v, "plan"), "next_due");
+	const cJSON *next =
+	        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->v, "plan"), "next_due");
 	if (str(asked, "first_due_date"))
 		return str(asked, "first_due_date");
-	if (str(next, "due_date") && strcmp(str(next, "due_date"), str(p->v, "today") ? str(p->v, "today") : "") >= 0)
+	if (str(next, "due_date") &&
+	    strcmp(str(next, "due_date"), str(p->v, "today") ? str(p->v, "today") : "") >= 0)
 		return str(next, "due_date");
 	return str(p->v, "suggested_first_due");
 }
@@ -406,8 +419,8 @@ static void question(struct page *p)
 	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(p->v, "plan")))
 		el(p, "<p>", p->w->cant_pay, NULL, NULL, "</p>\n");
 	if (has_num(p->v, "weekly_disposable_cents"))
-		el(p, "<p class=\"notice\">", p->w->budget_result, money(p, num(p->v, "weekly_disposable_cents"), m), NULL,
-		   "</p>\n");
+		el(p, "<p class=\"notice\">", p->w->budget_result,
+		   money(p, num(p->v, "weekly_disposable_cents"), m), NULL, "</p>\n");
 	form_open(p, "/proposal", "proposal");
 	hidden(p, "replaces_plan_id", str(p->v, "replaces_plan_id"));
 	const char *error = str(p->v, "error");
@@ -419,7 +432,8 @@ static void question(struct page *p)
 	raw(p, "</label>\n<p class=\"hint\" id=\"amount-hint\">");
 	fill(p, p->w->minimum_hint, money(p, num(p->v, "minimum_weekly_cents"), m),
 	     number_text(num(p->v, "minimum_weeks"), weeks, sizeof weeks), NULL, NULL);
-	raw(p, "</p>\n<input id=\"amount\" name=\"amount\" type=\"text\" inputmode=\"decimal\" autocomplete=\"off\" "
+	raw(p, "</p>\n<input id=\"amount\" name=\"amount\" type=\"text\" inputmode=\"decimal\" "
+	       "autocomplete=\"off\" "
 	       "class=\"w8\" aria-describedby=\"amount-hint\"");
 	if (value) {
 		raw(p, " value=\"");
@@ -430,8 +444,8 @@ static void question(struct page *p)
 	raw(p, "<div class=\"field\"><label for=\"first_due_date\">");
 	esc(p, p->w->first_date_label);
 	raw(p, "</label>\n<p class=\"hint\" id=\"first_due_date-hint\">");
-	fill(p, p->w->first_date_hint, day(p, str(p->v, "today"), d1), day(p, str(p->v, "latest_first_due"), d2), NULL,
-	     NULL);
+	fill(p, p->w->first_date_hint, day(p, str(p->v, "today"), d1),
+	     day(p, str(p->v, "latest_first_due"), d2), NULL, NULL);
 	raw(p, "</p>\n<input id=\"first_due_date\" name=\"first_due_date\" type=\"date\" "
 	       "aria-describedby=\"first_due_date-hint\" min=\"");
 	esc(p, str(p->v, "today"));
@@ -471,12 +485,14 @@ static void schedule(struct page *p, const cJSON *rows)
 	raw(p, "</caption>\n<thead><tr>");
 	el(p, "<th scope=\"col\">", p->w->col_payment, NULL, NULL, "</th>");
 	el(p, "<th scope=\"col\">", p->w->col_date, NULL, NULL, "</th>");
-	el(p, "<th scope=\"col\" class=\"num\">", p->w->col_amount, NULL, NULL, "</th></tr></thead>\n<tbody>\n");
+	el(p, "<th scope=\"col\" class=\"num\">", p->w->col_amount, NULL, NULL,
+	   "</th></tr></thead>\n<tbody>\n");
 	for (int i = 0; i < shown; i++) {
 		const cJSON *row = cJSON_GetArrayItem(rows, i);
 		el(p, "<tr><td>", "{1}", number_text(num(row, "seq"), n, sizeof n), NULL, "</td>");
 		el(p, "<td>", "{1}", day(p, str(row, "due_date"), d), NULL, "</td>");
-		el(p, "<td class=\"num\">", "{1}", money(p, num(row, "amount_due_cents"), m), NULL, "</td></tr>\n");
+		el(p, "<td class=\"num\">", "{1}", money(p, num(row, "amount_due_cents"), m), NULL,
+		   "</td></tr>\n");
 	}
 	raw(p, "</tbody>\n</table>\n");
 	if (count > shown) {
@@ -498,9 +514,11 @@ static void reasons(struct page *p, const cJSON *ev)
 			fill(p, p->w->reason_minimum, money(p, num(ev, "policy_minimum_weekly_cents"), m),
 			     number_text(num(ev, "max_weeks"), n, sizeof n), NULL, NULL);
 		else if (strcmp(why, "longer_than_max_weeks") == 0)
-			fill(p, p->w->reason_weeks, number_text(num(ev, "max_weeks"), n, sizeof n), NULL, NULL, NULL);
+			fill(p, p->w->reason_weeks, number_text(num(ev, "max_weeks"), n, sizeof n), NULL,
+			     NULL, NULL);
 		else
-			fill(p, p->w->reason_budget, money(p, num(ev, "weekly_disposable_cents"), m), NULL, NULL, NULL);
+			fill(p, p->w->reason_budget, money(p, num(ev, "weekly_disposable_cents"), m), NULL,
+			     NULL, NULL);
 		raw(p, "</li>\n");
 	}
 	raw(p, "</ul>\n");
@@ -523,14 +541,16 @@ static void view_proposal(struct page *p)
 	} else {
 		el(p, "<p class=\"warn\">", p->w->out_policy, NULL, NULL, "</p>\n");
 		reasons(p, ev);
-		el(p, "<p>", p->w->send_for_approval_text, day(p, str(p->v, "hear_back_by"), d), NULL, "</p>\n");
+		el(p, "<p>", p->w->send_for_approval_text, day(p, str(p->v, "hear_back_by"), d), NULL,
+		   "</p>\n");
 	}
 	if (has_num(p->v, "replaces_plan_id"))
 		el(p, "<p>", p->w->replaces, NULL, NULL, "</p>\n");
 	form_open(p, "/plan", "confirm");
 	hidden(p, "proposal_id", number_text(num(pr, "id"), n, sizeof n));
 	hidden(p, "replaces_plan_id",
-	       has_num(p->v, "replaces_plan_id") ? number_text(num(p->v, "replaces_plan_id"), n, sizeof n) : "");
+	       has_num(p->v, "replaces_plan_id") ? number_text(num(p->v, "replaces_plan_id"), n, sizeof n)
+	                                         : "");
 	button(p, in_policy ? p->w->agree : p->w->send_for_approval, "primary");
 	link_to(p, "", p->w->change_amount);
 	foot(p);
@@ -545,13 +565,13 @@ static void view_plan_made(struct page *p)
 	if (active) {
 		raw(p, "<p class=\"lead good\" role=\"status\">");
 		fill(p, p->w->agreed_text, money(p, num(made, "weekly_amount_cents"), m),
-		     day(p, str(made, "first_due_date"), d), number_text(num(made, "installment_count"), n, sizeof n),
-		     NULL);
+		     day(p, str(made, "first_due_date"), d),
+		     number_text(num(made, "installment_count"), n, sizeof n), NULL);
 		raw(p, "</p>\n");
 		el(p, "<p>", p->w->texted, NULL, NULL, "</p>\n");
 	} else {
-		el(p, "<p class=\"lead\" role=\"status\">", p->w->pending_text, day(p, str(p->v, "hear_back_by"), d), NULL,
-		   "</p>\n");
+		el(p, "<p class=\"lead\" role=\"status\">", p->w->pending_text,
+		   day(p, str(p->v, "hear_back_by"), d), NULL, "</p>\n");
 	}
 	link_to(p, "", p->w->back);
 	foot(p);
@@ -596,8 +616,16 @@ static void view_budget(struct page *p)
 			if (strncmp(categories[i], sections[s], strlen(sections[s])) != 0 ||
 			    categories[i][strlen(sections[s])] != '.')
 				continue;
-			struct field f = {categories[i], p->w->categories[i], NULL, str(asked, categories[i]), "decimal",
-			                  "off",         NULL,                NULL, NULL, "w8 money",
+			struct field f = {categories[i],
+			                  p->w->categories[i],
+			                  NULL,
+			                  str(asked, categories[i]),
+			                  "decimal",
+			                  "off",
+			                  NULL,
+			                  NULL,
+			                  NULL,
+			                  "w8 money",
 			                  bad && strcmp(bad, categories[i]) == 0};
 			input(p, &f);
 		}
@@ -620,7 +648,8 @@ static void settle_offer_form(struct page *p)
 	fill(p, p->w->offer_label, p->currency, NULL, NULL, NULL);
 	raw(p, "</label>\n<p class=\"hint\" id=\"amount-hint\">");
 	fill(p, p->w->settle_question, money(p, num(p->v, "balance_cents"), m), NULL, NULL, NULL);
-	raw(p, "</p>\n<input id=\"amount\" name=\"amount\" type=\"text\" inputmode=\"decimal\" autocomplete=\"off\" "
+	raw(p, "</p>\n<input id=\"amount\" name=\"amount\" type=\"text\" inputmode=\"decimal\" "
+	       "autocomplete=\"off\" "
 	       "class=\"w8\" aria-describedby=\"amount-hint\"></div>\n");
 	button(p, p->w->make_offer, "primary");
 	link_to(p, "", p->w->back);
@@ -672,14 +701,16 @@ static void view_settlement(struct page *p)
 	head(p, p->w->settle_title, NULL);
 	refusal(p);
 	if (within)
-		el(p, "<p class=\"lead good\">", p->w->offer_ok, money(p, num(o, "offer_cents"), m1), NULL, "</p>\n");
+		el(p, "<p class=\"lead good\">", p->w->offer_ok, money(p, num(o, "offer_cents"), m1), NULL,
+		   "</p>\n");
 	else
 		el(p, "<p class=\"lead\">", p->w->offer_low, money(p, num(o, "offer_cents"), m1),
 		   money(p, num(o, "counter_cents"), m2), "</p>\n");
 	form_open(p, "/settlement/accept", "accept");
 	hidden(p, "offer_id", number_text(num(o, "id"), n, sizeof n));
 	hidden(p, "replaces_plan_id",
-	       has_num(p->v, "replaces_plan_id") ? number_text(num(p->v, "replaces_plan_id"), n, sizeof n) : "");
+	       has_num(p->v, "replaces_plan_id") ? number_text(num(p->v, "replaces_plan_id"), n, sizeof n)
+	                                         : "");
 	if (within) {
 		hidden(p, "take", "offer");
 	} else {
@@ -692,8 +723,17 @@ static void view_settlement(struct page *p)
 		el(p, "<p>", p->w->low_note, day(p, str(p->v, "hear_back_by"), d), NULL, "</p>\n");
 	}
 	installments(p);
-	struct field first = {"first_due_date", p->w->first_date_label, NULL, str(p->v, "today"), NULL, NULL, "date",
-	                      str(p->v, "today"), str(p->v, "latest_first_due"), NULL, false};
+	struct field first = {"first_due_date",
+	                      p->w->first_date_label,
+	                      NULL,
+	                      str(p->v, "today"),
+	                      NULL,
+	                      NULL,
+	                      "date",
+	                      str(p->v, "today"),
+	                      str(p->v, "latest_first_due"),
+	                      NULL,
+	                      false};
 	input(p, &first);
 	button(p, p->w->accept, "primary");
 	link_to(p, "", p->w->back);
@@ -709,16 +749,23 @@ static void view_closed(struct page *p, const char *view, int *status)
 		int status;
 		size_t title, text;
 	} map[] = {
-	        {"expired", 410, offsetof(struct page_words, expired_title), offsetof(struct page_words, expired_text)},
-	        {"revoked", 410, offsetof(struct page_words, revoked_title), offsetof(struct page_words, revoked_text)},
-	        {"ended", 410, offsetof(struct page_words, revoked_title), offsetof(struct page_words, revoked_text)},
-	        {"locked", 403, offsetof(struct page_words, locked_title), offsetof(struct page_words, locked_text)},
-	        {"rate_limited", 429, offsetof(struct page_words, rate_title), offsetof(struct page_words, rate_text)},
+	        {"expired", 410, offsetof(struct page_words, expired_title),
+	         offsetof(struct page_words, expired_text)},
+	        {"revoked", 410, offsetof(struct page_words, revoked_title),
+	         offsetof(struct page_words, revoked_text)},
+	        {"ended", 410, offsetof(struct page_words, revoked_title),
+	         offsetof(struct page_words, revoked_text)},
+	        {"locked", 403, offsetof(struct page_words, locked_title),
+	         offsetof(struct page_words, locked_text)},
+	        {"rate_limited", 429, offsetof(struct page_words, rate_title),
+	         offsetof(struct page_words, rate_text)},
 	        {"signed_out", 200, offsetof(struct page_words, signed_out_title),
 	         offsetof(struct page_words, signed_out_text)},
-	        {"cross_site", 403, offsetof(struct page_words, cross_title), offsetof(struct page_words, cross_text)},
+	        {"cross_site", 403, offsetof(struct page_words, cross_title),
+	         offsetof(struct page_words, cross_text)},
 	};
-	size_t title = offsetof(struct page_words, invalid_title), text = offsetof(struct page_words, invalid_text);
+	size_t title = offsetof(struct page_words, invalid_title),
+	       text = offsetof(struct page_words, invalid_text);
 	*status = 404;
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(map[i].view, view) == 0) {
@@ -740,9 +787,15 @@ static void view_closed(struct page *p, const char *view, int *status)
 	foot(p);
 }
 
-kept_err page_render(struct buf *out, const struct page_ctx *c, const cJSON *view, const char *show, int *status)
+kept_err page_render(struct buf *out, const struct page_ctx *c, const cJSON *view, const char *show,
+                     int *status)
 {
-	struct page p = {out, c, page_words_for(c->lang), view, str(view, "currency"), (int)num(view, "minor_units"),
+	struct page p = {out,
+	                 c,
+	                 page_words_for(c->lang),
+	                 view,
+	                 str(view, "currency"),
+	                 (int)num(view, "minor_units"),
 	                 KEPT_OK};
 	const char *name = str(view, "view");
 	*status = 200;

@@ -7,8 +7,9 @@ static const struct page_words english = {
         .footer = "Questions? Call {1} on {2}.",
 
         .identity_title = "Confirm it's you",
-        .identity_intro = "For your security, please confirm who you are before we show you anything about your "
-                          "account.",
+        .identity_intro =
+                "For your security, please confirm who you are before we show you anything about your "
+                "account.",
         .dob_legend = "Your date of birth",
         .dob_hint = "For example, 27 3 1980",
         .day = "Day",
@@ -21,12 +22,14 @@ static const struct page_words english = {
         .code_sent = "We have texted a code to your number ending {1}. It works for 10 minutes.",
         .code_label = "The 6-digit code from the text",
         .no_method = "We can't confirm who you are online. Please call us on {1}.",
-        .err_mismatch = "Those details don't match our records. You can try {1} more times before this link is "
-                        "locked.",
+        .err_mismatch =
+                "Those details don't match our records. You can try {1} more times before this link is "
+                "locked.",
         .err_incomplete = "Please enter your full date of birth and your postcode.",
         .err_session_over = "For your security, please confirm it's you again.",
-        .err_code_unavailable = "We can't text you a code right now. Please use your date of birth and postcode, "
-                                "or call us on {1}.",
+        .err_code_unavailable =
+                "We can't text you a code right now. Please use your date of birth and postcode, "
+                "or call us on {1}.",
 
         .hello = "Hello, {1}",
         .account_with = "Your account with {1}",
@@ -35,10 +38,12 @@ static const struct page_words english = {
         .plan_now = "Your plan: {1} a week. Next payment: {2} on {3}. {4} payments left.",
         .pending_now = "Your proposal of {1} a week is waiting for an associate to confirm it, by {2}.",
         .question = "How much can you afford to pay each week?",
-        .cant_pay = "Can't pay this week? Tell us what you can afford each week and we will set up a new plan.",
+        .cant_pay =
+                "Can't pay this week? Tell us what you can afford each week and we will set up a new plan.",
         .amount_label = "Amount each week ({1})",
-        .minimum_hint = "The least we can agree straight away is {1} a week, which would clear your balance in "
-                        "{2} weeks.",
+        .minimum_hint =
+                "The least we can agree straight away is {1} a week, which would clear your balance in "
+                "{2} weeks.",
         .first_date_label = "Date of your first payment",
         .first_date_hint = "Any day from {1} to {2}.",
         .see_plan = "Show me the plan",
@@ -62,8 +67,9 @@ static const struct page_words english = {
         .reason_minimum = "it is less than {1} a week, the least that clears the balance in {2} weeks",
         .reason_weeks = "it would take longer than {1} weeks",
         .reason_budget = "it is more than your budget allows ({1} a week)",
-        .send_for_approval_text = "You can still send it to us: an associate will confirm within one business day "
-                                  "(by {1}).",
+        .send_for_approval_text =
+                "You can still send it to us: an associate will confirm within one business day "
+                "(by {1}).",
         .send_for_approval = "Send it for approval",
         .change_amount = "Change the amount",
 
@@ -75,8 +81,9 @@ static const struct page_words english = {
         .back = "Back to my account",
 
         .budget_title = "Budget helper",
-        .budget_intro = "Enter what comes in and goes out each month. Leave blank what doesn't apply. We will work "
-                        "out what you could afford each week.",
+        .budget_intro =
+                "Enter what comes in and goes out each month. Leave blank what doesn't apply. We will work "
+                "out what you could afford each week.",
         .section_income = "Money coming in each month",
         .section_fixed = "Fixed costs each month",
         .section_flexible = "Flexible costs each month",
@@ -120,8 +127,9 @@ static const struct page_words english = {
         .err_invalid_date = "Please enter a date.",
         .err_date_past = "The first payment can't be before today.",
         .err_date_far = "The first payment must be within 60 days.",
-        .err_too_long = "At that amount it would take more than ten years to clear the balance. Please enter a "
-                        "larger amount.",
+        .err_too_long =
+                "At that amount it would take more than ten years to clear the balance. Please enter a "
+                "larger amount.",
         .err_changed = "Your account changed in the meantime. Please look at it again.",
         .err_above_balance = "Your offer is more than your balance.",
         .err_not_open = "There is nothing left to arrange on this account.",
@@ -134,7 +142,8 @@ static const struct page_words spanish = {
         .footer = "¿Preguntas? Llame a {1} al {2}.",
 
         .identity_title = "Confirme que es usted",
-        .identity_intro = "Por su seguridad, confirme quién es antes de que le mostremos nada sobre su cuenta.",
+        .identity_intro =
+                "Por su seguridad, confirme quién es antes de que le mostremos nada sobre su cuenta.",
         .dob_legend = "Su fecha de nacimiento",
         .dob_hint = "Por ejemplo, 27 3 1980",
         .day = "Día",
@@ -142,14 +151,16 @@ static const struct page_words spanish = {
         .year = "Año",
         .postcode = "Código postal",
         .continue_ = "Continuar",
-        .or_code = "O podemos enviarle un código de un solo uso por mensaje de texto al número de teléfono que "
-                   "tenemos.",
+        .or_code =
+                "O podemos enviarle un código de un solo uso por mensaje de texto al número de teléfono que "
+                "tenemos.",
         .send_code = "Enviarme un código",
         .code_sent = "Le hemos enviado un código al número que termina en {1}. Es válido durante 10 minutos.",
         .code_label = "El código de 6 dígitos del mensaje",
         .no_method = "No podemos confirmar su identidad en línea. Llámenos al {1}.",
-        .err_mismatch = "Esos datos no coinciden con nuestros registros. Puede intentarlo {1} veces más antes de "
-                        "que este enlace se bloquee.",
+        .err_mismatch =
+                "Esos datos no coinciden con nuestros registros. Puede intentarlo {1} veces más antes de "
+                "que este enlace se bloquee.",
         .err_incomplete = "Indique su fecha de nacimiento completa y su código postal.",
         .err_session_over = "Por su seguridad, confirme de nuevo que es usted.",
         .err_code_unavailable = "Ahora no podemos enviarle un código. Use su fecha de nacimiento y su código "
@@ -160,14 +171,17 @@ static const struct page_words spanish = {
         .balance = "Saldo",
         .reference = "Referencia",
         .plan_now = "Su plan: {1} a la semana. Próximo pago: {2} el {3}. Quedan {4} pagos.",
-        .pending_now = "Su propuesta de {1} a la semana está pendiente de que un asociado la confirme, antes del "
-                       "{2}.",
+        .pending_now =
+                "Su propuesta de {1} a la semana está pendiente de que un asociado la confirme, antes del "
+                "{2}.",
         .question = "¿Cuánto puede pagar cada semana?",
-        .cant_pay = "¿No puede pagar esta semana? Díganos cuánto puede pagar cada semana y prepararemos un plan "
-                    "nuevo.",
+        .cant_pay =
+                "¿No puede pagar esta semana? Díganos cuánto puede pagar cada semana y prepararemos un plan "
+                "nuevo.",
         .amount_label = "Importe semanal ({1})",
-        .minimum_hint = "Lo mínimo que podemos acordar de inmediato es {1} a la semana, con lo que saldaría su "
-                        "saldo en {2} semanas.",
+        .minimum_hint =
+                "Lo mínimo que podemos acordar de inmediato es {1} a la semana, con lo que saldaría su "
+                "saldo en {2} semanas.",
         .first_date_label = "Fecha de su primer pago",
         .first_date_hint = "Cualquier día entre el {1} y el {2}.",
         .see_plan = "Ver el plan",
@@ -191,8 +205,9 @@ static const struct page_words spanish = {
         .reason_minimum = "es inferior a {1} a la semana, lo mínimo para saldar el saldo en {2} semanas",
         .reason_weeks = "tardaría más de {1} semanas",
         .reason_budget = "es más de lo que permite su presupuesto ({1} a la semana)",
-        .send_for_approval_text = "Aún puede enviárnoslo: un asociado lo confirmará en un día hábil (antes del "
-                                  "{1}).",
+        .send_for_approval_text =
+                "Aún puede enviárnoslo: un asociado lo confirmará en un día hábil (antes del "
+                "{1}).",
         .send_for_approval = "Enviarlo para su aprobación",
         .change_amount = "Cambiar el importe",
 
@@ -200,13 +215,15 @@ static const struct page_words spanish = {
         .agreed_text = "{1} a la semana a partir del {2}: {3} pagos.",
         .texted = "También le enviaremos un mensaje de texto de confirmación, si podemos escribirle.",
         .pending_title = "Gracias: un asociado lo confirmará en un día hábil",
-        .pending_text = "Nos pondremos en contacto con usted antes del {1}. Hasta entonces, su acuerdo actual sigue "
-                        "igual.",
+        .pending_text =
+                "Nos pondremos en contacto con usted antes del {1}. Hasta entonces, su acuerdo actual sigue "
+                "igual.",
         .back = "Volver a mi cuenta",
 
         .budget_title = "Ayuda para el presupuesto",
-        .budget_intro = "Indique lo que ingresa y lo que gasta cada mes. Deje en blanco lo que no corresponda. "
-                        "Calcularemos cuánto podría pagar cada semana.",
+        .budget_intro =
+                "Indique lo que ingresa y lo que gasta cada mes. Deje en blanco lo que no corresponda. "
+                "Calcularemos cuánto podría pagar cada semana.",
         .section_income = "Ingresos mensuales",
         .section_fixed = "Gastos fijos mensuales",
         .section_flexible = "Gastos variables mensuales",
@@ -222,8 +239,9 @@ static const struct page_words spanish = {
         .offer_label = "Su oferta ({1})",
         .make_offer = "Hacer mi oferta",
         .offer_ok = "Podemos aceptar {1} para saldar su cuenta.",
-        .offer_low = "Su oferta de {1} es inferior a lo que podemos aceptar de inmediato. Podríamos saldarla por "
-                     "{2}.",
+        .offer_low =
+                "Su oferta de {1} es inferior a lo que podemos aceptar de inmediato. Podríamos saldarla por "
+                "{2}.",
         .take_counter = "Saldar por {1}",
         .take_offer = "Enviar mi oferta de {1} para que la estudie un asociado",
         .low_note = "En ambos casos, un asociado lo confirmará en un día hábil (antes del {1}).",
@@ -251,7 +269,8 @@ static const struct page_words spanish = {
         .err_invalid_date = "Indique una fecha.",
         .err_date_past = "El primer pago no puede ser anterior a hoy.",
         .err_date_far = "El primer pago debe ser dentro de 60 días.",
-        .err_too_long = "Con ese importe tardaría más de diez años en saldar el saldo. Indique un importe mayor.",
+        .err_too_long =
+                "Con ese importe tardaría más de diez años en saldar el saldo. Indique un importe mayor.",
         .err_changed = "Su cuenta ha cambiado mientras tanto. Revísela de nuevo.",
         .err_above_balance = "Su oferta es superior a su saldo.",
         .err_not_open = "No queda nada que acordar en esta cuenta.",

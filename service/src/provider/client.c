@@ -34,9 +34,9 @@ enum op_step { STEP_CREATE, STEP_RECONCILE, STEP_FETCH, STEP_DONE };
 struct op {
 	const struct provider_call_request *req;    /* create: the call */
 	const struct provider_message_request *msg; /* create: the text (instead of a call) */
-	struct provider_call_result *res;        /* create: the outcome; fetch: only its counters */
-	const char *sid;                         /* fetch: the call */
-	struct provider_call_status *status;     /* fetch: the answer */
+	struct provider_call_result *res;           /* create: the outcome; fetch: only its counters */
+	const char *sid;                            /* fetch: the call */
+	struct provider_call_status *status;        /* fetch: the answer */
 	enum op_step step;
 	long long not_before_ms; /* monotonic */
 	time_t attempt_began;    /* wall clock, second of the last ambiguous create */
@@ -84,13 +84,15 @@ kept_err provider_new(const struct provider_config *cfg, struct provider **out, 
 	p->userpwd = malloc(strlen(cfg->account_sid) + strlen(cfg->auth_token) + 2);
 	p->multi = curl_multi_init();
 	unsigned char seed[sizeof p->seed];
-	if (!p->calls_url || !p->messages_url || !p->userpwd || !p->multi || crypto_random(seed, sizeof seed)) {
+	if (!p->calls_url || !p->messages_url || !p->userpwd || !p->multi ||
+	    crypto_random(seed, sizeof seed)) {
 		provider_free(p);
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 	}
 	memcpy(&p->seed, seed, sizeof seed);
 	snprintf(p->calls_url, n, "%s/2010-04-01/Accounts/%s/Calls.json", cfg->base_url, cfg->account_sid);
-	snprintf(p->messages_url, n, "%s/2010-04-01/Accounts/%s/Messages.json", cfg->base_url, cfg->account_sid);
+	snprintf(p->messages_url, n, "%s/2010-04-01/Accounts/%s/Messages.json", cfg->base_url,
+	         cfg->account_sid);
 	sprintf(p->userpwd, "%s:%s", cfg->account_sid, cfg->auth_token);
 	curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)p->cfg.concurrency);
 	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->cfg.concurrency);

@@ -146,8 +146,8 @@ static kept_err menu(struct buf *out, const struct script_call *c)
 	if (!r)
 		r = say(out, c->missed ? "which was due on " : "is due on ", c->due_date, ". ");
 	if (!r)
-		r = say(out, "Press 1 to confirm you will make this payment. ", "Press 2 to speak to an agent. ",
-		        "Press 3 if you cannot pay this amount. ");
+		r = say(out, "Press 1 to confirm you will make this payment. ",
+		        "Press 2 to speak to an agent. ", "Press 3 if you cannot pay this amount. ");
 	if (!r)
 		r = say(out, "Press 9 to stop automated calls to this number.", NULL, NULL);
 	if (!r)
@@ -160,7 +160,8 @@ static kept_err menu(struct buf *out, const struct script_call *c)
 static kept_err ask_amount(struct buf *out, const struct script_call *c, bool sorry)
 {
 	const char *units = c->currency_name ? c->currency_name : "units of your account's currency";
-	kept_err r = buf_adds(out, "<Gather input=\"dtmf\" finishOnKey=\"#\" timeout=\"10\" method=\"POST\" action=\"");
+	kept_err r = buf_adds(
+	        out, "<Gather input=\"dtmf\" finishOnKey=\"#\" timeout=\"10\" method=\"POST\" action=\"");
 	if (!r)
 		r = add_escaped(out, c->amount_url);
 	if (!r)
@@ -192,19 +193,24 @@ static kept_err offer(struct buf *out, const struct script_call *c)
 		        "Press 2 to key in a different amount.", NULL);
 	if (!r)
 		r = buf_adds(out, "</Gather>");
-	return r ? r : closing(out, c, "We did not receive a choice, so your plan stays as it is. ",
-	                       "To agree a new plan, call us at ");
+	return r ? r
+	         : closing(out, c, "We did not receive a choice, so your plan stays as it is. ",
+	                   "To agree a new plan, call us at ");
 }
 
 static kept_err referred(struct buf *out, const struct script_call *c)
 {
 	kept_err r = say(out, "You offered ", c->offer_amount, " a week. ");
 	if (!r)
-		r = say(out, "We cannot agree that amount on this call, so two members of our team will review it. ",
+		r = say(out,
+		        "We cannot agree that amount on this call, so two members of our team will review "
+		        "it. ",
 		        NULL, NULL);
 	if (!r)
 		r = say(out, "You will hear from us by ", c->hear_back_by, ". ");
-	return r ? r : closing(out, c, "Until then, your current plan stays as it is. ", "If you have questions, call us at ");
+	return r ? r
+	         : closing(out, c, "Until then, your current plan stays as it is. ",
+	                   "If you have questions, call us at ");
 }
 
 static kept_err plan_agreed(struct buf *out, const struct script_call *c)
@@ -244,8 +250,10 @@ static kept_err step_body(struct buf *out, const struct script_call *c, const ch
 	if (strcmp(step, "plan_agreed") == 0)
 		return plan_agreed(out, c);
 	if (strcmp(step, "plan_failed") == 0)
-		return closing(out, c, "Sorry, we could not change your plan on this call. An agent will call you back. ",
-		               "You can also call us at ");
+		return closing(
+		        out, c,
+		        "Sorry, we could not change your plan on this call. An agent will call you back. ",
+		        "You can also call us at ");
 	if (strcmp(step, "agent") == 0)
 		return agent(out, c);
 	if (strcmp(step, "opted_out") == 0)

@@ -67,16 +67,26 @@ static kept_err parts(struct buf *out, const char *const *p)
 	return r;
 }
 
-kept_err sms_link_text(struct buf *out, enum lang l, const char *business, const char *first_name, const char *url,
-                       const char *expires_on)
+kept_err sms_link_text(struct buf *out, enum lang l, const char *business, const char *first_name,
+                       const char *url, const char *expires_on)
 {
 	char day[LANG_DATE_MAX] = "";
 	if (!lang_date(l, expires_on, false, day, sizeof day))
 		return KEPT_ERR_INVALID;
-	const char *p[] = {business,       ": ",          w(l)->hello, first_name && *first_name ? " " : "",
-	                   first_name ? first_name : "", w(l)->link,  url,         ".",
-	                   w(l)->until,    day,            ".",         w(l)->help_stop,
-	                   w(l)->stop,     NULL};
+	const char *p[] = {business,
+	                   ": ",
+	                   w(l)->hello,
+	                   first_name && *first_name ? " " : "",
+	                   first_name ? first_name : "",
+	                   w(l)->link,
+	                   url,
+	                   ".",
+	                   w(l)->until,
+	                   day,
+	                   ".",
+	                   w(l)->help_stop,
+	                   w(l)->stop,
+	                   NULL};
 	return parts(out, p);
 }
 
@@ -84,7 +94,8 @@ kept_err sms_code_text(struct buf *out, enum lang l, const char *business, const
 {
 	char n[16];
 	snprintf(n, sizeof n, "%d", minutes);
-	const char *p[] = {business, w(l)->code, code, w(l)->code_expiry, n, w(l)->code_minutes, w(l)->stop, NULL};
+	const char *p[] = {business, w(l)->code,         code,       w(l)->code_expiry,
+	                   n,        w(l)->code_minutes, w(l)->stop, NULL};
 	return parts(out, p);
 }
 
@@ -98,8 +109,8 @@ kept_err sms_plan_text(struct buf *out, enum lang l, const char *business, bool 
 		const char *p[] = {business, w(l)->pending, day, ".", w(l)->help_stop, w(l)->stop, NULL};
 		return parts(out, p);
 	}
-	const char *p[] = {business, w(l)->agreed, weekly, w(l)->from, day, w(l)->is_set, w(l)->help_stop, w(l)->stop,
-	                   NULL};
+	const char *p[] = {business,     w(l)->agreed,    weekly,     w(l)->from, day,
+	                   w(l)->is_set, w(l)->help_stop, w(l)->stop, NULL};
 	return parts(out, p);
 }
 
@@ -128,7 +139,8 @@ kept_err sms_reply_twiml(struct buf *out, enum lang l, const char *keyword, cons
 		return r ? r : buf_adds(out, "<Response/>\n");
 	struct buf text;
 	buf_init(&text, 4096);
-	const char *hp[] = {business, w(l)->help, callback_number ? callback_number : "", ".", w(l)->stop, NULL};
+	const char *hp[] = {business, w(l)->help, callback_number ? callback_number : "",
+	                    ".",      w(l)->stop, NULL};
 	const char *sp[] = {business, w(l)->start, w(l)->help_stop, w(l)->stop, NULL};
 	r = parts(&text, help ? hp : sp);
 	if (!r)

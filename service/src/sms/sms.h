@@ -26,8 +26,8 @@
 #define SMS_MAX_CHARS 1600
 
 /* The personal link: a greeting, the link, the day it stops working (a local date YYYY-MM-DD). */
-kept_err sms_link_text(struct buf *out, enum lang l, const char *business, const char *first_name, const char *url,
-                       const char *expires_on) KEPT_MUST_CHECK;
+kept_err sms_link_text(struct buf *out, enum lang l, const char *business, const char *first_name,
+                       const char *url, const char *expires_on) KEPT_MUST_CHECK;
 
 /* A one-time code for the page, valid `minutes`. */
 kept_err sms_code_text(struct buf *out, enum lang l, const char *business, const char *code,

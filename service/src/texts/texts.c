@@ -144,7 +144,8 @@ static bool message_request(const struct claim *c, int row, struct provider_mess
 	req->to = db_value(c->rows, row, 1);
 	req->from = config->from;
 	req->body = sealed ? link_open(config->keys, c->arena, sealed) : db_value(c->rows, row, 2);
-	req->status_callback = arena_sprintf(c->arena, "%s/telephony/messages/%s/status", config->public_url, id);
+	req->status_callback =
+	        arena_sprintf(c->arena, "%s/telephony/messages/%s/status", config->public_url, id);
 	req->validity_s = (int)(left / 1000 < 36000 ? left / 1000 : 36000);
 	req->send_by_ms = c->received_ms + left;
 	if (req->body && req->status_callback && req->validity_s > 0)
@@ -158,8 +159,8 @@ static bool message_request(const struct claim *c, int row, struct provider_mess
 	return false;
 }
 
-static kept_err send_batch(struct db_conn *db, const struct claim *c, struct provider *p, struct texts_result *out,
-                           struct kept_error *err)
+static kept_err send_batch(struct db_conn *db, const struct claim *c, struct provider *p,
+                           struct texts_result *out, struct kept_error *err)
 {
 	int n = db_rows(c->rows), k = 0;
 	struct provider_message_request *reqs = arena_zalloc(c->arena, (size_t)n * sizeof *reqs + 1);
@@ -204,13 +205,14 @@ static kept_err simulator_check(struct provider *p, struct kept_error *err)
 		confirmed = true;
 		return KEPT_OK;
 	}
-	return kept_fail(err, KEPT_ERR_RULE, "clock_needs_simulator", "",
-	                 "keptd runs in simulated time and texts only through kept-telsim, which did not answer as "
-	                 "such at KEPT_TELEPHONY_BASE_URL");
+	return kept_fail(
+	        err, KEPT_ERR_RULE, "clock_needs_simulator", "",
+	        "keptd runs in simulated time and texts only through kept-telsim, which did not answer as "
+	        "such at KEPT_TELEPHONY_BASE_URL");
 }
 
-kept_err texts_send_due(struct db_conn *db, struct arena *arena, struct provider *provider, struct texts_result *out,
-                        struct kept_error *err)
+kept_err texts_send_due(struct db_conn *db, struct arena *arena, struct provider *provider,
+                        struct texts_result *out, struct kept_error *err)
 {
 	*out = (struct texts_result){0};
 	if (!texts_can_send())
@@ -242,11 +244,12 @@ kept_err texts_send_due(struct db_conn *db, struct arena *arena, struct provider
 
 const char *texts_result_json(struct arena *arena, const struct texts_result *res)
 {
-	return arena_sprintf(arena,
-	                     "{\"sending\":%s,\"claimed\":%lld,\"sent\":%lld,\"refused\":%lld,\"failed\":%lld,"
-	                     "\"unknown\":%lld,\"not_sent\":%lld}",
-	                     texts_can_send() ? "true" : "false", res->claimed, res->sent, res->refused, res->failed,
-	                     res->unknown, res->not_sent);
+	return arena_sprintf(
+	        arena,
+	        "{\"sending\":%s,\"claimed\":%lld,\"sent\":%lld,\"refused\":%lld,\"failed\":%lld,"
+	        "\"unknown\":%lld,\"not_sent\":%lld}",
+	        texts_can_send() ? "true" : "false", res->claimed, res->sent, res->refused, res->failed,
+	        res->unknown, res->not_sent);
 }
 
 const char *texts_add_to(struct arena *arena, const char *json, const struct texts_result *res)

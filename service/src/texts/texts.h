@@ -51,8 +51,8 @@ bool texts_can_send(void);
 
 /* Sends every text due now through `provider` (NULL: one made for this pass),
  * batch after batch, until none is left. */
-kept_err texts_send_due(struct db_conn *db, struct arena *arena, struct provider *provider, struct texts_result *out,
-                        struct kept_error *err) KEPT_MUST_CHECK;
+kept_err texts_send_due(struct db_conn *db, struct arena *arena, struct provider *provider,
+                        struct texts_result *out, struct kept_error *err) KEPT_MUST_CHECK;
 
 /* `res` as JSON: {"claimed":..,"sent":..,"refused":..,"failed":..,"unknown":..,"not_sent":..}. */
 const char *texts_result_json(struct arena *arena, const struct texts_result *res);

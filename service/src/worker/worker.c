@@ -16,7 +16,7 @@ struct worker {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;
-	bool woken; /* worker_wake() since the last nap began */
+	bool woken;                /* worker_wake() since the last nap began */
 	atomic_bool asked_to_stop; /* what worker_stopping() reads, without the lock */
 };
 
