@@ -165,3 +165,23 @@ def test_webhooks_for_texts_need_the_signature(phone_server):
                       content_type="application/x-www-form-urlencoded",
                       headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJlIGF0IGFsbA=="})
         assert r.status == 403 and r.error["code"] == "invalid_signature"
+
+
+def test_kept_link_makes_texts_and_revokes_a_link(phone_server, phone_api, phone_agent, role_keys, telsim):
+    from test_cli import kept
+    set_clock(phone_api, noon("America/New_York"))
+    c, a, first = customer_on_the_page(phone_agent, phone_agent)
+    number = c["phones"][0]["number"]
+    made = kept(phone_server, role_keys["agent"], "link", str(a["id"]), "--sms", "--days", "3")
+    assert made.returncode == 0, made.stderr
+    url = made.stdout.splitlines()[0]
+    assert url.startswith(f"http://127.0.0.1:{phone_server.port}/s/") and "shown now and never again" in made.stdout
+    assert f"****{number[-4:]}: queued" in made.stdout
+    [text] = wait_for_texts(telsim, number, 1)
+    assert url in text["body"]
+    gone = kept(phone_server, role_keys["agent"], "--json", "link", "revoke", str(first["id"]), "--reason", "test")
+    assert gone.returncode == 0 and '"status":"revoked"' in gone.stdout.replace(" ", ""), gone.stdout
+    assert kept(phone_server, role_keys["agent"], "link", "revoke", "999999999").returncode == 3
+    assert kept(phone_server, role_keys["agent"], "link", "x").returncode == 2
+    assert kept(phone_server, role_keys["agent"], "link", str(a["id"]), "--days", "31").returncode == 2
+    set_clock(phone_api, None)
