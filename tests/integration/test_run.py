@@ -86,11 +86,22 @@ def test_embedded_cluster_survives_restarts():
         status, body = first.request("GET", f"/v1/calls?account_id={account}")
         assert status == 200 and '"purpose" : "pre_due"' in body.replace('":', '" :') and '"provider_sid" : "CA' in \
             body.replace('":', '" :'), body
+        # where the self-service page lives, how to make a link, and the demo customer's own page
+        assert f"self-service page: http://127.0.0.1:{first.port}/s/" in first.text()
+        assert "kept link ACCOUNT" in first.text()
+        while "self-service page (date of birth" not in first.text() and time.time() < deadline:
+            time.sleep(0.1)
+        page = re.search(r"self-service page \(date of birth [^)]*\): (http\S+)", first.text()).group(1)
+        with urllib.request.urlopen(page, timeout=10) as r:
+            assert r.status == 200 and "Demo Bank" not in r.read().decode()  # identity first
     finally:
         assert first.ctrl_c() == 0, first.text()
     assert "database stopped" in first.text()
     keyfile = next(p for p in os.listdir(state) if p.startswith("admin-key"))
     assert oct(os.stat(os.path.join(state, keyfile)).st_mode)[-3:] == "600"
+    secret = open(os.path.join(state, "link-secret")).read()
+    assert oct(os.stat(os.path.join(state, "link-secret")).st_mode)[-3:] == "600" and len(secret) >= 32
+    assert secret not in first.text()
 
     second = Run(state)
     try:
