@@ -236,7 +236,7 @@ def test_every_answer_is_safe_by_default(phone_server, phone_agent):
     csp = page.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "script-src" not in csp and "form-action 'self'" in csp
     assert "frame-ancestors 'none'" in csp and "<script" not in page.body and "https://" not in page.body
-    assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "same-origin"
     for cookie in page.cookies:
         assert all(attr in cookie for attr in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/s/"))
     proven = v.request("POST", v.path + "/verify", urllib.parse.urlencode(dict(

@@ -12,7 +12,9 @@
  *   - proving who you are starts a session: another such cookie, stored
  *     hashed and bound to the link;
  *   - every answer carries a CSP that allows this origin's stylesheet and
- *     forms and nothing else (no script at all), no-store, no referrer;
+ *     forms and nothing else (no script at all), no-store, a referrer only
+ *     to this origin (with no-referrer a browser sends "Origin: null" on the
+ *     page's own form posts, which would refuse them all);
  *   - the client's address reaches SQL only as an HMAC (rate limits), the
  *     token only as its SHA-256, a code only as an HMAC, and a text that
  *     carries a code only sealed.
@@ -67,7 +69,7 @@ static kept_err safe_headers(struct visit *v)
 {
 	kept_err r = header(v, "Content-Security-Policy", page_csp);
 	r = r ? r : header(v, "Cache-Control", "no-store");
-	r = r ? r : header(v, "Referrer-Policy", "no-referrer");
+	r = r ? r : header(v, "Referrer-Policy", "same-origin");
 	r = r ? r : header(v, "X-Content-Type-Options", "nosniff");
 	return r ? r : header(v, "X-Frame-Options", "DENY");
 }
