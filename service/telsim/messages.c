@@ -82,6 +82,14 @@ static const char *behaviour_of(const char *number)
 	return "delivered";
 }
 
+/* A whole number of at most 9 digits, or -1. */
+static long whole_number(const char *s)
+{
+	char *end = NULL;
+	long v = s && *s && strlen(s) <= 9 ? strtol(s, &end, 10) : -1;
+	return end && *end == '\0' && v >= 0 ? v : -1;
+}
+
 static struct tmessage *message_add(const char *to, const char *from, const char *body, const char *callback)
 {
 	struct tmessage *m = calloc(1, sizeof *m);
@@ -90,7 +98,8 @@ static struct tmessage *message_add(const char *to, const char *from, const char
 		free(m);
 		return NULL;
 	}
-	memcpy(m->sid, "SM", 2);
+	m->sid[0] = 'S';
+	m->sid[1] = 'M';
 	crypto_hex(raw, sizeof raw, m->sid + 2);
 	snprintf(m->to, sizeof m->to, "%s", to);
 	snprintf(m->from, sizeof m->from, "%s", from);
@@ -279,8 +288,8 @@ static bool checks_pass(struct http_request *req, const struct form *f)
 		code = 21602, why = "Message body is required.";
 	else if (body && text_utf8_length(body, strlen(body)) > 1600)
 		code = 21617, why = "The concatenated message body exceeds the 1600 character limit.";
-	else if (validity && (strspn(validity, "0123456789") != strlen(validity) || atol(validity) < 1 ||
-	                      atol(validity) > 36000))
+	else if (validity && (strspn(validity, "0123456789") != strlen(validity) ||
+	                      whole_number(validity) < 1 || whole_number(validity) > 36000))
 		code = 21623, why = "ValidityPeriod must be an integer from 1 to 36000.";
 	if (!code)
 		return true;
@@ -316,7 +325,7 @@ static void create_message(struct http_request *req)
 	            : message_add(form_get(&f, "To"), form_get(&f, "From") ? form_get(&f, "From") : "",
 	                          form_get(&f, "Body"), form_get(&f, "StatusCallback"));
 	if (m && form_get(&f, "ValidityPeriod"))
-		m->validity_s = atoi(form_get(&f, "ValidityPeriod"));
+		m->validity_s = (int)whole_number(form_get(&f, "ValidityPeriod"));
 	pthread_mutex_unlock(&telsim_lock);
 	if (out) {
 		telsim_error(req, 400, 21610, "Attempt to send to unsubscribed recipient");
@@ -506,7 +515,7 @@ void telsim_control_inbound(struct http_request *req, const cJSON *doc)
 		r = buf_addc(&b, '}');
 	free(reply);
 	buf_free(&answer);
-	reply_buf(req, 200, &b);
+	reply_buf(req, r ? 500 : 200, &b);
 }
 
 /* POST /_telsim/recipients {"+1555...": {"behaviour": "delivered|undelivered|failed"}, ...} */

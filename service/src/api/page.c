@@ -273,16 +273,29 @@ kept_err api_page_get(struct api_ctx *ctx, struct kept_error *err)
 
 /* ---- proving who you are ------------------------------------------------------------------------ */
 
+/* A number typed as 1 to `max` digits (spaces before it allowed), or -1. */
+static int typed_number(const char *s, size_t max)
+{
+	if (!s)
+		return -1;
+	while (*s == ' ')
+		s++;
+	size_t n = strspn(s, "0123456789");
+	if (n == 0 || n > max || s[n] != '\0')
+		return -1;
+	int v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
 /* "YYYY-MM-DD" from the three fields as typed ("" when they are not three numbers). */
 static const char *typed_date(struct visit *v)
 {
 	const char *d = form_get(&v->form, "dob_day"), *m = form_get(&v->form, "dob_month");
 	const char *y = form_get(&v->form, "dob_year");
-	int day = 0, month = 0, year = 0;
-	char tail;
-	if (!d || !m || !y || sscanf(d, "%2d%c", &day, &tail) != 1 ||
-	    sscanf(m, "%2d%c", &month, &tail) != 1 || sscanf(y, "%4d%c", &year, &tail) != 1 || year < 1000 ||
-	    month < 1 || day < 1)
+	int day = typed_number(d, 2), month = typed_number(m, 2), year = typed_number(y, 4);
+	if (year < 1000 || month < 1 || day < 1)
 		return "";
 	return arena_sprintf(v->ctx->arena, "%04d-%02d-%02d", year, month, day);
 }

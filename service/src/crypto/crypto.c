@@ -162,7 +162,7 @@ kept_err crypto_seal(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const void *p
 	          EVP_EncryptFinal_ex(c, out + SEAL_NONCE + len, &fin) == 1 &&
 	          EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, SEAL_TAG, out + SEAL_NONCE + n) == 1;
 	EVP_CIPHER_CTX_free(c);
-	return ok && (size_t)(len + fin) == n ? KEPT_OK : KEPT_ERR_INTERNAL;
+	return ok && len >= 0 && fin >= 0 && (size_t)len + (size_t)fin == n ? KEPT_OK : KEPT_ERR_INTERNAL;
 }
 
 bool crypto_open(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const unsigned char *sealed, size_t n,
@@ -179,5 +179,5 @@ bool crypto_open(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const unsigned ch
 	                              (void *)(sealed + SEAL_NONCE + plain)) == 1 &&
 	          EVP_DecryptFinal_ex(c, (unsigned char *)out + len, &fin) == 1;
 	EVP_CIPHER_CTX_free(c);
-	return ok && (size_t)(len + fin) == plain;
+	return ok && len >= 0 && fin >= 0 && (size_t)len + (size_t)fin == plain;
 }

@@ -93,12 +93,25 @@ static const char *const day_names[2][7] = {
         {"domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"},
 };
 
+/* The `len` digits of `iso` from `at` as a number, or -1. */
+static int iso_part(const char *iso, size_t at, size_t len)
+{
+	int v = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = iso[at + i];
+		if (c < '0' || c > '9')
+			return -1;
+		v = v * 10 + (c - '0');
+	}
+	return v;
+}
+
 bool lang_date(enum lang l, const char *iso, bool weekday, char *out, size_t n)
 {
-	int y, m, d;
-	char tail;
-	if (!iso || sscanf(iso, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 ||
-	    d > 31)
+	if (!iso || strlen(iso) != 10 || iso[4] != '-' || iso[7] != '-')
+		return false;
+	int y = iso_part(iso, 0, 4), m = iso_part(iso, 5, 2), d = iso_part(iso, 8, 2);
+	if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31)
 		return false;
 	struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12};
 	time_t t = timegm(&tm);

@@ -62,7 +62,8 @@ static kept_err parts(struct buf *out, const char *const *p)
 	kept_err r = KEPT_OK;
 	for (; *p && !r; p++)
 		r = buf_adds(out, *p);
-	if (!r && buf_len(out) > SMS_MAX_CHARS * 4) /* bytes; the characters are counted by the provider */
+	if (!r &&
+	    buf_len(out) > (size_t)SMS_MAX_CHARS * 4) /* bytes; the characters are counted by the provider */
 		r = KEPT_ERR_TOO_LARGE;
 	return r;
 }
