@@ -294,6 +294,12 @@ def test_in_policy_is_active_at_once_out_of_policy_waits_for_two_associates(phon
     assert plans[plan["id"]]["status"] == "superseded"
     [new] = [p for p in plans.values() if p["status"] == "active"]
     assert new["weekly_amount_cents"] == 4000 and new["channel"] == "self_service"
+    # each plan the customer made is confirmed by text too (waiting for an associate, then agreed)
+    texts = [m for m in phone_agent.get(f"/v1/messages?account_id={a['id']}").json()["items"]
+             if m["purpose"] == "confirmation"]
+    assert len(texts) == 2 and "An associate will confirm your proposal by" in texts[0]["body"], texts
+    assert "Your weekly plan of 40.00 USD from" in texts[1]["body"]
+    assert all(m["body"].endswith("Reply STOP to opt out.") for m in texts)
     actions, afters = audit_actions(cluster, link["id"])
     for step in ("self_service.opened", "self_service.verified", "self_service.proposed", "self_service.plan_made"):
         assert step in actions, (step, actions)
