@@ -778,13 +778,15 @@ static void view_closed(struct page *p, const char *view, int *status)
 	const char *base = p->c->base;
 	struct page_ctx quiet = *p->c;
 	quiet.base = strcmp(view, "signed_out") == 0 ? base : NULL; /* no link back into a link that failed */
-	p->c = &quiet;
-	head(p, *(const char *const *)((const char *)p->w + title), NULL);
-	el(p, "<p>", *(const char *const *)((const char *)p->w + text),
-	   strcmp(view, "rate_limited") == 0 ? minutes : p->c->callback_number, NULL, "</p>\n");
+	struct page q = *p; /* drawn with the quiet context; only its result goes back */
+	q.c = &quiet;
+	head(&q, *(const char *const *)((const char *)q.w + title), NULL);
+	el(&q, "<p>", *(const char *const *)((const char *)q.w + text),
+	   strcmp(view, "rate_limited") == 0 ? minutes : q.c->callback_number, NULL, "</p>\n");
 	if (strcmp(view, "signed_out") == 0)
-		link_to(p, "", p->w->back);
-	foot(p);
+		link_to(&q, "", q.w->back);
+	foot(&q);
+	p->r = q.r;
 }
 
 kept_err page_render(struct buf *out, const struct page_ctx *c, const cJSON *view, const char *show,
