@@ -132,8 +132,9 @@ void lang_money(enum lang l, long long minor, int minor_units, const char *curre
 {
 	char group = l == LANG_ES ? '.' : ',', point = l == LANG_ES ? ',' : '.';
 	unsigned long long v = minor < 0 ? (unsigned long long)(-(minor + 1)) + 1 : (unsigned long long)minor;
+	int digits = minor_units < 0 ? 0 : minor_units > 4 ? 4 : minor_units; /* ISO 4217 has at most 4 */
 	unsigned long long scale = 1;
-	for (int i = 0; i < minor_units && i < 4; i++)
+	for (int i = 0; i < digits; i++)
 		scale *= 10;
 	char whole[32], grouped[48];
 	snprintf(whole, sizeof whole, "%llu", v / scale);
@@ -144,9 +145,9 @@ void lang_money(enum lang l, long long minor, int minor_units, const char *curre
 		grouped[g++] = whole[i];
 	}
 	grouped[g] = '\0';
-	if (minor_units > 0)
-		snprintf(out, n, "%s%s%c%0*llu %s", minor < 0 ? "-" : "", grouped, point, minor_units,
-		         v % scale, currency ? currency : "");
+	if (digits > 0)
+		snprintf(out, n, "%s%s%c%0*llu %s", minor < 0 ? "-" : "", grouped, point, digits, v % scale,
+		         currency ? currency : "");
 	else
 		snprintf(out, n, "%s%s %s", minor < 0 ? "-" : "", grouped, currency ? currency : "");
 }
