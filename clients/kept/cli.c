@@ -210,6 +210,8 @@ static const struct {
         {"currency", "--currency"},
         {"jurisdiction", "--jurisdiction"},
         {"phones", "--phone"},
+        {"limit", "--limit"},
+        {"cursor", "--cursor"},
 };
 
 static bool word_char(char c)

@@ -11,7 +11,7 @@ static const struct {
          "kept find TEXT [--limit N] [--cursor C]\n"
          "  TEXT        3 to 200 characters: part of a name (case and accents ignored), digits of a\n"
          "              phone number written any way, or a customer's or an account's reference\n"
-         "  --limit N   customers per page (1-500, default 50); --cursor C: the next page\n"
+         "  --limit N   customers per page (1-100, default 20); --cursor C: the next page\n"
          "example: kept find \"ann ex\"   |   kept find 0900123   |   kept find A-1\n"},
         {"account", "the account on one screen: plan, next due date, arrears, payments, calls",
          "kept account ID\n"
@@ -153,7 +153,8 @@ void help_overview(FILE *out)
 	      out);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
-	fputs("environment: KEPT_URL (default http://127.0.0.1:8080), KEPT_API_KEY (your API key)\n"
+	fputs("environment: KEPT_URL (default http://127.0.0.1:8080), KEPT_API_KEY (your API key),\n"
+	      "  KEPT_TIMEOUT (seconds a request may take, default 120)\n"
 	      "--json prints the API's answers (errors too) unchanged, for scripts\n"
 	      "exit codes: 0 done; 1 unexpected failure; 2 usage (a flag or an argument is wrong);\n"
 	      "  3 not found (no such customer, account, plan, ...); 4 refused (a rule or a value kept\n"

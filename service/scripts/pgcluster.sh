@@ -6,6 +6,7 @@
 #                               database kept owned by kept
 #   pgcluster.sh start DIR      start it (waits until it accepts connections)
 #   pgcluster.sh stop DIR       fast shutdown (waits)
+#   pgcluster.sh status DIR     exit 0 when it is running
 #   pgcluster.sh url DIR [DB] [USER]   print a libpq URL for it
 #   pgcluster.sh psql DIR [psql args...]   psql as the superuser
 #   pgcluster.sh standby PRIMARY DIR   a streaming hot standby of PRIMARY in DIR, started
@@ -79,6 +80,13 @@ cmd_stop() {
     fi
 }
 
+cmd_status() {
+    [ -e "$1/data/PG_VERSION" ] || return 1
+    local dir
+    dir=$(cd "$1" && pwd)
+    as_pg "$PG_BINDIR/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
+}
+
 cmd_url() {
     local sock
     sock=$(socket_dir "$1")
@@ -114,13 +122,14 @@ cmd_psql() {
     as_pg "$PG_BINDIR/psql" -h "$sock" -p $PORT -U postgres "$@"
 }
 
-[ $# -ge 2 ] || die "usage: pgcluster.sh init|start|stop|url|psql DIR ..."
+[ $# -ge 2 ] || die "usage: pgcluster.sh init|start|stop|status|url|psql DIR ..."
 cmd=$1
 shift
 case "$cmd" in
 init) cmd_init "$1" ;;
 start) cmd_start "$1" ;;
 stop) cmd_stop "$1" ;;
+status) cmd_status "$1" ;;
 url) cmd_url "$@" ;;
 psql) cmd_psql "$@" ;;
 standby) cmd_standby "$@" ;;

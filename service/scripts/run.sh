@@ -22,19 +22,25 @@ mkdir -p "$state"
 chmod 711 "$state" # postgres must reach .kept/pg; the key files are 0600
 
 embedded=0
+own_cluster=0 # stopped at the end only when this run started it
 if [ -z "${KEPT_DATABASE_URL:-}" ]; then
     embedded=1
     if [ ! -e "$state/pg/data/PG_VERSION" ]; then
         echo "kept: creating a private PostgreSQL cluster in .kept/pg (first run)"
     fi
-    "$cluster" init "$state/pg"
-    "$cluster" start "$state/pg"
+    if "$cluster" status "$state/pg"; then
+        echo "kept: the database in ${state#"$root"/}/pg is already running (another make run?); it is left running"
+    else
+        own_cluster=1
+        "$cluster" init "$state/pg"
+        "$cluster" start "$state/pg"
+    fi
     KEPT_DATABASE_URL=$("$cluster" url "$state/pg")
     export KEPT_DATABASE_URL
 fi
 
 stop_cluster() {
-    if [ "$embedded" = 1 ]; then
+    if [ "$own_cluster" = 1 ]; then
         "$cluster" stop "$state/pg" && echo "kept: database stopped"
     fi
 }
@@ -73,6 +79,19 @@ if [ -z "${KEPT_TELEPHONY_BASE_URL:-}" ]; then
     export KEPT_CLOCK=${KEPT_CLOCK:-simulated}
     "$bin/kept-telsim" &
     telsim_pid=$!
+    # kept-telsim exits at once when its address is taken; keptd must not be wired to
+    # whatever else answers there (another person's kept-telsim, for one)
+    for _ in $(seq 1 50); do
+        kill -0 "$telsim_pid" 2>/dev/null || break
+        curl -sf --max-time 1 "$KEPT_TELEPHONY_BASE_URL/_telsim/hello" >/dev/null && break
+        sleep 0.1
+    done
+    sleep 0.2
+    if ! kill -0 "$telsim_pid" 2>/dev/null; then
+        echo "kept: kept-telsim could not start on $KEPT_TELSIM_LISTEN; choose another with KEPT_TELSIM_LISTEN" >&2
+        stop_cluster
+        exit 1
+    fi
 fi
 # The customer's self-service page: on, with a link secret made on the first run and kept in
 # .kept/ (mode 0600) like the key; it is never printed.

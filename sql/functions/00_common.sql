@@ -62,18 +62,24 @@ RETURNS json LANGUAGE sql IMMUTABLE
 RETURN json_build_object('items', coalesce(p_items, '[]'::json),
                          'next_cursor', CASE WHEN p_found > p_limit THEN kept.cursor_encode(p_kind, p_last_id) END);
 
--- A page size from the query string: default 50, 1..500.
-CREATE OR REPLACE FUNCTION kept.page_limit(p_limit text) RETURNS integer
+-- A page size from the query string: absent, p_default; else a whole number
+-- from 1 to p_max (an empty one is not absent: it is refused like any other).
+CREATE OR REPLACE FUNCTION kept.page_limit_upto(p_limit text, p_default integer, p_max integer) RETURNS integer
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-    IF p_limit IS NULL OR p_limit = '' THEN
-        RETURN 50;
+    IF p_limit IS NULL THEN
+        RETURN p_default;
     END IF;
-    IF p_limit !~ '^[0-9]{1,3}$' OR p_limit::integer NOT BETWEEN 1 AND 500 THEN
-        PERFORM kept.fail(400, 'invalid_limit', 'limit', 'limit must be a whole number from 1 to 500');
+    IF p_limit !~ '^[0-9]{1,3}$' OR p_limit::integer NOT BETWEEN 1 AND p_max THEN
+        PERFORM kept.fail(400, 'invalid_limit', 'limit', format('limit must be a whole number from 1 to %s', p_max));
     END IF;
     RETURN p_limit::integer;
 END $$;
+
+-- The lists' page size: default 50, 1..500.
+CREATE OR REPLACE FUNCTION kept.page_limit(p_limit text) RETURNS integer
+LANGUAGE sql IMMUTABLE
+RETURN kept.page_limit_upto(p_limit, 50, 500);
 
 -- An amount in minor units as people write it, in its currency's own units:
 -- money_text(48950, 'GBP') = '489.50 GBP', (1500, 'JPY') = '1,500 JPY',

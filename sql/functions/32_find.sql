@@ -98,7 +98,7 @@ CREATE OR REPLACE FUNCTION kept.customer_find(p_q text, p_cursor text, p_limit t
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_q text := btrim(coalesce(p_q, ''));
-    v_limit integer := least(kept.page_limit(coalesce(nullif(p_limit, ''), '20')), 100);
+    v_limit integer := kept.page_limit_upto(p_limit, 20, 100);
     v_offset integer := CASE WHEN coalesce(p_cursor, '') = '' THEN 0
                              ELSE kept.cursor_decode_text('find', p_cursor, '[0-9]{1,6}')::integer END;
     v_digits text := regexp_replace(v_q, '[^0-9]', '', 'g');

@@ -8,14 +8,15 @@
 -- Both phases take an explicit as_of (production passes now), and running
 -- either again for the same as_of changes nothing.
 
--- The as_of a job runs at: now when not given; never in the future, where it
--- would judge installments whose time has not come.
+-- The as_of a job runs at: now when not given (NULL); an empty text is not a
+-- time and is refused like any other; never in the future, where it would
+-- judge installments whose time has not come.
 CREATE OR REPLACE FUNCTION kept.as_of(p_text text) RETURNS timestamptz
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v timestamptz;
 BEGIN
-    IF coalesce(p_text, '') = '' THEN
+    IF p_text IS NULL THEN
         RETURN kept.now();
     END IF;
     IF NOT kept.is_timestamp(p_text) THEN

@@ -1,14 +1,22 @@
 -- The account on one screen (GET /v1/accounts/{id}/overview, kept account):
 -- what an agent on a live call needs, in one request.
 
+-- When a queued call may go, in words on the customer's clock: "Wed 2026-12-02 08:00 Europe/London".
+CREATE OR REPLACE FUNCTION kept.call_local_words(c kept.calls) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT kept.local_words(c.scheduled_at, cu.time_zone)
+    FROM kept.accounts a JOIN kept.customers cu ON cu.id = a.customer_id
+    WHERE a.id = c.account_id;
+$$;
+
 -- A call in words: what happened, or why it has not (yet).
 CREATE OR REPLACE FUNCTION kept.call_in_words(c kept.calls) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT CASE
         WHEN c.state = 'blocked' THEN 'not placed: ' || replace(c.blocked_rule, '_', ' ')
         WHEN c.state = 'queued' AND c.deferred_rule IS NOT NULL
-            THEN format('waiting (%s) until %s', replace(c.deferred_rule, '_', ' '), kept.ts(c.scheduled_at))
-        WHEN c.state = 'queued' THEN 'waiting for ' || kept.ts(c.scheduled_at)
+            THEN format('waiting (%s) until %s', replace(c.deferred_rule, '_', ' '), kept.call_local_words(c))
+        WHEN c.state = 'queued' THEN 'waiting for ' || kept.call_local_words(c)
         WHEN c.state IN ('dialing', 'placed', 'initiated', 'ringing') THEN 'being placed'
         WHEN c.state = 'in-progress' THEN 'in progress'
         WHEN c.state = 'unknown' THEN 'may have been placed; not dialled again'

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+import spec_check
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("KEPT_BIN", ROOT / "build"))
 CLUSTER = ROOT / "service" / "scripts" / "pgcluster.sh"
@@ -135,6 +137,16 @@ class Response:
         return f"<{self.status} {self.text[:300]}>"
 
 
+@pytest.fixture(autouse=True)
+def answers_match_the_spec():
+    """Every answer a test receives through Client is one clients/openapi.yaml
+    describes (spec_check.py)."""
+    spec_check.take()
+    yield
+    found = spec_check.take()
+    assert not found, "answers the spec does not describe:\n" + "\n".join(found[:20])
+
+
 class Client:
     """HTTP/1.1 to keptd; one connection reused (keep-alive) until it closes."""
 
@@ -167,7 +179,9 @@ class Client:
                 data = r.read()
                 if r.getheader("Connection", "").lower() == "close":
                     self.close()
-                return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+                answer = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+                spec_check.check(method, path, answer.status, answer.headers, data)
+                return answer
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self.close()
                 if attempt == 2:

@@ -87,5 +87,6 @@ def test_list_refusals(agent):
     assert agent.get("/v1/accounts?cursor=garbage!").error["code"] == "invalid_cursor"
     assert agent.get("/v1/accounts?limit=0").error["code"] == "invalid_limit"
     assert agent.get("/v1/accounts?limit=501").error["code"] == "invalid_limit"
+    assert agent.get("/v1/accounts?limit=").error["code"] == "invalid_limit"  # empty is not "the default"
     assert agent.get("/v1/accounts?customer_id=abc").error["code"] == "invalid_id"
     assert agent.get("/v1/accounts?external_ref=%FF").status == 400

@@ -178,6 +178,18 @@ def test_account_overview_in_one_request(agent, busy_account):
     assert agent.get("/v1/accounts/987654321/overview").error["code"] == "account_not_found"
 
 
+def test_a_waiting_call_says_when_on_the_customers_clock(agent, busy_account, cluster):
+    """A held call's words give its time as an agent reads it: the customer's day, hour and zone."""
+    a = busy_account
+    cluster.psql(f"""
+        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number, scheduled_at, state,
+                                deferred_rule)
+        VALUES ({a['account']['id']}, {a['customer']['id']}, {a['plan']['id']}, 4, 'pre_due', '+12125550142',
+                '2030-01-03 13:00:00+00', 'queued', 'calling_window')""")
+    o = agent.get(f"/v1/accounts/{a['account']['id']}/overview").json()
+    assert o["recent_calls"][0]["what_happened"] == "waiting (calling window) until Thu 2030-01-03 08:00 America/New_York"
+
+
 def test_kept_account(server, role_keys, busy_account):
     a = busy_account
     r = kept(server, role_keys["agent"], "account", str(a["account"]["id"]))
@@ -407,6 +419,31 @@ def test_every_flag_a_command_takes_is_in_its_help(server, role_keys):
     flags = set(re.findall(r'\{"(--[a-z-]+)", (?:true|false)', src)) - {"--help"}
     helps = "".join(kept(server, None, "help", c).stdout for c in COMMANDS)
     assert {f for f in flags if f not in helps} == set()
+
+
+def test_find_help_gives_the_page_size_the_api_uses(server, role_keys):
+    """kept help find says what a page is: 20 by default, 100 at most (GET /v1/customers)."""
+    agent = server.client(role_keys["agent"])
+    tag = unique("p").replace("-", "").lower()[-8:]
+    for i in range(22):
+        new_customer(agent, name=f"Page Probe {tag} {i}")
+    page = agent.get(f"/v1/customers?q={tag}").json()
+    assert len(page["items"]) == 20 and page["next_cursor"]
+    assert len(agent.get(f"/v1/customers?q={tag}&limit=100").json()["items"]) == 22
+    # past the spec's maximum is refused, not quietly cut to it
+    for bad in ("101", "300", "0", ""):
+        r = agent.get(f"/v1/customers?q={tag}&limit={bad}")
+        assert (r.status, r.error["code"]) == (400, "invalid_limit"), bad
+    assert "(1-100, default 20)" in kept(server, None, "help", "find").stdout
+
+
+def test_paging_errors_name_the_flags_and_help_names_the_timeout(server, role_keys):
+    r = kept(server, role_keys["agent"], "find", "abc", "--limit", "600")
+    assert r.returncode == 4 and "kept: --limit must be a whole number" in r.stderr, r.stderr
+    assert "[invalid_limit, --limit]" in r.stderr, r.stderr
+    r = kept(server, role_keys["agent"], "find", "abc", "--cursor", "bm9wZTox")
+    assert r.returncode == 4 and "[invalid_cursor, --cursor]" in r.stderr, r.stderr
+    assert "KEPT_TIMEOUT" in kept(server, None, "help").stdout
 
 
 def test_errors_name_flags_and_exit_codes_are_one_per_kind(server, role_keys):

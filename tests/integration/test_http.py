@@ -1,8 +1,9 @@
 """The HTTP layer: health, metrics, request ids, error shape, limits, keep-alive."""
 import re
 import socket
+import subprocess
 
-from conftest import Keptd, new_customer, unique
+from conftest import Keptd, command, free_port, keptd_env, new_customer, unique
 
 
 def test_health_endpoints_are_open(server):
@@ -75,6 +76,18 @@ def test_malformed_and_hostile_json(api):
         assert r.error["code"] == code, (body[:40], r)
 
 
+def test_a_nul_escape_in_a_path_or_query_is_refused(api):
+    """%00 would cut a C string short: /v1/customers/1%00junk must not name customer 1."""
+    customer = new_customer(api)
+    assert api.get(f"/v1/customers/{customer['id']}").status == 200
+    for target in (f"/v1/customers/{customer['id']}%00junk", f"/v1/customers/{customer['id']}%00",
+                   "/v1/customers?q=smi%00th", "/v1/customers?q=smith&cursor=%00", "/v1/customers?q%00=smith"):
+        r = api.get(target)
+        assert (r.status, r.error["code"]) == (400, "invalid_escape"), target
+    # other escapes still decode
+    assert api.get(f"/v1/customers/%3{str(customer['id'])[0]}{str(customer['id'])[1:]}").status == 200
+
+
 def test_body_over_the_cap_is_413(cluster, admin_key):
     k = Keptd(cluster.url, KEPT_MAX_BODY_BYTES="4k")
     try:
@@ -138,3 +151,32 @@ def test_created_resources_have_a_location(api):
     created = api.post("/v1/customers", {"external_ref": unique("L"), "name": "L", "time_zone": "UTC",
                                          "jurisdiction": "GB"})
     assert created.headers["location"] == f"/v1/customers/{created.json()['id']}"
+
+
+def test_a_second_keptd_on_a_port_in_use_refuses_to_start(cluster, server):
+    """Two keptd on one address do not share it (no SO_REUSEPORT): the second one says
+    the address is in use and exits, and the first keeps every request."""
+    done = subprocess.run(command("keptd", "serve"),
+                          env=keptd_env(cluster.url, KEPT_LISTEN=f"127.0.0.1:{server.port}"),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "event=start_failed" in done.stderr and "Address already in use" in done.stderr, done.stderr
+    c = server.client()
+    assert all(c.get("/healthz").status == 200 for _ in range(5))
+
+
+def test_a_keptd_restarted_on_its_port_binds_at_once(cluster, admin_key):
+    """A stopped keptd's connections linger in TIME_WAIT; the next keptd on the same
+    port still binds (SO_REUSEADDR), so a restart never waits a minute."""
+    port = free_port()
+    first = Keptd(cluster.url, KEPT_LISTEN=f"127.0.0.1:{port}")
+    clients = [first.client(admin_key) for _ in range(3)]
+    assert all(c.get("/v1/policies").status == 200 for c in clients)
+    assert first.stop() == 0  # keptd closes the kept-alive connections first: TIME_WAIT is on its side
+    for c in clients:
+        c.close()
+    second = Keptd(cluster.url, KEPT_LISTEN=f"127.0.0.1:{port}")
+    try:
+        assert second.port == port and second.client().get("/healthz").status == 200
+    finally:
+        assert second.stop() == 0

@@ -30,6 +30,16 @@ def test_bad_configuration_lists_every_problem_and_exits_2():
     assert "5 configuration problems" in done.stderr
 
 
+
+def test_the_documented_settings_of_other_kept_programs_are_not_called_misspelt(cluster):
+    """One shell for all of kept: the client's, kept-telsim's and make demo's settings
+    (README) are not keptd's typos; a real typo still is."""
+    done = keptd_cmd(cluster.url, "migrate", KEPT_TIMEOUT="30", KEPT_TELSIM_LIFE="off", KEPT_TELSIM_RECORD="off",
+                     KEPT_DEMO_CUSTOMERS="36", KEPT_DEMO_SEED="7", KEPT_TELSIM_LISTN="127.0.0.1:1")
+    assert done.returncode == 0, done.stderr
+    unknown = [l for l in done.stderr.splitlines() if "event=config_unknown" in l]
+    assert len(unknown) == 1 and "name=KEPT_TELSIM_LISTN" in unknown[0], unknown
+
 def test_secrets_are_redacted_in_the_logged_configuration(cluster):
     sock = cluster.url.split("host=")[1].split("&")[0]
     url = f"postgresql://kept:Sup3r-S3cret@/kept?host={sock}&port=5432"

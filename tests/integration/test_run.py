@@ -114,6 +114,47 @@ def test_embedded_cluster_survives_restarts():
     shutil.rmtree(base, ignore_errors=True)
 
 
+
+def test_a_second_make_run_on_a_taken_port_leaves_the_first_one_running():
+    """`make run` again while one is running (another terminal): the second keptd cannot
+    take the port, and the second run leaves alone the database it did not start."""
+    base = state_dir()
+    state = os.path.join(base, "state")
+    first = Run(state)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KEPT_")}
+        env.update(KEPT_STATE_DIR=state, KEPT_LISTEN=f"127.0.0.1:{first.port}", BUILD=os.path.relpath(BIN, ROOT),
+                   KEPT_TELSIM_LISTEN=f"127.0.0.1:{free_port()}")
+        second = subprocess.run([str(RUN)], env=env, capture_output=True, text=True, timeout=120,
+                                start_new_session=True)
+        out = second.stdout + second.stderr
+        assert second.returncode != 0, out
+        assert "is already running" in out and "Address already in use" in out and "database stopped" not in out, out
+        assert first.request("GET", "/readyz")[0] == 200
+    finally:
+        assert first.ctrl_c() == 0, first.text()
+    assert "database stopped" in first.text()
+    shutil.rmtree(base, ignore_errors=True)
+
+def test_make_run_stops_when_kept_telsim_cannot_take_its_address():
+    """Something else listens on KEPT_TELSIM_LISTEN: make run says so and stops, rather than
+    wiring keptd to whatever answers there."""
+    base = state_dir()
+    state = os.path.join(base, "state")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KEPT_")}
+        env.update(KEPT_STATE_DIR=state, KEPT_LISTEN=f"127.0.0.1:{free_port()}", BUILD=os.path.relpath(BIN, ROOT),
+                   PGCLUSTER_OPTS="-c fsync=off", KEPT_TELSIM_LISTEN=f"127.0.0.1:{taken.getsockname()[1]}")
+        done = subprocess.run([str(RUN)], env=env, capture_output=True, text=True, timeout=180,
+                              start_new_session=True)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "kept-telsim could not start" in out and "database stopped" in out and "event=listening" not in out, out
+    shutil.rmtree(base, ignore_errors=True)
+
+
 def test_an_existing_database_is_used_when_given(cluster, tmp_path):
     run = Run(str(tmp_path / "state"), KEPT_DATABASE_URL=cluster.url)
     try:

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -136,12 +137,35 @@ static void passwords_are_redacted(void **state)
 	assert_string_equal(out, "postgresql://user@host/db");
 }
 
+/* keptd help: only what is required says so; an optional setting without a
+ * default is not called required. */
+static void help_says_what_is_required(void **state)
+{
+	(void)state;
+	struct buf out;
+	char line[512];
+	buf_init(&out, 64 << 10);
+	config_help(&out);
+	const char *text = buf_str(&out);
+	assert_null(strstr(text, "none, required"));
+	assert_non_null(strstr(text, "(URL or key=value) (required)\n"));
+	const char *names[] = {"KEPT_ANALYTICS_DATABASE_URL", "KEPT_REPORTS_DATABASE_URL",
+	                       "KEPT_TELEPHONY_BASE_URL", "KEPT_AGENT_LINE", "KEPT_CALLBACK_NUMBER"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		const char *at = strstr(text, names[i]);
+		assert_non_null(at);
+		snprintf(line, sizeof line, "%.*s", (int)strcspn(at, "\n"), at);
+		assert_null(strstr(line, "required"));
+	}
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(defaults_apply),          cmocka_unit_test(values_parse),
 	        cmocka_unit_test(every_problem_is_listed), cmocka_unit_test(telephony_names_and_clock),
-	        cmocka_unit_test(passwords_are_redacted),
+	        cmocka_unit_test(passwords_are_redacted),  cmocka_unit_test(help_says_what_is_required),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

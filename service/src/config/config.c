@@ -98,13 +98,15 @@ static const struct cfg_row rows[] = {
         {"KEPT_TELEPHONY_BASE_URL", CFG_STRING, OFF(telephony_base_url), NULL, 0, 0, CFG_URL,
          "the provider's REST base URL (e.g. https://api.twilio.com); unset: no calls are dialled"},
         {"KEPT_TELEPHONY_ACCOUNT_SID", CFG_STRING, OFF(telephony_account_sid), NULL, 0, 0, 0,
-         "the provider account (AC + 32 hex digits)"},
+         "the provider account (AC + 32 hex digits; required with KEPT_TELEPHONY_BASE_URL)"},
         {"KEPT_TELEPHONY_AUTH_TOKEN", CFG_STRING, OFF(telephony_auth_token), NULL, 0, 0, CFG_SECRET,
-         "the provider auth token: Basic auth and webhook signatures (never logged)"},
+         "the provider auth token: Basic auth and webhook signatures (never logged; required with "
+         "KEPT_TELEPHONY_BASE_URL)"},
         {"KEPT_TELEPHONY_FROM", CFG_STRING, OFF(telephony_from), NULL, 0, 0, CFG_E164,
-         "the caller id and callback number said in calls (E.164)"},
+         "the caller id and callback number said in calls (E.164; required with KEPT_TELEPHONY_BASE_URL)"},
         {"KEPT_PUBLIC_URL", CFG_STRING, OFF(public_url), NULL, 0, 0, CFG_URL,
-         "the base URL the provider reaches keptd on; webhook URLs and signatures use it"},
+         "the base URL the provider reaches keptd on; webhook URLs and signatures use it (required with "
+         "KEPT_TELEPHONY_BASE_URL)"},
         {"KEPT_AGENT_LINE", CFG_STRING, OFF(agent_line), NULL, 0, 0, CFG_E164,
          "a number that key 2 transfers the customer to (E.164); unset: an agent calls back"},
         {"KEPT_BUSINESS_NAME", CFG_STRING, OFF(business_name), "Kept Customer Services", 0, 0, 0,
@@ -140,6 +142,11 @@ static const char *const foreign[] = {
         "KEPT_TELSIM_LISTEN",            /* kept-telsim */
         "KEPT_TELSIM_CALLBACK_DELAY_MS", /* kept-telsim */
         "KEPT_TELSIM_CPS",               /* kept-telsim */
+        "KEPT_TELSIM_LIFE",              /* kept-telsim */
+        "KEPT_TELSIM_RECORD",            /* kept-telsim */
+        "KEPT_TIMEOUT",                  /* kept (CLI) */
+        "KEPT_DEMO_CUSTOMERS",           /* make demo */
+        "KEPT_DEMO_SEED",                /* make demo */
 };
 
 #define NROWS (sizeof rows / sizeof rows[0])
@@ -671,8 +678,17 @@ void config_log(const struct kept_config *cfg)
 void config_help(struct buf *out)
 {
 	for (size_t i = 0; i < NROWS; i++) {
-		kept_err r = buf_printf(out, "  %-30s %s (default: %s)\n", rows[i].name, rows[i].help,
-		                        rows[i].fallback ? rows[i].fallback : "none, required");
+		/* an optional setting without a default says what unset means in its help */
+		const char *open = "", *fallback = "", *close = "";
+		if (rows[i].fallback) {
+			open = " (default: ";
+			fallback = rows[i].fallback;
+			close = ")";
+		} else if (rows[i].flags & CFG_REQUIRED) {
+			open = " (required)";
+		}
+		kept_err r = buf_printf(out, "  %-30s %s%s%s%s\n", rows[i].name, rows[i].help, open, fallback,
+		                        close);
 		if (r)
 			return;
 	}

@@ -344,6 +344,70 @@ static bool has_body(const struct http_request *req)
  * large file only to be told 401. Without a body the reply waits for the
  * next callback, which comes at once, and the connection stays open.
  */
+/* ---- escapes ------------------------------------------------------------------------------- */
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The path's and the query's %HH escapes, decoded in place as libmicrohttpd's
+ * own unescaper does, except %00: a NUL would end the C string there and
+ * "/v1/customers/1%00junk" would name customer 1. It is left as the three
+ * characters "%00", and first_call() refuses the request. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		int hi = r[0] == '%' ? hex_value(r[1]) : -1;
+		int lo = hi >= 0 ? hex_value(r[2]) : -1;
+		if (lo >= 0 && (hi | lo) != 0) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+static enum MHD_Result find_nul_escape(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	bool *found = cls;
+	if (strstr(key, "%00") || (value && strstr(value, "%00"))) {
+		*found = true;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* True when the path or a query parameter held %00 (see unescape()). */
+static bool has_nul_escape(struct MHD_Connection *conn, const char *url)
+{
+	bool found = strstr(url, "%00") != NULL;
+	if (!found)
+		(void)MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, find_nul_escape, &found);
+	return found;
+}
+
+static void reply_nul_escape(struct http_request *req)
+{
+	struct kept_error e;
+	kept_fail(&e, KEPT_ERR_INVALID, "invalid_escape", "",
+	          "a path or query may not hold %%00 (a NUL byte)");
+	http_reply_error(req, &e);
+}
+
 static enum MHD_Result first_call(struct http_server *srv, struct MHD_Connection *conn, const char *url,
                                   const char *method, void **con_cls)
 {
@@ -352,7 +416,10 @@ static enum MHD_Result first_call(struct http_server *srv, struct MHD_Connection
 		return MHD_NO;
 	*con_cls = req;
 	log_set_request_id(req->id);
-	srv->app.begin(req, srv->app.cls);
+	if (has_nul_escape(conn, url))
+		reply_nul_escape(req);
+	else
+		srv->app.begin(req, srv->app.cls);
 	if (!req->replied && declared_too_large(req))
 		reply_too_large(req);
 	buf_init(&req->body, req->body_limit);
@@ -432,13 +499,19 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, const struct add
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* MHD_OPTION_LISTENING_ADDRESS_REUSE is left out on purpose: left out,
+	 * libmicrohttpd sets SO_REUSEADDR only, so a keptd restarted on its port
+	 * binds at once despite the last one's connections in TIME_WAIT, while a
+	 * second server on a port in use fails to start. 1 would add SO_REUSEPORT
+	 * (two servers sharing the port's connections); 0 would drop SO_REUSEADDR
+	 * (a restart refused for a minute). */
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
 	                        NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
 	                        (unsigned)srv->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
 	                        (unsigned)srv->opt.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4096u,
 	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
-	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	                        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
+	                        unescape, NULL, MHD_OPTION_END);
 }
 
 kept_err http_server_start(const struct http_options *opt, const struct http_app *app,
