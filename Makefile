@@ -56,7 +56,8 @@ CHARTJS := clients/dashboard/node_modules/chart.js/dist/chart.umd.js
 ASSETS := /dashboard=clients/dashboard/index.html:text/html;charset=utf-8 \
           /dashboard/dashboard.js=clients/dashboard/dashboard.js:text/javascript;charset=utf-8 \
           /dashboard/chart.umd.js=$(CHARTJS):text/javascript;charset=utf-8 \
-          /dashboard/favicon.svg=clients/dashboard/favicon.svg:image/svg+xml
+          /dashboard/favicon.svg=clients/dashboard/favicon.svg:image/svg+xml \
+          /self-service/style.css=clients/selfservice/style.css:text/css;charset=utf-8
 CLI_SRC := $(sort $(wildcard clients/kept/*.c))
 CLI_OBJ := $(CLI_SRC:clients/kept/%.c=$(BUILD)/obj/cli/%.o)
 TELSIM_SRC := $(sort $(wildcard service/telsim/*.c))
@@ -97,7 +98,7 @@ $(CHARTJS): clients/dashboard/package-lock.json
 	@touch $@
 
 $(BUILD)/gen/assets.c: $(BUILD)/tools/assetgen $(wildcard clients/dashboard/*.html clients/dashboard/*.js \
-                       clients/dashboard/*.svg) $(CHARTJS)
+                       clients/dashboard/*.svg clients/selfservice/*.css) $(CHARTJS)
 	@mkdir -p $(BUILD)/gen
 	$(BUILD)/tools/assetgen $@ $(foreach a,$(ASSETS),'$(a)')
 

@@ -161,11 +161,11 @@ function drawWeekly(rows, currency) {
     `No installment of a ${currency} plan falls due in this range.`);
 }
 
-function planTable(id, rows, currency, keyOf, label, emptyText) {
+function planTable(id, rows, currency, keyOf, label, emptyText, textOf = keyOf) {
   fillTable(id, [label, "plans", "judged", "kept rate", "collected / due (judged)", "collection rate", "completed",
                  "broken"],
     rows.map((r) => el("tr", { "data-key": String(keyOf(r)) },
-      cell("key", keyOf(r), label === "agent" ? (r.agent_name || `user ${r.agent_user_id}`) : keyOf(r)),
+      cell("key", keyOf(r), label === "agent" ? (r.agent_name || `user ${r.agent_user_id}`) : textOf(r)),
       cell("plans", r.plans, r.plans),
       cell("judged", r.judged, r.judged),
       rateCell("kept_rate", r.kept_rate, r.judged),
@@ -177,18 +177,57 @@ function planTable(id, rows, currency, keyOf, label, emptyText) {
     emptyText);
 }
 
+const words = (s) => s.replaceAll("_", " ");
+
 function drawOrigin(rows, currency) {
   draw("origin", {
     type: "bar",
-    data: { labels: rows.map((r) => `${r.origin.replace("_", " ")} (${r.plans})`),
+    data: { labels: rows.map((r) => `${words(r.origin)} · ${words(r.channel)} (${r.plans})`),
             datasets: ["kept_rate", "collection_rate", "completion_rate", "broken_rate"].map((f, i) => ({
               label: f.replace("_", " "), data: rows.map((r) => r[f]),
               backgroundColor: ["#17804a", "#1d4ed8", "#7c3aed", "#b00020"][i],
             })) },
     options: chartOptions,
   });
-  planTable("origin-table", rows, currency, (r) => r.origin, "origin",
-            `No ${currency} plan started in this range.`);
+  planTable("origin-table", rows, currency, (r) => `${r.origin}/${r.channel}`, "origin · channel",
+            `No ${currency} plan started in this range.`, (r) => `${words(r.origin)} · ${words(r.channel)}`);
+}
+
+// The origin report's rows summed by channel: the customer's own plans (self service, a reminder
+// call) against those agents set. Rates are recomputed from the sums as the reports round them
+// (4 places, half up), never averaged.
+const CHANNELS = ["agent", "self_service", "ivr", "import"];
+const ratio = (num, den) => (den ? Math.round((num * 10000) / den) / 10000 : null);
+
+function byChannel(rows) {
+  const sums = new Map();
+  for (const r of rows) {
+    const s = sums.get(r.channel) || { channel: r.channel, plans: 0, completed: 0, broken: 0, judged: 0, kept_any: 0,
+                                        due_judged_cents: 0, collected_judged_cents: 0 };
+    for (const f of ["plans", "completed", "broken", "judged", "kept_any", "due_judged_cents", "collected_judged_cents"]) {
+      s[f] += r[f];
+    }
+    sums.set(r.channel, s);
+  }
+  return [...sums.values()]
+    .sort((a, b) => CHANNELS.indexOf(a.channel) - CHANNELS.indexOf(b.channel))
+    .map((s) => ({ ...s, kept_rate: ratio(s.kept_any, s.judged),
+                   collection_rate: ratio(s.collected_judged_cents, s.due_judged_cents),
+                   completion_rate: ratio(s.completed, s.plans), broken_rate: ratio(s.broken, s.plans) }));
+}
+
+function drawChannels(rows, currency) {
+  const sums = byChannel(rows);
+  draw("channel", {
+    type: "bar",
+    data: { labels: sums.map((r) => `${words(r.channel)} (${r.plans})`),
+            datasets: ["kept_rate", "collection_rate"].map((f, i) => ({
+              label: words(f), data: sums.map((r) => r[f]), backgroundColor: ["#17804a", "#1d4ed8"][i],
+            })) },
+    options: chartOptions,
+  });
+  planTable("channel-table", sums, currency, (r) => r.channel, "channel",
+            `No ${currency} plan started in this range.`, (r) => words(r.channel));
 }
 
 function drawCohorts(rows) {
@@ -242,6 +281,7 @@ function render() {
   drawHeadline(mine("summary")[0], currency);
   drawWeekly(mine("weekly-adherence"), currency);
   drawOrigin(mine("origin"), currency);
+  drawChannels(mine("origin"), currency);
   planTable("agents-table", mine("agents"), currency, (r) => r.agent_user_id, "agent",
             `No ${currency} plan started in this range.`);
   drawCohorts(data.cohorts);

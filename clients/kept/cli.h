@@ -128,6 +128,7 @@ int cmd_policies(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
 int cmd_calls(struct cli *cli, int argc, char **argv);
 int cmd_contact(struct cli *cli, int argc, char **argv);
+int cmd_link(struct cli *cli, int argc, char **argv);
 
 /* `kept reviews show` and `kept escalations show` also live in their groups. */
 

@@ -115,6 +115,14 @@ static const struct {
          "  --at       when it happened (default now)\n"
          "example: kept contact log 42 --channel phone --direction outbound --outcome no_answer \\\n"
          "             --number +14155550123\n"},
+        {"link", "the customer's personal link to the self-service page: make one (and text it), revoke one",
+         "kept link ACCOUNT [--sms [--number E164]] [--days N] [--language en|es]\n"
+         "kept link revoke LINK [--reason TEXT]\n"
+         "  the link (KEPT_PUBLIC_URL/s/...) is shown once and never again; it expires after --days\n"
+         "  (1-30, default 7). --sms texts it to the customer's number (or --number, one of theirs)\n"
+         "  if the contact rules allow: consent to texts on that number, no opt-out, the calling\n"
+         "  window in every zone kept knows for the customer; the text's state and rule are shown\n"
+         "example: kept link 42 --sms ; kept link revoke 7 --reason \"sent to the wrong person\"\n"},
         {"policies", "the policies that decide what is in policy (read)",
          "kept policies\n"
          "  the default policy and each creditor's: max weeks, grace days, kept threshold, misses that\n"

@@ -109,6 +109,18 @@ if [ -z "${KEPT_TELEPHONY_BASE_URL:-}" ]; then
         exit 1
     fi
 fi
+# The customer's self-service page: on, with a link secret made on the first run and kept in
+# .kept/ (mode 0600) like the key; it is never printed.
+secretfile="$state/link-secret"
+if [ -z "${KEPT_LINK_SECRET:-}" ]; then
+    if [ ! -s "$secretfile" ]; then
+        (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '\n' >"$secretfile")
+    fi
+    KEPT_LINK_SECRET=$(cat "$secretfile")
+    export KEPT_LINK_SECRET
+fi
+export KEPT_SELF_SERVICE=${KEPT_SELF_SERVICE:-on}
+export KEPT_PUBLIC_URL=${KEPT_PUBLIC_URL:-$url}
 cat <<EOF
 
   kept is starting at $url
@@ -116,6 +128,8 @@ cat <<EOF
   try:  curl -H @${header#"$root"/} $url/v1/accounts
   CLI:  export KEPT_URL=$url KEPT_API_KEY=\$(cat ${keyfile#"$root"/}); $bin/kept accounts list
   telephony: ${KEPT_TELEPHONY_BASE_URL}${telsim_pid:+ (kept-telsim)}
+  self-service page: $KEPT_PUBLIC_URL/s/... (KEPT_SELF_SERVICE=$KEPT_SELF_SERVICE); a customer's link:
+        KEPT_URL=$url KEPT_API_KEY=$key $bin/kept link ACCOUNT [--sms]
   Ctrl-C stops keptd and the database.
 
 EOF
@@ -135,7 +149,7 @@ demo() {
     ref="DEMO-$(date +%s)"
     for _ in $(seq 1 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
     customer=$("${api[@]}" "$url/v1/customers" -d "{\"external_ref\":\"$ref\",\"name\":\"Dana Demo\",
-        \"time_zone\":\"$zone\",\"jurisdiction\":\"US-NY\",
+        \"time_zone\":\"$zone\",\"jurisdiction\":\"US-NY\",\"date_of_birth\":\"1984-07-19\",\"postcode\":\"10001\",
         \"phones\":[{\"number\":\"+15557770105\",\"consent_automated\":true}]}" | first_id) || return 0
     account=$("${api[@]}" "$url/v1/accounts" -d "{\"customer_id\":$customer,\"external_ref\":\"$ref-A\",
         \"creditor\":\"Demo Bank\",\"original_balance_cents\":120000,\"currency\":\"USD\"}" | first_id) || return 0
@@ -148,6 +162,12 @@ demo() {
     touch "$marker"
     echo "kept: demo plan on account $account ($zone); a reminder call went to kept-telsim:"
     echo "      curl -H @${header#"$root"/} \"$url/v1/calls?account_id=$account\""
+    if [ "$KEPT_SELF_SERVICE" = on ]; then
+        local link
+        link=$("${api[@]}" "$url/v1/accounts/$account/self-service-links" -d '{}' |
+            grep -o '"url" *: *"[^"]*"' | sed 's/.*"\(http[^"]*\)"/\1/') || return 0
+        echo "kept: Dana Demo's self-service page (date of birth 1984-07-19, postcode 10001): $link"
+    fi
 }
 
 "$bin/keptd" serve &

@@ -35,12 +35,14 @@
 #include "db/db.h"
 #include "http/http.h"
 #include "json/json.h"
+#include "link/link.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "migrate/migrate.h"
 #include "privacy/privacy.h"
 #include "reminders/reminders.h"
 #include "retention/retention.h"
+#include "texts/texts.h"
 #include "worker/worker.h"
 
 extern char **environ;
@@ -93,6 +95,9 @@ static struct db_settings db_settings_of(const struct kept_config *cfg, const ch
 	return s;
 }
 
+/* The self-service page's keys, from KEPT_LINK_SECRET (when KEPT_SELF_SERVICE=on). */
+static struct link_keys link_keys;
+
 /* ---- background workers ------------------------------------------------------------- */
 
 #define MAX_WORKERS 8
@@ -113,10 +118,11 @@ static kept_err start_workers(const struct kept_config *cfg, struct workers *w, 
 	        {"loader", cfg->analytics_interval_s * 1000, analytics_worker_run},
 	        {"retention", cfg->retention_interval_s * 1000, privacy_worker_run},
 	        {"maintenance", cfg->maintenance_interval_s * 1000, retention_worker_run},
+	        {"texter", cfg->text_interval_s * 1000, texts_worker_run},
 	};
-	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR,  CONFIG_WORKER_AUDITOR, CONFIG_WORKER_SCHEDULER,
-	                         CONFIG_WORKER_DISPATCHER, CONFIG_WORKER_LOADER,  CONFIG_WORKER_RETENTION,
-	                         CONFIG_WORKER_MAINTENANCE};
+	const unsigned bits[] = {CONFIG_WORKER_EVALUATOR,   CONFIG_WORKER_AUDITOR, CONFIG_WORKER_SCHEDULER,
+	                         CONFIG_WORKER_DISPATCHER,  CONFIG_WORKER_LOADER,  CONFIG_WORKER_RETENTION,
+	                         CONFIG_WORKER_MAINTENANCE, CONFIG_WORKER_TEXTER};
 	w->db = (struct db_settings){cfg->database_url, 0, "keptd worker"};
 	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
 		if (!(cfg->workers & bits[i]))
@@ -124,6 +130,8 @@ static kept_err start_workers(const struct kept_config *cfg, struct workers *w, 
 		kept_err r = worker_start(&jobs[i], &w->db, &w->running[w->count], err);
 		if (r)
 			return r;
+		if (bits[i] == CONFIG_WORKER_TEXTER)
+			texts_set_worker(w->running[w->count]);
 		w->count++;
 	}
 	return KEPT_OK;
@@ -131,10 +139,12 @@ static kept_err start_workers(const struct kept_config *cfg, struct workers *w, 
 
 static void stop_workers(struct workers *w)
 {
+	texts_set_worker(NULL);
 	for (size_t i = 0; i < w->count; i++)
 		worker_stop(w->running[i]);
 	w->count = 0;
 	reminders_shutdown();
+	texts_shutdown();
 	analytics_shutdown();
 }
 
@@ -172,7 +182,8 @@ static int serve(const struct kept_config *cfg)
 	                                                    : cfg->analytics_database_url,
 	                          cfg->rate_limit,
 	                          cfg->rate_burst,
-	                          cfg->contact_name};
+	                          cfg->contact_name,
+	                          cfg->self_service ? &link_keys : NULL};
 	struct http_options opt = {
 	        cfg->listen_host,          cfg->listen_port,    cfg->threads,
 	        cfg->connection_timeout_s, cfg->max_body_bytes, cfg->retry_after_s,
@@ -181,8 +192,9 @@ static int serve(const struct kept_config *cfg)
 	struct workers workers = {0};
 	struct kept_error err;
 	kept_error_clear(&err);
-	if (api_init(&acfg) || http_server_start(&opt, api_http_app(), &srv, &err) ||
-	    start_workers(cfg, &workers, &err)) {
+	/* the workers first: a request may wake the texter */
+	if (api_init(&acfg) || start_workers(cfg, &workers, &err) ||
+	    http_server_start(&opt, api_http_app(), &srv, &err)) {
 		log_msg(LOG_ERROR, "start_failed", "%s", err.message[0] ? err.message : "out of memory");
 		stop_workers(&workers);
 		http_server_stop(srv);
@@ -427,6 +439,7 @@ static int keys_revoke(const struct kept_config *cfg, char *id)
 /* ---- reminders -------------------------------------------------------------------------- */
 
 static struct reminders_config reminders_cfg;
+static struct texts_config texts_cfg;
 
 static void configure_reminders(const struct kept_config *cfg)
 {
@@ -446,16 +459,27 @@ static void configure_reminders(const struct kept_config *cfg)
 	        .cps = cfg->telephony_cps,
 	};
 	reminders_configure(&reminders_cfg);
+	texts_cfg = (struct texts_config){
+	        .provider = reminders_cfg.provider,
+	        .from = cfg->telephony_from,
+	        .public_url = cfg->public_url,
+	        .keys = cfg->self_service ? &link_keys : NULL,
+	        .batch = 64,
+	};
+	texts_configure(&texts_cfg);
 }
 
 static kept_err reminders_once(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
                                void *ctx, struct kept_error *err)
 {
 	const char *json = NULL;
+	struct texts_result texts;
 	(void)actor;
 	kept_err r = reminders_run(db, arena, ctx, &json, err);
 	if (!r)
-		printf("%s\n", json);
+		r = texts_send_due(db, arena, NULL, &texts, err);
+	if (!r)
+		printf("%s\n", texts_add_to(arena, json, &texts));
 	return r;
 }
 
@@ -468,6 +492,7 @@ static int reminders_command(const struct kept_config *cfg, int argc, char **arg
 	}
 	int status = run_with_db(cfg, "keptd reminders", reminders_once, (void *)as_of);
 	reminders_shutdown();
+	texts_shutdown();
 	return status;
 }
 
@@ -638,6 +663,11 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	clock_configure(cfg.clock_simulated);
+	if (cfg.self_service && link_keys_derive(cfg.link_secret, &link_keys)) {
+		fprintf(stderr, "keptd: the self-service keys could not be derived from KEPT_LINK_SECRET\n");
+		config_free(&cfg);
+		return 1;
+	}
 	configure_reminders(&cfg);
 	analytics_configure(cfg.analytics_database_url, cfg.analytics_batch);
 	privacy_configure(cfg.access_log_days);
@@ -670,6 +700,7 @@ int main(int argc, char **argv)
 		status = keys_revoke(&cfg, argv[3]);
 	else
 		fputs(usage, stderr);
+	crypto_cleanse(&link_keys, sizeof link_keys);
 	config_free(&cfg);
 	return status;
 }

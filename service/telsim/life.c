@@ -226,6 +226,28 @@ static void machine_answers(struct tcall *c, int greeting_ms)
 	telsim_call_event(c, event);
 }
 
+/* The callee's answer to the next prompt: one key, or, when `keys` has commas,
+ * the next entry ("25#": Digits 25, finished on #). False when none is left. */
+static bool next_answer(const char **k, char digits[32], bool *hash)
+{
+	const char *p = *k;
+	size_t n = strcspn(p, ",");
+	if (!*p)
+		return false;
+	if (n >= 32)
+		n = 31;
+	memcpy(digits, p, n);
+	digits[n] = '\0';
+	*hash = n > 0 && digits[n - 1] == '#';
+	if (*hash)
+		digits[n - 1] = '\0';
+	p += n;
+	if (*p == ',')
+		p++;
+	*k = p;
+	return true;
+}
+
 /* Answered: fetch the TwiML, then answer each <Gather> with the callee's next key. */
 static void converse(struct life *l, const char *keys)
 {
@@ -239,19 +261,26 @@ static void converse(struct life *l, const char *keys)
 	buf_init(&twiml, 1u << 20);
 	long code = c->url ? post_signed(l, c->url, &fields, &twiml) : 0;
 	log_event(c, "twiml", c->url ? "Url" : "none", code, buf_str(&twiml));
-	char action[1024];
-	for (const char *k = keys; code == 200 && *k && gather_action(buf_str(&twiml), action, sizeof action);
-	     k++) {
+	char action[1024], digits[32];
+	bool entries = strchr(keys, ',') != NULL, hash = false;
+	const char *k = keys;
+	while (code == 200 && gather_action(buf_str(&twiml), action, sizeof action)) {
+		if (entries ? !next_answer(&k, digits, &hash) : !*k)
+			break;
+		if (!entries) {
+			digits[0] = *k++;
+			digits[1] = '\0';
+			hash = false;
+		}
 		pause_ms();
-		char digit[2] = {*k, '\0'};
 		n = standard_fields(c, f, "in-progress");
-		f[n++] = (struct form_field){"Digits", digit};
-		f[n++] = (struct form_field){"FinishedOnKey", ""};
+		f[n++] = (struct form_field){"Digits", digits};
+		f[n++] = (struct form_field){"FinishedOnKey", hash ? "#" : ""};
 		fields.count = n;
 		buf_reset(&twiml);
 		code = post_signed(l, action, &fields, &twiml);
-		char what[32];
-		snprintf(what, sizeof what, "Digits=%s", digit);
+		char what[48];
+		snprintf(what, sizeof what, "Digits=%s%s", digits, hash ? "#" : "");
 		log_event(c, "gather", what, code, buf_str(&twiml));
 	}
 	buf_free(&twiml);

@@ -209,8 +209,7 @@ static void reply_buf(struct http_request *req, int status, struct buf *b)
 	buf_free(b);
 }
 
-/* Twilio's error shape. */
-static void twilio_error(struct http_request *req, int status, int code, const char *message)
+void telsim_error(struct http_request *req, int status, int code, const char *message)
 {
 	struct buf b;
 	buf_init(&b, 4096);
@@ -270,8 +269,7 @@ static bool is_e164(const char *v)
 	return v && text_is_e164(v, strlen(v));
 }
 
-/* The first queued create fault for a create to `to`, copied into `out`; NULL when none. */
-static const char *next_fault(const char *to, char out[16])
+const char *telsim_next_fault(const char *to, char out[16])
 {
 	bool found = false;
 	pthread_mutex_lock(&telsim_lock);
@@ -287,6 +285,46 @@ static const char *next_fault(const char *to, char out[16])
 		fault_head++;
 	pthread_mutex_unlock(&telsim_lock);
 	return found ? out : NULL;
+}
+
+bool telsim_fault_before(struct http_request *req, const char *fault)
+{
+	if (strcmp(fault, "429") == 0) {
+		char seconds[16];
+		pthread_mutex_lock(&telsim_lock);
+		snprintf(seconds, sizeof seconds, "%s", retry_after);
+		pthread_mutex_unlock(&telsim_lock);
+		kept_err r = http_add_header(req, "Retry-After", seconds);
+		(void)r;
+		telsim_error(req, 429, 20429, "Too Many Requests");
+		return true;
+	}
+	if (strcmp(fault, "503") == 0) {
+		telsim_error(req, 503, 20503, "Service Unavailable");
+		return true;
+	}
+	if (strcmp(fault, "drop") == 0) {
+		http_drop(req);
+		return true;
+	}
+	if (strcmp(fault, "held") == 0) /* queued at the provider: acted on late */
+		usleep((useconds_t)slow_ms * 1000);
+	return false;
+}
+
+bool telsim_fault_after(struct http_request *req, const char *fault)
+{
+	if (strcmp(fault, "503_created") == 0) {
+		telsim_error(req, 503, 20503, "Service Unavailable");
+		return true;
+	}
+	if (strcmp(fault, "drop_created") == 0) {
+		http_drop(req);
+		return true;
+	}
+	if (strcmp(fault, "slow_created") == 0)
+		usleep((useconds_t)slow_ms * 1000);
+	return false;
 }
 
 static unsigned parse_events(const struct form *f, bool *ok)
@@ -316,35 +354,17 @@ static void create_call(struct http_request *req)
 	struct kept_error err;
 	const char *ct = http_header(req, "Content-Type");
 	if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
-		twilio_error(req, 415, 20415, "Content-Type must be application/x-www-form-urlencoded");
+		telsim_error(req, 415, 20415, "Content-Type must be application/x-www-form-urlencoded");
 		return;
 	}
 	if (form_decode(http_arena(req), body, len, &f, &err)) {
-		twilio_error(req, 400, 20001, "The request body is not a valid form");
+		telsim_error(req, 400, 20001, "The request body is not a valid form");
 		return;
 	}
 	char fault_name[16];
-	const char *fault = next_fault(form_get(&f, "To"), fault_name);
-	if (fault && strcmp(fault, "429") == 0) {
-		char seconds[16];
-		pthread_mutex_lock(&telsim_lock);
-		snprintf(seconds, sizeof seconds, "%s", retry_after);
-		pthread_mutex_unlock(&telsim_lock);
-		kept_err r = http_add_header(req, "Retry-After", seconds);
-		(void)r;
-		twilio_error(req, 429, 20429, "Too Many Requests");
+	const char *fault = telsim_next_fault(form_get(&f, "To"), fault_name);
+	if (fault && telsim_fault_before(req, fault))
 		return;
-	}
-	if (fault && strcmp(fault, "503") == 0) {
-		twilio_error(req, 503, 20503, "Service Unavailable");
-		return;
-	}
-	if (fault && strcmp(fault, "drop") == 0) {
-		http_drop(req);
-		return;
-	}
-	if (fault && strcmp(fault, "held") == 0) /* queued at the provider: acted on late */
-		usleep((useconds_t)slow_ms * 1000);
 	const char *to = form_get(&f, "To"), *from = form_get(&f, "From"), *url = form_get(&f, "Url");
 	const char *twiml = form_get(&f, "Twiml"), *app = form_get(&f, "ApplicationSid");
 	const char *method = form_get(&f, "Method"), *timeout = form_get(&f, "Timeout");
@@ -352,29 +372,29 @@ static void create_call(struct http_request *req)
 	bool events_ok;
 	unsigned events = parse_events(&f, &events_ok);
 	if (!is_e164(to)) {
-		twilio_error(req, 400, 21211, "Invalid 'To' Phone Number");
+		telsim_error(req, 400, 21211, "Invalid 'To' Phone Number");
 		return;
 	}
 	if (!is_e164(from)) {
-		twilio_error(req, 400, 21212, "Invalid 'From' Phone Number");
+		telsim_error(req, 400, 21212, "Invalid 'From' Phone Number");
 		return;
 	}
 	if (!url && !twiml && !app) {
-		twilio_error(req, 400, 21205, "Url, Twiml or ApplicationSid is required");
+		telsim_error(req, 400, 21205, "Url, Twiml or ApplicationSid is required");
 		return;
 	}
 	if ((method && strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0) ||
 	    (cb_method && strcmp(cb_method, "GET") != 0 && strcmp(cb_method, "POST") != 0)) {
-		twilio_error(req, 400, 21207, "Method must be GET or POST");
+		telsim_error(req, 400, 21207, "Method must be GET or POST");
 		return;
 	}
 	long t = timeout ? strtol(timeout, NULL, 10) : 60;
 	if (timeout && (strspn(timeout, "0123456789") != strlen(timeout) || t < 1 || t > 600)) {
-		twilio_error(req, 400, 21217, "Timeout must be an integer from 1 to 600");
+		telsim_error(req, 400, 21217, "Timeout must be an integer from 1 to 600");
 		return;
 	}
 	if (!events_ok) {
-		twilio_error(req, 400, 21626,
+		telsim_error(req, 400, 21626,
 		             "StatusCallbackEvent must be initiated, ringing, answered or completed");
 		return;
 	}
@@ -384,26 +404,18 @@ static void create_call(struct http_request *req)
 	                         md && strcmp(md, "DetectMessageEnd") == 0,
 	                         md_timeout ? (int)strtol(md_timeout, NULL, 10) : 30};
 	if (amd.timeout_s < 3 || amd.timeout_s > 59) {
-		twilio_error(req, 400, 20001, "MachineDetectionTimeout must be from 3 to 59 seconds");
+		telsim_error(req, 400, 20001, "MachineDetectionTimeout must be from 3 to 59 seconds");
 		return;
 	}
 	struct tcall *c = telsim_call_add(to, from, url, form_get(&f, "StatusCallback"), events, &amd);
 	if (!c) {
-		twilio_error(req, 500, 20500, "out of memory");
+		telsim_error(req, 500, 20500, "out of memory");
 		return;
 	}
 	if (telsim_cfg.life)
 		telsim_life_start(c);
-	if (fault && strcmp(fault, "503_created") == 0) {
-		twilio_error(req, 503, 20503, "Service Unavailable");
+	if (fault && telsim_fault_after(req, fault))
 		return;
-	}
-	if (fault && strcmp(fault, "drop_created") == 0) {
-		http_drop(req);
-		return;
-	}
-	if (fault && strcmp(fault, "slow_created") == 0)
-		usleep((useconds_t)slow_ms * 1000);
 	struct buf b;
 	buf_init(&b, 1u << 16);
 	pthread_mutex_lock(&telsim_lock);
@@ -473,7 +485,7 @@ static void fetch_call(struct http_request *req, const char *sid)
 	pthread_mutex_unlock(&telsim_lock);
 	if (!found) {
 		buf_free(&b);
-		twilio_error(req, 404, 20404, "The requested resource was not found");
+		telsim_error(req, 404, 20404, "The requested resource was not found");
 		return;
 	}
 	reply_buf(req, 200, &b);
@@ -542,6 +554,7 @@ static void control_reset(struct http_request *req)
 	snprintf(retry_after, sizeof retry_after, "1");
 	ncallees = 0;
 	duplicate_callbacks = reverse_callbacks = false;
+	telsim_messages_reset();
 	/* calls stay allocated (life threads may hold them); they are only hidden */
 	pthread_mutex_unlock(&telsim_lock);
 	http_reply_json(req, 200, "{\"ok\":true}");
@@ -622,6 +635,12 @@ static void on_handle(struct http_request *req, void *cls)
 			control_requests(req);
 		else if (strcmp(path, "/_telsim/calls") == 0)
 			control_calls(req);
+		else if (strcmp(path, "/_telsim/messages") == 0)
+			telsim_control_messages(req);
+		else if (strcmp(path, "/_telsim/inbound") == 0 && doc)
+			telsim_control_inbound(req, doc);
+		else if (strcmp(path, "/_telsim/recipients") == 0 && doc)
+			telsim_control_recipients(req, doc);
 		else
 			http_reply_json(req, 404, "{\"error\":\"no such control endpoint\"}");
 		cJSON_Delete(doc);
@@ -633,8 +652,12 @@ static void on_handle(struct http_request *req, void *cls)
 	}
 	bool list = route_match("/2010-04-01/Accounts/{account}/Calls.json", path, &params);
 	bool one = !list && route_match("/2010-04-01/Accounts/{account}/Calls/{sid}", path, &params);
-	if (!list && !one) {
-		twilio_error(req, 404, 20404, "The requested resource was not found");
+	bool texts =
+	        !list && !one && route_match("/2010-04-01/Accounts/{account}/Messages.json", path, &params);
+	bool text = !list && !one && !texts &&
+	            route_match("/2010-04-01/Accounts/{account}/Messages/{sid}", path, &params);
+	if (!list && !one && !texts && !text) {
+		telsim_error(req, 404, 20404, "The requested resource was not found");
 		return;
 	}
 	bool auth_ok =
@@ -643,10 +666,17 @@ static void on_handle(struct http_request *req, void *cls)
 	if (!auth_ok) {
 		kept_err r = http_add_header(req, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
 		(void)r;
-		twilio_error(req, 401, 20003, "Authenticate");
+		telsim_error(req, 401, 20003, "Authenticate");
 		return;
 	}
-	if (list && strcmp(method, "POST") == 0) {
+	if (texts || text) {
+		const char *sid = route_param(&params, "sid");
+		size_t n = sid ? strlen(sid) : 0;
+		char bare[64];
+		snprintf(bare, sizeof bare, "%.*s", n > 5 ? (int)(n - 5) : 0,
+		         sid ? sid : ""); /* without ".json" */
+		telsim_messages_api(req, texts, bare);
+	} else if (list && strcmp(method, "POST") == 0) {
 		create_call(req);
 	} else if (list && strcmp(method, "GET") == 0) {
 		list_calls(req);
@@ -657,7 +687,7 @@ static void on_handle(struct http_request *req, void *cls)
 		snprintf(bare, sizeof bare, "%.*s", n > 5 ? (int)(n - 5) : 0, sid); /* without ".json" */
 		fetch_call(req, bare);
 	} else {
-		twilio_error(req, 405, 20004, "Method not allowed");
+		telsim_error(req, 405, 20004, "Method not allowed");
 	}
 }
 

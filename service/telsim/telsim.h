@@ -5,6 +5,9 @@
  *
  *   POST/GET /2010-04-01/Accounts/{AccountSid}/Calls.json   create, list (To, StartTime>, PageSize)
  *   GET      /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json
+ *   POST/GET /2010-04-01/Accounts/{AccountSid}/Messages.json   create (21610 to a number that texted STOP),
+ *                                                             list (To, PageSize)
+ *   GET      /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json
  *
  * with HTTP Basic auth, form bodies and Twilio's JSON shapes and error
  * bodies. Each created call then lives on its own (life.c): signed status
@@ -30,6 +33,8 @@
  *   POST /_telsim/callees  {"+15550001234": {"behaviour": "human|silent|machine|busy|no-answer|failed",
  *                                            "keys": "12", "greeting_ms": 4000}}
  *                          human: answers and presses `keys`, one per prompt (AnsweredBy human);
+ *                          with commas, one entry per prompt: "1,3,25#,1" keys in 25 and the hash
+ *                          key at the third (Digits=25, FinishedOnKey=#);
  *                          silent: answers and says and presses nothing (AnsweredBy unknown);
  *                          machine: a greeting of greeting_ms (default 4000), then the beep. With
  *                          MachineDetection=Enable it is reported at once (machine_start) and the
@@ -42,7 +47,15 @@
  *                          body, auth_ok, at_ms: when it arrived)
  *   GET  /_telsim/calls    every call with its events (callbacks sent, kept's answers, TwiML seen),
  *                          arrived_ms and started_ms
- *   POST /_telsim/reset    forget calls, requests, faults and callees
+ *   POST /_telsim/inbound  {"from": "+1555...", "to": "+1555...", "body": "STOP", "url": "..."}: a
+ *                          customer texts `to`: STOP (and its words) opts `from` out at the provider,
+ *                          START back in; then the signed webhook to `url` (default
+ *                          KEPT_TELSIM_SMS_WEBHOOK); answers {sid, status, twiml, reply}, the reply
+ *                          (a TwiML <Message>) recorded as a text to `from`
+ *   POST /_telsim/recipients {"+1555...": {"behaviour": "delivered|undelivered|failed"}}: how a text
+ *                          to the number ends (status callbacks sent, then delivered by default)
+ *   GET  /_telsim/messages every text, in and out, with its status callbacks
+ *   POST /_telsim/reset    forget calls, requests, faults, callees, recipients and opt-outs
  *
  * Default callee by the number's last digit: 1 busy, 2 no-answer, 3 machine,
  * 4 failed, anything else a human who presses 1 at every prompt.
@@ -55,6 +68,8 @@
 #include <time.h>
 
 #include "buf/buf.h"
+#include "http/http.h"
+#include "json/json.h"
 
 struct telsim_config {
 	const char *account_sid;
@@ -114,7 +129,7 @@ void telsim_life_stop(void);
 /* The callee for a number: behaviour, keys and, for a machine, its greeting's length. */
 struct telsim_callee {
 	char behaviour[16];
-	char keys[16];
+	char keys[64];
 	int greeting_ms;
 };
 void telsim_callee(const char *number, struct telsim_callee *out);
@@ -124,6 +139,23 @@ long long telsim_now_ms(void);
 
 /* `t` as RFC 2822 in UTC, as the provider writes times ("Sat, 22 Nov 2026 13:22:15 +0000"). */
 void telsim_rfc2822(time_t t, char *out, size_t n);
+
+/* Twilio's error shape: {code, message, more_info, status}. */
+void telsim_error(struct http_request *req, int status, int code, const char *message);
+
+/* The first queued create fault for a create to `to`, copied into `out`; NULL when none. */
+const char *telsim_next_fault(const char *to, char out[16]);
+/* Acts out a fault before the create is made (429, 503, drop, held); true when it answered. */
+bool telsim_fault_before(struct http_request *req, const char *fault);
+/* ... and after it was made (503_created, drop_created, slow_created); true when it answered. */
+bool telsim_fault_after(struct http_request *req, const char *fault);
+
+/* The Messages API (messages.c): Messages.json (`list`) or Messages/{sid}.json. */
+void telsim_messages_api(struct http_request *req, bool list, const char *sid);
+void telsim_control_inbound(struct http_request *req, const cJSON *doc);
+void telsim_control_recipients(struct http_request *req, const cJSON *doc);
+void telsim_control_messages(struct http_request *req);
+void telsim_messages_reset(void);
 
 /* Callback faults. */
 bool telsim_duplicate_callbacks(void);

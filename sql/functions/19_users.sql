@@ -246,7 +246,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The customer (and the account, where there is one) a resource concerns:
--- kind customer, account, plan, payment, settlement_offer, escalation, review.
+-- kind customer, account, plan, payment, settlement_offer, escalation, review, self_service_link.
 CREATE OR REPLACE FUNCTION kept.resource_owner(p_kind text, p_id bigint, OUT customer_id bigint,
                                                OUT account_id bigint)
 LANGUAGE plpgsql STABLE AS $$
@@ -262,7 +262,8 @@ BEGIN
         WHEN 'settlement_offer' THEN (SELECT o.account_id FROM kept.settlement_offers o WHERE o.id = p_id)
         WHEN 'escalation' THEN (SELECT e.account_id FROM kept.escalations e WHERE e.id = p_id)
         WHEN 'review' THEN (SELECT p.account_id FROM kept.reviews r JOIN kept.plans p ON p.id = r.plan_id
-                            WHERE r.id = p_id) END;
+                            WHERE r.id = p_id)
+        WHEN 'self_service_link' THEN (SELECT l.account_id FROM kept.self_service_links l WHERE l.id = p_id) END;
     customer_id := (SELECT a.customer_id FROM kept.accounts a WHERE a.id = account_id);
 END $$;
 

@@ -19,12 +19,18 @@ LANGUAGE sql STABLE AS $$
                        'type', p.type,
                        'consent_automated', p.consent_automated,
                        'consent_updated_at', kept.ts(p.consent_updated_at),
+                       'consent_texts', p.consent_texts,
+                       'texts_consent_updated_at', kept.ts(p.texts_consent_updated_at),
+                       'texts_opted_out', EXISTS (SELECT 1 FROM kept.text_opt_outs o
+                                                  WHERE o.number_gdigest = p.number_gdigest),
                        'wrong_party_at', kept.ts(p.wrong_party_at),
                        'failed_attempts', p.failed_attempts,
                        'time_zones', to_json(kept.phone_time_zones(kept.pii_open(p.customer_id, p.number_enc)))) ORDER BY p.position)
             FROM kept.customer_phones p WHERE p.customer_id = c.id), '[]'::json),
         'time_zones', coalesce(to_json(kept.customer_zones(c.id)), '[]'::json),
         'inconvenient_times', c.inconvenient_times,
+        'date_of_birth', kept.pii_open(c.id, c.date_of_birth_enc)::date,
+        'postcode', kept.pii_open(c.id, c.postcode_enc),
         'contact_restrictions', json_build_object(
             'cease_communication', c.cease_communication,
             'attorney_represented', c.attorney_represented,
@@ -50,12 +56,17 @@ BEGIN
                WHERE NOT coalesce(kept.is_e164(e->>'number'), false)) THEN
         PERFORM kept.fail(400, 'invalid_phone', 'phones', 'phone numbers must be E.164, such as +14155550123');
     END IF;
+    IF p ? 'postcode' AND p->>'postcode' IS NOT NULL AND NOT coalesce(kept.is_postcode(p->>'postcode'), false) THEN
+        PERFORM kept.fail(400, 'invalid_postcode', 'postcode', 'postcode must be 2-12 letters, digits, spaces or hyphens, such as SW1A 1AA or 02139');
+    END IF;
 END $$;
 
 -- Replaces a customer's phone list with p_phones (a JSON array of
--- {number, consent_automated, type?}), in order. A number that stays (the
--- same digest) keeps its consent timestamp unless its consent changed, and
--- what calls learnt about it (a wrong party, its failures). type defaults to mobile.
+-- {number, consent_automated, consent_texts?, type?}), in order. A number that
+-- stays (the same digest) keeps its consent timestamps unless its consent
+-- changed, and what calls learnt about it (a wrong party, its failures). type
+-- defaults to mobile; consent_texts (a separate consent: texts) to false, or
+-- for a number that stays, to what it was.
 CREATE OR REPLACE FUNCTION kept.customer_phones_replace(p_customer_id bigint, p_phones jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -64,6 +75,7 @@ DECLARE
     v_numbers text[];
     v_consents boolean[];
     v_types text[];
+    v_texts boolean[];
 BEGIN
     SELECT e->>'number' INTO v_duplicate
     FROM jsonb_array_elements(p_phones) e
@@ -73,22 +85,51 @@ BEGIN
     END IF;
     -- each number's digest once: it says which stored phone a number is
     SELECT array_agg(kept.pii_digest(p_customer_id, e->>'number') ORDER BY n), array_agg(e->>'number' ORDER BY n),
-           array_agg((e->>'consent_automated')::boolean ORDER BY n), array_agg(e->>'type' ORDER BY n)
-    INTO v_digests, v_numbers, v_consents, v_types
+           array_agg((e->>'consent_automated')::boolean ORDER BY n), array_agg(e->>'type' ORDER BY n),
+           array_agg((e->>'consent_texts')::boolean ORDER BY n)
+    INTO v_digests, v_numbers, v_consents, v_types, v_texts
     FROM jsonb_array_elements(p_phones) WITH ORDINALITY AS t(e, n);
     DELETE FROM kept.customer_phones
     WHERE customer_id = p_customer_id AND number_digest <> ALL (coalesce(v_digests, '{}'));
     INSERT INTO kept.customer_phones AS cp (customer_id, number_enc, number_digest, number_gdigest, position,
-                                            consent_automated, type, consent_updated_at)
+                                            consent_automated, type, consent_updated_at, consent_texts,
+                                            texts_consent_updated_at)
     SELECT p_customer_id, kept.pii_seal(p_customer_id, x.number), x.digest, kept.number_gdigest(x.number),
-           x.position::smallint, x.consent, coalesce(x.type, 'mobile'), kept.now()
-    FROM unnest(v_digests, v_numbers, v_consents, v_types) WITH ORDINALITY AS x(digest, number, consent, type, position)
+           x.position::smallint, x.consent, coalesce(x.type, 'mobile'), kept.now(), coalesce(x.texts, false),
+           CASE WHEN x.texts IS NOT NULL THEN kept.now() END
+    FROM unnest(v_digests, v_numbers, v_consents, v_types, v_texts)
+         WITH ORDINALITY AS x(digest, number, consent, type, texts, position)
     ON CONFLICT (customer_id, number_digest) DO UPDATE
         SET position = EXCLUDED.position,
             consent_automated = EXCLUDED.consent_automated,
             type = EXCLUDED.type,
             consent_updated_at = CASE WHEN cp.consent_automated = EXCLUDED.consent_automated
-                                      THEN cp.consent_updated_at ELSE kept.now() END;
+                                      THEN cp.consent_updated_at ELSE kept.now() END,
+            consent_texts = CASE WHEN EXCLUDED.texts_consent_updated_at IS NULL THEN cp.consent_texts
+                                 ELSE EXCLUDED.consent_texts END,
+            texts_consent_updated_at = CASE WHEN EXCLUDED.texts_consent_updated_at IS NULL
+                                                 OR cp.consent_texts = EXCLUDED.consent_texts
+                                            THEN cp.texts_consent_updated_at ELSE kept.now() END;
+END $$;
+
+-- What the audit log keeps of a customer: its JSON without the answers to
+-- the self-service page's identity questions (they are kept out of the log's
+-- clear text), only whether they are on file.
+CREATE OR REPLACE FUNCTION kept.customer_audit_json(c kept.customers) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT kept.customer_json(c)::jsonb - 'date_of_birth' - 'postcode'
+           || jsonb_build_object('date_of_birth_on_file', c.date_of_birth_enc IS NOT NULL,
+                                 'postcode_on_file', c.postcode_enc IS NOT NULL);
+$$;
+
+-- A date of birth is a past day on the customer's calendar.
+CREATE OR REPLACE FUNCTION kept.check_date_of_birth(p_date date, p_zone text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_date IS NOT NULL AND (p_date >= kept.local_today(p_zone) OR p_date < DATE '1900-01-01') THEN
+        PERFORM kept.fail(400, 'invalid_date_of_birth', 'date_of_birth',
+                          'date_of_birth must be a past date from 1900-01-01');
+    END IF;
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.customer_create(p_actor_key_id bigint, p_actor text, p_request_id text,
@@ -102,7 +143,8 @@ BEGIN
     PERFORM kept.check_customer_pii(p);
     INSERT INTO kept.customers (id, team, external_ref, name_enc, time_zone, jurisdiction, language,
                                 cease_communication, attorney_represented, bankruptcy,
-                                dispute_open, vulnerable, moratorium_until, inconvenient_times)
+                                dispute_open, vulnerable, moratorium_until, inconvenient_times,
+                                date_of_birth_enc, postcode_enc)
     OVERRIDING SYSTEM VALUE
     VALUES (v_id, (SELECT u.team FROM kept.api_keys k JOIN kept.users u ON u.id = k.user_id WHERE k.id = p_actor_key_id),
             p->>'external_ref', kept.pii_seal(v_id, p->>'name'), p->>'time_zone', p->>'jurisdiction',
@@ -113,11 +155,13 @@ BEGIN
             coalesce((r->>'dispute_open')::boolean, false),
             coalesce((r->>'vulnerable')::boolean, false),
             (r->>'moratorium_until')::date,
-            coalesce(p->'inconvenient_times', '[]'))
+            coalesce(p->'inconvenient_times', '[]'),
+            kept.pii_seal(v_id, ((p->>'date_of_birth')::date)::text), kept.pii_seal(v_id, p->>'postcode'))
     RETURNING * INTO c;
+    PERFORM kept.check_date_of_birth((p->>'date_of_birth')::date, c.time_zone);
     PERFORM kept.customer_phones_replace(c.id, coalesce(p->'phones', '[]'));
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.created', 'customer',
-                             c.id, NULL, kept.customer_json(c)::jsonb);
+                             c.id, NULL, kept.customer_audit_json(c));
     RETURN kept.customer_json(c);
 END $$;
 
@@ -187,7 +231,7 @@ BEGIN
     END IF;
     PERFORM kept.check_customer_pii(p);
     PERFORM kept.check_restrictions_cleared(p_actor_key_id, p_actor, p_request_id, old, p);
-    v_before := kept.customer_json(old)::jsonb;
+    v_before := kept.customer_audit_json(old);
     UPDATE kept.customers SET
         name_enc = CASE WHEN p ? 'name' THEN kept.pii_seal(id, p->>'name') ELSE name_enc END,
         time_zone = CASE WHEN p ? 'time_zone' THEN p->>'time_zone' ELSE time_zone END,
@@ -201,10 +245,14 @@ BEGIN
         moratorium_until = CASE WHEN r ? 'moratorium_until' THEN (r->>'moratorium_until')::date
                                 ELSE moratorium_until END,
         inconvenient_times = coalesce(p->'inconvenient_times', inconvenient_times),
+        date_of_birth_enc = CASE WHEN p ? 'date_of_birth' THEN kept.pii_seal(id, ((p->>'date_of_birth')::date)::text)
+                                 ELSE date_of_birth_enc END,
+        postcode_enc = CASE WHEN p ? 'postcode' THEN kept.pii_seal(id, p->>'postcode') ELSE postcode_enc END,
         version = version + 1,
         updated_at = kept.now()
     WHERE id = p_id
     RETURNING * INTO c;
+    PERFORM kept.check_date_of_birth(CASE WHEN p ? 'date_of_birth' THEN (p->>'date_of_birth')::date END, c.time_zone);
     IF p ? 'phones' THEN
         PERFORM kept.customer_phones_replace(c.id, p->'phones');
     END IF;
@@ -220,6 +268,6 @@ BEGIN
                                   jsonb_build_object('from', old.time_zone, 'to', c.time_zone));
     END IF;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.updated', 'customer',
-                             c.id, v_before, kept.customer_json(c)::jsonb);
+                             c.id, v_before, kept.customer_audit_json(c));
     RETURN kept.customer_json(c);
 END $$;

@@ -107,9 +107,13 @@ DECLARE
     v json;
 BEGIN
     DELETE FROM kept.customer_keys WHERE customer_id = c.id; -- crypto-shredding
+    -- texts their numbers sent (kept keeps only the number's digest and a keyword)
+    DELETE FROM kept.inbound_messages
+    WHERE number_gdigest IN (SELECT number_gdigest FROM kept.customer_phones WHERE customer_id = c.id);
     DELETE FROM kept.customer_phones WHERE customer_id = c.id;
     GET DIAGNOSTICS v_phones = ROW_COUNT;
-    UPDATE kept.customers SET name_enc = NULL, erased_at = kept.now(), external_ref = 'erased-' || id,
+    UPDATE kept.customers SET name_enc = NULL, date_of_birth_enc = NULL, postcode_enc = NULL,
+                              erased_at = kept.now(), external_ref = 'erased-' || id,
                               version = version + 1, updated_at = kept.now()
     WHERE id = c.id;
     UPDATE kept.accounts SET external_ref = 'erased-' || id WHERE id = ANY (v_accounts);
@@ -145,6 +149,16 @@ BEGIN
     v_notes := v_notes + n;
     UPDATE kept.affordability_assessments SET income = '[]', fixed_costs = '[]', flexible_costs = '[]'
     WHERE account_id = ANY (v_accounts);
+    -- texts to them, personal links and codes: the numbers and words
+    UPDATE kept.messages SET number_enc = NULL, number_digest = NULL, number_gdigest = NULL, body_enc = NULL,
+                             sealed = NULL
+    WHERE customer_id = c.id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    v_notes := v_notes + n;
+    UPDATE kept.self_service_links SET sent_to_enc = NULL WHERE customer_id = c.id AND sent_to_enc IS NOT NULL;
+    UPDATE kept.self_service_codes k SET number_enc = NULL
+    FROM kept.self_service_links l WHERE l.id = k.link_id AND l.customer_id = c.id AND k.number_enc IS NOT NULL;
+    UPDATE kept.plans SET first_approval_note = NULL WHERE id = ANY (v_plans) AND first_approval_note IS NOT NULL;
     v := json_build_object('customer_id', c.id, 'erased_at', kept.ts(kept.now()), 'accounts', cardinality(v_accounts),
                            'phones', v_phones, 'calls', v_calls, 'notes', v_notes, 'reason', p_reason);
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.erased', 'customer', c.id, NULL,

@@ -29,7 +29,10 @@ BEGIN
         original_balance_cents text,
         balance_cents          text,
         currency               text,
-        placed_on              text
+        placed_on              text,
+        date_of_birth          text,
+        postcode               text,
+        phone_texts_consent    text
     ) ON COMMIT DROP;
     TRUNCATE pg_temp.import_accounts_stage;
 END $$;
@@ -102,6 +105,17 @@ BEGIN
         SELECT ok.line, 'invalid_consent', 'phone_consent', 'must be true or false'
         FROM ok WHERE ok.phone_consent IS NOT NULL AND kept.parse_consent(ok.phone_consent) IS NULL
         UNION ALL
+        SELECT ok.line, 'invalid_consent', 'phone_texts_consent', 'must be true or false'
+        FROM ok WHERE ok.phone_texts_consent IS NOT NULL AND kept.parse_consent(ok.phone_texts_consent) IS NULL
+        UNION ALL
+        SELECT ok.line, 'invalid_date_of_birth', 'date_of_birth', 'must be a past date YYYY-MM-DD from 1900-01-01'
+        FROM ok WHERE ok.date_of_birth IS NOT NULL
+                  AND coalesce(kept.parse_date(ok.date_of_birth) NOT BETWEEN DATE '1900-01-01'
+                                   AND (kept.now() AT TIME ZONE 'UTC')::date - 1, true)
+        UNION ALL
+        SELECT ok.line, 'invalid_postcode', 'postcode', 'must be 2-12 letters, digits, spaces or hyphens'
+        FROM ok WHERE NOT kept.is_postcode(ok.postcode)
+        UNION ALL
         SELECT ok.line, 'invalid_external_ref', 'account_external_ref',
                'must be 1-64 of A-Z a-z 0-9 . _ : / - starting with a letter or digit'
         FROM ok WHERE NOT kept.is_reference(ok.account_external_ref)
@@ -168,11 +182,13 @@ BEGIN
               WHERE NOT EXISTS (SELECT 1 FROM kept.customers c WHERE c.external_ref = f.customer_external_ref)
               ORDER BY f.line) f
     ), ins AS (
-        -- the name sealed under the new customer's own data key
-        INSERT INTO kept.customers (id, external_ref, name_enc, time_zone, jurisdiction, language)
+        -- the name, date of birth and postcode sealed under the new customer's own data key
+        INSERT INTO kept.customers (id, external_ref, name_enc, time_zone, jurisdiction, language,
+                                    date_of_birth_enc, postcode_enc)
         OVERRIDING SYSTEM VALUE
         SELECT f.id, f.customer_external_ref, kept.pii_seal(f.id, f.customer_name), f.time_zone, f.jurisdiction,
-               coalesce(f.language, 'en')
+               coalesce(f.language, 'en'), kept.pii_seal(f.id, kept.parse_date(f.date_of_birth)::text),
+               kept.pii_seal(f.id, f.postcode)
         FROM numbered f
         ORDER BY f.line
         RETURNING id, external_ref
@@ -182,17 +198,20 @@ BEGIN
     v_existing := v_existing - v_new_customers;
 
     INSERT INTO kept.customer_phones (customer_id, number_enc, number_digest, number_gdigest, position,
-                                      consent_automated)
+                                      consent_automated, consent_texts, texts_consent_updated_at)
     SELECT nc.id, kept.pii_seal(nc.id, ph.phone), kept.pii_digest(nc.id, ph.phone), kept.number_gdigest(ph.phone),
-           row_number() OVER (PARTITION BY nc.id ORDER BY ph.first_line)::smallint, ph.consent
+           row_number() OVER (PARTITION BY nc.id ORDER BY ph.first_line)::smallint, ph.consent,
+           ph.texts, CASE WHEN ph.texts_given THEN kept.now() END
     FROM (SELECT customer_external_ref, phone, min(line) AS first_line,
-                 coalesce(bool_or(kept.parse_consent(phone_consent)), false) AS consent
+                 coalesce(bool_or(kept.parse_consent(phone_consent)), false) AS consent,
+                 coalesce(bool_or(kept.parse_consent(phone_texts_consent)), false) AS texts,
+                 bool_or(phone_texts_consent IS NOT NULL) AS texts_given
           FROM pg_temp.import_accounts_stage WHERE phone IS NOT NULL
           GROUP BY customer_external_ref, phone) ph
     JOIN pg_temp.import_new_customers nc ON nc.external_ref = ph.customer_external_ref;
 
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.imported', 'customer',
-                             c.id, NULL, kept.customer_json(c)::jsonb)
+                             c.id, NULL, kept.customer_audit_json(c))
     FROM kept.customers c JOIN pg_temp.import_new_customers nc ON nc.id = c.id
     ORDER BY c.id;
 

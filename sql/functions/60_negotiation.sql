@@ -27,6 +27,12 @@ CREATE OR REPLACE FUNCTION kept.local_today(p_zone text) RETURNS date
 LANGUAGE sql STABLE
 RETURN (kept.now() AT TIME ZONE p_zone)::date;
 
+-- The next business day (Monday to Friday) after `d`.
+CREATE OR REPLACE FUNCTION kept.next_business_day(d date) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT min(x)::date FROM generate_series(d + 1, d + 7, interval '1 day') x WHERE extract(isodow FROM x) < 6;
+$$;
+
 -- The account, locked against concurrent plans and payments, or 404.
 CREATE OR REPLACE FUNCTION kept.account_lock(p_account_id bigint) RETURNS kept.accounts
 LANGUAGE plpgsql AS $$

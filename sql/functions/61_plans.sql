@@ -9,6 +9,12 @@
 -- makes two agents arranging the same account at the same moment end with
 -- one plan and one 409, rather than one silently replacing the other.
 
+-- A plan the customer made for themselves (the self-service page, the
+-- reminder call's key pad): no associate stands behind it.
+CREATE OR REPLACE FUNCTION kept.plan_is_customers(p kept.plans) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+RETURN p.created_by IS NULL AND p.channel IN ('self_service', 'ivr');
+
 CREATE OR REPLACE FUNCTION kept.plan_json(p kept.plans) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
@@ -25,6 +31,10 @@ LANGUAGE sql STABLE AS $$
         'created_by', p.created_by, 'created_by_user', kept.user_ref(p.created_by_user),
         'approved_by', (SELECT approved_by FROM kept.plan_approvals WHERE plan_id = p.id),
         'approved_by_user', (SELECT kept.user_ref(approved_by_user) FROM kept.plan_approvals WHERE plan_id = p.id),
+        'first_approved_by', p.first_approved_by, 'first_approved_by_user', kept.key_user_ref(p.first_approved_by),
+        'first_approved_at', kept.ts(p.first_approved_at),
+        'approvals_needed', CASE WHEN p.status <> 'pending_approval' THEN 0
+                                 WHEN kept.plan_is_customers(p) AND p.first_approved_by IS NULL THEN 2 ELSE 1 END,
         'activated_at', kept.ts(p.activated_at), 'ended_at', kept.ts(p.ended_at),
         'superseded_by', p.superseded_by, 'cancel_reason', p.cancel_reason,
         'reminder_consent_at', kept.ts(p.reminder_consent_at),
@@ -91,6 +101,13 @@ LANGUAGE sql AS $$
     ORDER BY status = 'pending_approval' DESC, id DESC LIMIT 1 FOR UPDATE;
 $$;
 
+-- The id of the newest open plan (pending first), unlocked: what a new plan must name to replace.
+CREATE OR REPLACE FUNCTION kept.plan_newest_open_id(p_account_id bigint) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT id FROM kept.plans WHERE account_id = p_account_id AND status IN ('pending_approval', 'active')
+    ORDER BY status = 'pending_approval' DESC, id DESC LIMIT 1;
+$$;
+
 CREATE OR REPLACE FUNCTION kept.check_replaces(p_account_id bigint, p_replaces bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -139,7 +156,9 @@ BEGIN
             pol.grace_days, pol.kept_threshold_percent, pol.breaks_after_misses, p_in_policy, p_reasons,
             p_disposable, p_imported,
             -- imported: by the plans API (imported: true) or while history is replayed
-            CASE WHEN p_imported OR current_setting('kept.history', true) = 'on' THEN 'import' ELSE 'agent' END,
+            -- the customer's own (kept.channel, set by the self-service page and the reminder call)
+            CASE WHEN p_imported OR current_setting('kept.history', true) = 'on' THEN 'import'
+                 ELSE coalesce(nullif(current_setting('kept.channel', true), ''), 'agent') END,
             p_proposal_id, p_offer_id, p_actor_key_id, kept.actor_user(p_actor_key_id))
     RETURNING * INTO n;
     INSERT INTO kept.installments (plan_id, seq, due_date, amount_due_cents, due_end_at, grace_end_at, threshold_cents)
@@ -237,7 +256,9 @@ END $$;
 
 -- The second associate agrees: the plan activates at once and the decision
 -- goes to the review queue. The second associate is another person: not the
--- user who made the plan, with whichever of their keys.
+-- user who made the plan, with whichever of their keys. A plan the customer
+-- made (no user behind it) needs two associates, two different people: the
+-- first approval is recorded and the plan still waits.
 CREATE OR REPLACE FUNCTION kept.plan_approve(p_actor_key_id bigint, p_actor text, p_request_id text,
                                              p_plan_id bigint, p_note text)
 RETURNS json LANGUAGE plpgsql AS $$
@@ -257,6 +278,22 @@ BEGIN
     END IF;
     SELECT * INTO a FROM kept.accounts WHERE id = p.account_id; -- locked by plan_lock
     PERFORM kept.account_require_open(a);
+    IF kept.plan_is_customers(p) AND p.first_approved_by IS NULL THEN
+        UPDATE kept.plans SET first_approved_by = p_actor_key_id, first_approved_at = kept.now(),
+                              first_approval_note = p_note, version = version + 1, updated_at = kept.now()
+        WHERE id = p.id RETURNING * INTO p;
+        PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.first_approval', 'plan', p.id,
+                                 jsonb_build_object('status', 'pending_approval', 'approvals_needed', 2),
+                                 jsonb_build_object('status', p.status, 'approvals_needed', 1, 'note', p_note));
+        RETURN kept.plan_json(p);
+    END IF;
+    -- two associates are two people: not the first approver with another of their keys
+    IF kept.plan_is_customers(p) AND (p.first_approved_by IS NOT DISTINCT FROM p_actor_key_id
+                                      OR kept.actor_user(p.first_approved_by) IS NOT DISTINCT FROM
+                                         kept.actor_user(p_actor_key_id)) THEN
+        PERFORM kept.fail(403, 'self_approval', 'id',
+                          'two different associates must approve a plan the customer made: you gave the first approval');
+    END IF;
     INSERT INTO kept.plan_approvals (plan_id, approved_by, approved_by_user, note)
     VALUES (p.id, p_actor_key_id, kept.actor_user(p_actor_key_id), p_note);
     p := kept.plan_activate(p_actor_key_id, p_actor, p_request_id, p);
@@ -319,6 +356,9 @@ LANGUAGE sql STABLE AS $$
         'approved_by', ap.approved_by, 'approved_by_user', kept.user_ref(ap.approved_by_user),
         'approved_by_name', (SELECT u.name FROM kept.users u WHERE u.id = ap.approved_by_user),
         'approval_note', ap.note, 'approved_at', kept.ts(ap.created_at),
+        'first_approved_by', p.first_approved_by,
+        'first_approved_by_name', (SELECT name FROM kept.api_keys WHERE id = p.first_approved_by),
+        'channel', p.channel,
         'status', r.status,
         'decided_by', r.decided_by, 'decided_by_user', kept.key_user_ref(r.decided_by),
         'decided_by_name', kept.key_user_ref(r.decided_by)->>'name',

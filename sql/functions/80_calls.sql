@@ -507,28 +507,40 @@ BEGIN
         'id', c.id, 'purpose', c.purpose, 'right_party', c.right_party, 'answered_by', c.answered_by,
         'customer_name', kept.pii_open(cu.id, cu.name_enc),
         'amount', kept.money_words(i.amount_due_cents - i.amount_paid_cents, a.currency),
-        'due_date', trim(to_char(i.due_date, 'FMDay, FMDD FMMonth YYYY')))
+        'due_date', kept.date_words(i.due_date),
+        'currency_name', coalesce((SELECT name FROM kept.currencies WHERE code = a.currency), a.currency))
     INTO v
     FROM kept.installments i JOIN kept.accounts a ON a.id = c.account_id JOIN kept.customers cu ON cu.id = c.customer_id
     WHERE i.plan_id = c.plan_id AND i.seq = c.seq;
     RETURN v;
 END $$;
 
--- An amount as a voice says it: $25.00, £7.50, 12.00 CHF.
+-- An amount as a voice says it, in its currency's own units: $25.00,
+-- £7.50, €3.20, 1,500 JPY, 12.345 KWD.
 CREATE OR REPLACE FUNCTION kept.money_words(p_cents bigint, p_currency text) RETURNS text
-LANGUAGE sql IMMUTABLE
-RETURN CASE p_currency WHEN 'USD' THEN '$' WHEN 'GBP' THEN '£' WHEN 'EUR' THEN '€' ELSE '' END
-       || (p_cents / 100)::text || '.' || lpad((p_cents % 100)::text, 2, '0')
-       || CASE WHEN p_currency IN ('USD', 'GBP', 'EUR') THEN '' ELSE ' ' || p_currency END;
+LANGUAGE sql STABLE
+RETURN CASE WHEN p_currency IN ('USD', 'GBP', 'EUR')
+            THEN CASE p_currency WHEN 'USD' THEN '$' WHEN 'GBP' THEN '£' ELSE '€' END
+                 || regexp_replace(kept.money_text(p_cents, p_currency), ' [A-Z]{3}$', '')
+            ELSE kept.money_text(p_cents, p_currency) END;
+
+-- A date as a voice says it: Friday, 4 December 2026.
+CREATE OR REPLACE FUNCTION kept.date_words(d date) RETURNS text
+LANGUAGE sql STABLE
+RETURN trim(to_char(d, 'FMDay, FMDD FMMonth YYYY'));
 
 -- A key pressed on the call, while it is in progress. Before the right party has confirmed: 1 (it is
 -- me: a conversation, on kept's clock), 2 (not me: the number is marked
 -- wrong party, no automated call goes to it again, an escalation), 9 (no
 -- more automated calls to this number); anything else ends the call with
 -- the limited-content message. After: 1 confirms the payment, 2 asks for an
--- agent (an escalation, once per call), 9 stops automated calls to that
--- number at once. Answers the next step: disclose, limited, wrong_party,
--- confirmed, agent, opted_out or menu.
+-- agent (an escalation, once per call), 3 "I cannot pay this amount" (the
+-- customer keys in what they can afford: kept.call_amount), 9 stops
+-- automated calls to that number at once. While an amount the customer keyed
+-- in is read back (in policy): 1 agrees the new plan, 2 keys in another.
+-- Answers the next step: disclose, limited, wrong_party, confirmed, agent,
+-- opted_out, menu, ask_amount, offer, plan_agreed or plan_failed, with the
+-- words a step says.
 CREATE OR REPLACE FUNCTION kept.call_gather(p_id bigint, p_sid text, p_digits text) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -564,8 +576,19 @@ BEGIN
         END IF;
         RETURN json_build_object('step', v_step);
     END IF;
-    v_step := CASE v_key WHEN '1' THEN 'confirmed' WHEN '2' THEN 'agent' WHEN '9' THEN 'opted_out' ELSE 'menu' END;
     UPDATE kept.calls SET digits = left(digits || v_key, 32), updated_at = now() WHERE id = p_id;
+    IF c.offer_proposal_id IS NOT NULL AND c.offer_plan_id IS NULL THEN
+        IF v_key = '1' THEN
+            RETURN kept.call_offer_agreed(c);
+        ELSIF v_key = '2' THEN
+            UPDATE kept.calls SET offer_proposal_id = NULL WHERE id = p_id;
+            RETURN json_build_object('step', 'ask_amount');
+        ELSIF v_key <> '9' THEN
+            RETURN kept.call_offer_words(c, 'offer');
+        END IF;
+    END IF;
+    v_step := CASE v_key WHEN '1' THEN 'confirmed' WHEN '2' THEN 'agent' WHEN '3' THEN 'ask_amount'
+                         WHEN '9' THEN 'opted_out' ELSE 'menu' END;
     IF v_step = 'agent' THEN
         SELECT * INTO r FROM kept.escalation_reasons WHERE reason = 'customer_requested_agent';
         INSERT INTO kept.escalations (account_id, plan_id, call_id, reason, priority, team, due_by, note)
@@ -576,6 +599,119 @@ BEGIN
         PERFORM kept.phone_consent_revoke(c.customer_id, kept.pii_open(c.customer_id, c.number_enc), c.id);
     END IF;
     RETURN json_build_object('step', v_step);
+END $$;
+
+-- The words of an offer the customer keyed in: the weekly amount, the weeks
+-- it takes, the first date, when they will hear back (an associate's
+-- confirmation by the next business day), for the script to say.
+CREATE OR REPLACE FUNCTION kept.call_offer_words(c kept.calls, p_step text) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'step', p_step, 'offer_amount', kept.money_words(pr.weekly_amount_cents, a.currency),
+        'offer_weeks', pr.weeks_to_clear, 'offer_first_date', kept.date_words(pr.first_due_date),
+        'hear_back_by', kept.date_words(kept.next_business_day(kept.local_today(cu.time_zone))),
+        'proposal_id', pr.id, 'plan_id', c.offer_plan_id)
+    FROM kept.proposals pr JOIN kept.accounts a ON a.id = pr.account_id
+    JOIN kept.customers cu ON cu.id = a.customer_id
+    WHERE pr.id = c.offer_proposal_id;
+$$;
+
+-- The customer's plan from the offer they keyed in, through kept.plan_create
+-- (origin customer_proposed, channel ivr), replacing the account's open plan:
+-- active at once in policy, else waiting for two associates. NULL when kept
+-- refused it (the account changed meanwhile).
+CREATE OR REPLACE FUNCTION kept.call_offer_plan(c kept.calls) RETURNS kept.plans
+LANGUAGE plpgsql AS $$
+DECLARE
+    n json;
+    p kept.plans;
+BEGIN
+    PERFORM set_config('kept.channel', 'ivr', true);
+    BEGIN
+        n := kept.plan_create(NULL, format('customer (reminder call %s)', c.id), NULL, c.account_id,
+                              jsonb_build_object('proposal_id', c.offer_proposal_id,
+                                                 'replaces_plan_id', kept.plan_newest_open_id(c.account_id),
+                                                 'contact_channel', 'phone'));
+    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR409' OR SQLSTATE 'KR422' THEN
+        n := NULL;
+    END;
+    PERFORM set_config('kept.channel', '', true);
+    IF n IS NULL THEN
+        RETURN NULL;
+    END IF;
+    UPDATE kept.calls SET offer_plan_id = (n->>'id')::bigint, updated_at = now() WHERE id = c.id;
+    SELECT * INTO p FROM kept.plans WHERE id = (n->>'id')::bigint;
+    RETURN p;
+END $$;
+
+-- 1 after an in-policy offer was read back: the new plan.
+CREATE OR REPLACE FUNCTION kept.call_offer_agreed(c kept.calls) RETURNS json
+LANGUAGE plpgsql AS $$
+DECLARE
+    p kept.plans := kept.call_offer_plan(c);
+BEGIN
+    IF p.id IS NULL THEN
+        RETURN json_build_object('step', 'plan_failed');
+    END IF;
+    c.offer_plan_id := p.id;
+    RETURN kept.call_offer_words(c, CASE WHEN p.status = 'active' THEN 'plan_agreed' ELSE 'referred' END);
+END $$;
+
+-- The weekly amount the customer keyed in (whole units of the account's
+-- currency, then #), after 3 on the confirmed menu: recorded as a proposal
+-- through kept.proposal_create (the agent's own evaluation), first due on the
+-- installment's date (a missed one: a week from today). In policy it is read
+-- back for the customer to agree with 1; out of policy the plan is made at
+-- once for two associates to approve, and the customer is told when they will
+-- hear back. Answers the step: offer, referred, amount_invalid or plan_failed.
+CREATE OR REPLACE FUNCTION kept.call_amount(p_id bigint, p_sid text, p_digits text) RETURNS json
+LANGUAGE plpgsql AS $$
+DECLARE
+    c kept.calls;
+    i kept.installments;
+    cu kept.customers;
+    v_units integer;
+    v_currency text;
+    v_first date;
+    pr json;
+    p kept.plans;
+BEGIN
+    SELECT * INTO c FROM kept.calls WHERE id = p_id AND (provider_sid IS NULL OR provider_sid = p_sid) FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM kept.fail(404, 'call_not_found', '', 'no such call for this CallSid');
+    END IF;
+    IF NOT c.right_party OR c.offer_plan_id IS NOT NULL THEN
+        RETURN json_build_object('step', CASE WHEN c.right_party THEN 'menu' ELSE 'limited' END);
+    END IF;
+    UPDATE kept.calls SET digits = left(digits || coalesce(p_digits, '') || '#', 32), updated_at = now()
+    WHERE id = p_id;
+    IF coalesce(p_digits, '') !~ '^[0-9]{1,7}$' OR p_digits::bigint = 0 THEN
+        RETURN json_build_object('step', 'amount_invalid');
+    END IF;
+    SELECT * INTO i FROM kept.installments WHERE plan_id = c.plan_id AND seq = c.seq;
+    SELECT * INTO cu FROM kept.customers WHERE id = c.customer_id;
+    SELECT a.currency, coalesce(cur.minor_units, 2) INTO v_currency, v_units
+    FROM kept.accounts a LEFT JOIN kept.currencies cur ON cur.code = a.currency WHERE a.id = c.account_id;
+    v_first := CASE WHEN c.purpose = 'pre_due' THEN greatest(i.due_date, kept.local_today(cu.time_zone))
+                    ELSE kept.local_today(cu.time_zone) + 7 END;
+    BEGIN
+        pr := kept.proposal_create(NULL, format('customer (reminder call %s)', c.id), NULL, c.account_id,
+                                   jsonb_build_object('weekly_amount_cents', p_digits::bigint * (10 ^ v_units)::bigint,
+                                                      'first_due_date', v_first, 'contact_channel', 'phone'));
+    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR409' OR SQLSTATE 'KR422' THEN
+        RETURN json_build_object('step', 'amount_invalid');
+    END;
+    UPDATE kept.calls SET offer_proposal_id = (pr->>'id')::bigint, updated_at = now() WHERE id = p_id
+    RETURNING * INTO c;
+    IF (pr->'evaluation'->>'in_policy')::boolean THEN
+        RETURN kept.call_offer_words(c, 'offer');
+    END IF;
+    p := kept.call_offer_plan(c);
+    IF p.id IS NULL THEN
+        RETURN json_build_object('step', 'plan_failed');
+    END IF;
+    c.offer_plan_id := p.id;
+    RETURN kept.call_offer_words(c, 'referred');
 END $$;
 
 -- GET /v1/calls?account_id= : oldest first, cursor pages like every list.

@@ -22,8 +22,12 @@ SELECT kept.call_status($1::bigint, $2, $3::integer, $4, $5, $6::integer)
 SELECT kept.call_script($1::bigint, $2, $3)
 
 -- name: call_gather
--- The next step of the script: disclose, limited, wrong_party, confirmed, agent, opted_out or menu.
-SELECT kept.call_gather($1::bigint, $2, $3)->>'step'
+-- The next step of the script and the words it says (sql/functions/80_calls.sql).
+SELECT kept.call_gather($1::bigint, $2, $3)
+
+-- name: call_amount
+-- The weekly amount keyed in after 3; the next step and its words.
+SELECT kept.call_amount($1::bigint, $2, $3)
 
 -- name: call_page
 SELECT kept.call_page($1, $2, $3)

@@ -7,7 +7,8 @@ SELECT kept.import_accounts_stage()
 -- The column order is the one keptd writes (service/src/api/imports.c).
 COPY pg_temp.import_accounts_stage (line, parse_error, customer_external_ref, customer_name,
     time_zone, jurisdiction, language, phone, phone_consent, account_external_ref, creditor,
-    original_balance_cents, balance_cents, currency, placed_on) FROM STDIN
+    original_balance_cents, balance_cents, currency, placed_on, date_of_birth, postcode,
+    phone_texts_consent) FROM STDIN
 
 -- name: import_accounts_problems
 -- At most $1 problems, plus the total count in every row.

@@ -1,4 +1,7 @@
--- origin: plans the customer proposed vs plans the agent set vs settlements.
+-- origin: plans the customer proposed vs plans the agent set vs settlements,
+-- each split by the channel the plan was made through: agent (an agent's
+-- desk), self_service (the customer's page), ivr (keyed in on a reminder
+-- call), import (the history import or an imported plan).
 --
 --   psql -v from=2026-01-05 -v to=2027-01-04 -f sql/reports/origin.sql
 --
@@ -17,13 +20,13 @@
 --   is the mean of weekly amount / balance at the start, over `plans`.
 -- - Every rate is shown with the count it is a rate of; money is per currency.
 --
--- Columns: origin, currency, plans, completed, broken, active, judged,
+-- Columns: origin, channel, currency, plans, completed, broken, active, judged,
 -- kept_any, kept_rate, due_judged_cents, collected_judged_cents,
 -- collection_rate, completion_rate, broken_rate, avg_weekly_share.
 --
 -- Scope: the rows of the creditors keptd sets in kept.report_creditors (a
 -- finance user's team's); unset, as with psql, every creditor.
-SELECT a.origin, a.currency, sum(a.activated) AS plans, sum(a.completed) AS completed, sum(a.broken) AS broken,
+SELECT a.origin, a.channel, a.currency, sum(a.activated) AS plans, sum(a.completed) AS completed, sum(a.broken) AS broken,
        sum(a.active) AS active, sum(a.judged) AS judged, sum(a.kept_any) AS kept_any,
        round(sum(a.kept_any)::numeric / nullif(sum(a.judged), 0), 4) AS kept_rate,
        sum(a.due_judged_cents) AS due_judged_cents, sum(a.collected_judged_cents) AS collected_judged_cents,
@@ -33,6 +36,6 @@ SELECT a.origin, a.currency, sum(a.activated) AS plans, sum(a.completed) AS comp
        round(sum(a.weekly_share_sum) / nullif(sum(a.activated), 0), 4) AS avg_weekly_share
 FROM analytics.agg_plan a
 WHERE a.start_week >= :'from'::date AND a.start_week < :'to'::date AND analytics.in_scope(a.creditor)
-GROUP BY a.origin, a.currency
+GROUP BY a.origin, a.channel, a.currency
 HAVING sum(a.activated) > 0
-ORDER BY a.origin, a.currency;
+ORDER BY a.origin, a.channel, a.currency;

@@ -37,7 +37,7 @@ function readFigures() {
 }
 
 function countPoints() {
-  return Object.fromEntries(["weekly", "origin", "cohorts"].map((id) => {
+  return Object.fromEntries(["weekly", "origin", "channel", "cohorts"].map((id) => {
     const chart = Chart.getChart(document.getElementById(id));
     const drawn = chart ? chart.getSortedVisibleDatasetMetas()
       .reduce((n, meta) => n + meta.data.filter((el, i) => chart.data.datasets[meta.index].data[i] !== null).length, 0) : 0;

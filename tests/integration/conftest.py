@@ -346,6 +346,7 @@ AUTH_TOKEN = "telsim-secret-token"
 CALLER_ID = "+15550000100"
 CALLBACK = "+15550000199"
 CONTACT_NAME = "Robin Smith"
+LINK_SECRET = "integration-link-secret-0123456789abcdef"  # signs the self-service page's links
 
 
 def free_port():
@@ -403,7 +404,7 @@ def telephony_env(telsim, keptd_port, **extra):
                KEPT_TELEPHONY_FROM=CALLER_ID, KEPT_CALLBACK_NUMBER=CALLBACK, KEPT_CONTACT_NAME=CONTACT_NAME,
                KEPT_PUBLIC_URL=f"http://127.0.0.1:{keptd_port}", KEPT_CLOCK="simulated",
                KEPT_TELEPHONY_CPS="50", KEPT_TELEPHONY_TIMEOUT_MS="1500", KEPT_TELEPHONY_SETTLE_MS="8000",
-               KEPT_DIAL_ATTEMPTS="3")
+               KEPT_DIAL_ATTEMPTS="3", KEPT_SELF_SERVICE="on", KEPT_LINK_SECRET=LINK_SECRET)
     env.update(extra)
     return env
 
@@ -424,9 +425,10 @@ def telsim():
 
 @pytest.fixture(scope="session")
 def phone_server(cluster, admin_key, telsim):
-    """keptd wired to kept-telsim (its own instance: the webhooks need a known public URL)."""
+    """keptd wired to kept-telsim (its own instance: the webhooks need a known public URL), with
+    the self-service page on and the texter sending what requests queue."""
     port = free_port()
-    k = Keptd(cluster.url, **telephony_env(telsim, port))
+    k = Keptd(cluster.url, **telephony_env(telsim, port, KEPT_WORKERS="texter"))
     yield k
     k.assert_clean_exit()
 

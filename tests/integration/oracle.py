@@ -41,15 +41,16 @@ class Truth:
         mine = lambda creditor: creditors is None or creditor in creditors
         self.plans = {}
         for r in cluster.psql("""
-                SELECT p.id, p.origin, p.currency, coalesce(p.created_by_user, 0), p.status, p.activated_at IS NOT NULL,
+                SELECT p.id, p.origin, p.channel, p.currency, coalesce(p.created_by_user, 0), p.status,
+                       p.activated_at IS NOT NULL,
                        p.weekly_amount_cents, p.balance_at_start_cents, p.first_due_date,
                        (p.ended_at AT TIME ZONE 'UTC')::date, coalesce(u.name, ''), a.creditor
                 FROM kept.plans p JOIN kept.accounts a ON a.id = p.account_id
                 LEFT JOIN kept.users u ON u.id = p.created_by_user""", db=db):
-            self.plans[int(r[0])] = dict(id=int(r[0]), origin=r[1], currency=r[2], agent=int(r[3]), status=r[4],
-                                         activated=r[5] == "t", weekly=int(r[6]), balance=int(r[7]),
-                                         first=d(r[8]), ended=d(r[9]) if r[9] else None, agent_name=r[10],
-                                         creditor=r[11])
+            self.plans[int(r[0])] = dict(id=int(r[0]), origin=r[1], channel=r[2], currency=r[3], agent=int(r[4]),
+                                         status=r[5], activated=r[6] == "t", weekly=int(r[7]), balance=int(r[8]),
+                                         first=d(r[9]), ended=d(r[10]) if r[10] else None, agent_name=r[11],
+                                         creditor=r[12])
         self.installments = []
         for r in cluster.psql("""
                 SELECT i.plan_id, i.seq, i.due_date, i.amount_due_cents, i.amount_paid_cents, i.outcome,
@@ -130,7 +131,8 @@ class Truth:
         return out
 
     def origin(self, frm, to):
-        return self._plan_groups(frm, to, lambda p: p["origin"])
+        by = self._plan_groups(frm, to, lambda p: (p["origin"], p["channel"]))
+        return {(origin, channel, currency): v for ((origin, channel), currency), v in by.items()}
 
     def agents(self, frm, to):
         return self._plan_groups(frm, to, lambda p: p["agent"])
@@ -223,7 +225,7 @@ class Truth:
 
 REPORT_KEYS = {
     "weekly-adherence": ("week", "currency"),
-    "origin": ("origin", "currency"),
+    "origin": ("origin", "channel", "currency"),
     "agents": ("agent_user_id", "currency"),
     "cohorts": ("cohort_week", "week"),
     "reminders": ("reminder",),

@@ -20,6 +20,7 @@ import pytest
 
 import oracle
 from conftest import Keptd, create_key, keptd_cmd, new_account, new_customer, set_clock, unique
+from selfservice import Visitor, customer_on_the_page
 from test_calls import Debtor, finished, run_reminders, wait_for_call
 
 WEEKS = 12
@@ -160,7 +161,24 @@ def history(phone_server, admin_key, cluster, telsim):
     wait_for_call(api, d, finished)
     blocked = Debtor(api, agent, days_back=7 * WEEKS, consent=False)
     run_reminders(api, blocked.before_due(4))
+    # plans customers made themselves: a weekly amount keyed in on a reminder call (channel ivr) ...
+    ivr = Debtor(api, agent)
+    telsim.post("/_telsim/callees", {ivr.number: {"behaviour": "human", "keys": "1,3,25#,1"}})
+    run_reminders(api, ivr.before_due(1))
+    wait_for_call(api, ivr, lambda c: finished(c) and c["digits"] == "1325#1")
     set_clock(api, None)  # the reminders moved keptd's simulated clock into the past
+    # ... and one on the self-service page (channel self_service), beside one an agent set at the desk
+    c = new_customer(agent, time_zone="America/New_York", jurisdiction="US-NY")
+    a = new_account(agent, c["id"], original_balance_cents=100000, currency="USD")
+    r = agent.post(f"/v1/accounts/{a['id']}/plans", {"weekly_amount_cents": 20000,
+                                                     "first_due_date": (today + datetime.timedelta(days=7)).isoformat()})
+    assert r.status == 201 and (r.json()["status"], r.json()["channel"]) == ("active", "agent"), r
+    _, _, link = customer_on_the_page(agent, agent)
+    v = Visitor(phone_server.port, link["url"])
+    v.open()
+    v.prove()
+    v.propose("150.00")
+    assert "Your plan is agreed" in v.agree().text
 
     assert keptd_cmd(cluster.url, "analytics").returncode == 0
     # a customer moves after their facts were loaded: their local dates move with them
@@ -216,6 +234,10 @@ def test_report_semantics(history, phone_server, role_keys, cluster):
     # every rate is beside its count
     for r in report(fin, "origin"):
         assert {"plans", "judged", "due_judged_cents"} <= set(r)
+    # the origin report is split by the channel each plan was made through
+    channels = {(r["origin"], r["channel"]) for r in report(fin, "origin")}
+    assert {("customer_proposed", "self_service"), ("customer_proposed", "ivr"), ("agent_set", "agent"),
+            ("agent_set", "import"), ("customer_proposed", "import")} <= channels
 
 
 def test_loading_again_changes_nothing_and_a_rebuild_gives_the_same_reports(history, phone_server, role_keys,

@@ -27,6 +27,8 @@ def readme_table():
             who = "open"
         elif roles.startswith("provider"):
             who = "signed"
+        elif roles.startswith("customer"):
+            who = "link"  # the customer's page: the personal link's signed token, no API key
         else:
             who = frozenset(r.strip() for r in roles.split(","))
             assert who <= set(ROLES), m.group(0)
@@ -41,7 +43,7 @@ def routing_table():
     for name, expr in re.findall(r"#define (API_[A-Z_]+)\s+\(([A-Z_ |]+)\)", INTERNAL_H.read_text()):
         macros[name] = set().union(*(macros[p.strip()] for p in expr.split("|")))
     rows = {}
-    for m in re.finditer(r'\{"(GET|POST|PUT|PATCH|DELETE)", "([^"]+)", ([A-Z_ |0]+), API_BODY_[A-Z]+, \w+'
+    for m in re.finditer(r'\{"(GET|POST|PUT|PATCH|DELETE)", "([^"]+)", ([A-Z_ |0]+), API_BODY_[A-Z]+,\s*\w+'
                          r'(?:,\s*([A-Z_]+))?(?:,\s*(API_[A-Z_]+))?\}', ROUTES_C.read_text()):
         roles = m.group(3).strip()
         who = frozenset() if roles == "0" else frozenset(set().union(*(macros[p.strip()] for p in roles.split("|"))))
@@ -58,9 +60,10 @@ def test_the_readme_table_is_the_routing_table():
     assert set(routed) == set(TABLE), set(routed) ^ set(TABLE)
     for route, (roles, scope, pii) in routed.items():
         who, documented_scope = TABLE[route]
-        if who in ("open", "signed"):
+        if who in ("open", "signed", "link"):
             assert roles == frozenset(), route
             assert (who == "signed") == route[1].startswith("/telephony/"), route
+            assert (who == "link") == route[1].startswith("/s/"), route
         else:
             assert roles == who, (route, roles, who)
         # what the dispatcher scopes by id, README says is scoped; lists say so too
@@ -122,7 +125,11 @@ def teams(server, admin_key, cluster):
     ids = {"customer": customer["id"], "account": account["id"], "plan": pending.json()["id"],
            "review": review["id"], "payment": payment.json()["id"], "offer": offer.json()["id"],
            "escalation": escalation.json()["id"], "user": second.json()["id"], "key": spare_key,
-           "policy": api.get("/v1/policies").json()["items"][0]["id"]}
+           "policy": api.get("/v1/policies").json()["items"][0]["id"],
+           # a personal link of alpha's (this keptd has the page off: made as the page would)
+           "link": cluster.psql(f"INSERT INTO kept.self_service_links (account_id, customer_id, token_hash, expires_at) "
+                                f"VALUES ({account['id']}, {customer['id']}, sha256(random()::text::bytea), "
+                                f"now() + interval '1 day') RETURNING id")[0][0]}
     yield {"clients": clients, "ids": ids, "names": names, "account": account, "customer_name": customer["name"]}
     for c in list(clients.values()) + [api]:
         c.close()
@@ -133,13 +140,15 @@ def concrete(path, ids):
     resource = {"/v1/customers/": "customer", "/v1/accounts/": "account", "/v1/plans/": "plan",
                 "/v1/reviews/": "review", "/v1/payments/": "payment", "/v1/settlement-offers/": "offer",
                 "/v1/escalations/": "escalation", "/v1/users/": "user", "/v1/api-keys/": "key",
-                "/v1/policies/": "policy"}
+                "/v1/policies/": "policy", "/v1/self-service-links/": "link"}
     for prefix, kind in resource.items():
         if path.startswith(prefix + "{id}"):
             path = path.replace("{id}", str(ids[kind]), 1)
     path = path.replace("{id}", "999999").replace("{jurisdiction}", "XX").replace("{file}", "chart.umd.js")
     path = path.replace("{name}", "origin")
-    if path == "/v1/calls":
+    if path.startswith("/self-service/"):
+        path = "/self-service/style.css"
+    if path in ("/v1/calls", "/v1/messages"):
         path += f"?account_id={ids['account']}"
     if path == "/v1/reports/origin":
         path += "?from=2026-01-05&to=2027-01-04"
@@ -172,6 +181,14 @@ def test_every_route_for_every_role_and_team(server, teams, role_keys, method, p
     who, scope = TABLE[(method, path)]
     ids, clients = teams["ids"], teams["clients"]
     url = concrete(path, ids)
+    if who == "link":
+        # a token no keptd signed is refused whoever asks (and this keptd has the page off)
+        body = "csrf=x" if method == "POST" else None
+        for key in [None] + [role_keys[r] for r in ROLES]:
+            r = server.client().request(method, path.replace("{token}", "A" * 54), body, key=key,
+                                        content_type="application/x-www-form-urlencoded" if body else None)
+            assert r.status == 404 and r.headers["content-type"].startswith("text/html"), (key, r)
+        return
     if who == "signed":
         for key in [None] + [role_keys[r] for r in ROLES]:
             r = server.client().request(method, url, "CallSid=CA1&CallStatus=completed&SequenceNumber=1", key=key,

@@ -16,17 +16,18 @@ from conftest import ACCOUNT_SID, AUTH_TOKEN, ROOT, Keptd, create_key, free_port
 from test_calls import Debtor, calls_of, run_reminders
 
 SPEC = Path(os.environ.get("KEPT_SHARED", ROOT.parent / "shared")) / "telephony" / "twilio-calls.openapi.json"
+MESSAGES_SPEC = SPEC.with_name("twilio-messages.openapi.json")
 PRISM = ROOT / "tests" / "contract" / "node_modules" / ".bin" / "prism"
 
 
 class Prism:
-    def __init__(self):
-        assert SPEC.exists(), f"the provider's OpenAPI description is missing: {SPEC}"
+    def __init__(self, spec=SPEC):
+        assert spec.exists(), f"the provider's OpenAPI description is missing: {spec}"
         assert PRISM.exists(), "run tests/contract/install.sh (make test does)"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(Path(ROOT / "build" / f"prism.{self.port}.log"), "w") if (ROOT / "build").exists() else None
-        self.proc = subprocess.Popen([str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(self.port), str(SPEC)],
+        self.proc = subprocess.Popen([str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(self.port), str(spec)],
                                      stdout=self.log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while True:
@@ -48,6 +49,15 @@ class Prism:
         data = r.read()
         c.close()
         return r.status, data
+
+    def get(self, path):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        auth = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+        c.request("GET", path, headers={"Authorization": auth, "Accept": "application/json"})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        return r.status
 
     def stop(self):
         self.proc.terminate()
@@ -80,6 +90,33 @@ def test_every_create_keptd_sent_to_telsim_passes_the_contract(prism, telsim, ph
     for r in creates:
         status, body = prism.post(r["path"], r["body"])
         assert status == 201, (status, body, r["body"])
+
+
+def test_every_text_keptd_sent_to_telsim_passes_the_messages_contract(telsim, phone_api, phone_agent):
+    # at least one text of our own (a link, at noon in the customer's zone), whatever ran before
+    from selfservice import customer_on_the_page, noon, wait_for_texts
+    from conftest import set_clock
+    set_clock(phone_api, noon("America/New_York"))
+    c, a, _ = customer_on_the_page(phone_agent, phone_agent)
+    r = phone_agent.post(f"/v1/accounts/{a['id']}/self-service-links", {"send": "sms"})
+    assert r.status == 201, r
+    assert len(wait_for_texts(telsim, c["phones"][0]["number"], 1)) == 1
+    set_clock(phone_api, None)
+    creates = [r for r in telsim.requests() if r["method"] == "POST" and r["path"].endswith("/Messages.json")]
+    lists = [r for r in telsim.requests() if r["method"] == "GET" and "/Messages" in r["path"]]
+    assert creates
+    mock = Prism(MESSAGES_SPEC)
+    try:
+        status, _ = mock.post(creates[0]["path"], "To=%2B15550000101&Body=x&ValidityPeriod=soon")
+        assert status == 422  # no From or MessagingServiceSid, a ValidityPeriod that is no number: it does check
+        for r in creates:
+            status, body = mock.post(r["path"], r["body"])
+            assert status == 201, (status, body, r["body"])
+        for r in lists:
+            status = mock.get(r["path"])
+            assert status == 200, (status, r["path"])
+    finally:
+        mock.stop()
 
 
 def daytime_zone():

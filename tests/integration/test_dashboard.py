@@ -8,6 +8,7 @@ import json
 import subprocess
 from decimal import ROUND_HALF_UP, Decimal
 
+import oracle
 from conftest import ROOT, keptd_cmd
 from test_analytics import FROM, history  # noqa: F401  (the seeded history fixture)
 
@@ -45,6 +46,17 @@ def shown_money_units(text):
     return int(digits) if digits else None
 
 
+def by_channel(truth, frm, to):
+    """The plans of each channel and currency as the oracle counts them, in the page's order."""
+    import datetime
+    groups = truth._plan_groups(datetime.date.fromisoformat(frm), datetime.date.fromisoformat(to),
+                                lambda p: p["channel"])
+    order = ["agent", "self_service", "ivr", "import"]
+    return [dict(v, channel=ch, currency=cur) for (ch, cur), v in sorted(groups.items(),
+                                                                       key=lambda kv: (order.index(kv[0][0]),
+                                                                                       kv[0][1]))]
+
+
 def test_the_dashboard_shows_what_the_api_answers(history, phone_server, role_keys, cluster):
     assert keptd_cmd(cluster.url, "analytics").returncode == 0
     ARTIFACTS.mkdir(exist_ok=True)
@@ -60,6 +72,9 @@ def test_the_dashboard_shows_what_the_api_answers(history, phone_server, role_ke
 
     fin = phone_server.client(role_keys["finance"])
     api = {name: api_rows(fin, name) for name in ("summary", "weekly-adherence", "origin", "agents")}
+    # kept rates by channel: what the page shows is what the operational tables say, channel by channel
+    api["channel"] = by_channel(oracle.Truth(cluster), FROM, TO)
+    assert {r["channel"] for r in api["channel"]} >= {"agent", "self_service", "ivr", "import"}
     currencies = sorted({r["currency"] for rows in api.values() for r in rows})
     assert sorted(page["currencies"]) == currencies and len(currencies) >= 3
     flagged = partial = 0
@@ -77,14 +92,16 @@ def test_the_dashboard_shows_what_the_api_answers(history, phone_server, role_ke
                 assert shown_money_units(cell["text"]) == want, (cur, figure, cell)
             else:
                 assert cell["text"] == str(want), (cur, figure, cell)
-        for table, name, key in (("weekly-table", "weekly-adherence", "week"), ("origin-table", "origin", "origin"),
-                                 ("agents-table", "agents", "agent_user_id")):
-            rows = {str(r[key]): r for r in api[name] if r["currency"] == cur}
+        for table, name, key in (("weekly-table", "weekly-adherence", lambda r: str(r["week"])),
+                                 ("origin-table", "origin", lambda r: f"{r['origin']}/{r['channel']}"),
+                                 ("agents-table", "agents", lambda r: str(r["agent_user_id"])),
+                                 ("channel-table", "channel", lambda r: r["channel"])):
+            rows = {key(r): r for r in api[name] if r["currency"] == cur}
             got = shown["tables"][table]
             if not rows:
                 assert isinstance(got, str) and cur in got, (cur, table, got)  # the empty state says so
                 continue
-            assert [row["key"] for row in got] == [str(r[key]) for r in api[name] if r["currency"] == cur]
+            assert [row["key"] for row in got] == [key(r) for r in api[name] if r["currency"] == cur]
             for row in got:
                 want = rows[row["key"]]
                 for field, v in row["cells"].items():

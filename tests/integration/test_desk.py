@@ -407,7 +407,7 @@ def test_a_settlement_above_affordability_is_out_of_policy(agent, server, cluste
 # ---- the CLI explains itself --------------------------------------------------------------------------
 
 COMMANDS = ["find", "account", "customers", "accounts", "affordability", "propose", "plan", "reviews", "settle", "calls", "contact",
-            "pay", "payments", "reverse", "escalations", "policies", "report", "import", "keys", "users"]
+            "pay", "payments", "reverse", "escalations", "policies", "report", "import", "keys", "users", "link"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -517,7 +517,7 @@ def test_kept_report_defaults_to_twelve_weeks_and_writes_csv(server, role_keys):
     r = kept(server, key, "report", "summary")
     assert r.returncode == 0 and r.stdout.startswith("summary, weeks from ")
     r = kept(server, key, "report", "origin", "--from", "2026-01-05", "--to", "2026-03-02", "--csv")
-    assert r.returncode == 0 and r.stdout.startswith("origin,currency,")
+    assert r.returncode == 0 and r.stdout.startswith("origin,channel,currency,")
     assert kept(server, key, "report", "nope").returncode == 3
     assert kept(server, key, "report", "origin", "--from", "2026-13-01").returncode == 4
 

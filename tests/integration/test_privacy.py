@@ -94,6 +94,9 @@ def test_an_erasure_leaves_no_name_or_number_and_keeps_the_chain_and_the_figures
     assert logged.status == 201, logged
     assert [f["id"] for f in phone_agent.get("/v1/customers?q=" + name.split("-")[-1]).json()["items"]] == \
         [d.customer["id"]]
+    # a personal link texted to them (issue 17): the number and the words of the text are theirs too
+    link = phone_agent.post(f"/v1/accounts/{d.account['id']}/self-service-links", {"send": "sms"})
+    assert link.status == 201, link
     returned = pay(fin, d.account["id"], 100)
     assert supervisor.post(f"/v1/payments/{returned['id']}/reversal", {"reason": f"{name}'s bank"}).status == 200
     balance = phone_api.get(f"/v1/accounts/{d.account['id']}").json()["balance_cents"]
@@ -121,7 +124,11 @@ def test_an_erasure_leaves_no_name_or_number_and_keeps_the_chain_and_the_figures
     assert cluster.psql(f"SELECT (SELECT count(*) FROM kept.calls WHERE customer_id = {cid} AND number_gdigest IS NOT NULL)"
                         f" + (SELECT count(*) FROM kept.contacts WHERE customer_id = {cid}"
                         f"    AND (number_gdigest IS NOT NULL OR note IS NOT NULL))"
-                        f" + (SELECT count(*) FROM kept.customer_search WHERE customer_id = {cid})") == [["0"]]
+                        f" + (SELECT count(*) FROM kept.customer_search WHERE customer_id = {cid})"
+                        f" + (SELECT count(*) FROM kept.messages WHERE customer_id = {cid}"
+                        f"    AND (number_enc IS NOT NULL OR body_enc IS NOT NULL OR number_gdigest IS NOT NULL))"
+                        f" + (SELECT count(*) FROM kept.self_service_links WHERE customer_id = {cid}"
+                        f"    AND sent_to_enc IS NOT NULL)") == [["0"]]
     assert phone_agent.get("/v1/customers?q=" + name.split("-")[-1]).json()["items"] == []
     # what was sealed under the customer's key cannot be opened any more
     assert cluster.psql(f"SELECT kept.pii_open_text({d.customer['id']}, '{sealed}') IS NULL") == [["t"]]

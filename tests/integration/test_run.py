@@ -86,13 +86,23 @@ def test_embedded_cluster_survives_restarts():
         status, body = first.request("GET", f"/v1/calls?account_id={account}")
         assert status == 200 and '"purpose" : "pre_due"' in body.replace('":', '" :') and '"provider_sid" : "CA' in \
             body.replace('":', '" :'), body
+        # where the self-service page lives, how to make a link, and the demo customer's own page
+        assert f"self-service page: http://127.0.0.1:{first.port}/s/" in first.text()
+        assert "kept link ACCOUNT" in first.text()
+        while "self-service page (date of birth" not in first.text() and time.time() < deadline:
+            time.sleep(0.1)
+        page = re.search(r"self-service page \(date of birth [^)]*\): (http\S+)", first.text()).group(1)
+        with urllib.request.urlopen(page, timeout=10) as r:
+            assert r.status == 200 and "Demo Bank" not in r.read().decode()  # identity first
     finally:
         assert first.ctrl_c() == 0, first.text()
     assert "database stopped" in first.text()
-    for secret in [p for p in os.listdir(state) if p.startswith("admin-key")] + ["data-key"]:
+    for secret in [p for p in os.listdir(state) if p.startswith("admin-key")] + ["data-key", "link-secret"]:
         assert oct(os.stat(os.path.join(state, secret)).st_mode)[-3:] == "600", secret
     # what it tells people to run reads the key from a file, never from the command line
     assert "curl -H @" in first.text() and f"Bearer {first.key}" not in first.text()
+    secret = open(os.path.join(state, "link-secret")).read()
+    assert len(secret) >= 32 and secret not in first.text()
 
     second = Run(state)
     try:

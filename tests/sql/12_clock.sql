@@ -13,9 +13,12 @@ SELECT is(kept.now(), now(), 'the clock goes back with the (sub)transaction that
 
 SELECT is(array_agg(format('%s.%s', d.adrelid::regclass, a.attname) ORDER BY format('%s.%s', d.adrelid::regclass, a.attname)),
           ARRAY['kept.affordability_assessments.created_at', 'kept.calls.created_at', 'kept.contacts.created_at',
-                'kept.escalations.created_at', 'kept.payments.created_at', 'kept.plan_approvals.created_at',
+                'kept.escalations.created_at', 'kept.inbound_messages.received_at', 'kept.messages.created_at',
+                'kept.payments.created_at', 'kept.plan_approvals.created_at',
                 'kept.plans.created_at', 'kept.plans.updated_at', 'kept.proposals.created_at',
-                'kept.reviews.created_at', 'kept.settlement_offers.created_at'],
+                'kept.reviews.created_at', 'kept.self_service_codes.created_at',
+                'kept.self_service_links.created_at', 'kept.self_service_sessions.created_at',
+                'kept.self_service_sessions.last_seen_at', 'kept.settlement_offers.created_at'],
           'the domain''s times default to the clock')
 FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
 WHERE pg_get_expr(d.adbin, d.adrelid) = 'kept.now()';

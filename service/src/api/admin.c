@@ -6,6 +6,7 @@
 #include "clock/clock.h"
 #include "internal.h"
 #include "reminders/reminders.h"
+#include "texts/texts.h"
 
 static const struct json_field evaluate_spec[] = {
         {"as_of", JSON_STRING, 0, .max = 40},
@@ -30,16 +31,23 @@ kept_err api_admin_evaluate(struct api_ctx *ctx, struct kept_error *err)
 	return KEPT_OK;
 }
 
-/* POST /v1/admin/reminders {"as_of": "..."} — one scheduler pass, then dials what is due. */
+/* POST /v1/admin/reminders {"as_of": "..."} — one scheduler pass, then dials
+ * what is due, then sends the texts that are due. */
 kept_err api_admin_reminders(struct api_ctx *ctx, struct kept_error *err)
 {
 	cJSON *body;
 	const char *normalized, *json = NULL;
+	struct texts_result texts;
 	kept_err r = api_json_body(ctx, evaluate_spec, &body, &normalized, err);
 	if (!r)
 		r = reminders_run(ctx->db, ctx->arena, json_get_string(body, "as_of"), &json, err);
+	if (!r)
+		r = texts_send_due(ctx->db, ctx->arena, NULL, &texts, err);
 	if (r)
 		return r;
+	json = texts_add_to(ctx->arena, json, &texts);
+	if (!json)
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 	http_reply_json(ctx->req, 200, json);
 	return KEPT_OK;
 }

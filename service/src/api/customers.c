@@ -6,6 +6,7 @@
 static const struct json_field phone_fields[] = {
         {"number", JSON_STRING, JSON_REQUIRED, .max = 16},
         {"consent_automated", JSON_BOOL, JSON_REQUIRED},
+        {"consent_texts", JSON_BOOL, 0},     /* a separate consent: texts (default false) */
         {"type", JSON_STRING, 0, .max = 10}, /* mobile (default), home, work */
         {0},
 };
@@ -50,6 +51,8 @@ static const struct json_field restriction_fields[] = {
 	        {"jurisdiction", JSON_STRING, required, .max = 6}, {"language", JSON_STRING, 0, .max = 35},  \
 	        {"phones", JSON_ARRAY, 0, .max = 10, .items = phone_item},                                   \
 	        {"inconvenient_times", JSON_ARRAY, 0, .max = 20, .items = period_item},                      \
+	        {"date_of_birth", JSON_DATE, JSON_NULLABLE},                                                 \
+	        {"postcode", JSON_STRING, JSON_NULLABLE, .max = 12},                                         \
 	{                                                                                                    \
 		"contact_restrictions", JSON_OBJECT, 0, .members = restriction_fields                        \
 	}

@@ -11,7 +11,7 @@
 #include "ratelimit/ratelimit.h"
 
 const struct api_config *api_cfg;
-static struct metrics_route metric_routes[96];
+static struct metrics_route metric_routes[128];
 static struct ratelimit *limiter; /* NULL: no limit */
 
 static void fail_request(struct api_ctx *ctx, struct kept_error *err)
@@ -150,6 +150,7 @@ static const char *const scope_kinds[] = {
         [API_SCOPE_OFFER] = "settlement_offer",
         [API_SCOPE_ESCALATION] = "escalation",
         [API_SCOPE_REVIEW] = "review",
+        [API_SCOPE_LINK] = "self_service_link",
 };
 
 /* Where the route's resource is named: the path's {id}, else the list's filter. */
@@ -188,6 +189,16 @@ static kept_err check_scope(struct api_ctx *ctx, struct kept_error *err)
 	return db_run(ctx->db, ctx->arena, SQL_Q_ACCESS_CHECK, 9, params, NULL, err);
 }
 
+/* A personal link's token is a credential: the access log writes /s/… instead. */
+static void mask_token(struct api_ctx *ctx)
+{
+	const char *path = http_path(ctx->req);
+	if (strncmp(path, "/s/", 3) != 0)
+		return;
+	const char *rest = strchr(path + 3, '/');
+	http_set_log_path(ctx->req, arena_sprintf(ctx->arena, "/s/...%s", rest ? rest : ""));
+}
+
 /* Headers are in: route, authenticate, authorise, check the body's type.
  * Replying here makes the server drop any body unread. */
 static void on_begin(struct http_request *req, void *cls)
@@ -204,6 +215,7 @@ static void on_begin(struct http_request *req, void *cls)
 	ctx->req = req;
 	ctx->arena = http_arena(req);
 	http_set_app_data(req, ctx);
+	mask_token(ctx);
 	ctx->route = find_route(ctx, &err);
 	if (!ctx->route) {
 		fail_request(ctx, &err);

@@ -64,6 +64,9 @@ static const struct import_column account_columns[] = {
         {"balance_cents", false},
         {"currency", true},
         {"placed_on", false},
+        {"date_of_birth", false},
+        {"postcode", false},
+        {"phone_texts_consent", false},
 };
 
 enum payment_column { PAY_ACCOUNT, PAY_AMOUNT, PAY_RECEIVED_AT, PAY_SOURCE, PAY_SOURCE_REF };

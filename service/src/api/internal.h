@@ -49,6 +49,7 @@ enum api_scope {
 	API_SCOPE_OFFER,
 	API_SCOPE_ESCALATION,
 	API_SCOPE_REVIEW,
+	API_SCOPE_LINK, /* a personal self-service link */
 };
 
 /* Whether the answer carries a customer's personal data, which every such
@@ -222,6 +223,21 @@ kept_err api_plans_cancel(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_reviews_list(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_reviews_get(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_reviews_decide(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_self_service_links_create(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_self_service_links_of_account(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_self_service_links_revoke(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_messages_list(struct api_ctx *ctx, struct kept_error *err);
+/* KEPT_ERR_RULE self_service_off unless the page is on. */
+kept_err api_self_service_require(struct kept_error *err) KEPT_MUST_CHECK;
+
+/* the customer's page (page.c): open routes; the link's token is the credential */
+kept_err api_page_get(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_page_post(struct api_ctx *ctx, struct kept_error *err);
+
+kept_err api_telephony_amount(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_telephony_message_status(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_telephony_message_inbound(struct api_ctx *ctx, struct kept_error *err);
 
 kept_err api_settlements_offer(struct api_ctx *ctx, struct kept_error *err);
 kept_err api_settlements_get(struct api_ctx *ctx, struct kept_error *err);

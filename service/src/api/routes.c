@@ -9,6 +9,7 @@
 #define OFFER      API_SCOPE_OFFER
 #define ESCALATION API_SCOPE_ESCALATION
 #define REVIEW     API_SCOPE_REVIEW
+#define LINK       API_SCOPE_LINK
 
 const struct api_route api_routes[] = {
         {"GET", "/healthz", 0, API_BODY_NONE, api_health_live},
@@ -65,6 +66,13 @@ const struct api_route api_routes[] = {
         {"GET", "/v1/reviews/{id}", API_STAFF, API_BODY_NONE, api_reviews_get, REVIEW, API_READS_PII},
         {"POST", "/v1/reviews/{id}", API_REVIEWERS, API_BODY_JSON, api_reviews_decide, REVIEW},
 
+        {"POST", "/v1/accounts/{id}/self-service-links", API_STAFF, API_BODY_JSON,
+         api_self_service_links_create, ACCOUNT},
+        {"GET", "/v1/accounts/{id}/self-service-links", API_STAFF, API_BODY_NONE,
+         api_self_service_links_of_account, ACCOUNT, API_READS_PII},
+        {"POST", "/v1/self-service-links/{id}/revoke", API_STAFF, API_BODY_JSON,
+         api_self_service_links_revoke, LINK},
+
         {"POST", "/v1/accounts/{id}/settlement-offers", API_STAFF, API_BODY_JSON, api_settlements_offer,
          ACCOUNT},
         {"GET", "/v1/settlement-offers/{id}", API_STAFF, API_BODY_NONE, api_settlements_get, OFFER,
@@ -91,6 +99,7 @@ const struct api_route api_routes[] = {
          ESCALATION},
 
         {"GET", "/v1/calls", API_STAFF, API_BODY_NONE, api_calls_list, ACCOUNT, API_READS_PII},
+        {"GET", "/v1/messages", API_STAFF, API_BODY_NONE, api_messages_list, ACCOUNT, API_READS_PII},
         {"POST", "/v1/accounts/{id}/contacts", API_STAFF, API_BODY_JSON, api_contacts_log, ACCOUNT},
         {"GET", "/v1/accounts/{id}/contacts", API_STAFF, API_BODY_NONE, api_contacts_of_account, ACCOUNT,
          API_READS_PII},
@@ -109,6 +118,24 @@ const struct api_route api_routes[] = {
         {"POST", "/telephony/twiml/{id}", 0, API_BODY_FORM, api_telephony_twiml},
         {"POST", "/telephony/gather/{id}", 0, API_BODY_FORM, api_telephony_gather},
         {"POST", "/telephony/status/{id}", 0, API_BODY_FORM, api_telephony_status},
+        {"POST", "/telephony/amount/{id}", 0, API_BODY_FORM, api_telephony_amount},
+        {"POST", "/telephony/messages", 0, API_BODY_FORM, api_telephony_message_inbound},
+        {"POST", "/telephony/messages/{id}/status", 0, API_BODY_FORM, api_telephony_message_status},
+
+        /* the customer's self-service page: no API key; the personal link's signed token
+         * (and, past the identity step, a session) instead */
+        {"GET", "/s/{token}", 0, API_BODY_NONE, api_page_get},
+        {"GET", "/s/{token}/budget", 0, API_BODY_NONE, api_page_get},
+        {"GET", "/s/{token}/settlement", 0, API_BODY_NONE, api_page_get},
+        {"POST", "/s/{token}/verify", 0, API_BODY_FORM, api_page_post},
+        {"POST", "/s/{token}/code", 0, API_BODY_FORM, api_page_post},
+        {"POST", "/s/{token}/proposal", 0, API_BODY_FORM, api_page_post},
+        {"POST", "/s/{token}/plan", 0, API_BODY_FORM, api_page_post},
+        {"POST", "/s/{token}/budget", 0, API_BODY_FORM, api_page_post},
+        {"POST", "/s/{token}/settlement", 0, API_BODY_FORM, api_page_post},
+        {"POST", "/s/{token}/settlement/accept", 0, API_BODY_FORM, api_page_post},
+        {"POST", "/s/{token}/signout", 0, API_BODY_FORM, api_page_post},
+        {"GET", "/self-service/{file}", 0, API_BODY_NONE, api_dashboard},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

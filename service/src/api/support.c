@@ -202,6 +202,10 @@ static const struct {
          "inconvenient_times",
          "inconvenient_times is a list of at most 20 {days: [mon..sun], from: \"HH:MM\", to: \"HH:MM\"} with "
          "from before to"},
+        {"customers_postcode_check", KEPT_ERR_INVALID, "invalid_postcode", "postcode",
+         "postcode must be 2-12 letters, digits, spaces or hyphens, such as SW1A 1AA or 02139"},
+        {"customers_date_of_birth_check", KEPT_ERR_INVALID, "invalid_date_of_birth", "date_of_birth",
+         "date_of_birth must be a past date from 1900-01-01"},
         {"accounts_external_ref_key", KEPT_ERR_CONFLICT, "duplicate_external_ref", "external_ref",
          "an account with this external_ref already exists"},
         {"accounts_external_ref_check", KEPT_ERR_INVALID, "invalid_external_ref", "external_ref",

@@ -8,8 +8,10 @@
 
 #include "form/form.h"
 #include "internal.h"
+#include "lang/lang.h"
 #include "provider/provider.h"
 #include "script/script.h"
+#include "sms/sms.h"
 
 /* The signed form body of a webhook; 403 unless the signature is right. */
 static kept_err signed_form(struct api_ctx *ctx, struct form *f, struct kept_error *err)
@@ -79,6 +81,8 @@ static kept_err call_facts(struct api_ctx *ctx, const char *id, const char *sid,
 	        .missed = purpose && strcmp(purpose, "missed") == 0,
 	        .gather_url = arena_sprintf(ctx->arena, "%s/telephony/gather/%s", api_cfg->public_url, id),
 	        .agent_line = api_cfg->agent_line,
+	        .amount_url = arena_sprintf(ctx->arena, "%s/telephony/amount/%s", api_cfg->public_url, id),
+	        .currency_name = json_get_string(doc, "currency_name"),
 	};
 	*answered = json_get_string(doc, "answered_by");
 	return KEPT_OK;
@@ -111,25 +115,56 @@ kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err)
 	return reply_twiml(ctx, &b, script_opening(&b, &c, script_answer_of(answered)), err);
 }
 
-/* POST /telephony/gather/{id}: a key pressed; the next words. */
-kept_err api_telephony_gather(struct api_ctx *ctx, struct kept_error *err)
+/* The words of a step (kept.call_gather, kept.call_amount) into the call's facts. */
+static void step_words(struct api_ctx *ctx, const char *step_json, struct script_call *c, const char **step)
+{
+	cJSON *doc = NULL;
+	struct kept_error ignored;
+	*step = NULL;
+	if (!step_json || json_parse_body(ctx->arena, step_json, strlen(step_json), &doc, &ignored))
+		return;
+	long long weeks = 0;
+	*step = json_get_string(doc, "step");
+	c->offer_amount = json_get_string(doc, "offer_amount");
+	c->offer_first_date = json_get_string(doc, "offer_first_date");
+	c->hear_back_by = json_get_string(doc, "hear_back_by");
+	if (json_get_int(doc, "offer_weeks", &weeks))
+		c->offer_weeks = arena_sprintf(ctx->arena, "%lld", weeks);
+}
+
+/* A key (or, on /amount, an amount and #) pressed: the next words. */
+static kept_err keyed(struct api_ctx *ctx, enum sql_query q, struct kept_error *err)
 {
 	struct form f;
-	const char *id, *sid, *answered = NULL, *step = NULL;
+	const char *id, *sid, *answered = NULL, *step_json = NULL, *step = NULL;
 	struct script_call c;
 	kept_err r = webhook(ctx, &id, &f, &sid, err);
 	if (r)
 		return r;
 	const char *digits = form_get(&f, "Digits");
 	const char *params[] = {id, sid, digits ? digits : ""};
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CALL_GATHER, 3, params, &step, err);
+	r = db_run_json(ctx->db, ctx->arena, q, 3, params, &step_json, err);
 	if (!r)
 		r = call_facts(ctx, id, sid, NULL, &c, &answered, err);
 	if (r)
 		return r;
+	step_words(ctx, step_json, &c, &step);
 	struct buf b;
 	buf_init(&b, 1u << 16);
 	return reply_twiml(ctx, &b, script_step(&b, &c, step), err);
+}
+
+/* POST /telephony/gather/{id}: a key pressed; the next words. */
+kept_err api_telephony_gather(struct api_ctx *ctx, struct kept_error *err)
+{
+	return keyed(ctx, SQL_Q_CALL_GATHER, err);
+}
+
+/* POST /telephony/amount/{id}: the weekly amount the customer keyed in after
+ * 3 (Digits, without the # that ended it); the evaluation read back. */
+kept_err api_telephony_amount(struct api_ctx *ctx, struct kept_error *err)
+{
+	return keyed(ctx, SQL_Q_CALL_AMOUNT, err);
 }
 
 /* POST /telephony/status/{id}: call progress, deduplicated, forward only. */
@@ -168,4 +203,67 @@ kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err)
 	if (!r)
 		http_reply_json(ctx->req, 200, page);
 	return r;
+}
+
+/* ---- text messages -------------------------------------------------------------------------- */
+
+/* A message webhook's signed form (no call id in its path). */
+static kept_err message_webhook(struct api_ctx *ctx, struct form *f, const char **sid, struct kept_error *err)
+{
+	kept_err r = signed_form(ctx, f, err);
+	return r ? r : required(f, "MessageSid", sid, err);
+}
+
+/* POST /telephony/messages/{id}/status: a text's progress, forward only. */
+kept_err api_telephony_message_status(struct api_ctx *ctx, struct kept_error *err)
+{
+	struct form f;
+	const char *id, *sid, *status, *json = NULL;
+	kept_err r = api_path_id(ctx, "id", "message_not_found", &id, err);
+	if (!r)
+		r = message_webhook(ctx, &f, &sid, err);
+	if (!r)
+		r = required(&f, "MessageStatus", &status, err);
+	if (r)
+		return r;
+	const char *code = form_get(&f, "ErrorCode");
+	if (code && !is_count(code))
+		code = NULL;
+	const char *params[] = {id, sid, status, code};
+	r = db_run_json(ctx->db, ctx->arena, SQL_Q_MESSAGE_STATUS, 4, params, &json, err);
+	if (!r)
+		http_reply_json(ctx->req, 200, json);
+	return r;
+}
+
+/* POST /telephony/messages: a text a customer sent to kept's number. STOP,
+ * START and HELP act at once (kept.message_inbound); the answer is TwiML, in
+ * the language of the customer whose number it is. */
+kept_err api_telephony_message_inbound(struct api_ctx *ctx, struct kept_error *err)
+{
+	struct form f;
+	const char *sid, *from, *json = NULL;
+	kept_err r = message_webhook(ctx, &f, &sid, err);
+	if (!r)
+		r = required(&f, "From", &from, err);
+	if (r)
+		return r;
+	const char *body = form_get(&f, "Body");
+	const char *params[] = {sid, from, form_get(&f, "To"), body ? body : ""};
+	r = db_run_json(ctx->db, ctx->arena, SQL_Q_MESSAGE_INBOUND, 4, params, &json, err);
+	cJSON *doc = NULL;
+	if (!r)
+		r = json_parse_body(ctx->arena, json ? json : "", json ? strlen(json) : 0, &doc, err);
+	if (r)
+		return r;
+	enum lang l = LANG_EN;
+	lang_of_tag(json_get_string(doc, "language"), &l);
+	const char *keyword = json_get_string(doc, "keyword");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "duplicate")))
+		keyword = NULL; /* answered the first time */
+	struct buf b;
+	buf_init(&b, 1u << 16);
+	return reply_twiml(ctx, &b,
+	                   sms_reply_twiml(&b, l, keyword, api_cfg->business_name, api_cfg->callback_number),
+	                   err);
 }

@@ -11,7 +11,16 @@
 #include "script/script.h"
 #include "text/text.h"
 
-enum cfg_type { CFG_STRING, CFG_LISTEN, CFG_INT, CFG_BYTES, CFG_LOG_LEVEL, CFG_WORKERS, CFG_CLOCK };
+enum cfg_type {
+	CFG_STRING,
+	CFG_LISTEN,
+	CFG_INT,
+	CFG_BYTES,
+	CFG_LOG_LEVEL,
+	CFG_WORKERS,
+	CFG_CLOCK,
+	CFG_ONOFF
+};
 
 enum cfg_flag {
 	CFG_REQUIRED = 1u << 0,
@@ -68,7 +77,7 @@ static const struct cfg_row rows[] = {
         {"KEPT_LOG_LEVEL", CFG_LOG_LEVEL, OFF(log_level), "info", 0, 0, 0, "debug, info, warn or error"},
         {"KEPT_WORKERS", CFG_WORKERS, OFF(workers), "all", 0, 0, 0,
          "background workers: all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader, "
-         "retention, maintenance"},
+         "retention, maintenance, texter"},
         {"KEPT_EVALUATE_INTERVAL", CFG_INT, OFF(evaluate_interval_s), "300", 1, 86400, 0,
          "seconds between the evaluator's runs"},
         {"KEPT_ANALYTICS_DATABASE_URL", CFG_STRING, OFF(analytics_database_url), NULL, 0, 0, CFG_CONNINFO,
@@ -139,6 +148,14 @@ static const struct cfg_row rows[] = {
          "KEPT_TELEPHONY_FROM)"},
         {"KEPT_TELEPHONY_CPS", CFG_INT, OFF(telephony_cps), "1", 1, 10000, 0,
          "calls per second the provider allows the account; never exceeded across all keptd instances"},
+        {"KEPT_SELF_SERVICE", CFG_ONOFF, OFF(self_service), "off", 0, 0, 0,
+         "on: the customer's self-service page (/s/{token}) and personal links; needs KEPT_LINK_SECRET and "
+         "KEPT_PUBLIC_URL"},
+        {"KEPT_LINK_SECRET", CFG_STRING, OFF(link_secret), NULL, 0, 0, CFG_SECRET,
+         "signs personal links and one-time codes, seals texts that carry them (32 bytes or more; never "
+         "logged)"},
+        {"KEPT_TEXT_INTERVAL", CFG_INT, OFF(text_interval_s), "5", 1, 3600, 0,
+         "seconds between the texter's runs (a text queued by a request wakes it at once)"},
         {"KEPT_CLOCK", CFG_CLOCK, OFF(clock_simulated), "wall", 0, 0, 0,
          "wall, or simulated (tests, the demo, replays: an admin sets the clock with PUT "
          "/v1/admin/clock; only with the telephony simulator on loopback)"},
@@ -222,7 +239,7 @@ static const struct {
         {"evaluator", CONFIG_WORKER_EVALUATOR},     {"auditor", CONFIG_WORKER_AUDITOR},
         {"scheduler", CONFIG_WORKER_SCHEDULER},     {"dispatcher", CONFIG_WORKER_DISPATCHER},
         {"loader", CONFIG_WORKER_LOADER},           {"retention", CONFIG_WORKER_RETENTION},
-        {"maintenance", CONFIG_WORKER_MAINTENANCE},
+        {"maintenance", CONFIG_WORKER_MAINTENANCE}, {"texter", CONFIG_WORKER_TEXTER},
 };
 
 /* "all", "none", "" or a comma-separated list of worker names. */
@@ -414,6 +431,38 @@ static int check_names(const struct kept_config *cfg, struct buf *problems)
 	return count;
 }
 
+/* The self-service page signs its links with a secret of its own and
+ * names them under the public URL; without either it cannot run. */
+static int check_self_service(const struct kept_config *cfg, struct buf *problems)
+{
+	int count = 0;
+	if (!cfg->self_service)
+		return 0;
+	if (!cfg->link_secret || strlen(cfg->link_secret) < 32) {
+		problem(problems, "KEPT_LINK_SECRET",
+		        cfg->link_secret
+		                ? "must be at least 32 bytes (it signs the customers' personal links)"
+		                : "is required with KEPT_SELF_SERVICE=on (it signs the customers' personal "
+		                  "links; at least 32 bytes)",
+		        NULL);
+		count++;
+	}
+	if (!cfg->public_url) {
+		problem(problems, "KEPT_PUBLIC_URL",
+		        "is required with KEPT_SELF_SERVICE=on: personal links are made under it", NULL);
+		count++;
+	}
+	if (!cfg->callback_number && !cfg->telephony_from) {
+		problem(problems, "KEPT_CALLBACK_NUMBER",
+		        "is required with KEPT_SELF_SERVICE=on (or KEPT_TELEPHONY_FROM): the page tells the "
+		        "customer "
+		        "whom to call",
+		        NULL);
+		count++;
+	}
+	return count;
+}
+
 /* Simulated time only where no real person can be rung: no provider, or the simulator on loopback. */
 static int check_clock(const struct kept_config *cfg, struct buf *problems)
 {
@@ -485,7 +534,7 @@ static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const 
 			return true;
 		problem(problems, row->name,
 		        "must be all, none, or a list of evaluator, auditor, scheduler, dispatcher, loader, "
-		        "retention, maintenance",
+		        "retention, maintenance, texter",
 		        v);
 		return false;
 	case CFG_CLOCK:
@@ -494,6 +543,13 @@ static bool apply_row(struct kept_config *cfg, const struct cfg_row *row, const 
 			return true;
 		}
 		problem(problems, row->name, "must be wall or simulated", v);
+		return false;
+	case CFG_ONOFF:
+		if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0) {
+			*(bool *)slot = strcmp(v, "on") == 0;
+			return true;
+		}
+		problem(problems, row->name, "must be on or off", v);
 		return false;
 	}
 	problem(problems, row->name, "is required and empty", NULL);
@@ -548,6 +604,7 @@ int config_load(struct kept_config *cfg, char *const *envp, struct buf *problems
 	count += check_telephony(cfg, problems);
 	count += check_names(cfg, problems);
 	count += check_clock(cfg, problems);
+	count += check_self_service(cfg, problems);
 	if (!cfg->callback_number && cfg->telephony_from) {
 		cfg->callback_number = strdup(cfg->telephony_from);
 		count += cfg->callback_number ? 0 : 1;
@@ -674,6 +731,7 @@ static void format_value(const struct kept_config *cfg, const struct cfg_row *ro
 		break;
 	}
 	case CFG_CLOCK: snprintf(v, vsize, "%s", *(const bool *)slot ? "simulated" : "wall"); break;
+	case CFG_ONOFF: snprintf(v, vsize, "%s", *(const bool *)slot ? "on" : "off"); break;
 	case CFG_WORKERS: {
 		size_t n = 0;
 		v[0] = '\0';

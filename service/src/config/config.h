@@ -21,18 +21,19 @@
 
 /* Background workers (KEPT_WORKERS: a comma-separated list, "all" or "none"). */
 enum config_worker {
-	CONFIG_WORKER_EVALUATOR = 1u << 0,  /* judges installments, breaks and completes plans */
-	CONFIG_WORKER_AUDITOR = 1u << 1,    /* seals the audit chain */
-	CONFIG_WORKER_SCHEDULER = 1u << 2,  /* queues reminder calls */
-	CONFIG_WORKER_DISPATCHER = 1u << 3, /* checks the contact rules and dials */
-	CONFIG_WORKER_LOADER = 1u << 4,     /* feeds schema analytics from the outbox */
-	CONFIG_WORKER_RETENTION = 1u << 5,  /* erases customers whose retention period has passed */
-	CONFIG_WORKER_MAINTENANCE = 1u << 6 /* audit partitions ahead, outbox pruned once loaded */
+	CONFIG_WORKER_EVALUATOR = 1u << 0,   /* judges installments, breaks and completes plans */
+	CONFIG_WORKER_AUDITOR = 1u << 1,     /* seals the audit chain */
+	CONFIG_WORKER_SCHEDULER = 1u << 2,   /* queues reminder calls */
+	CONFIG_WORKER_DISPATCHER = 1u << 3,  /* checks the contact rules and dials */
+	CONFIG_WORKER_LOADER = 1u << 4,      /* feeds schema analytics from the outbox */
+	CONFIG_WORKER_RETENTION = 1u << 5,   /* erases customers whose retention period has passed */
+	CONFIG_WORKER_MAINTENANCE = 1u << 6, /* audit partitions ahead, outbox pruned once loaded */
+	CONFIG_WORKER_TEXTER = 1u << 7       /* checks the contact rules and sends text messages */
 };
 #define CONFIG_WORKERS_ALL                                                                                   \
 	(CONFIG_WORKER_EVALUATOR | CONFIG_WORKER_AUDITOR | CONFIG_WORKER_SCHEDULER |                         \
 	 CONFIG_WORKER_DISPATCHER | CONFIG_WORKER_LOADER | CONFIG_WORKER_RETENTION |                         \
-	 CONFIG_WORKER_MAINTENANCE)
+	 CONFIG_WORKER_MAINTENANCE | CONFIG_WORKER_TEXTER)
 
 struct kept_config {
 	char *database_url;           /* KEPT_DATABASE_URL (secret parts redacted in logs) */
@@ -84,6 +85,9 @@ struct kept_config {
 	char *callback_number;       /* KEPT_CALLBACK_NUMBER: said on every path (default: the caller id) */
 	int telephony_cps;           /* KEPT_TELEPHONY_CPS: creates per second across all keptd */
 	bool clock_simulated;        /* KEPT_CLOCK=simulated: an admin sets the clock (simulator only) */
+	bool self_service;           /* KEPT_SELF_SERVICE=on: the customer's page at /s/{token} */
+	char *link_secret;           /* KEPT_LINK_SECRET: signs links, seals texts (secret, >= 32 bytes) */
+	int text_interval_s;         /* KEPT_TEXT_INTERVAL: the texter's runs (it is also woken) */
 };
 
 /*

@@ -131,3 +131,53 @@ void crypto_cleanse(void *p, size_t n)
 {
 	OPENSSL_cleanse(p, n);
 }
+
+bool crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
+                        unsigned char out[CRYPTO_SHA256_LEN])
+{
+	unsigned int len = CRYPTO_SHA256_LEN;
+	return key_len <= INT_MAX && HMAC(EVP_sha256(), key, (int)key_len, data, n, out, &len) != NULL &&
+	       len == CRYPTO_SHA256_LEN;
+}
+
+/* ---- sealed boxes: AES-256-GCM -------------------------------------------------------------- */
+
+#define SEAL_NONCE 12
+#define SEAL_TAG   16
+
+size_t crypto_sealed_len(size_t n)
+{
+	return n + CRYPTO_SEAL_OVERHEAD;
+}
+
+kept_err crypto_seal(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const void *plain, size_t n,
+                     unsigned char *out)
+{
+	if (n > INT_MAX - CRYPTO_SEAL_OVERHEAD || crypto_random(out, SEAL_NONCE))
+		return KEPT_ERR_INTERNAL;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int len = 0, fin = 0;
+	bool ok = c && EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, out) == 1 &&
+	          EVP_EncryptUpdate(c, out + SEAL_NONCE, &len, plain, (int)n) == 1 &&
+	          EVP_EncryptFinal_ex(c, out + SEAL_NONCE + len, &fin) == 1 &&
+	          EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, SEAL_TAG, out + SEAL_NONCE + n) == 1;
+	EVP_CIPHER_CTX_free(c);
+	return ok && len >= 0 && fin >= 0 && (size_t)len + (size_t)fin == n ? KEPT_OK : KEPT_ERR_INTERNAL;
+}
+
+bool crypto_open(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const unsigned char *sealed, size_t n,
+                 void *out)
+{
+	if (n < CRYPTO_SEAL_OVERHEAD || n > INT_MAX)
+		return false;
+	size_t plain = n - CRYPTO_SEAL_OVERHEAD;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int len = 0, fin = 0;
+	bool ok = c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, sealed) == 1 &&
+	          EVP_DecryptUpdate(c, out, &len, sealed + SEAL_NONCE, (int)plain) == 1 &&
+	          EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SEAL_TAG,
+	                              (void *)(sealed + SEAL_NONCE + plain)) == 1 &&
+	          EVP_DecryptFinal_ex(c, (unsigned char *)out + len, &fin) == 1;
+	EVP_CIPHER_CTX_free(c);
+	return ok && len >= 0 && fin >= 0 && (size_t)len + (size_t)fin == plain;
+}

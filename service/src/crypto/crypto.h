@@ -52,6 +52,24 @@ bool crypto_hmac_sha1(const void *key, size_t key_len, const void *data, size_t 
 void crypto_base64(const unsigned char *data, size_t n, char *out);
 size_t crypto_base64_len(size_t n);
 
+/* HMAC-SHA256 of `data` under `key` (the self-service links' tokens, codes
+ * and forms); false if OpenSSL fails, `out` unusable. */
+bool crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
+                        unsigned char out[CRYPTO_SHA256_LEN]);
+
+/* Authenticated encryption, AES-256-GCM under a 32-byte key: a sealed box is
+ * a random 12-byte nonce, the ciphertext (as long as the plaintext) and the
+ * 16-byte tag. crypto_seal writes crypto_sealed_len(n) bytes to `out`;
+ * crypto_open writes n - CRYPTO_SEAL_OVERHEAD bytes and fails (false, `out`
+ * unusable) when the box was changed, cut, or sealed under another key. */
+#define CRYPTO_SEAL_KEY_LEN  32
+#define CRYPTO_SEAL_OVERHEAD 28
+size_t crypto_sealed_len(size_t n);
+kept_err crypto_seal(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const void *plain, size_t n,
+                     unsigned char *out) KEPT_MUST_CHECK;
+bool crypto_open(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const unsigned char *sealed, size_t n,
+                 void *out);
+
 /* Overwrites `n` bytes of a secret before its memory is released. */
 void crypto_cleanse(void *p, size_t n);
 

@@ -2,6 +2,7 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -71,6 +72,7 @@ struct http_request {
 	size_t received;
 	bool overflow;
 	size_t route;
+	const char *log_path;
 	const char *actor;
 	void *app_data;
 	bool replied;
@@ -262,7 +264,7 @@ static void access_log(const struct http_request *req, double seconds, bool comp
 	struct log_line l;
 	log_begin(&l, LOG_INFO, "request");
 	log_str(&l, "method", req->method);
-	log_str(&l, "path", req->path);
+	log_str(&l, "path", req->log_path ? req->log_path : req->path);
 	log_int(&l, "status", req->replied ? req->status : 0);
 	log_int(&l, "bytes", (long long)req->reply_len);
 	log_ms(&l, "ms", seconds * 1000.0);
@@ -300,21 +302,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---- replying ------------------------------------------------------------------------ */
 
-/* On every answer: no content sniffing, no referrer, HTTPS only once seen
- * over it (behind the TLS proxy), no framing, and — for answers that did not
- * say otherwise — no caching of what may be personal data and a policy that
- * lets nothing frame it (the dashboard sets a fuller one of its own). */
-static enum MHD_Result add_security_headers(struct MHD_Response *resp, bool cache_set, bool csp_set)
+/* On every answer: no content sniffing, HTTPS only once seen over it
+ * (behind the TLS proxy), no framing, and — for answers that did not say
+ * otherwise — no referrer, no caching of what may be personal data and a
+ * policy that lets nothing frame it (the dashboard and the self-service page
+ * set fuller ones of their own; the page a referrer to its own origin). */
+static enum MHD_Result add_security_headers(struct MHD_Response *resp, bool cache_set, bool csp_set,
+                                            bool referrer_set)
 {
 	static const char *const headers[][2] = {
 	        {"X-Content-Type-Options", "nosniff"},
-	        {"Referrer-Policy", "no-referrer"},
 	        {"Strict-Transport-Security", "max-age=63072000; includeSubDomains"},
 	        {"X-Frame-Options", "DENY"},
 	};
 	for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++)
 		if (!MHD_add_response_header(resp, headers[i][0], headers[i][1]))
 			return MHD_NO;
+	if (!referrer_set && !MHD_add_response_header(resp, "Referrer-Policy", "no-referrer"))
+		return MHD_NO;
 	if (!csp_set && !MHD_add_response_header(resp, "Content-Security-Policy", "frame-ancestors 'none'"))
 		return MHD_NO;
 	return cache_set ? MHD_YES : MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -330,13 +335,14 @@ static enum MHD_Result queue(struct http_request *req)
 	enum MHD_Result ok = MHD_add_response_header(resp, "X-Request-Id", req->id);
 	if (ok && req->content_type)
 		ok = MHD_add_response_header(resp, "Content-Type", req->content_type);
-	bool cache_set = false, csp_set = false;
+	bool cache_set = false, csp_set = false, referrer_set = false;
 	for (const struct header *h = req->headers; ok && h; h = h->next) {
 		ok = MHD_add_response_header(resp, h->name, h->value);
 		cache_set = cache_set || strcasecmp(h->name, "Cache-Control") == 0;
 		csp_set = csp_set || strcasecmp(h->name, "Content-Security-Policy") == 0;
+		referrer_set = referrer_set || strcasecmp(h->name, "Referrer-Policy") == 0;
 	}
-	ok = ok && add_security_headers(resp, cache_set, csp_set);
+	ok = ok && add_security_headers(resp, cache_set, csp_set, referrer_set);
 	if (ok && atomic_load(&req->srv->closing))
 		ok = MHD_add_response_header(resp, "Connection", "close");
 	if (ok)
@@ -757,6 +763,10 @@ void http_set_route(struct http_request *req, size_t route)
 {
 	req->route = route;
 }
+void http_set_log_path(struct http_request *req, const char *path)
+{
+	req->log_path = path;
+}
 void http_set_actor(struct http_request *req, const char *actor)
 {
 	req->actor = actor;
@@ -773,6 +783,25 @@ void *http_app_data(const struct http_request *req)
 const char *http_header(const struct http_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_cookie(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+void http_client_address(const struct http_request *req, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *info =
+	        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (n)
+		out[0] = '\0';
+	if (!info || !info->client_addr)
+		return;
+	const struct sockaddr *sa = info->client_addr;
+	socklen_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (getnameinfo(sa, len, out, (socklen_t)n, NULL, 0, NI_NUMERICHOST) != 0 && n)
+		out[0] = '\0';
 }
 
 const char *http_query(const struct http_request *req, const char *name)

@@ -91,6 +91,10 @@ const char *http_header(const struct http_request *req, const char *name);
 const char *http_query(const struct http_request *req, const char *name);
 const char *http_request_id(const struct http_request *req);
 struct arena *http_arena(struct http_request *req);
+/* A cookie the client sent (Cookie header), or NULL. */
+const char *http_cookie(const struct http_request *req, const char *name);
+/* The client's address (numeric, no port) into `out`; "" when unknown. */
+void http_client_address(const struct http_request *req, char *out, size_t n);
 /* The body received so far (all of it inside handle()); never NULL. */
 const char *http_body(const struct http_request *req, size_t *len);
 
@@ -98,6 +102,9 @@ const char *http_body(const struct http_request *req, size_t *len);
 void http_set_body_limit(struct http_request *req, size_t limit);
 /* Sets the metrics route index (see metrics_init). */
 void http_set_route(struct http_request *req, size_t route);
+/* The path the access log writes instead of the request's (arena-owned or
+ * static): a path that carries a secret, such as a personal link's token. */
+void http_set_log_path(struct http_request *req, const char *path);
 /* Names who made the request in the access log (an API key id, never the key). */
 void http_set_actor(struct http_request *req, const char *actor);
 /* Application data attached to the request (arena-owned or static). */

@@ -20,7 +20,8 @@
 
 struct provider {
 	struct provider_config cfg;
-	char *calls_url; /* {base}/2010-04-01/Accounts/{sid}/Calls.json */
+	char *calls_url;    /* {base}/2010-04-01/Accounts/{sid}/Calls.json */
+	char *messages_url; /* {base}/2010-04-01/Accounts/{sid}/Messages.json */
 	char *userpwd;
 	CURLM *multi;
 	unsigned seed;
@@ -31,10 +32,11 @@ struct provider {
 enum op_step { STEP_CREATE, STEP_RECONCILE, STEP_FETCH, STEP_DONE };
 
 struct op {
-	const struct provider_call_request *req; /* create: the call */
-	struct provider_call_result *res;        /* create: the outcome; fetch: only its counters */
-	const char *sid;                         /* fetch: the call */
-	struct provider_call_status *status;     /* fetch: the answer */
+	const struct provider_call_request *req;    /* create: the call */
+	const struct provider_message_request *msg; /* create: the text (instead of a call) */
+	struct provider_call_result *res;           /* create: the outcome; fetch: only its counters */
+	const char *sid;                            /* fetch: the call */
+	struct provider_call_status *status;        /* fetch: the answer */
 	enum op_step step;
 	long long not_before_ms; /* monotonic */
 	time_t attempt_began;    /* wall clock, second of the last ambiguous create */
@@ -78,15 +80,19 @@ kept_err provider_new(const struct provider_config *cfg, struct provider **out, 
 		p->cfg.settle_ms = p->cfg.timeout_ms;
 	size_t n = strlen(cfg->base_url) + strlen(cfg->account_sid) + 64;
 	p->calls_url = malloc(n);
+	p->messages_url = malloc(n);
 	p->userpwd = malloc(strlen(cfg->account_sid) + strlen(cfg->auth_token) + 2);
 	p->multi = curl_multi_init();
 	unsigned char seed[sizeof p->seed];
-	if (!p->calls_url || !p->userpwd || !p->multi || crypto_random(seed, sizeof seed)) {
+	if (!p->calls_url || !p->messages_url || !p->userpwd || !p->multi ||
+	    crypto_random(seed, sizeof seed)) {
 		provider_free(p);
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 	}
 	memcpy(&p->seed, seed, sizeof seed);
 	snprintf(p->calls_url, n, "%s/2010-04-01/Accounts/%s/Calls.json", cfg->base_url, cfg->account_sid);
+	snprintf(p->messages_url, n, "%s/2010-04-01/Accounts/%s/Messages.json", cfg->base_url,
+	         cfg->account_sid);
 	sprintf(p->userpwd, "%s:%s", cfg->account_sid, cfg->auth_token);
 	curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)p->cfg.concurrency);
 	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->cfg.concurrency);
@@ -101,6 +107,7 @@ void provider_free(struct provider *p)
 	if (p->multi)
 		curl_multi_cleanup(p->multi);
 	free(p->calls_url);
+	free(p->messages_url);
 	if (p->userpwd)
 		crypto_cleanse(p->userpwd, strlen(p->userpwd));
 	free(p->userpwd);
@@ -178,6 +185,29 @@ static kept_err create_form(const struct provider_call_request *req, struct buf 
 	return r;
 }
 
+static kept_err message_form(const struct provider_message_request *req, struct buf *form)
+{
+	kept_err r = form_append(form, "To", req->to);
+	if (!r)
+		r = form_append(form, "From", req->from);
+	if (!r)
+		r = form_append(form, "Body", req->body);
+	if (!r && req->status_callback)
+		r = form_append(form, "StatusCallback", req->status_callback);
+	if (!r && req->validity_s > 0) {
+		char seconds[16];
+		snprintf(seconds, sizeof seconds, "%d", req->validity_s < 36000 ? req->validity_s : 36000);
+		r = form_append(form, "ValidityPeriod", seconds);
+	}
+	return r;
+}
+
+/* The number a create goes to, a call's or a text's. */
+static const char *op_to(const struct op *op)
+{
+	return op->msg ? op->msg->to : op->req->to;
+}
+
 /* Starts the op's next request on the multi handle; false when it could not. */
 static bool op_start(struct provider *p, struct op *op)
 {
@@ -210,13 +240,13 @@ static bool op_start(struct provider *p, struct op *op)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "keptd");
 	if (op->step == STEP_CREATE) {
-		if (create_form(op->req, &op->form)) {
+		if (op->msg ? message_form(op->msg, &op->form) : create_form(op->req, &op->form)) {
 			curl_easy_cleanup(e);
 			op->easy = NULL;
 			return false;
 		}
 		op->sent = 0;
-		curl_easy_setopt(e, CURLOPT_URL, p->calls_url);
+		curl_easy_setopt(e, CURLOPT_URL, op->msg ? p->messages_url : p->calls_url);
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)buf_len(&op->form));
 		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
@@ -249,18 +279,22 @@ static bool op_start(struct provider *p, struct op *op)
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 		op->res->attempts++;
 	} else {
-		/* GET Calls.json?To=...&StartTime>=YYYY-MM-DD&PageSize=50 */
+		/* GET Calls.json?To=...&StartTime>=YYYY-MM-DD&PageSize=50; for a text,
+		 * Messages.json?To=...&PageSize=50 (newest first: a message still queued
+		 * at the provider has no DateSent to filter on) */
 		char day[16];
 		time_t since = op->attempt_began - RECONCILE_SKEW_S;
 		struct tm tm;
 		gmtime_r(&since, &tm);
 		strftime(day, sizeof day, "%Y-%m-%d", &tm);
-		kept_err r = buf_adds(&op->form, p->calls_url);
+		kept_err r = buf_adds(&op->form, op->msg ? p->messages_url : p->calls_url);
 		if (!r)
 			r = buf_adds(&op->form, "?To=");
 		if (!r)
-			r = form_escape(&op->form, op->req->to);
-		if (!r)
+			r = form_escape(&op->form, op_to(op));
+		if (!r && op->msg)
+			r = buf_adds(&op->form, "&PageSize=50");
+		else if (!r)
 			r = buf_printf(&op->form, "&%s=%s&PageSize=50", "StartTime%3E", day);
 		if (r) {
 			curl_easy_cleanup(e);
@@ -304,9 +338,12 @@ static void read_error(struct op *op, long status)
 	cJSON_Delete(doc);
 }
 
-static bool copy_sid(struct provider_call_result *res, const char *sid)
+/* A call's sid (CA...), or with `message` a text's (SM... or MM...). */
+static bool copy_sid(struct provider_call_result *res, const char *sid, bool message)
 {
-	if (!sid || strlen(sid) != 34 || strncmp(sid, "CA", 2) != 0)
+	if (!sid || strlen(sid) != 34)
+		return false;
+	if (message ? strncmp(sid, "SM", 2) != 0 && strncmp(sid, "MM", 2) != 0 : strncmp(sid, "CA", 2) != 0)
 		return false;
 	memcpy(res->sid, sid, 35);
 	return true;
@@ -367,18 +404,18 @@ static time_t rfc2822_time(const char *s)
 	return sign == '-' ? t + off : t - off;
 }
 
-/* A call in the list to our number created since the attempt began. */
+/* A call (or a text) in the list to our number created since the attempt began. */
 static bool reconcile_from_list(struct op *op)
 {
 	cJSON *doc = cJSON_ParseWithLength(buf_str(&op->body), buf_len(&op->body));
-	const cJSON *calls = cJSON_GetObjectItemCaseSensitive(doc, "calls");
+	const cJSON *calls = cJSON_GetObjectItemCaseSensitive(doc, op->msg ? "messages" : "calls");
 	bool found = false;
 	const cJSON *c;
 	cJSON_ArrayForEach (c, calls) {
 		const char *to = json_get_string(c, "to");
 		time_t created = rfc2822_time(json_get_string(c, "date_created"));
-		if (to && strcmp(to, op->req->to) == 0 && created >= op->attempt_began - RECONCILE_SKEW_S &&
-		    copy_sid(op->res, json_get_string(c, "sid"))) {
+		if (to && strcmp(to, op_to(op)) == 0 && created >= op->attempt_began - RECONCILE_SKEW_S &&
+		    copy_sid(op->res, json_get_string(c, "sid"), op->msg != NULL)) {
 			found = true;
 			break;
 		}
@@ -441,7 +478,7 @@ static void after_create(struct provider *p, struct op *op, CURLcode rc, long st
 	bool more = res->attempts < p->cfg.attempts;
 	if (rc == CURLE_OK && status == 201) {
 		cJSON *doc = cJSON_ParseWithLength(buf_str(&op->body), buf_len(&op->body));
-		bool ok = copy_sid(res, json_get_string(doc, "sid"));
+		bool ok = copy_sid(res, json_get_string(doc, "sid"), op->msg != NULL);
 		cJSON_Delete(doc);
 		if (ok) {
 			res->error[0] = '\0';
@@ -583,10 +620,10 @@ static long long next_start_in(const struct provider *p, const struct op *ops, s
  * have failed). */
 static bool too_late(struct op *op, long long now)
 {
-	const struct provider_call_request *req = op->req;
-	if (op->step != STEP_CREATE || !req || !req->send_by_ms)
+	long long send_by = op->msg ? op->msg->send_by_ms : op->req ? op->req->send_by_ms : 0;
+	if (op->step != STEP_CREATE || !send_by)
 		return false;
-	if (now <= req->send_by_ms && op->not_before_ms <= req->send_by_ms)
+	if (now <= send_by && op->not_before_ms <= send_by)
 		return false; /* (a retry due after it is as good as too late now) */
 	snprintf(op->res->error, sizeof op->res->error,
 	         "the calling window closed before a create could be sent (%d sent before)",
@@ -699,6 +736,28 @@ void provider_place_calls(struct provider *p, const struct provider_call_request
 	p->pacer = pacer;
 	run_ops(p, ops, n);
 	p->pacer = NULL;
+	free_ops(ops, n);
+}
+
+void provider_send_messages(struct provider *p, const struct provider_message_request *requests, size_t n,
+                            struct provider_call_result *results)
+{
+	struct op *ops = new_ops(n);
+	for (size_t i = 0; i < n; i++) {
+		results[i] = (struct provider_call_result){.outcome = PROVIDER_FAILED};
+		if (!ops)
+			snprintf(results[i].error, sizeof results[i].error, "out of memory");
+	}
+	if (!ops || n == 0) {
+		free(ops);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ops[i].msg = &requests[i];
+		ops[i].res = &results[i];
+		ops[i].step = STEP_CREATE;
+	}
+	run_ops(p, ops, n);
 	free_ops(ops, n);
 }
 

@@ -1,7 +1,8 @@
 /*
  * provider — the telephony provider behind a small interface: Twilio's
  * Programmable Voice REST API (2010-04-01), which other providers speak too.
- * The only module that talks to libcurl.
+ * The only module that talks to libcurl. Text messages (the Messages API)
+ * go the same way.
  *
  * What it promises:
  *   - Requests in the provider's encoding: form bodies with every byte
@@ -115,6 +116,28 @@ struct provider_call_result {
  * retries go at once) gives retried creates their slots. */
 void provider_place_calls(struct provider *p, const struct provider_call_request *requests, size_t n,
                           struct provider_call_result *results, const struct provider_pacer *pacer);
+
+/* ---- text messages (Messages.json) -------------------------------------------- */
+
+struct provider_message_request {
+	const char *to;
+	const char *from;
+	const char *body;            /* at most 1,600 characters */
+	const char *status_callback; /* POSTed as the message moves on (sent, delivered, ...) */
+	int validity_s;              /* ValidityPeriod: dropped at the provider after this (0: its default) */
+	long long send_by_ms;        /* clock_monotonic_ms(): no create is sent after it (0: no limit) */
+};
+
+/*
+ * Sends `n` texts; results[i] answers requests[i] (sid SM... or MM...), with
+ * the same promises as provider_place_calls: only 429, 5xx and connection
+ * failures are retried, an unknown outcome is reconciled by listing the
+ * messages to the number (a message found created since the attempt began is
+ * taken as sent), never sent twice. A refusal carries the provider's code
+ * (21610: the number opted out) in provider_code.
+ */
+void provider_send_messages(struct provider *p, const struct provider_message_request *requests, size_t n,
+                            struct provider_call_result *results);
 
 /* What the provider says of a call it placed (GET Calls/{Sid}.json). */
 struct provider_call_status {

@@ -147,10 +147,78 @@ static kept_err menu(struct buf *out, const struct script_call *c)
 		r = say(out, c->missed ? "which was due on " : "is due on ", c->due_date, ". ");
 	if (!r)
 		r = say(out, "Press 1 to confirm you will make this payment. ",
-		        "Press 2 to speak to an agent. ", "Press 9 to stop automated calls to this number.");
+		        "Press 2 to speak to an agent. ", "Press 3 if you cannot pay this amount. ");
+	if (!r)
+		r = say(out, "Press 9 to stop automated calls to this number.", NULL, NULL);
 	if (!r)
 		r = buf_adds(out, "</Gather>");
 	return r ? r : closing(out, c, "We did not receive a choice. ", "Please call us back at ");
+}
+
+/* "Key in the weekly amount you can afford, then #": a <Gather> that ends on
+ * the hash key, posted to amount_url. `sorry`: the last one could not be used. */
+static kept_err ask_amount(struct buf *out, const struct script_call *c, bool sorry)
+{
+	const char *units = c->currency_name ? c->currency_name : "units of your account's currency";
+	kept_err r = buf_adds(
+	        out, "<Gather input=\"dtmf\" finishOnKey=\"#\" timeout=\"10\" method=\"POST\" action=\"");
+	if (!r)
+		r = add_escaped(out, c->amount_url);
+	if (!r)
+		r = buf_adds(out, "\">");
+	if (!r && sorry)
+		r = say(out, "Sorry, we could not use that amount. ", NULL, NULL);
+	if (!r)
+		r = say(out, "Please key in the whole number of ", units,
+		        " you can afford to pay each week, then press the hash key. ");
+	if (!r)
+		r = say(out, "For example, for 25 ", units, ", press 2, 5, then hash.");
+	if (!r)
+		r = buf_adds(out, "</Gather>");
+	return r ? r : closing(out, c, "We did not receive an amount. ", "To agree a plan with us, call ");
+}
+
+/* The amount the customer keyed in, read back: in policy, 1 agrees the new plan. */
+static kept_err offer(struct buf *out, const struct script_call *c)
+{
+	kept_err r = gather_open(out, c);
+	if (!r)
+		r = say(out, "You offered ", c->offer_amount, " a week. ");
+	if (!r)
+		r = say(out, "That would clear your balance in ", c->offer_weeks, " weeks, ");
+	if (!r)
+		r = say(out, "with the first payment on ", c->offer_first_date, ". ");
+	if (!r)
+		r = say(out, "Press 1 to agree to this new plan, which replaces your current one. ",
+		        "Press 2 to key in a different amount.", NULL);
+	if (!r)
+		r = buf_adds(out, "</Gather>");
+	return r ? r
+	         : closing(out, c, "We did not receive a choice, so your plan stays as it is. ",
+	                   "To agree a new plan, call us at ");
+}
+
+static kept_err referred(struct buf *out, const struct script_call *c)
+{
+	kept_err r = say(out, "You offered ", c->offer_amount, " a week. ");
+	if (!r)
+		r = say(out,
+		        "We cannot agree that amount on this call, so two members of our team will review "
+		        "it. ",
+		        NULL, NULL);
+	if (!r)
+		r = say(out, "You will hear from us by ", c->hear_back_by, ". ");
+	return r ? r
+	         : closing(out, c, "Until then, your current plan stays as it is. ",
+	                   "If you have questions, call us at ");
+}
+
+static kept_err plan_agreed(struct buf *out, const struct script_call *c)
+{
+	kept_err r = say(out, "Thank you. Your new plan of ", c->offer_amount, " a week is agreed, ");
+	if (!r)
+		r = say(out, "with the first payment on ", c->offer_first_date, ". ");
+	return r ? r : closing(out, c, "", "If you have any questions, call us at ");
 }
 
 static kept_err agent(struct buf *out, const struct script_call *c)
@@ -173,6 +241,19 @@ static kept_err step_body(struct buf *out, const struct script_call *c, const ch
 	if (strcmp(step, "confirmed") == 0)
 		return closing(out, c, "Thank you for confirming your payment. ",
 		               "If you have any questions, call us at ");
+	if (strcmp(step, "ask_amount") == 0 || strcmp(step, "amount_invalid") == 0)
+		return ask_amount(out, c, strcmp(step, "amount_invalid") == 0);
+	if (strcmp(step, "offer") == 0)
+		return offer(out, c);
+	if (strcmp(step, "referred") == 0)
+		return referred(out, c);
+	if (strcmp(step, "plan_agreed") == 0)
+		return plan_agreed(out, c);
+	if (strcmp(step, "plan_failed") == 0)
+		return closing(
+		        out, c,
+		        "Sorry, we could not change your plan on this call. An agent will call you back. ",
+		        "You can also call us at ");
 	if (strcmp(step, "agent") == 0)
 		return agent(out, c);
 	if (strcmp(step, "opted_out") == 0)

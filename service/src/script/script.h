@@ -21,8 +21,15 @@
  *                            limited-content message
  *   opening, machine         the limited-content message (detection waited for the greeting's end)
  *   opening, unknown         the limited-content message, said twice: a greeting may still be playing
- *   step "disclose"/"menu"   the disclosure, amount and due date, then 1 confirm, 2 agent, 9 stop
- *   step "confirmed", "agent", "opted_out", "wrong_party", "limited"   the closing words
+ *   step "disclose"/"menu"   the disclosure, amount and due date, then 1 confirm, 2 agent,
+ *                            3 "I cannot pay this amount", 9 stop
+ *   step "ask_amount"        "key in the weekly amount you can afford, then #" (<Gather finishOnKey="#">
+ *                            to amount_url); "amount_invalid" says sorry and asks again
+ *   step "offer"             the keyed-in amount read back (in policy): 1 agrees a new plan, 2 keys
+ *                            in another
+ *   step "referred"          out of policy: two of the team will review it, and when they will answer
+ *   step "plan_agreed", "plan_failed", "confirmed", "agent", "opted_out", "wrong_party", "limited"
+ *                            the closing words
  */
 #ifndef KEPT_SCRIPT_H
 #define KEPT_SCRIPT_H
@@ -42,6 +49,13 @@ struct script_call {
 	bool missed;            /* a missed-payment call rather than a pre-due one */
 	const char *gather_url; /* where key presses go */
 	const char *agent_line; /* NULL: an agent calls back */
+	/* the customer's own amount (key 3) */
+	const char *amount_url;       /* where a keyed-in amount goes */
+	const char *currency_name;    /* the units it is keyed in: "US Dollar" */
+	const char *offer_amount;     /* the weekly amount keyed in, as said */
+	const char *offer_weeks;      /* the weeks it takes to clear the balance */
+	const char *offer_first_date; /* the new plan's first payment, as said */
+	const char *hear_back_by;     /* when an associate will have answered, as said */
 };
 
 /* Who answered, as far as the provider could tell. */

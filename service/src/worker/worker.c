@@ -16,6 +16,7 @@ struct worker {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;
+	bool woken;                /* worker_wake() since the last nap began */
 	atomic_bool asked_to_stop; /* what worker_stopping() reads, without the lock */
 };
 
@@ -40,8 +41,9 @@ static bool nap(struct worker *w, int ms)
 	}
 	pthread_mutex_lock(&w->lock);
 	int rc = 0;
-	while (!w->stopping && rc != ETIMEDOUT)
+	while (!w->stopping && !w->woken && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&w->wake, &w->lock, &until);
+	w->woken = false;
 	bool stop = w->stopping;
 	pthread_mutex_unlock(&w->lock);
 	return stop;
@@ -106,6 +108,14 @@ kept_err worker_start(const struct worker_job *job, const struct db_settings *se
 	}
 	*out = w;
 	return KEPT_OK;
+}
+
+void worker_wake(struct worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->woken = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
 }
 
 void worker_stop(struct worker *w)

@@ -38,6 +38,10 @@ kept_err worker_start(const struct worker_job *job, const struct db_settings *se
  * shutting down never waits for a whole backlog. False on other threads. */
 bool worker_stopping(void);
 
+/* Wakes the worker from its sleep now (a run in progress runs again once it
+ * ends). Safe from any thread while the worker runs. */
+void worker_wake(struct worker *w);
+
 /* Asks the worker to stop, waits for its run in progress to end, frees it (NULL: no-op). */
 void worker_stop(struct worker *w);
 

@@ -1,0 +1,189 @@
+/*
+ * /v1/accounts/{id}/self-service-links, /v1/self-service-links/{id}/revoke,
+ * /v1/messages — what agents do with the customer's self-service page: make
+ * a personal link (shown once, optionally texted), list and revoke links,
+ * see the texts kept sent. The rules are in SQL (86_self_service.sql,
+ * 83_texts.sql); here: the token (link/), the text's words (sms/), sealing
+ * the text that carries the link.
+ */
+#include <string.h>
+
+#include "internal.h"
+#include "lang/lang.h"
+#include "link/link.h"
+#include "sms/sms.h"
+#include "texts/texts.h"
+
+static const struct json_field link_spec[] = {
+        {"send", JSON_STRING, 0, .max = 8}, /* sms or none (default) */
+        {"number", JSON_STRING, 0, .max = 16},   {"expires_in_days", JSON_INT, 0, .min = 1, .max_int = 30},
+        {"language", JSON_STRING, 0, .max = 35}, {0},
+};
+
+static const struct json_field revoke_spec[] = {
+        {"reason", JSON_STRING, 0, .max = 1000},
+        {0},
+};
+
+kept_err api_self_service_require(struct kept_error *err)
+{
+	if (api_cfg->link_keys)
+		return KEPT_OK;
+	return kept_fail(err, KEPT_ERR_RULE, "self_service_off", "",
+	                 "the self-service page is off in this keptd (KEPT_SELF_SERVICE=on turns it on)");
+}
+
+struct new_link {
+	struct api_ctx *ctx;
+	const char *account_id;
+	const char *body;
+	const char *token;
+	const char *token_hash;
+	const char *link;    /* the link's JSON, as SQL answered it */
+	const char *message; /* the text's, or NULL */
+};
+
+/* The link's text: its words with the URL, sealed; queued in the link's transaction. */
+static kept_err queue_link_text(struct db_conn *db, struct new_link *nl, const cJSON *link,
+                                struct kept_error *err)
+{
+	struct api_ctx *ctx = nl->ctx;
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(link, "text");
+	enum lang l = LANG_EN;
+	lang_of_tag(json_get_string(t, "language"), &l);
+	const char *url = arena_sprintf(ctx->arena, "%s/s/%s", api_cfg->public_url, nl->token);
+	struct buf words, shown;
+	buf_init(&words, 8192);
+	buf_init(&shown, 8192);
+	kept_err r = url ? sms_link_text(&words, l, api_cfg->business_name, json_get_string(t, "first_name"),
+	                                 url, json_get_string(t, "expires_on"))
+	                 : KEPT_ERR_NOMEM;
+	if (!r) /* what staff see: the link named, not given */
+		r = sms_link_text(&shown, l, api_cfg->business_name, json_get_string(t, "first_name"),
+		                  arena_sprintf(ctx->arena, "%s/s/…", api_cfg->public_url),
+		                  json_get_string(t, "expires_on"));
+	const char *sealed = r ? NULL : link_seal(api_cfg->link_keys, ctx->arena, buf_str(&words));
+	const char *shown_text = r ? NULL : arena_strdup(ctx->arena, buf_str(&shown));
+	buf_free(&words);
+	buf_free(&shown);
+	if (!sealed || !shown_text)
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	long long link_id = 0, customer_id = 0;
+	json_get_int(link, "id", &link_id);
+	json_get_int(link, "customer_id", &customer_id);
+	const char *params[12];
+	api_actor_params(ctx, params);
+	params[3] = arena_sprintf(ctx->arena, "%lld", customer_id);
+	params[4] = nl->account_id;
+	params[5] = arena_sprintf(ctx->arena, "%lld", link_id);
+	params[6] = "link";
+	params[7] = json_get_string(t, "number");
+	params[8] = lang_code(l);
+	params[9] = shown_text;
+	params[10] = sealed;
+	params[11] = json_get_string(t, "useful_until");
+	return db_run_json(db, ctx->arena, SQL_Q_MESSAGE_QUEUE, 12, params, &nl->message, err);
+}
+
+static kept_err create_link(struct db_conn *db, void *arg, struct kept_error *err)
+{
+	struct new_link *nl = arg;
+	const char *params[6];
+	api_actor_params(nl->ctx, params);
+	params[3] = nl->account_id;
+	params[4] = nl->token_hash;
+	params[5] = nl->body;
+	nl->message = NULL;
+	kept_err r =
+	        db_run_json(db, nl->ctx->arena, SQL_Q_SELF_SERVICE_LINK_CREATE, 6, params, &nl->link, err);
+	if (r)
+		return r;
+	cJSON *link = cJSON_Parse(nl->link);
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(link, "text");
+	if (!link)
+		r = kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "the link answered no JSON");
+	else if (cJSON_IsObject(t))
+		r = queue_link_text(db, nl, link, err);
+	cJSON_Delete(link);
+	return r;
+}
+
+/* The answer: the link, its URL (shown only now) and its text. */
+static const char *link_answer(struct new_link *nl)
+{
+	cJSON *doc = json_object_in(nl->ctx->arena);
+	cJSON *link = cJSON_Parse(nl->link);
+	cJSON *message = nl->message ? cJSON_Parse(nl->message) : cJSON_CreateNull();
+	if (!doc || !link || !message) {
+		cJSON_Delete(link);
+		cJSON_Delete(message);
+		return NULL;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(link, "text");
+	cJSON *child = link->child;
+	link->child = NULL; /* move the members over */
+	doc->child = child;
+	cJSON_Delete(link);
+	cJSON_AddStringToObject(doc, "url",
+	                        arena_sprintf(nl->ctx->arena, "%s/s/%s", api_cfg->public_url, nl->token));
+	cJSON_AddItemToObject(doc, "message", message);
+	return json_print(nl->ctx->arena, doc);
+}
+
+kept_err api_self_service_links_create(struct api_ctx *ctx, struct kept_error *err)
+{
+	struct new_link nl = {ctx, NULL, NULL, NULL, NULL, NULL, NULL};
+	cJSON *body;
+	char token[LINK_TOKEN_LEN + 1], hash[LINK_HASH_HEX_LEN + 1];
+	kept_err r = api_path_id(ctx, "id", "account_not_found", &nl.account_id, err);
+	if (!r)
+		r = api_json_body(ctx, link_spec, &body, &nl.body, err);
+	if (!r)
+		r = api_self_service_require(err);
+	if (r)
+		return r;
+	const char *send = json_get_string(body, "send");
+	if (send && strcmp(send, "sms") == 0 && !texts_can_send())
+		return kept_fail(err, KEPT_ERR_RULE, "texts_not_configured", "send",
+		                 "no provider to send texts through is configured (KEPT_TELEPHONY_BASE_URL)");
+	if (link_token_new(api_cfg->link_keys, token, hash))
+		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "",
+		                 "no random token could be made");
+	nl.token = token;
+	nl.token_hash = hash;
+	r = db_transaction(ctx->db, create_link, &nl, err);
+	if (r)
+		return r;
+	const char *answer = link_answer(&nl);
+	if (!answer)
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	if (nl.message)
+		texts_wake();
+	api_reply_created(ctx, "/v1/self-service-links", answer);
+	return KEPT_OK;
+}
+
+kept_err api_self_service_links_of_account(struct api_ctx *ctx, struct kept_error *err)
+{
+	return api_get(ctx, SQL_Q_SELF_SERVICE_LINKS_OF_ACCOUNT, "account", err);
+}
+
+kept_err api_self_service_links_revoke(struct api_ctx *ctx, struct kept_error *err)
+{
+	static const struct api_write w = {revoke_spec, SQL_Q_SELF_SERVICE_LINK_REVOKE, "self_service_link",
+	                                   200, NULL};
+	return api_write(ctx, &w, err);
+}
+
+/* GET /v1/messages?account_id=: the texts kept sent about an account, with the
+ * rule that held or blocked each (the body as staff see it: no link, no code). */
+kept_err api_messages_list(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *page = NULL;
+	const char *params[] = {http_query(ctx->req, "account_id"), http_query(ctx->req, "cursor"),
+	                        http_query(ctx->req, "limit")};
+	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_MESSAGE_PAGE, 3, params, &page, err);
+	if (!r)
+		http_reply_json(ctx->req, 200, page);
+	return r;
+}
