@@ -127,9 +127,9 @@ def teams(server, admin_key, cluster):
            "escalation": escalation.json()["id"], "user": second.json()["id"], "key": spare_key,
            "policy": api.get("/v1/policies").json()["items"][0]["id"],
            # a personal link of alpha's (this keptd has the page off: made as the page would)
-           "link": cluster.psql(f"INSERT INTO kept.self_service_links (account_id, customer_id, token_hash, expires_at) "
-                                f"VALUES ({account['id']}, {customer['id']}, sha256(random()::text::bytea), "
-                                f"now() + interval '1 day') RETURNING id")[0][0]}
+           "link": cluster.psql(f"INSERT INTO kept.self_service_links (account_id, customer_id, token_hash, expires_at, "
+                                f"language) VALUES ({account['id']}, {customer['id']}, sha256(random()::text::bytea), "
+                                f"now() + interval '1 day', 'en') RETURNING id")[0][0]}
     yield {"clients": clients, "ids": ids, "names": names, "account": account, "customer_name": customer["name"]}
     for c in list(clients.values()) + [api]:
         c.close()
