@@ -188,10 +188,11 @@ def test_a_waiting_call_says_when_on_the_customers_clock(agent, busy_account, cl
     """A held call's words give its time as an agent reads it: the customer's day, hour and zone."""
     a = busy_account
     cluster.psql(f"""
-        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number, scheduled_at, state,
-                                deferred_rule)
-        VALUES ({a['account']['id']}, {a['customer']['id']}, {a['plan']['id']}, 4, 'pre_due', '+12125550142',
-                '2030-01-03 13:00:00+00', 'queued', 'calling_window')""")
+        INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest,
+                                number_gdigest, scheduled_at, state, deferred_rule)
+        VALUES ({a['account']['id']}, {a['customer']['id']}, {a['plan']['id']}, 4, 'pre_due',
+                kept.pii_seal({a['customer']['id']}, '+12125550142'), kept.pii_digest({a['customer']['id']}, '+12125550142'),
+                kept.number_gdigest('+12125550142'), '2030-01-03 13:00:00+00', 'queued', 'calling_window')""")
     o = agent.get(f"/v1/accounts/{a['account']['id']}/overview").json()
     assert o["recent_calls"][0]["what_happened"] == "waiting (calling window) until Thu 2030-01-03 08:00 America/New_York"
 
