@@ -177,7 +177,8 @@ def test_a_past_as_of_schedules_but_the_dial_waits_for_keptds_clock(phone_api, p
     # at 08:05 on keptd's clock, with no as_of at all, it goes, and the record says 08:05
     set_clock(phone_api, at_local(eve, 8, d.tz, minute=5))
     r = phone_api.post("/v1/admin/reminders", {})
-    assert r.status == 200 and r.json()["placed"] == 1, r
+    # this debtor's call is placed (the shared keptd may place other tests' calls due by now too)
+    assert r.status == 200 and r.json()["placed"] >= 1, r
     [call] = wait_for_call(phone_api, d, finished)
     dialed = parse_time(call["dialed_at"]).astimezone(ZoneInfo(d.tz))
     assert dialed.date() == eve and (dialed.hour, dialed.minute) == (8, 5), call
