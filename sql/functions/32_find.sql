@@ -48,31 +48,67 @@ CREATE OR REPLACE FUNCTION kept.search_key() RETURNS bytea
 LANGUAGE sql STABLE
 RETURN kept.crypto_hmac('kept search'::bytea, kept.system_key('index'));
 
+-- One token: a piece of a search text, keyed, cut to 64 bits.
+CREATE OR REPLACE FUNCTION kept.search_token(p_key bytea, p_piece text) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ('x' || encode(substr(kept.crypto_hmac(convert_to(p_piece, 'UTF8'), p_key), 1, 8), 'hex'))::bit(64)::bigint;
+
 -- The tokens of `p_text` under `p_key`: every three characters in a row
--- within each of its words, keyed and cut to 64 bits.
+-- within each of its words, keyed and cut to 64 bits. What a search
+-- filters by: a line holds every one of a query's.
 CREATE OR REPLACE FUNCTION kept.search_tokens(p_key bytea, p_text text) RETURNS bigint[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT coalesce(array_agg(DISTINCT ('x' || encode(substr(kept.crypto_hmac(convert_to(substr(w, i, 3), 'UTF8'),
-                                                                              p_key), 1, 8), 'hex'))::bit(64)::bigint),
-                    '{}')
-    FROM regexp_split_to_table(p_text, '[^[:alnum:]]+') w, generate_series(1, length(w) - 2) i
-    WHERE p_key IS NOT NULL;
-$$;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (SELECT coalesce(array_agg(DISTINCT kept.search_token(p_key, substr(w, i, 3))), '{}')
+            FROM regexp_split_to_table(p_text, '[^[:alnum:]]+') w, generate_series(1, length(w) - 2) i
+            WHERE p_key IS NOT NULL);
+END $$;
+
+-- The edges of `p_text`'s words under `p_key`: a space and a word's first
+-- two characters, its last two and a space (a word of one character: the
+-- character with a space before, and after). A space is never inside a word,
+-- so an edge is never an inner token. What a search ranks by: a line that
+-- holds a query word's edges holds it as a word of its own, or at the start
+-- or end of one, before a line that holds it inside a longer word. (No
+-- other use: a query word may be any part of a word.)
+CREATE OR REPLACE FUNCTION kept.search_edges(p_key bytea, p_text text) RETURNS bigint[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (SELECT coalesce(array_agg(DISTINCT kept.search_token(p_key, e)), '{}')
+            FROM regexp_split_to_table(p_text, '[^[:alnum:]]+') w,
+                 LATERAL (VALUES (' ' || left(w, 2)), (right(w, 2) || ' ')) x(e)
+            WHERE p_key IS NOT NULL AND w <> '');
+END $$;
 
 -- What a search reads of a customer, opened: the folded name, the
 -- customer's and their accounts' references in lower case, the numbers'
--- digits. (The customer's data key is unwrapped once for all of them.)
+-- digits. (The customer's data key is unwrapped once for all of them; in
+-- PL/pgSQL, whose statements' plans a session keeps, because a search opens
+-- lines one at a time.)
 CREATE OR REPLACE FUNCTION kept.customer_search_text(c kept.customers) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT concat_ws(' ', kept.search_fold(convert_from(kept.crypto_open(k.key, c.name_enc), 'UTF8')),
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_key bytea := kept.customer_key(c.id);
+BEGIN
+    RETURN concat_ws(' ', kept.search_fold(convert_from(kept.crypto_open(v_key, c.name_enc), 'UTF8')),
                      lower(c.external_ref),
                      (SELECT string_agg(lower(a.external_ref), ' ' ORDER BY a.id) FROM kept.accounts a
                       WHERE a.customer_id = c.id),
-                     (SELECT string_agg(substr(convert_from(kept.crypto_open(k.key, p.number_enc), 'UTF8'), 2), ' '
+                     (SELECT string_agg(substr(convert_from(kept.crypto_open(v_key, p.number_enc), 'UTF8'), 2), ' '
                                         ORDER BY p.position)
-                      FROM kept.customer_phones p WHERE p.customer_id = c.id))
-    FROM (SELECT kept.customer_key(c.id) AS key) k;
-$$;
+                      FROM kept.customer_phones p WHERE p.customer_id = c.id));
+END $$;
+
+-- A line's edges (kept.search_edges), beside its tokens: lines written
+-- before they were are given theirs by the backfill below. Not indexed: they
+-- rank the lines the tokens found.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'kept.customer_search'::regclass AND attname = 'edges'
+                                                AND NOT attisdropped) THEN
+        ALTER TABLE kept.customer_search ADD COLUMN edges bigint[];
+    END IF;
+END $$;
 
 -- The lines of the customers `p_ids`, written (or rewritten); none for an erased customer.
 CREATE OR REPLACE FUNCTION kept.customer_search_refresh(p_ids bigint[]) RETURNS void
@@ -85,11 +121,12 @@ BEGIN
     END IF;
     PERFORM kept.system_key_make('index');
     v_key := kept.search_key();
-    INSERT INTO kept.customer_search AS s (customer_id, tokens)
-    SELECT c.id, kept.search_tokens(v_key, kept.customer_search_text(c))
-    FROM kept.customers c WHERE c.id = ANY (p_ids) AND c.erased_at IS NULL
-    ON CONFLICT (customer_id) DO UPDATE SET tokens = EXCLUDED.tokens
-    WHERE s.tokens IS DISTINCT FROM EXCLUDED.tokens;
+    INSERT INTO kept.customer_search AS s (customer_id, tokens, edges)
+    SELECT x.id, kept.search_tokens(v_key, x.doc), kept.search_edges(v_key, x.doc)
+    FROM (SELECT c.id, kept.customer_search_text(c) AS doc
+          FROM kept.customers c WHERE c.id = ANY (p_ids) AND c.erased_at IS NULL OFFSET 0) x
+    ON CONFLICT (customer_id) DO UPDATE SET tokens = EXCLUDED.tokens, edges = EXCLUDED.edges
+    WHERE s.tokens IS DISTINCT FROM EXCLUDED.tokens OR s.edges IS DISTINCT FROM EXCLUDED.edges;
 END $$;
 
 -- One trigger function for the three tables: the customers whose name,
@@ -156,40 +193,49 @@ BEGIN
 END $$;
 
 -- Customers written before the search existed (or before its lines were
--- tokens, and after a bulk load that bypassed triggers) get their line here;
--- a no-op once every customer has one. (It opens names and numbers:
--- `keptd migrate` passes KEPT_DATA_KEY.)
+-- tokens or had edges, and after a bulk load that bypassed triggers) get
+-- their line here; a no-op once every customer has a whole one. (It opens
+-- names and numbers: `keptd migrate` passes KEPT_DATA_KEY.)
 SELECT kept.customer_search_refresh(ARRAY(
     SELECT c.id FROM kept.customers c
-    WHERE c.erased_at IS NULL AND NOT EXISTS (SELECT 1 FROM kept.customer_search s WHERE s.customer_id = c.id)));
+    WHERE c.erased_at IS NULL AND NOT EXISTS (SELECT 1 FROM kept.customer_search s
+                                              WHERE s.customer_id = c.id AND s.edges IS NOT NULL)));
 
 -- One customer as a search finds it: who, their numbers' last four digits,
--- their accounts, and what matched.
+-- their accounts, and what matched. (Their data key is unwrapped once.)
 CREATE OR REPLACE FUNCTION kept.customer_found_json(c kept.customers, p_matched text) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
-        'id', c.id, 'external_ref', c.external_ref, 'name', kept.pii_open(c.id, c.name_enc), 'time_zone', c.time_zone,
-        'jurisdiction', c.jurisdiction, 'matched', p_matched,
-        'phones_last4', coalesce((SELECT json_agg(right(kept.pii_open(p.customer_id, p.number_enc), 4)
+        'id', c.id, 'external_ref', c.external_ref, 'name', convert_from(kept.crypto_open(k.key, c.name_enc), 'UTF8'),
+        'time_zone', c.time_zone, 'jurisdiction', c.jurisdiction, 'matched', p_matched,
+        'phones_last4', coalesce((SELECT json_agg(right(convert_from(kept.crypto_open(k.key, p.number_enc), 'UTF8'), 4)
                                                   ORDER BY p.position)
                                   FROM kept.customer_phones p WHERE p.customer_id = c.id), '[]'),
         'accounts', coalesce((SELECT json_agg(json_build_object(
                                   'id', a.id, 'external_ref', a.external_ref, 'creditor', a.creditor,
                                   'balance_cents', a.balance_cents, 'currency', a.currency, 'status', a.status)
                                   ORDER BY a.id)
-                              FROM kept.accounts a WHERE a.customer_id = c.id), '[]'));
+                              FROM kept.accounts a WHERE a.customer_id = c.id), '[]'))
+    FROM (SELECT kept.customer_key(c.id) AS key) k;
 $$;
 
 -- GET /v1/customers?q=: at least 3 characters, at most 200. A reference (the
 -- customer's or an account's) that equals the query is the answer;
 -- otherwise the customers whose text holds every word of the query — its
--- digits, when it is a phone number written any way — closest match first:
--- of the lines holding every token of the query, at most 1,000 are opened,
--- and the first 200 that hold it are ranked (`truncated` says when there may
--- be more: the agent adds more of the name). A query with no three letters
--- or digits in a row has no token and finds no one. 20 a page, 100 at most;
--- paged by offset. Only customers the viewer's team sees
--- (kept.team_sees_customer); the ones answered go to the access log.
+-- digits, when it is a phone number written any way — closest match first.
+--
+-- Nothing is opened to rank. Of the lines holding every token of the query
+-- (at most 1,000, of every team: `truncated` says when there may be more, and
+-- the agent adds more of the name; it is also said when more than the 200
+-- that can be paged to may match), those holding more of the query words'
+-- edges come first (a word whole, then a word's start or end, then a part
+-- inside one), then the shorter lines (fewer other words), then the older
+-- customers. In that order, the lines of customers the viewer's team sees are
+-- opened, only until the page and one more are found that hold every word (a
+-- token may stand for another trigram, and trigrams need not be in a row): a
+-- page costs its own customers' keys and team checks, not the candidates'. The first 200 matches can be paged to (by offset); a query
+-- with no three letters or digits in a row has no token and finds no one. 20
+-- a page, 100 at most. The customers answered go to the access log.
 DROP FUNCTION IF EXISTS kept.customer_find(text, text, text);
 CREATE OR REPLACE FUNCTION kept.customer_find(p_viewer bigint, p_request_id text, p_path text, p_q text,
                                               p_cursor text, p_limit text) RETURNS json
@@ -202,72 +248,66 @@ DECLARE
                              ELSE kept.cursor_decode_text('find', p_cursor, '[0-9]{1,6}')::integer END;
     v_digits text := regexp_replace(v_q, '[^0-9]', '', 'g');
     v_phone boolean;
-    v_needle text;
     v_words text[];
+    v_key bytea;
     v_tokens bigint[];
-    v_ids bigint[];
+    v_edges bigint[];
+    v_ranked bigint[] := '{}';
+    v_hits bigint[] := '{}';
+    v_page bigint[];
+    v_id bigint;
+    v_doc text;
+    v_matched text;
     v_items json;
-    v_found integer;
     v_cap CONSTANT integer := 200;
-    v_opened CONSTANT integer := 1000;
-    v_capped boolean;
-    v_exact boolean;
+    v_lines CONSTANT integer := 1000;
 BEGIN
     IF length(v_q) < 3 OR length(v_q) > 200 THEN
         PERFORM kept.fail(400, CASE WHEN length(v_q) < 3 THEN 'query_too_short' ELSE 'query_too_long' END, 'q',
                           'q is what to look for: 3 to 200 characters of a name, a phone number or a reference');
     END IF;
     v_phone := v_q ~ '^[+0-9 ().-]+$' AND length(v_digits) >= 3;
-    v_needle := CASE WHEN v_phone THEN v_digits ELSE kept.search_fold(v_q) END;
     -- every word somewhere in the text, in any order ("smith john")
-    v_words := CASE WHEN v_phone THEN ARRAY[v_needle] ELSE regexp_split_to_array(v_needle, '\s+') END;
-    v_tokens := kept.search_tokens(kept.search_key(), array_to_string(v_words, ' '));
+    v_words := CASE WHEN v_phone THEN ARRAY[v_digits] ELSE regexp_split_to_array(kept.search_fold(v_q), '\s+') END;
     -- a reference typed whole is the one customer meant: nothing else is looked for
-    v_exact := EXISTS (SELECT 1 FROM kept.customers c WHERE c.external_ref = v_q
-                                                        AND kept.team_sees_customer(v_team, c.id))
-               OR EXISTS (SELECT 1 FROM kept.accounts a WHERE a.external_ref = v_q
-                                                          AND kept.team_sees_account(v_team, a.id));
-    WITH exact AS (
-        SELECT c.id, 0 AS rank, 0::real AS distance, 'reference' AS matched
-        FROM kept.customers c WHERE c.external_ref = v_q AND kept.team_sees_customer(v_team, c.id)
-        UNION
-        SELECT a.customer_id, 0, 0, 'reference' FROM kept.accounts a
-        WHERE a.external_ref = v_q AND kept.team_sees_account(v_team, a.id)
-    ), candidates AS MATERIALIZED (
-        -- the lines holding every token of the query (a token may stand for
-        -- another trigram, and trigrams in a line need not be in a row: opened below)
-        SELECT s.customer_id FROM kept.customer_search s
-        WHERE NOT v_exact AND cardinality(v_tokens) > 0 AND s.tokens @> v_tokens
-          AND kept.team_sees_customer(v_team, s.customer_id)
-        LIMIT v_opened
-    ), holding AS MATERIALIZED (
-        -- opened one by one until v_cap + 1 hold every word (OFFSET 0: each text opened once)
-        SELECT x.id, x.doc
-        FROM (SELECT c.id, kept.customer_search_text(c) AS doc
-              FROM candidates k JOIN kept.customers c ON c.id = k.customer_id OFFSET 0) x
-        WHERE NOT EXISTS (SELECT 1 FROM unnest(v_words) w WHERE strpos(x.doc, w) = 0)
-        LIMIT v_cap + 1
-    ), near AS (
-        SELECT h.id, 1 AS rank, v_needle OPERATOR(kept.<<->) h.doc AS distance,
-               CASE WHEN v_phone THEN 'phone' ELSE 'name' END AS matched
-        FROM holding h
-        ORDER BY v_needle OPERATOR(kept.<<->) h.doc
-        LIMIT v_cap
-    ), ranked AS (
-        SELECT DISTINCT ON (id) id, rank, distance, matched FROM (SELECT * FROM exact UNION ALL SELECT * FROM near) x
-        ORDER BY id, rank, distance
-    ), page AS (
-        SELECT r.*, row_number() OVER (ORDER BY r.rank, r.distance, r.id) AS n FROM ranked r
-    )
-    SELECT json_agg(kept.customer_found_json(c, p.matched) ORDER BY p.n) FILTER (WHERE p.n > v_offset
-                                                                                AND p.n <= v_offset + v_limit),
-           count(*),
-           (SELECT count(*) FROM holding) > v_cap OR (SELECT count(*) FROM candidates) >= v_opened,
-           array_agg(p.id) FILTER (WHERE p.n > v_offset AND p.n <= v_offset + v_limit)
-    INTO v_items, v_found, v_capped, v_ids
-    FROM page p JOIN kept.customers c ON c.id = p.id;
-    PERFORM kept.access_log_write(p_viewer, p_request_id, 'GET', '/v1/customers', p_path, v_ids);
-    RETURN json_build_object('items', coalesce(v_items, '[]'::json), 'truncated', v_capped,
-                             'next_cursor', CASE WHEN v_found > v_offset + v_limit
+    v_hits := ARRAY(SELECT c.id FROM kept.customers c WHERE c.external_ref = v_q
+                                                        AND kept.team_sees_customer(v_team, c.id)
+                    UNION
+                    SELECT a.customer_id FROM kept.accounts a WHERE a.external_ref = v_q
+                                                               AND kept.team_sees_account(v_team, a.id)
+                    ORDER BY 1);
+    IF cardinality(v_hits) > 0 THEN
+        v_matched := 'reference';
+    ELSE
+        v_matched := CASE WHEN v_phone THEN 'phone' ELSE 'name' END;
+        v_key := kept.search_key();
+        v_tokens := kept.search_tokens(v_key, array_to_string(v_words, ' '));
+        v_edges := kept.search_edges(v_key, array_to_string(v_words, ' '));
+        v_ranked := ARRAY(
+            SELECT l.customer_id
+            FROM (SELECT s.customer_id, s.tokens, s.edges FROM kept.customer_search s
+                  WHERE cardinality(v_tokens) > 0 AND s.tokens @> v_tokens
+                  LIMIT v_lines) l
+            ORDER BY (SELECT count(*) FROM unnest(v_edges) e WHERE e = ANY (l.edges)) DESC, cardinality(l.tokens),
+                     l.customer_id);
+        -- opened in that order until the page and one more hold every word
+        FOREACH v_id IN ARRAY v_ranked LOOP
+            EXIT WHEN cardinality(v_hits) > least(v_offset + v_limit, v_cap) OR v_offset >= v_cap;
+            CONTINUE WHEN NOT kept.team_sees_customer(v_team, v_id);
+            SELECT kept.customer_search_text(c) INTO v_doc FROM kept.customers c WHERE c.id = v_id;
+            IF NOT EXISTS (SELECT 1 FROM unnest(v_words) w WHERE strpos(v_doc, w) = 0) THEN
+                v_hits := v_hits || v_id;
+            END IF;
+        END LOOP;
+    END IF;
+    v_page := v_hits[v_offset + 1 : least(v_offset + v_limit, v_cap)];
+    SELECT json_agg(kept.customer_found_json(c, v_matched) ORDER BY o.n)
+    INTO v_items
+    FROM unnest(v_page) WITH ORDINALITY o(id, n) JOIN kept.customers c ON c.id = o.id;
+    PERFORM kept.access_log_write(p_viewer, p_request_id, 'GET', '/v1/customers', p_path, v_page);
+    RETURN json_build_object('items', coalesce(v_items, '[]'::json),
+                             'truncated', cardinality(v_ranked) > v_cap,
+                             'next_cursor', CASE WHEN cardinality(v_hits) > v_offset + v_limit
+                                                  AND v_offset + v_limit < v_cap
                                                  THEN kept.cursor_encode_text('find', (v_offset + v_limit)::text) END);
 END $$;

@@ -16,7 +16,8 @@ psql_kept() { "$cluster" psql "$work/pg" -d kept -v ON_ERROR_STOP=1 -qAtX "$@"; 
 # (the benchmarks write customers straight to the tables, sealed as keptd does).
 KEPT_DATA_KEY=${KEPT_DATA_KEY:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}
 export KEPT_DATA_KEY
-export PGOPTIONS="-c kept.data_key=$KEPT_DATA_KEY"
+# and, as keptd's sessions (service/src/db/db.c), no JIT
+export PGOPTIONS="-c kept.data_key=$KEPT_DATA_KEY -c jit=off"
 # one key makes every request of a benchmark: no per-key rate limit
 export KEPT_RATE_LIMIT=0
 

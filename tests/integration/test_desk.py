@@ -88,6 +88,19 @@ def test_find_by_reference_ranks_the_exact_one_first(agent, people):
     assert [a["id"] for a in zora["accounts"]] == [people["acct"]["id"]]
 
 
+def test_find_ranks_a_whole_word_before_a_word_that_holds_it(agent):
+    """The blind index ranks without opening a name: by the query words' edges
+    held (a word whole, then a word's start or end, then a part inside one)."""
+    tag = unique("r").replace("-", "").lower()[-8:]
+    inside = new_customer(agent, name=f"Ann Bradfordson {tag}", external_ref=unique("FR"))
+    start = new_customer(agent, name=f"Ann Fordham {tag}", external_ref=unique("FR"))
+    whole = new_customer(agent, name=f"Ann Ford {tag}", external_ref=unique("FR"))
+    ids = [c["id"] for c in found(agent, f"ford {tag}")["items"]]
+    assert ids == [whole["id"], start["id"], inside["id"]]
+    ids = [c["id"] for c in found(agent, f"{tag} ordh")["items"]]  # a part inside a word is found
+    assert ids == [start["id"]]
+
+
 def test_find_takes_metacharacters_literally(agent, people):
     assert [c["id"] for c in found(agent, "per%cent_under")["items"]] == [people["pct"]["id"]]
     for q in ("%%%", "___", ".*.*", "[a-z]+", "'; DROP TABLE kept.customers; --", "\\\\\\", "a|b|c", "(?i)zo"):

@@ -69,7 +69,11 @@ static kept_err session_setup(PGconn *pg, const struct db_settings *s, struct ke
 	char timeout[32];
 	snprintf(timeout, sizeof timeout, "%d", s->statement_timeout_ms);
 	const char *params[] = {timeout};
-	PGresult *res = PQexec(pg, "SET TIME ZONE 'UTC'");
+	/* No JIT: kept's statements are short, and a row estimate the planner
+	 * cannot make (a set-returning function's, a PL/pgSQL parameter's) can
+	 * cross jit_above_cost and spend tens of milliseconds compiling a
+	 * statement that runs in a fraction of one. */
+	PGresult *res = PQexec(pg, "SET TIME ZONE 'UTC'; SET jit = off");
 	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	PQclear(res);
 	if (ok) {
