@@ -346,24 +346,30 @@ static unsigned parse_events(const struct form *f, bool *ok)
 	return events ? events : 1u << 3; /* Twilio's default: completed only */
 }
 
-static void create_call(struct http_request *req)
+bool telsim_create_begin(struct http_request *req, struct form *f, char fault_name[16], const char **fault)
 {
 	size_t len;
 	const char *body = http_body(req, &len);
-	struct form f;
 	struct kept_error err;
 	const char *ct = http_header(req, "Content-Type");
 	if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
 		telsim_error(req, 415, 20415, "Content-Type must be application/x-www-form-urlencoded");
-		return;
+		return false;
 	}
-	if (form_decode(http_arena(req), body, len, &f, &err)) {
+	if (form_decode(http_arena(req), body, len, f, &err)) {
 		telsim_error(req, 400, 20001, "The request body is not a valid form");
-		return;
+		return false;
 	}
+	*fault = telsim_next_fault(form_get(f, "To"), fault_name);
+	return !(*fault && telsim_fault_before(req, *fault));
+}
+
+static void create_call(struct http_request *req)
+{
+	struct form f;
 	char fault_name[16];
-	const char *fault = telsim_next_fault(form_get(&f, "To"), fault_name);
-	if (fault && telsim_fault_before(req, fault))
+	const char *fault;
+	if (!telsim_create_begin(req, &f, fault_name, &fault))
 		return;
 	const char *to = form_get(&f, "To"), *from = form_get(&f, "From"), *url = form_get(&f, "Url");
 	const char *twiml = form_get(&f, "Twiml"), *app = form_get(&f, "ApplicationSid");

@@ -299,22 +299,10 @@ static bool checks_pass(struct http_request *req, const struct form *f)
 
 static void create_message(struct http_request *req)
 {
-	size_t len;
-	const char *body = http_body(req, &len);
 	struct form f;
-	struct kept_error err;
-	const char *ct = http_header(req, "Content-Type");
-	if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
-		telsim_error(req, 415, 20415, "Content-Type must be application/x-www-form-urlencoded");
-		return;
-	}
-	if (form_decode(http_arena(req), body, len, &f, &err)) {
-		telsim_error(req, 400, 20001, "The request body is not a valid form");
-		return;
-	}
 	char fault_name[16];
-	const char *fault = telsim_next_fault(form_get(&f, "To"), fault_name);
-	if (fault && telsim_fault_before(req, fault))
+	const char *fault;
+	if (!telsim_create_begin(req, &f, fault_name, &fault))
 		return;
 	if (!checks_pass(req, &f))
 		return;

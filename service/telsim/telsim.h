@@ -68,6 +68,7 @@
 #include <time.h>
 
 #include "buf/buf.h"
+#include "form/form.h"
 #include "http/http.h"
 #include "json/json.h"
 
@@ -149,6 +150,13 @@ const char *telsim_next_fault(const char *to, char out[16]);
 bool telsim_fault_before(struct http_request *req, const char *fault);
 /* ... and after it was made (503_created, drop_created, slow_created); true when it answered. */
 bool telsim_fault_after(struct http_request *req, const char *fault);
+
+/* The start of every create (a call, a message): the body must be a form
+ * (else 415 or 400), and a fault queued for its To is acted out before
+ * anything is made. True when the create may go on, with the form in *f and
+ * the fault still to act out after the create (or NULL) in fault_name;
+ * false when an answer was given. */
+bool telsim_create_begin(struct http_request *req, struct form *f, char fault_name[16], const char **fault);
 
 /* The Messages API (messages.c): Messages.json (`list`) or Messages/{sid}.json. */
 void telsim_messages_api(struct http_request *req, bool list, const char *sid);
