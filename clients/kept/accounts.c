@@ -98,12 +98,7 @@ static int show(struct cli *cli, const struct cli_args *a)
 		return cli_usage("kept accounts show ID");
 	char path[96];
 	snprintf(path, sizeof path, "/v1/accounts/%s", a->positional[0]);
-	cJSON *doc = NULL;
-	int code = cli_call(cli, "GET", path, NULL, NULL, &doc);
-	if (code == CLI_OK && !cli->json)
-		print_account(doc);
-	cJSON_Delete(doc);
-	return code;
+	return cli_get_and_show(cli, path, print_account);
 }
 
 /* Adds one page's rows to the table. */

@@ -67,14 +67,7 @@ int cmd_calls(struct cli *cli, int argc, char **argv)
 	snprintf(path, sizeof path, "/v1/calls?account_id=%s%s%s", a.positional[0],
 	         cli_has(&a, "--cursor") ? "&cursor=" : "",
 	         cli_has(&a, "--cursor") ? cli_get(&a, "--cursor") : "");
-	cJSON *doc = NULL;
-	int code = cli_call(cli, "GET", path, NULL, NULL, &doc);
-	if (code == CLI_OK && !cli->json) {
-		show_calls(doc);
-		cli_more(cli, cli_str(doc, "next_cursor"));
-	}
-	cJSON_Delete(doc);
-	return code;
+	return cli_get_and_show(cli, path, show_calls);
 }
 
 /* ---- kept contact log|list ACCOUNT --------------------------------------------------------------- */
@@ -161,14 +154,7 @@ static int contact_list(struct cli *cli, const struct cli_args *a)
 	snprintf(path, sizeof path, "/v1/accounts/%s/contacts%s%s", a->positional[1],
 	         cli_has(a, "--cursor") ? "?cursor=" : "",
 	         cli_has(a, "--cursor") ? cli_get(a, "--cursor") : "");
-	cJSON *doc = NULL;
-	int code = cli_call(cli, "GET", path, NULL, NULL, &doc);
-	if (code == CLI_OK && !cli->json) {
-		show_contacts(doc);
-		cli_more(cli, cli_str(doc, "next_cursor"));
-	}
-	cJSON_Delete(doc);
-	return code;
+	return cli_get_and_show(cli, path, show_contacts);
 }
 
 int cmd_contact(struct cli *cli, int argc, char **argv)

@@ -122,6 +122,18 @@ static void print_shell_word(const char *arg, FILE *out)
 	fputc('\'', out);
 }
 
+int cli_get_and_show(struct cli *cli, const char *path, void (*show)(const cJSON *))
+{
+	cJSON *doc = NULL;
+	int code = cli_call(cli, "GET", path, NULL, NULL, &doc);
+	if (code == CLI_OK && !cli->json) {
+		show(doc);
+		cli_more(cli, cli_str(doc, "next_cursor"));
+	}
+	cJSON_Delete(doc);
+	return code;
+}
+
 void cli_more(const struct cli *cli, const char *next)
 {
 	if (!next || !*next || cli->json)

@@ -88,6 +88,11 @@ int cli_answer(struct cli *cli, struct client_response *resp, cJSON **doc);
  * typed, every filter kept, with --cursor `next` in place of any cursor it had. */
 void cli_more(const struct cli *cli, const char *next);
 
+/* GETs `path`; on success (and unless --json printed it already) shows the
+ * answer with `show`, then the command for its next page when it has one.
+ * Returns the exit code. */
+int cli_get_and_show(struct cli *cli, const char *path, void (*show)(const cJSON *));
+
 /* Prints a usage line for the command to stderr and returns CLI_USAGE. */
 int cli_usage(const char *usage);
 

@@ -284,12 +284,7 @@ int cmd_account(struct cli *cli, int argc, char **argv)
 		return CLI_USAGE;
 	char path[96];
 	snprintf(path, sizeof path, "/v1/accounts/%lld/overview", id);
-	cJSON *doc = NULL;
-	int code = cli_call(cli, "GET", path, NULL, NULL, &doc);
-	if (code == CLI_OK && !cli->json)
-		show_overview(doc);
-	cJSON_Delete(doc);
-	return code;
+	return cli_get_and_show(cli, path, show_overview);
 }
 
 /* ---- policies -------------------------------------------------------------------------------------- */

@@ -67,18 +67,6 @@ static int post_and_show(struct cli *cli, const char *path, cJSON *body, void (*
 	return code;
 }
 
-static int get_and_show(struct cli *cli, const char *path, void (*show)(const cJSON *))
-{
-	cJSON *doc = NULL;
-	int code = cli_call(cli, "GET", path, NULL, NULL, &doc);
-	if (code == CLI_OK && !cli->json) {
-		show(doc);
-		cli_more(cli, cli_str(doc, "next_cursor"));
-	}
-	cJSON_Delete(doc);
-	return code;
-}
-
 static void money(const cJSON *doc, const char *field, const char *currency, char *out, size_t size)
 {
 	money_format(cli_int(doc, field), currency, out, size);
@@ -241,7 +229,7 @@ static int plan_show(struct cli *cli, const struct cli_args *a)
 		return cli_usage("kept plan show PLAN");
 	char path[96];
 	snprintf(path, sizeof path, "/v1/plans/%s", a->positional[0]);
-	return get_and_show(cli, path, show_plan);
+	return cli_get_and_show(cli, path, show_plan);
 }
 
 static int plan_list(struct cli *cli, const struct cli_args *a)
@@ -250,7 +238,7 @@ static int plan_list(struct cli *cli, const struct cli_args *a)
 		return cli_usage("kept plan list ACCOUNT");
 	char path[96];
 	snprintf(path, sizeof path, "/v1/accounts/%s/plans", a->positional[0]);
-	return get_and_show(cli, path, show_plans);
+	return cli_get_and_show(cli, path, show_plans);
 }
 
 static int plan_approve(struct cli *cli, const struct cli_args *a)
@@ -361,7 +349,7 @@ static int reviews_list(struct cli *cli, const struct cli_args *a)
 	         cli_has(a, "--status") ? cli_get(a, "--status") : "open",
 	         cli_has(a, "--cursor") ? "&cursor=" : "",
 	         cli_has(a, "--cursor") ? cli_get(a, "--cursor") : "");
-	return get_and_show(cli, path, show_reviews);
+	return cli_get_and_show(cli, path, show_reviews);
 }
 
 static int reviews_decide(struct cli *cli, const struct cli_args *a, const char *decision)
@@ -385,7 +373,7 @@ static int reviews_show(struct cli *cli, const struct cli_args *a)
 		return CLI_USAGE;
 	char path[96];
 	snprintf(path, sizeof path, "/v1/reviews/%lld", id);
-	return get_and_show(cli, path, show_review);
+	return cli_get_and_show(cli, path, show_review);
 }
 
 static int reviews_uphold(struct cli *cli, const struct cli_args *a)
@@ -540,7 +528,7 @@ int cmd_affordability(struct cli *cli, int argc, char **argv)
 	currency_of(cli, path, currency);
 	snprintf(path, sizeof path, "/v1/accounts/%s/affordability", a.positional[0]);
 	if (a.count == 0)
-		return get_and_show(cli, path, show_affordability);
+		return cli_get_and_show(cli, path, show_affordability);
 	cJSON *body = cJSON_CreateObject();
 	bool ok = true;
 	for (size_t s = 0; s < 3; s++) {

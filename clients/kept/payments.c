@@ -8,18 +8,6 @@
 
 /* ---- shared ------------------------------------------------------------------------------ */
 
-static int get_and_show(struct cli *cli, const char *path, void (*show)(const cJSON *))
-{
-	cJSON *doc = NULL;
-	int code = cli_call(cli, "GET", path, NULL, NULL, &doc);
-	if (code == CLI_OK && !cli->json) {
-		show(doc);
-		cli_more(cli, cli_str(doc, "next_cursor"));
-	}
-	cJSON_Delete(doc);
-	return code;
-}
-
 static int send(struct cli *cli, const struct client_call *call, cJSON *body, void (*show)(const cJSON *))
 {
 	char *text = cJSON_PrintUnformatted(body);
@@ -269,7 +257,7 @@ int cmd_payments(struct cli *cli, int argc, char **argv)
 	snprintf(path, sizeof path, "/v1/accounts/%s/payments%s%s", a.positional[0],
 	         cli_has(&a, "--cursor") ? "?cursor=" : "",
 	         cli_has(&a, "--cursor") ? cli_get(&a, "--cursor") : "");
-	return get_and_show(cli, path, show_payments);
+	return cli_get_and_show(cli, path, show_payments);
 }
 
 int cmd_reverse(struct cli *cli, int argc, char **argv)
@@ -375,7 +363,7 @@ static int escalations_list(struct cli *cli, const struct cli_args *a)
 	if (cli_has(a, "--overdue"))
 		strncat(path, "overdue=true&", sizeof path - strlen(path) - 1);
 	path[strlen(path) - 1] = '\0';
-	return get_and_show(cli, path, show_escalations);
+	return cli_get_and_show(cli, path, show_escalations);
 }
 
 static int escalations_open(struct cli *cli, const struct cli_args *a)
@@ -427,7 +415,7 @@ static int escalations_show(struct cli *cli, const struct cli_args *a)
 		return CLI_USAGE;
 	char path[96];
 	snprintf(path, sizeof path, "/v1/escalations/%lld", id);
-	return get_and_show(cli, path, show_escalation);
+	return cli_get_and_show(cli, path, show_escalation);
 }
 
 static int escalations_assign(struct cli *cli, const struct cli_args *a)
