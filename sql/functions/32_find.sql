@@ -67,10 +67,11 @@ END $$;
 -- The edges of `p_text`'s words under `p_key`: a space and a word's first
 -- two characters, its last two and a space (a word of one character: the
 -- character with a space before, and after). A space is never inside a word,
--- so an edge is never an inner token. What a search ranks by: a line that
--- holds a query word's edges holds it as a word of its own, or at the start
--- or end of one, before a line that holds it inside a longer word. (No
--- other use: a query word may be any part of a word.)
+-- so an edge is never an inner token. A line's tokens hold its edges too.
+-- What a search ranks by: a line that holds a query word's edges holds it as
+-- a word of its own (or at the start or end of one), before a line that holds
+-- it inside a longer word. (A query word may be any part of a word: its
+-- edges rank, they do not filter.)
 CREATE OR REPLACE FUNCTION kept.search_edges(p_key bytea, p_text text) RETURNS bigint[]
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 BEGIN
@@ -99,14 +100,14 @@ BEGIN
                       FROM kept.customer_phones p WHERE p.customer_id = c.id));
 END $$;
 
--- A line's edges (kept.search_edges), beside its tokens: lines written
--- before they were are given theirs by the backfill below. Not indexed: they
--- rank the lines the tokens found.
+-- A line's tokens hold its words' edges too (kept.search_edges) from format
+-- 2 on; lines written before (format 1) are written again by the backfill
+-- below.
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'kept.customer_search'::regclass AND attname = 'edges'
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'kept.customer_search'::regclass AND attname = 'format'
                                                 AND NOT attisdropped) THEN
-        ALTER TABLE kept.customer_search ADD COLUMN edges bigint[];
+        ALTER TABLE kept.customer_search ADD COLUMN format smallint NOT NULL DEFAULT 1;
     END IF;
 END $$;
 
@@ -121,12 +122,12 @@ BEGIN
     END IF;
     PERFORM kept.system_key_make('index');
     v_key := kept.search_key();
-    INSERT INTO kept.customer_search AS s (customer_id, tokens, edges)
-    SELECT x.id, kept.search_tokens(v_key, x.doc), kept.search_edges(v_key, x.doc)
+    INSERT INTO kept.customer_search AS s (customer_id, tokens, format)
+    SELECT x.id, kept.search_tokens(v_key, x.doc) || kept.search_edges(v_key, x.doc), 2
     FROM (SELECT c.id, kept.customer_search_text(c) AS doc
           FROM kept.customers c WHERE c.id = ANY (p_ids) AND c.erased_at IS NULL OFFSET 0) x
-    ON CONFLICT (customer_id) DO UPDATE SET tokens = EXCLUDED.tokens, edges = EXCLUDED.edges
-    WHERE s.tokens IS DISTINCT FROM EXCLUDED.tokens OR s.edges IS DISTINCT FROM EXCLUDED.edges;
+    ON CONFLICT (customer_id) DO UPDATE SET tokens = EXCLUDED.tokens, format = EXCLUDED.format
+    WHERE s.tokens IS DISTINCT FROM EXCLUDED.tokens OR s.format IS DISTINCT FROM EXCLUDED.format;
 END $$;
 
 -- One trigger function for the three tables: the customers whose name,
@@ -193,13 +194,13 @@ BEGIN
 END $$;
 
 -- Customers written before the search existed (or before its lines were
--- tokens or had edges, and after a bulk load that bypassed triggers) get
+-- tokens or held edges, and after a bulk load that bypassed triggers) get
 -- their line here; a no-op once every customer has a whole one. (It opens
 -- names and numbers: `keptd migrate` passes KEPT_DATA_KEY.)
 SELECT kept.customer_search_refresh(ARRAY(
     SELECT c.id FROM kept.customers c
     WHERE c.erased_at IS NULL AND NOT EXISTS (SELECT 1 FROM kept.customer_search s
-                                              WHERE s.customer_id = c.id AND s.edges IS NOT NULL)));
+                                              WHERE s.customer_id = c.id AND s.format = 2)));
 
 -- One customer as a search finds it: who, their numbers' last four digits,
 -- their accounts, and what matched. (Their data key is unwrapped once.)
@@ -219,23 +220,49 @@ LANGUAGE sql STABLE AS $$
     FROM (SELECT kept.customer_key(c.id) AS key) k;
 $$;
 
+-- Of the customers `p_ids` (search lines, in the order to try them), the
+-- first `p_want` that the team `p_team` sees and whose opened text holds
+-- every word of `p_words`. Opened one at a time, only until enough are found.
+CREATE OR REPLACE FUNCTION kept.customer_find_open(p_ids bigint[], p_words text[], p_team text, p_want integer)
+RETURNS bigint[]
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_hits bigint[] := '{}';
+    v_id bigint;
+    v_doc text;
+BEGIN
+    FOREACH v_id IN ARRAY p_ids LOOP
+        EXIT WHEN cardinality(v_hits) >= p_want;
+        CONTINUE WHEN NOT kept.team_sees_customer(p_team, v_id);
+        SELECT kept.customer_search_text(c) INTO v_doc FROM kept.customers c WHERE c.id = v_id;
+        IF NOT EXISTS (SELECT 1 FROM unnest(p_words) w WHERE strpos(v_doc, w) = 0) THEN
+            v_hits := v_hits || v_id;
+        END IF;
+    END LOOP;
+    RETURN v_hits;
+END $$;
+
 -- GET /v1/customers?q=: at least 3 characters, at most 200. A reference (the
 -- customer's or an account's) that equals the query is the answer;
 -- otherwise the customers whose text holds every word of the query — its
 -- digits, when it is a phone number written any way — closest match first.
 --
--- Nothing is opened to rank. Of the lines holding every token of the query
--- (at most 1,000, of every team: `truncated` says when there may be more, and
--- the agent adds more of the name; it is also said when more than the 200
--- that can be paged to may match), those holding more of the query words'
--- edges come first (a word whole, then a word's start or end, then a part
--- inside one), then the shorter lines (fewer other words), then the older
--- customers. In that order, the lines of customers the viewer's team sees are
--- opened, only until the page and one more are found that hold every word (a
--- token may stand for another trigram, and trigrams need not be in a row): a
--- page costs its own customers' keys and team checks, not the candidates'. The first 200 matches can be paged to (by offset); a query
--- with no three letters or digits in a row has no token and finds no one. 20
--- a page, 100 at most. The customers answered go to the access log.
+-- Nothing is opened to rank. First come the lines holding every query word
+-- whole (its tokens and its words' edges), as the GIN index gives them, at
+-- most 201: for a name many people share, a page is found among them. When
+-- they are not enough, the other lines holding the query's tokens follow (at
+-- most 1,000, of every team), ranked by how many of the query words' edges
+-- they hold (the start or end of a word before a part inside one), then the
+-- shorter lines (fewer other words), then the older customers. In that
+-- order the lines of customers the viewer's team sees are opened, only until
+-- the page and one more are found whose text holds every word (a token may
+-- stand for another trigram, and trigrams need not be in a row): a page
+-- costs its own customers' keys and team checks, not the candidates'.
+-- `truncated` says more than 200 lines hold the query (more may match than
+-- can be paged to: the agent adds more of the name). The first 200 matches
+-- can be paged to (by offset); a query with no three letters or digits in a
+-- row has no token and finds no one. 20 a page, 100 at most. The customers
+-- answered go to the access log.
 DROP FUNCTION IF EXISTS kept.customer_find(text, text, text);
 CREATE OR REPLACE FUNCTION kept.customer_find(p_viewer bigint, p_request_id text, p_path text, p_q text,
                                               p_cursor text, p_limit text) RETURNS json
@@ -252,15 +279,17 @@ DECLARE
     v_key bytea;
     v_tokens bigint[];
     v_edges bigint[];
+    v_whole bigint[] := '{}';
     v_ranked bigint[] := '{}';
     v_hits bigint[] := '{}';
     v_page bigint[];
-    v_id bigint;
-    v_doc text;
     v_matched text;
     v_items json;
     v_cap CONSTANT integer := 200;
     v_lines CONSTANT integer := 1000;
+    -- the matches to find: the page's last and one more (to know there is a
+    -- next page), within the first v_cap
+    v_want integer := CASE WHEN v_offset < v_cap THEN least(v_offset + v_limit, v_cap) + 1 ELSE 0 END;
 BEGIN
     IF length(v_q) < 3 OR length(v_q) > 200 THEN
         PERFORM kept.fail(400, CASE WHEN length(v_q) < 3 THEN 'query_too_short' ELSE 'query_too_long' END, 'q',
@@ -283,22 +312,27 @@ BEGIN
         v_key := kept.search_key();
         v_tokens := kept.search_tokens(v_key, array_to_string(v_words, ' '));
         v_edges := kept.search_edges(v_key, array_to_string(v_words, ' '));
-        v_ranked := ARRAY(
-            SELECT l.customer_id
-            FROM (SELECT s.customer_id, s.tokens, s.edges FROM kept.customer_search s
-                  WHERE cardinality(v_tokens) > 0 AND s.tokens @> v_tokens
-                  LIMIT v_lines) l
-            ORDER BY (SELECT count(*) FROM unnest(v_edges) e WHERE e = ANY (l.edges)) DESC, cardinality(l.tokens),
-                     l.customer_id);
-        -- opened in that order until the page and one more hold every word
-        FOREACH v_id IN ARRAY v_ranked LOOP
-            EXIT WHEN cardinality(v_hits) > least(v_offset + v_limit, v_cap) OR v_offset >= v_cap;
-            CONTINUE WHEN NOT kept.team_sees_customer(v_team, v_id);
-            SELECT kept.customer_search_text(c) INTO v_doc FROM kept.customers c WHERE c.id = v_id;
-            IF NOT EXISTS (SELECT 1 FROM unnest(v_words) w WHERE strpos(v_doc, w) = 0) THEN
-                v_hits := v_hits || v_id;
-            END IF;
-        END LOOP;
+        -- first the lines that hold every query word whole (its tokens and
+        -- its edges), as the index gives them, at most the first 201: they
+        -- are the closest, and for a name many share, enough for a page
+        v_whole := ARRAY(SELECT s.customer_id FROM kept.customer_search s
+                         WHERE cardinality(v_tokens) > 0 AND s.tokens @> (v_tokens || v_edges)
+                         LIMIT v_cap + 1);
+        v_hits := kept.customer_find_open(v_whole, v_words, v_team, v_want);
+        IF cardinality(v_hits) < v_want AND cardinality(v_whole) <= v_cap THEN
+            -- then the other lines holding the query's tokens, closest first:
+            -- more of the query words' edges, then shorter lines (fewer other
+            -- words), then the older customers
+            v_ranked := ARRAY(
+                SELECT l.customer_id
+                FROM (SELECT s.customer_id, s.tokens FROM kept.customer_search s
+                      WHERE cardinality(v_tokens) > 0 AND s.tokens @> v_tokens
+                        AND s.customer_id <> ALL (v_whole)
+                      LIMIT v_lines) l
+                ORDER BY (SELECT count(*) FROM unnest(v_edges) e WHERE e = ANY (l.tokens)) DESC,
+                         cardinality(l.tokens), l.customer_id);
+            v_hits := v_hits || kept.customer_find_open(v_ranked, v_words, v_team, v_want - cardinality(v_hits));
+        END IF;
     END IF;
     v_page := v_hits[v_offset + 1 : least(v_offset + v_limit, v_cap)];
     SELECT json_agg(kept.customer_found_json(c, v_matched) ORDER BY o.n)
@@ -306,7 +340,7 @@ BEGIN
     FROM unnest(v_page) WITH ORDINALITY o(id, n) JOIN kept.customers c ON c.id = o.id;
     PERFORM kept.access_log_write(p_viewer, p_request_id, 'GET', '/v1/customers', p_path, v_page);
     RETURN json_build_object('items', coalesce(v_items, '[]'::json),
-                             'truncated', cardinality(v_ranked) > v_cap,
+                             'truncated', cardinality(v_whole) > v_cap OR cardinality(v_ranked) > v_cap,
                              'next_cursor', CASE WHEN cardinality(v_hits) > v_offset + v_limit
                                                   AND v_offset + v_limit < v_cap
                                                  THEN kept.cursor_encode_text('find', (v_offset + v_limit)::text) END);
