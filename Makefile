@@ -71,7 +71,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: valgrind soak ha-test fuzz fuzz-build fuzz-short demo all deps deps-check deps-build deps-run deps-test deps-lint \
         deps-bench run test unit sql-test integration openapi-lint compose-check asan test-asan bench format format-check \
-        lint clean offline-check
+        lint clean offline-check layout-check
 
 all: deps-check $(BUILD)/keptd $(BUILD)/kept $(BUILD)/kept-telsim $(BUILD)/tests/sign
 
@@ -173,7 +173,7 @@ demo: deps-run
 
 test: deps-test
 	$(MAKE) --no-print-directory all offline-check
-	$(MAKE) --no-print-directory format-check lint unit sql-test integration openapi-lint compose-check
+	$(MAKE) --no-print-directory layout-check format-check lint unit sql-test integration openapi-lint compose-check
 	$(MAKE) --no-print-directory test-asan fuzz-short
 	@echo "kept: all tests passed"
 
@@ -189,6 +189,11 @@ integration: all
 
 openapi-lint:
 	tests/openapi/lint.sh
+
+# Tests beside the logic: a pgTAP file per sql/functions file, a unit test per module (or
+# README's unit-exceptions), no pytest module importing another.
+layout-check:
+	tests/layout.sh
 
 compose-check:
 	docker-compose -f docker-compose.yml config -q
