@@ -36,7 +36,8 @@ npm_bench=(tests/bench/peer)
 # that `make` can say what is missing in a few milliseconds.
 check() {
     local missing=() lib
-    for tool in "${CC:-cc}" pkg-config python3; do
+    local cc=${CC:-cc}
+    for tool in "${cc%% *}" pkg-config python3; do
         command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
     done
     for lib in libpq libmicrohttpd libcurl libcjson libcrypto; do
