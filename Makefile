@@ -1,8 +1,11 @@
 # kept — one Makefile for building, running and testing.
 #
-#   make            keptd and kept in build/
+#   make            keptd and kept in build/; offline: installs nothing, fetches nothing
+#   make deps       install everything any target needs (Debian packages, npm lockfiles); the
+#                   only target that reaches a registry (make deps-GROUP: one group, see deps.sh)
 #   make run        install what is missing, start PostgreSQL, keptd; print URL and admin key
 #   make test       install what the tests need, then every test (also under ASan/UBSan)
+#   make offline-check  a clean build with no network (unshare -n), as make test runs it
 #   make asan       the AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
 #   make valgrind   the integration suite under valgrind (no memory errors, nothing definitely lost)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS
@@ -51,8 +54,9 @@ PHONE_ZONE_DATA := $(wildcard /usr/lib/python3/dist-packages/phonenumbers/tzdata
 SERVICE_SRC := $(sort $(shell find service/src -name '*.c' ! -name main.c))
 SERVICE_OBJ := $(SERVICE_SRC:service/src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/sql_bundle.o \
                $(BUILD)/obj/gen/assets.o
-# The dashboard: our page and script, and Chart.js from npm (pinned), embedded into keptd.
-CHARTJS := clients/dashboard/node_modules/chart.js/dist/chart.umd.js
+# The dashboard: our page and script, and Chart.js from Debian's libjs-chart.js (its UMD
+# build; licence in /usr/share/doc/libjs-chart.js/copyright), embedded into keptd.
+CHARTJS := /usr/share/javascript/chart.js/chart.min.js
 ASSETS := /dashboard=clients/dashboard/index.html:text/html;charset=utf-8 \
           /dashboard/dashboard.js=clients/dashboard/dashboard.js:text/javascript;charset=utf-8 \
           /dashboard/chart.umd.js=$(CHARTJS):text/javascript;charset=utf-8 \
@@ -65,21 +69,28 @@ TELSIM_OBJ := $(TELSIM_SRC:service/telsim/%.c=$(BUILD)/obj/telsim/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: valgrind soak ha-test fuzz fuzz-build fuzz-short demo all deps-build deps-run deps-test deps-lint deps-bench run test unit sql-test integration \
-        openapi-lint compose-check asan test-asan bench format format-check lint clean
+.PHONY: valgrind soak ha-test fuzz fuzz-build fuzz-short demo all deps deps-check deps-build deps-run deps-test deps-lint \
+        deps-bench run test unit sql-test integration openapi-lint compose-check asan test-asan bench format format-check \
+        lint clean offline-check layout-check
 
-all: deps-build $(BUILD)/keptd $(BUILD)/kept $(BUILD)/kept-telsim $(BUILD)/tests/sign
+all: deps-check $(BUILD)/keptd $(BUILD)/kept $(BUILD)/kept-telsim $(BUILD)/tests/sign
 
-deps-build deps-run deps-test deps-lint deps-bench deps-fuzz deps-valgrind deps-ha: deps-%:
+# `make deps` installs; everything else only uses what is installed.
+deps: deps-all
+deps-all deps-build deps-run deps-test deps-lint deps-bench deps-fuzz deps-valgrind deps-ha: deps-%:
 	@service/scripts/deps.sh $*
+
+# Cheap (no package database, no network): fails naming `make deps` when a build input is missing.
+deps-check:
+	@CC='$(CC)' CHARTJS='$(CHARTJS)' service/scripts/deps.sh check
 
 # ---- generated SQL bundle -----------------------------------------------------------
 
-$(BUILD)/tools/sqlgen: service/tools/sqlgen.c
+$(BUILD)/tools/sqlgen: service/tools/sqlgen.c | deps-check
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -Wall -Wextra -Werror -o $@ $<
 
-$(PHONE_ZONES): service/tools/phonezones.py $(PHONE_ZONE_DATA)
+$(PHONE_ZONES): service/tools/phonezones.py $(PHONE_ZONE_DATA) | deps-check
 	@mkdir -p $(@D)
 	/usr/bin/python3 service/tools/phonezones.py >$@.tmp && mv $@.tmp $@
 
@@ -89,13 +100,9 @@ $(BUILD)/gen/sql_bundle.c $(BUILD)/gen/sql_bundle.h &: $(BUILD)/tools/sqlgen $(M
 	$(BUILD)/tools/sqlgen $(BUILD)/gen --migrations $(MIGRATIONS) --functions $(FUNCTIONS) $(PHONE_ZONES) \
 	    --queries $(QUERIES) --reports $(REPORTS)
 
-$(BUILD)/tools/assetgen: service/tools/assetgen.c
+$(BUILD)/tools/assetgen: service/tools/assetgen.c | deps-check
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -Wall -Wextra -Werror -o $@ $<
-
-$(CHARTJS): clients/dashboard/package-lock.json
-	clients/dashboard/install.sh
-	@touch $@
 
 $(BUILD)/gen/assets.c: $(BUILD)/tools/assetgen $(wildcard clients/dashboard/*.html clients/dashboard/*.js \
                        clients/dashboard/*.svg clients/selfservice/*.css) $(CHARTJS)
@@ -116,7 +123,7 @@ $(BUILD)/obj/%.o: service/src/%.c | $(BUILD)/gen/sql_bundle.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_KEPT) -c -o $@ $<
 
-$(BUILD)/obj/cli/%.o: clients/kept/%.c
+$(BUILD)/obj/cli/%.o: clients/kept/%.c | deps-check
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_KEPT) -Iclients/kept -c -o $@ $<
 
@@ -165,8 +172,8 @@ demo: deps-run
 # ---- tests ------------------------------------------------------------------------------------------
 
 test: deps-test
-	$(MAKE) --no-print-directory all
-	$(MAKE) --no-print-directory format-check lint unit sql-test integration openapi-lint compose-check
+	$(MAKE) --no-print-directory all offline-check
+	$(MAKE) --no-print-directory layout-check format-check lint unit sql-test integration openapi-lint compose-check
 	$(MAKE) --no-print-directory test-asan fuzz-short
 	@echo "kept: all tests passed"
 
@@ -177,13 +184,16 @@ sql-test: all
 	PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(BUILD) tests/sql/run.sh
 
 integration: all
-	tests/contract/install.sh
-	tests/dashboard/install.sh
 	cd tests/integration && PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(CURDIR)/$(BUILD) \
 	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 openapi-lint:
 	tests/openapi/lint.sh
+
+# Tests beside the logic: a pgTAP file per sql/functions file, a unit test per module (or
+# README's unit-exceptions), no pytest module importing another.
+layout-check:
+	tests/layout.sh
 
 compose-check:
 	docker-compose -f docker-compose.yml config -q
@@ -205,8 +215,6 @@ test-asan: asan
 # part of `make test` (it takes as long as the rest together); LeakSanitizer
 # checks leaks there.
 valgrind: deps-valgrind all
-	tests/contract/install.sh
-	tests/dashboard/install.sh
 	PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(CURDIR)/$(BUILD) tests/integration/valgrind.sh $(PYTEST_ARGS)
 
 # ---- fuzzing ----------------------------------------------------------------------------------
@@ -267,5 +275,15 @@ lint: deps-lint all
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
 	    --std=c11 -Iservice/src -I$(BUILD)/gen --suppress=missingIncludeSystem service/src service/telsim clients/kept
 
+# ---- the offline build ---------------------------------------------------------------------
+
+# After `make deps`, a clean build reaches no network: `make all` into build-offline/ inside a
+# network namespace of its own (unshare; root, or unprivileged user namespaces). make test runs it.
+offline-check:
+	@rm -rf build-offline
+	unshare $(if $(filter 0,$(shell id -u)),,--map-root-user) --net $(MAKE) --no-print-directory BUILD=build-offline all
+	@rm -rf build-offline
+	@echo "kept: a clean build with no network succeeded"
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-offline

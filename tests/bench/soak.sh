@@ -69,7 +69,7 @@ start_keptd() { # workers: as the payments benchmark (none) for the comparison, 
     done
 }
 start_keptd none
-(cd "$here/peer" && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error >&2)
+[ -d "$here/peer/node_modules" ] || { echo "soak: the peer service is not installed; run \`make deps\`" >&2; exit 1; }
 PEER_LISTEN=127.0.0.1:$peer_port DATABASE_URL=$url PEER_POOL=$conns node "$here/peer/server.js" >"$work/peer.log" 2>&1 &
 pids+=($!)
 for p in $port $peer_port; do

@@ -4,95 +4,14 @@ keptd runs in simulated time: a test sets its clock to the moment it plays
 (run_reminders does, to the as_of it schedules at); every call the provider
 received is checked against what kept recorded."""
 import datetime
-import random
 import threading
 import time
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import CALLBACK, Keptd, Telsim, free_port, new_account, new_customer, set_clock, telephony_env
-
-DEBT_WORDS = ("debt", "owe", "payment", "collect", "amount", "due", "balance", "arrears", "$")
-
-
-def new_number(last_digit=None):
-    digits = "".join(random.choice("0123456789") for _ in range(6))
-    return f"+1555{digits}{last_digit if last_digit is not None else random.choice('56789')}"
-
-
-def at_local(day, hour, tz, minute=0, second=0):
-    """Local `hour` on `day` in `tz`, as RFC 3339 UTC."""
-    t = datetime.datetime.combine(day, datetime.time(hour, minute, second), ZoneInfo(tz))
-    return t.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text):
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-class Debtor:
-    """A customer with one number (or `phones`), one account and an imported
-    weekly plan whose first installment falls `days_back` days ago; with
-    `customer`, another debt of that customer."""
-
-    def __init__(self, api, agent, tz="America/New_York", jurisdiction="US-NY", days_back=40, number=None,
-                 consent=True, phones=None, creditor="Acme Bank", customer=None):
-        self.tz = tz
-        self.number = number or (phones[0]["number"] if phones else new_number())
-        self.customer = customer or new_customer(
-            agent, time_zone=tz, jurisdiction=jurisdiction,
-            phones=phones or [{"number": self.number, "consent_automated": consent}])
-        self.account = new_account(agent, self.customer["id"], currency="USD", original_balance_cents=100000,
-                                   creditor=creditor)
-        today = datetime.datetime.now(ZoneInfo(tz)).date()
-        self.first_due = today - datetime.timedelta(days=days_back)
-        r = api.post(f"/v1/accounts/{self.account['id']}/plans",
-                     {"weekly_amount_cents": 10000, "first_due_date": self.first_due.isoformat(), "imported": True})
-        assert r.status == 201, r
-        self.plan = r.json()
-
-    def due(self, seq):
-        return self.first_due + datetime.timedelta(days=7 * (seq - 1))
-
-    def before_due(self, seq, hour=10, days=1):
-        """as_of: local `hour` o'clock `days` before installment `seq` is due."""
-        return at_local(self.due(seq) - datetime.timedelta(days=days), hour, self.tz)
-
-
-def sealed(d):
-    """The debtor's number as a call holds it: sealed under their data key, its digest and its global
-    digest (SQL, for number_enc, number_digest, number_gdigest)."""
-    c = d.customer["id"]
-    return f"kept.pii_seal({c}, '{d.number}'), kept.pii_digest({c}, '{d.number}'), kept.number_gdigest('{d.number}')"
-
-
-def run_reminders(api, as_of):
-    """keptd's clock to as_of, then one pass: what was due is queued, and dialled at the clock's time."""
-    set_clock(api, as_of)
-    r = api.post("/v1/admin/reminders", {"as_of": as_of})
-    assert r.status == 200, r
-    return r.json()
-
-
-def calls_of(api, debtor):
-    r = api.get(f"/v1/calls?account_id={debtor.account['id']}")
-    assert r.status == 200, r
-    return r.json()["items"]
-
-
-def wait_for_call(api, debtor, pred, timeout=15):
-    deadline = time.time() + timeout
-    while True:
-        calls = calls_of(api, debtor)
-        if any(pred(c) for c in calls) or time.time() > deadline:
-            return calls
-        time.sleep(0.05)
-
-
-def finished(c):
-    return c["state"] in ("completed", "busy", "no-answer", "failed", "canceled")
-
+from conftest import CALLBACK, Keptd, free_port, telephony_env
+from helpers import CALL_DEBT_WORDS, Debtor, at_local, calls_of, finished, run_reminders, sealed, wait_for_call
 
 def test_a_reminder_answered_and_confirmed(phone_api, phone_agent, telsim):
     d = Debtor(phone_api, phone_agent)
@@ -107,7 +26,7 @@ def test_a_reminder_answered_and_confirmed(phone_api, phone_agent, telsim):
     assert tc["sid"] == call["provider_sid"]
     twiml = [e for e in tc["events"] if e["kind"] in ("twiml", "gather")]
     # nothing about the debt before the right party pressed 1; amount and date after
-    assert "Gather" in twiml[0]["body"] and not any(w in twiml[0]["body"].lower() for w in DEBT_WORDS)
+    assert "Gather" in twiml[0]["body"] and not any(w in twiml[0]["body"].lower() for w in CALL_DEBT_WORDS)
     assert "$100.00" in twiml[1]["body"] and str(d.due(1).day) in twiml[1]["body"]
     assert "Thank you for confirming" in twiml[2]["body"]
     # every callback was accepted
@@ -156,7 +75,7 @@ def test_an_answering_machine_hears_nothing_about_the_debt(phone_api, phone_agen
     [tc] = telsim.calls(to=d.number)
     [twiml] = [e["body"] for e in tc["events"] if e["kind"] == "twiml"]
     lowered = twiml.lower()
-    assert not any(w in lowered for w in DEBT_WORDS), twiml
+    assert not any(w in lowered for w in CALL_DEBT_WORDS), twiml
     assert str(d.due(1).year) not in twiml and "100.00" not in twiml
     assert CALLBACK in twiml and "<Gather" not in twiml
 

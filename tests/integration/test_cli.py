@@ -1,20 +1,8 @@
 """The kept command-line client against a running keptd."""
 import json
-import os
-import subprocess
 
-from conftest import command, unique
-
-
-def kept(server, key, *args, url=None, env=None):
-    """The kept client as a person runs it: only KEPT_URL and KEPT_API_KEY (and `env`) from kept."""
-    extra = env or {}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEPT_")}
-    env.update(extra)
-    env["KEPT_URL"] = url or f"http://127.0.0.1:{server.port}"
-    if key:
-        env["KEPT_API_KEY"] = key
-    return subprocess.run(command("kept", *args), env=env, capture_output=True, text=True, timeout=60)
+from conftest import unique
+from helpers import kept
 
 
 def test_customer_and_account_round_trip(server, role_keys):

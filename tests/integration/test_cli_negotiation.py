@@ -4,7 +4,7 @@ import json
 from zoneinfo import ZoneInfo
 
 from conftest import create_key, new_account, new_customer
-from test_cli import kept
+from helpers import kept
 
 
 def day(offset, tz="Europe/London"):

@@ -3,7 +3,7 @@ import json
 import time
 
 from conftest import new_account, new_customer, unique
-from test_cli import kept
+from helpers import kept
 
 
 def test_pay_reverse_and_escalate(server, role_keys, admin_key, tmp_path):

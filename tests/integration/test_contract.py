@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, ROOT, Keptd, create_key, free_port, migrate, telephony_env
-from test_calls import Debtor, calls_of, run_reminders
+from helpers import Debtor, calls_of, run_reminders
 
 SPEC = Path(os.environ.get("KEPT_SHARED", ROOT.parent / "shared")) / "telephony" / "twilio-calls.openapi.json"
 MESSAGES_SPEC = SPEC.with_name("twilio-messages.openapi.json")
@@ -23,7 +23,7 @@ PRISM = ROOT / "tests" / "contract" / "node_modules" / ".bin" / "prism"
 class Prism:
     def __init__(self, spec=SPEC):
         assert spec.exists(), f"the provider's OpenAPI description is missing: {spec}"
-        assert PRISM.exists(), "run tests/contract/install.sh (make test does)"
+        assert PRISM.exists(), "run `make deps` (make test does): it installs the mock from tests/contract's lockfile"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(Path(ROOT / "build" / f"prism.{self.port}.log"), "w") if (ROOT / "build").exists() else None
@@ -94,7 +94,7 @@ def test_every_create_keptd_sent_to_telsim_passes_the_contract(prism, telsim, ph
 
 def test_every_text_keptd_sent_to_telsim_passes_the_messages_contract(telsim, phone_api, phone_agent):
     # at least one text of our own (a link, at noon in the customer's zone), whatever ran before
-    from selfservice import customer_on_the_page, noon, wait_for_texts
+    from helpers import customer_on_the_page, noon, wait_for_texts
     from conftest import set_clock
     set_clock(phone_api, noon("America/New_York"))
     c, a, _ = customer_on_the_page(phone_agent, phone_agent)

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import oracle
 from conftest import ROOT, keptd_cmd
-from test_analytics import FROM, history  # noqa: F401  (the seeded history fixture)
+from helpers import FROM, history  # noqa: F401  (the seeded history fixture)
 
 CHECK = ROOT / "tests" / "dashboard" / "check.mjs"
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import create_key, new_account, new_customer, unique
-from test_cli import kept
+from helpers import kept
 
 NY = "America/New_York"
 

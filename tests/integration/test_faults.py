@@ -205,7 +205,7 @@ def test_two_instances_with_every_worker_do_each_job_once(cluster, telsim):
     judge; one instance is stopped half-way. Each reminder is dialled once,
     each installment judged once, each outbox event loaded once."""
     from conftest import Client, telephony_env
-    from test_calls import Debtor
+    from helpers import Debtor
     db = "kept_two_instances"
     url = cluster.new_database(db)
     migrate(url)
@@ -265,7 +265,7 @@ def test_provider_faults_during_a_reminder_run(phone_api, phone_agent, telsim):
     call was made), duplicate and out-of-order callbacks, all in one run: every
     due reminder ends placed exactly once or failed after its bounded
     attempts, never placed twice."""
-    from test_calls import Debtor, calls_of, run_reminders
+    from helpers import Debtor, calls_of, run_reminders
     debtors = [Debtor(phone_api, phone_agent) for _ in range(12)]
     for d in debtors:
         telsim.post("/_telsim/callees", {d.number: {"behaviour": "busy"}})

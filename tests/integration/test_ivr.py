@@ -7,7 +7,7 @@ will hear back. The same SQL as an agent's proposal and plan."""
 import re
 
 from conftest import create_key
-from test_calls import Debtor, finished, run_reminders, wait_for_call
+from helpers import Debtor, finished, run_reminders, wait_for_call
 
 
 def plans_of(agent, d):

@@ -7,16 +7,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import new_account, new_customer, unique
+from helpers import day, make_plan
 
 TZ = "America/New_York"
 
 
 def local_today(tz=TZ):
     return datetime.datetime.now(ZoneInfo(tz)).date()
-
-
-def day(offset, tz=TZ):
-    return (local_today(tz) + datetime.timedelta(days=offset)).isoformat()
 
 
 @pytest.fixture
@@ -44,12 +41,6 @@ def supervisor(server, role_keys):
 def propose(client, account, weekly, first=None):
     return client.post(f"/v1/accounts/{account['id']}/proposals",
                        {"weekly_amount_cents": weekly, "first_due_date": first or day(3)})
-
-
-def make_plan(client, account, weekly, first=None, **extra):
-    body = {"weekly_amount_cents": weekly, "first_due_date": first or day(3)}
-    body.update(extra)
-    return client.post(f"/v1/accounts/{account['id']}/plans", body)
 
 
 # ---- policy -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from conftest import new_account, new_customer, unique
-from test_negotiation import day, make_plan
+from helpers import day, make_plan
 
 
 def pay(client, account_id, cents, key=None, received_at=None, source="card", source_ref=None):

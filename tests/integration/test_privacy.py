@@ -10,8 +10,7 @@ import uuid
 import pytest
 
 from conftest import Cluster, Keptd, create_key, keptd_cmd, new_account, new_customer, unique
-from test_analytics import assert_verified
-from test_calls import Debtor, finished, run_reminders, wait_for_call
+from helpers import Debtor, assert_verified, finished, run_reminders, wait_for_call
 
 PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump"
 REPORTS = ["summary", "weekly-adherence", "cohorts", "origin", "agents", "reminders", "compliance"]

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from conftest import (CALLBACK, CONTACT_NAME, Keptd, Telsim, command, create_key, free_port, keptd_env, migrate,
                       new_account, new_customer, set_clock, telephony_env)
-from test_calls import (DEBT_WORDS, Debtor, at_local, calls_of, finished, new_number, parse_time, run_reminders,
+from helpers import (CALL_DEBT_WORDS, Debtor, at_local, calls_of, finished, new_number, parse_time, run_reminders,
                         wait_for_call)
 
 DAY = datetime.timedelta(days=1)
@@ -72,7 +72,7 @@ def test_a_machine_with_a_long_greeting_gets_the_whole_limited_content_message(p
     assert machine["detection"] == "DetectMessageEnd" and machine["recorded_whole"], machine
     [twiml] = twiml_of(telsim, d.number, kinds=("twiml",))
     assert spoken(twiml["body"]) == limited_content(), twiml["body"]
-    assert "<Gather" not in twiml["body"] and not any(w in twiml["body"].lower() for w in DEBT_WORDS)
+    assert "<Gather" not in twiml["body"] and not any(w in twiml["body"].lower() for w in CALL_DEBT_WORDS)
 
 
 def test_an_answer_detection_could_not_classify_gets_only_the_limited_content_message(phone_api, phone_agent,
@@ -127,7 +127,7 @@ def test_key_2_before_confirmation_marks_the_number_wrong_party(phone_api, phone
     assert not call["right_party"] and not call["conversation"]
     after = spoken(twiml_of(telsim, d.number)[-1]["body"])
     assert "sorry to have troubled you" in after and CALLBACK in after
-    assert not any(w in after.lower() for w in DEBT_WORDS if w != "$")
+    assert not any(w in after.lower() for w in CALL_DEBT_WORDS if w != "$")
     customer = phone_agent.get(f"/v1/customers/{d.customer['id']}").json()
     assert customer["phones"][0]["wrong_party_at"] is not None
     [escalation] = escalations(phone_agent, d.account["id"], "wrong_party")

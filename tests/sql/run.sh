@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pgTAP tests: a throw-away cluster, `keptd migrate`, then pg_prove over
-# tests/sql/*.sql as the superuser (each file runs in a transaction it rolls back).
+# tests/sql/*.sql (or the files named) as the superuser (each file runs in a transaction it rolls back).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${KEPT_BIN:-$root/build}
@@ -20,4 +20,6 @@ key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 export PGOPTIONS="-c kept.data_key=$key"
 KEPT_DATABASE_URL=$("$cluster" url "$dir") KEPT_DATA_KEY=$key "$bin/keptd" migrate >/dev/null
 "$cluster" psql "$dir" -d kept -qc 'CREATE EXTENSION IF NOT EXISTS pgtap'
-pg_prove -h "$(cat "$dir/socket_dir")" -p 5432 -U postgres -d kept --failures "$root"/tests/sql/*.sql
+files=("$@")
+[ ${#files[@]} -ne 0 ] || files=("$root"/tests/sql/*.sql)
+pg_prove -h "$(cat "$dir/socket_dir")" -p 5432 -U postgres -d kept --failures "${files[@]}"

@@ -1,7 +1,7 @@
 /*
  * assets — the dashboard's files, embedded into keptd at build time by
- * service/tools/assetgen (clients/dashboard/: the page, its script, and the
- * charting library from npm). Served as they are; no CDN is involved.
+ * service/tools/assetgen (clients/dashboard/: the page and its script; the
+ * charting library from Debian's libjs-chart.js). Served as they are; no CDN is involved.
  */
 #ifndef KEPT_API_ASSETS_H
 #define KEPT_API_ASSETS_H
