@@ -4,7 +4,7 @@
 -- answer; over a blind index that holds no name or number. Team scope, the
 -- access log, paging and the query's bounds.
 BEGIN;
-SELECT plan(17);
+SELECT plan(20);
 
 CREATE FUNCTION pg_temp.error_code(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -50,6 +50,16 @@ SELECT ok((SELECT s.tokens::text !~* 'zoe|angstr|quixot' FROM kept.customer_sear
 SELECT is((SELECT count(*)::int FROM kept.access_log WHERE request_id = 'req-f'
            AND customer_id = (SELECT id FROM kept.customers WHERE external_ref = 'FND-ZOE')) > 0, true,
           'who a search answered goes to the access log');
+
+-- ranked without opening: a word whole, then the start of a word, then a part inside one
+SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"FND-INSIDE","name":"Ann Unquixoticness","time_zone":"UTC",
+    "jurisdiction":"GB"}');
+SELECT is(pg_temp.found('quixotic'), 'FND-ZOE,FND-JOHN,FND-INSIDE', 'a word whole, then a word''s start, then inside one');
+SELECT ok((SELECT s.tokens @> kept.search_edges(kept.search_key(), 'quixotic') AND s.format = 2
+           FROM kept.customer_search s JOIN kept.customers c ON c.id = s.customer_id WHERE c.external_ref = 'FND-ZOE'),
+          'a line holds its words'' edges among its tokens');
+SELECT is(kept.search_edges(kept.search_key(), 'ab') <@ kept.search_tokens(kept.search_key(), 'xab abx'), false,
+          'an edge is never an inner token');
 
 -- team scope: a team sees the customers of its creditors
 UPDATE kept.creditors SET team = 'north' WHERE name = 'Find Bank';
