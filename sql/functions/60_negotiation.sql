@@ -1,7 +1,7 @@
 -- Negotiation: policy, affordability, proposals, the evaluation of terms and
--- the schedule they imply. Plans, approvals, reviews and settlements are in
--- 61_plans.sql. Every write audits and writes its outbox events in the
--- caller's transaction.
+-- the schedule they imply. Plans and approvals are in 61_plans.sql, reviews
+-- in 62_reviews.sql, settlements in 63_settlements.sql. Every write audits
+-- and writes its outbox events in the caller's transaction.
 
 -- ---- shared helpers -------------------------------------------------------------------
 
