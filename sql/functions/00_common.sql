@@ -1,14 +1,35 @@
 -- Shared helpers: kept's own errors, timestamps, pagination cursors.
 -- Loaded (CREATE OR REPLACE) by every `keptd migrate`, after schema/.
 
--- Raises one of kept's own errors. keptd maps SQLSTATE KR<status> to that
--- HTTP status, HINT to the stable error code and COLUMN to the field.
-CREATE OR REPLACE FUNCTION kept.fail(p_status integer, p_code text, p_field text, p_message text)
+-- The SQLSTATE of each kind of error kept's SQL raises, by the kind's name in
+-- service/src/err/err.c (kept_err_name). db.c's classify_own reads the kind
+-- back from the SQLSTATE; only the http module turns a kind into a status.
+-- NULL for a kind SQL does not raise.
+CREATE OR REPLACE FUNCTION kept.error_state(p_kind text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE p_kind WHEN 'invalid' THEN 'KRINV'
+                   WHEN 'forbidden' THEN 'KRFBD'
+                   WHEN 'not_found' THEN 'KRNFD'
+                   WHEN 'conflict' THEN 'KRCFL'
+                   WHEN 'precondition_failed' THEN 'KRPRE'
+                   WHEN 'rule_violation' THEN 'KRRUL' END;
+
+-- Raises one of kept's own errors: its kind (kept.error_state's names), HINT
+-- the stable error code, COLUMN the field. A kind kept does not know is a
+-- defect of the caller: a plain exception, which keptd answers 500 and logs.
+CREATE OR REPLACE FUNCTION kept.fail(p_kind text, p_code text, p_field text, p_message text)
 RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_state text := kept.error_state(p_kind);
 BEGIN
-    RAISE EXCEPTION USING ERRCODE = 'KR' || p_status::text, MESSAGE = p_message,
-        HINT = p_code, COLUMN = coalesce(p_field, '');
+    IF v_state IS NULL THEN
+        RAISE EXCEPTION 'kept.fail: % is not an error kind (raising %: %)', p_kind, p_code, p_message;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = p_message, HINT = p_code, COLUMN = coalesce(p_field, '');
 END $$;
+
+-- The HTTP statuses it raised before kinds (KR<status>) are gone: no caller is left.
+DROP FUNCTION IF EXISTS kept.fail(integer, text, text, text);
 
 -- RFC 3339 UTC with microseconds, the one timestamp format of the API.
 CREATE OR REPLACE FUNCTION kept.ts(t timestamptz) RETURNS text
@@ -29,7 +50,7 @@ DECLARE
     v_text text;
 BEGIN
     IF p_cursor !~ '^[A-Za-z0-9_-]{1,200}$' THEN
-        PERFORM kept.fail(400, 'invalid_cursor', 'cursor', 'the cursor is not one this list gave out');
+        PERFORM kept.fail('invalid', 'invalid_cursor', 'cursor', 'the cursor is not one this list gave out');
     END IF;
     v_b64 := translate(p_cursor, '-_', '+/');
     v_b64 := v_b64 || repeat('=', (4 - length(v_b64) % 4) % 4);
@@ -39,7 +60,7 @@ BEGIN
         v_text := NULL;
     END;
     IF v_text IS NULL OR v_text !~ ('^' || p_kind || ':' || p_shape || '$') THEN
-        PERFORM kept.fail(400, 'invalid_cursor', 'cursor', 'the cursor is not one this list gave out');
+        PERFORM kept.fail('invalid', 'invalid_cursor', 'cursor', 'the cursor is not one this list gave out');
     END IF;
     RETURN substr(v_text, length(p_kind) + 2);
 END $$;
@@ -71,7 +92,7 @@ BEGIN
         RETURN p_default;
     END IF;
     IF p_limit !~ '^[0-9]{1,3}$' OR p_limit::integer NOT BETWEEN 1 AND p_max THEN
-        PERFORM kept.fail(400, 'invalid_limit', 'limit', format('limit must be a whole number from 1 to %s', p_max));
+        PERFORM kept.fail('invalid', 'invalid_limit', 'limit', format('limit must be a whole number from 1 to %s', p_max));
     END IF;
     RETURN p_limit::integer;
 END $$;

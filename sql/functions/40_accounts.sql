@@ -28,12 +28,12 @@ DECLARE
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM kept.customers WHERE id = (p->>'customer_id')::bigint)
        OR NOT kept.team_sees_customer(kept.viewer_team(p_actor_key_id), (p->>'customer_id')::bigint) THEN
-        PERFORM kept.fail(422, 'unknown_customer', 'customer_id',
+        PERFORM kept.fail('rule_violation', 'unknown_customer', 'customer_id',
                           format('no customer with id %s', p->>'customer_id'));
     END IF;
     PERFORM kept.creditor_for_account(p_actor_key_id, p->>'creditor');
     IF (p->>'placed_on')::date > (kept.now() AT TIME ZONE 'UTC')::date + 1 THEN
-        PERFORM kept.fail(422, 'placed_on_in_future', 'placed_on', 'an account cannot be placed in the future');
+        PERFORM kept.fail('rule_violation', 'placed_on_in_future', 'placed_on', 'an account cannot be placed in the future');
     END IF;
     INSERT INTO kept.accounts (customer_id, external_ref, creditor, original_balance_cents,
                                balance_cents, currency, placed_on)
@@ -69,7 +69,7 @@ DECLARE
 BEGIN
     IF p_customer_id IS NOT NULL THEN
         IF p_customer_id !~ '^[0-9]{1,18}$' THEN
-            PERFORM kept.fail(400, 'invalid_id', 'customer_id', 'customer_id must be a positive whole number');
+            PERFORM kept.fail('invalid', 'invalid_id', 'customer_id', 'customer_id must be a positive whole number');
         END IF;
         v_customer := p_customer_id::bigint;
     END IF;

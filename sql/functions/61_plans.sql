@@ -114,12 +114,12 @@ DECLARE
     cur kept.plans := kept.plan_newest_open(p_account_id);
 BEGIN
     IF cur.id IS NOT NULL AND p_replaces IS NULL THEN
-        PERFORM kept.fail(409, 'plan_exists', 'replaces_plan_id',
+        PERFORM kept.fail('conflict', 'plan_exists', 'replaces_plan_id',
                           format('account %s already has plan %s (%s); to renegotiate, send replaces_plan_id: %s',
                                  p_account_id, cur.id, cur.status, cur.id));
     END IF;
     IF p_replaces IS NOT NULL AND p_replaces IS DISTINCT FROM cur.id THEN
-        PERFORM kept.fail(409, 'plan_changed', 'replaces_plan_id',
+        PERFORM kept.fail('conflict', 'plan_changed', 'replaces_plan_id',
                           format('plan %s is not the account''s current plan (%s)', p_replaces,
                                  coalesce(cur.id::text, 'none')));
     END IF;
@@ -195,10 +195,10 @@ BEGIN
     IF p ? 'proposal_id' THEN
         SELECT * INTO pr FROM kept.proposals WHERE id = (p->>'proposal_id')::bigint;
         IF NOT FOUND OR pr.account_id <> a.id THEN
-            PERFORM kept.fail(422, 'unknown_proposal', 'proposal_id', 'no such proposal on this account');
+            PERFORM kept.fail('rule_violation', 'unknown_proposal', 'proposal_id', 'no such proposal on this account');
         END IF;
         IF EXISTS (SELECT 1 FROM kept.plans WHERE proposal_id = pr.id) THEN
-            PERFORM kept.fail(409, 'proposal_used', 'proposal_id', 'a plan was already made from this proposal');
+            PERFORM kept.fail('conflict', 'proposal_used', 'proposal_id', 'a plan was already made from this proposal');
         END IF;
         v_weekly := pr.weekly_amount_cents;
         v_first := pr.first_due_date;
@@ -206,7 +206,7 @@ BEGIN
     PERFORM kept.check_amount(v_weekly, 'weekly_amount_cents');
     PERFORM kept.check_first_due_date(v_first, kept.account_time_zone(a), v_imported);
     IF v_first < a.placed_on THEN
-        PERFORM kept.fail(422, 'plan_before_placed', 'first_due_date',
+        PERFORM kept.fail('rule_violation', 'plan_before_placed', 'first_due_date',
                           format('the account was placed on %s; a plan cannot fall due before that', a.placed_on));
     END IF;
     ev := kept.evaluate_terms(a.balance_cents, v_weekly, kept.policy_for(a.creditor), v_disposable, a.currency);
@@ -247,7 +247,7 @@ DECLARE
 BEGIN
     SELECT * INTO p FROM kept.plans WHERE id = p_plan_id;
     IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'plan_not_found', 'id', format('no plan with id %s', p_plan_id));
+        PERFORM kept.fail('not_found', 'plan_not_found', 'id', format('no plan with id %s', p_plan_id));
     END IF;
     PERFORM kept.account_lock(p.account_id);
     SELECT * INTO p FROM kept.plans WHERE id = p_plan_id FOR UPDATE;
@@ -268,12 +268,12 @@ DECLARE
     r kept.reviews;
 BEGIN
     IF p.status <> 'pending_approval' THEN
-        PERFORM kept.fail(409, 'plan_not_pending', 'id',
+        PERFORM kept.fail('conflict', 'plan_not_pending', 'id',
                           format('plan %s is %s; only a plan waiting for approval can be approved', p.id, p.status));
     END IF;
     IF p.created_by_user IS NOT DISTINCT FROM kept.actor_user(p_actor_key_id)
        OR p.created_by IS NOT DISTINCT FROM p_actor_key_id THEN
-        PERFORM kept.fail(403, 'self_approval', 'id',
+        PERFORM kept.fail('forbidden', 'self_approval', 'id',
                           'a second associate must approve: the person who made the plan cannot approve it');
     END IF;
     SELECT * INTO a FROM kept.accounts WHERE id = p.account_id; -- locked by plan_lock
@@ -291,7 +291,7 @@ BEGIN
     IF kept.plan_is_customers(p) AND (p.first_approved_by IS NOT DISTINCT FROM p_actor_key_id
                                       OR kept.actor_user(p.first_approved_by) IS NOT DISTINCT FROM
                                          kept.actor_user(p_actor_key_id)) THEN
-        PERFORM kept.fail(403, 'self_approval', 'id',
+        PERFORM kept.fail('forbidden', 'self_approval', 'id',
                           'two different associates must approve a plan the customer made: you gave the first approval');
     END IF;
     INSERT INTO kept.plan_approvals (plan_id, approved_by, approved_by_user, note)
@@ -313,7 +313,7 @@ DECLARE
     p kept.plans;
 BEGIN
     IF old.status NOT IN ('active', 'pending_approval') THEN
-        PERFORM kept.fail(409, 'plan_not_open', 'id', format('plan %s is already %s', old.id, old.status));
+        PERFORM kept.fail('conflict', 'plan_not_open', 'id', format('plan %s is already %s', old.id, old.status));
     END IF;
     UPDATE kept.plans SET status = 'cancelled', ended_at = kept.now(), cancelled_by = p_actor_key_id,
                           cancel_reason = p_reason, version = version + 1, updated_at = kept.now()
@@ -334,7 +334,7 @@ CREATE OR REPLACE FUNCTION kept.plans_of_account(p_account_id bigint) RETURNS js
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = p_account_id) THEN
-        PERFORM kept.fail(404, 'account_not_found', 'id', format('no account with id %s', p_account_id));
+        PERFORM kept.fail('not_found', 'account_not_found', 'id', format('no account with id %s', p_account_id));
     END IF;
     RETURN (SELECT json_build_object('items', coalesce(json_agg(kept.plan_json(p) ORDER BY p.id), '[]'::json))
             FROM kept.plans p WHERE p.account_id = p_account_id);
@@ -366,10 +366,10 @@ DECLARE
 BEGIN
     SELECT * INTO old FROM kept.accounts WHERE id = p.account_id;
     IF p.status <> 'active' THEN
-        PERFORM kept.fail(409, 'plan_not_active', 'id', format('plan %s is %s', p.id, p.status));
+        PERFORM kept.fail('conflict', 'plan_not_active', 'id', format('plan %s is %s', p.id, p.status));
     END IF;
     IF NOT kept.plan_is_done(p, old) THEN
-        PERFORM kept.fail(422, 'plan_not_paid', 'id', format('plan %s still has money due', p.id));
+        PERFORM kept.fail('rule_violation', 'plan_not_paid', 'id', format('plan %s still has money due', p.id));
     END IF;
     v_written_off := CASE WHEN p.origin = 'settlement' THEN old.balance_cents ELSE 0 END;
     UPDATE kept.plans SET status = 'completed', ended_at = kept.now(), written_off_cents = v_written_off,

@@ -53,7 +53,7 @@ DECLARE
 BEGIN
     SELECT * INTO r FROM kept.reviews WHERE id = p_id;
     IF NOT FOUND OR NOT kept.review_visible(r, p_viewer) THEN
-        PERFORM kept.fail(404, 'review_not_found', 'id', format('no review with id %s', p_id));
+        PERFORM kept.fail('not_found', 'review_not_found', 'id', format('no review with id %s', p_id));
     END IF;
     RETURN kept.review_json(r);
 END $$;
@@ -78,7 +78,7 @@ DECLARE
     v_count integer;
 BEGIN
     IF v_status NOT IN ('open', 'upheld', 'corrected', 'all') THEN
-        PERFORM kept.fail(400, 'invalid_status', 'status', 'status is open, upheld, corrected or all');
+        PERFORM kept.fail('invalid', 'invalid_status', 'status', 'status is open, upheld, corrected or all');
     END IF;
     SELECT json_agg(kept.review_json(page.r) ORDER BY (page.r).id) FILTER (WHERE page.n <= v_limit),
            max((page.r).id) FILTER (WHERE page.n <= v_limit), count(*),
@@ -105,16 +105,16 @@ DECLARE
 BEGIN
     SELECT * INTO old FROM kept.reviews WHERE id = p_review_id FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'review_not_found', 'id', format('no review with id %s', p_review_id));
+        PERFORM kept.fail('not_found', 'review_not_found', 'id', format('no review with id %s', p_review_id));
     END IF;
     IF p_decision NOT IN ('upheld', 'corrected') THEN
-        PERFORM kept.fail(400, 'invalid_decision', 'decision', 'decision is upheld or corrected');
+        PERFORM kept.fail('invalid', 'invalid_decision', 'decision', 'decision is upheld or corrected');
     END IF;
     IF p_decision = 'corrected' AND coalesce(btrim(p_note), '') = '' THEN
-        PERFORM kept.fail(400, 'note_required', 'note', 'a correction needs a note saying what should change');
+        PERFORM kept.fail('invalid', 'note_required', 'note', 'a correction needs a note saying what should change');
     END IF;
     IF old.status <> 'open' THEN
-        PERFORM kept.fail(409, 'review_closed', 'id', format('review %s was already %s', old.id, old.status));
+        PERFORM kept.fail('conflict', 'review_closed', 'id', format('review %s was already %s', old.id, old.status));
     END IF;
     UPDATE kept.reviews SET status = p_decision, decided_by = p_actor_key_id, note = p_note, decided_at = kept.now()
     WHERE id = old.id RETURNING * INTO r;

@@ -31,7 +31,7 @@ BEGIN
     PERFORM kept.account_require_open(a);
     PERFORM kept.check_amount(v_offer, 'offer_cents');
     IF v_offer > a.balance_cents THEN
-        PERFORM kept.fail(422, 'offer_above_balance', 'offer_cents',
+        PERFORM kept.fail('rule_violation', 'offer_above_balance', 'offer_cents',
                           format('the offer is more than the balance (%s)', kept.money_text(a.balance_cents, a.currency)));
     END IF;
     v_floor := (a.balance_cents * pol.min_settlement_percent + 99) / 100;
@@ -70,20 +70,20 @@ DECLARE
 BEGIN
     SELECT * INTO o FROM kept.settlement_offers WHERE id = p_offer_id FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'settlement_offer_not_found', 'id', format('no settlement offer with id %s', p_offer_id));
+        PERFORM kept.fail('not_found', 'settlement_offer_not_found', 'id', format('no settlement offer with id %s', p_offer_id));
     END IF;
     IF o.status <> 'open' THEN
-        PERFORM kept.fail(409, 'offer_closed', 'id', format('settlement offer %s is %s', o.id, o.status));
+        PERFORM kept.fail('conflict', 'offer_closed', 'id', format('settlement offer %s is %s', o.id, o.status));
     END IF;
     a := kept.account_lock(o.account_id);
     PERFORM kept.account_require_open(a);
     v_amount := coalesce((p->>'amount_cents')::bigint, o.counter_cents, o.offer_cents);
     PERFORM kept.check_amount(v_amount, 'amount_cents');
     IF v_amount > a.balance_cents THEN
-        PERFORM kept.fail(422, 'amount_above_balance', 'amount_cents', 'a settlement cannot exceed the balance');
+        PERFORM kept.fail('rule_violation', 'amount_above_balance', 'amount_cents', 'a settlement cannot exceed the balance');
     END IF;
     IF v_count NOT BETWEEN 1 AND 12 THEN
-        PERFORM kept.fail(422, 'too_many_installments', 'installments',
+        PERFORM kept.fail('rule_violation', 'too_many_installments', 'installments',
                           'a settlement is one payment or a short plan of at most 12 weeks');
     END IF;
     PERFORM kept.check_first_due_date(v_first, kept.account_time_zone(a), false);

@@ -366,7 +366,7 @@ BEGIN
                                                             'replaces_plan_id', v_replaces));
     END IF;
     IF v_plan->>'status' <> 'active' THEN
-        PERFORM kept.fail(422, 'out_of_policy', CASE WHEN p_origin = 'settlement' THEN 'settlement_cents'
+        PERFORM kept.fail('rule_violation', 'out_of_policy', CASE WHEN p_origin = 'settlement' THEN 'settlement_cents'
                                                      ELSE 'weekly_amount_cents' END,
                           format('out of policy (%s): a plan needing a second associate cannot come from history',
                                  (SELECT string_agg(x, ', ') FROM json_array_elements_text(v_plan->'reasons') x)));

@@ -42,7 +42,7 @@ DECLARE
 BEGIN
     SELECT * INTO a FROM kept.accounts WHERE id = p_account_id;
     IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'account_not_found', 'id', format('no account with id %s', p_account_id));
+        PERFORM kept.fail('not_found', 'account_not_found', 'id', format('no account with id %s', p_account_id));
     END IF;
     SELECT * INTO c FROM kept.customers WHERE id = a.customer_id;
     SELECT * INTO p FROM kept.plans WHERE account_id = a.id AND status = 'active';

@@ -61,25 +61,25 @@ DECLARE
 BEGIN
     SELECT * INTO a FROM kept.accounts WHERE id = p_account_id;
     IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'account_not_found', 'id', format('no account with id %s', p_account_id));
+        PERFORM kept.fail('not_found', 'account_not_found', 'id', format('no account with id %s', p_account_id));
     END IF;
     PERFORM kept.account_require_open(a);
     SELECT * INTO c FROM kept.customers WHERE id = a.customer_id;
     IF v_days NOT BETWEEN 1 AND 30 THEN
-        PERFORM kept.fail(400, 'invalid_expiry', 'expires_in_days', 'expires_in_days is from 1 to 30');
+        PERFORM kept.fail('invalid', 'invalid_expiry', 'expires_in_days', 'expires_in_days is from 1 to 30');
     END IF;
     IF v_send NOT IN ('sms', 'none') THEN
-        PERFORM kept.fail(400, 'invalid_send', 'send', 'send is sms or none');
+        PERFORM kept.fail('invalid', 'invalid_send', 'send', 'send is sms or none');
     END IF;
     IF p ? 'number' AND NOT EXISTS (SELECT 1 FROM kept.customer_phones
                                     WHERE customer_id = c.id
                                       AND number_digest = kept.pii_digest(c.id, p->>'number')) THEN
-        PERFORM kept.fail(422, 'unknown_number', 'number', 'that number is not one of the customer''s');
+        PERFORM kept.fail('rule_violation', 'unknown_number', 'number', 'that number is not one of the customer''s');
     END IF;
     IF v_send = 'sms' THEN
         v_number := kept.text_number(c.id, p->>'number');
         IF v_number IS NULL THEN
-            PERFORM kept.fail(422, 'no_phone', 'send', 'the customer has no phone number to text');
+            PERFORM kept.fail('rule_violation', 'no_phone', 'send', 'the customer has no phone number to text');
         END IF;
     END IF;
     INSERT INTO kept.self_service_links (account_id, customer_id, token_hash, created_by, expires_at, sent_to_enc,
@@ -115,7 +115,7 @@ DECLARE
 BEGIN
     SELECT * INTO l FROM kept.self_service_links WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'self_service_link_not_found', 'id', format('no self-service link with id %s', p_id));
+        PERFORM kept.fail('not_found', 'self_service_link_not_found', 'id', format('no self-service link with id %s', p_id));
     END IF;
     IF l.revoked_at IS NOT NULL THEN
         RETURN kept.self_service_link_json(l);
@@ -564,7 +564,7 @@ BEGIN
                                    jsonb_build_object('weekly_amount_cents', v_weekly,
                                                       'first_due_date', p->>'first_due_date',
                                                       'contact_channel', 'web'));
-    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR409' OR SQLSTATE 'KR422' THEN
+    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN
         GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
         RETURN kept.page_refused(b.l, v_code, v_message, jsonb_build_object('asked', p));
     END;
@@ -616,7 +616,7 @@ BEGIN
                               jsonb_build_object('proposal_id', (p->>'proposal_id')::bigint,
                                                  'replaces_plan_id', (nullif(p->>'replaces_plan_id', ''))::bigint,
                                                  'contact_channel', 'web'));
-    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR409' OR SQLSTATE 'KR422' THEN
+    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN
         GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
         PERFORM set_config('kept.channel', '', true);
         RETURN kept.page_refused(b.l, v_code, v_message, NULL);
@@ -669,7 +669,7 @@ BEGIN
     END LOOP;
     BEGIN
         r := kept.affordability_record(NULL, kept.page_actor((b.l).id), p_request_id, (b.l).account_id, v_body);
-    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR422' THEN
+    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRRUL' THEN
         GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
         RETURN kept.page_refused(b.l, v_code, v_message, jsonb_build_object('view', 'budget'));
     END;
@@ -702,7 +702,7 @@ BEGIN
     BEGIN
         o := kept.settlement_offer_create(NULL, kept.page_actor((b.l).id), p_request_id, (b.l).account_id,
                                           jsonb_build_object('offer_cents', v_offer, 'contact_channel', 'web'));
-    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR409' OR SQLSTATE 'KR422' THEN
+    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN
         GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
         RETURN kept.page_refused(b.l, v_code, v_message, NULL);
     END;
@@ -750,7 +750,7 @@ BEGIN
                  'replaces_plan_id', CASE WHEN p->>'replaces_plan_id' ~ '^[0-9]{1,18}$'
                                           THEN (p->>'replaces_plan_id')::bigint END,
                  'contact_channel', 'web'));
-    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR409' OR SQLSTATE 'KR422' THEN
+    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN
         GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
         PERFORM set_config('kept.channel', '', true);
         RETURN kept.page_refused(b.l, v_code, v_message,
