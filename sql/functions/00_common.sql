@@ -31,6 +31,47 @@ END $$;
 -- The HTTP statuses it raised before kinds (KR<status>) are gone: no caller is left.
 DROP FUNCTION IF EXISTS kept.fail(integer, text, text, text);
 
+-- The row of p_row's table (pass NULL::kept.plans) whose id is p_id, locked
+-- as p_lock says — 'FOR UPDATE', 'FOR NO KEY UPDATE' (the account: plans and
+-- payments that reference it may still be inserted), or '' to read without
+-- a lock (a row whose lock must wait until another row's is taken) — or
+-- kept.fail('not_found', p_code, p_field, p_message) when there is none.
+CREATE OR REPLACE FUNCTION kept.lock_or_404(p_row anyelement, p_id bigint, p_lock text, p_code text,
+                                            p_field text, p_message text)
+RETURNS anyelement LANGUAGE plpgsql AS $$
+DECLARE
+    v_table regclass := (SELECT typrelid FROM pg_type WHERE oid = pg_typeof(p_row) AND typrelid <> 0)::regclass;
+    v_row ALIAS FOR $0; -- the result: a row of p_row's type
+    v_found bigint;
+BEGIN
+    IF v_table IS NULL OR p_lock NOT IN ('FOR UPDATE', 'FOR NO KEY UPDATE', '') THEN
+        RAISE EXCEPTION 'kept.lock_or_404: % is not a table''s row type, or "%" not a lock', pg_typeof(p_row), p_lock;
+    END IF;
+    EXECUTE format('SELECT * FROM %s WHERE id = $1 %s', v_table, p_lock) INTO v_row USING p_id;
+    GET DIAGNOSTICS v_found = ROW_COUNT;
+    IF v_found = 0 THEN
+        PERFORM kept.fail('not_found', p_code, p_field, p_message);
+    END IF;
+    RETURN v_row;
+END $$;
+
+-- The end of a write, in the caller's transaction: the audit event (who, what
+-- action on which entity, before and after), the outbox event p_event about
+-- the same entity with p_payload (none when p_event is NULL), and the answer
+-- the caller gives back (its JSON, or the row it hands on), returned as it is.
+CREATE OR REPLACE FUNCTION kept.write_end(p_actor_key_id bigint, p_actor text, p_request_id text, p_action text,
+                                          p_entity_type text, p_entity_id bigint, p_before jsonb, p_after jsonb,
+                                          p_event text, p_payload jsonb, p_answer anyelement)
+RETURNS anyelement LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, p_action, p_entity_type, p_entity_id,
+                             p_before, p_after);
+    IF p_event IS NOT NULL THEN
+        PERFORM kept.outbox_write(p_event, p_entity_type, p_entity_id, p_payload);
+    END IF;
+    RETURN p_answer;
+END $$;
+
 -- RFC 3339 UTC with microseconds, the one timestamp format of the API.
 CREATE OR REPLACE FUNCTION kept.ts(t timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

@@ -102,10 +102,8 @@ DECLARE
 BEGIN
     PERFORM kept.user_check(p);
     PERFORM 1 FROM kept.users WHERE 'admin' = ANY (roles) AND active ORDER BY id FOR UPDATE;
-    SELECT * INTO old FROM kept.users WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'user_not_found', 'id', format('no user with id %s', p_id));
-    END IF;
+    old := kept.lock_or_404(NULL::kept.users, p_id, 'FOR UPDATE',
+                            'user_not_found', 'id', format('no user with id %s', p_id));
     IF p_expected_version IS NOT NULL AND p_expected_version <> old.version THEN
         PERFORM kept.fail('precondition_failed', 'version_mismatch', 'If-Match',
                           format('the user is at version %s, not %s', old.version, p_expected_version));

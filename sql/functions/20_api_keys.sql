@@ -73,10 +73,8 @@ BEGIN
     -- Lock every active admin user in id order first: two revocations of the
     -- last two admin keys then serialise instead of both passing the check.
     PERFORM 1 FROM kept.users WHERE 'admin' = ANY (roles) AND active ORDER BY id FOR UPDATE;
-    SELECT * INTO old FROM kept.api_keys WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'api_key_not_found', 'id', format('no API key with id %s', p_id));
-    END IF;
+    old := kept.lock_or_404(NULL::kept.api_keys, p_id, 'FOR UPDATE',
+                            'api_key_not_found', 'id', format('no API key with id %s', p_id));
     IF old.revoked_at IS NOT NULL THEN
         RETURN kept.api_key_json(old);
     END IF;

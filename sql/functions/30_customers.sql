@@ -218,10 +218,8 @@ DECLARE
     c kept.customers;
     v_before jsonb;
 BEGIN
-    SELECT * INTO old FROM kept.customers WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'customer_not_found', 'id', format('no customer with id %s', p_id));
-    END IF;
+    old := kept.lock_or_404(NULL::kept.customers, p_id, 'FOR UPDATE',
+                            'customer_not_found', 'id', format('no customer with id %s', p_id));
     IF p_expected_version IS NOT NULL AND p_expected_version <> old.version THEN
         PERFORM kept.fail('precondition_failed', 'version_mismatch', 'If-Match',
                           format('the customer is at version %s, not %s', old.version, p_expected_version));

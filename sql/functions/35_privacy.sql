@@ -178,10 +178,8 @@ DECLARE
     c kept.customers;
     v_refusal jsonb;
 BEGIN
-    SELECT * INTO c FROM kept.customers WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'customer_not_found', 'id', format('no customer with id %s', p_id));
-    END IF;
+    c := kept.lock_or_404(NULL::kept.customers, p_id, 'FOR UPDATE',
+                          'customer_not_found', 'id', format('no customer with id %s', p_id));
     PERFORM 1 FROM kept.accounts WHERE customer_id = c.id ORDER BY id FOR UPDATE;
     v_refusal := kept.erasure_refusal(c, kept.now());
     IF v_refusal IS NOT NULL THEN

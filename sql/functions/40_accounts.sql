@@ -49,6 +49,28 @@ BEGIN
     RETURN kept.account_json(a);
 END $$;
 
+-- A list of one account's things names an account that must exist:
+-- kept.fail not_found account_not_found on p_field otherwise.
+CREATE OR REPLACE FUNCTION kept.account_must_exist(p_account_id bigint, p_field text) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = p_account_id) THEN
+        PERFORM kept.fail('not_found', 'account_not_found', p_field, format('no account with id %s', p_account_id));
+    END IF;
+END $$;
+
+-- The account of a list filtered by ?account_id= (calls, messages), which is
+-- required: an account id (invalid_account_id) of an account that exists.
+CREATE OR REPLACE FUNCTION kept.account_id_required(p_account_id text) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF p_account_id IS NULL OR p_account_id !~ '^[1-9][0-9]{0,17}$' THEN
+        PERFORM kept.fail('invalid', 'invalid_account_id', 'account_id', 'account_id is required: an account id');
+    END IF;
+    PERFORM kept.account_must_exist(p_account_id::bigint, 'account_id');
+    RETURN p_account_id::bigint;
+END $$;
+
 -- One page of accounts, filtered by customer and/or external reference,
 -- in id order: {"items": [...], "next_cursor": "..." | null}. Only accounts
 -- the viewer's team may see; the customers they belong to go to the access log.

@@ -39,10 +39,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     a kept.accounts;
 BEGIN
-    SELECT * INTO a FROM kept.accounts WHERE id = p_account_id FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    a := kept.lock_or_404(NULL::kept.accounts, p_account_id, 'FOR NO KEY UPDATE',
+                          'account_not_found', 'id', format('no account with id %s', p_account_id));
     RETURN a;
 END $$;
 
@@ -210,10 +208,8 @@ DECLARE
     old kept.policies;
     n kept.policies;
 BEGIN
-    SELECT * INTO old FROM kept.policies WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'policy_not_found', 'id', format('no policy with id %s', p_id));
-    END IF;
+    old := kept.lock_or_404(NULL::kept.policies, p_id, 'FOR UPDATE',
+                            'policy_not_found', 'id', format('no policy with id %s', p_id));
     IF p_expected_version IS NOT NULL AND p_expected_version <> old.version THEN
         PERFORM kept.fail('precondition_failed', 'version_mismatch', 'If-Match',
                           format('the policy is at version %s, not %s', old.version, p_expected_version));
@@ -294,10 +290,8 @@ DECLARE
     v_income bigint := kept.sfs_section_total(p, 'income');
     v_costs bigint := kept.sfs_section_total(p, 'fixed_costs') + kept.sfs_section_total(p, 'flexible_costs');
 BEGIN
-    SELECT * INTO a FROM kept.accounts WHERE id = p_account_id;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    a := kept.lock_or_404(NULL::kept.accounts, p_account_id, '',
+                          'account_not_found', 'id', format('no account with id %s', p_account_id));
     INSERT INTO kept.affordability_assessments (account_id, income, fixed_costs, flexible_costs,
         monthly_income_cents, monthly_expenditure_cents, monthly_disposable_cents, weekly_disposable_cents,
         assessed_by)
@@ -350,10 +344,8 @@ DECLARE
     v_weekly bigint := (p->>'weekly_amount_cents')::bigint;
     v_first date := (p->>'first_due_date')::date;
 BEGIN
-    SELECT * INTO a FROM kept.accounts WHERE id = p_account_id;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    a := kept.lock_or_404(NULL::kept.accounts, p_account_id, '',
+                          'account_not_found', 'id', format('no account with id %s', p_account_id));
     PERFORM kept.account_require_open(a);
     PERFORM kept.check_amount(v_weekly, 'weekly_amount_cents');
     PERFORM kept.check_first_due_date(v_first, kept.account_time_zone(a), false);

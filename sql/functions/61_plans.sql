@@ -245,10 +245,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     p kept.plans;
 BEGIN
-    SELECT * INTO p FROM kept.plans WHERE id = p_plan_id;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'plan_not_found', 'id', format('no plan with id %s', p_plan_id));
-    END IF;
+    p := kept.lock_or_404(NULL::kept.plans, p_plan_id, '',
+                          'plan_not_found', 'id', format('no plan with id %s', p_plan_id));
     PERFORM kept.account_lock(p.account_id);
     SELECT * INTO p FROM kept.plans WHERE id = p_plan_id FOR UPDATE;
     RETURN p;
@@ -333,9 +331,7 @@ END $$;
 CREATE OR REPLACE FUNCTION kept.plans_of_account(p_account_id bigint) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = p_account_id) THEN
-        PERFORM kept.fail('not_found', 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    PERFORM kept.account_must_exist(p_account_id, 'id');
     RETURN (SELECT json_build_object('items', coalesce(json_agg(kept.plan_json(p) ORDER BY p.id), '[]'::json))
             FROM kept.plans p WHERE p.account_id = p_account_id);
 END $$;

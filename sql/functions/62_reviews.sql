@@ -103,10 +103,8 @@ DECLARE
     old kept.reviews;
     r kept.reviews;
 BEGIN
-    SELECT * INTO old FROM kept.reviews WHERE id = p_review_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'review_not_found', 'id', format('no review with id %s', p_review_id));
-    END IF;
+    old := kept.lock_or_404(NULL::kept.reviews, p_review_id, 'FOR UPDATE',
+                            'review_not_found', 'id', format('no review with id %s', p_review_id));
     IF p_decision NOT IN ('upheld', 'corrected') THEN
         PERFORM kept.fail('invalid', 'invalid_decision', 'decision', 'decision is upheld or corrected');
     END IF;

@@ -68,10 +68,8 @@ DECLARE
     v_reasons text[] := '{}';
     n kept.plans;
 BEGIN
-    SELECT * INTO o FROM kept.settlement_offers WHERE id = p_offer_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'settlement_offer_not_found', 'id', format('no settlement offer with id %s', p_offer_id));
-    END IF;
+    o := kept.lock_or_404(NULL::kept.settlement_offers, p_offer_id, 'FOR UPDATE',
+                          'settlement_offer_not_found', 'id', format('no settlement offer with id %s', p_offer_id));
     IF o.status <> 'open' THEN
         PERFORM kept.fail('conflict', 'offer_closed', 'id', format('settlement offer %s is %s', o.id, o.status));
     END IF;

@@ -252,10 +252,8 @@ DECLARE
     v_restore bigint;
     v_plan bigint;
 BEGIN
-    SELECT * INTO pay FROM kept.payments WHERE id = p_payment_id;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'payment_not_found', 'id', format('no payment with id %s', p_payment_id));
-    END IF;
+    pay := kept.lock_or_404(NULL::kept.payments, p_payment_id, '',
+                            'payment_not_found', 'id', format('no payment with id %s', p_payment_id));
     a := kept.account_lock(pay.account_id);
     SELECT * INTO pay FROM kept.payments WHERE id = p_payment_id FOR UPDATE;
     IF pay.status = 'reversed' THEN
@@ -314,9 +312,7 @@ DECLARE
     v_last bigint;
     v_count integer;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = p_account_id) THEN
-        PERFORM kept.fail('not_found', 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    PERFORM kept.account_must_exist(p_account_id, 'id');
     SELECT json_agg(kept.payment_json(page.p) ORDER BY (page.p).id) FILTER (WHERE page.n <= v_limit),
            max((page.p).id) FILTER (WHERE page.n <= v_limit), count(*)
     INTO v_items, v_last, v_count

@@ -153,10 +153,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     e kept.escalations;
 BEGIN
-    SELECT * INTO e FROM kept.escalations WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'escalation_not_found', 'id', format('no escalation with id %s', p_id));
-    END IF;
+    e := kept.lock_or_404(NULL::kept.escalations, p_id, 'FOR UPDATE',
+                          'escalation_not_found', 'id', format('no escalation with id %s', p_id));
     IF e.status <> 'open' THEN
         PERFORM kept.fail('conflict', 'escalation_resolved', 'id', format('escalation %s is already resolved', e.id));
     END IF;

@@ -422,10 +422,7 @@ BEGIN
     IF kept.call_state_rank(v_state) IS NULL OR v_state IN ('blocked', 'dialing', 'unknown') THEN
         PERFORM kept.fail('invalid', 'invalid_call_status', 'CallStatus', 'CallStatus is not a call state');
     END IF;
-    SELECT * INTO c FROM kept.calls WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'call_not_found', '', 'no such call');
-    END IF;
+    c := kept.lock_or_404(NULL::kept.calls, p_id, 'FOR UPDATE', 'call_not_found', '', 'no such call');
     IF c.provider_sid IS NOT NULL AND c.provider_sid <> p_sid THEN
         PERFORM kept.fail('conflict', 'call_sid_mismatch', 'CallSid', 'this callback names another call');
     END IF;
@@ -718,20 +715,13 @@ END $$;
 CREATE OR REPLACE FUNCTION kept.call_page(p_account_id text, p_cursor text, p_limit text) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    v_account bigint;
     v_after bigint := kept.cursor_decode('call', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
+    v_account bigint := kept.account_id_required(p_account_id);
     v_items json;
     v_last bigint;
     v_count integer;
 BEGIN
-    IF p_account_id IS NULL OR p_account_id !~ '^[1-9][0-9]{0,17}$' THEN
-        PERFORM kept.fail('invalid', 'invalid_account_id', 'account_id', 'account_id is required: an account id');
-    END IF;
-    v_account := p_account_id::bigint;
-    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = v_account) THEN
-        PERFORM kept.fail('not_found', 'account_not_found', 'account_id', format('no account with id %s', v_account));
-    END IF;
     SELECT json_agg(kept.call_json(page.c) ORDER BY (page.c).id) FILTER (WHERE page.n <= v_limit),
            max((page.c).id) FILTER (WHERE page.n <= v_limit), count(*)
     INTO v_items, v_last, v_count

@@ -57,10 +57,8 @@ DECLARE
     t kept.contacts;
     v_at timestamptz := kept.now();
 BEGIN
-    SELECT * INTO a FROM kept.accounts WHERE id = p_account_id;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    a := kept.lock_or_404(NULL::kept.accounts, p_account_id, '',
+                          'account_not_found', 'id', format('no account with id %s', p_account_id));
     PERFORM kept.check_contact_channel(p->>'channel', 'channel');
     IF p->>'direction' NOT IN ('inbound', 'outbound') THEN
         PERFORM kept.fail('invalid', 'invalid_direction', 'direction', 'direction is inbound or outbound');
@@ -114,9 +112,7 @@ DECLARE
     v_last bigint;
     v_count integer;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = p_account_id) THEN
-        PERFORM kept.fail('not_found', 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    PERFORM kept.account_must_exist(p_account_id, 'id');
     SELECT json_agg(kept.contact_json(page.t) ORDER BY (page.t).id) FILTER (WHERE page.n <= v_limit),
            max((page.t).id) FILTER (WHERE page.n <= v_limit), count(*)
     INTO v_items, v_last, v_count

@@ -310,10 +310,7 @@ BEGIN
     IF v_state IS NULL THEN
         PERFORM kept.fail('invalid', 'invalid_message_status', 'MessageStatus', 'MessageStatus is not a message status');
     END IF;
-    SELECT * INTO m FROM kept.messages WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'message_not_found', '', 'no such message');
-    END IF;
+    m := kept.lock_or_404(NULL::kept.messages, p_id, 'FOR UPDATE', 'message_not_found', '', 'no such message');
     IF m.provider_sid IS NOT NULL AND m.provider_sid <> p_sid THEN
         PERFORM kept.fail('conflict', 'message_sid_mismatch', 'MessageSid', 'this callback names another message');
     END IF;
@@ -424,20 +421,13 @@ END $$;
 CREATE OR REPLACE FUNCTION kept.message_page(p_account_id text, p_cursor text, p_limit text) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    v_account bigint;
     v_after bigint := kept.cursor_decode('message', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
+    v_account bigint := kept.account_id_required(p_account_id);
     v_items json;
     v_last bigint;
     v_count integer;
 BEGIN
-    IF p_account_id IS NULL OR p_account_id !~ '^[1-9][0-9]{0,17}$' THEN
-        PERFORM kept.fail('invalid', 'invalid_account_id', 'account_id', 'account_id is required: an account id');
-    END IF;
-    v_account := p_account_id::bigint;
-    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = v_account) THEN
-        PERFORM kept.fail('not_found', 'account_not_found', 'account_id', format('no account with id %s', v_account));
-    END IF;
     SELECT json_agg(kept.message_json(page.m) ORDER BY (page.m).id) FILTER (WHERE page.n <= v_limit),
            max((page.m).id) FILTER (WHERE page.n <= v_limit), count(*)
     INTO v_items, v_last, v_count

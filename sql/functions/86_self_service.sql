@@ -59,10 +59,8 @@ DECLARE
     v_send text := coalesce(p->>'send', 'none');
     v_number text;
 BEGIN
-    SELECT * INTO a FROM kept.accounts WHERE id = p_account_id;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    a := kept.lock_or_404(NULL::kept.accounts, p_account_id, '',
+                          'account_not_found', 'id', format('no account with id %s', p_account_id));
     PERFORM kept.account_require_open(a);
     SELECT * INTO c FROM kept.customers WHERE id = a.customer_id;
     IF v_days NOT BETWEEN 1 AND 30 THEN
@@ -113,10 +111,8 @@ RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     l kept.self_service_links;
 BEGIN
-    SELECT * INTO l FROM kept.self_service_links WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail('not_found', 'self_service_link_not_found', 'id', format('no self-service link with id %s', p_id));
-    END IF;
+    l := kept.lock_or_404(NULL::kept.self_service_links, p_id, 'FOR UPDATE',
+                          'self_service_link_not_found', 'id', format('no self-service link with id %s', p_id));
     IF l.revoked_at IS NOT NULL THEN
         RETURN kept.self_service_link_json(l);
     END IF;
