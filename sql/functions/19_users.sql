@@ -85,9 +85,8 @@ BEGIN
     VALUES (p->>'name', p->>'email', coalesce(p->>'team', 'default'),
             ARRAY(SELECT jsonb_array_elements_text(p->'roles')), coalesce((p->>'active')::boolean, true))
     RETURNING * INTO u;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'user.created', 'user', u.id, NULL,
-                             kept.user_json(u)::jsonb);
-    RETURN kept.user_json(u);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'user.created', 'user', u.id, NULL,
+                          kept.user_json(u)::jsonb, NULL, NULL, kept.user_json(u));
 END $$;
 
 -- PATCH /v1/users/{id}: the fields present change. A user who would leave
@@ -123,9 +122,9 @@ BEGIN
     IF u.name IS DISTINCT FROM old.name THEN
         PERFORM kept.outbox_write('user_renamed', 'user', u.id, jsonb_build_object('name', u.name));
     END IF;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'user.updated', 'user', u.id,
-                             kept.user_json(old)::jsonb - 'keys', kept.user_json(u)::jsonb - 'keys');
-    RETURN kept.user_json(u);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'user.updated', 'user', u.id,
+                          kept.user_json(old)::jsonb - 'keys', kept.user_json(u)::jsonb - 'keys', NULL, NULL,
+                          kept.user_json(u));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.user_page(p_team text, p_cursor text, p_limit text) RETURNS json
@@ -190,11 +189,10 @@ BEGIN
     INSERT INTO kept.creditors AS x (name, team) VALUES (p->>'name', p->>'team')
     ON CONFLICT (name) DO UPDATE SET team = EXCLUDED.team, updated_at = now()
     RETURNING * INTO c;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id,
-                             CASE WHEN old.name IS NULL THEN 'creditor.created' ELSE 'creditor.moved' END,
-                             'creditor', NULL, CASE WHEN old.name IS NOT NULL THEN kept.creditor_json(old)::jsonb END,
-                             kept.creditor_json(c)::jsonb);
-    RETURN kept.creditor_json(c);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id,
+                          CASE WHEN old.name IS NULL THEN 'creditor.created' ELSE 'creditor.moved' END, 'creditor',
+                          NULL, CASE WHEN old.name IS NOT NULL THEN kept.creditor_json(old)::jsonb END,
+                          kept.creditor_json(c)::jsonb, NULL, NULL, kept.creditor_json(c));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.creditor_list() RETURNS json

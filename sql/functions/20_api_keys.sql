@@ -56,9 +56,8 @@ BEGIN
     INSERT INTO kept.api_keys (name, role, key_hash, created_by, user_id, expires_at)
     VALUES (coalesce(p->>'name', u.name), v_role, decode(p_key_hash, 'hex'), p_actor_key_id, u.id, v_expires)
     RETURNING * INTO k;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'api_key.created', 'api_key',
-                             k.id, NULL, kept.api_key_json(k)::jsonb);
-    RETURN kept.api_key_json(k);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'api_key.created', 'api_key', k.id, NULL,
+                          kept.api_key_json(k)::jsonb, NULL, NULL, kept.api_key_json(k));
 END $$;
 
 -- Revoking is idempotent: a key already revoked is returned as it is. The
@@ -84,9 +83,9 @@ BEGIN
     END IF;
     UPDATE kept.api_keys SET revoked_at = now(), revoked_by = p_actor_key_id
     WHERE id = p_id RETURNING * INTO k;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'api_key.revoked', 'api_key',
-                             k.id, kept.api_key_json(old)::jsonb, kept.api_key_json(k)::jsonb);
-    RETURN kept.api_key_json(k);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'api_key.revoked', 'api_key', k.id,
+                          kept.api_key_json(old)::jsonb, kept.api_key_json(k)::jsonb, NULL, NULL,
+                          kept.api_key_json(k));
 END $$;
 
 -- Who a presented key is: its id, its user, their team, the roles it acts in

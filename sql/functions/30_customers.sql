@@ -160,9 +160,8 @@ BEGIN
     RETURNING * INTO c;
     PERFORM kept.check_date_of_birth((p->>'date_of_birth')::date, c.time_zone);
     PERFORM kept.customer_phones_replace(c.id, coalesce(p->'phones', '[]'));
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.created', 'customer',
-                             c.id, NULL, kept.customer_audit_json(c));
-    RETURN kept.customer_json(c);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'customer.created', 'customer', c.id, NULL,
+                          kept.customer_audit_json(c), NULL, NULL, kept.customer_json(c));
 END $$;
 
 -- The contact restrictions p would clear (true now, false in p): cease
@@ -265,7 +264,6 @@ BEGIN
         PERFORM kept.outbox_write('customer_moved', 'customer', c.id,
                                   jsonb_build_object('from', old.time_zone, 'to', c.time_zone));
     END IF;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.updated', 'customer',
-                             c.id, v_before, kept.customer_audit_json(c));
-    RETURN kept.customer_json(c);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'customer.updated', 'customer', c.id, v_before,
+                          kept.customer_audit_json(c), NULL, NULL, kept.customer_json(c));
 END $$;

@@ -55,10 +55,9 @@ BEGIN
     ON CONFLICT (jurisdiction) DO UPDATE SET retain_days = EXCLUDED.retain_days, citation = EXCLUDED.citation,
                                              updated_at = now()
     RETURNING * INTO r;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'retention_policy.set', 'retention_policy', NULL,
-                             CASE WHEN old.jurisdiction IS NOT NULL THEN kept.retention_json(old)::jsonb END,
-                             kept.retention_json(r)::jsonb);
-    RETURN kept.retention_json(r);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'retention_policy.set', 'retention_policy', NULL,
+                          CASE WHEN old.jurisdiction IS NOT NULL THEN kept.retention_json(old)::jsonb END,
+                          kept.retention_json(r)::jsonb, NULL, NULL, kept.retention_json(r));
 END $$;
 
 -- Why a customer may not be erased at p_as_of — {kind, code, message} —
@@ -161,11 +160,10 @@ BEGIN
     UPDATE kept.plans SET first_approval_note = NULL WHERE id = ANY (v_plans) AND first_approval_note IS NOT NULL;
     v := json_build_object('customer_id', c.id, 'erased_at', kept.ts(kept.now()), 'accounts', cardinality(v_accounts),
                            'phones', v_phones, 'calls', v_calls, 'notes', v_notes, 'reason', p_reason);
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.erased', 'customer', c.id, NULL,
-                             jsonb_build_object('customer_id', c.id, 'accounts', cardinality(v_accounts),
-                                                'phones', v_phones, 'calls', v_calls, 'notes', v_notes));
-    PERFORM kept.outbox_write('customer_erased', 'customer', c.id, jsonb_build_object('accounts', to_jsonb(v_accounts)));
-    RETURN v;
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'customer.erased', 'customer', c.id, NULL,
+                          jsonb_build_object('customer_id', c.id, 'accounts', cardinality(v_accounts),
+                                             'phones', v_phones, 'calls', v_calls, 'notes', v_notes),
+                          'customer_erased', jsonb_build_object('accounts', to_jsonb(v_accounts)), v);
 END $$;
 
 -- POST /v1/customers/{id}/erasure {reason?}: erases the customer, or refuses

@@ -44,9 +44,8 @@ BEGIN
             coalesce((p->>'placed_on')::date,
                      kept.local_today((SELECT time_zone FROM kept.customers WHERE id = (p->>'customer_id')::bigint))))
     RETURNING * INTO a;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'account.created', 'account',
-                             a.id, NULL, kept.account_json(a)::jsonb);
-    RETURN kept.account_json(a);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'account.created', 'account', a.id, NULL,
+                          kept.account_json(a)::jsonb, NULL, NULL, kept.account_json(a));
 END $$;
 
 -- A list of one account's things names an account that must exist:

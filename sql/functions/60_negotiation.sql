@@ -194,9 +194,8 @@ BEGIN
             coalesce((p->>'min_call_gap_minutes')::integer, d.min_call_gap_minutes),
             coalesce((p->>'failed_calls_before_triage')::integer, d.failed_calls_before_triage))
     RETURNING * INTO n;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'policy.created', 'policy', n.id,
-                             NULL, kept.policy_json(n)::jsonb);
-    RETURN kept.policy_json(n);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'policy.created', 'policy', n.id, NULL,
+                          kept.policy_json(n)::jsonb, NULL, NULL, kept.policy_json(n));
 END $$;
 
 -- Replaces a policy's settings (all of them; the creditor stays). Applies to
@@ -225,9 +224,8 @@ BEGIN
         failed_calls_before_triage = coalesce((p->>'failed_calls_before_triage')::integer, failed_calls_before_triage),
         version = version + 1, updated_at = kept.now()
     WHERE id = p_id RETURNING * INTO n;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'policy.updated', 'policy', n.id,
-                             kept.policy_json(old)::jsonb, kept.policy_json(n)::jsonb);
-    RETURN kept.policy_json(n);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'policy.updated', 'policy', n.id,
+                          kept.policy_json(old)::jsonb, kept.policy_json(n)::jsonb, NULL, NULL, kept.policy_json(n));
 END $$;
 
 -- ---- affordability ------------------------------------------------------------------------------
@@ -300,12 +298,11 @@ BEGIN
             -- monthly x 12 / 52, rounded down (towards minus infinity) to the cent
             floor((v_income - v_costs) * 12 / 52.0)::bigint, p_actor_key_id)
     RETURNING * INTO r;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'affordability.assessed', 'account',
-                             a.id, NULL, kept.affordability_json(r)::jsonb);
-    PERFORM kept.outbox_write('affordability_assessed', 'account', a.id,
-                              jsonb_build_object('assessment_id', r.id,
-                                                 'weekly_disposable_cents', r.weekly_disposable_cents));
-    RETURN kept.affordability_json(r);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'affordability.assessed', 'account', a.id, NULL,
+                          kept.affordability_json(r)::jsonb, 'affordability_assessed',
+                          jsonb_build_object('assessment_id', r.id,
+                                             'weekly_disposable_cents', r.weekly_disposable_cents),
+                          kept.affordability_json(r));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.affordability_latest(p_account_id bigint) RETURNS json

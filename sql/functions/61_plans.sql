@@ -47,14 +47,20 @@ LANGUAGE sql STABLE AS $$
             FROM kept.installments i WHERE i.plan_id = p.id), '[]'::json));
 $$;
 
-CREATE OR REPLACE FUNCTION kept.plan_event(p_type text, p kept.plans) RETURNS void
-LANGUAGE sql AS $$
-    SELECT kept.outbox_write(p_type, 'plan', p.id, jsonb_build_object(
+-- What the outbox says of a plan, in every plan_* event.
+CREATE OR REPLACE FUNCTION kept.plan_payload(p kept.plans) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
         'account_id', p.account_id, 'origin', p.origin, 'status', p.status,
         'weekly_amount_cents', p.weekly_amount_cents, 'total_cents', p.total_cents,
         'balance_at_start_cents', p.balance_at_start_cents, 'installment_count', p.installment_count,
         'first_due_date', p.first_due_date, 'in_policy', p.in_policy, 'reasons', to_jsonb(p.reasons),
-        'imported', p.imported, 'created_by', p.created_by, 'currency', p.currency));
+        'imported', p.imported, 'created_by', p.created_by, 'currency', p.currency);
+$$;
+
+CREATE OR REPLACE FUNCTION kept.plan_event(p_type text, p kept.plans) RETURNS void
+LANGUAGE sql AS $$
+    SELECT kept.outbox_write(p_type, 'plan', p.id, kept.plan_payload(p));
 $$;
 
 -- Ends an open plan as superseded by p_by: waives what it still had scheduled.
@@ -232,9 +238,8 @@ BEGIN
         RETURN n;
     END IF;
     UPDATE kept.plans SET reminder_consent_at = kept.now() WHERE id = n.id RETURNING * INTO n;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.reminder_consent', 'plan', n.id, NULL,
-                             jsonb_build_object('reminder_consent_at', kept.ts(n.reminder_consent_at)));
-    RETURN n;
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'plan.reminder_consent', 'plan', n.id, NULL,
+                          jsonb_build_object('reminder_consent_at', kept.ts(n.reminder_consent_at)), NULL, NULL, n);
 END $$;
 
 -- Locks a plan's account, then the plan: every writer takes an account
@@ -296,11 +301,10 @@ BEGIN
     VALUES (p.id, p_actor_key_id, kept.actor_user(p_actor_key_id), p_note);
     p := kept.plan_activate(p_actor_key_id, p_actor, p_request_id, p);
     INSERT INTO kept.reviews (plan_id, reasons) VALUES (p.id, p.reasons) RETURNING * INTO r;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.approved', 'plan', p.id,
-                             jsonb_build_object('status', 'pending_approval'),
-                             jsonb_build_object('status', p.status, 'note', p_note, 'review_id', r.id));
-    PERFORM kept.plan_event('plan_approved', p);
-    RETURN kept.plan_json(p);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'plan.approved', 'plan', p.id,
+                          jsonb_build_object('status', 'pending_approval'),
+                          jsonb_build_object('status', p.status, 'note', p_note, 'review_id', r.id), 'plan_approved',
+                          kept.plan_payload(p), kept.plan_json(p));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.plan_cancel(p_actor_key_id bigint, p_actor text, p_request_id text,
@@ -321,11 +325,10 @@ BEGIN
         UPDATE kept.accounts SET status = 'open', version = version + 1, updated_at = kept.now()
         WHERE id = p.account_id AND status = 'in_plan';
     END IF;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.cancelled', 'plan', p.id,
-                             jsonb_build_object('status', old.status),
-                             jsonb_build_object('status', p.status, 'reason', p_reason));
-    PERFORM kept.plan_event('plan_cancelled', p);
-    RETURN kept.plan_json(p);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'plan.cancelled', 'plan', p.id,
+                          jsonb_build_object('status', old.status),
+                          jsonb_build_object('status', p.status, 'reason', p_reason), 'plan_cancelled',
+                          kept.plan_payload(p), kept.plan_json(p));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.plans_of_account(p_account_id bigint) RETURNS json

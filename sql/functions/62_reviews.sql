@@ -116,11 +116,9 @@ BEGIN
     END IF;
     UPDATE kept.reviews SET status = p_decision, decided_by = p_actor_key_id, note = p_note, decided_at = kept.now()
     WHERE id = old.id RETURNING * INTO r;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'review.decided', 'review', r.id,
-                             jsonb_build_object('status', old.status),
-                             jsonb_build_object('status', r.status, 'note', r.note));
-    PERFORM kept.outbox_write('review_decided', 'review', r.id,
-                              jsonb_build_object('plan_id', r.plan_id, 'decision', r.status));
-    RETURN kept.review_json(r);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'review.decided', 'review', r.id,
+                          jsonb_build_object('status', old.status),
+                          jsonb_build_object('status', r.status, 'note', r.note), 'review_decided',
+                          jsonb_build_object('plan_id', r.plan_id, 'decision', r.status), kept.review_json(r));
 END $$;
 

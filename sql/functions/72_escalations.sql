@@ -16,11 +16,17 @@ LANGUAGE sql STABLE AS $$
         'created_at', kept.ts(e.created_at));
 $$;
 
+-- What the outbox says of an escalation, in every escalation_* event.
+CREATE OR REPLACE FUNCTION kept.escalation_payload(e kept.escalations) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'account_id', e.account_id, 'plan_id', e.plan_id, 'payment_id', e.payment_id, 'reason', e.reason,
+        'priority', e.priority, 'team', e.team, 'status', e.status);
+$$;
+
 CREATE OR REPLACE FUNCTION kept.escalation_event(e kept.escalations, p_type text) RETURNS void
 LANGUAGE sql AS $$
-    SELECT kept.outbox_write(p_type, 'escalation', e.id, jsonb_build_object(
-        'account_id', e.account_id, 'plan_id', e.plan_id, 'payment_id', e.payment_id, 'reason', e.reason,
-        'priority', e.priority, 'team', e.team, 'status', e.status));
+    SELECT kept.outbox_write(p_type, 'escalation', e.id, kept.escalation_payload(e));
 $$;
 
 CREATE OR REPLACE FUNCTION kept.escalation_insert(p_actor_key_id bigint, p_actor text, p_request_id text,
@@ -178,10 +184,9 @@ BEGIN
         PERFORM kept.fail('rule_violation', 'unknown_assignee', 'assignee_key_id', 'assign to an active key of someone whose team sees this account');
     END IF;
     UPDATE kept.escalations SET assigned_to = v_to, assigned_at = kept.now() WHERE id = p_id RETURNING * INTO e;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'escalation.assigned', 'escalation', e.id,
-                             jsonb_build_object('assigned_to', old.assigned_to), jsonb_build_object('assigned_to', v_to));
-    PERFORM kept.escalation_event(e, 'escalation_assigned');
-    RETURN kept.escalation_json(e);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'escalation.assigned', 'escalation', e.id,
+                          jsonb_build_object('assigned_to', old.assigned_to), jsonb_build_object('assigned_to', v_to),
+                          'escalation_assigned', kept.escalation_payload(e), kept.escalation_json(e));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.escalation_resolve(p_actor_key_id bigint, p_actor text, p_request_id text,

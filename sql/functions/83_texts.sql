@@ -197,9 +197,8 @@ BEGIN
     RETURNING * INTO m;
     SELECT * INTO j FROM kept.texts_rules(kept.now(), ARRAY[m.id]);
     m := kept.text_judged(m.id, kept.now(), j.rule, j.retry_at, j.zones, j.decision);
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'message.queued', 'message', m.id, NULL,
-                             kept.message_json(m)::jsonb);
-    RETURN kept.message_json(m);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'message.queued', 'message', m.id, NULL,
+                          kept.message_json(m)::jsonb, NULL, NULL, kept.message_json(m));
 END $$;
 
 -- ---- sending ------------------------------------------------------------------------------------------

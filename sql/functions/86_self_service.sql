@@ -85,14 +85,14 @@ BEGIN
     VALUES (a.id, c.id, decode(p_token_hash, 'hex'), p_actor_key_id, kept.now() + v_days * interval '1 day',
             kept.pii_seal(c.id, v_number), coalesce(p->>'language', c.language))
     RETURNING * INTO l;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'self_service_link.created',
-                             'self_service_link', l.id, NULL, kept.self_service_link_json(l)::jsonb);
-    RETURN kept.self_service_link_json(l)::jsonb || jsonb_build_object(
-        'text', CASE WHEN v_send = 'sms' THEN jsonb_build_object(
-            'number', v_number, 'language', l.language,
-            'first_name', split_part(kept.pii_open(c.id, c.name_enc), ' ', 1),
-            'expires_on', (l.expires_at AT TIME ZONE c.time_zone)::date,
-            'useful_until', kept.ts(l.expires_at)) END);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'self_service_link.created', 'self_service_link',
+                          l.id, NULL, kept.self_service_link_json(l)::jsonb, NULL, NULL,
+                          kept.self_service_link_json(l)::jsonb || jsonb_build_object(
+                              'text', CASE WHEN v_send = 'sms' THEN jsonb_build_object(
+                                  'number', v_number, 'language', l.language,
+                                  'first_name', split_part(kept.pii_open(c.id, c.name_enc), ' ', 1),
+                                  'expires_on', (l.expires_at AT TIME ZONE c.time_zone)::date,
+                                  'useful_until', kept.ts(l.expires_at)) END));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.self_service_links_of_account(p_account_id bigint) RETURNS json
@@ -122,10 +122,10 @@ BEGIN
     UPDATE kept.messages SET state = 'blocked', blocked_rule = 'link_not_usable', sealed = NULL,
                              decision = 'Blocked, never sent: the self-service link was revoked.', updated_at = now()
     WHERE link_id = p_id AND state = 'queued';
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'self_service_link.revoked', 'self_service_link',
-                             l.id, jsonb_build_object('status', 'active'),
-                             jsonb_build_object('status', 'revoked', 'reason', p_reason));
-    RETURN kept.self_service_link_json(l);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'self_service_link.revoked', 'self_service_link',
+                          l.id, jsonb_build_object('status', 'active'),
+                          jsonb_build_object('status', 'revoked', 'reason', p_reason), NULL, NULL,
+                          kept.self_service_link_json(l));
 END $$;
 
 -- ---- rate limits -----------------------------------------------------------------------------
