@@ -531,6 +531,46 @@ RETURNS json LANGUAGE sql STABLE
 RETURN kept.page_account_view(l, jsonb_build_object('error', p_code, 'error_message', p_message)
                                  || coalesce(p_extra, '{}'));
 
+-- Every step of the negotiation begins here: kept.page_begin for an action,
+-- in a verified session. Answers the link, and the view to show instead when
+-- the step may not go on (NULL when it may).
+CREATE OR REPLACE FUNCTION kept.page_act(p_token_hash text, p_session_hash text, p_address text,
+                                         OUT l kept.self_service_links, OUT stop json)
+LANGUAGE plpgsql AS $$
+DECLARE
+    b record;
+BEGIN
+    SELECT * INTO b FROM kept.page_begin(p_token_hash, p_session_hash, p_address, 'act');
+    l := b.l;
+    stop := kept.page_need_session(b.stop, b.l, b.s);
+END $$;
+
+-- A step's write, the agents' own: kept.<p_write> (proposal_create,
+-- plan_create, affordability_record, settlement_offer_create or
+-- settlement_accept: each takes (key, actor, request, id, body) and answers
+-- JSON) in the customer's name, with kept.channel p_channel while it runs
+-- when one is given. Answers what it answered, or kept's refusal of it (an
+-- invalid, conflict or rule_violation error: its code and message) for the
+-- page to show; any other error goes on up.
+CREATE OR REPLACE FUNCTION kept.page_attempt(l kept.self_service_links, p_request_id text, p_write text,
+                                             p_id bigint, p_body jsonb, p_channel text,
+                                             OUT answer json, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_channel IS NOT NULL THEN
+        PERFORM set_config('kept.channel', p_channel, true);
+    END IF;
+    BEGIN
+        EXECUTE format('SELECT kept.%I(NULL, $1, $2, $3, $4)', p_write) INTO answer
+            USING kept.page_actor(l.id), p_request_id, p_id, p_body;
+    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN
+        GET STACKED DIAGNOSTICS code = PG_EXCEPTION_HINT, message = MESSAGE_TEXT;
+    END;
+    IF p_channel IS NOT NULL THEN
+        PERFORM set_config('kept.channel', '', true);
+    END IF;
+END $$;
+
 -- POST /s/{token}/proposal {amount, first_due_date} as typed: "How much can
 -- you afford to pay each week?" — kept.proposal_create, the agent's own;
 -- answers its evaluation and schedule.
@@ -539,14 +579,12 @@ CREATE OR REPLACE FUNCTION kept.page_propose(p_token_hash text, p_session_hash t
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     b record;
-    v_code text;
-    v_message text;
+    t record;
     v_weekly bigint;
-    pr json;
 BEGIN
-    SELECT * INTO b FROM kept.page_begin(p_token_hash, p_session_hash, p_address, 'act');
-    IF kept.page_need_session(b.stop, b.l, b.s) IS NOT NULL THEN
-        RETURN kept.page_need_session(b.stop, b.l, b.s);
+    SELECT * INTO b FROM kept.page_act(p_token_hash, p_session_hash, p_address);
+    IF b.stop IS NOT NULL THEN
+        RETURN b.stop;
     END IF;
     v_weekly := kept.money_parse(p->>'amount', (SELECT currency FROM kept.accounts WHERE id = (b.l).account_id));
     IF v_weekly IS NULL OR v_weekly <= 0 THEN
@@ -555,18 +593,17 @@ BEGIN
     IF kept.parse_date(p->>'first_due_date') IS NULL THEN
         RETURN kept.page_refused(b.l, 'invalid_date', NULL, jsonb_build_object('asked', p));
     END IF;
-    BEGIN
-        pr := kept.proposal_create(NULL, kept.page_actor((b.l).id), p_request_id, (b.l).account_id,
-                                   jsonb_build_object('weekly_amount_cents', v_weekly,
-                                                      'first_due_date', p->>'first_due_date',
-                                                      'contact_channel', 'web'));
-    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN
-        GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
-        RETURN kept.page_refused(b.l, v_code, v_message, jsonb_build_object('asked', p));
-    END;
+    SELECT * INTO t FROM kept.page_attempt(b.l, p_request_id, 'proposal_create', (b.l).account_id,
+                                           jsonb_build_object('weekly_amount_cents', v_weekly,
+                                                              'first_due_date', p->>'first_due_date',
+                                                              'contact_channel', 'web'), NULL);
+    IF t.code IS NOT NULL THEN
+        RETURN kept.page_refused(b.l, t.code, t.message, jsonb_build_object('asked', p));
+    END IF;
     PERFORM kept.page_audit(b.l, p_request_id, 'self_service.proposed',
-                            jsonb_build_object('proposal_id', pr->>'id', 'in_policy', pr->'evaluation'->'in_policy'));
-    RETURN kept.page_account_view(b.l, jsonb_build_object('view', 'proposal', 'proposal', pr));
+                            jsonb_build_object('proposal_id', t.answer->>'id',
+                                               'in_policy', t.answer->'evaluation'->'in_policy'));
+    RETURN kept.page_account_view(b.l, jsonb_build_object('view', 'proposal', 'proposal', t.answer));
 END $$;
 
 -- The plan a step made, as a view (with what the customer is told: active at
@@ -588,14 +625,12 @@ CREATE OR REPLACE FUNCTION kept.page_plan(p_token_hash text, p_session_hash text
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     b record;
-    v_code text;
-    v_message text;
-    n json;
+    t record;
     v_used kept.plans;
 BEGIN
-    SELECT * INTO b FROM kept.page_begin(p_token_hash, p_session_hash, p_address, 'act');
-    IF kept.page_need_session(b.stop, b.l, b.s) IS NOT NULL THEN
-        RETURN kept.page_need_session(b.stop, b.l, b.s);
+    SELECT * INTO b FROM kept.page_act(p_token_hash, p_session_hash, p_address);
+    IF b.stop IS NOT NULL THEN
+        RETURN b.stop;
     END IF;
     IF coalesce(p->>'proposal_id', '') !~ '^[0-9]{1,18}$'
        OR coalesce(p->>'replaces_plan_id', '0') !~ '^[0-9]{0,18}$' THEN
@@ -606,21 +641,17 @@ BEGIN
     IF FOUND THEN
         RETURN kept.page_plan_view(b.l, kept.plan_json(v_used), true);
     END IF;
-    PERFORM set_config('kept.channel', 'self_service', true);
-    BEGIN
-        n := kept.plan_create(NULL, kept.page_actor((b.l).id), p_request_id, (b.l).account_id,
-                              jsonb_build_object('proposal_id', (p->>'proposal_id')::bigint,
-                                                 'replaces_plan_id', (nullif(p->>'replaces_plan_id', ''))::bigint,
-                                                 'contact_channel', 'web'));
-    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN
-        GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
-        PERFORM set_config('kept.channel', '', true);
-        RETURN kept.page_refused(b.l, v_code, v_message, NULL);
-    END;
-    PERFORM set_config('kept.channel', '', true);
+    SELECT * INTO t FROM kept.page_attempt(b.l, p_request_id, 'plan_create', (b.l).account_id,
+                                           jsonb_build_object('proposal_id', (p->>'proposal_id')::bigint,
+                                                              'replaces_plan_id',
+                                                              (nullif(p->>'replaces_plan_id', ''))::bigint,
+                                                              'contact_channel', 'web'), 'self_service');
+    IF t.code IS NOT NULL THEN
+        RETURN kept.page_refused(b.l, t.code, t.message, NULL);
+    END IF;
     PERFORM kept.page_audit(b.l, p_request_id, 'self_service.plan_made',
-                            jsonb_build_object('plan_id', n->>'id', 'status', n->>'status'));
-    RETURN kept.page_plan_view(b.l, n, false);
+                            jsonb_build_object('plan_id', t.answer->>'id', 'status', t.answer->>'status'));
+    RETURN kept.page_plan_view(b.l, t.answer, false);
 END $$;
 
 -- POST /s/{token}/budget {"income.earnings": "2,100", ...} as typed (each
@@ -632,8 +663,7 @@ CREATE OR REPLACE FUNCTION kept.page_budget(p_token_hash text, p_session_hash te
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     b record;
-    v_code text;
-    v_message text;
+    t record;
     v_currency text;
     v_section text;
     v_category text;
@@ -641,11 +671,10 @@ DECLARE
     v_cents bigint;
     v_lines jsonb;
     v_body jsonb := '{}';
-    r json;
 BEGIN
-    SELECT * INTO b FROM kept.page_begin(p_token_hash, p_session_hash, p_address, 'act');
-    IF kept.page_need_session(b.stop, b.l, b.s) IS NOT NULL THEN
-        RETURN kept.page_need_session(b.stop, b.l, b.s);
+    SELECT * INTO b FROM kept.page_act(p_token_hash, p_session_hash, p_address);
+    IF b.stop IS NOT NULL THEN
+        RETURN b.stop;
     END IF;
     v_currency := (SELECT currency FROM kept.accounts WHERE id = (b.l).account_id);
     FOREACH v_section IN ARRAY ARRAY['income', 'fixed_costs', 'flexible_costs'] LOOP
@@ -663,15 +692,14 @@ BEGIN
         END LOOP;
         v_body := v_body || jsonb_build_object(v_section, v_lines);
     END LOOP;
-    BEGIN
-        r := kept.affordability_record(NULL, kept.page_actor((b.l).id), p_request_id, (b.l).account_id, v_body);
-    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRRUL' THEN
-        GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
-        RETURN kept.page_refused(b.l, v_code, v_message, jsonb_build_object('view', 'budget'));
-    END;
+    SELECT * INTO t FROM kept.page_attempt(b.l, p_request_id, 'affordability_record', (b.l).account_id,
+                                           v_body, NULL);
+    IF t.code IS NOT NULL THEN
+        RETURN kept.page_refused(b.l, t.code, t.message, jsonb_build_object('view', 'budget'));
+    END IF;
     PERFORM kept.page_audit(b.l, p_request_id, 'self_service.budget',
-                            jsonb_build_object('assessment_id', r->>'id'));
-    RETURN kept.page_account_view(b.l, jsonb_build_object('budget', r));
+                            jsonb_build_object('assessment_id', t.answer->>'id'));
+    RETURN kept.page_account_view(b.l, jsonb_build_object('budget', t.answer));
 END $$;
 
 -- POST /s/{token}/settlement {amount} as typed: "What would be fair?" — by
@@ -682,29 +710,25 @@ CREATE OR REPLACE FUNCTION kept.page_offer(p_token_hash text, p_session_hash tex
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     b record;
-    v_code text;
-    v_message text;
+    t record;
     v_offer bigint;
-    o json;
 BEGIN
-    SELECT * INTO b FROM kept.page_begin(p_token_hash, p_session_hash, p_address, 'act');
-    IF kept.page_need_session(b.stop, b.l, b.s) IS NOT NULL THEN
-        RETURN kept.page_need_session(b.stop, b.l, b.s);
+    SELECT * INTO b FROM kept.page_act(p_token_hash, p_session_hash, p_address);
+    IF b.stop IS NOT NULL THEN
+        RETURN b.stop;
     END IF;
     v_offer := kept.money_parse(p->>'amount', (SELECT currency FROM kept.accounts WHERE id = (b.l).account_id));
     IF v_offer IS NULL OR v_offer <= 0 THEN
         RETURN kept.page_refused(b.l, 'invalid_amount', NULL, jsonb_build_object('view', 'settlement', 'asked', p));
     END IF;
-    BEGIN
-        o := kept.settlement_offer_create(NULL, kept.page_actor((b.l).id), p_request_id, (b.l).account_id,
-                                          jsonb_build_object('offer_cents', v_offer, 'contact_channel', 'web'));
-    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN
-        GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
-        RETURN kept.page_refused(b.l, v_code, v_message, NULL);
-    END;
+    SELECT * INTO t FROM kept.page_attempt(b.l, p_request_id, 'settlement_offer_create', (b.l).account_id,
+                                           jsonb_build_object('offer_cents', v_offer, 'contact_channel', 'web'), NULL);
+    IF t.code IS NOT NULL THEN
+        RETURN kept.page_refused(b.l, t.code, t.message, NULL);
+    END IF;
     PERFORM kept.page_audit(b.l, p_request_id, 'self_service.settlement_offered',
-                            jsonb_build_object('settlement_offer_id', o->>'id'));
-    RETURN kept.page_account_view(b.l, jsonb_build_object('view', 'settlement', 'offer', o));
+                            jsonb_build_object('settlement_offer_id', t.answer->>'id'));
+    RETURN kept.page_account_view(b.l, jsonb_build_object('view', 'settlement', 'offer', t.answer));
 END $$;
 
 -- POST /s/{token}/settlement/accept {offer_id, take ("offer" or "counter"),
@@ -716,15 +740,13 @@ CREATE OR REPLACE FUNCTION kept.page_settle(p_token_hash text, p_session_hash te
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     b record;
-    v_code text;
-    v_message text;
+    t record;
     o kept.settlement_offers;
     v_plan kept.plans;
-    n json;
 BEGIN
-    SELECT * INTO b FROM kept.page_begin(p_token_hash, p_session_hash, p_address, 'act');
-    IF kept.page_need_session(b.stop, b.l, b.s) IS NOT NULL THEN
-        RETURN kept.page_need_session(b.stop, b.l, b.s);
+    SELECT * INTO b FROM kept.page_act(p_token_hash, p_session_hash, p_address);
+    IF b.stop IS NOT NULL THEN
+        RETURN b.stop;
     END IF;
     SELECT * INTO o FROM kept.settlement_offers
     WHERE id = CASE WHEN p->>'offer_id' ~ '^[0-9]{1,18}$' THEN (p->>'offer_id')::bigint END
@@ -736,25 +758,20 @@ BEGIN
     IF FOUND THEN
         RETURN kept.page_plan_view(b.l, kept.plan_json(v_plan), true);
     END IF;
-    PERFORM set_config('kept.channel', 'self_service', true);
-    BEGIN
-        n := kept.settlement_accept(NULL, kept.page_actor((b.l).id), p_request_id, o.id, jsonb_build_object(
+    SELECT * INTO t FROM kept.page_attempt(b.l, p_request_id, 'settlement_accept', o.id, jsonb_build_object(
                  'amount_cents', CASE WHEN p->>'take' = 'counter' AND o.counter_cents IS NOT NULL
                                       THEN o.counter_cents ELSE o.offer_cents END,
                  'installments', CASE WHEN p->>'installments' ~ '^[0-9]{1,2}$' THEN (p->>'installments')::integer END,
                  'first_due_date', kept.parse_date(p->>'first_due_date'),
                  'replaces_plan_id', CASE WHEN p->>'replaces_plan_id' ~ '^[0-9]{1,18}$'
                                           THEN (p->>'replaces_plan_id')::bigint END,
-                 'contact_channel', 'web'));
-    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN
-        GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
-        PERFORM set_config('kept.channel', '', true);
-        RETURN kept.page_refused(b.l, v_code, v_message,
+                 'contact_channel', 'web'), 'self_service');
+    IF t.code IS NOT NULL THEN
+        RETURN kept.page_refused(b.l, t.code, t.message,
                                  jsonb_build_object('view', 'settlement', 'offer', kept.settlement_json(o, (
                                      SELECT currency FROM kept.accounts WHERE id = o.account_id))));
-    END;
-    PERFORM set_config('kept.channel', '', true);
+    END IF;
     PERFORM kept.page_audit(b.l, p_request_id, 'self_service.settlement_accepted',
-                            jsonb_build_object('plan_id', n->>'id', 'status', n->>'status'));
-    RETURN kept.page_plan_view(b.l, n, false);
+                            jsonb_build_object('plan_id', t.answer->>'id', 'status', t.answer->>'status'));
+    RETURN kept.page_plan_view(b.l, t.answer, false);
 END $$;
