@@ -124,6 +124,15 @@ RETURNS json LANGUAGE sql IMMUTABLE
 RETURN json_build_object('items', coalesce(p_items, '[]'::json),
                          'next_cursor', CASE WHEN p_found > p_limit THEN kept.cursor_encode(p_kind, p_last_id) END);
 
+-- The answer of a list in id order from the items of its rows (each with its
+-- "id"), in order, as the query found them: it asks for p_limit + 1, so one
+-- more than the page holds tells that another page follows, after the last
+-- id the page shows.
+CREATE OR REPLACE FUNCTION kept.page_of(p_items json[], p_limit integer, p_kind text) RETURNS json
+LANGUAGE sql IMMUTABLE
+RETURN kept.page_json(array_to_json(coalesce(p_items[1:p_limit], '{}')), (p_items[p_limit]->>'id')::bigint,
+                      cardinality(p_items), p_limit, p_kind);
+
 -- A page size from the query string: absent, p_default; else a whole number
 -- from 1 to p_max (an empty one is not absent: it is refused like any other).
 CREATE OR REPLACE FUNCTION kept.page_limit_upto(p_limit text, p_default integer, p_max integer) RETURNS integer

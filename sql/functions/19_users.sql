@@ -132,17 +132,11 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_after bigint := kept.cursor_decode('user', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
-    v_items json;
-    v_last bigint;
-    v_count integer;
 BEGIN
-    SELECT json_agg(kept.user_json(page.u) ORDER BY (page.u).id) FILTER (WHERE page.n <= v_limit),
-           max((page.u).id) FILTER (WHERE page.n <= v_limit), count(*)
-    INTO v_items, v_last, v_count
-    FROM (SELECT u, row_number() OVER (ORDER BY u.id) AS n FROM kept.users u
-          WHERE (p_team IS NULL OR u.team = p_team) AND u.id > v_after
-          ORDER BY u.id LIMIT v_limit + 1) page;
-    RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'user');
+    RETURN kept.page_of(ARRAY(SELECT kept.user_json(u) FROM kept.users u
+                              WHERE (p_team IS NULL OR u.team = p_team) AND u.id > v_after
+                              ORDER BY u.id LIMIT v_limit + 1),
+                        v_limit, 'user');
 END $$;
 
 -- The user a key made for `name` belongs to (`keptd keys create --name N`,

@@ -308,15 +308,10 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_after bigint := kept.cursor_decode('payment', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
-    v_items json;
-    v_last bigint;
-    v_count integer;
 BEGIN
     PERFORM kept.account_must_exist(p_account_id, 'id');
-    SELECT json_agg(kept.payment_json(page.p) ORDER BY (page.p).id) FILTER (WHERE page.n <= v_limit),
-           max((page.p).id) FILTER (WHERE page.n <= v_limit), count(*)
-    INTO v_items, v_last, v_count
-    FROM (SELECT p, row_number() OVER (ORDER BY p.id) AS n FROM kept.payments p
-          WHERE p.account_id = p_account_id AND p.id > v_after ORDER BY p.id LIMIT v_limit + 1) page;
-    RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'payment');
+    RETURN kept.page_of(ARRAY(SELECT kept.payment_json(p) FROM kept.payments p
+                              WHERE p.account_id = p_account_id AND p.id > v_after
+                              ORDER BY p.id LIMIT v_limit + 1),
+                        v_limit, 'payment');
 END $$;

@@ -718,14 +718,9 @@ DECLARE
     v_after bigint := kept.cursor_decode('call', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
     v_account bigint := kept.account_id_required(p_account_id);
-    v_items json;
-    v_last bigint;
-    v_count integer;
 BEGIN
-    SELECT json_agg(kept.call_json(page.c) ORDER BY (page.c).id) FILTER (WHERE page.n <= v_limit),
-           max((page.c).id) FILTER (WHERE page.n <= v_limit), count(*)
-    INTO v_items, v_last, v_count
-    FROM (SELECT c, row_number() OVER (ORDER BY c.id) AS n FROM kept.calls c
-          WHERE c.account_id = v_account AND c.id > v_after ORDER BY c.id LIMIT v_limit + 1) page;
-    RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'call');
+    RETURN kept.page_of(ARRAY(SELECT kept.call_json(c) FROM kept.calls c
+                              WHERE c.account_id = v_account AND c.id > v_after
+                              ORDER BY c.id LIMIT v_limit + 1),
+                        v_limit, 'call');
 END $$;

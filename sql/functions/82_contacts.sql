@@ -108,15 +108,10 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_after bigint := kept.cursor_decode('contact', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
-    v_items json;
-    v_last bigint;
-    v_count integer;
 BEGIN
     PERFORM kept.account_must_exist(p_account_id, 'id');
-    SELECT json_agg(kept.contact_json(page.t) ORDER BY (page.t).id) FILTER (WHERE page.n <= v_limit),
-           max((page.t).id) FILTER (WHERE page.n <= v_limit), count(*)
-    INTO v_items, v_last, v_count
-    FROM (SELECT t, row_number() OVER (ORDER BY t.id) AS n FROM kept.contacts t
-          WHERE t.account_id = p_account_id AND t.id > v_after ORDER BY t.id LIMIT v_limit + 1) page;
-    RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'contact');
+    RETURN kept.page_of(ARRAY(SELECT kept.contact_json(t) FROM kept.contacts t
+                              WHERE t.account_id = p_account_id AND t.id > v_after
+                              ORDER BY t.id LIMIT v_limit + 1),
+                        v_limit, 'contact');
 END $$;

@@ -423,14 +423,9 @@ DECLARE
     v_after bigint := kept.cursor_decode('message', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
     v_account bigint := kept.account_id_required(p_account_id);
-    v_items json;
-    v_last bigint;
-    v_count integer;
 BEGIN
-    SELECT json_agg(kept.message_json(page.m) ORDER BY (page.m).id) FILTER (WHERE page.n <= v_limit),
-           max((page.m).id) FILTER (WHERE page.n <= v_limit), count(*)
-    INTO v_items, v_last, v_count
-    FROM (SELECT m, row_number() OVER (ORDER BY m.id) AS n FROM kept.messages m
-          WHERE m.account_id = v_account AND m.id > v_after ORDER BY m.id LIMIT v_limit + 1) page;
-    RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'message');
+    RETURN kept.page_of(ARRAY(SELECT kept.message_json(m) FROM kept.messages m
+                              WHERE m.account_id = v_account AND m.id > v_after
+                              ORDER BY m.id LIMIT v_limit + 1),
+                        v_limit, 'message');
 END $$;

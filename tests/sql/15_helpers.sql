@@ -1,8 +1,8 @@
 -- The shared helpers of sql/functions: kept.fail's error kinds, the one
 -- lock-or-404, the one ending of a write (audit + outbox + answer), and the
--- account a per-account list requires.
+-- account a per-account list requires, and a page of a list in id order.
 BEGIN;
-SELECT plan(28);
+SELECT plan(32);
 
 -- ---- kept.fail: a kind, one SQLSTATE per kind (db.c's classify_own reads them back)
 SELECT is(kept.error_state(k), s, k || ' raises ' || s)
@@ -80,6 +80,16 @@ SELECT throws_ok($$SELECT kept.account_id_required(NULL)$$, 'KRINV', 'account_id
 SELECT throws_ok($$SELECT kept.account_id_required('0')$$, 'KRINV', NULL, 'and an account id');
 SELECT throws_ok($$SELECT kept.account_must_exist(-1, 'id')$$, 'KRNFD', 'no account with id -1',
                  'an account that does not exist is not found');
+
+-- ---- kept.page_of: a list in id order from its rows' items (the query asks for one more than a page)
+SELECT is(kept.page_of(ARRAY['{"id": 1}', '{"id": 2}', '{"id": 3}']::json[], 2, 'thing')::jsonb,
+          jsonb_build_object('items', '[{"id": 1}, {"id": 2}]'::jsonb, 'next_cursor', kept.cursor_encode('thing', 2)),
+          'one more row than the page: the page, and the cursor after its last id');
+SELECT is(kept.page_of(ARRAY['{"id": 1}', '{"id": 2}']::json[], 2, 'thing')::jsonb,
+          '{"items": [{"id": 1}, {"id": 2}], "next_cursor": null}', 'the last page has no cursor');
+SELECT is(kept.page_of('{}'::json[], 50, 'thing')::jsonb, '{"items": [], "next_cursor": null}', 'nothing: an empty page');
+SELECT is(kept.cursor_decode('thing', kept.page_of(ARRAY['{"id": 7}', '{"id": 9}']::json[], 1, 'thing')->>'next_cursor'),
+          7::bigint, 'the next page starts after the last id shown');
 
 SELECT * FROM finish();
 ROLLBACK;
