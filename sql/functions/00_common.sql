@@ -55,6 +55,17 @@ BEGIN
     RETURN v_row;
 END $$;
 
+-- If-Match on a versioned row: p_expected (NULL: none sent) must be the row's
+-- p_version, else precondition_failed version_mismatch naming p_what.
+CREATE OR REPLACE FUNCTION kept.check_version(p_what text, p_version integer, p_expected integer) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF p_expected IS NOT NULL AND p_expected <> p_version THEN
+        PERFORM kept.fail('precondition_failed', 'version_mismatch', 'If-Match',
+                          format('the %s is at version %s, not %s', p_what, p_version, p_expected));
+    END IF;
+END $$;
+
 -- The end of a write, in the caller's transaction: the audit event (who, what
 -- action on which entity, before and after), the outbox event p_event about
 -- the same entity with p_payload (none when p_event is NULL), and the answer

@@ -103,10 +103,7 @@ BEGIN
     PERFORM 1 FROM kept.users WHERE 'admin' = ANY (roles) AND active ORDER BY id FOR UPDATE;
     old := kept.lock_or_404(NULL::kept.users, p_id, 'FOR UPDATE',
                             'user_not_found', 'id', format('no user with id %s', p_id));
-    IF p_expected_version IS NOT NULL AND p_expected_version <> old.version THEN
-        PERFORM kept.fail('precondition_failed', 'version_mismatch', 'If-Match',
-                          format('the user is at version %s, not %s', old.version, p_expected_version));
-    END IF;
+    PERFORM kept.check_version('user', old.version, p_expected_version);
     UPDATE kept.users SET
         name = CASE WHEN p ? 'name' THEN p->>'name' ELSE name END,
         email = CASE WHEN p ? 'email' THEN p->>'email' ELSE email END,

@@ -219,10 +219,7 @@ DECLARE
 BEGIN
     old := kept.lock_or_404(NULL::kept.customers, p_id, 'FOR UPDATE',
                             'customer_not_found', 'id', format('no customer with id %s', p_id));
-    IF p_expected_version IS NOT NULL AND p_expected_version <> old.version THEN
-        PERFORM kept.fail('precondition_failed', 'version_mismatch', 'If-Match',
-                          format('the customer is at version %s, not %s', old.version, p_expected_version));
-    END IF;
+    PERFORM kept.check_version('customer', old.version, p_expected_version);
     IF old.erased_at IS NOT NULL THEN
         PERFORM kept.fail('conflict', 'customer_erased', 'id', format('customer %s was erased', old.id));
     END IF;

@@ -209,10 +209,7 @@ DECLARE
 BEGIN
     old := kept.lock_or_404(NULL::kept.policies, p_id, 'FOR UPDATE',
                             'policy_not_found', 'id', format('no policy with id %s', p_id));
-    IF p_expected_version IS NOT NULL AND p_expected_version <> old.version THEN
-        PERFORM kept.fail('precondition_failed', 'version_mismatch', 'If-Match',
-                          format('the policy is at version %s, not %s', old.version, p_expected_version));
-    END IF;
+    PERFORM kept.check_version('policy', old.version, p_expected_version);
     UPDATE kept.policies SET
         max_weeks = (p->>'max_weeks')::integer,
         grace_days = (p->>'grace_days')::integer,

@@ -2,7 +2,7 @@
 -- lock-or-404, the one ending of a write (audit + outbox + answer), and the
 -- account a per-account list requires, and a page of a list in id order.
 BEGIN;
-SELECT plan(32);
+SELECT plan(34);
 
 -- ---- kept.fail: a kind, one SQLSTATE per kind (db.c's classify_own reads them back)
 SELECT is(kept.error_state(k), s, k || ' raises ' || s)
@@ -53,6 +53,12 @@ SELECT throws_ok($$SELECT kept.lock_or_404(NULL::kept.accounts, 1, 'FOR SHARE; D
                  'P0001', NULL, 'a lock it does not know is refused');
 SELECT throws_ok($$SELECT kept.lock_or_404(NULL::integer, 1, '', 'x', '', 'y')$$, 'P0001', NULL,
                  'so is a type that is no table''s row');
+
+-- ---- kept.check_version (If-Match)
+SELECT lives_ok($$SELECT kept.check_version('thing', 3, 3), kept.check_version('thing', 3, NULL)$$,
+                'the version the row is at, or none, passes');
+SELECT throws_ok($$SELECT kept.check_version('thing', 3, 2)$$, 'KRPRE', 'the thing is at version 3, not 2',
+                 'another is precondition_failed');
 
 -- ---- kept.write_end
 CREATE TEMP TABLE mark AS SELECT (SELECT coalesce(max(id), 0) FROM kept.outbox_events) AS outbox,
