@@ -194,8 +194,8 @@ BEGIN
         END IF;
         EXECUTE format('SELECT count(*) FROM kept.%I WHERE chain_seq IS NULL', part.name) INTO rec;
         IF rec.count > 0 THEN
-            RAISE EXCEPTION 'partition % still has % unsealed events', part.name, rec.count
-                USING ERRCODE = 'KR409', HINT = 'audit_unsealed';
+            PERFORM kept.fail('conflict', 'audit_unsealed', '',
+                              format('partition %s still has %s unsealed events', part.name, rec.count));
         END IF;
         SELECT * INTO rec FROM kept.audit_archive_record(('kept.' || quote_ident(part.name))::regclass);
         INSERT INTO kept.audit_archives (name, range_from, range_to, events, seqs, tail_hashes, digest)

@@ -69,7 +69,7 @@ BEGIN
     IF p ? 'roles' AND (jsonb_typeof(p->'roles') <> 'array'
                         OR EXISTS (SELECT 1 FROM jsonb_array_elements(p->'roles') e WHERE jsonb_typeof(e) <> 'string')
                         OR NOT kept.is_roles(ARRAY(SELECT jsonb_array_elements_text(p->'roles')))) THEN
-        PERFORM kept.fail(400, 'invalid_roles', 'roles',
+        PERFORM kept.fail('invalid', 'invalid_roles', 'roles',
                           'roles is a list of one to four of agent, supervisor, finance, admin, each once');
     END IF;
 END $$;
@@ -85,9 +85,8 @@ BEGIN
     VALUES (p->>'name', p->>'email', coalesce(p->>'team', 'default'),
             ARRAY(SELECT jsonb_array_elements_text(p->'roles')), coalesce((p->>'active')::boolean, true))
     RETURNING * INTO u;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'user.created', 'user', u.id, NULL,
-                             kept.user_json(u)::jsonb);
-    RETURN kept.user_json(u);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'user.created', 'user', u.id, NULL,
+                          kept.user_json(u)::jsonb, NULL, NULL, kept.user_json(u));
 END $$;
 
 -- PATCH /v1/users/{id}: the fields present change. A user who would leave
@@ -102,14 +101,9 @@ DECLARE
 BEGIN
     PERFORM kept.user_check(p);
     PERFORM 1 FROM kept.users WHERE 'admin' = ANY (roles) AND active ORDER BY id FOR UPDATE;
-    SELECT * INTO old FROM kept.users WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'user_not_found', 'id', format('no user with id %s', p_id));
-    END IF;
-    IF p_expected_version IS NOT NULL AND p_expected_version <> old.version THEN
-        PERFORM kept.fail(412, 'version_mismatch', 'If-Match',
-                          format('the user is at version %s, not %s', old.version, p_expected_version));
-    END IF;
+    old := kept.lock_or_404(NULL::kept.users, p_id, 'FOR UPDATE',
+                            'user_not_found', 'id', format('no user with id %s', p_id));
+    PERFORM kept.check_version('user', old.version, p_expected_version);
     UPDATE kept.users SET
         name = CASE WHEN p ? 'name' THEN p->>'name' ELSE name END,
         email = CASE WHEN p ? 'email' THEN p->>'email' ELSE email END,
@@ -119,15 +113,15 @@ BEGIN
         version = version + 1, updated_at = now()
     WHERE id = p_id RETURNING * INTO u;
     IF (NOT u.active OR NOT 'admin' = ANY (u.roles)) AND kept.admin_keys_left(NULL, u.id) = 0 THEN
-        PERFORM kept.fail(409, 'last_admin', 'id',
+        PERFORM kept.fail('conflict', 'last_admin', 'id',
                           'this would leave no one able to administer kept; give another user an admin key first');
     END IF;
     IF u.name IS DISTINCT FROM old.name THEN
         PERFORM kept.outbox_write('user_renamed', 'user', u.id, jsonb_build_object('name', u.name));
     END IF;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'user.updated', 'user', u.id,
-                             kept.user_json(old)::jsonb - 'keys', kept.user_json(u)::jsonb - 'keys');
-    RETURN kept.user_json(u);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'user.updated', 'user', u.id,
+                          kept.user_json(old)::jsonb - 'keys', kept.user_json(u)::jsonb - 'keys', NULL, NULL,
+                          kept.user_json(u));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.user_page(p_team text, p_cursor text, p_limit text) RETURNS json
@@ -135,17 +129,11 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_after bigint := kept.cursor_decode('user', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
-    v_items json;
-    v_last bigint;
-    v_count integer;
 BEGIN
-    SELECT json_agg(kept.user_json(page.u) ORDER BY (page.u).id) FILTER (WHERE page.n <= v_limit),
-           max((page.u).id) FILTER (WHERE page.n <= v_limit), count(*)
-    INTO v_items, v_last, v_count
-    FROM (SELECT u, row_number() OVER (ORDER BY u.id) AS n FROM kept.users u
-          WHERE (p_team IS NULL OR u.team = p_team) AND u.id > v_after
-          ORDER BY u.id LIMIT v_limit + 1) page;
-    RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'user');
+    RETURN kept.page_of(ARRAY(SELECT kept.user_json(u) FROM kept.users u
+                              WHERE (p_team IS NULL OR u.team = p_team) AND u.id > v_after
+                              ORDER BY u.id LIMIT v_limit + 1),
+                        v_limit, 'user');
 END $$;
 
 -- The user a key made for `name` belongs to (`keptd keys create --name N`,
@@ -192,11 +180,10 @@ BEGIN
     INSERT INTO kept.creditors AS x (name, team) VALUES (p->>'name', p->>'team')
     ON CONFLICT (name) DO UPDATE SET team = EXCLUDED.team, updated_at = now()
     RETURNING * INTO c;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id,
-                             CASE WHEN old.name IS NULL THEN 'creditor.created' ELSE 'creditor.moved' END,
-                             'creditor', NULL, CASE WHEN old.name IS NOT NULL THEN kept.creditor_json(old)::jsonb END,
-                             kept.creditor_json(c)::jsonb);
-    RETURN kept.creditor_json(c);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id,
+                          CASE WHEN old.name IS NULL THEN 'creditor.created' ELSE 'creditor.moved' END, 'creditor',
+                          NULL, CASE WHEN old.name IS NOT NULL THEN kept.creditor_json(old)::jsonb END,
+                          kept.creditor_json(c)::jsonb, NULL, NULL, kept.creditor_json(c));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.creditor_list() RETURNS json
@@ -282,7 +269,7 @@ BEGIN
     IF o.customer_id IS NULL
        OR (p_kind = 'customer' AND NOT kept.team_sees_customer(v_team, o.customer_id))
        OR (p_kind <> 'customer' AND NOT kept.team_sees_account(v_team, o.account_id)) THEN
-        PERFORM kept.fail(404, p_kind || '_not_found', p_field,
+        PERFORM kept.fail('not_found', p_kind || '_not_found', p_field,
                           format('no %s with id %s', replace(p_kind, '_', ' '), p_id));
     END IF;
     IF p_log THEN
@@ -301,14 +288,15 @@ RETURNS void LANGUAGE sql AS $$
     FROM (SELECT DISTINCT unnest(p_customers) AS c) x WHERE c IS NOT NULL;
 $$;
 
--- A write that names an account in its body (payments, escalations): 404
--- account_not_found / 422 unknown_account unless the actor may see it.
+-- A write that names an account in its body (payments, escalations):
+-- not_found account_not_found / rule_violation unknown_account unless the
+-- actor may see it.
 CREATE OR REPLACE FUNCTION kept.require_account_visible(p_actor_key_id bigint, p_account_id bigint,
-                                                        p_status integer, p_code text, p_field text)
+                                                        p_kind text, p_code text, p_field text)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF NOT kept.team_sees_account(kept.viewer_team(p_actor_key_id), p_account_id) THEN
-        PERFORM kept.fail(p_status, p_code, p_field, format('no account with id %s', p_account_id));
+        PERFORM kept.fail(p_kind, p_code, p_field, format('no account with id %s', p_account_id));
     END IF;
 END $$;
 
@@ -329,7 +317,7 @@ BEGIN
     ON CONFLICT (name) DO NOTHING;
     v_owner := kept.creditor_team(p_creditor);
     IF v_team IS NOT NULL AND v_owner <> v_team THEN
-        PERFORM kept.fail(422, 'creditor_of_another_team', 'creditor',
+        PERFORM kept.fail('rule_violation', 'creditor_of_another_team', 'creditor',
                           'this creditor belongs to another team; its accounts are theirs to place');
     END IF;
 END $$;
@@ -355,16 +343,16 @@ DECLARE
     v_count integer;
 BEGIN
     IF p_customer IS NOT NULL AND p_customer !~ '^[1-9][0-9]{0,17}$' THEN
-        PERFORM kept.fail(400, 'invalid_id', 'customer_id', 'customer_id must be a positive whole number');
+        PERFORM kept.fail('invalid', 'invalid_id', 'customer_id', 'customer_id must be a positive whole number');
     END IF;
     IF p_user IS NOT NULL AND p_user !~ '^[1-9][0-9]{0,17}$' THEN
-        PERFORM kept.fail(400, 'invalid_id', 'user_id', 'user_id must be a positive whole number');
+        PERFORM kept.fail('invalid', 'invalid_id', 'user_id', 'user_id must be a positive whole number');
     END IF;
     IF p_from IS NOT NULL AND kept.parse_instant(p_from) IS NULL THEN
-        PERFORM kept.fail(400, 'invalid_time', 'from', 'from is an RFC 3339 time or a date');
+        PERFORM kept.fail('invalid', 'invalid_time', 'from', 'from is an RFC 3339 time or a date');
     END IF;
     IF p_to IS NOT NULL AND kept.parse_instant(p_to) IS NULL THEN
-        PERFORM kept.fail(400, 'invalid_time', 'to', 'to is an RFC 3339 time or a date');
+        PERFORM kept.fail('invalid', 'invalid_time', 'to', 'to is an RFC 3339 time or a date');
     END IF;
     SELECT json_agg(kept.access_json(page.l) ORDER BY (page.l).id DESC) FILTER (WHERE page.n <= v_limit),
            min((page.l).id) FILTER (WHERE page.n <= v_limit), count(*)

@@ -27,38 +27,37 @@ DECLARE
     v_expires timestamptz := kept.parse_instant(p->>'expires_at');
 BEGIN
     IF p->>'expires_at' IS NOT NULL AND v_expires IS NULL THEN
-        PERFORM kept.fail(400, 'invalid_time', 'expires_at', 'expires_at is an RFC 3339 time');
+        PERFORM kept.fail('invalid', 'invalid_time', 'expires_at', 'expires_at is an RFC 3339 time');
     END IF;
     IF v_role IS NOT NULL AND v_role NOT IN ('agent', 'supervisor', 'finance', 'admin') THEN
-        PERFORM kept.fail(400, 'invalid_role', 'role', 'role must be agent, supervisor, finance or admin');
+        PERFORM kept.fail('invalid', 'invalid_role', 'role', 'role must be agent, supervisor, finance or admin');
     END IF;
     IF v_expires IS NOT NULL AND v_expires <= now() THEN
-        PERFORM kept.fail(422, 'expiry_in_past', 'expires_at', 'a key must expire in the future');
+        PERFORM kept.fail('rule_violation', 'expiry_in_past', 'expires_at', 'a key must expire in the future');
     END IF;
     IF p ? 'user_id' THEN
         SELECT * INTO u FROM kept.users WHERE id = (p->>'user_id')::bigint FOR UPDATE;
         IF NOT FOUND THEN
-            PERFORM kept.fail(422, 'unknown_user', 'user_id', format('no user with id %s', p->>'user_id'));
+            PERFORM kept.fail('rule_violation', 'unknown_user', 'user_id', format('no user with id %s', p->>'user_id'));
         END IF;
         IF v_role IS NOT NULL AND NOT v_role = ANY (u.roles) THEN
-            PERFORM kept.fail(422, 'role_not_held', 'role',
+            PERFORM kept.fail('rule_violation', 'role_not_held', 'role',
                               format('user %s does not hold the %s role', u.id, v_role));
         END IF;
     ELSIF p->>'name' IS NULL OR v_role IS NULL THEN
-        PERFORM kept.fail(400, 'missing_field', CASE WHEN p->>'name' IS NULL THEN 'name' ELSE 'role' END,
+        PERFORM kept.fail('invalid', 'missing_field', CASE WHEN p->>'name' IS NULL THEN 'name' ELSE 'role' END,
                           'send user_id (and optionally role), or name and role');
     ELSE
         u := kept.user_for_key_name(p_actor_key_id, p_actor, p_request_id, p->>'name', v_role);
     END IF;
     IF NOT u.active THEN
-        PERFORM kept.fail(422, 'user_inactive', 'user_id', format('user %s is not active', u.id));
+        PERFORM kept.fail('rule_violation', 'user_inactive', 'user_id', format('user %s is not active', u.id));
     END IF;
     INSERT INTO kept.api_keys (name, role, key_hash, created_by, user_id, expires_at)
     VALUES (coalesce(p->>'name', u.name), v_role, decode(p_key_hash, 'hex'), p_actor_key_id, u.id, v_expires)
     RETURNING * INTO k;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'api_key.created', 'api_key',
-                             k.id, NULL, kept.api_key_json(k)::jsonb);
-    RETURN kept.api_key_json(k);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'api_key.created', 'api_key', k.id, NULL,
+                          kept.api_key_json(k)::jsonb, NULL, NULL, kept.api_key_json(k));
 END $$;
 
 -- Revoking is idempotent: a key already revoked is returned as it is. The
@@ -73,22 +72,20 @@ BEGIN
     -- Lock every active admin user in id order first: two revocations of the
     -- last two admin keys then serialise instead of both passing the check.
     PERFORM 1 FROM kept.users WHERE 'admin' = ANY (roles) AND active ORDER BY id FOR UPDATE;
-    SELECT * INTO old FROM kept.api_keys WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'api_key_not_found', 'id', format('no API key with id %s', p_id));
-    END IF;
+    old := kept.lock_or_404(NULL::kept.api_keys, p_id, 'FOR UPDATE',
+                            'api_key_not_found', 'id', format('no API key with id %s', p_id));
     IF old.revoked_at IS NOT NULL THEN
         RETURN kept.api_key_json(old);
     END IF;
     IF kept.admin_keys_left(NULL, NULL) > 0 AND kept.admin_keys_left(p_id, NULL) = 0 THEN
-        PERFORM kept.fail(409, 'last_admin_key', 'id',
+        PERFORM kept.fail('conflict', 'last_admin_key', 'id',
                           'this is the last active admin key; create another admin key first');
     END IF;
     UPDATE kept.api_keys SET revoked_at = now(), revoked_by = p_actor_key_id
     WHERE id = p_id RETURNING * INTO k;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'api_key.revoked', 'api_key',
-                             k.id, kept.api_key_json(old)::jsonb, kept.api_key_json(k)::jsonb);
-    RETURN kept.api_key_json(k);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'api_key.revoked', 'api_key', k.id,
+                          kept.api_key_json(old)::jsonb, kept.api_key_json(k)::jsonb, NULL, NULL,
+                          kept.api_key_json(k));
 END $$;
 
 -- Who a presented key is: its id, its user, their team, the roles it acts in

@@ -50,14 +50,14 @@ CREATE OR REPLACE FUNCTION kept.check_customer_pii(p jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     IF p ? 'name' AND NOT coalesce(kept.is_display_name(p->>'name'), false) THEN
-        PERFORM kept.fail(400, 'invalid_name', 'name', 'name must be 1-200 characters with no control characters');
+        PERFORM kept.fail('invalid', 'invalid_name', 'name', 'name must be 1-200 characters with no control characters');
     END IF;
     IF EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(p->'phones', '[]')) e
                WHERE NOT coalesce(kept.is_e164(e->>'number'), false)) THEN
-        PERFORM kept.fail(400, 'invalid_phone', 'phones', 'phone numbers must be E.164, such as +14155550123');
+        PERFORM kept.fail('invalid', 'invalid_phone', 'phones', 'phone numbers must be E.164, such as +14155550123');
     END IF;
     IF p ? 'postcode' AND p->>'postcode' IS NOT NULL AND NOT coalesce(kept.is_postcode(p->>'postcode'), false) THEN
-        PERFORM kept.fail(400, 'invalid_postcode', 'postcode', 'postcode must be 2-12 letters, digits, spaces or hyphens, such as SW1A 1AA or 02139');
+        PERFORM kept.fail('invalid', 'invalid_postcode', 'postcode', 'postcode must be 2-12 letters, digits, spaces or hyphens, such as SW1A 1AA or 02139');
     END IF;
 END $$;
 
@@ -81,7 +81,7 @@ BEGIN
     FROM jsonb_array_elements(p_phones) e
     GROUP BY e->>'number' HAVING count(*) > 1 LIMIT 1;
     IF v_duplicate IS NOT NULL THEN
-        PERFORM kept.fail(400, 'duplicate_phone', 'phones', 'a phone number appears twice in the list');
+        PERFORM kept.fail('invalid', 'duplicate_phone', 'phones', 'a phone number appears twice in the list');
     END IF;
     -- each number's digest once: it says which stored phone a number is
     SELECT array_agg(kept.pii_digest(p_customer_id, e->>'number') ORDER BY n), array_agg(e->>'number' ORDER BY n),
@@ -127,7 +127,7 @@ CREATE OR REPLACE FUNCTION kept.check_date_of_birth(p_date date, p_zone text) RE
 LANGUAGE plpgsql AS $$
 BEGIN
     IF p_date IS NOT NULL AND (p_date >= kept.local_today(p_zone) OR p_date < DATE '1900-01-01') THEN
-        PERFORM kept.fail(400, 'invalid_date_of_birth', 'date_of_birth',
+        PERFORM kept.fail('invalid', 'invalid_date_of_birth', 'date_of_birth',
                           'date_of_birth must be a past date from 1900-01-01');
     END IF;
 END $$;
@@ -160,9 +160,8 @@ BEGIN
     RETURNING * INTO c;
     PERFORM kept.check_date_of_birth((p->>'date_of_birth')::date, c.time_zone);
     PERFORM kept.customer_phones_replace(c.id, coalesce(p->'phones', '[]'));
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.created', 'customer',
-                             c.id, NULL, kept.customer_audit_json(c));
-    RETURN kept.customer_json(c);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'customer.created', 'customer', c.id, NULL,
+                          kept.customer_audit_json(c), NULL, NULL, kept.customer_json(c));
 END $$;
 
 -- The contact restrictions p would clear (true now, false in p): cease
@@ -195,11 +194,11 @@ BEGIN
         RETURN;
     END IF;
     IF NOT kept.actor_acts_as(p_actor_key_id, 'supervisor') THEN
-        PERFORM kept.fail(403, 'supervisor_required', 'contact_restrictions.' || v_cleared[1],
+        PERFORM kept.fail('forbidden', 'supervisor_required', 'contact_restrictions.' || v_cleared[1],
                           'only a supervisor may clear a contact restriction (' || array_to_string(v_cleared, ', ') || ')');
     END IF;
     IF coalesce(btrim(p->>'note'), '') = '' THEN
-        PERFORM kept.fail(400, 'note_required', 'note', 'say why the restriction is cleared');
+        PERFORM kept.fail('invalid', 'note_required', 'note', 'say why the restriction is cleared');
     END IF;
     PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.restrictions_cleared', 'customer',
                              old.id, jsonb_build_object('restrictions', to_jsonb(v_cleared)),
@@ -218,16 +217,11 @@ DECLARE
     c kept.customers;
     v_before jsonb;
 BEGIN
-    SELECT * INTO old FROM kept.customers WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'customer_not_found', 'id', format('no customer with id %s', p_id));
-    END IF;
-    IF p_expected_version IS NOT NULL AND p_expected_version <> old.version THEN
-        PERFORM kept.fail(412, 'version_mismatch', 'If-Match',
-                          format('the customer is at version %s, not %s', old.version, p_expected_version));
-    END IF;
+    old := kept.lock_or_404(NULL::kept.customers, p_id, 'FOR UPDATE',
+                            'customer_not_found', 'id', format('no customer with id %s', p_id));
+    PERFORM kept.check_version('customer', old.version, p_expected_version);
     IF old.erased_at IS NOT NULL THEN
-        PERFORM kept.fail(409, 'customer_erased', 'id', format('customer %s was erased', old.id));
+        PERFORM kept.fail('conflict', 'customer_erased', 'id', format('customer %s was erased', old.id));
     END IF;
     PERFORM kept.check_customer_pii(p);
     PERFORM kept.check_restrictions_cleared(p_actor_key_id, p_actor, p_request_id, old, p);
@@ -267,7 +261,6 @@ BEGIN
         PERFORM kept.outbox_write('customer_moved', 'customer', c.id,
                                   jsonb_build_object('from', old.time_zone, 'to', c.time_zone));
     END IF;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.updated', 'customer',
-                             c.id, v_before, kept.customer_audit_json(c));
-    RETURN kept.customer_json(c);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'customer.updated', 'customer', c.id, v_before,
+                          kept.customer_audit_json(c), NULL, NULL, kept.customer_json(c));
 END $$;

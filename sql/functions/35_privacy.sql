@@ -46,7 +46,7 @@ DECLARE
     r kept.retention_policies;
 BEGIN
     IF p_jurisdiction <> '*' AND NOT coalesce(kept.is_jurisdiction(p_jurisdiction), false) THEN
-        PERFORM kept.fail(404, 'retention_policy_not_found', 'jurisdiction',
+        PERFORM kept.fail('not_found', 'retention_policy_not_found', 'jurisdiction',
                           'a retention policy is for an ISO 3166 code such as GB or US-MA, or * for every other');
     END IF;
     SELECT * INTO old FROM kept.retention_policies WHERE jurisdiction = p_jurisdiction FOR UPDATE;
@@ -55,13 +55,12 @@ BEGIN
     ON CONFLICT (jurisdiction) DO UPDATE SET retain_days = EXCLUDED.retain_days, citation = EXCLUDED.citation,
                                              updated_at = now()
     RETURNING * INTO r;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'retention_policy.set', 'retention_policy', NULL,
-                             CASE WHEN old.jurisdiction IS NOT NULL THEN kept.retention_json(old)::jsonb END,
-                             kept.retention_json(r)::jsonb);
-    RETURN kept.retention_json(r);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'retention_policy.set', 'retention_policy', NULL,
+                          CASE WHEN old.jurisdiction IS NOT NULL THEN kept.retention_json(old)::jsonb END,
+                          kept.retention_json(r)::jsonb, NULL, NULL, kept.retention_json(r));
 END $$;
 
--- Why a customer may not be erased at p_as_of — {status, code, message} —
+-- Why a customer may not be erased at p_as_of — {kind, code, message} —
 -- or NULL when they may.
 CREATE OR REPLACE FUNCTION kept.erasure_refusal(c kept.customers, p_as_of timestamptz) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
@@ -72,20 +71,20 @@ DECLARE
     v_until timestamptz;
 BEGIN
     IF c.erased_at IS NOT NULL THEN
-        RETURN jsonb_build_object('status', 409, 'code', 'customer_erased',
+        RETURN jsonb_build_object('kind', 'conflict', 'code', 'customer_erased',
                                   'message', format('customer %s was erased on %s', c.id, kept.ts(c.erased_at)));
     END IF;
     SELECT array_agg(a.id ORDER BY a.id) FILTER (WHERE a.status NOT IN ('paid', 'settled', 'closed')),
            max(a.closed_at)
     INTO v_open, v_last FROM kept.accounts a WHERE a.customer_id = c.id;
     IF v_open IS NOT NULL THEN
-        RETURN jsonb_build_object('status', 422, 'code', 'accounts_open',
+        RETURN jsonb_build_object('kind', 'rule_violation', 'code', 'accounts_open',
                                   'message', format('accounts %s are not closed; a customer with a debt is not erased',
                                                     array_to_string(v_open, ', ')));
     END IF;
     v_until := coalesce(v_last, c.created_at) + make_interval(days => pol.retain_days);
     IF p_as_of < v_until THEN
-        RETURN jsonb_build_object('status', 422, 'code', 'retention_not_passed',
+        RETURN jsonb_build_object('kind', 'rule_violation', 'code', 'retention_not_passed',
                                   'message', format('kept must keep this customer''s records until %s (%s: %s days, %s)',
                                                     kept.ts(v_until), pol.jurisdiction, pol.retain_days, pol.citation));
     END IF;
@@ -161,11 +160,10 @@ BEGIN
     UPDATE kept.plans SET first_approval_note = NULL WHERE id = ANY (v_plans) AND first_approval_note IS NOT NULL;
     v := json_build_object('customer_id', c.id, 'erased_at', kept.ts(kept.now()), 'accounts', cardinality(v_accounts),
                            'phones', v_phones, 'calls', v_calls, 'notes', v_notes, 'reason', p_reason);
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.erased', 'customer', c.id, NULL,
-                             jsonb_build_object('customer_id', c.id, 'accounts', cardinality(v_accounts),
-                                                'phones', v_phones, 'calls', v_calls, 'notes', v_notes));
-    PERFORM kept.outbox_write('customer_erased', 'customer', c.id, jsonb_build_object('accounts', to_jsonb(v_accounts)));
-    RETURN v;
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'customer.erased', 'customer', c.id, NULL,
+                          jsonb_build_object('customer_id', c.id, 'accounts', cardinality(v_accounts),
+                                             'phones', v_phones, 'calls', v_calls, 'notes', v_notes),
+                          'customer_erased', jsonb_build_object('accounts', to_jsonb(v_accounts)), v);
 END $$;
 
 -- POST /v1/customers/{id}/erasure {reason?}: erases the customer, or refuses
@@ -178,14 +176,12 @@ DECLARE
     c kept.customers;
     v_refusal jsonb;
 BEGIN
-    SELECT * INTO c FROM kept.customers WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'customer_not_found', 'id', format('no customer with id %s', p_id));
-    END IF;
+    c := kept.lock_or_404(NULL::kept.customers, p_id, 'FOR UPDATE',
+                          'customer_not_found', 'id', format('no customer with id %s', p_id));
     PERFORM 1 FROM kept.accounts WHERE customer_id = c.id ORDER BY id FOR UPDATE;
     v_refusal := kept.erasure_refusal(c, kept.now());
     IF v_refusal IS NOT NULL THEN
-        PERFORM kept.fail((v_refusal->>'status')::integer, v_refusal->>'code', 'id', v_refusal->>'message');
+        PERFORM kept.fail(v_refusal->>'kind', v_refusal->>'code', 'id', v_refusal->>'message');
     END IF;
     RETURN kept.customer_erase_now(p_actor_key_id, p_actor, p_request_id, c, p->>'reason');
 END $$;

@@ -28,12 +28,12 @@ DECLARE
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM kept.customers WHERE id = (p->>'customer_id')::bigint)
        OR NOT kept.team_sees_customer(kept.viewer_team(p_actor_key_id), (p->>'customer_id')::bigint) THEN
-        PERFORM kept.fail(422, 'unknown_customer', 'customer_id',
+        PERFORM kept.fail('rule_violation', 'unknown_customer', 'customer_id',
                           format('no customer with id %s', p->>'customer_id'));
     END IF;
     PERFORM kept.creditor_for_account(p_actor_key_id, p->>'creditor');
     IF (p->>'placed_on')::date > (kept.now() AT TIME ZONE 'UTC')::date + 1 THEN
-        PERFORM kept.fail(422, 'placed_on_in_future', 'placed_on', 'an account cannot be placed in the future');
+        PERFORM kept.fail('rule_violation', 'placed_on_in_future', 'placed_on', 'an account cannot be placed in the future');
     END IF;
     INSERT INTO kept.accounts (customer_id, external_ref, creditor, original_balance_cents,
                                balance_cents, currency, placed_on)
@@ -44,9 +44,30 @@ BEGIN
             coalesce((p->>'placed_on')::date,
                      kept.local_today((SELECT time_zone FROM kept.customers WHERE id = (p->>'customer_id')::bigint))))
     RETURNING * INTO a;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'account.created', 'account',
-                             a.id, NULL, kept.account_json(a)::jsonb);
-    RETURN kept.account_json(a);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'account.created', 'account', a.id, NULL,
+                          kept.account_json(a)::jsonb, NULL, NULL, kept.account_json(a));
+END $$;
+
+-- A list of one account's things names an account that must exist:
+-- kept.fail not_found account_not_found on p_field otherwise.
+CREATE OR REPLACE FUNCTION kept.account_must_exist(p_account_id bigint, p_field text) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = p_account_id) THEN
+        PERFORM kept.fail('not_found', 'account_not_found', p_field, format('no account with id %s', p_account_id));
+    END IF;
+END $$;
+
+-- The account of a list filtered by ?account_id= (calls, messages), which is
+-- required: an account id (invalid_account_id) of an account that exists.
+CREATE OR REPLACE FUNCTION kept.account_id_required(p_account_id text) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF p_account_id IS NULL OR p_account_id !~ '^[1-9][0-9]{0,17}$' THEN
+        PERFORM kept.fail('invalid', 'invalid_account_id', 'account_id', 'account_id is required: an account id');
+    END IF;
+    PERFORM kept.account_must_exist(p_account_id::bigint, 'account_id');
+    RETURN p_account_id::bigint;
 END $$;
 
 -- One page of accounts, filtered by customer and/or external reference,
@@ -69,7 +90,7 @@ DECLARE
 BEGIN
     IF p_customer_id IS NOT NULL THEN
         IF p_customer_id !~ '^[0-9]{1,18}$' THEN
-            PERFORM kept.fail(400, 'invalid_id', 'customer_id', 'customer_id must be a positive whole number');
+            PERFORM kept.fail('invalid', 'invalid_id', 'customer_id', 'customer_id must be a positive whole number');
         END IF;
         v_customer := p_customer_id::bigint;
     END IF;

@@ -1,7 +1,7 @@
 -- Negotiation: policy, affordability, proposals, the evaluation of terms and
--- the schedule they imply. Plans, approvals, reviews and settlements are in
--- 61_plans.sql. Every write audits and writes its outbox events in the
--- caller's transaction.
+-- the schedule they imply. Plans and approvals are in 61_plans.sql, reviews
+-- in 62_reviews.sql, settlements in 63_settlements.sql. Every write audits
+-- and writes its outbox events in the caller's transaction.
 
 -- ---- shared helpers -------------------------------------------------------------------
 
@@ -39,10 +39,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     a kept.accounts;
 BEGIN
-    SELECT * INTO a FROM kept.accounts WHERE id = p_account_id FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    a := kept.lock_or_404(NULL::kept.accounts, p_account_id, 'FOR NO KEY UPDATE',
+                          'account_not_found', 'id', format('no account with id %s', p_account_id));
     RETURN a;
 END $$;
 
@@ -51,7 +49,7 @@ CREATE OR REPLACE FUNCTION kept.account_require_open(a kept.accounts) RETURNS vo
 LANGUAGE plpgsql AS $$
 BEGIN
     IF a.status IN ('paid', 'settled', 'closed') OR a.balance_cents = 0 THEN
-        PERFORM kept.fail(422, 'account_not_open', 'account_id',
+        PERFORM kept.fail('rule_violation', 'account_not_open', 'account_id',
                           format('account %s is %s; there is nothing to arrange', a.id,
                                  CASE WHEN a.balance_cents = 0 THEN 'paid' ELSE a.status END));
     END IF;
@@ -71,15 +69,15 @@ DECLARE
     v_today date := kept.local_today(p_zone);
 BEGIN
     IF p_date > v_today + 60 THEN
-        PERFORM kept.fail(422, 'first_due_date_too_far', 'first_due_date',
+        PERFORM kept.fail('rule_violation', 'first_due_date_too_far', 'first_due_date',
                           format('the first payment must fall within 60 days (by %s)', v_today + 60));
     END IF;
     IF NOT p_imported AND p_date < v_today THEN
-        PERFORM kept.fail(422, 'first_due_date_in_past', 'first_due_date',
+        PERFORM kept.fail('rule_violation', 'first_due_date_in_past', 'first_due_date',
                           format('the first payment cannot be before today (%s, %s)', v_today, p_zone));
     END IF;
     IF p_imported AND p_date < v_today - interval '5 years' THEN
-        PERFORM kept.fail(422, 'first_due_date_too_old', 'first_due_date',
+        PERFORM kept.fail('rule_violation', 'first_due_date_too_old', 'first_due_date',
                           'an imported plan may have started at most five years ago');
     END IF;
 END $$;
@@ -88,7 +86,7 @@ CREATE OR REPLACE FUNCTION kept.check_amount(p_cents bigint, p_field text) RETUR
 LANGUAGE plpgsql AS $$
 BEGIN
     IF p_cents IS NULL OR p_cents <= 0 THEN
-        PERFORM kept.fail(400, 'invalid_amount', p_field, p_field || ' must be a positive number of cents');
+        PERFORM kept.fail('invalid', 'invalid_amount', p_field, p_field || ' must be a positive number of cents');
     END IF;
 END $$;
 
@@ -115,7 +113,7 @@ DECLARE
     v_reasons text[] := '{}';
 BEGIN
     IF v_weeks > 520 THEN
-        PERFORM kept.fail(422, 'plan_too_long', 'weekly_amount_cents',
+        PERFORM kept.fail('rule_violation', 'plan_too_long', 'weekly_amount_cents',
                           format('%s a week takes %s weeks; kept arranges at most 520',
                                  kept.money_text(p_weekly, p_currency), v_weeks));
     END IF;
@@ -181,7 +179,7 @@ DECLARE
     n kept.policies;
 BEGIN
     IF EXISTS (SELECT 1 FROM kept.policies WHERE creditor = p->>'creditor') THEN
-        PERFORM kept.fail(409, 'duplicate_policy', 'creditor', 'that creditor already has a policy');
+        PERFORM kept.fail('conflict', 'duplicate_policy', 'creditor', 'that creditor already has a policy');
     END IF;
     INSERT INTO kept.policies (creditor, max_weeks, grace_days, kept_threshold_percent, breaks_after_misses,
                                min_settlement_percent, reminder_lead_days, min_call_gap_minutes,
@@ -196,9 +194,8 @@ BEGIN
             coalesce((p->>'min_call_gap_minutes')::integer, d.min_call_gap_minutes),
             coalesce((p->>'failed_calls_before_triage')::integer, d.failed_calls_before_triage))
     RETURNING * INTO n;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'policy.created', 'policy', n.id,
-                             NULL, kept.policy_json(n)::jsonb);
-    RETURN kept.policy_json(n);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'policy.created', 'policy', n.id, NULL,
+                          kept.policy_json(n)::jsonb, NULL, NULL, kept.policy_json(n));
 END $$;
 
 -- Replaces a policy's settings (all of them; the creditor stays). Applies to
@@ -210,14 +207,9 @@ DECLARE
     old kept.policies;
     n kept.policies;
 BEGIN
-    SELECT * INTO old FROM kept.policies WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'policy_not_found', 'id', format('no policy with id %s', p_id));
-    END IF;
-    IF p_expected_version IS NOT NULL AND p_expected_version <> old.version THEN
-        PERFORM kept.fail(412, 'version_mismatch', 'If-Match',
-                          format('the policy is at version %s, not %s', old.version, p_expected_version));
-    END IF;
+    old := kept.lock_or_404(NULL::kept.policies, p_id, 'FOR UPDATE',
+                            'policy_not_found', 'id', format('no policy with id %s', p_id));
+    PERFORM kept.check_version('policy', old.version, p_expected_version);
     UPDATE kept.policies SET
         max_weeks = (p->>'max_weeks')::integer,
         grace_days = (p->>'grace_days')::integer,
@@ -229,9 +221,8 @@ BEGIN
         failed_calls_before_triage = coalesce((p->>'failed_calls_before_triage')::integer, failed_calls_before_triage),
         version = version + 1, updated_at = kept.now()
     WHERE id = p_id RETURNING * INTO n;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'policy.updated', 'policy', n.id,
-                             kept.policy_json(old)::jsonb, kept.policy_json(n)::jsonb);
-    RETURN kept.policy_json(n);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'policy.updated', 'policy', n.id,
+                          kept.policy_json(old)::jsonb, kept.policy_json(n)::jsonb, NULL, NULL, kept.policy_json(n));
 END $$;
 
 -- ---- affordability ------------------------------------------------------------------------------
@@ -271,12 +262,12 @@ DECLARE
 BEGIN
     FOR v_line IN SELECT * FROM jsonb_array_elements(coalesce(p->p_section, '[]')) LOOP
         IF NOT (v_line->>'category') = ANY (kept.sfs_categories(p_section)) THEN
-            PERFORM kept.fail(400, 'invalid_category', format('%s[%s].category', p_section, v_n),
+            PERFORM kept.fail('invalid', 'invalid_category', format('%s[%s].category', p_section, v_n),
                               format('%s categories are %s', p_section,
                                      array_to_string(kept.sfs_categories(p_section), ', ')));
         END IF;
         IF (v_line->>'monthly_cents')::bigint < 0 THEN
-            PERFORM kept.fail(400, 'invalid_amount', format('%s[%s].monthly_cents', p_section, v_n),
+            PERFORM kept.fail('invalid', 'invalid_amount', format('%s[%s].monthly_cents', p_section, v_n),
                               'monthly_cents must not be negative');
         END IF;
         v_total := v_total + (v_line->>'monthly_cents')::bigint;
@@ -294,10 +285,8 @@ DECLARE
     v_income bigint := kept.sfs_section_total(p, 'income');
     v_costs bigint := kept.sfs_section_total(p, 'fixed_costs') + kept.sfs_section_total(p, 'flexible_costs');
 BEGIN
-    SELECT * INTO a FROM kept.accounts WHERE id = p_account_id;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    a := kept.lock_or_404(NULL::kept.accounts, p_account_id, '',
+                          'account_not_found', 'id', format('no account with id %s', p_account_id));
     INSERT INTO kept.affordability_assessments (account_id, income, fixed_costs, flexible_costs,
         monthly_income_cents, monthly_expenditure_cents, monthly_disposable_cents, weekly_disposable_cents,
         assessed_by)
@@ -306,12 +295,11 @@ BEGIN
             -- monthly x 12 / 52, rounded down (towards minus infinity) to the cent
             floor((v_income - v_costs) * 12 / 52.0)::bigint, p_actor_key_id)
     RETURNING * INTO r;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'affordability.assessed', 'account',
-                             a.id, NULL, kept.affordability_json(r)::jsonb);
-    PERFORM kept.outbox_write('affordability_assessed', 'account', a.id,
-                              jsonb_build_object('assessment_id', r.id,
-                                                 'weekly_disposable_cents', r.weekly_disposable_cents));
-    RETURN kept.affordability_json(r);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'affordability.assessed', 'account', a.id, NULL,
+                          kept.affordability_json(r)::jsonb, 'affordability_assessed',
+                          jsonb_build_object('assessment_id', r.id,
+                                             'weekly_disposable_cents', r.weekly_disposable_cents),
+                          kept.affordability_json(r));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.affordability_latest(p_account_id bigint) RETURNS json
@@ -350,10 +338,8 @@ DECLARE
     v_weekly bigint := (p->>'weekly_amount_cents')::bigint;
     v_first date := (p->>'first_due_date')::date;
 BEGIN
-    SELECT * INTO a FROM kept.accounts WHERE id = p_account_id;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    a := kept.lock_or_404(NULL::kept.accounts, p_account_id, '',
+                          'account_not_found', 'id', format('no account with id %s', p_account_id));
     PERFORM kept.account_require_open(a);
     PERFORM kept.check_amount(v_weekly, 'weekly_amount_cents');
     PERFORM kept.check_first_due_date(v_first, kept.account_time_zone(a), false);

@@ -1,6 +1,6 @@
 -- Plans: opening one (from a proposal, from the agent's amount, from a
--- settlement), two-associate approval, the review queue, cancellation,
--- settlement offers, and completing a paid plan.
+-- settlement), two-associate approval, cancellation, and completing a paid
+-- plan. Reviews are in 62_reviews.sql, settlement offers in 63_settlements.sql.
 --
 -- Open plans: an account has at most one active and one pending_approval
 -- plan (unique indexes). A new plan must name the plan it replaces
@@ -47,14 +47,20 @@ LANGUAGE sql STABLE AS $$
             FROM kept.installments i WHERE i.plan_id = p.id), '[]'::json));
 $$;
 
-CREATE OR REPLACE FUNCTION kept.plan_event(p_type text, p kept.plans) RETURNS void
-LANGUAGE sql AS $$
-    SELECT kept.outbox_write(p_type, 'plan', p.id, jsonb_build_object(
+-- What the outbox says of a plan, in every plan_* event.
+CREATE OR REPLACE FUNCTION kept.plan_payload(p kept.plans) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
         'account_id', p.account_id, 'origin', p.origin, 'status', p.status,
         'weekly_amount_cents', p.weekly_amount_cents, 'total_cents', p.total_cents,
         'balance_at_start_cents', p.balance_at_start_cents, 'installment_count', p.installment_count,
         'first_due_date', p.first_due_date, 'in_policy', p.in_policy, 'reasons', to_jsonb(p.reasons),
-        'imported', p.imported, 'created_by', p.created_by, 'currency', p.currency));
+        'imported', p.imported, 'created_by', p.created_by, 'currency', p.currency);
+$$;
+
+CREATE OR REPLACE FUNCTION kept.plan_event(p_type text, p kept.plans) RETURNS void
+LANGUAGE sql AS $$
+    SELECT kept.outbox_write(p_type, 'plan', p.id, kept.plan_payload(p));
 $$;
 
 -- Ends an open plan as superseded by p_by: waives what it still had scheduled.
@@ -114,12 +120,12 @@ DECLARE
     cur kept.plans := kept.plan_newest_open(p_account_id);
 BEGIN
     IF cur.id IS NOT NULL AND p_replaces IS NULL THEN
-        PERFORM kept.fail(409, 'plan_exists', 'replaces_plan_id',
+        PERFORM kept.fail('conflict', 'plan_exists', 'replaces_plan_id',
                           format('account %s already has plan %s (%s); to renegotiate, send replaces_plan_id: %s',
                                  p_account_id, cur.id, cur.status, cur.id));
     END IF;
     IF p_replaces IS NOT NULL AND p_replaces IS DISTINCT FROM cur.id THEN
-        PERFORM kept.fail(409, 'plan_changed', 'replaces_plan_id',
+        PERFORM kept.fail('conflict', 'plan_changed', 'replaces_plan_id',
                           format('plan %s is not the account''s current plan (%s)', p_replaces,
                                  coalesce(cur.id::text, 'none')));
     END IF;
@@ -195,10 +201,10 @@ BEGIN
     IF p ? 'proposal_id' THEN
         SELECT * INTO pr FROM kept.proposals WHERE id = (p->>'proposal_id')::bigint;
         IF NOT FOUND OR pr.account_id <> a.id THEN
-            PERFORM kept.fail(422, 'unknown_proposal', 'proposal_id', 'no such proposal on this account');
+            PERFORM kept.fail('rule_violation', 'unknown_proposal', 'proposal_id', 'no such proposal on this account');
         END IF;
         IF EXISTS (SELECT 1 FROM kept.plans WHERE proposal_id = pr.id) THEN
-            PERFORM kept.fail(409, 'proposal_used', 'proposal_id', 'a plan was already made from this proposal');
+            PERFORM kept.fail('conflict', 'proposal_used', 'proposal_id', 'a plan was already made from this proposal');
         END IF;
         v_weekly := pr.weekly_amount_cents;
         v_first := pr.first_due_date;
@@ -206,7 +212,7 @@ BEGIN
     PERFORM kept.check_amount(v_weekly, 'weekly_amount_cents');
     PERFORM kept.check_first_due_date(v_first, kept.account_time_zone(a), v_imported);
     IF v_first < a.placed_on THEN
-        PERFORM kept.fail(422, 'plan_before_placed', 'first_due_date',
+        PERFORM kept.fail('rule_violation', 'plan_before_placed', 'first_due_date',
                           format('the account was placed on %s; a plan cannot fall due before that', a.placed_on));
     END IF;
     ev := kept.evaluate_terms(a.balance_cents, v_weekly, kept.policy_for(a.creditor), v_disposable, a.currency);
@@ -232,9 +238,8 @@ BEGIN
         RETURN n;
     END IF;
     UPDATE kept.plans SET reminder_consent_at = kept.now() WHERE id = n.id RETURNING * INTO n;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.reminder_consent', 'plan', n.id, NULL,
-                             jsonb_build_object('reminder_consent_at', kept.ts(n.reminder_consent_at)));
-    RETURN n;
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'plan.reminder_consent', 'plan', n.id, NULL,
+                          jsonb_build_object('reminder_consent_at', kept.ts(n.reminder_consent_at)), NULL, NULL, n);
 END $$;
 
 -- Locks a plan's account, then the plan: every writer takes an account
@@ -245,10 +250,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     p kept.plans;
 BEGIN
-    SELECT * INTO p FROM kept.plans WHERE id = p_plan_id;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'plan_not_found', 'id', format('no plan with id %s', p_plan_id));
-    END IF;
+    p := kept.lock_or_404(NULL::kept.plans, p_plan_id, '',
+                          'plan_not_found', 'id', format('no plan with id %s', p_plan_id));
     PERFORM kept.account_lock(p.account_id);
     SELECT * INTO p FROM kept.plans WHERE id = p_plan_id FOR UPDATE;
     RETURN p;
@@ -268,12 +271,12 @@ DECLARE
     r kept.reviews;
 BEGIN
     IF p.status <> 'pending_approval' THEN
-        PERFORM kept.fail(409, 'plan_not_pending', 'id',
+        PERFORM kept.fail('conflict', 'plan_not_pending', 'id',
                           format('plan %s is %s; only a plan waiting for approval can be approved', p.id, p.status));
     END IF;
     IF p.created_by_user IS NOT DISTINCT FROM kept.actor_user(p_actor_key_id)
        OR p.created_by IS NOT DISTINCT FROM p_actor_key_id THEN
-        PERFORM kept.fail(403, 'self_approval', 'id',
+        PERFORM kept.fail('forbidden', 'self_approval', 'id',
                           'a second associate must approve: the person who made the plan cannot approve it');
     END IF;
     SELECT * INTO a FROM kept.accounts WHERE id = p.account_id; -- locked by plan_lock
@@ -291,18 +294,17 @@ BEGIN
     IF kept.plan_is_customers(p) AND (p.first_approved_by IS NOT DISTINCT FROM p_actor_key_id
                                       OR kept.actor_user(p.first_approved_by) IS NOT DISTINCT FROM
                                          kept.actor_user(p_actor_key_id)) THEN
-        PERFORM kept.fail(403, 'self_approval', 'id',
+        PERFORM kept.fail('forbidden', 'self_approval', 'id',
                           'two different associates must approve a plan the customer made: you gave the first approval');
     END IF;
     INSERT INTO kept.plan_approvals (plan_id, approved_by, approved_by_user, note)
     VALUES (p.id, p_actor_key_id, kept.actor_user(p_actor_key_id), p_note);
     p := kept.plan_activate(p_actor_key_id, p_actor, p_request_id, p);
     INSERT INTO kept.reviews (plan_id, reasons) VALUES (p.id, p.reasons) RETURNING * INTO r;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.approved', 'plan', p.id,
-                             jsonb_build_object('status', 'pending_approval'),
-                             jsonb_build_object('status', p.status, 'note', p_note, 'review_id', r.id));
-    PERFORM kept.plan_event('plan_approved', p);
-    RETURN kept.plan_json(p);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'plan.approved', 'plan', p.id,
+                          jsonb_build_object('status', 'pending_approval'),
+                          jsonb_build_object('status', p.status, 'note', p_note, 'review_id', r.id), 'plan_approved',
+                          kept.plan_payload(p), kept.plan_json(p));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.plan_cancel(p_actor_key_id bigint, p_actor text, p_request_id text,
@@ -313,7 +315,7 @@ DECLARE
     p kept.plans;
 BEGIN
     IF old.status NOT IN ('active', 'pending_approval') THEN
-        PERFORM kept.fail(409, 'plan_not_open', 'id', format('plan %s is already %s', old.id, old.status));
+        PERFORM kept.fail('conflict', 'plan_not_open', 'id', format('plan %s is already %s', old.id, old.status));
     END IF;
     UPDATE kept.plans SET status = 'cancelled', ended_at = kept.now(), cancelled_by = p_actor_key_id,
                           cancel_reason = p_reason, version = version + 1, updated_at = kept.now()
@@ -323,257 +325,18 @@ BEGIN
         UPDATE kept.accounts SET status = 'open', version = version + 1, updated_at = kept.now()
         WHERE id = p.account_id AND status = 'in_plan';
     END IF;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.cancelled', 'plan', p.id,
-                             jsonb_build_object('status', old.status),
-                             jsonb_build_object('status', p.status, 'reason', p_reason));
-    PERFORM kept.plan_event('plan_cancelled', p);
-    RETURN kept.plan_json(p);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'plan.cancelled', 'plan', p.id,
+                          jsonb_build_object('status', old.status),
+                          jsonb_build_object('status', p.status, 'reason', p_reason), 'plan_cancelled',
+                          kept.plan_payload(p), kept.plan_json(p));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.plans_of_account(p_account_id bigint) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = p_account_id) THEN
-        PERFORM kept.fail(404, 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    PERFORM kept.account_must_exist(p_account_id, 'id');
     RETURN (SELECT json_build_object('items', coalesce(json_agg(kept.plan_json(p) ORDER BY p.id), '[]'::json))
             FROM kept.plans p WHERE p.account_id = p_account_id);
-END $$;
-
--- ---- reviews -------------------------------------------------------------------------------------
-
--- A review with the people in it: who made the plan, who approved it (and
--- why: approval_note), who reviewed it (and what they said: review_note;
--- `note` is the same, kept for older clients).
-CREATE OR REPLACE FUNCTION kept.review_json(r kept.reviews) RETURNS json
-LANGUAGE sql STABLE AS $$
-    SELECT json_build_object(
-        'id', r.id, 'plan_id', r.plan_id, 'account_id', p.account_id, 'origin', p.origin,
-        'weekly_amount_cents', p.weekly_amount_cents, 'total_cents', p.total_cents, 'currency', p.currency,
-        'reasons', to_json(r.reasons),
-        'plan_created_by', p.created_by, 'plan_created_by_user', kept.user_ref(p.created_by_user),
-        'plan_created_by_name', (SELECT u.name FROM kept.users u WHERE u.id = p.created_by_user),
-        'approved_by', ap.approved_by, 'approved_by_user', kept.user_ref(ap.approved_by_user),
-        'approved_by_name', (SELECT u.name FROM kept.users u WHERE u.id = ap.approved_by_user),
-        'approval_note', ap.note, 'approved_at', kept.ts(ap.created_at),
-        'first_approved_by', p.first_approved_by,
-        'first_approved_by_name', (SELECT name FROM kept.api_keys WHERE id = p.first_approved_by),
-        'channel', p.channel,
-        'status', r.status,
-        'decided_by', r.decided_by, 'decided_by_user', kept.key_user_ref(r.decided_by),
-        'decided_by_name', kept.key_user_ref(r.decided_by)->>'name',
-        'review_note', r.note, 'note', r.note,
-        'decided_at', kept.ts(r.decided_at), 'created_at', kept.ts(r.created_at))
-    FROM kept.plans p LEFT JOIN kept.plan_approvals ap ON ap.plan_id = p.id
-    WHERE p.id = r.plan_id;
-$$;
-
--- Whether a viewer may read a review of their team's: a key acting as
--- reviewer (supervisor, admin) reads all; anyone else only the reviews of
--- plans their user made or approved (an agent sees how their own decisions
--- were judged, and their corrections). The keptd command line (NULL) reads all.
-DROP FUNCTION IF EXISTS kept.review_visible(kept.reviews, bigint, text);
-CREATE OR REPLACE FUNCTION kept.review_visible(r kept.reviews, p_viewer bigint) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT p_viewer IS NULL
-        OR EXISTS (SELECT 1 FROM kept.api_keys k JOIN kept.users u ON u.id = k.user_id
-                   WHERE k.id = p_viewer AND kept.key_roles(k, u) && ARRAY['supervisor', 'admin'])
-        OR EXISTS (SELECT 1 FROM kept.plans p LEFT JOIN kept.plan_approvals ap ON ap.plan_id = p.id
-                   WHERE p.id = r.plan_id
-                     AND kept.actor_user(p_viewer) IN (p.created_by_user, ap.approved_by_user));
-$$;
-
--- GET /v1/reviews/{id} (the dispatcher has checked the team and logged the
--- read): 404 for a review the caller may not read, as for one that does not exist.
-DROP FUNCTION IF EXISTS kept.review_get(bigint, bigint, text);
-CREATE OR REPLACE FUNCTION kept.review_get(p_id bigint, p_viewer bigint) RETURNS json
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    r kept.reviews;
-BEGIN
-    SELECT * INTO r FROM kept.reviews WHERE id = p_id;
-    IF NOT FOUND OR NOT kept.review_visible(r, p_viewer) THEN
-        PERFORM kept.fail(404, 'review_not_found', 'id', format('no review with id %s', p_id));
-    END IF;
-    RETURN kept.review_json(r);
-END $$;
-
--- The queue, oldest first: status 'open' (default), 'upheld', 'corrected' or
--- 'all'. Only the reviews of accounts the viewer's team may see, and of
--- those only the ones the viewer may read; the customers they concern go to
--- the access log.
-DROP FUNCTION IF EXISTS kept.review_page(text, text, text);
-DROP FUNCTION IF EXISTS kept.review_page(text, text, text, bigint, text);
-CREATE OR REPLACE FUNCTION kept.review_page(p_viewer bigint, p_request_id text, p_path text, p_status text,
-                                            p_cursor text, p_limit text) RETURNS json
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_team text := kept.viewer_team(p_viewer);
-    v_plans bigint[];
-    v_status text := coalesce(nullif(p_status, ''), 'open');
-    v_after bigint := kept.cursor_decode('review', p_cursor);
-    v_limit integer := kept.page_limit(p_limit);
-    v_items json;
-    v_last bigint;
-    v_count integer;
-BEGIN
-    IF v_status NOT IN ('open', 'upheld', 'corrected', 'all') THEN
-        PERFORM kept.fail(400, 'invalid_status', 'status', 'status is open, upheld, corrected or all');
-    END IF;
-    SELECT json_agg(kept.review_json(page.r) ORDER BY (page.r).id) FILTER (WHERE page.n <= v_limit),
-           max((page.r).id) FILTER (WHERE page.n <= v_limit), count(*),
-           array_agg((page.r).plan_id) FILTER (WHERE page.n <= v_limit)
-    INTO v_items, v_last, v_count, v_plans
-    FROM (SELECT r, row_number() OVER (ORDER BY r.id) AS n FROM kept.reviews r
-          WHERE (v_status = 'all' OR r.status = v_status) AND r.id > v_after
-            AND (v_team IS NULL OR kept.team_sees_account(v_team, (SELECT p.account_id FROM kept.plans p
-                                                                   WHERE p.id = r.plan_id)))
-            AND kept.review_visible(r, p_viewer)
-          ORDER BY r.id LIMIT v_limit + 1) page;
-    PERFORM kept.access_log_write(p_viewer, p_request_id, 'GET', '/v1/reviews', p_path,
-                                  ARRAY(SELECT a.customer_id FROM kept.plans p JOIN kept.accounts a ON a.id = p.account_id
-                                        WHERE p.id = ANY (v_plans)));
-    RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'review');
-END $$;
-
-CREATE OR REPLACE FUNCTION kept.review_decide(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                              p_review_id bigint, p_decision text, p_note text)
-RETURNS json LANGUAGE plpgsql AS $$
-DECLARE
-    old kept.reviews;
-    r kept.reviews;
-BEGIN
-    SELECT * INTO old FROM kept.reviews WHERE id = p_review_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'review_not_found', 'id', format('no review with id %s', p_review_id));
-    END IF;
-    IF p_decision NOT IN ('upheld', 'corrected') THEN
-        PERFORM kept.fail(400, 'invalid_decision', 'decision', 'decision is upheld or corrected');
-    END IF;
-    IF p_decision = 'corrected' AND coalesce(btrim(p_note), '') = '' THEN
-        PERFORM kept.fail(400, 'note_required', 'note', 'a correction needs a note saying what should change');
-    END IF;
-    IF old.status <> 'open' THEN
-        PERFORM kept.fail(409, 'review_closed', 'id', format('review %s was already %s', old.id, old.status));
-    END IF;
-    UPDATE kept.reviews SET status = p_decision, decided_by = p_actor_key_id, note = p_note, decided_at = kept.now()
-    WHERE id = old.id RETURNING * INTO r;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'review.decided', 'review', r.id,
-                             jsonb_build_object('status', old.status),
-                             jsonb_build_object('status', r.status, 'note', r.note));
-    PERFORM kept.outbox_write('review_decided', 'review', r.id,
-                              jsonb_build_object('plan_id', r.plan_id, 'decision', r.status));
-    RETURN kept.review_json(r);
-END $$;
-
--- ---- settlements ------------------------------------------------------------------------------------
-
-CREATE OR REPLACE FUNCTION kept.settlement_json(o kept.settlement_offers, p_currency text) RETURNS json
-LANGUAGE sql STABLE AS $$
-    SELECT json_build_object(
-        'id', o.id, 'account_id', o.account_id, 'offer_cents', o.offer_cents, 'currency', p_currency,
-        'balance_cents', o.balance_cents, 'min_settlement_percent', o.min_settlement_percent,
-        'floor_cents', o.floor_cents, 'within_policy', o.offer_cents >= o.floor_cents,
-        'counter_cents', o.counter_cents, 'status', o.status, 'offered_by', o.offered_by,
-        'offered_by_user', kept.key_user_ref(o.offered_by), 'note', o.note,
-        'accepted_cents', o.accepted_cents, 'accepted_at', kept.ts(o.accepted_at),
-        'plan_id', (SELECT id FROM kept.plans WHERE settlement_offer_id = o.id),
-        'created_at', kept.ts(o.created_at));
-$$;
-
--- "What do you think would be fair?" — the customer's figure beside the
--- policy floor; below the floor, a counter that splits the difference
--- (rounded up to the cent, in the creditor's favour).
-CREATE OR REPLACE FUNCTION kept.settlement_offer_create(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                        p_account_id bigint, p jsonb)
-RETURNS json LANGUAGE plpgsql AS $$
-DECLARE
-    a kept.accounts := kept.account_lock(p_account_id);
-    pol kept.policies := kept.policy_for(a.creditor);
-    v_offer bigint := (p->>'offer_cents')::bigint;
-    v_floor bigint;
-    o kept.settlement_offers;
-BEGIN
-    PERFORM kept.account_require_open(a);
-    PERFORM kept.check_amount(v_offer, 'offer_cents');
-    IF v_offer > a.balance_cents THEN
-        PERFORM kept.fail(422, 'offer_above_balance', 'offer_cents',
-                          format('the offer is more than the balance (%s)', kept.money_text(a.balance_cents, a.currency)));
-    END IF;
-    v_floor := (a.balance_cents * pol.min_settlement_percent + 99) / 100;
-    INSERT INTO kept.settlement_offers (account_id, offer_cents, balance_cents, min_settlement_percent,
-                                        floor_cents, counter_cents, offered_by, note)
-    VALUES (a.id, v_offer, a.balance_cents, pol.min_settlement_percent, v_floor,
-            CASE WHEN v_offer < v_floor THEN v_offer + (v_floor - v_offer + 1) / 2 END,
-            p_actor_key_id, p->>'note')
-    RETURNING * INTO o;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'settlement.offered', 'settlement_offer',
-                             o.id, NULL, kept.settlement_json(o, a.currency)::jsonb);
-    PERFORM kept.outbox_write('settlement_offered', 'settlement_offer', o.id,
-                              jsonb_build_object('account_id', a.id, 'offer_cents', o.offer_cents,
-                                                 'floor_cents', o.floor_cents, 'counter_cents', o.counter_cents));
-    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'settlement_offer', o.id);
-    RETURN kept.settlement_json(o, a.currency);
-END $$;
-
--- The agreed figure (default: the counter when there is one, else the
--- customer's offer) becomes a plan with origin settlement: one payment, or up
--- to 12 weekly ones. Below the floor, or weekly installments above the
--- customer's assessed weekly disposable income, it needs a second associate.
-CREATE OR REPLACE FUNCTION kept.settlement_accept(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                  p_offer_id bigint, p jsonb)
-RETURNS json LANGUAGE plpgsql AS $$
-DECLARE
-    o kept.settlement_offers;
-    a kept.accounts;
-    v_amount bigint;
-    v_count integer := coalesce((p->>'installments')::integer, 1);
-    v_first date := (p->>'first_due_date')::date;
-    v_weekly bigint;
-    v_disposable bigint;
-    v_reasons text[] := '{}';
-    n kept.plans;
-BEGIN
-    SELECT * INTO o FROM kept.settlement_offers WHERE id = p_offer_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'settlement_offer_not_found', 'id', format('no settlement offer with id %s', p_offer_id));
-    END IF;
-    IF o.status <> 'open' THEN
-        PERFORM kept.fail(409, 'offer_closed', 'id', format('settlement offer %s is %s', o.id, o.status));
-    END IF;
-    a := kept.account_lock(o.account_id);
-    PERFORM kept.account_require_open(a);
-    v_amount := coalesce((p->>'amount_cents')::bigint, o.counter_cents, o.offer_cents);
-    PERFORM kept.check_amount(v_amount, 'amount_cents');
-    IF v_amount > a.balance_cents THEN
-        PERFORM kept.fail(422, 'amount_above_balance', 'amount_cents', 'a settlement cannot exceed the balance');
-    END IF;
-    IF v_count NOT BETWEEN 1 AND 12 THEN
-        PERFORM kept.fail(422, 'too_many_installments', 'installments',
-                          'a settlement is one payment or a short plan of at most 12 weeks');
-    END IF;
-    PERFORM kept.check_first_due_date(v_first, kept.account_time_zone(a), false);
-    v_weekly := (v_amount + v_count - 1) / v_count;
-    v_disposable := kept.weekly_disposable(a.id);
-    IF v_amount < o.floor_cents THEN
-        v_reasons := array_append(v_reasons, 'below_settlement_floor');
-    END IF;
-    IF v_disposable IS NOT NULL AND v_weekly > v_disposable THEN
-        v_reasons := array_append(v_reasons, 'above_affordability');
-    END IF;
-    n := kept.plan_open(p_actor_key_id, p_actor, p_request_id, a, 'settlement', v_weekly, v_amount, v_first,
-                        cardinality(v_reasons) = 0, v_reasons, v_disposable, false, NULL, o.id,
-                        (p->>'replaces_plan_id')::bigint);
-    UPDATE kept.settlement_offers SET status = 'accepted', accepted_cents = v_amount, accepted_at = kept.now()
-    WHERE id = o.id RETURNING * INTO o;
-    UPDATE kept.settlement_offers SET status = 'withdrawn' WHERE account_id = a.id AND status = 'open';
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'settlement.accepted', 'settlement_offer',
-                             o.id, NULL, kept.settlement_json(o, a.currency)::jsonb);
-    PERFORM kept.outbox_write('settlement_accepted', 'settlement_offer', o.id,
-                              jsonb_build_object('account_id', a.id, 'accepted_cents', v_amount, 'plan_id', n.id));
-    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'settlement', o.id);
-    n := kept.plan_reminder_consent(p_actor_key_id, p_actor, p_request_id, n, p);
-    RETURN kept.plan_json(n);
 END $$;
 
 -- ---- completion ---------------------------------------------------------------------------------------
@@ -602,10 +365,10 @@ DECLARE
 BEGIN
     SELECT * INTO old FROM kept.accounts WHERE id = p.account_id;
     IF p.status <> 'active' THEN
-        PERFORM kept.fail(409, 'plan_not_active', 'id', format('plan %s is %s', p.id, p.status));
+        PERFORM kept.fail('conflict', 'plan_not_active', 'id', format('plan %s is %s', p.id, p.status));
     END IF;
     IF NOT kept.plan_is_done(p, old) THEN
-        PERFORM kept.fail(422, 'plan_not_paid', 'id', format('plan %s still has money due', p.id));
+        PERFORM kept.fail('rule_violation', 'plan_not_paid', 'id', format('plan %s still has money due', p.id));
     END IF;
     v_written_off := CASE WHEN p.origin = 'settlement' THEN old.balance_cents ELSE 0 END;
     UPDATE kept.plans SET status = 'completed', ended_at = kept.now(), written_off_cents = v_written_off,

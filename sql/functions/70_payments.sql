@@ -139,7 +139,7 @@ CREATE OR REPLACE FUNCTION kept.payment_replay(p kept.payments, p_request_hash t
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF p.request_hash IS DISTINCT FROM p_request_hash THEN
-        PERFORM kept.fail(422, 'idempotency_key_reused', 'Idempotency-Key',
+        PERFORM kept.fail('rule_violation', 'idempotency_key_reused', 'Idempotency-Key',
                           'this Idempotency-Key was already used with a different request');
     END IF;
     RETURN kept.payment_answer(p, true);
@@ -184,26 +184,26 @@ BEGIN
     IF p->'received_at' IS NULL THEN
         v_received := kept.now();
     ELSIF NOT kept.is_timestamp(p->>'received_at') THEN
-        PERFORM kept.fail(400, 'invalid_received_at', 'received_at',
+        PERFORM kept.fail('invalid', 'invalid_received_at', 'received_at',
                           'received_at must be a time like 2026-11-20T14:05:00Z');
     ELSE
         v_received := (p->>'received_at')::timestamptz;
     END IF;
     IF v_received > kept.now() + interval '5 minutes' THEN
-        PERFORM kept.fail(422, 'received_at_in_future', 'received_at', 'a payment cannot be received in the future');
+        PERFORM kept.fail('rule_violation', 'received_at_in_future', 'received_at', 'a payment cannot be received in the future');
     END IF;
     SELECT * INTO a FROM kept.accounts WHERE id = (p->>'account_id')::bigint FOR NO KEY UPDATE;
     IF NOT FOUND THEN
-        PERFORM kept.fail(422, 'unknown_account', 'account_id', format('no account with id %s', p->>'account_id'));
+        PERFORM kept.fail('rule_violation', 'unknown_account', 'account_id', format('no account with id %s', p->>'account_id'));
     END IF;
-    PERFORM kept.require_account_visible(p_actor_key_id, a.id, 422, 'unknown_account', 'account_id');
+    PERFORM kept.require_account_visible(p_actor_key_id, a.id, 'rule_violation', 'unknown_account', 'account_id');
     IF v_received < (a.placed_on::timestamp AT TIME ZONE kept.account_time_zone(a)) THEN
-        PERFORM kept.fail(422, 'received_before_placed', 'received_at',
+        PERFORM kept.fail('rule_violation', 'received_before_placed', 'received_at',
                           format('the account was placed on %s; a payment cannot be received before that day',
                                  a.placed_on));
     END IF;
     IF v_amount > a.balance_cents THEN
-        PERFORM kept.fail(422, 'payment_above_balance', 'amount_cents',
+        PERFORM kept.fail('rule_violation', 'payment_above_balance', 'amount_cents',
                           format('the balance is %s; more than that is a refund, not a payment',
                                  kept.money_text(a.balance_cents, a.currency)));
     END IF;
@@ -222,7 +222,7 @@ BEGIN
         IF pay.id IS NOT NULL THEN
             RETURN kept.payment_replay(pay, p_request_hash);
         END IF;
-        PERFORM kept.fail(409, 'duplicate_source_ref', 'source_ref',
+        PERFORM kept.fail('conflict', 'duplicate_source_ref', 'source_ref',
                           'a payment with this source and source_ref was already posted');
     END IF;
     UPDATE kept.accounts SET balance_cents = balance_cents - v_amount, version = version + 1, updated_at = kept.now()
@@ -252,14 +252,12 @@ DECLARE
     v_restore bigint;
     v_plan bigint;
 BEGIN
-    SELECT * INTO pay FROM kept.payments WHERE id = p_payment_id;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'payment_not_found', 'id', format('no payment with id %s', p_payment_id));
-    END IF;
+    pay := kept.lock_or_404(NULL::kept.payments, p_payment_id, '',
+                            'payment_not_found', 'id', format('no payment with id %s', p_payment_id));
     a := kept.account_lock(pay.account_id);
     SELECT * INTO pay FROM kept.payments WHERE id = p_payment_id FOR UPDATE;
     IF pay.status = 'reversed' THEN
-        PERFORM kept.fail(409, 'payment_already_reversed', 'id', format('payment %s was already reversed', pay.id));
+        PERFORM kept.fail('conflict', 'payment_already_reversed', 'id', format('payment %s was already reversed', pay.id));
     END IF;
     UPDATE kept.installments i
     SET amount_paid_cents = i.amount_paid_cents - al.amount_cents,
@@ -310,17 +308,10 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_after bigint := kept.cursor_decode('payment', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
-    v_items json;
-    v_last bigint;
-    v_count integer;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = p_account_id) THEN
-        PERFORM kept.fail(404, 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
-    SELECT json_agg(kept.payment_json(page.p) ORDER BY (page.p).id) FILTER (WHERE page.n <= v_limit),
-           max((page.p).id) FILTER (WHERE page.n <= v_limit), count(*)
-    INTO v_items, v_last, v_count
-    FROM (SELECT p, row_number() OVER (ORDER BY p.id) AS n FROM kept.payments p
-          WHERE p.account_id = p_account_id AND p.id > v_after ORDER BY p.id LIMIT v_limit + 1) page;
-    RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'payment');
+    PERFORM kept.account_must_exist(p_account_id, 'id');
+    RETURN kept.page_of(ARRAY(SELECT kept.payment_json(p) FROM kept.payments p
+                              WHERE p.account_id = p_account_id AND p.id > v_after
+                              ORDER BY p.id LIMIT v_limit + 1),
+                        v_limit, 'payment');
 END $$;

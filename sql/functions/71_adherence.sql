@@ -20,11 +20,11 @@ BEGIN
         RETURN kept.now();
     END IF;
     IF NOT kept.is_timestamp(p_text) THEN
-        PERFORM kept.fail(400, 'invalid_as_of', 'as_of', 'as_of must be a time like 2026-11-20T00:00:00Z');
+        PERFORM kept.fail('invalid', 'invalid_as_of', 'as_of', 'as_of must be a time like 2026-11-20T00:00:00Z');
     END IF;
     v := p_text::timestamptz;
     IF v > kept.now() + interval '1 minute' THEN
-        PERFORM kept.fail(422, 'as_of_in_future', 'as_of', 'as_of cannot be in the future');
+        PERFORM kept.fail('rule_violation', 'as_of_in_future', 'as_of', 'as_of cannot be in the future');
     END IF;
     RETURN v;
 END $$;

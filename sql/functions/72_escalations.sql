@@ -16,11 +16,17 @@ LANGUAGE sql STABLE AS $$
         'created_at', kept.ts(e.created_at));
 $$;
 
+-- What the outbox says of an escalation, in every escalation_* event.
+CREATE OR REPLACE FUNCTION kept.escalation_payload(e kept.escalations) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'account_id', e.account_id, 'plan_id', e.plan_id, 'payment_id', e.payment_id, 'reason', e.reason,
+        'priority', e.priority, 'team', e.team, 'status', e.status);
+$$;
+
 CREATE OR REPLACE FUNCTION kept.escalation_event(e kept.escalations, p_type text) RETURNS void
 LANGUAGE sql AS $$
-    SELECT kept.outbox_write(p_type, 'escalation', e.id, jsonb_build_object(
-        'account_id', e.account_id, 'plan_id', e.plan_id, 'payment_id', e.payment_id, 'reason', e.reason,
-        'priority', e.priority, 'team', e.team, 'status', e.status));
+    SELECT kept.outbox_write(p_type, 'escalation', e.id, kept.escalation_payload(e));
 $$;
 
 CREATE OR REPLACE FUNCTION kept.escalation_insert(p_actor_key_id bigint, p_actor text, p_request_id text,
@@ -33,7 +39,7 @@ DECLARE
 BEGIN
     SELECT * INTO r FROM kept.escalation_reasons WHERE reason = p_reason;
     IF NOT FOUND THEN
-        PERFORM kept.fail(400, 'invalid_reason', 'reason',
+        PERFORM kept.fail('invalid', 'invalid_reason', 'reason',
                           format('reason is one of %s', (SELECT string_agg(reason, ', ' ORDER BY reason)
                                                          FROM kept.escalation_reasons)));
     END IF;
@@ -70,21 +76,21 @@ DECLARE
     e kept.escalations;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = (p->>'account_id')::bigint) THEN
-        PERFORM kept.fail(422, 'unknown_account', 'account_id', format('no account with id %s', p->>'account_id'));
+        PERFORM kept.fail('rule_violation', 'unknown_account', 'account_id', format('no account with id %s', p->>'account_id'));
     END IF;
-    PERFORM kept.require_account_visible(p_actor_key_id, (p->>'account_id')::bigint, 422, 'unknown_account',
+    PERFORM kept.require_account_visible(p_actor_key_id, (p->>'account_id')::bigint, 'rule_violation', 'unknown_account',
                                          'account_id');
     IF p ? 'plan_id' AND NOT EXISTS (SELECT 1 FROM kept.plans WHERE id = (p->>'plan_id')::bigint
                                                               AND account_id = (p->>'account_id')::bigint) THEN
-        PERFORM kept.fail(422, 'unknown_plan', 'plan_id', 'no such plan on this account');
+        PERFORM kept.fail('rule_violation', 'unknown_plan', 'plan_id', 'no such plan on this account');
     END IF;
     IF (p->>'priority')::integer NOT BETWEEN 1 AND 5 THEN
-        PERFORM kept.fail(400, 'invalid_priority', 'priority', 'priority is 1 (most urgent) to 5');
+        PERFORM kept.fail('invalid', 'invalid_priority', 'priority', 'priority is 1 (most urgent) to 5');
     END IF;
     e := kept.escalation_insert(p_actor_key_id, p_actor, p_request_id, (p->>'account_id')::bigint,
                                 (p->>'plan_id')::bigint, NULL, p->>'reason', (p->>'priority')::integer, p->>'note');
     IF e.id IS NULL THEN
-        PERFORM kept.fail(409, 'escalation_exists', 'reason', 'this is already escalated');
+        PERFORM kept.fail('conflict', 'escalation_exists', 'reason', 'this is already escalated');
     END IF;
     RETURN kept.escalation_json(e);
 END $$;
@@ -109,16 +115,16 @@ DECLARE
     v_count integer;
 BEGIN
     IF v_status NOT IN ('open', 'resolved', 'all') THEN
-        PERFORM kept.fail(400, 'invalid_status', 'status', 'status is open, resolved or all');
+        PERFORM kept.fail('invalid', 'invalid_status', 'status', 'status is open, resolved or all');
     END IF;
     IF p_assigned IS NOT NULL AND p_assigned !~ '^([0-9]{1,18}|none)$' THEN
-        PERFORM kept.fail(400, 'invalid_assignee', 'assigned_to', 'assigned_to is an API key id or none');
+        PERFORM kept.fail('invalid', 'invalid_assignee', 'assigned_to', 'assigned_to is an API key id or none');
     END IF;
     IF p_account IS NOT NULL AND p_account !~ '^[0-9]{1,18}$' THEN
-        PERFORM kept.fail(400, 'invalid_id', 'account_id', 'account_id must be a positive whole number');
+        PERFORM kept.fail('invalid', 'invalid_id', 'account_id', 'account_id must be a positive whole number');
     END IF;
     IF p_overdue IS NOT NULL AND p_overdue NOT IN ('true', 'false') THEN
-        PERFORM kept.fail(400, 'invalid_overdue', 'overdue', 'overdue is true or false');
+        PERFORM kept.fail('invalid', 'invalid_overdue', 'overdue', 'overdue is true or false');
     END IF;
     IF coalesce(p_cursor, '') <> '' THEN
         v_after := string_to_array(kept.cursor_decode_text('escalation', p_cursor, '[1-5],-?[0-9]{1,20},[0-9]{1,18}'), ',');
@@ -153,12 +159,10 @@ LANGUAGE plpgsql AS $$
 DECLARE
     e kept.escalations;
 BEGIN
-    SELECT * INTO e FROM kept.escalations WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'escalation_not_found', 'id', format('no escalation with id %s', p_id));
-    END IF;
+    e := kept.lock_or_404(NULL::kept.escalations, p_id, 'FOR UPDATE',
+                          'escalation_not_found', 'id', format('no escalation with id %s', p_id));
     IF e.status <> 'open' THEN
-        PERFORM kept.fail(409, 'escalation_resolved', 'id', format('escalation %s is already resolved', e.id));
+        PERFORM kept.fail('conflict', 'escalation_resolved', 'id', format('escalation %s is already resolved', e.id));
     END IF;
     RETURN e;
 END $$;
@@ -177,13 +181,12 @@ BEGIN
                      AND kept.key_roles(k, u) && ARRAY['agent', 'supervisor', 'finance', 'admin']
                      AND kept.team_sees_account(CASE WHEN 'admin' = ANY (kept.key_roles(k, u)) THEN NULL ELSE u.team END,
                                                 old.account_id)) THEN
-        PERFORM kept.fail(422, 'unknown_assignee', 'assignee_key_id', 'assign to an active key of someone whose team sees this account');
+        PERFORM kept.fail('rule_violation', 'unknown_assignee', 'assignee_key_id', 'assign to an active key of someone whose team sees this account');
     END IF;
     UPDATE kept.escalations SET assigned_to = v_to, assigned_at = kept.now() WHERE id = p_id RETURNING * INTO e;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'escalation.assigned', 'escalation', e.id,
-                             jsonb_build_object('assigned_to', old.assigned_to), jsonb_build_object('assigned_to', v_to));
-    PERFORM kept.escalation_event(e, 'escalation_assigned');
-    RETURN kept.escalation_json(e);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'escalation.assigned', 'escalation', e.id,
+                          jsonb_build_object('assigned_to', old.assigned_to), jsonb_build_object('assigned_to', v_to),
+                          'escalation_assigned', kept.escalation_payload(e), kept.escalation_json(e));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.escalation_resolve(p_actor_key_id bigint, p_actor text, p_request_id text,
@@ -193,7 +196,7 @@ DECLARE
     e kept.escalations := kept.escalation_lock(p_id);
 BEGIN
     IF coalesce(btrim(p->>'note'), '') = '' THEN
-        PERFORM kept.fail(400, 'note_required', 'note', 'say what was done');
+        PERFORM kept.fail('invalid', 'note_required', 'note', 'say what was done');
     END IF;
     UPDATE kept.escalations SET status = 'resolved', resolved_by = p_actor_key_id, resolved_at = kept.now(),
                                 resolution_note = p->>'note'

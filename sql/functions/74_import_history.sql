@@ -366,7 +366,7 @@ BEGIN
                                                             'replaces_plan_id', v_replaces));
     END IF;
     IF v_plan->>'status' <> 'active' THEN
-        PERFORM kept.fail(422, 'out_of_policy', CASE WHEN p_origin = 'settlement' THEN 'settlement_cents'
+        PERFORM kept.fail('rule_violation', 'out_of_policy', CASE WHEN p_origin = 'settlement' THEN 'settlement_cents'
                                                      ELSE 'weekly_amount_cents' END,
                           format('out of policy (%s): a plan needing a second associate cannot come from history',
                                  (SELECT string_agg(x, ', ') FROM json_array_elements_text(v_plan->'reasons') x)));
@@ -463,12 +463,13 @@ BEGIN
     VALUES (p_file_sha256, v_counts.records, v_counts.accounts, v_counts.plans, v_counts.payments,
             v_counts.reversals, v_counts.cancellations, p_actor_key_id)
     RETURNING id INTO v_import;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'history.imported', 'history_import', v_import,
-                             NULL, jsonb_build_object('file_sha256', p_file_sha256) || to_jsonb(v_counts));
-    RETURN json_build_object('import_id', v_import, 'records', v_counts.records, 'accounts', v_counts.accounts,
-                             'plans', v_counts.plans, 'payments', v_counts.payments, 'reversals', v_counts.reversals,
-                             'cancellations', v_counts.cancellations, 'installments_judged_now', v_judged,
-                             'plan_ids', v_plans);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'history.imported', 'history_import', v_import, NULL,
+                          jsonb_build_object('file_sha256', p_file_sha256) || to_jsonb(v_counts), NULL, NULL,
+                          json_build_object('import_id', v_import, 'records', v_counts.records,
+                                            'accounts', v_counts.accounts, 'plans', v_counts.plans,
+                                            'payments', v_counts.payments, 'reversals', v_counts.reversals,
+                                            'cancellations', v_counts.cancellations,
+                                            'installments_judged_now', v_judged, 'plan_ids', v_plans));
 END $$;
 
 -- Where the replay's refusals go (made empty with each import).

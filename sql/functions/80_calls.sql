@@ -420,14 +420,11 @@ DECLARE
 BEGIN
     v_state := CASE p_status WHEN 'queued' THEN 'placed' ELSE p_status END;
     IF kept.call_state_rank(v_state) IS NULL OR v_state IN ('blocked', 'dialing', 'unknown') THEN
-        PERFORM kept.fail(400, 'invalid_call_status', 'CallStatus', 'CallStatus is not a call state');
+        PERFORM kept.fail('invalid', 'invalid_call_status', 'CallStatus', 'CallStatus is not a call state');
     END IF;
-    SELECT * INTO c FROM kept.calls WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'call_not_found', '', 'no such call');
-    END IF;
+    c := kept.lock_or_404(NULL::kept.calls, p_id, 'FOR UPDATE', 'call_not_found', '', 'no such call');
     IF c.provider_sid IS NOT NULL AND c.provider_sid <> p_sid THEN
-        PERFORM kept.fail(409, 'call_sid_mismatch', 'CallSid', 'this callback names another call');
+        PERFORM kept.fail('conflict', 'call_sid_mismatch', 'CallSid', 'this callback names another call');
     END IF;
     INSERT INTO kept.call_callbacks (provider_sid, sequence_number, call_id, status)
     VALUES (p_sid, p_sequence, p_id, p_status) ON CONFLICT DO NOTHING;
@@ -501,7 +498,7 @@ BEGIN
     WHERE id = p_id AND (provider_sid IS NULL OR provider_sid = p_sid)
     RETURNING * INTO c;
     IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'call_not_found', '', 'no such call for this CallSid');
+        PERFORM kept.fail('not_found', 'call_not_found', '', 'no such call for this CallSid');
     END IF;
     SELECT json_build_object(
         'id', c.id, 'purpose', c.purpose, 'right_party', c.right_party, 'answered_by', c.answered_by,
@@ -551,12 +548,12 @@ DECLARE
 BEGIN
     SELECT * INTO c FROM kept.calls WHERE id = p_id AND (provider_sid IS NULL OR provider_sid = p_sid) FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'call_not_found', '', 'no such call for this CallSid');
+        PERFORM kept.fail('not_found', 'call_not_found', '', 'no such call for this CallSid');
     END IF;
     -- a key press counts only while the call is going on: never on a call
     -- that ended (a replayed or late webhook), nor on one never dialled
     IF c.state NOT IN ('dialing', 'placed', 'unknown', 'initiated', 'ringing', 'in-progress') THEN
-        PERFORM kept.fail(409, 'call_not_in_progress', '',
+        PERFORM kept.fail('conflict', 'call_not_in_progress', '',
                           format('call %s is %s: key presses count only while it is in progress', c.id, c.state));
     END IF;
     IF NOT c.right_party THEN
@@ -632,7 +629,7 @@ BEGIN
                               jsonb_build_object('proposal_id', c.offer_proposal_id,
                                                  'replaces_plan_id', kept.plan_newest_open_id(c.account_id),
                                                  'contact_channel', 'phone'));
-    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR409' OR SQLSTATE 'KR422' THEN
+    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN
         n := NULL;
     END;
     PERFORM set_config('kept.channel', '', true);
@@ -678,7 +675,7 @@ DECLARE
 BEGIN
     SELECT * INTO c FROM kept.calls WHERE id = p_id AND (provider_sid IS NULL OR provider_sid = p_sid) FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'call_not_found', '', 'no such call for this CallSid');
+        PERFORM kept.fail('not_found', 'call_not_found', '', 'no such call for this CallSid');
     END IF;
     IF NOT c.right_party OR c.offer_plan_id IS NOT NULL THEN
         RETURN json_build_object('step', CASE WHEN c.right_party THEN 'menu' ELSE 'limited' END);
@@ -698,7 +695,7 @@ BEGIN
         pr := kept.proposal_create(NULL, format('customer (reminder call %s)', c.id), NULL, c.account_id,
                                    jsonb_build_object('weekly_amount_cents', p_digits::bigint * (10 ^ v_units)::bigint,
                                                       'first_due_date', v_first, 'contact_channel', 'phone'));
-    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR409' OR SQLSTATE 'KR422' THEN
+    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN
         RETURN json_build_object('step', 'amount_invalid');
     END;
     UPDATE kept.calls SET offer_proposal_id = (pr->>'id')::bigint, updated_at = now() WHERE id = p_id
@@ -718,24 +715,12 @@ END $$;
 CREATE OR REPLACE FUNCTION kept.call_page(p_account_id text, p_cursor text, p_limit text) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    v_account bigint;
     v_after bigint := kept.cursor_decode('call', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
-    v_items json;
-    v_last bigint;
-    v_count integer;
+    v_account bigint := kept.account_id_required(p_account_id);
 BEGIN
-    IF p_account_id IS NULL OR p_account_id !~ '^[1-9][0-9]{0,17}$' THEN
-        PERFORM kept.fail(400, 'invalid_account_id', 'account_id', 'account_id is required: an account id');
-    END IF;
-    v_account := p_account_id::bigint;
-    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = v_account) THEN
-        PERFORM kept.fail(404, 'account_not_found', 'account_id', format('no account with id %s', v_account));
-    END IF;
-    SELECT json_agg(kept.call_json(page.c) ORDER BY (page.c).id) FILTER (WHERE page.n <= v_limit),
-           max((page.c).id) FILTER (WHERE page.n <= v_limit), count(*)
-    INTO v_items, v_last, v_count
-    FROM (SELECT c, row_number() OVER (ORDER BY c.id) AS n FROM kept.calls c
-          WHERE c.account_id = v_account AND c.id > v_after ORDER BY c.id LIMIT v_limit + 1) page;
-    RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'call');
+    RETURN kept.page_of(ARRAY(SELECT kept.call_json(c) FROM kept.calls c
+                              WHERE c.account_id = v_account AND c.id > v_after
+                              ORDER BY c.id LIMIT v_limit + 1),
+                        v_limit, 'call');
 END $$;

@@ -26,7 +26,7 @@ CREATE OR REPLACE FUNCTION kept.check_contact_channel(p_channel text, p_field te
 LANGUAGE plpgsql AS $$
 BEGIN
     IF p_channel NOT IN ('phone', 'sms', 'email', 'letter', 'in_person', 'web') THEN
-        PERFORM kept.fail(400, 'invalid_contact_channel', p_field,
+        PERFORM kept.fail('invalid', 'invalid_contact_channel', p_field,
                           format('%s is one of phone, sms, email, letter, in_person, web', p_field));
     END IF;
 END $$;
@@ -57,32 +57,30 @@ DECLARE
     t kept.contacts;
     v_at timestamptz := kept.now();
 BEGIN
-    SELECT * INTO a FROM kept.accounts WHERE id = p_account_id;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    a := kept.lock_or_404(NULL::kept.accounts, p_account_id, '',
+                          'account_not_found', 'id', format('no account with id %s', p_account_id));
     PERFORM kept.check_contact_channel(p->>'channel', 'channel');
     IF p->>'direction' NOT IN ('inbound', 'outbound') THEN
-        PERFORM kept.fail(400, 'invalid_direction', 'direction', 'direction is inbound or outbound');
+        PERFORM kept.fail('invalid', 'invalid_direction', 'direction', 'direction is inbound or outbound');
     END IF;
     IF p->>'outcome' NOT IN ('conversation', 'no_answer', 'left_message', 'wrong_party', 'refused') THEN
-        PERFORM kept.fail(400, 'invalid_outcome', 'outcome',
+        PERFORM kept.fail('invalid', 'invalid_outcome', 'outcome',
                           'outcome is one of conversation, no_answer, left_message, wrong_party, refused');
     END IF;
     IF p ? 'number' AND NOT kept.is_e164(p->>'number') THEN
-        PERFORM kept.fail(400, 'invalid_phone', 'number', 'number must be E.164, such as +14155550123');
+        PERFORM kept.fail('invalid', 'invalid_phone', 'number', 'number must be E.164, such as +14155550123');
     END IF;
     IF p->>'channel' = 'phone' AND p->>'direction' = 'outbound' AND NOT p ? 'number' THEN
-        PERFORM kept.fail(400, 'missing_value', 'number', 'an outbound telephone contact names the number called');
+        PERFORM kept.fail('invalid', 'missing_value', 'number', 'an outbound telephone contact names the number called');
     END IF;
     IF p ? 'occurred_at' THEN
         IF NOT kept.is_timestamp(p->>'occurred_at') THEN
-            PERFORM kept.fail(400, 'invalid_occurred_at', 'occurred_at',
+            PERFORM kept.fail('invalid', 'invalid_occurred_at', 'occurred_at',
                               'occurred_at must be a time like 2026-11-20T14:30:00Z');
         END IF;
         v_at := (p->>'occurred_at')::timestamptz;
         IF v_at > kept.now() + interval '1 minute' THEN
-            PERFORM kept.fail(422, 'contact_in_future', 'occurred_at', 'a contact is logged after it happened');
+            PERFORM kept.fail('rule_violation', 'contact_in_future', 'occurred_at', 'a contact is logged after it happened');
         END IF;
     END IF;
     INSERT INTO kept.contacts (account_id, customer_id, channel, direction, number_enc, number_digest,
@@ -110,17 +108,10 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_after bigint := kept.cursor_decode('contact', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
-    v_items json;
-    v_last bigint;
-    v_count integer;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = p_account_id) THEN
-        PERFORM kept.fail(404, 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
-    SELECT json_agg(kept.contact_json(page.t) ORDER BY (page.t).id) FILTER (WHERE page.n <= v_limit),
-           max((page.t).id) FILTER (WHERE page.n <= v_limit), count(*)
-    INTO v_items, v_last, v_count
-    FROM (SELECT t, row_number() OVER (ORDER BY t.id) AS n FROM kept.contacts t
-          WHERE t.account_id = p_account_id AND t.id > v_after ORDER BY t.id LIMIT v_limit + 1) page;
-    RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'contact');
+    PERFORM kept.account_must_exist(p_account_id, 'id');
+    RETURN kept.page_of(ARRAY(SELECT kept.contact_json(t) FROM kept.contacts t
+                              WHERE t.account_id = p_account_id AND t.id > v_after
+                              ORDER BY t.id LIMIT v_limit + 1),
+                        v_limit, 'contact');
 END $$;

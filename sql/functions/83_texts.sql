@@ -181,10 +181,10 @@ DECLARE
     j record;
 BEGIN
     IF p_number IS NULL THEN
-        PERFORM kept.fail(422, 'no_phone', 'number', 'the customer has no phone number to text');
+        PERFORM kept.fail('rule_violation', 'no_phone', 'number', 'the customer has no phone number to text');
     END IF;
     IF length(p_body) > 1600 THEN
-        PERFORM kept.fail(400, 'invalid_body', 'body', 'a text is at most 1,600 characters');
+        PERFORM kept.fail('invalid', 'invalid_body', 'body', 'a text is at most 1,600 characters');
     END IF;
     -- the number and the words sealed under the customer's data key, with the number's digests
     INSERT INTO kept.messages (customer_id, account_id, link_id, purpose, number_enc, number_digest, number_gdigest,
@@ -197,9 +197,8 @@ BEGIN
     RETURNING * INTO m;
     SELECT * INTO j FROM kept.texts_rules(kept.now(), ARRAY[m.id]);
     m := kept.text_judged(m.id, kept.now(), j.rule, j.retry_at, j.zones, j.decision);
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'message.queued', 'message', m.id, NULL,
-                             kept.message_json(m)::jsonb);
-    RETURN kept.message_json(m);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'message.queued', 'message', m.id, NULL,
+                          kept.message_json(m)::jsonb, NULL, NULL, kept.message_json(m));
 END $$;
 
 -- ---- sending ------------------------------------------------------------------------------------------
@@ -308,14 +307,11 @@ DECLARE
     v_before text;
 BEGIN
     IF v_state IS NULL THEN
-        PERFORM kept.fail(400, 'invalid_message_status', 'MessageStatus', 'MessageStatus is not a message status');
+        PERFORM kept.fail('invalid', 'invalid_message_status', 'MessageStatus', 'MessageStatus is not a message status');
     END IF;
-    SELECT * INTO m FROM kept.messages WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'message_not_found', '', 'no such message');
-    END IF;
+    m := kept.lock_or_404(NULL::kept.messages, p_id, 'FOR UPDATE', 'message_not_found', '', 'no such message');
     IF m.provider_sid IS NOT NULL AND m.provider_sid <> p_sid THEN
-        PERFORM kept.fail(409, 'message_sid_mismatch', 'MessageSid', 'this callback names another message');
+        PERFORM kept.fail('conflict', 'message_sid_mismatch', 'MessageSid', 'this callback names another message');
     END IF;
     v_before := m.state;
     UPDATE kept.messages
@@ -398,7 +394,7 @@ DECLARE
     v_language text;
 BEGIN
     IF NOT kept.is_e164(p_from) THEN
-        PERFORM kept.fail(400, 'invalid_phone', 'From', 'From must be an E.164 number');
+        PERFORM kept.fail('invalid', 'invalid_phone', 'From', 'From must be an E.164 number');
     END IF;
     SELECT c.language INTO v_language FROM kept.customer_phones p JOIN kept.customers c ON c.id = p.customer_id
     WHERE p.number_gdigest = kept.number_gdigest(p_from) ORDER BY p.customer_id LIMIT 1;
@@ -424,24 +420,12 @@ END $$;
 CREATE OR REPLACE FUNCTION kept.message_page(p_account_id text, p_cursor text, p_limit text) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    v_account bigint;
     v_after bigint := kept.cursor_decode('message', p_cursor);
     v_limit integer := kept.page_limit(p_limit);
-    v_items json;
-    v_last bigint;
-    v_count integer;
+    v_account bigint := kept.account_id_required(p_account_id);
 BEGIN
-    IF p_account_id IS NULL OR p_account_id !~ '^[1-9][0-9]{0,17}$' THEN
-        PERFORM kept.fail(400, 'invalid_account_id', 'account_id', 'account_id is required: an account id');
-    END IF;
-    v_account := p_account_id::bigint;
-    IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = v_account) THEN
-        PERFORM kept.fail(404, 'account_not_found', 'account_id', format('no account with id %s', v_account));
-    END IF;
-    SELECT json_agg(kept.message_json(page.m) ORDER BY (page.m).id) FILTER (WHERE page.n <= v_limit),
-           max((page.m).id) FILTER (WHERE page.n <= v_limit), count(*)
-    INTO v_items, v_last, v_count
-    FROM (SELECT m, row_number() OVER (ORDER BY m.id) AS n FROM kept.messages m
-          WHERE m.account_id = v_account AND m.id > v_after ORDER BY m.id LIMIT v_limit + 1) page;
-    RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'message');
+    RETURN kept.page_of(ARRAY(SELECT kept.message_json(m) FROM kept.messages m
+                              WHERE m.account_id = v_account AND m.id > v_after
+                              ORDER BY m.id LIMIT v_limit + 1),
+                        v_limit, 'message');
 END $$;

@@ -40,10 +40,8 @@ DECLARE
     p kept.plans;
     v_today date;
 BEGIN
-    SELECT * INTO a FROM kept.accounts WHERE id = p_account_id;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    a := kept.lock_or_404(NULL::kept.accounts, p_account_id, '',
+                          'account_not_found', 'id', format('no account with id %s', p_account_id));
     SELECT * INTO c FROM kept.customers WHERE id = a.customer_id;
     SELECT * INTO p FROM kept.plans WHERE account_id = a.id AND status = 'active';
     v_today := kept.local_today(c.time_zone);

@@ -59,27 +59,25 @@ DECLARE
     v_send text := coalesce(p->>'send', 'none');
     v_number text;
 BEGIN
-    SELECT * INTO a FROM kept.accounts WHERE id = p_account_id;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'account_not_found', 'id', format('no account with id %s', p_account_id));
-    END IF;
+    a := kept.lock_or_404(NULL::kept.accounts, p_account_id, '',
+                          'account_not_found', 'id', format('no account with id %s', p_account_id));
     PERFORM kept.account_require_open(a);
     SELECT * INTO c FROM kept.customers WHERE id = a.customer_id;
     IF v_days NOT BETWEEN 1 AND 30 THEN
-        PERFORM kept.fail(400, 'invalid_expiry', 'expires_in_days', 'expires_in_days is from 1 to 30');
+        PERFORM kept.fail('invalid', 'invalid_expiry', 'expires_in_days', 'expires_in_days is from 1 to 30');
     END IF;
     IF v_send NOT IN ('sms', 'none') THEN
-        PERFORM kept.fail(400, 'invalid_send', 'send', 'send is sms or none');
+        PERFORM kept.fail('invalid', 'invalid_send', 'send', 'send is sms or none');
     END IF;
     IF p ? 'number' AND NOT EXISTS (SELECT 1 FROM kept.customer_phones
                                     WHERE customer_id = c.id
                                       AND number_digest = kept.pii_digest(c.id, p->>'number')) THEN
-        PERFORM kept.fail(422, 'unknown_number', 'number', 'that number is not one of the customer''s');
+        PERFORM kept.fail('rule_violation', 'unknown_number', 'number', 'that number is not one of the customer''s');
     END IF;
     IF v_send = 'sms' THEN
         v_number := kept.text_number(c.id, p->>'number');
         IF v_number IS NULL THEN
-            PERFORM kept.fail(422, 'no_phone', 'send', 'the customer has no phone number to text');
+            PERFORM kept.fail('rule_violation', 'no_phone', 'send', 'the customer has no phone number to text');
         END IF;
     END IF;
     INSERT INTO kept.self_service_links (account_id, customer_id, token_hash, created_by, expires_at, sent_to_enc,
@@ -87,14 +85,14 @@ BEGIN
     VALUES (a.id, c.id, decode(p_token_hash, 'hex'), p_actor_key_id, kept.now() + v_days * interval '1 day',
             kept.pii_seal(c.id, v_number), coalesce(p->>'language', c.language))
     RETURNING * INTO l;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'self_service_link.created',
-                             'self_service_link', l.id, NULL, kept.self_service_link_json(l)::jsonb);
-    RETURN kept.self_service_link_json(l)::jsonb || jsonb_build_object(
-        'text', CASE WHEN v_send = 'sms' THEN jsonb_build_object(
-            'number', v_number, 'language', l.language,
-            'first_name', split_part(kept.pii_open(c.id, c.name_enc), ' ', 1),
-            'expires_on', (l.expires_at AT TIME ZONE c.time_zone)::date,
-            'useful_until', kept.ts(l.expires_at)) END);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'self_service_link.created', 'self_service_link',
+                          l.id, NULL, kept.self_service_link_json(l)::jsonb, NULL, NULL,
+                          kept.self_service_link_json(l)::jsonb || jsonb_build_object(
+                              'text', CASE WHEN v_send = 'sms' THEN jsonb_build_object(
+                                  'number', v_number, 'language', l.language,
+                                  'first_name', split_part(kept.pii_open(c.id, c.name_enc), ' ', 1),
+                                  'expires_on', (l.expires_at AT TIME ZONE c.time_zone)::date,
+                                  'useful_until', kept.ts(l.expires_at)) END));
 END $$;
 
 CREATE OR REPLACE FUNCTION kept.self_service_links_of_account(p_account_id bigint) RETURNS json
@@ -113,10 +111,8 @@ RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     l kept.self_service_links;
 BEGIN
-    SELECT * INTO l FROM kept.self_service_links WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM kept.fail(404, 'self_service_link_not_found', 'id', format('no self-service link with id %s', p_id));
-    END IF;
+    l := kept.lock_or_404(NULL::kept.self_service_links, p_id, 'FOR UPDATE',
+                          'self_service_link_not_found', 'id', format('no self-service link with id %s', p_id));
     IF l.revoked_at IS NOT NULL THEN
         RETURN kept.self_service_link_json(l);
     END IF;
@@ -126,10 +122,10 @@ BEGIN
     UPDATE kept.messages SET state = 'blocked', blocked_rule = 'link_not_usable', sealed = NULL,
                              decision = 'Blocked, never sent: the self-service link was revoked.', updated_at = now()
     WHERE link_id = p_id AND state = 'queued';
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'self_service_link.revoked', 'self_service_link',
-                             l.id, jsonb_build_object('status', 'active'),
-                             jsonb_build_object('status', 'revoked', 'reason', p_reason));
-    RETURN kept.self_service_link_json(l);
+    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'self_service_link.revoked', 'self_service_link',
+                          l.id, jsonb_build_object('status', 'active'),
+                          jsonb_build_object('status', 'revoked', 'reason', p_reason), NULL, NULL,
+                          kept.self_service_link_json(l));
 END $$;
 
 -- ---- rate limits -----------------------------------------------------------------------------
@@ -535,6 +531,46 @@ RETURNS json LANGUAGE sql STABLE
 RETURN kept.page_account_view(l, jsonb_build_object('error', p_code, 'error_message', p_message)
                                  || coalesce(p_extra, '{}'));
 
+-- Every step of the negotiation begins here: kept.page_begin for an action,
+-- in a verified session. Answers the link, and the view to show instead when
+-- the step may not go on (NULL when it may).
+CREATE OR REPLACE FUNCTION kept.page_act(p_token_hash text, p_session_hash text, p_address text,
+                                         OUT l kept.self_service_links, OUT stop json)
+LANGUAGE plpgsql AS $$
+DECLARE
+    b record;
+BEGIN
+    SELECT * INTO b FROM kept.page_begin(p_token_hash, p_session_hash, p_address, 'act');
+    l := b.l;
+    stop := kept.page_need_session(b.stop, b.l, b.s);
+END $$;
+
+-- A step's write, the agents' own: kept.<p_write> (proposal_create,
+-- plan_create, affordability_record, settlement_offer_create or
+-- settlement_accept: each takes (key, actor, request, id, body) and answers
+-- JSON) in the customer's name, with kept.channel p_channel while it runs
+-- when one is given. Answers what it answered, or kept's refusal of it (an
+-- invalid, conflict or rule_violation error: its code and message) for the
+-- page to show; any other error goes on up.
+CREATE OR REPLACE FUNCTION kept.page_attempt(l kept.self_service_links, p_request_id text, p_write text,
+                                             p_id bigint, p_body jsonb, p_channel text,
+                                             OUT answer json, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_channel IS NOT NULL THEN
+        PERFORM set_config('kept.channel', p_channel, true);
+    END IF;
+    BEGIN
+        EXECUTE format('SELECT kept.%I(NULL, $1, $2, $3, $4)', p_write) INTO answer
+            USING kept.page_actor(l.id), p_request_id, p_id, p_body;
+    EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN
+        GET STACKED DIAGNOSTICS code = PG_EXCEPTION_HINT, message = MESSAGE_TEXT;
+    END;
+    IF p_channel IS NOT NULL THEN
+        PERFORM set_config('kept.channel', '', true);
+    END IF;
+END $$;
+
 -- POST /s/{token}/proposal {amount, first_due_date} as typed: "How much can
 -- you afford to pay each week?" — kept.proposal_create, the agent's own;
 -- answers its evaluation and schedule.
@@ -543,14 +579,12 @@ CREATE OR REPLACE FUNCTION kept.page_propose(p_token_hash text, p_session_hash t
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     b record;
-    v_code text;
-    v_message text;
+    t record;
     v_weekly bigint;
-    pr json;
 BEGIN
-    SELECT * INTO b FROM kept.page_begin(p_token_hash, p_session_hash, p_address, 'act');
-    IF kept.page_need_session(b.stop, b.l, b.s) IS NOT NULL THEN
-        RETURN kept.page_need_session(b.stop, b.l, b.s);
+    SELECT * INTO b FROM kept.page_act(p_token_hash, p_session_hash, p_address);
+    IF b.stop IS NOT NULL THEN
+        RETURN b.stop;
     END IF;
     v_weekly := kept.money_parse(p->>'amount', (SELECT currency FROM kept.accounts WHERE id = (b.l).account_id));
     IF v_weekly IS NULL OR v_weekly <= 0 THEN
@@ -559,18 +593,17 @@ BEGIN
     IF kept.parse_date(p->>'first_due_date') IS NULL THEN
         RETURN kept.page_refused(b.l, 'invalid_date', NULL, jsonb_build_object('asked', p));
     END IF;
-    BEGIN
-        pr := kept.proposal_create(NULL, kept.page_actor((b.l).id), p_request_id, (b.l).account_id,
-                                   jsonb_build_object('weekly_amount_cents', v_weekly,
-                                                      'first_due_date', p->>'first_due_date',
-                                                      'contact_channel', 'web'));
-    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR409' OR SQLSTATE 'KR422' THEN
-        GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
-        RETURN kept.page_refused(b.l, v_code, v_message, jsonb_build_object('asked', p));
-    END;
+    SELECT * INTO t FROM kept.page_attempt(b.l, p_request_id, 'proposal_create', (b.l).account_id,
+                                           jsonb_build_object('weekly_amount_cents', v_weekly,
+                                                              'first_due_date', p->>'first_due_date',
+                                                              'contact_channel', 'web'), NULL);
+    IF t.code IS NOT NULL THEN
+        RETURN kept.page_refused(b.l, t.code, t.message, jsonb_build_object('asked', p));
+    END IF;
     PERFORM kept.page_audit(b.l, p_request_id, 'self_service.proposed',
-                            jsonb_build_object('proposal_id', pr->>'id', 'in_policy', pr->'evaluation'->'in_policy'));
-    RETURN kept.page_account_view(b.l, jsonb_build_object('view', 'proposal', 'proposal', pr));
+                            jsonb_build_object('proposal_id', t.answer->>'id',
+                                               'in_policy', t.answer->'evaluation'->'in_policy'));
+    RETURN kept.page_account_view(b.l, jsonb_build_object('view', 'proposal', 'proposal', t.answer));
 END $$;
 
 -- The plan a step made, as a view (with what the customer is told: active at
@@ -592,14 +625,12 @@ CREATE OR REPLACE FUNCTION kept.page_plan(p_token_hash text, p_session_hash text
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     b record;
-    v_code text;
-    v_message text;
-    n json;
+    t record;
     v_used kept.plans;
 BEGIN
-    SELECT * INTO b FROM kept.page_begin(p_token_hash, p_session_hash, p_address, 'act');
-    IF kept.page_need_session(b.stop, b.l, b.s) IS NOT NULL THEN
-        RETURN kept.page_need_session(b.stop, b.l, b.s);
+    SELECT * INTO b FROM kept.page_act(p_token_hash, p_session_hash, p_address);
+    IF b.stop IS NOT NULL THEN
+        RETURN b.stop;
     END IF;
     IF coalesce(p->>'proposal_id', '') !~ '^[0-9]{1,18}$'
        OR coalesce(p->>'replaces_plan_id', '0') !~ '^[0-9]{0,18}$' THEN
@@ -610,21 +641,17 @@ BEGIN
     IF FOUND THEN
         RETURN kept.page_plan_view(b.l, kept.plan_json(v_used), true);
     END IF;
-    PERFORM set_config('kept.channel', 'self_service', true);
-    BEGIN
-        n := kept.plan_create(NULL, kept.page_actor((b.l).id), p_request_id, (b.l).account_id,
-                              jsonb_build_object('proposal_id', (p->>'proposal_id')::bigint,
-                                                 'replaces_plan_id', (nullif(p->>'replaces_plan_id', ''))::bigint,
-                                                 'contact_channel', 'web'));
-    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR409' OR SQLSTATE 'KR422' THEN
-        GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
-        PERFORM set_config('kept.channel', '', true);
-        RETURN kept.page_refused(b.l, v_code, v_message, NULL);
-    END;
-    PERFORM set_config('kept.channel', '', true);
+    SELECT * INTO t FROM kept.page_attempt(b.l, p_request_id, 'plan_create', (b.l).account_id,
+                                           jsonb_build_object('proposal_id', (p->>'proposal_id')::bigint,
+                                                              'replaces_plan_id',
+                                                              (nullif(p->>'replaces_plan_id', ''))::bigint,
+                                                              'contact_channel', 'web'), 'self_service');
+    IF t.code IS NOT NULL THEN
+        RETURN kept.page_refused(b.l, t.code, t.message, NULL);
+    END IF;
     PERFORM kept.page_audit(b.l, p_request_id, 'self_service.plan_made',
-                            jsonb_build_object('plan_id', n->>'id', 'status', n->>'status'));
-    RETURN kept.page_plan_view(b.l, n, false);
+                            jsonb_build_object('plan_id', t.answer->>'id', 'status', t.answer->>'status'));
+    RETURN kept.page_plan_view(b.l, t.answer, false);
 END $$;
 
 -- POST /s/{token}/budget {"income.earnings": "2,100", ...} as typed (each
@@ -636,8 +663,7 @@ CREATE OR REPLACE FUNCTION kept.page_budget(p_token_hash text, p_session_hash te
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     b record;
-    v_code text;
-    v_message text;
+    t record;
     v_currency text;
     v_section text;
     v_category text;
@@ -645,11 +671,10 @@ DECLARE
     v_cents bigint;
     v_lines jsonb;
     v_body jsonb := '{}';
-    r json;
 BEGIN
-    SELECT * INTO b FROM kept.page_begin(p_token_hash, p_session_hash, p_address, 'act');
-    IF kept.page_need_session(b.stop, b.l, b.s) IS NOT NULL THEN
-        RETURN kept.page_need_session(b.stop, b.l, b.s);
+    SELECT * INTO b FROM kept.page_act(p_token_hash, p_session_hash, p_address);
+    IF b.stop IS NOT NULL THEN
+        RETURN b.stop;
     END IF;
     v_currency := (SELECT currency FROM kept.accounts WHERE id = (b.l).account_id);
     FOREACH v_section IN ARRAY ARRAY['income', 'fixed_costs', 'flexible_costs'] LOOP
@@ -667,15 +692,14 @@ BEGIN
         END LOOP;
         v_body := v_body || jsonb_build_object(v_section, v_lines);
     END LOOP;
-    BEGIN
-        r := kept.affordability_record(NULL, kept.page_actor((b.l).id), p_request_id, (b.l).account_id, v_body);
-    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR422' THEN
-        GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
-        RETURN kept.page_refused(b.l, v_code, v_message, jsonb_build_object('view', 'budget'));
-    END;
+    SELECT * INTO t FROM kept.page_attempt(b.l, p_request_id, 'affordability_record', (b.l).account_id,
+                                           v_body, NULL);
+    IF t.code IS NOT NULL THEN
+        RETURN kept.page_refused(b.l, t.code, t.message, jsonb_build_object('view', 'budget'));
+    END IF;
     PERFORM kept.page_audit(b.l, p_request_id, 'self_service.budget',
-                            jsonb_build_object('assessment_id', r->>'id'));
-    RETURN kept.page_account_view(b.l, jsonb_build_object('budget', r));
+                            jsonb_build_object('assessment_id', t.answer->>'id'));
+    RETURN kept.page_account_view(b.l, jsonb_build_object('budget', t.answer));
 END $$;
 
 -- POST /s/{token}/settlement {amount} as typed: "What would be fair?" — by
@@ -686,29 +710,25 @@ CREATE OR REPLACE FUNCTION kept.page_offer(p_token_hash text, p_session_hash tex
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     b record;
-    v_code text;
-    v_message text;
+    t record;
     v_offer bigint;
-    o json;
 BEGIN
-    SELECT * INTO b FROM kept.page_begin(p_token_hash, p_session_hash, p_address, 'act');
-    IF kept.page_need_session(b.stop, b.l, b.s) IS NOT NULL THEN
-        RETURN kept.page_need_session(b.stop, b.l, b.s);
+    SELECT * INTO b FROM kept.page_act(p_token_hash, p_session_hash, p_address);
+    IF b.stop IS NOT NULL THEN
+        RETURN b.stop;
     END IF;
     v_offer := kept.money_parse(p->>'amount', (SELECT currency FROM kept.accounts WHERE id = (b.l).account_id));
     IF v_offer IS NULL OR v_offer <= 0 THEN
         RETURN kept.page_refused(b.l, 'invalid_amount', NULL, jsonb_build_object('view', 'settlement', 'asked', p));
     END IF;
-    BEGIN
-        o := kept.settlement_offer_create(NULL, kept.page_actor((b.l).id), p_request_id, (b.l).account_id,
-                                          jsonb_build_object('offer_cents', v_offer, 'contact_channel', 'web'));
-    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR409' OR SQLSTATE 'KR422' THEN
-        GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
-        RETURN kept.page_refused(b.l, v_code, v_message, NULL);
-    END;
+    SELECT * INTO t FROM kept.page_attempt(b.l, p_request_id, 'settlement_offer_create', (b.l).account_id,
+                                           jsonb_build_object('offer_cents', v_offer, 'contact_channel', 'web'), NULL);
+    IF t.code IS NOT NULL THEN
+        RETURN kept.page_refused(b.l, t.code, t.message, NULL);
+    END IF;
     PERFORM kept.page_audit(b.l, p_request_id, 'self_service.settlement_offered',
-                            jsonb_build_object('settlement_offer_id', o->>'id'));
-    RETURN kept.page_account_view(b.l, jsonb_build_object('view', 'settlement', 'offer', o));
+                            jsonb_build_object('settlement_offer_id', t.answer->>'id'));
+    RETURN kept.page_account_view(b.l, jsonb_build_object('view', 'settlement', 'offer', t.answer));
 END $$;
 
 -- POST /s/{token}/settlement/accept {offer_id, take ("offer" or "counter"),
@@ -720,15 +740,13 @@ CREATE OR REPLACE FUNCTION kept.page_settle(p_token_hash text, p_session_hash te
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     b record;
-    v_code text;
-    v_message text;
+    t record;
     o kept.settlement_offers;
     v_plan kept.plans;
-    n json;
 BEGIN
-    SELECT * INTO b FROM kept.page_begin(p_token_hash, p_session_hash, p_address, 'act');
-    IF kept.page_need_session(b.stop, b.l, b.s) IS NOT NULL THEN
-        RETURN kept.page_need_session(b.stop, b.l, b.s);
+    SELECT * INTO b FROM kept.page_act(p_token_hash, p_session_hash, p_address);
+    IF b.stop IS NOT NULL THEN
+        RETURN b.stop;
     END IF;
     SELECT * INTO o FROM kept.settlement_offers
     WHERE id = CASE WHEN p->>'offer_id' ~ '^[0-9]{1,18}$' THEN (p->>'offer_id')::bigint END
@@ -740,25 +758,20 @@ BEGIN
     IF FOUND THEN
         RETURN kept.page_plan_view(b.l, kept.plan_json(v_plan), true);
     END IF;
-    PERFORM set_config('kept.channel', 'self_service', true);
-    BEGIN
-        n := kept.settlement_accept(NULL, kept.page_actor((b.l).id), p_request_id, o.id, jsonb_build_object(
+    SELECT * INTO t FROM kept.page_attempt(b.l, p_request_id, 'settlement_accept', o.id, jsonb_build_object(
                  'amount_cents', CASE WHEN p->>'take' = 'counter' AND o.counter_cents IS NOT NULL
                                       THEN o.counter_cents ELSE o.offer_cents END,
                  'installments', CASE WHEN p->>'installments' ~ '^[0-9]{1,2}$' THEN (p->>'installments')::integer END,
                  'first_due_date', kept.parse_date(p->>'first_due_date'),
                  'replaces_plan_id', CASE WHEN p->>'replaces_plan_id' ~ '^[0-9]{1,18}$'
                                           THEN (p->>'replaces_plan_id')::bigint END,
-                 'contact_channel', 'web'));
-    EXCEPTION WHEN SQLSTATE 'KR400' OR SQLSTATE 'KR409' OR SQLSTATE 'KR422' THEN
-        GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_HINT, v_message = MESSAGE_TEXT;
-        PERFORM set_config('kept.channel', '', true);
-        RETURN kept.page_refused(b.l, v_code, v_message,
+                 'contact_channel', 'web'), 'self_service');
+    IF t.code IS NOT NULL THEN
+        RETURN kept.page_refused(b.l, t.code, t.message,
                                  jsonb_build_object('view', 'settlement', 'offer', kept.settlement_json(o, (
                                      SELECT currency FROM kept.accounts WHERE id = o.account_id))));
-    END;
-    PERFORM set_config('kept.channel', '', true);
+    END IF;
     PERFORM kept.page_audit(b.l, p_request_id, 'self_service.settlement_accepted',
-                            jsonb_build_object('plan_id', n->>'id', 'status', n->>'status'));
-    RETURN kept.page_plan_view(b.l, n, false);
+                            jsonb_build_object('plan_id', t.answer->>'id', 'status', t.answer->>'status'));
+    RETURN kept.page_plan_view(b.l, t.answer, false);
 END $$;

@@ -26,7 +26,7 @@ SELECT is((SELECT ok FROM kept.audit_verify()), true, 'the chain verifies');
 
 SELECT kept.audit_write(NULL, 'test', NULL, 'test.unsealed', 'test', 0, NULL, NULL);
 SELECT throws_ok($$SELECT kept.audit_archive(kept.audit_month(now(), 1))$$,
-                 'KR409', NULL, 'a partition with unsealed events is not detached');
+                 'KRCFL', NULL, 'a partition with unsealed events is not detached');
 SELECT ok(kept.audit_seal(100000) >= 1, 'sealed again');
 SELECT is((SELECT array_agg(t) FROM kept.audit_archive(kept.audit_month(now(), 1)) t),
           ARRAY['kept_archive.audit_events_legacy'], 'this month''s partition is detached for archive');

@@ -27,13 +27,13 @@ SELECT isnt((SELECT consent_updated_at FROM kept.customer_phones WHERE kept.pii_
 SELECT is((SELECT position FROM kept.customer_phones WHERE kept.pii_open(customer_id, number_enc) = '+14155550101'), 1::smallint, 'new order kept');
 
 SELECT throws_ok($$SELECT kept.customer_update(NULL, 'test', NULL, (SELECT (doc->>'id')::bigint FROM c), 1, '{"name":"B"}')$$,
-    'KR412', NULL, 'a stale version is refused');
+    'KRPRE', NULL, 'a stale version is refused');
 SELECT lives_ok($$SELECT kept.customer_update(NULL, 'test', NULL, (SELECT (doc->>'id')::bigint FROM c), NULL,
     '{"contact_restrictions":{"moratorium_until":null}}')$$, 'null clears the moratorium');
 SELECT is((SELECT moratorium_until FROM kept.customers WHERE external_ref = 'CUS-1'), NULL, 'moratorium cleared, ');
 SELECT throws_ok($$SELECT kept.customer_update(NULL, 'test', NULL, (SELECT (doc->>'id')::bigint FROM c), NULL,
     '{"phones":[{"number":"+14155550100","consent_automated":true},{"number":"+14155550100","consent_automated":false}]}')$$,
-    'KR400', NULL, 'a number listed twice is refused');
+    'KRINV', NULL, 'a number listed twice is refused');
 SELECT throws_ok($$SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"CUS-2","name":"Bo",
     "time_zone":"Not/AZone","jurisdiction":"GB"}')$$, '23503', NULL, 'an unknown time zone is refused');
 

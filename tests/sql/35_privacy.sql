@@ -38,14 +38,14 @@ SELECT is((SELECT after #>> '{phones,0,consent_automated}' FROM kept.audit_event
 -- ---- erasure ------------------------------------------------------------------------------------
 SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id', (SELECT id FROM c),
     'external_ref', 'PRIV-A', 'creditor', 'Privacy Bank', 'original_balance_cents', 500, 'currency', 'GBP')::jsonb);
-SELECT throws_ok($$SELECT kept.customer_erase(NULL, 'test', NULL, (SELECT id FROM c), '{}')$$, 'KR422', NULL,
+SELECT throws_ok($$SELECT kept.customer_erase(NULL, 'test', NULL, (SELECT id FROM c), '{}')$$, 'KRRUL', NULL,
     'an open account keeps the customer');
 SELECT kept.payment_post(NULL, 'test', NULL, json_build_object('account_id', (SELECT id FROM kept.accounts WHERE external_ref = 'PRIV-A'),
     'amount_cents', 500, 'source', 'card', 'source_ref', 'priv-1')::jsonb, NULL);
 SELECT isnt((SELECT closed_at FROM kept.accounts WHERE external_ref = 'PRIV-A'), NULL, 'paid: closed, with the time');
 SELECT is((kept.retention_for('ZZ')).jurisdiction, '*', 'no policy of its own: the default');
 SELECT is((kept.retention_for('GB-ENG')).jurisdiction, 'GB', 'a subdivision takes its country''s');
-SELECT throws_ok($$SELECT kept.customer_erase(NULL, 'test', NULL, (SELECT id FROM c), '{}')$$, 'KR422', NULL,
+SELECT throws_ok($$SELECT kept.customer_erase(NULL, 'test', NULL, (SELECT id FROM c), '{}')$$, 'KRRUL', NULL,
     'six years have not passed');
 INSERT INTO kept.retention_policies (jurisdiction, retain_days, citation) VALUES ('ZZ', 0, 'test');
 SELECT kept.audit_seal(100000);
@@ -60,7 +60,7 @@ SELECT is((SELECT external_ref FROM kept.accounts WHERE external_ref LIKE 'erase
           'erased-' || (SELECT id FROM kept.accounts WHERE customer_id = (SELECT id FROM c)), 'references replaced');
 SELECT kept.audit_seal(100000);
 SELECT is((SELECT ok FROM kept.audit_verify()), true, 'the chain verifies after the erasure');
-SELECT throws_ok($$SELECT kept.customer_erase(NULL, 'test', NULL, (SELECT id FROM c), '{}')$$, 'KR409', NULL,
+SELECT throws_ok($$SELECT kept.customer_erase(NULL, 'test', NULL, (SELECT id FROM c), '{}')$$, 'KRCFL', NULL,
     'erasing twice is refused');
 SELECT ok(kept.pii_seal((SELECT id FROM c), 'again') IS NULL, 'nothing of theirs is sealed again');
 
@@ -86,7 +86,7 @@ SELECT results_eq($$SELECT kept.team_sees_account(kept.viewer_team(k.north), a.i
                   $$VALUES (true, false, true)$$, 'an account is its creditor''s team''s, and admins''');
 SELECT throws_ok($$SELECT kept.access_check((SELECT south FROM k), NULL, 'account',
                        (SELECT id FROM kept.accounts WHERE external_ref = 'TEAM-A'), 'GET', '/v1/accounts/{id}', '/x',
-                       true, 'id')$$, 'KR404', NULL, 'another team''s account is not found');
+                       true, 'id')$$, 'KRNFD', NULL, 'another team''s account is not found');
 
 SELECT * FROM finish();
 ROLLBACK;

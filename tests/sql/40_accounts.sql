@@ -8,9 +8,9 @@ SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id', 
 FROM generate_series(1, 5) n;
 
 SELECT is(kept.cursor_decode('account', kept.cursor_encode('account', 123456789)), 123456789::bigint, 'cursors round-trip');
-SELECT throws_ok($$SELECT kept.cursor_decode('account', kept.cursor_encode('customer', 1))$$, 'KR400', NULL,
+SELECT throws_ok($$SELECT kept.cursor_decode('account', kept.cursor_encode('customer', 1))$$, 'KRINV', NULL,
     'a cursor from another list is refused');
-SELECT throws_ok($$SELECT kept.cursor_decode('account', 'not a cursor!')$$, 'KR400', NULL, 'junk is refused');
+SELECT throws_ok($$SELECT kept.cursor_decode('account', 'not a cursor!')$$, 'KRINV', NULL, 'junk is refused');
 
 CREATE TEMP TABLE p1 AS SELECT kept.account_page(NULL, NULL, NULL, (SELECT id::text FROM kept.customers WHERE external_ref = 'PAGE-C'), NULL, NULL, '2')::jsonb AS doc;
 SELECT is((SELECT jsonb_array_length(doc->'items') FROM p1), 2, 'a page holds `limit` items');
@@ -21,9 +21,9 @@ SELECT is((SELECT jsonb_array_length(doc->'items') FROM p3), 1, 'the last page h
 SELECT is((SELECT doc->>'next_cursor' FROM p3), NULL, 'and no cursor');
 SELECT is((SELECT kept.account_page(NULL, NULL, NULL, NULL, 'PAGE-A3', NULL, NULL)::jsonb #>> '{items,0,original_balance_cents}'), '3000',
     'filter by external reference');
-SELECT throws_ok($$SELECT kept.account_page(NULL, NULL, NULL, NULL, NULL, NULL, '0')$$, 'KR400', NULL, 'limit 0 is refused');
+SELECT throws_ok($$SELECT kept.account_page(NULL, NULL, NULL, NULL, NULL, NULL, '0')$$, 'KRINV', NULL, 'limit 0 is refused');
 SELECT throws_ok($$SELECT kept.account_create(NULL, 'test', NULL, '{"customer_id":999999,"external_ref":"X","creditor":"B","original_balance_cents":1,"currency":"GBP"}')$$,
-    'KR422', NULL, 'an account needs a customer that exists');
+    'KRRUL', NULL, 'an account needs a customer that exists');
 
 -- API keys: the last admin key stays; revoking twice changes nothing
 UPDATE kept.api_keys SET revoked_at = now() WHERE role = 'admin';
@@ -34,7 +34,7 @@ CREATE FUNCTION pg_temp.key(p_name text, p_role text) RETURNS void LANGUAGE sql 
 $$;
 SELECT pg_temp.key('only-admin', 'admin');
 SELECT throws_ok($$SELECT kept.api_key_revoke(NULL, 'test', NULL, (SELECT id FROM kept.api_keys WHERE name = 'only-admin'))$$,
-    'KR409', NULL, 'the last active admin key cannot be revoked');
+    'KRCFL', NULL, 'the last active admin key cannot be revoked');
 SELECT pg_temp.key('agent-1', 'agent');
 SELECT kept.api_key_revoke(NULL, 'test', NULL, (SELECT id FROM kept.api_keys WHERE name = 'agent-1'));
 SELECT kept.api_key_revoke(NULL, 'test', NULL, (SELECT id FROM kept.api_keys WHERE name = 'agent-1'));

@@ -54,7 +54,7 @@ SELECT is(kept.evaluate_terms(100000, 961, kept.policy_for(NULL), NULL, 'GBP')->
 SELECT is(kept.evaluate_terms(100000, 5000, kept.policy_for(NULL), 4999, 'GBP')->'reasons',
     '["above_affordability"]'::jsonb, 'above the weekly disposable income');
 SELECT is(kept.evaluate_terms(100000, 5000, kept.policy_for(NULL), 4999, 'GBP')->>'weeks_to_clear', '20', 'weeks to clear');
-SELECT throws_ok($$SELECT kept.evaluate_terms(521, 1, kept.policy_for(NULL), NULL, 'GBP')$$, 'KR422', NULL,
+SELECT throws_ok($$SELECT kept.evaluate_terms(521, 1, kept.policy_for(NULL), NULL, 'GBP')$$, 'KRRUL', NULL,
     'more than 520 weeks is refused');
 SELECT lives_ok($$SELECT kept.evaluate_terms(520, 1, kept.policy_for(NULL), NULL, 'GBP')$$, '520 weeks is allowed (out of policy)');
 

@@ -26,13 +26,13 @@ CREATE TEMP TABLE p1 AS SELECT kept.plan_create((SELECT a FROM ids), 'agent-a', 
 SELECT is((SELECT doc->>'status' FROM p1), 'pending_approval', 'out of policy: pending approval');
 SELECT is((SELECT status FROM kept.accounts WHERE external_ref = 'PL-A'), 'open', 'the account is not in a plan yet');
 SELECT throws_ok($$SELECT kept.plan_approve((SELECT a FROM ids), 'agent-a', NULL, (SELECT (doc->>'id')::bigint FROM p1), NULL)$$,
-    'KR403', NULL, 'the creator cannot be the second associate');
+    'KRFBD', NULL, 'the creator cannot be the second associate');
 SELECT lives_ok($$SELECT kept.plan_approve((SELECT b FROM ids), 'agent-b', NULL, (SELECT (doc->>'id')::bigint FROM p1), 'ok')$$,
     'another agent can');
 SELECT is((SELECT status FROM kept.plans WHERE id = (SELECT (doc->>'id')::bigint FROM p1)), 'active', 'and the plan is active');
 SELECT is((SELECT status FROM kept.reviews WHERE plan_id = (SELECT (doc->>'id')::bigint FROM p1)), 'open', 'with a review waiting');
 SELECT throws_ok($$SELECT kept.plan_approve((SELECT b FROM ids), 'agent-b', NULL, (SELECT (doc->>'id')::bigint FROM p1), NULL)$$,
-    'KR409', NULL, 'approving twice is refused');
+    'KRCFL', NULL, 'approving twice is refused');
 
 -- the database itself refuses a second active plan
 SELECT throws_ok($$INSERT INTO kept.plans (account_id, origin, status, weekly_amount_cents, first_due_date, installment_count,
@@ -41,7 +41,7 @@ SELECT throws_ok($$INSERT INTO kept.plans (account_id, origin, status, weekly_am
     true, '{}' FROM ids$$, '23505', NULL, 'one active plan per account, whatever the caller');
 SELECT throws_ok($$SELECT kept.plan_create((SELECT a FROM ids), 'agent-a', NULL, (SELECT account FROM ids),
     jsonb_build_object('weekly_amount_cents', 2000, 'first_due_date', (SELECT first_due FROM ids)))$$,
-    'KR409', NULL, 'a new plan must say which plan it replaces');
+    'KRCFL', NULL, 'a new plan must say which plan it replaces');
 
 -- a settlement, paid, settles the account and writes off the rest
 SELECT kept.settlement_offer_create((SELECT a FROM ids), 'agent-a', NULL, (SELECT account FROM ids), '{"offer_cents": 70000}');

@@ -23,22 +23,22 @@ SELECT is(pg_temp.pay((SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NO
           (SELECT doc || '{"replayed": true}' FROM first), 'the same key and body answer the same result, marked replayed');
 SELECT is((SELECT count(*)::int FROM kept.payments WHERE idempotency_key = 'key-1'), 1, 'and write nothing new');
 SELECT throws_ok($$SELECT pg_temp.pay((SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), 2000, 'r1', 'key-1')$$,
-                 'KR422', NULL, 'the same key with another body is refused');
+                 'KRRUL', NULL, 'the same key with another body is refused');
 SELECT throws_ok($$SELECT pg_temp.pay((SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), 1000, 'r1', 'key-2')$$,
-                 'KR409', NULL, 'source_ref is unique per source');
+                 'KRCFL', NULL, 'source_ref is unique per source');
 SELECT is((SELECT balance_cents FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), 4000::bigint,
           'a payment without a plan reduces the balance');
 
 -- refusals
-SELECT throws_ok($$SELECT pg_temp.pay((SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), 0, 'r0')$$, 'KR400', NULL, 'zero');
-SELECT throws_ok($$SELECT pg_temp.pay((SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), -5, 'rn')$$, 'KR400', NULL, 'negative');
-SELECT throws_ok($$SELECT pg_temp.pay(987654321, 100, 'ru')$$, 'KR422', NULL, 'an unknown account');
-SELECT throws_ok($$SELECT pg_temp.pay((SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), 4001, 'rb')$$, 'KR422', NULL,
+SELECT throws_ok($$SELECT pg_temp.pay((SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), 0, 'r0')$$, 'KRINV', NULL, 'zero');
+SELECT throws_ok($$SELECT pg_temp.pay((SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), -5, 'rn')$$, 'KRINV', NULL, 'negative');
+SELECT throws_ok($$SELECT pg_temp.pay(987654321, 100, 'ru')$$, 'KRRUL', NULL, 'an unknown account');
+SELECT throws_ok($$SELECT pg_temp.pay((SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), 4001, 'rb')$$, 'KRRUL', NULL,
                  'more than the balance');
 SELECT throws_ok($$SELECT kept.payment_post(NULL, 'test', NULL, jsonb_build_object('account_id',
                    (SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), 'amount_cents', 100,
                    'received_at', now() + interval '1 day', 'source', 'card', 'source_ref', 'rf'), NULL)$$,
-                 'KR422', NULL, 'received in the future');
+                 'KRRUL', NULL, 'received in the future');
 
 -- paying off an account without a plan
 SELECT pg_temp.pay((SELECT id FROM kept.accounts WHERE external_ref = 'PAY-NOPLAN'), 4000, 'r2');

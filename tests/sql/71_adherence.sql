@@ -91,7 +91,7 @@ SELECT is((SELECT balance_cents FROM kept.accounts WHERE id = (SELECT account FR
 SELECT is((SELECT count(*)::int FROM kept.escalations WHERE reason = 'payment_reversed'
            AND account_id = (SELECT account FROM t WHERE name = 'reversed')), 1, 'and opens an escalation');
 SELECT throws_ok($$SELECT kept.payment_reverse(NULL, 'test', NULL, (SELECT id FROM kept.payments WHERE source_ref = 'reversed-1'), 'again')$$,
-                 'KR409', NULL, 'a reversed payment cannot be reversed again');
+                 'KRCFL', NULL, 'a reversed payment cannot be reversed again');
 
 -- two consecutive misses break a plan; a plan that had been kept goes to the skilled queue
 SELECT kept.evaluate_outcomes(pg_temp.due_end('exact', 2) + interval '3 days 1 second');

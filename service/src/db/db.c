@@ -289,14 +289,22 @@ static const char *field_or(const PGresult *res, int code, const char *fallback)
 /* kept's own errors: SQLSTATE KR<http status>, stable code in HINT, field in COLUMN. */
 static kept_err classify_own(const PGresult *res, const char *state, struct kept_error *err)
 {
+	/* kept.error_state (sql/functions/00_common.sql): one SQLSTATE per kind */
 	static const struct {
 		const char *state;
 		kept_err kind;
 	} own[] = {
-	        {"KR400", KEPT_ERR_INVALID},  {"KR403", KEPT_ERR_FORBIDDEN},    {"KR404", KEPT_ERR_NOT_FOUND},
-	        {"KR409", KEPT_ERR_CONFLICT}, {"KR412", KEPT_ERR_PRECONDITION}, {"KR422", KEPT_ERR_RULE},
-	        {"KR500", KEPT_ERR_INTERNAL}, /* kept misconfigured (a data key missing): logged, never shown
-	                                       */
+	        {"KRINV", KEPT_ERR_INVALID},
+	        {"KRFBD", KEPT_ERR_FORBIDDEN},
+	        {"KRNFD", KEPT_ERR_NOT_FOUND},
+	        {"KRCFL", KEPT_ERR_CONFLICT},
+	        {"KRPRE", KEPT_ERR_PRECONDITION},
+	        {"KRRUL", KEPT_ERR_RULE},
+	        /* raised by migrations already applied (schema/), which never change: the
+	         * audit log's append-only triggers, and kept misconfigured (a data key
+	         * missing: logged, never shown) */
+	        {"KR409", KEPT_ERR_CONFLICT},
+	        {"KR500", KEPT_ERR_INTERNAL},
 	};
 	kept_err kind = KEPT_ERR_RULE;
 	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)

@@ -17,7 +17,9 @@
  *   23505 unique                                               -> KEPT_ERR_CONFLICT
  *   23503 foreign key                                          -> KEPT_ERR_RULE
  *   23514 check, 23502 not null, 22xxx data                    -> KEPT_ERR_INVALID
- *   KR4xx (kept's own RAISE, see sql/functions/00_errors.sql)  -> the status it names
+ *   KRINV, KRFBD, KRNFD, KRCFL, KRPRE, KRRUL (kept.fail, see
+ *   sql/functions/00_common.sql: one SQLSTATE per kind)        -> that kind
+ *   KR409 (the append-only triggers of schema/)                -> KEPT_ERR_CONFLICT
  *   KR500 (kept misconfigured, e.g. a data key missing)         -> KEPT_ERR_INTERNAL
  *   anything else                                              -> KEPT_ERR_INTERNAL
  * For constraint violations the constraint name goes to err->constraint so

@@ -1,0 +1,13 @@
+-- Reviews (sql/functions/62_reviews.sql). The write takes the same ($1 key id,
+-- $2 actor, $3 request id, $4 path id, $5 the checked JSON body) as negotiation.sql's.
+
+-- name: review_page
+-- $1: the viewer's key (team scope, who may read what; the access log), $2, $3: request id and path
+SELECT kept.review_page($1::bigint, $2, $3, $4, $5, $6)
+
+-- name: review_get
+-- $2: the viewer's key
+SELECT kept.review_get($1::bigint, $2::bigint)
+
+-- name: review_decide
+SELECT kept.review_decide($1::bigint, $2, $3, $4::bigint, ($5::jsonb)->>'decision', ($5::jsonb)->>'note')
