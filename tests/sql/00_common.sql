@@ -14,9 +14,9 @@ END $$;
 
 -- kept.fail: the stable code, the field and the message travel with the error
 SELECT is((SELECT hint || '|' || field || '|' || message FROM pg_temp.error_of(
-           $$SELECT kept.fail(422, 'some_code', 'some_field', 'a message')$$)),
+           $$SELECT kept.fail('rule_violation', 'some_code', 'some_field', 'a message')$$)),
           'some_code|some_field|a message', 'kept.fail carries its code, field and message');
-SELECT is((SELECT field FROM pg_temp.error_of($$SELECT kept.fail(400, 'c', NULL, 'm')$$)), '', 'no field: an empty one');
+SELECT is((SELECT field FROM pg_temp.error_of($$SELECT kept.fail('invalid', 'c', NULL, 'm')$$)), '', 'no field: an empty one');
 
 -- timestamps: RFC 3339 UTC with microseconds, whatever the session's zone
 SET LOCAL TIME ZONE 'America/New_York';
