@@ -1,5 +1,7 @@
 #include "db.h"
 
+#include <inttypes.h>
+
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -10,6 +12,7 @@
 
 #include "clock/clock.h"
 #include "crypto/crypto.h"
+#include "db/db_gen.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
 
@@ -466,8 +469,29 @@ static kept_err not_up(struct kept_error *err)
 	                 "the database is unavailable");
 }
 
-kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
-                const char *const *params, struct db_result **out, struct kept_error *err)
+const char *db_param_int64(char buf[DB_PARAM_TEXT_MAX], int64_t v)
+{
+	if (v == DB_NULL_BIGINT)
+		return NULL;
+	snprintf(buf, DB_PARAM_TEXT_MAX, "%" PRId64, v);
+	return buf;
+}
+
+const char *db_param_int(char buf[DB_PARAM_TEXT_MAX], int v)
+{
+	if (v == DB_NULL_INT)
+		return NULL;
+	snprintf(buf, DB_PARAM_TEXT_MAX, "%d", v);
+	return buf;
+}
+
+const char *db_param_bool(bool v)
+{
+	return v ? "true" : "false";
+}
+
+kept_err db_query_run(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
+                      const char *const *params, struct db_result **out, struct kept_error *err)
 {
 	if ((unsigned)q >= SQL_Q__COUNT)
 		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "unknown query");
@@ -490,16 +514,16 @@ kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int np
 	}
 }
 
-kept_err db_run_json(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
-                     const char *const *params, const char **json, struct kept_error *err)
+kept_err db_query_value(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
+                        const char *const *params, const char **value, struct kept_error *err)
 {
 	struct db_result *res = NULL;
-	*json = NULL;
-	kept_err r = db_run(c, arena, q, nparams, params, &res, err);
+	*value = NULL;
+	kept_err r = db_query_run(c, arena, q, nparams, params, &res, err);
 	if (r)
 		return r;
 	if (db_rows(res) > 0)
-		*json = db_value(res, 0, 0);
+		*value = db_value(res, 0, 0);
 	return KEPT_OK;
 }
 
@@ -544,6 +568,11 @@ const char *db_value(const struct db_result *r, int row, int col)
 	if (PQgetisnull(r->res, row, col))
 		return NULL;
 	return PQgetvalue(r->res, row, col);
+}
+
+int64_t db_int64(const char *text)
+{
+	return text ? (int64_t)strtoll(text, NULL, 10) : DB_NULL_BIGINT;
 }
 
 long long db_affected(const struct db_result *r)

@@ -2,10 +2,16 @@
  * db — the only module that talks to libpq.
  *
  * A `struct db_conn` is one PostgreSQL session. The named queries of sql/
- * (enum sql_query, generated from sql/queries/) are prepared on a connection
- * the first time it runs them and reused for the connection's life; they are
- * prepared again after a reconnect. Parameters are sent as text; the caller
- * formats numbers (arena_sprintf) and passes NULL for SQL NULL.
+ * are run through their typed functions, generated from sql/queries/ into
+ * db_queries.h (q_customer_get(c, arena, id, &out, err); see
+ * service/tools/sqlgen.c for how a parameter's C type is read from the
+ * query), so a call with a wrong count or type of parameters does not
+ * compile. A query is prepared on a connection the first time it runs and
+ * reused for the connection's life; it is prepared again after a reconnect.
+ *
+ * SQL NULL as a parameter: NULL for text (const char *); the sentinels
+ * DB_NULL_BIGINT (INT64_MIN) for int64_t and DB_NULL_INT (INT_MIN) for int,
+ * values no kept id, amount or count can take. A bool cannot be NULL.
  *
  * Results belong to the arena passed in and are released with it, so
  * handlers never clear results by hand.
@@ -36,14 +42,21 @@
 #ifndef KEPT_DB_H
 #define KEPT_DB_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena/arena.h"
+#include "db_queries.h"
 #include "err/err.h"
 #include "sql_bundle.h"
 
 #define DB_RECONNECT_INTERVAL_MS 250
+
+/* SQL NULL for a typed query's number parameters (see above). */
+#define DB_NULL_BIGINT INT64_MIN
+#define DB_NULL_INT    INT_MIN
 
 struct db_conn;
 struct db_result;
@@ -95,15 +108,7 @@ void db_threads_close_all(void);
 
 /* ---- queries ----------------------------------------------------------------- */
 
-/* Runs the named query `q` with `nparams` text parameters. *out (may be NULL
- * when the caller needs no rows) belongs to `arena`. */
-kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
-                const char *const *params, struct db_result **out, struct kept_error *err) KEPT_MUST_CHECK;
-
-/* Runs `q` expecting one text (JSON) column; *json is NULL when no row came
- * back, else arena-owned text. */
-kept_err db_run_json(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
-                     const char *const *params, const char **json, struct kept_error *err) KEPT_MUST_CHECK;
+/* Named queries: the q_* functions of db_queries.h. */
 
 /* Runs SQL text with parameters, unprepared (tools, migrations, one-off statements). */
 kept_err db_exec(struct db_conn *c, struct arena *arena, const char *sql, int nparams,
@@ -120,6 +125,10 @@ const char *db_col_name(const struct db_result *r, int col);
 const char *db_value(const struct db_result *r, int row, int col);
 /* Rows changed by an INSERT/UPDATE/DELETE. */
 long long db_affected(const struct db_result *r);
+
+/* Decimal text (a cell db_value read, to pass on to another query) as a
+ * typed query's int64_t parameter: NULL (SQL NULL) -> DB_NULL_BIGINT. */
+int64_t db_int64(const char *text);
 
 /* ---- transactions ------------------------------------------------------------ */
 
