@@ -16,19 +16,30 @@
  * Results belong to the arena passed in and are released with it, so
  * handlers never clear results by hand.
  *
- * Failures are classified by SQLSTATE into kept_err kinds:
- *   08xxx, 57P0x, 53xxx, a lost connection, 57014 (timeout),
- *   25006 (a read-only server: a standby, a demoted primary)  -> KEPT_ERR_UNAVAILABLE
- *   40001, 40P01, 55P03 (lock_timeout: keptd migrate's yield)  -> KEPT_ERR_RETRY
- *   23505 unique                                               -> KEPT_ERR_CONFLICT
- *   23503 foreign key                                          -> KEPT_ERR_RULE
- *   23514 check, 23502 not null, 22xxx data                    -> KEPT_ERR_INVALID
- *   KR4xx (kept's own RAISE, see sql/functions/00_errors.sql)  -> the status it names
- *   KR500 (kept misconfigured, e.g. a data key missing)         -> KEPT_ERR_INTERNAL
- *   anything else                                              -> KEPT_ERR_INTERNAL
- * For constraint violations the constraint name goes to err->constraint so
- * the API can name the field. kept's own errors carry their stable code in
- * HINT and their field in COLUMN.
+ * Failures are classified by SQLSTATE, in one place (db.c, classify), into
+ * kept_err kinds:
+ *   an outage: a lost connection, 08xxx but 08P01, 53xxx, 57P0x,
+ *   25006 (a read-only server: a standby, a demoted primary)   -> KEPT_ERR_UNAVAILABLE
+ *                                                                  (503 with Retry-After)
+ *   57014 statement timeout                                     -> KEPT_ERR_UNAVAILABLE,
+ *                                                                  code database_timeout
+ *   40001, 40P01, 55P03 (lock_timeout: keptd migrate's yield),
+ *   0A000, 26000 (a prepared statement gone stale)              -> KEPT_ERR_RETRY
+ *   kept's own rules:
+ *   KR4xx (kept's own RAISE, see sql/functions/00_common.sql)   -> the status it names
+ *   KR500 (kept misconfigured, e.g. a data key missing)          -> KEPT_ERR_INTERNAL
+ *   23505 unique                                                -> KEPT_ERR_CONFLICT
+ *   23503 foreign key                                           -> KEPT_ERR_RULE
+ *   23514 check, 23502 not null                                 -> KEPT_ERR_INVALID
+ *   anything else (42xxx, 22xxx, 08P01 a protocol violation
+ *   such as a wrong parameter count, ...) is a defect of kept's:
+ *   logged once as db_defect (SQLSTATE and query name, never a
+ *   parameter), counted as kept_db_events_total{kind="defect"}  -> KEPT_ERR_INTERNAL (500,
+ *                                                                  code database_defect)
+ * Client input must therefore be checked before it reaches a query whose
+ * casts it could fail (22xxx). For constraint violations the constraint
+ * name goes to err->constraint so the API can name the field. kept's own
+ * errors carry their stable code in HINT and their field in COLUMN.
  *
  * HTTP worker threads use db_thread_conn(): one connection per thread, taken
  * from those opened at start (so the number of connections is fixed from the
@@ -129,6 +140,21 @@ long long db_affected(const struct db_result *r);
 /* Decimal text (a cell db_value read, to pass on to another query) as a
  * typed query's int64_t parameter: NULL (SQL NULL) -> DB_NULL_BIGINT. */
 int64_t db_int64(const char *text);
+
+/* ---- error classes ------------------------------------------------------------- */
+
+/* What a SQLSTATE means to kept (the table at the top of this header). */
+enum db_state_class {
+	DB_STATE_OUTAGE,     /* NULL, malformed, 08 but 08P01, 53, 57P, 25006: 503 */
+	DB_STATE_TIMEOUT,    /* 57014: 503 database_timeout */
+	DB_STATE_RETRY,      /* 40001, 40P01, 55P03: the transaction runs again */
+	DB_STATE_STALE,      /* 0A000, 26000: re-prepare and run again */
+	DB_STATE_OWN,        /* KRxxx: kept's own rule */
+	DB_STATE_CONSTRAINT, /* 23xxx: a constraint kept maps to a field */
+	DB_STATE_DEFECT,     /* anything else: 500, logged and counted */
+};
+
+enum db_state_class db_state_class(const char *sqlstate);
 
 /* ---- transactions ------------------------------------------------------------ */
 
