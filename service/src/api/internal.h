@@ -168,102 +168,102 @@ void api_map_constraint(struct kept_error *err);
 
 /* ---- handlers -------------------------------------------------------------------- */
 
-kept_err api_health_live(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_health_ready(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_metrics(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_health_live(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_health_ready(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_metrics(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_keys_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_keys_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_keys_revoke(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_keys_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_keys_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_keys_revoke(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_users_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_users_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_users_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_users_update(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_creditors_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_creditors_put(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_access_log(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_users_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_users_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_users_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_users_update(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_creditors_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_creditors_put(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_access_log(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_customers_erase(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_retention_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_retention_put(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_customers_erase(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_retention_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_retention_put(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_customers_find(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_customers_update(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_customers_find(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_customers_update(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_accounts_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_accounts_overview(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_accounts_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_accounts_overview(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_imports_payments(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_imports_history(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_imports_payments(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_imports_history(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_payments_post(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_payments_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_payments_reverse(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_payments_of_account(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_payments_post(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_payments_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_payments_reverse(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_payments_of_account(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_escalations_open(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_escalations_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_escalations_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_escalations_assign(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_escalations_resolve(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_escalations_open(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_escalations_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_escalations_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_escalations_assign(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_escalations_resolve(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_admin_evaluate(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_admin_reminders(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_admin_evaluate(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_admin_reminders(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_admin_clock_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_admin_clock_set(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_admin_clock_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_admin_clock_set(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_contacts_log(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_contacts_of_account(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_dashboard(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_telephony_gather(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_contacts_log(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_contacts_of_account(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_dashboard(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_telephony_gather(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_policies_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_policies_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_policies_replace(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_policies_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_policies_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_policies_replace(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_affordability_record(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_affordability_latest(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_affordability_record(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_affordability_latest(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_proposals_create(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_proposals_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_plans_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_plans_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_plans_of_account(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_plans_approve(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_plans_cancel(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_plans_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_plans_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_plans_of_account(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_plans_approve(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_plans_cancel(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_reviews_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_reviews_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_reviews_decide(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_reviews_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_reviews_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_reviews_decide(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_self_service_links_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_self_service_links_of_account(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_self_service_links_revoke(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_messages_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_self_service_links_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_self_service_links_of_account(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_self_service_links_revoke(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_messages_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 /* KEPT_ERR_RULE self_service_off unless the page is on. */
 kept_err api_self_service_require(struct kept_error *err) KEPT_MUST_CHECK;
 
 /* the customer's page (page.c): open routes; the link's token is the credential */
-kept_err api_page_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_page_post(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_page_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_page_post(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_telephony_amount(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_telephony_message_status(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_telephony_message_inbound(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_telephony_amount(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_telephony_message_status(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_telephony_message_inbound(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_settlements_offer(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_settlements_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_settlements_accept(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_settlements_offer(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_settlements_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_settlements_accept(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
 #endif
