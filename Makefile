@@ -53,7 +53,7 @@ PHONE_ZONE_DATA := $(wildcard /usr/lib/python3/dist-packages/phonenumbers/tzdata
 
 SERVICE_SRC := $(sort $(shell find service/src -name '*.c' ! -name main.c))
 SERVICE_OBJ := $(SERVICE_SRC:service/src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/sql_bundle.o \
-               $(BUILD)/obj/gen/assets.o
+               $(BUILD)/obj/gen/db_queries.o $(BUILD)/obj/gen/assets.o
 # The dashboard: our page and script, and Chart.js from Debian's libjs-chart.js (its UMD
 # build; licence in /usr/share/doc/libjs-chart.js/copyright), embedded into keptd.
 CHARTJS := /usr/share/javascript/chart.js/chart.min.js
@@ -94,7 +94,7 @@ $(PHONE_ZONES): service/tools/phonezones.py $(PHONE_ZONE_DATA) | deps-check
 	@mkdir -p $(@D)
 	/usr/bin/python3 service/tools/phonezones.py >$@.tmp && mv $@.tmp $@
 
-$(BUILD)/gen/sql_bundle.c $(BUILD)/gen/sql_bundle.h &: $(BUILD)/tools/sqlgen $(MIGRATIONS) $(FUNCTIONS) $(PHONE_ZONES) \
+$(BUILD)/gen/sql_bundle.c $(BUILD)/gen/sql_bundle.h $(BUILD)/gen/db_queries.c $(BUILD)/gen/db_queries.h &: $(BUILD)/tools/sqlgen $(MIGRATIONS) $(FUNCTIONS) $(PHONE_ZONES) \
                                                       $(QUERIES) $(REPORTS)
 	@mkdir -p $(BUILD)/gen
 	$(BUILD)/tools/sqlgen $(BUILD)/gen --migrations $(MIGRATIONS) --functions $(FUNCTIONS) $(PHONE_ZONES) \
@@ -116,6 +116,10 @@ $(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
 # ---- objects and binaries -----------------------------------------------------------------
 
 $(BUILD)/obj/gen/sql_bundle.o: $(BUILD)/gen/sql_bundle.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_KEPT) -c -o $@ $<
+
+$(BUILD)/obj/gen/db_queries.o: $(BUILD)/gen/db_queries.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_KEPT) -c -o $@ $<
 

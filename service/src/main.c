@@ -371,10 +371,8 @@ static int keys_create(const struct kept_config *cfg, int argc, char **argv)
 static kept_err create_user(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
                             void *ctx, struct kept_error *err)
 {
-	const char *params[4], *json;
-	auth_actor_params(actor, params);
-	params[3] = ctx;
-	kept_err r = db_run_json(db, arena, SQL_Q_USER_CREATE, 4, params, &json, err);
+	const char *json;
+	kept_err r = q_user_create_value(db, arena, AUTH_ACTOR_ARGS(actor), ctx, &json, err);
 	if (!r)
 		printf("%s\n", json);
 	return r;
@@ -383,10 +381,10 @@ static kept_err create_user(struct db_conn *db, struct arena *arena, const struc
 static kept_err list_users(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
                            struct kept_error *err)
 {
-	const char *params[3] = {NULL, NULL, "500"}, *json;
+	const char *json;
 	(void)actor;
 	(void)ctx;
-	kept_err r = db_run_json(db, arena, SQL_Q_USER_PAGE, 3, params, &json, err);
+	kept_err r = q_user_page_value(db, arena, NULL, NULL, "500", &json, err);
 	if (!r)
 		printf("%s\n", json);
 	return r;
@@ -416,10 +414,8 @@ static int users_command(const struct kept_config *cfg, int argc, char **argv)
 static kept_err revoke_key(struct db_conn *db, struct arena *arena, const struct auth_actor *actor, void *ctx,
                            struct kept_error *err)
 {
-	const char *params[4], *json;
-	auth_actor_params(actor, params);
-	params[3] = ctx;
-	kept_err r = db_run_json(db, arena, SQL_Q_API_KEY_REVOKE, 4, params, &json, err);
+	const char *json;
+	kept_err r = q_api_key_revoke_value(db, arena, AUTH_ACTOR_ARGS(actor), db_int64(ctx), &json, err);
 	if (!r)
 		printf("%s\n", json);
 	return r;

@@ -62,7 +62,7 @@ static long post_signed(struct life *l, const char *url, const struct form *fiel
 	kept_err r = KEPT_OK;
 	for (size_t i = 0; i < fields->count && !r; i++)
 		r = form_append(&body, fields->fields[i].name, fields->fields[i].value);
-	if (!r && provider_sign(telsim_cfg.auth_token, url, fields, signature))
+	if (!r && provider_sign(telsim_cfg.auth_token, url, fields, signature) == KEPT_OK)
 		r = buf_printf(&header, "X-Twilio-Signature: %s", signature);
 	long status = 0;
 	if (!r) {

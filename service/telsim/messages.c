@@ -174,7 +174,7 @@ static long post_signed(const char *url, const struct form *fields, struct buf *
 		r = form_append(&body, fields->fields[i].name, fields->fields[i].value);
 	long status = 0;
 	CURL *curl = curl_easy_init();
-	if (!r && curl && provider_sign(telsim_cfg.auth_token, url, fields, signature)) {
+	if (!r && curl && provider_sign(telsim_cfg.auth_token, url, fields, signature) == KEPT_OK) {
 		snprintf(header, sizeof header, "X-Twilio-Signature: %s", signature);
 		struct curl_slist *h = curl_slist_append(NULL, header);
 		h = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded");

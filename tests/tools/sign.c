@@ -30,7 +30,7 @@ int main(void)
 		const char *token = json_get_string(doc, "token");
 		const char *url = json_get_string(doc, "url");
 		char sig[PROVIDER_SIGNATURE_LEN + 1] = "";
-		if (!doc || !fields || !token || !url || !provider_sign(token, url, &f, sig))
+		if (!doc || !fields || !token || !url || provider_sign(token, url, &f, sig))
 			return 1;
 		bool valid = provider_signature_valid(token, url, &f, json_get_string(doc, "signature"));
 		printf("%s %d\n", sig, valid ? 1 : 0);

@@ -10,6 +10,7 @@
 
 #include "auth/auth.h"
 #include "crypto/crypto.h"
+#include "db/db.h"
 
 static void generated_keys_have_the_documented_shape(void **state)
 {
@@ -56,12 +57,12 @@ static void actor_parameters(void **state)
 {
 	(void)state;
 	struct auth_actor cli;
-	const char *params[3];
 	auth_actor_cli(&cli);
-	auth_actor_params(&cli, params);
-	assert_null(params[0]);
-	assert_string_equal(params[1], "keptd-cli");
-	assert_null(params[2]);
+	assert_true(auth_actor_key(&cli) == DB_NULL_BIGINT); /* SQL NULL: no key */
+	assert_string_equal(cli.label, "keptd-cli");
+	assert_null(cli.request_id);
+	struct auth_actor key = {"12", "key:12 user:7:alice", "req-1"};
+	assert_int_equal(auth_actor_key(&key), 12);
 }
 
 int main(void)

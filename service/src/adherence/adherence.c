@@ -7,7 +7,7 @@
 #include "log/log.h"
 #include "worker/worker.h"
 
-#define ADHERENCE_ACCOUNTS_PER_BATCH "1000"
+#define ADHERENCE_ACCOUNTS_PER_BATCH 1000
 
 struct phase {
 	const char *as_of;
@@ -19,9 +19,9 @@ struct phase {
 static kept_err phase_outcomes(struct db_conn *db, void *arg, struct kept_error *err)
 {
 	struct phase *p = arg;
-	const char *params[] = {p->as_of, p->after}; /* the batch size is the SQL function's */
-	kept_err r = db_run(db, NULL, SQL_Q_NO_STATEMENT_TIMEOUT, 0, NULL, NULL, err);
-	return r ? r : db_run_json(db, p->arena, SQL_Q_EVALUATE_OUTCOMES_BATCH, 2, params, &p->answer, err);
+	/* the batch size is the SQL function's */
+	kept_err r = q_no_statement_timeout(db, NULL, NULL, err);
+	return r ? r : q_evaluate_outcomes_batch_value(db, p->arena, p->as_of, p->after, &p->answer, err);
 }
 
 /* Reads one phase 1 answer: its count, whether the walk is over, and where
@@ -65,9 +65,10 @@ static kept_err run_phase_outcomes(struct db_conn *db, struct phase *p, struct a
 static kept_err phase_plans(struct db_conn *db, void *arg, struct kept_error *err)
 {
 	struct phase *p = arg;
-	const char *params[] = {p->as_of, ADHERENCE_ACCOUNTS_PER_BATCH};
-	kept_err r = db_run(db, NULL, SQL_Q_NO_STATEMENT_TIMEOUT, 0, NULL, NULL, err);
-	return r ? r : db_run_json(db, p->arena, SQL_Q_EVALUATE_PLANS, 2, params, &p->answer, err);
+	kept_err r = q_no_statement_timeout(db, NULL, NULL, err);
+	return r ? r
+	         : q_evaluate_plans_value(db, p->arena, p->as_of, ADHERENCE_ACCOUNTS_PER_BATCH, &p->answer,
+	                                  err);
 }
 
 /* Phase 2 until no flagged plan is left; adds its counts to `out`. */
@@ -108,8 +109,7 @@ static kept_err take_lock(struct db_conn *db, struct arena *arena, bool wait, bo
                           struct kept_error *err)
 {
 	struct db_result *res = NULL;
-	kept_err r = db_run(db, arena, wait ? SQL_Q_EVALUATION_LOCK : SQL_Q_EVALUATION_TRY_LOCK, 0, NULL,
-	                    &res, err);
+	kept_err r = (wait ? q_evaluation_lock : q_evaluation_try_lock)(db, arena, &res, err);
 	const char *v = db_value(res, 0, 0);
 	*held = !r && (wait || (v && v[0] == 't'));
 	return r;
@@ -119,10 +119,9 @@ kept_err adherence_evaluate(struct db_conn *db, struct arena *arena, const char 
                             struct adherence_result *out, struct kept_error *err)
 {
 	struct phase p = {NULL, NULL, arena, NULL};
-	const char *params[] = {as_of};
 	bool held = false;
 	*out = (struct adherence_result){0};
-	kept_err r = db_run_json(db, arena, SQL_Q_AS_OF, 1, params, &p.as_of, err);
+	kept_err r = q_as_of_value(db, arena, as_of, &p.as_of, err);
 	if (!r)
 		r = take_lock(db, arena, wait, &held, err);
 	if (r || !held)
@@ -131,7 +130,7 @@ kept_err adherence_evaluate(struct db_conn *db, struct arena *arena, const char 
 	out->as_of = p.as_of;
 	r = run_locked(db, &p, out, err);
 	struct kept_error ignored;
-	kept_err u = db_run(db, NULL, SQL_Q_EVALUATION_UNLOCK, 0, NULL, NULL, &ignored);
+	kept_err u = q_evaluation_unlock(db, NULL, NULL, &ignored);
 	(void)u; /* a lost connection releases the lock too */
 	return r;
 }

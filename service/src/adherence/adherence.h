@@ -44,6 +44,7 @@ kept_err adherence_evaluate(struct db_conn *db, struct arena *arena, const char 
 const char *adherence_result_json(struct arena *arena, const struct adherence_result *r);
 
 /* The evaluator worker's run: evaluate now, unless another instance is. */
-kept_err adherence_worker_run(struct db_conn *db, struct arena *arena, struct kept_error *err);
+kept_err adherence_worker_run(struct db_conn *db, struct arena *arena,
+                              struct kept_error *err) KEPT_MUST_CHECK;
 
 #endif

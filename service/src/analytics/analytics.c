@@ -11,11 +11,11 @@
 #include "metrics/metrics.h"
 #include "worker/worker.h"
 
-#define REBUILD_PAGE      "1000" /* plans (with their installments), calls or payments per page */
-#define CHECK_PAGE        "1000"
-#define SLICE_PAGE        "100"    /* the worker's continuous check, per kind and run */
-#define SLICE_AGGREGATES  10       /* ... and one due week's aggregates every this many runs */
-#define DIFF_LIMIT        "100000" /* differences read back per page (their ids are repaired) */
+#define REBUILD_PAGE      1000 /* plans (with their installments), calls or payments per page */
+#define CHECK_PAGE        1000
+#define SLICE_PAGE        100    /* the worker's continuous check, per kind and run */
+#define SLICE_AGGREGATES  10     /* ... and one due week's aggregates every this many runs */
+#define DIFF_LIMIT        100000 /* differences read back per page (their ids are repaired) */
 #define MAX_ID            "9223372036854775807"
 #define LOCK_WAIT_MS      30000
 #define REPAIR_IDS_BYTES  (64u << 20)
@@ -23,13 +23,13 @@
 #define PENDING_MAX_BYTES (16u << 20) /* a check waits for a loader further behind than this */
 
 static const char *separate_url; /* NULL: the operational database */
-static char batch_events[16] = "1000";
+static int batch_events = 1000;
 static struct db_conn *worker_dst; /* the worker's connection to a separate analytics database */
 
 void analytics_configure(const char *analytics_url, int batch)
 {
 	separate_url = analytics_url && *analytics_url ? analytics_url : NULL;
-	snprintf(batch_events, sizeof batch_events, "%d", batch > 0 ? batch : 1000);
+	batch_events = batch > 0 ? batch : 1000;
 }
 
 void analytics_shutdown(void)
@@ -100,7 +100,7 @@ struct state {
 static kept_err read_state(struct db_conn *dst, struct arena *arena, struct state *s, struct kept_error *err)
 {
 	struct db_result *res = NULL;
-	kept_err r = db_run(dst, arena, SQL_Q_ANALYTICS_STATE, 0, NULL, &res, err);
+	kept_err r = q_analytics_state(dst, arena, &res, err);
 	if (!r && db_rows(res) != 1)
 		r = kept_fail(err, KEPT_ERR_INTERNAL, "analytics_not_ready", "",
 		              "analytics.loader_state is empty; run keptd migrate");
@@ -127,18 +127,15 @@ static kept_err measure_lag(struct db_conn *src, struct db_conn *dst, struct ana
 	struct state s;
 	struct db_result *res = NULL;
 	kept_err r = read_state(dst, arena, &s, err);
-	const char *params[2] = {s.tx, s.id};
 	if (!r)
-		r = db_run(src, arena, SQL_Q_ANALYTICS_LAG, 2, params, &res, err);
+		r = q_analytics_lag(src, arena, s.tx, db_int64(s.id), &res, err);
 	if (!r) {
 		out->lag_events = strtoll(db_value(res, 0, 0) ? db_value(res, 0, 0) : "0", NULL, 10);
 		out->lag_seconds = strtod(db_value(res, 0, 1) ? db_value(res, 0, 1) : "0", NULL);
 		metrics_analytics_lag(out->lag_events, out->lag_seconds);
 	}
-	if (!r && out->lag_events == 0) {
-		const char *at[1] = {db_value(res, 0, 2)};
-		r = db_run(dst, arena, SQL_Q_ANALYTICS_CAUGHT_UP, 1, at, NULL, err);
-	}
+	if (!r && out->lag_events == 0)
+		r = q_analytics_caught_up(dst, arena, db_value(res, 0, 2), NULL, err);
 	arena_free(arena);
 	return r;
 }
@@ -153,7 +150,7 @@ static kept_err try_lock(struct db_conn *dst, bool *held, struct kept_error *err
 	if (!arena)
 		return no_memory(err);
 	struct db_result *res = NULL;
-	kept_err r = db_run(dst, arena, SQL_Q_ANALYTICS_LOCK, 0, NULL, &res, err);
+	kept_err r = q_analytics_lock(dst, arena, &res, err);
 	const char *v = db_value(res, 0, 0);
 	*held = !r && v && v[0] == 't';
 	arena_free(arena);
@@ -174,7 +171,7 @@ static kept_err with_lock(struct db_conn *src, struct db_conn *dst, int wait_ms,
 		return r;
 	r = work(src, dst, ctx, err);
 	struct kept_error ignored;
-	kept_err u = db_run(dst, NULL, SQL_Q_ANALYTICS_UNLOCK, 0, NULL, NULL, &ignored);
+	kept_err u = q_analytics_unlock(dst, NULL, NULL, &ignored);
 	(void)u; /* a lost connection releases it too */
 	return r;
 }
@@ -197,10 +194,10 @@ static kept_err rebuild_page(struct rebuild *rb, struct db_conn *dst, const char
 	struct arena *page = arena_new(0);
 	if (!page)
 		return no_memory(err);
-	const char *params[] = {kind, after, REBUILD_PAGE};
 	struct db_result *res = NULL, *written = NULL;
 	if (dst == rb->src) { /* analytics lives here: written straight from the operational tables */
-		kept_err r = db_run(dst, page, SQL_Q_ANALYTICS_REBUILD_PAGE_LOCAL, 3, params, &res, err);
+		kept_err r = q_analytics_rebuild_page_local(dst, page, kind, db_int64(after), REBUILD_PAGE,
+		                                            &res, err);
 		*more = !r && db_value(res, 0, 0);
 		if (*more) {
 			snprintf(after, 32, "%s", db_value(res, 0, 0));
@@ -209,13 +206,12 @@ static kept_err rebuild_page(struct rebuild *rb, struct db_conn *dst, const char
 		arena_free(page);
 		return r;
 	}
-	kept_err r = db_run(rb->src, page, SQL_Q_ANALYTICS_PAGE, 3, params, &res, err);
+	kept_err r = q_analytics_page(rb->src, page, kind, db_int64(after), REBUILD_PAGE, &res, err);
 	*more = !r && db_value(res, 0, 0);
 	if (*more) {
-		const char *facts[] = {db_value(res, 0, 2), db_value(res, 0, 3), db_value(res, 0, 4),
-		                       db_value(res, 0, 5)};
 		snprintf(after, 32, "%s", db_value(res, 0, 0));
-		r = db_run(dst, page, SQL_Q_ANALYTICS_WRITE_JSON, 4, facts, &written, err);
+		r = q_analytics_write_json(dst, page, db_value(res, 0, 2), db_value(res, 0, 3),
+		                           db_value(res, 0, 4), db_value(res, 0, 5), &written, err);
 		if (!r)
 			rb->out->facts += strtoll(db_value(written, 0, 0), NULL, 10);
 	}
@@ -231,10 +227,10 @@ static kept_err rebuild_tx(struct db_conn *dst, void *arg, struct kept_error *er
 		return no_memory(err);
 	rb->out->facts = 0;
 	struct db_result *pos = NULL;
-	kept_err r = db_run(rb->src, arena, SQL_Q_ANALYTICS_POSITION, 0, NULL, &pos, err);
-	const char *at[2] = {db_value(pos, 0, 0), db_value(pos, 0, 1)};
+	kept_err r = q_analytics_position(rb->src, arena, &pos, err);
 	if (!r)
-		r = db_run(dst, arena, SQL_Q_ANALYTICS_REBUILD_BEGIN, 2, at, NULL, err);
+		r = q_analytics_rebuild_begin(dst, arena, db_value(pos, 0, 0), db_int64(db_value(pos, 0, 1)),
+		                              NULL, err);
 	for (size_t k = 0; !r && k < NKINDS; k++) {
 		char after[32] = "0";
 		bool more = true;
@@ -267,14 +263,14 @@ static kept_err apply_tx(struct db_conn *dst, void *arg, struct kept_error *err)
 {
 	struct apply *a = arg;
 	const struct db_result *b = a->batch;
-	const char *params[] = {a->from_tx,        a->from_id,        db_value(b, 0, 0), db_value(b, 0, 1),
-	                        db_value(b, 0, 2), db_value(b, 0, 3), db_value(b, 0, 4), db_value(b, 0, 5),
-	                        db_value(b, 0, 6), db_value(b, 0, 7)};
 	struct db_result *res = NULL;
 	struct arena *arena = arena_new(0);
 	if (!arena)
 		return no_memory(err);
-	kept_err r = db_run(dst, arena, SQL_Q_ANALYTICS_APPLY, 10, params, &res, err);
+	kept_err r = q_analytics_apply(dst, arena, a->from_tx, db_int64(a->from_id), db_value(b, 0, 0),
+	                               db_int64(db_value(b, 0, 1)), db_int64(db_value(b, 0, 2)),
+	                               db_value(b, 0, 3), db_value(b, 0, 4), db_value(b, 0, 5),
+	                               db_value(b, 0, 6), db_value(b, 0, 7), &res, err);
 	const char *v = db_value(res, 0, 0);
 	a->applied = v ? strtoll(v, NULL, 10) : -1;
 	arena_free(arena);
@@ -289,9 +285,8 @@ static kept_err batch_remote(struct db_conn *src, struct db_conn *dst, struct ar
 	struct state s;
 	struct db_result *batch = NULL;
 	kept_err r = read_state(dst, arena, &s, err);
-	const char *params[3] = {s.tx, s.id, batch_events};
 	if (!r)
-		r = db_run(src, arena, SQL_Q_ANALYTICS_EXTRACT, 3, params, &batch, err);
+		r = q_analytics_extract(src, arena, s.tx, db_int64(s.id), batch_events, &batch, err);
 	*loaded = 0;
 	if (r || db_rows(batch) == 0)
 		return r;
@@ -305,9 +300,8 @@ static kept_err batch_remote(struct db_conn *src, struct db_conn *dst, struct ar
 static kept_err batch_local(struct db_conn *src, struct arena *arena, long long *loaded,
                             struct kept_error *err)
 {
-	const char *params[] = {batch_events};
 	struct db_result *res = NULL;
-	kept_err r = db_run(src, arena, SQL_Q_ANALYTICS_LOAD_LOCAL, 1, params, &res, err);
+	kept_err r = q_analytics_load_local(src, arena, batch_events, &res, err);
 	*loaded = r ? 0 : strtoll(db_value(res, 0, 0), NULL, 10);
 	return r;
 }
@@ -444,12 +438,10 @@ static kept_err compare_page(struct check *c, struct arena *arena, int kind, con
 	for (int f = 0; f < 2 && facts[kind][f] && !r; f++) {
 		const char *rows =
 		        !page ? (local ? "{}" : "[]") : db_value(page, 0, local ? 2 : columns[kind][f]);
-		const char *params[] = {facts[kind][f],   rows,      ranges[kind], after, last,
-		                        c->pending[kind], DIFF_LIMIT};
 		struct db_result *res = NULL;
-		r = db_run(c->dst, arena,
-		           local ? SQL_Q_ANALYTICS_LOCAL_DIFFERENCES : SQL_Q_ANALYTICS_FACT_DIFFERENCES, 7,
-		           params, &res, err);
+		r = (local ? q_analytics_local_differences : q_analytics_fact_differences)(
+		        c->dst, arena, facts[kind][f], rows, ranges[kind], db_int64(after), db_int64(last),
+		        c->pending[kind], DIFF_LIMIT, &res, err);
 		if (!r && note_differences(c, kind, res))
 			r = kept_fail(err, KEPT_ERR_NOMEM, "too_many_differences", "",
 			              "too many differences to repair in one run");
@@ -460,13 +452,12 @@ static kept_err compare_page(struct check *c, struct arena *arena, int kind, con
 /* Checks one page of `kind` after `after` (a decimal id); *next is its last
  * id, or NULL when the page reached the end (then everything after `after`
  * was compared, facts with no operational row included). */
-static kept_err check_page(struct check *c, struct arena *arena, int kind, const char *after,
-                           const char *limit, const char **next, struct kept_error *err)
+static kept_err check_page(struct check *c, struct arena *arena, int kind, const char *after, int limit,
+                           const char **next, struct kept_error *err)
 {
-	const char *params[] = {kinds[kind], after, limit};
 	struct db_result *page = NULL;
-	enum sql_query q = c->dst == c->src ? SQL_Q_ANALYTICS_PAGE_IDS : SQL_Q_ANALYTICS_PAGE;
-	kept_err r = db_run(c->src, arena, q, 3, params, &page, err);
+	kept_err r = (c->dst == c->src ? q_analytics_page_ids : q_analytics_page)(
+	        c->src, arena, kinds[kind], db_int64(after), limit, &page, err);
 	*next = r ? NULL : db_value(page, 0, 0);
 	if (!r && *next)
 		c->report->facts += strtoll(db_value(page, 0, 1), NULL, 10);
@@ -478,9 +469,8 @@ static kept_err check_page(struct check *c, struct arena *arena, int kind, const
 static kept_err check_aggregates(struct check *c, struct arena *arena, const char *week,
                                  struct kept_error *err)
 {
-	const char *params[] = {week, DIFF_LIMIT};
 	struct db_result *res = NULL;
-	kept_err r = db_run(c->dst, arena, SQL_Q_ANALYTICS_AGGREGATE_DIFFERENCES, 2, params, &res, err);
+	kept_err r = q_analytics_aggregate_differences(c->dst, arena, week, DIFF_LIMIT, &res, err);
 	if (!r)
 		r = note_differences(c, -1, res);
 	return r;
@@ -491,12 +481,11 @@ static kept_err check_aggregates(struct check *c, struct arena *arena, const cha
 static kept_err check_begin(struct check *c, struct arena *arena, struct state *s, struct kept_error *err)
 {
 	struct db_result *pending = NULL;
-	kept_err r = db_run(c->src, NULL, SQL_Q_ANALYTICS_SNAPSHOT, 0, NULL, NULL, err);
+	kept_err r = q_analytics_snapshot(c->src, NULL, NULL, err);
 	if (!r)
 		r = read_state(c->dst, arena, s, err);
-	const char *params[] = {s->tx, s->id};
 	if (!r)
-		r = db_run(c->src, arena, SQL_Q_ANALYTICS_PENDING, 2, params, &pending, err);
+		r = q_analytics_pending(c->src, arena, s->tx, db_int64(s->id), &pending, err);
 	for (size_t k = 0; !r && k < NKINDS; k++) {
 		c->pending[k] = db_value(pending, 0, (int)k);
 		if (c->pending[k] && strlen(c->pending[k]) > PENDING_MAX_BYTES)
@@ -564,20 +553,15 @@ static kept_err repair_tx(struct db_conn *dst, void *arg, struct kept_error *err
 	for (size_t k = 0; k < NKINDS; k++)
 		ids[k] = id_array(arena, &c->repair[k]);
 	struct db_result *rows = NULL, *res = NULL;
-	kept_err r = db_run(c->src, arena, SQL_Q_ANALYTICS_ROWS, 3, ids, &rows, err);
-	const char *params[] = {ids[0],
-	                        ids[1],
-	                        ids[2],
-	                        db_value(rows, 0, 0),
-	                        db_value(rows, 0, 1),
-	                        db_value(rows, 0, 2),
-	                        db_value(rows, 0, 3)};
+	kept_err r = q_analytics_rows(c->src, arena, ids[0], ids[1], ids[2], &rows, err);
 	if (!r)
-		r = db_run(dst, arena, SQL_Q_ANALYTICS_REPLACE, 7, params, &res, err);
+		r = q_analytics_replace(dst, arena, ids[0], ids[1], ids[2], db_value(rows, 0, 0),
+		                        db_value(rows, 0, 1), db_value(rows, 0, 2), db_value(rows, 0, 3),
+		                        &res, err);
 	if (!r)
 		c->report->repaired += strtoll(db_value(res, 0, 0), NULL, 10);
 	if (!r && c->aggregates_differ)
-		r = db_run(dst, arena, SQL_Q_ANALYTICS_RECOMPUTE_AGGREGATES, 0, NULL, NULL, err);
+		r = q_analytics_recompute_aggregates(dst, arena, NULL, err);
 	arena_free(arena);
 	return r;
 }
@@ -608,11 +592,10 @@ static kept_err audit_repair(struct check *c, long long found, struct kept_error
 		add_ids(summary, "calls", &c->repair[1]);
 		add_ids(summary, "payments", &c->repair[2]);
 	}
-	const char *params[] = {summary ? json_print(arena, summary) : NULL};
-	kept_err r = params[0] ? db_run(c->src, arena, SQL_Q_ANALYTICS_REPAIRED, 1, params, NULL, err)
-	                       : no_memory(err);
+	const char *text = summary ? json_print(arena, summary) : NULL;
+	kept_err r = text ? q_analytics_repaired(c->src, arena, text, NULL, err) : no_memory(err);
 	if (!r)
-		r = db_run(c->dst, arena, SQL_Q_ANALYTICS_SWEEP_RESET, 0, NULL, NULL, err);
+		r = q_analytics_sweep_reset(c->dst, arena, NULL, err);
 	arena_free(arena);
 	return r;
 }
@@ -686,9 +669,8 @@ static kept_err slice_tx(struct db_conn *src, void *arg, struct kept_error *err)
 			sl->wrapped |= 1u << k;
 	}
 	struct db_result *week = NULL;
-	const char *wparams[] = {s.week};
 	if (!r && sl->aggregates)
-		r = db_run(c->dst, arena, SQL_Q_ANALYTICS_NEXT_WEEK, 1, wparams, &week, err);
+		r = q_analytics_next_week(c->dst, arena, s.week, &week, err);
 	snprintf(sl->week, sizeof sl->week, "%s", !r && db_value(week, 0, 0) ? db_value(week, 0, 0) : "");
 	if (!r && sl->week[0])
 		r = check_aggregates(c, arena, sl->week, err);
@@ -706,14 +688,10 @@ static kept_err slice_record(struct slice *sl, struct db_conn *dst, struct kept_
 	struct arena *arena = arena_new(0);
 	if (!arena)
 		return no_memory(err);
-	const char *rec[] = {sl->after[0],
-	                     sl->after[1],
-	                     sl->after[2],
-	                     sl->week[0] ? sl->week : NULL,
-	                     arena_sprintf(arena, "%lld", sl->check.report->differences),
-	                     arena_sprintf(arena, "%u", sl->wrapped)};
 	struct db_result *sweep = NULL;
-	kept_err r = db_run(dst, arena, SQL_Q_ANALYTICS_SWEEP_RECORD, 6, rec, &sweep, err);
+	kept_err r = q_analytics_sweep_record(dst, arena, db_int64(sl->after[0]), db_int64(sl->after[1]),
+	                                      db_int64(sl->after[2]), sl->week[0] ? sl->week : NULL,
+	                                      sl->check.report->differences, (int)sl->wrapped, &sweep, err);
 	if (!r) {
 		long long current = strtoll(db_value(sweep, 0, 0), NULL, 10);
 		long long last = db_value(sweep, 0, 1) ? strtoll(db_value(sweep, 0, 1), NULL, 10) : 0;

@@ -14,12 +14,12 @@ static const struct json_field create_spec[] = {
 
 kept_err api_accounts_create(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_create(ctx, create_spec, SQL_Q_ACCOUNT_CREATE, "/v1/accounts", err);
+	return api_create(ctx, create_spec, q_account_create_value, "/v1/accounts", err);
 }
 
 kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_get(ctx, SQL_Q_ACCOUNT_GET, "account", err);
+	return api_get(ctx, q_account_get_value, "account", err);
 }
 
 /* ?customer_id=&external_ref=&cursor=&limit= — validated in SQL (kept.account_page),
@@ -27,13 +27,10 @@ kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err)
 kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *page;
-	const char *params[7];
-	api_viewer_params(ctx, params);
-	params[3] = http_query(ctx->req, "customer_id");
-	params[4] = http_query(ctx->req, "external_ref");
-	params[5] = http_query(ctx->req, "cursor");
-	params[6] = http_query(ctx->req, "limit");
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_ACCOUNT_PAGE, 7, params, &page, err);
+	kept_err r = q_account_page_value(
+	        ctx->db, ctx->arena, API_VIEWER(ctx), http_query(ctx->req, "customer_id"),
+	        http_query(ctx->req, "external_ref"), http_query(ctx->req, "cursor"),
+	        http_query(ctx->req, "limit"), &page, err);
 	if (r)
 		return r;
 	http_reply_json(ctx->req, 200, page);
@@ -43,11 +40,11 @@ kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err)
 /* GET /v1/accounts/{id}/overview: the account on one screen (sql/functions/85_overview.sql). */
 kept_err api_accounts_overview(struct api_ctx *ctx, struct kept_error *err)
 {
-	const char *id, *doc;
+	const char *doc;
+	int64_t id;
 	kept_err r = api_path_id(ctx, "id", "account_not_found", &id, err);
-	const char *params[] = {id};
 	if (!r)
-		r = db_run_json(ctx->db, ctx->arena, SQL_Q_ACCOUNT_OVERVIEW, 1, params, &doc, err);
+		r = q_account_overview_value(ctx->db, ctx->arena, id, &doc, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, doc);
 	return r;

@@ -105,11 +105,7 @@ kept_err api_admin_clock_set(struct api_ctx *ctx, struct kept_error *err)
 	char before[40], after[40];
 	clock_format_us(clock_now_us(), before, sizeof before);
 	clock_format_us(now ? us : clock_now_us() - clock_offset_us(NULL), after, sizeof after);
-	const char *params[5];
-	api_actor_params(ctx, params);
-	params[3] = before;
-	params[4] = after;
-	r = db_run(ctx->db, ctx->arena, SQL_Q_CLOCK_AUDIT, 5, params, NULL, err);
+	r = q_clock_audit(ctx->db, ctx->arena, API_ACTOR(ctx), before, after, NULL, err);
 	if (r)
 		return r;
 	if (now)

@@ -21,11 +21,11 @@ static const struct json_field record_spec[] = {
 
 kept_err api_affordability_record(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {record_spec, SQL_Q_AFFORDABILITY_RECORD, "account", 201, NULL};
+	static const struct api_write w = {record_spec, q_affordability_record_value, "account", 201, NULL};
 	return api_write(ctx, &w, err);
 }
 
 kept_err api_affordability_latest(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_get(ctx, SQL_Q_AFFORDABILITY_LATEST, "affordability", err);
+	return api_get(ctx, q_affordability_latest_value, "affordability", err);
 }

@@ -32,7 +32,7 @@ kept_err api_keys_create(struct api_ctx *ctx, struct kept_error *err)
 kept_err api_keys_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *items;
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_API_KEY_LIST, 0, NULL, &items, err);
+	kept_err r = q_api_key_list_value(ctx->db, ctx->arena, &items, err);
 	if (r)
 		return r;
 	const char *page = arena_sprintf(ctx->arena, "{\"items\":%s}", items ? items : "[]");
@@ -44,14 +44,12 @@ kept_err api_keys_list(struct api_ctx *ctx, struct kept_error *err)
 
 kept_err api_keys_revoke(struct api_ctx *ctx, struct kept_error *err)
 {
-	const char *id, *record;
+	const char *record;
+	int64_t id;
 	kept_err r = api_path_id(ctx, "id", "api_key_not_found", &id, err);
 	if (r)
 		return r;
-	const char *params[4];
-	api_actor_params(ctx, params);
-	params[3] = id;
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_API_KEY_REVOKE, 4, params, &record, err);
+	r = q_api_key_revoke_value(ctx->db, ctx->arena, API_ACTOR(ctx), id, &record, err);
 	if (r)
 		return r;
 	api_reply_ok(ctx, record);

@@ -15,19 +15,20 @@ static const struct json_field log_spec[] = {
 
 kept_err api_contacts_log(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {log_spec, SQL_Q_CONTACT_LOG, "account", 201, NULL};
+	static const struct api_write w = {log_spec, q_contact_log_value, "account", 201, NULL};
 	return api_write(ctx, &w, err);
 }
 
 /* ?cursor=&limit= */
 kept_err api_contacts_of_account(struct api_ctx *ctx, struct kept_error *err)
 {
-	const char *id = NULL, *page = NULL;
+	const char *page = NULL;
+	int64_t id;
 	kept_err r = api_path_id(ctx, "id", "account_not_found", &id, err);
 	if (r)
 		return r;
-	const char *params[] = {id, http_query(ctx->req, "cursor"), http_query(ctx->req, "limit")};
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CONTACT_PAGE, 3, params, &page, err);
+	r = q_contact_page_value(ctx->db, ctx->arena, id, http_query(ctx->req, "cursor"),
+	                         http_query(ctx->req, "limit"), &page, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, page);
 	return r;

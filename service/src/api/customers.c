@@ -73,7 +73,7 @@ static const struct json_field update_spec[] = {
 
 kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_create(ctx, create_spec, SQL_Q_CUSTOMER_CREATE, "/v1/customers", err);
+	return api_create(ctx, create_spec, q_customer_create_value, "/v1/customers", err);
 }
 
 /* GET /v1/customers?q=: the customer on the telephone, by name, phone digits
@@ -85,12 +85,9 @@ kept_err api_customers_find(struct api_ctx *ctx, struct kept_error *err)
 	if (!q)
 		return kept_fail(err, KEPT_ERR_INVALID, "missing_value", "q",
 		                 "q is required: part of a name, a phone number or a reference");
-	const char *params[6];
-	api_viewer_params(ctx, params);
-	params[3] = q;
-	params[4] = http_query(ctx->req, "cursor");
-	params[5] = http_query(ctx->req, "limit");
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_CUSTOMER_FIND, 6, params, &page, err);
+	kept_err r =
+	        q_customer_find_value(ctx->db, ctx->arena, API_VIEWER(ctx), q, http_query(ctx->req, "cursor"),
+	                              http_query(ctx->req, "limit"), &page, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, page);
 	return r;
@@ -98,12 +95,14 @@ kept_err api_customers_find(struct api_ctx *ctx, struct kept_error *err)
 
 kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_get(ctx, SQL_Q_CUSTOMER_GET, "customer", err);
+	return api_get(ctx, q_customer_get_value, "customer", err);
 }
 
 kept_err api_customers_update(struct api_ctx *ctx, struct kept_error *err)
 {
-	const char *id, *version, *body, *customer;
+	const char *body, *customer;
+	int64_t id;
+	int version;
 	cJSON *obj;
 	kept_err r = api_path_id(ctx, "id", "customer_not_found", &id, err);
 	if (!r)
@@ -115,12 +114,7 @@ kept_err api_customers_update(struct api_ctx *ctx, struct kept_error *err)
 	if (!obj->child)
 		return kept_fail(err, KEPT_ERR_INVALID, "empty_update", "",
 		                 "name at least one field to change");
-	const char *params[6];
-	api_actor_params(ctx, params);
-	params[3] = id;
-	params[4] = version;
-	params[5] = body;
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CUSTOMER_UPDATE, 6, params, &customer, err);
+	r = q_customer_update_value(ctx->db, ctx->arena, API_ACTOR(ctx), id, version, body, &customer, err);
 	if (r)
 		return r;
 	api_reply_ok(ctx, customer);

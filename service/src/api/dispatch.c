@@ -1,5 +1,6 @@
 /* Routing, authentication, roles and error replies for every request. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -176,17 +177,10 @@ static kept_err check_scope(struct api_ctx *ctx, struct kept_error *err)
 	const char *id = scope_id(ctx);
 	if (ctx->route->scope == API_SCOPE_NONE || !api_is_id(id))
 		return KEPT_OK;
-	const char *params[9];
-	params[0] = ctx->who.actor.key_id;
-	params[1] = http_request_id(ctx->req);
-	params[2] = scope_kinds[ctx->route->scope];
-	params[3] = id;
-	params[4] = ctx->route->method;
-	params[5] = ctx->route->pattern;
-	params[6] = http_path(ctx->req);
-	params[7] = ctx->route->pii == API_READS_PII ? "true" : "false";
-	params[8] = scope_field(ctx->route);
-	return db_run(ctx->db, ctx->arena, SQL_Q_ACCESS_CHECK, 9, params, NULL, err);
+	return q_access_check(ctx->db, ctx->arena, api_viewer_key(ctx), http_request_id(ctx->req),
+	                      scope_kinds[ctx->route->scope], strtoll(id, NULL, 10), ctx->route->method,
+	                      ctx->route->pattern, http_path(ctx->req), ctx->route->pii == API_READS_PII,
+	                      scope_field(ctx->route), NULL, err);
 }
 
 /* A personal link's token is a credential: the access log writes /s/… instead. */

@@ -22,12 +22,12 @@ static const struct json_field resolve_spec[] = {
 
 kept_err api_escalations_open(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_create(ctx, open_spec, SQL_Q_ESCALATION_OPEN, "/v1/escalations", err);
+	return api_create(ctx, open_spec, q_escalation_open_value, "/v1/escalations", err);
 }
 
 kept_err api_escalations_get(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_get(ctx, SQL_Q_ESCALATION_GET, "escalation", err);
+	return api_get(ctx, q_escalation_get_value, "escalation", err);
 }
 
 /* ?status=&reason=&team=&assigned_to=&account_id=&overdue=&cursor=&limit= — checked in SQL,
@@ -36,11 +36,11 @@ kept_err api_escalations_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	static const char *const filters[] = {"status",     "reason",  "team",   "assigned_to",
 	                                      "account_id", "overdue", "cursor", "limit"};
-	const char *params[11], *page = NULL;
-	api_viewer_params(ctx, params);
+	const char *f[8], *page = NULL;
 	for (size_t i = 0; i < 8; i++)
-		params[3 + i] = http_query(ctx->req, filters[i]);
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_ESCALATION_PAGE, 11, params, &page, err);
+		f[i] = http_query(ctx->req, filters[i]);
+	kept_err r = q_escalation_page_value(ctx->db, ctx->arena, API_VIEWER(ctx), f[0], f[1], f[2], f[3],
+	                                     f[4], f[5], f[6], f[7], &page, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, page);
 	return r;
@@ -48,12 +48,12 @@ kept_err api_escalations_list(struct api_ctx *ctx, struct kept_error *err)
 
 kept_err api_escalations_assign(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {assign_spec, SQL_Q_ESCALATION_ASSIGN, "escalation", 200, NULL};
+	static const struct api_write w = {assign_spec, q_escalation_assign_value, "escalation", 200, NULL};
 	return api_write(ctx, &w, err);
 }
 
 kept_err api_escalations_resolve(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {resolve_spec, SQL_Q_ESCALATION_RESOLVE, "escalation", 200, NULL};
+	static const struct api_write w = {resolve_spec, q_escalation_resolve_value, "escalation", 200, NULL};
 	return api_write(ctx, &w, err);
 }

@@ -20,9 +20,8 @@ kept_err api_health_ready(struct api_ctx *ctx, struct kept_error *err)
 		return r;
 	char bundle[65];
 	migrate_bundle_checksum(bundle);
-	const char *params[] = {bundle};
 	struct db_result *res;
-	r = db_run(ctx->db, ctx->arena, SQL_Q_SCHEMA_READY, 1, params, &res, err);
+	r = q_schema_ready(ctx->db, ctx->arena, bundle, &res, err);
 	if (r == KEPT_ERR_UNAVAILABLE)
 		return r;
 	const char *current = r ? NULL : db_value(res, 0, 0);

@@ -22,7 +22,6 @@
 #define IMPORT_MAX_PROBLEMS 1000
 #define IMPORT_COPY_CHUNK   (256u << 10)
 #define IMPORT_MAX_COLUMNS  24
-#define NO_QUERY            SQL_Q__COUNT
 
 struct import_column {
 	const char *name;
@@ -36,18 +35,38 @@ struct import_column {
  */
 typedef kept_err (*import_check_fn)(const char **value, size_t *length, struct buf *problems);
 
+/* The typed queries (db_queries.h) an import runs, by their shapes. */
+typedef kept_err (*import_step_fn)(struct db_conn *c, struct arena *arena, struct db_result **out,
+                                   struct kept_error *err);
+typedef kept_err (*import_json_fn)(struct db_conn *c, struct arena *arena, const char *body,
+                                   struct db_result **out, struct kept_error *err);
+typedef kept_err (*import_viewer_fn)(struct db_conn *c, struct arena *arena, int64_t key,
+                                     struct db_result **out, struct kept_error *err);
+typedef kept_err (*import_problems_fn)(struct db_conn *c, struct arena *arena, int limit,
+                                       struct db_result **out, struct kept_error *err);
+typedef kept_err (*import_write_fn)(struct db_conn *c, struct arena *arena, int64_t key, const char *actor,
+                                    const char *request_id, const char **summary, struct kept_error *err);
+typedef kept_err (*import_write_file_fn)(struct db_conn *c, struct arena *arena, int64_t key,
+                                         const char *actor, const char *request_id, const char *file_hash,
+                                         const char **summary, struct kept_error *err);
+
 /* One kind of import: its columns (in the order of its COPY statement, after
  * line and the problems column), its value check if any, and its queries. */
 struct import_kind {
 	const struct import_column *columns;
 	size_t ncolumns;
 	import_check_fn check;
-	enum sql_query stage, copy, resolve, problems, write;
-	bool write_takes_file_hash;
-	enum sql_query stage_json; /* stages a JSON body (NO_QUERY: CSV only) */
+	import_step_fn stage;
+	enum sql_query copy; /* the COPY ... FROM STDIN statement */
+	/* reads each line's references (at most one of the two; none: NULL);
+	 * `resolve_for_viewer` takes the caller's key: references outside their team are unknown */
+	import_step_fn resolve;
+	import_viewer_fn resolve_for_viewer;
+	import_problems_fn problems;
+	import_write_fn write; /* exactly one of write and write_file */
+	import_write_file_fn write_file;
+	import_json_fn stage_json; /* stages a JSON body (NULL: CSV only) */
 	bool write_may_refuse;     /* the write answers NULL when it refused records (listed by `problems`) */
-	bool resolve_for_viewer;   /* `resolve` takes the caller's key: references outside their team are
-	                              unknown */
 };
 
 static const struct import_column account_columns[] = {
@@ -112,32 +131,23 @@ static kept_err check_payment(const char **value, size_t *length, struct buf *pr
 }
 
 static const struct import_kind accounts_kind = {
-        account_columns,
-        sizeof account_columns / sizeof account_columns[0],
-        NULL,
-        SQL_Q_IMPORT_ACCOUNTS_STAGE,
-        SQL_Q_IMPORT_ACCOUNTS_COPY,
-        NO_QUERY,
-        SQL_Q_IMPORT_ACCOUNTS_PROBLEMS,
-        SQL_Q_IMPORT_ACCOUNTS_WRITE,
-        false,
-        NO_QUERY,
-        false,
+        .columns = account_columns,
+        .ncolumns = sizeof account_columns / sizeof account_columns[0],
+        .stage = q_import_accounts_stage,
+        .copy = SQL_Q_IMPORT_ACCOUNTS_COPY,
+        .problems = q_import_accounts_problems,
+        .write = q_import_accounts_write_value,
 };
 
 static const struct import_kind payments_kind = {
-        payment_columns,
-        sizeof payment_columns / sizeof payment_columns[0],
-        check_payment,
-        SQL_Q_IMPORT_PAYMENTS_STAGE,
-        SQL_Q_IMPORT_PAYMENTS_COPY,
-        SQL_Q_IMPORT_PAYMENTS_RESOLVE,
-        SQL_Q_IMPORT_PAYMENTS_PROBLEMS,
-        SQL_Q_IMPORT_PAYMENTS_WRITE,
-        true,
-        NO_QUERY,
-        false,
-        true,
+        .columns = payment_columns,
+        .ncolumns = sizeof payment_columns / sizeof payment_columns[0],
+        .check = check_payment,
+        .stage = q_import_payments_stage,
+        .copy = SQL_Q_IMPORT_PAYMENTS_COPY,
+        .resolve_for_viewer = q_import_payments_resolve,
+        .problems = q_import_payments_problems,
+        .write_file = q_import_payments_write_value,
 };
 
 /* Every value of a history is checked in SQL (74_import_history.sql). */
@@ -164,17 +174,15 @@ static const struct import_column history_columns[] = {
 };
 
 static const struct import_kind history_kind = {
-        history_columns,
-        sizeof history_columns / sizeof history_columns[0],
-        NULL,
-        SQL_Q_IMPORT_HISTORY_STAGE,
-        SQL_Q_IMPORT_HISTORY_COPY,
-        SQL_Q_IMPORT_HISTORY_RESOLVE,
-        SQL_Q_IMPORT_HISTORY_PROBLEMS,
-        SQL_Q_IMPORT_HISTORY_WRITE,
-        true,
-        SQL_Q_IMPORT_HISTORY_STAGE_JSON,
-        true,
+        .columns = history_columns,
+        .ncolumns = sizeof history_columns / sizeof history_columns[0],
+        .stage = q_import_history_stage,
+        .copy = SQL_Q_IMPORT_HISTORY_COPY,
+        .resolve = q_import_history_resolve,
+        .problems = q_import_history_problems,
+        .write_file = q_import_history_write_value,
+        .stage_json = q_import_history_stage_json,
+        .write_may_refuse = true,
 };
 
 struct import {
@@ -349,8 +357,7 @@ static kept_err stage(struct import *im, struct kept_error *err)
 	size_t len;
 	const char *body = http_body(im->ctx->req, &len);
 	if (im->json) {
-		const char *params[] = {body};
-		return db_run(im->db, NULL, im->kind->stage_json, 1, params, NULL, err);
+		return im->kind->stage_json(im->db, NULL, body, NULL, err);
 	}
 	kept_err r = db_copy_begin(im->db, sql_queries[im->kind->copy].text, err);
 	if (r)
@@ -372,17 +379,13 @@ static kept_err stage(struct import *im, struct kept_error *err)
 static kept_err check(struct import *im, bool resolve, struct kept_error *err)
 {
 	struct db_result *problems;
-	char max_problems[16];
-	snprintf(max_problems, sizeof max_problems, "%d", IMPORT_MAX_PROBLEMS);
-	const char *limit[] = {max_problems};
 	kept_err r = KEPT_OK;
-	if (resolve && im->kind->resolve != NO_QUERY) {
-		const char *viewer[] = {im->ctx->who.actor.key_id[0] ? im->ctx->who.actor.key_id : NULL};
-		r = db_run(im->db, NULL, im->kind->resolve, im->kind->resolve_for_viewer ? 1 : 0, viewer,
-		           NULL, err);
-	}
+	if (resolve && im->kind->resolve)
+		r = im->kind->resolve(im->db, NULL, NULL, err);
+	else if (resolve && im->kind->resolve_for_viewer)
+		r = im->kind->resolve_for_viewer(im->db, NULL, api_viewer_key(im->ctx), NULL, err);
 	if (!r)
-		r = db_run(im->db, im->ctx->arena, im->kind->problems, 1, limit, &problems, err);
+		r = im->kind->problems(im->db, im->ctx->arena, IMPORT_MAX_PROBLEMS, &problems, err);
 	if (!r && db_rows(problems) > 0)
 		r = reject(im, problems, err);
 	return r;
@@ -393,12 +396,10 @@ static kept_err commit_rows(struct import *im, struct kept_error *err)
 	size_t len;
 	const char *body = http_body(im->ctx->req, &len);
 	char file_hash[CRYPTO_SHA256_HEX_LEN + 1];
-	const char *params[4];
-	api_actor_params(im->ctx, params);
+	if (im->kind->write)
+		return im->kind->write(im->db, im->ctx->arena, API_ACTOR(im->ctx), &im->summary, err);
 	crypto_sha256_hex(body, len, file_hash);
-	params[3] = file_hash;
-	return db_run_json(im->db, im->ctx->arena, im->kind->write, im->kind->write_takes_file_hash ? 4 : 3,
-	                   params, &im->summary, err);
+	return im->kind->write_file(im->db, im->ctx->arena, API_ACTOR(im->ctx), file_hash, &im->summary, err);
 }
 
 static kept_err import_tx(struct db_conn *db, void *arg, struct kept_error *err)
@@ -408,9 +409,9 @@ static kept_err import_tx(struct db_conn *db, void *arg, struct kept_error *err)
 	im->header_count = 0;
 	buf_reset(&im->copy);
 	/* a big file legitimately takes longer than one request's statement timeout */
-	kept_err r = db_run(db, NULL, SQL_Q_NO_STATEMENT_TIMEOUT, 0, NULL, NULL, err);
+	kept_err r = q_no_statement_timeout(db, NULL, NULL, err);
 	if (!r)
-		r = db_run(db, NULL, im->kind->stage, 0, NULL, NULL, err);
+		r = im->kind->stage(db, NULL, NULL, err);
 	if (!r)
 		r = stage(im, err);
 	if (!r)
@@ -428,7 +429,7 @@ static kept_err run_import(struct api_ctx *ctx, const struct import_kind *kind, 
 {
 	const char *type = http_header(ctx->req, "Content-Type");
 	struct import im = {.kind = kind, .ctx = ctx};
-	im.json = kind->stage_json != NO_QUERY && type && strncasecmp(type, "application/json", 16) == 0;
+	im.json = kind->stage_json && type && strncasecmp(type, "application/json", 16) == 0;
 	buf_init(&im.copy, IMPORT_COPY_CHUNK + CSV_MAX_FIELDS * (2 * CSV_MAX_FIELD_LEN + 8));
 	buf_init(&im.problems, 256);
 	kept_err r = db_transaction(ctx->db, import_tx, &im, err);

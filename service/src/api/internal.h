@@ -9,6 +9,7 @@
 #define KEPT_API_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "api/api.h"
 #include "arena/arena.h"
@@ -87,9 +88,10 @@ kept_err api_db(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 /* True for a positive id in decimal text (1 to 18 digits, no leading zero). */
 bool api_is_id(const char *s);
 
-/* The path parameter `name` as a positive id in decimal text; anything else is
- * a 404 with `not_found_code` (no resource lives at such a URL). */
-kept_err api_path_id(struct api_ctx *ctx, const char *name, const char *not_found_code, const char **id,
+/* The path parameter `name` as a positive id (decimal text of 1 to 18
+ * digits); anything else is a 404 with `not_found_code` (no resource lives at
+ * such a URL). */
+kept_err api_path_id(struct api_ctx *ctx, const char *name, const char *not_found_code, int64_t *id,
                      struct kept_error *err) KEPT_MUST_CHECK;
 
 /* Parses and checks the JSON body against `spec`; *normalized is the body
@@ -97,16 +99,19 @@ kept_err api_path_id(struct api_ctx *ctx, const char *name, const char *not_foun
 kept_err api_json_body(struct api_ctx *ctx, const struct json_field *spec, cJSON **obj,
                        const char **normalized, struct kept_error *err) KEPT_MUST_CHECK;
 
-/* The version number in If-Match ("3", "\"3\"" or W/"3"); *version is NULL
- * when the header is absent. */
-kept_err api_if_match(struct api_ctx *ctx, const char **version, struct kept_error *err) KEPT_MUST_CHECK;
+/* The version number in If-Match ("3", "\"3\"" or W/"3"); *version is
+ * DB_NULL_INT when the header is absent. */
+kept_err api_if_match(struct api_ctx *ctx, int *version, struct kept_error *err) KEPT_MUST_CHECK;
 
-/* Fills the three actor parameters of a write query. */
-void api_actor_params(const struct api_ctx *ctx, const char *params[3]);
+/* The three actor arguments of a typed write query (see AUTH_ACTOR_ARGS). */
+#define API_ACTOR(ctx) AUTH_ACTOR_ARGS(&(ctx)->who.actor)
 
-/* The first three parameters of a list that shows (and logs) only what the
+/* The caller's key id, DB_NULL_BIGINT when none. */
+int64_t api_viewer_key(const struct api_ctx *ctx);
+
+/* The first three arguments of a list that shows (and logs) only what the
  * caller may see: the caller's key id, the request id, the request path. */
-void api_viewer_params(const struct api_ctx *ctx, const char *params[3]);
+#define API_VIEWER(ctx) api_viewer_key(ctx), http_request_id((ctx)->req), http_path((ctx)->req)
 
 /* 200 with JSON (and ETag from the document's "version", when present). */
 void api_reply_ok(struct api_ctx *ctx, const char *json);
@@ -114,16 +119,29 @@ void api_reply_ok(struct api_ctx *ctx, const char *json);
 /* 201 with JSON and Location: <collection>/<the document's "id"> (none when collection is NULL). */
 void api_reply_created(struct api_ctx *ctx, const char *collection, const char *json);
 
+/* The typed queries (db_queries.h, their _json form) the generic helpers
+ * below run: a write of the actor's three, the path's {id} and the body; a
+ * create of the actor's three and the body; a read by id. A query of another
+ * shape does not compile in their place. */
+typedef kept_err (*api_write_query)(struct db_conn *c, struct arena *arena, int64_t key, const char *actor,
+                                    const char *request_id, int64_t id, const char *body, const char **json,
+                                    struct kept_error *err);
+typedef kept_err (*api_create_query)(struct db_conn *c, struct arena *arena, int64_t key, const char *actor,
+                                     const char *request_id, const char *body, const char **json,
+                                     struct kept_error *err);
+typedef kept_err (*api_get_query)(struct db_conn *c, struct arena *arena, int64_t id, const char **json,
+                                  struct kept_error *err);
+
 /*
  * A write through one query. The query's parameters are the actor's three,
- * then the path's {id} when `noun` names what it identifies (a bad id is a
- * 404 <noun>_not_found), then the JSON body checked against `spec`. The
- * query's JSON answers with `status`; on 201 with `location` set, Location
- * is <location>/<the answer's id>.
+ * then the path's {id}, which `noun` names (a bad id is a 404
+ * <noun>_not_found), then the JSON body checked against `spec`. The query's
+ * JSON answers with `status`; on 201 with `location` set, Location is
+ * <location>/<the answer's id>. A write with no path id is api_create_with.
  */
 struct api_write {
 	const struct json_field *spec;
-	enum sql_query query;
+	api_write_query query;
 	const char *noun;
 	int status;
 	const char *location;
@@ -131,13 +149,18 @@ struct api_write {
 
 kept_err api_write(struct api_ctx *ctx, const struct api_write *w, struct kept_error *err) KEPT_MUST_CHECK;
 
-/* POST of a new resource: api_write with no path id, 201 and Location under `collection`. */
-kept_err api_create(struct api_ctx *ctx, const struct json_field *spec, enum sql_query q,
+/* A write with no path id: the actor's three and the body checked against
+ * `spec`, answering `status` (201: Location under `collection`, when set). */
+kept_err api_create_with(struct api_ctx *ctx, const struct json_field *spec, api_create_query q, int status,
+                         const char *collection, struct kept_error *err) KEPT_MUST_CHECK;
+
+/* POST of a new resource: api_create_with, 201 and Location under `collection`. */
+kept_err api_create(struct api_ctx *ctx, const struct json_field *spec, api_create_query q,
                     const char *collection, struct kept_error *err) KEPT_MUST_CHECK;
 
 /* GET of one resource by its path id: runs `q` with the id; 404 with code
  * "<noun>_not_found" when it answers no row. */
-kept_err api_get(struct api_ctx *ctx, enum sql_query q, const char *noun,
+kept_err api_get(struct api_ctx *ctx, api_get_query q, const char *noun,
                  struct kept_error *err) KEPT_MUST_CHECK;
 
 /* Turns a database constraint violation into the API's code and field. */
@@ -145,102 +168,102 @@ void api_map_constraint(struct kept_error *err);
 
 /* ---- handlers -------------------------------------------------------------------- */
 
-kept_err api_health_live(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_health_ready(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_metrics(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_health_live(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_health_ready(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_metrics(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_keys_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_keys_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_keys_revoke(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_keys_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_keys_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_keys_revoke(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_users_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_users_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_users_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_users_update(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_creditors_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_creditors_put(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_access_log(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_users_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_users_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_users_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_users_update(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_creditors_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_creditors_put(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_access_log(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_customers_erase(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_retention_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_retention_put(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_customers_erase(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_retention_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_retention_put(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_customers_find(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_customers_update(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_customers_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_customers_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_customers_find(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_customers_update(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_accounts_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_accounts_overview(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_accounts_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_accounts_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_accounts_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_accounts_overview(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_imports_payments(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_imports_history(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_imports_accounts(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_imports_payments(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_imports_history(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_payments_post(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_payments_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_payments_reverse(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_payments_of_account(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_payments_post(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_payments_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_payments_reverse(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_payments_of_account(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_escalations_open(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_escalations_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_escalations_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_escalations_assign(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_escalations_resolve(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_escalations_open(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_escalations_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_escalations_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_escalations_assign(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_escalations_resolve(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_admin_evaluate(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_admin_reminders(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_admin_evaluate(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_admin_reminders(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_admin_clock_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_admin_clock_set(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_admin_clock_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_admin_clock_set(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_contacts_log(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_contacts_of_account(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_dashboard(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_telephony_gather(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_contacts_log(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_contacts_of_account(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_dashboard(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_telephony_gather(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_policies_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_policies_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_policies_replace(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_policies_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_policies_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_policies_replace(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_affordability_record(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_affordability_latest(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_affordability_record(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_affordability_latest(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_proposals_create(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_proposals_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_plans_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_plans_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_plans_of_account(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_plans_approve(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_plans_cancel(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_plans_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_plans_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_plans_of_account(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_plans_approve(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_plans_cancel(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_reviews_list(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_reviews_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_reviews_decide(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_reviews_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_reviews_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_reviews_decide(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_self_service_links_create(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_self_service_links_of_account(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_self_service_links_revoke(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_messages_list(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_self_service_links_create(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_self_service_links_of_account(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_self_service_links_revoke(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_messages_list(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 /* KEPT_ERR_RULE self_service_off unless the page is on. */
 kept_err api_self_service_require(struct kept_error *err) KEPT_MUST_CHECK;
 
 /* the customer's page (page.c): open routes; the link's token is the credential */
-kept_err api_page_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_page_post(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_page_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_page_post(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_telephony_amount(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_telephony_message_status(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_telephony_message_inbound(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_telephony_amount(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_telephony_message_status(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_telephony_message_inbound(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
-kept_err api_settlements_offer(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_settlements_get(struct api_ctx *ctx, struct kept_error *err);
-kept_err api_settlements_accept(struct api_ctx *ctx, struct kept_error *err);
+kept_err api_settlements_offer(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_settlements_get(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
+kept_err api_settlements_accept(struct api_ctx *ctx, struct kept_error *err) KEPT_MUST_CHECK;
 
 #endif

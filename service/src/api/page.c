@@ -265,9 +265,9 @@ kept_err api_page_get(struct api_ctx *ctx, struct kept_error *err)
 	const char *show = strstr(path, "/budget")       ? "budget"
 	                   : strstr(path, "/settlement") ? "settlement"
 	                                                 : NULL;
-	const char *params[] = {v.token_hash, session_param(&v), v.address, http_request_id(ctx->req)};
 	const char *json = NULL;
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_PAGE_VIEW, 4, params, &json, err);
+	r = q_page_view_value(ctx->db, ctx->arena, v.token_hash, session_param(&v), v.address,
+	                      http_request_id(ctx->req), &json, err);
 	return r ? r : draw_json(&v, json, show, err);
 }
 
@@ -311,14 +311,12 @@ static kept_err verify(struct visit *v, struct kept_error *err)
 		char code_hash[LINK_HASH_HEX_LEN + 1];
 		const char *code = form_get(&v->form, "code");
 		link_code_hash(api_cfg->link_keys, v->token_hash, code ? code : "", code_hash);
-		const char *params[] = {v->token_hash, new_hash, v->address, http_request_id(v->ctx->req),
-		                        code_hash};
-		r = db_run_json(v->ctx->db, v->ctx->arena, SQL_Q_PAGE_VERIFY_CODE, 5, params, &json, err);
+		r = q_page_verify_code_value(v->ctx->db, v->ctx->arena, v->token_hash, new_hash, v->address,
+		                             http_request_id(v->ctx->req), code_hash, &json, err);
 	} else {
-		const char *params[] = {v->token_hash, new_hash,
-		                        v->address,    http_request_id(v->ctx->req),
-		                        typed_date(v), form_get(&v->form, "postcode")};
-		r = db_run_json(v->ctx->db, v->ctx->arena, SQL_Q_PAGE_VERIFY, 6, params, &json, err);
+		r = q_page_verify_value(v->ctx->db, v->ctx->arena, v->token_hash, new_hash, v->address,
+		                        http_request_id(v->ctx->req), typed_date(v),
+		                        form_get(&v->form, "postcode"), &json, err);
 	}
 	if (r)
 		return r;
@@ -348,11 +346,10 @@ static kept_err send_code(struct visit *v, struct kept_error *err)
 	buf_free(&shown);
 	if (!sealed || !shown_text)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
-	const char *params[] = {v->token_hash, v->address,         http_request_id(v->ctx->req),
-	                        code_hash,     lang_code(v->lang), shown_text,
-	                        sealed};
 	const char *json = NULL;
-	r = db_run_json(v->ctx->db, v->ctx->arena, SQL_Q_PAGE_CODE_SEND, 7, params, &json, err);
+	r = q_page_code_send_value(v->ctx->db, v->ctx->arena, v->token_hash, v->address,
+	                           http_request_id(v->ctx->req), code_hash, lang_code(v->lang), shown_text,
+	                           sealed, &json, err);
 	if (r)
 		return r;
 	texts_wake(); /* a code may be on its way */
@@ -361,9 +358,15 @@ static kept_err send_code(struct visit *v, struct kept_error *err)
 
 /* ---- the negotiation's steps ---------------------------------------------------------------------- */
 
+/* A step's typed query (db_queries.h): token hash, session hash, address
+ * key, request id, the form as JSON. */
+typedef kept_err (*page_step_fn)(struct db_conn *c, struct arena *arena, const char *token_hash,
+                                 const char *session_hash, const char *address, const char *request_id,
+                                 const char *body, const char **json, struct kept_error *err);
+
 struct step_tx {
 	struct visit *v;
-	enum sql_query q;
+	page_step_fn q;
 	const char *body;
 	const char *json;
 	bool texted;
@@ -397,20 +400,13 @@ static kept_err queue_confirmation(struct db_conn *db, struct step_tx *t, const 
 	buf_free(&words);
 	if (!body)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
-	const char *params[] = {NULL,
-	                        arena_sprintf(v->ctx->arena, "customer (self-service link %lld)", link),
-	                        http_request_id(v->ctx->req),
-	                        arena_sprintf(v->ctx->arena, "%lld", customer),
-	                        arena_sprintf(v->ctx->arena, "%lld", account),
-	                        arena_sprintf(v->ctx->arena, "%lld", link),
-	                        "confirmation",
-	                        number,
-	                        lang_code(v->lang),
-	                        body,
-	                        NULL,  /* nothing secret in it: not sealed */
-	                        NULL}; /* of use for three days */
 	const char *m = NULL;
-	r = db_run_json(db, v->ctx->arena, SQL_Q_MESSAGE_QUEUE, 12, params, &m, err);
+	r = q_message_queue_value(db, v->ctx->arena, DB_NULL_BIGINT,
+	                          arena_sprintf(v->ctx->arena, "customer (self-service link %lld)", link),
+	                          http_request_id(v->ctx->req), customer, account, link, "confirmation",
+	                          number, lang_code(v->lang), body,
+	                          NULL /* nothing secret in it: not sealed */,
+	                          NULL /* of use for three days */, &m, err);
 	t->texted = !r;
 	return r;
 }
@@ -419,10 +415,9 @@ static kept_err run_step(struct db_conn *db, void *arg, struct kept_error *err)
 {
 	struct step_tx *t = arg;
 	struct visit *v = t->v;
-	const char *params[] = {v->token_hash, session_param(v), v->address, http_request_id(v->ctx->req),
-	                        t->body};
 	t->texted = false;
-	kept_err r = db_run_json(db, v->ctx->arena, t->q, 5, params, &t->json, err);
+	kept_err r = t->q(db, v->ctx->arena, v->token_hash, session_param(v), v->address,
+	                  http_request_id(v->ctx->req), t->body, &t->json, err);
 	if (r || strcmp(view_name(v, t->json), "plan_made") != 0)
 		return r;
 	cJSON *view = cJSON_Parse(t->json);
@@ -432,7 +427,7 @@ static kept_err run_step(struct db_conn *db, void *arg, struct kept_error *err)
 	return r;
 }
 
-static kept_err negotiate(struct visit *v, enum sql_query q, struct kept_error *err)
+static kept_err negotiate(struct visit *v, page_step_fn q, struct kept_error *err)
 {
 	struct step_tx t = {v, q, form_json(v), NULL, false};
 	if (!t.body)
@@ -447,10 +442,10 @@ static kept_err negotiate(struct visit *v, enum sql_query q, struct kept_error *
 
 static kept_err sign_out(struct visit *v, struct kept_error *err)
 {
-	const char *params[] = {v->token_hash, session_param(v), http_request_id(v->ctx->req)};
 	const char *json = NULL;
-	kept_err r = v->session_hash[0] ? db_run_json(v->ctx->db, v->ctx->arena, SQL_Q_PAGE_SIGNOUT, 3,
-	                                              params, &json, err)
+	kept_err r = v->session_hash[0] ? q_page_signout_value(v->ctx->db, v->ctx->arena, v->token_hash,
+	                                                       session_param(v), http_request_id(v->ctx->req),
+	                                                       &json, err)
 	                                : KEPT_OK;
 	if (!r)
 		r = cookie(v, SESSION_COOKIE, "", 0)
@@ -477,13 +472,13 @@ kept_err api_page_post(struct api_ctx *ctx, struct kept_error *err)
 		return sign_out(&v, err);
 	static const struct {
 		const char *step;
-		enum sql_query q;
+		page_step_fn q;
 	} steps[] = {
-	        {"/proposal", SQL_Q_PAGE_PROPOSE},
-	        {"/plan", SQL_Q_PAGE_PLAN},
-	        {"/budget", SQL_Q_PAGE_BUDGET},
-	        {"/settlement", SQL_Q_PAGE_OFFER},
-	        {"/settlement/accept", SQL_Q_PAGE_SETTLE},
+	        {"/proposal", q_page_propose_value},
+	        {"/plan", q_page_plan_value},
+	        {"/budget", q_page_budget_value},
+	        {"/settlement", q_page_offer_value},
+	        {"/settlement/accept", q_page_settle_value},
 	};
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
 		if (strcmp(step, steps[i].step) == 0)

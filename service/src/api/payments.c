@@ -62,11 +62,7 @@ kept_err api_payments_post(struct api_ctx *ctx, struct kept_error *err)
 		r = api_json_body(ctx, post_spec, NULL, &body, err);
 	if (r)
 		return r;
-	const char *params[5];
-	api_actor_params(ctx, params);
-	params[3] = body;
-	params[4] = key;
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_PAYMENT_POST, 5, params, &payment, err);
+	r = q_payment_post_value(ctx->db, ctx->arena, API_ACTOR(ctx), body, key, &payment, err);
 	if (!r && replayed(ctx, payment))
 		r = http_add_header(ctx->req, "Idempotent-Replayed", "true") ? no_memory(err) : KEPT_OK;
 	if (!r)
@@ -76,24 +72,25 @@ kept_err api_payments_post(struct api_ctx *ctx, struct kept_error *err)
 
 kept_err api_payments_get(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_get(ctx, SQL_Q_PAYMENT_GET, "payment", err);
+	return api_get(ctx, q_payment_get_value, "payment", err);
 }
 
 kept_err api_payments_reverse(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {reversal_spec, SQL_Q_PAYMENT_REVERSE, "payment", 200, NULL};
+	static const struct api_write w = {reversal_spec, q_payment_reverse_value, "payment", 200, NULL};
 	return api_write(ctx, &w, err);
 }
 
 /* GET /v1/accounts/{id}/payments?cursor=&limit= */
 kept_err api_payments_of_account(struct api_ctx *ctx, struct kept_error *err)
 {
-	const char *id = NULL, *page = NULL;
+	const char *page = NULL;
+	int64_t id;
 	kept_err r = api_path_id(ctx, "id", "account_not_found", &id, err);
 	if (r)
 		return r;
-	const char *params[] = {id, http_query(ctx->req, "cursor"), http_query(ctx->req, "limit")};
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_PAYMENT_PAGE, 3, params, &page, err);
+	r = q_payment_page_value(ctx->db, ctx->arena, id, http_query(ctx->req, "cursor"),
+	                         http_query(ctx->req, "limit"), &page, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, page);
 	return r;

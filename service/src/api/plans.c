@@ -48,7 +48,7 @@ static kept_err check_terms(struct api_ctx *ctx, const cJSON *body, struct kept_
 
 kept_err api_plans_create(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {create_spec, SQL_Q_PLAN_CREATE, "account", 201, "/v1/plans"};
+	static const struct api_write w = {create_spec, q_plan_create_value, "account", 201, "/v1/plans"};
 	cJSON *body;
 	const char *normalized;
 	kept_err r = api_json_body(ctx, create_spec, &body, &normalized, err);
@@ -59,22 +59,22 @@ kept_err api_plans_create(struct api_ctx *ctx, struct kept_error *err)
 
 kept_err api_plans_get(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_get(ctx, SQL_Q_PLAN_GET, "plan", err);
+	return api_get(ctx, q_plan_get_value, "plan", err);
 }
 
 kept_err api_plans_of_account(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_get(ctx, SQL_Q_PLANS_OF_ACCOUNT, "account", err);
+	return api_get(ctx, q_plans_of_account_value, "account", err);
 }
 
 kept_err api_plans_approve(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {approve_spec, SQL_Q_PLAN_APPROVE, "plan", 200, NULL};
+	static const struct api_write w = {approve_spec, q_plan_approve_value, "plan", 200, NULL};
 	return api_write(ctx, &w, err);
 }
 
 kept_err api_plans_cancel(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {cancel_spec, SQL_Q_PLAN_CANCEL, "plan", 200, NULL};
+	static const struct api_write w = {cancel_spec, q_plan_cancel_value, "plan", 200, NULL};
 	return api_write(ctx, &w, err);
 }

@@ -33,7 +33,7 @@ static const struct json_field replace_spec[] = {
 kept_err api_policies_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *list;
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_POLICY_LIST, 0, NULL, &list, err);
+	kept_err r = q_policy_list_value(ctx->db, ctx->arena, &list, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, list);
 	return r;
@@ -41,12 +41,14 @@ kept_err api_policies_list(struct api_ctx *ctx, struct kept_error *err)
 
 kept_err api_policies_create(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_create(ctx, create_spec, SQL_Q_POLICY_CREATE, "/v1/policies", err);
+	return api_create(ctx, create_spec, q_policy_create_value, "/v1/policies", err);
 }
 
 kept_err api_policies_replace(struct api_ctx *ctx, struct kept_error *err)
 {
-	const char *id = NULL, *version = NULL, *body = NULL, *policy = NULL;
+	const char *body = NULL, *policy = NULL;
+	int64_t id;
+	int version;
 	kept_err r = api_path_id(ctx, "id", "policy_not_found", &id, err);
 	if (!r)
 		r = api_if_match(ctx, &version, err);
@@ -54,12 +56,7 @@ kept_err api_policies_replace(struct api_ctx *ctx, struct kept_error *err)
 		r = api_json_body(ctx, replace_spec, NULL, &body, err);
 	if (r)
 		return r;
-	const char *params[6];
-	api_actor_params(ctx, params);
-	params[3] = id;
-	params[4] = version;
-	params[5] = body;
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_POLICY_REPLACE, 6, params, &policy, err);
+	r = q_policy_replace_value(ctx->db, ctx->arena, API_ACTOR(ctx), id, version, body, &policy, err);
 	if (!r)
 		api_reply_ok(ctx, policy);
 	return r;

@@ -16,14 +16,14 @@ static const struct json_field retention_spec[] = {
 
 kept_err api_customers_erase(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {erasure_spec, SQL_Q_CUSTOMER_ERASE, "customer", 200, NULL};
+	static const struct api_write w = {erasure_spec, q_customer_erase_value, "customer", 200, NULL};
 	return api_write(ctx, &w, err);
 }
 
 kept_err api_retention_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *list = NULL;
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_RETENTION_LIST, 0, NULL, &list, err);
+	kept_err r = q_retention_list_value(ctx->db, ctx->arena, &list, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, list);
 	return r;
@@ -35,11 +35,8 @@ kept_err api_retention_put(struct api_ctx *ctx, struct kept_error *err)
 	kept_err r = api_json_body(ctx, retention_spec, NULL, &body, err);
 	if (r)
 		return r;
-	const char *params[5];
-	api_actor_params(ctx, params);
-	params[3] = route_param(&ctx->params, "jurisdiction");
-	params[4] = body;
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_RETENTION_PUT, 5, params, &policy, err);
+	r = q_retention_put_value(ctx->db, ctx->arena, API_ACTOR(ctx),
+	                          route_param(&ctx->params, "jurisdiction"), body, &policy, err);
 	if (!r)
 		api_reply_ok(ctx, policy);
 	return r;

@@ -11,6 +11,6 @@ static const struct json_field propose_spec[] = {
 
 kept_err api_proposals_create(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {propose_spec, SQL_Q_PROPOSAL_CREATE, "account", 201, NULL};
+	static const struct api_write w = {propose_spec, q_proposal_create_value, "account", 201, NULL};
 	return api_write(ctx, &w, err);
 }

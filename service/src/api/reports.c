@@ -107,10 +107,9 @@ static kept_err reply_csv(struct api_ctx *ctx, const char *name, const char *fro
 /* The creditors the caller's reports cover, as an array literal; NULL for all (an admin). */
 static kept_err report_scope(struct api_ctx *ctx, const char **scope, struct kept_error *err)
 {
-	const char *params[] = {ctx->who.actor.key_id};
-	struct db_result *res;
-	kept_err r = db_run(ctx->db, ctx->arena, SQL_Q_VIEWER_CREDITORS, 1, params, &res, err);
-	*scope = r ? NULL : db_value(res, 0, 0);
+	kept_err r = q_viewer_creditors_value(ctx->db, ctx->arena, api_viewer_key(ctx), scope, err);
+	if (r)
+		*scope = NULL;
 	return r;
 }
 
@@ -179,7 +178,7 @@ kept_err api_reports_get(struct api_ctx *ctx, struct kept_error *err)
 	if (!r && csv) {
 		r = reply_csv(ctx, name, from, to, res, err);
 	} else if (!r) {
-		r = db_run(db, ctx->arena, SQL_Q_ANALYTICS_FRESHNESS, 0, NULL, &fresh, err);
+		r = q_analytics_freshness(db, ctx->arena, &fresh, err);
 		const char *json = r ? NULL
 		                     : arena_sprintf(ctx->arena,
 		                                     "{\"report\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","

@@ -14,12 +14,9 @@ static const struct json_field decide_spec[] = {
 kept_err api_reviews_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *page;
-	const char *params[6];
-	api_viewer_params(ctx, params);
-	params[3] = http_query(ctx->req, "status");
-	params[4] = http_query(ctx->req, "cursor");
-	params[5] = http_query(ctx->req, "limit");
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_REVIEW_PAGE, 6, params, &page, err);
+	kept_err r = q_review_page_value(ctx->db, ctx->arena, API_VIEWER(ctx), http_query(ctx->req, "status"),
+	                                 http_query(ctx->req, "cursor"), http_query(ctx->req, "limit"), &page,
+	                                 err);
 	if (!r)
 		http_reply_json(ctx->req, 200, page);
 	return r;
@@ -27,11 +24,11 @@ kept_err api_reviews_list(struct api_ctx *ctx, struct kept_error *err)
 
 kept_err api_reviews_get(struct api_ctx *ctx, struct kept_error *err)
 {
-	const char *id, *review;
+	const char *review;
+	int64_t id;
 	kept_err r = api_path_id(ctx, "id", "review_not_found", &id, err);
-	const char *params[] = {id, ctx->who.actor.key_id[0] ? ctx->who.actor.key_id : NULL};
 	if (!r)
-		r = db_run_json(ctx->db, ctx->arena, SQL_Q_REVIEW_GET, 2, params, &review, err);
+		r = q_review_get_value(ctx->db, ctx->arena, id, api_viewer_key(ctx), &review, err);
 	if (!r)
 		api_reply_ok(ctx, review);
 	return r;
@@ -39,6 +36,6 @@ kept_err api_reviews_get(struct api_ctx *ctx, struct kept_error *err)
 
 kept_err api_reviews_decide(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {decide_spec, SQL_Q_REVIEW_DECIDE, "review", 200, NULL};
+	static const struct api_write w = {decide_spec, q_review_decide_value, "review", 200, NULL};
 	return api_write(ctx, &w, err);
 }

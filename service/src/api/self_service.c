@@ -35,7 +35,7 @@ kept_err api_self_service_require(struct kept_error *err)
 
 struct new_link {
 	struct api_ctx *ctx;
-	const char *account_id;
+	int64_t account_id;
 	const char *body;
 	const char *token;
 	const char *token_hash;
@@ -71,31 +71,17 @@ static kept_err queue_link_text(struct db_conn *db, struct new_link *nl, const c
 	long long link_id = 0, customer_id = 0;
 	json_get_int(link, "id", &link_id);
 	json_get_int(link, "customer_id", &customer_id);
-	const char *params[12];
-	api_actor_params(ctx, params);
-	params[3] = arena_sprintf(ctx->arena, "%lld", customer_id);
-	params[4] = nl->account_id;
-	params[5] = arena_sprintf(ctx->arena, "%lld", link_id);
-	params[6] = "link";
-	params[7] = json_get_string(t, "number");
-	params[8] = lang_code(l);
-	params[9] = shown_text;
-	params[10] = sealed;
-	params[11] = json_get_string(t, "useful_until");
-	return db_run_json(db, ctx->arena, SQL_Q_MESSAGE_QUEUE, 12, params, &nl->message, err);
+	return q_message_queue_value(db, ctx->arena, API_ACTOR(ctx), customer_id, nl->account_id, link_id,
+	                             "link", json_get_string(t, "number"), lang_code(l), shown_text, sealed,
+	                             json_get_string(t, "useful_until"), &nl->message, err);
 }
 
 static kept_err create_link(struct db_conn *db, void *arg, struct kept_error *err)
 {
 	struct new_link *nl = arg;
-	const char *params[6];
-	api_actor_params(nl->ctx, params);
-	params[3] = nl->account_id;
-	params[4] = nl->token_hash;
-	params[5] = nl->body;
 	nl->message = NULL;
-	kept_err r =
-	        db_run_json(db, nl->ctx->arena, SQL_Q_SELF_SERVICE_LINK_CREATE, 6, params, &nl->link, err);
+	kept_err r = q_self_service_link_create_value(db, nl->ctx->arena, API_ACTOR(nl->ctx), nl->account_id,
+	                                              nl->token_hash, nl->body, &nl->link, err);
 	if (r)
 		return r;
 	cJSON *link = cJSON_Parse(nl->link);
@@ -132,7 +118,7 @@ static const char *link_answer(struct new_link *nl)
 
 kept_err api_self_service_links_create(struct api_ctx *ctx, struct kept_error *err)
 {
-	struct new_link nl = {ctx, NULL, NULL, NULL, NULL, NULL, NULL};
+	struct new_link nl = {ctx, 0, NULL, NULL, NULL, NULL, NULL};
 	cJSON *body;
 	char token[LINK_TOKEN_LEN + 1], hash[LINK_HASH_HEX_LEN + 1];
 	kept_err r = api_path_id(ctx, "id", "account_not_found", &nl.account_id, err);
@@ -165,12 +151,12 @@ kept_err api_self_service_links_create(struct api_ctx *ctx, struct kept_error *e
 
 kept_err api_self_service_links_of_account(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_get(ctx, SQL_Q_SELF_SERVICE_LINKS_OF_ACCOUNT, "account", err);
+	return api_get(ctx, q_self_service_links_of_account_value, "account", err);
 }
 
 kept_err api_self_service_links_revoke(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {revoke_spec, SQL_Q_SELF_SERVICE_LINK_REVOKE, "self_service_link",
+	static const struct api_write w = {revoke_spec, q_self_service_link_revoke_value, "self_service_link",
 	                                   200, NULL};
 	return api_write(ctx, &w, err);
 }
@@ -180,9 +166,9 @@ kept_err api_self_service_links_revoke(struct api_ctx *ctx, struct kept_error *e
 kept_err api_messages_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *page = NULL;
-	const char *params[] = {http_query(ctx->req, "account_id"), http_query(ctx->req, "cursor"),
-	                        http_query(ctx->req, "limit")};
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_MESSAGE_PAGE, 3, params, &page, err);
+	kept_err r = q_message_page_value(ctx->db, ctx->arena, http_query(ctx->req, "account_id"),
+	                                  http_query(ctx->req, "cursor"), http_query(ctx->req, "limit"),
+	                                  &page, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, page);
 	return r;

@@ -21,19 +21,19 @@ static const struct json_field accept_spec[] = {
 
 kept_err api_settlements_offer(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {offer_spec, SQL_Q_SETTLEMENT_OFFER_CREATE, "account", 201, NULL};
+	static const struct api_write w = {offer_spec, q_settlement_offer_create_value, "account", 201, NULL};
 	return api_write(ctx, &w, err);
 }
 
 kept_err api_settlements_get(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_get(ctx, SQL_Q_SETTLEMENT_OFFER_GET, "settlement_offer", err);
+	return api_get(ctx, q_settlement_offer_get_value, "settlement_offer", err);
 }
 
 /* Answers the plan the settlement became. */
 kept_err api_settlements_accept(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {accept_spec, SQL_Q_SETTLEMENT_ACCEPT, "settlement_offer", 201,
+	static const struct api_write w = {accept_spec, q_settlement_accept_value, "settlement_offer", 201,
 	                                   "/v1/plans"};
 	return api_write(ctx, &w, err);
 }

@@ -1,5 +1,7 @@
 /* Helpers shared by the API's handlers. */
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -22,13 +24,13 @@ bool api_is_id(const char *s)
 	return true;
 }
 
-kept_err api_path_id(struct api_ctx *ctx, const char *name, const char *not_found_code, const char **id,
+kept_err api_path_id(struct api_ctx *ctx, const char *name, const char *not_found_code, int64_t *id,
                      struct kept_error *err)
 {
 	const char *v = route_param(&ctx->params, name);
 	if (!api_is_id(v))
 		return kept_fail(err, KEPT_ERR_NOT_FOUND, not_found_code, name, "no such %s", name);
-	*id = v;
+	*id = strtoll(v, NULL, 10);
 	return KEPT_OK;
 }
 
@@ -51,10 +53,10 @@ kept_err api_json_body(struct api_ctx *ctx, const struct json_field *spec, cJSON
 	return KEPT_OK;
 }
 
-kept_err api_if_match(struct api_ctx *ctx, const char **version, struct kept_error *err)
+kept_err api_if_match(struct api_ctx *ctx, int *version, struct kept_error *err)
 {
 	const char *v = http_header(ctx->req, "If-Match");
-	*version = NULL;
+	*version = DB_NULL_INT;
 	if (!v)
 		return KEPT_OK;
 	if (strncmp(v, "W/", 2) == 0)
@@ -68,20 +70,13 @@ kept_err api_if_match(struct api_ctx *ctx, const char **version, struct kept_err
 	if (!digits || !api_is_id(digits) || n > 9)
 		return kept_fail(err, KEPT_ERR_INVALID, "invalid_if_match", "If-Match",
 		                 "If-Match must carry the version number the resource was read at");
-	*version = digits;
+	*version = (int)strtol(digits, NULL, 10); /* at most 9 digits */
 	return KEPT_OK;
 }
 
-void api_actor_params(const struct api_ctx *ctx, const char *params[3])
+int64_t api_viewer_key(const struct api_ctx *ctx)
 {
-	auth_actor_params(&ctx->who.actor, params);
-}
-
-void api_viewer_params(const struct api_ctx *ctx, const char *params[3])
-{
-	params[0] = ctx->who.actor.key_id[0] ? ctx->who.actor.key_id : NULL;
-	params[1] = http_request_id(ctx->req);
-	params[2] = http_path(ctx->req);
+	return auth_actor_key(&ctx->who.actor);
 }
 
 /* The integer member `name` of a JSON document as text, or NULL. */
@@ -122,55 +117,64 @@ void api_reply_created(struct api_ctx *ctx, const char *collection, const char *
 	http_reply_json(ctx->req, 201, json);
 }
 
-kept_err api_write(struct api_ctx *ctx, const struct api_write *w, struct kept_error *err)
+/* Answers a write's JSON with `status` (201: Location under `location`). */
+static kept_err reply_written(struct api_ctx *ctx, const char *answer, int status, const char *location,
+                              struct kept_error *err)
 {
-	const char *params[5], *body = NULL, *answer = NULL;
-	int n = 3;
-	api_actor_params(ctx, params);
-	if (w->noun) {
-		char not_found_code[48];
-		snprintf(not_found_code, sizeof not_found_code, "%s_not_found", w->noun);
-		kept_err r = api_path_id(ctx, "id", not_found_code, &params[n++], err);
-		if (r)
-			return r;
-	}
-	kept_err r = api_json_body(ctx, w->spec, NULL, &body, err);
-	if (r)
-		return r;
-	params[n++] = body;
-	r = db_run_json(ctx->db, ctx->arena, w->query, n, params, &answer, err);
-	if (r)
-		return r;
 	if (!answer)
 		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "the write answered nothing");
-	if (w->status == 201)
-		api_reply_created(ctx, w->location, answer);
+	if (status == 201)
+		api_reply_created(ctx, location, answer);
 	else
 		api_reply_ok(ctx, answer);
 	return KEPT_OK;
 }
 
-kept_err api_create(struct api_ctx *ctx, const struct json_field *spec, enum sql_query q,
-                    const char *collection, struct kept_error *err)
+kept_err api_write(struct api_ctx *ctx, const struct api_write *w, struct kept_error *err)
 {
-	const struct api_write w = {spec, q, NULL, 201, collection};
-	return api_write(ctx, &w, err);
+	const char *body = NULL, *answer = NULL;
+	int64_t id = 0;
+	char not_found_code[48];
+	snprintf(not_found_code, sizeof not_found_code, "%s_not_found", w->noun);
+	kept_err r = api_path_id(ctx, "id", not_found_code, &id, err);
+	if (!r)
+		r = api_json_body(ctx, w->spec, NULL, &body, err);
+	if (!r)
+		r = w->query(ctx->db, ctx->arena, API_ACTOR(ctx), id, body, &answer, err);
+	return r ? r : reply_written(ctx, answer, w->status, w->location, err);
 }
 
-kept_err api_get(struct api_ctx *ctx, enum sql_query q, const char *noun, struct kept_error *err)
+kept_err api_create_with(struct api_ctx *ctx, const struct json_field *spec, api_create_query q, int status,
+                         const char *collection, struct kept_error *err)
+{
+	const char *body = NULL, *answer = NULL;
+	kept_err r = api_json_body(ctx, spec, NULL, &body, err);
+	if (!r)
+		r = q(ctx->db, ctx->arena, API_ACTOR(ctx), body, &answer, err);
+	return r ? r : reply_written(ctx, answer, status, collection, err);
+}
+
+kept_err api_create(struct api_ctx *ctx, const struct json_field *spec, api_create_query q,
+                    const char *collection, struct kept_error *err)
+{
+	return api_create_with(ctx, spec, q, 201, collection, err);
+}
+
+kept_err api_get(struct api_ctx *ctx, api_get_query q, const char *noun, struct kept_error *err)
 {
 	char not_found_code[48];
-	const char *id = NULL, *found = NULL;
+	const char *found = NULL;
+	int64_t id = 0;
 	snprintf(not_found_code, sizeof not_found_code, "%s_not_found", noun);
 	kept_err r = api_path_id(ctx, "id", not_found_code, &id, err);
 	if (r)
 		return r;
-	const char *params[] = {id};
-	r = db_run_json(ctx->db, ctx->arena, q, 1, params, &found, err);
+	r = q(ctx->db, ctx->arena, id, &found, err);
 	if (r)
 		return r;
 	if (!found)
-		return kept_fail(err, KEPT_ERR_NOT_FOUND, not_found_code, "id", "no %s with id %s", noun, id);
+		return kept_fail(err, KEPT_ERR_NOT_FOUND, not_found_code, "id", "no %s with id %" PRId64,
+		                 noun, id);
 	api_reply_ok(ctx, found);
 	return KEPT_OK;
 }

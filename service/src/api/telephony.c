@@ -4,6 +4,8 @@
  * X-Twilio-Signature over KEPT_PUBLIC_URL + the path and the form body;
  * anything else is 403 and changes nothing.
  */
+#include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "form/form.h"
@@ -49,7 +51,7 @@ static kept_err required(const struct form *f, const char *name, const char **ou
 }
 
 /* Every webhook's start: the call's id from the path, the signed form, its CallSid. */
-static kept_err webhook(struct api_ctx *ctx, const char **id, struct form *f, const char **sid,
+static kept_err webhook(struct api_ctx *ctx, int64_t *id, struct form *f, const char **sid,
                         struct kept_error *err)
 {
 	kept_err r = api_path_id(ctx, "id", "call_not_found", id, err);
@@ -59,13 +61,12 @@ static kept_err webhook(struct api_ctx *ctx, const char **id, struct form *f, co
 }
 
 /* The call's facts (kept.call_script) into a script_call. */
-static kept_err call_facts(struct api_ctx *ctx, const char *id, const char *sid, const char *answered_by,
+static kept_err call_facts(struct api_ctx *ctx, int64_t id, const char *sid, const char *answered_by,
                            struct script_call *c, const char **answered, struct kept_error *err)
 {
-	const char *params[] = {id, sid, answered_by};
 	const char *json = NULL;
 	cJSON *doc = NULL;
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_CALL_SCRIPT, 3, params, &json, err);
+	kept_err r = q_call_script_value(ctx->db, ctx->arena, id, sid, answered_by, &json, err);
 	if (!r)
 		r = json_parse_body(ctx->arena, json ? json : "", json ? strlen(json) : 0, &doc, err);
 	if (r)
@@ -79,9 +80,11 @@ static kept_err call_facts(struct api_ctx *ctx, const char *id, const char *sid,
 	        .amount = json_get_string(doc, "amount"),
 	        .due_date = json_get_string(doc, "due_date"),
 	        .missed = purpose && strcmp(purpose, "missed") == 0,
-	        .gather_url = arena_sprintf(ctx->arena, "%s/telephony/gather/%s", api_cfg->public_url, id),
+	        .gather_url =
+	                arena_sprintf(ctx->arena, "%s/telephony/gather/%" PRId64, api_cfg->public_url, id),
 	        .agent_line = api_cfg->agent_line,
-	        .amount_url = arena_sprintf(ctx->arena, "%s/telephony/amount/%s", api_cfg->public_url, id),
+	        .amount_url =
+	                arena_sprintf(ctx->arena, "%s/telephony/amount/%" PRId64, api_cfg->public_url, id),
 	        .currency_name = json_get_string(doc, "currency_name"),
 	};
 	*answered = json_get_string(doc, "answered_by");
@@ -103,7 +106,8 @@ static kept_err reply_twiml(struct api_ctx *ctx, struct buf *b, kept_err built, 
 kept_err api_telephony_twiml(struct api_ctx *ctx, struct kept_error *err)
 {
 	struct form f;
-	const char *id, *sid, *answered = NULL;
+	int64_t id;
+	const char *sid, *answered = NULL;
 	struct script_call c;
 	kept_err r = webhook(ctx, &id, &f, &sid, err);
 	if (!r)
@@ -133,17 +137,21 @@ static void step_words(struct api_ctx *ctx, const char *step_json, struct script
 }
 
 /* A key (or, on /amount, an amount and #) pressed: the next words. */
-static kept_err keyed(struct api_ctx *ctx, enum sql_query q, struct kept_error *err)
+/* A key's typed query (db_queries.h): the call's id, its CallSid, the digits. */
+typedef kept_err (*keyed_fn)(struct db_conn *c, struct arena *arena, int64_t id, const char *sid,
+                             const char *digits, const char **step, struct kept_error *err);
+
+static kept_err keyed(struct api_ctx *ctx, keyed_fn q, struct kept_error *err)
 {
 	struct form f;
-	const char *id, *sid, *answered = NULL, *step_json = NULL, *step = NULL;
+	int64_t id;
+	const char *sid, *answered = NULL, *step_json = NULL, *step = NULL;
 	struct script_call c;
 	kept_err r = webhook(ctx, &id, &f, &sid, err);
 	if (r)
 		return r;
 	const char *digits = form_get(&f, "Digits");
-	const char *params[] = {id, sid, digits ? digits : ""};
-	r = db_run_json(ctx->db, ctx->arena, q, 3, params, &step_json, err);
+	r = q(ctx->db, ctx->arena, id, sid, digits ? digits : "", &step_json, err);
 	if (!r)
 		r = call_facts(ctx, id, sid, NULL, &c, &answered, err);
 	if (r)
@@ -157,21 +165,22 @@ static kept_err keyed(struct api_ctx *ctx, enum sql_query q, struct kept_error *
 /* POST /telephony/gather/{id}: a key pressed; the next words. */
 kept_err api_telephony_gather(struct api_ctx *ctx, struct kept_error *err)
 {
-	return keyed(ctx, SQL_Q_CALL_GATHER, err);
+	return keyed(ctx, q_call_gather_value, err);
 }
 
 /* POST /telephony/amount/{id}: the weekly amount the customer keyed in after
  * 3 (Digits, without the # that ended it); the evaluation read back. */
 kept_err api_telephony_amount(struct api_ctx *ctx, struct kept_error *err)
 {
-	return keyed(ctx, SQL_Q_CALL_AMOUNT, err);
+	return keyed(ctx, q_call_amount_value, err);
 }
 
 /* POST /telephony/status/{id}: call progress, deduplicated, forward only. */
 kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err)
 {
 	struct form f;
-	const char *id, *sid, *sequence, *status, *json = NULL;
+	int64_t id;
+	const char *sid, *sequence, *status, *json = NULL;
 	kept_err r = webhook(ctx, &id, &f, &sid, err);
 	if (!r)
 		r = required(&f, "SequenceNumber", &sequence, err);
@@ -185,8 +194,9 @@ kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err)
 	const char *duration = form_get(&f, "CallDuration");
 	if (duration && !is_count(duration))
 		duration = NULL;
-	const char *params[] = {id, sid, sequence, status, form_get(&f, "AnsweredBy"), duration};
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_CALL_STATUS, 6, params, &json, err);
+	r = q_call_status_value(ctx->db, ctx->arena, id, sid, (int)strtol(sequence, NULL, 10), status,
+	                        form_get(&f, "AnsweredBy"),
+	                        duration ? (int)strtol(duration, NULL, 10) : DB_NULL_INT, &json, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, json);
 	return r;
@@ -197,9 +207,9 @@ kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err)
 kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *page = NULL;
-	const char *params[] = {http_query(ctx->req, "account_id"), http_query(ctx->req, "cursor"),
-	                        http_query(ctx->req, "limit")};
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_CALL_PAGE, 3, params, &page, err);
+	kept_err r =
+	        q_call_page_value(ctx->db, ctx->arena, http_query(ctx->req, "account_id"),
+	                          http_query(ctx->req, "cursor"), http_query(ctx->req, "limit"), &page, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, page);
 	return r;
@@ -218,7 +228,8 @@ static kept_err message_webhook(struct api_ctx *ctx, struct form *f, const char 
 kept_err api_telephony_message_status(struct api_ctx *ctx, struct kept_error *err)
 {
 	struct form f;
-	const char *id, *sid, *status, *json = NULL;
+	int64_t id;
+	const char *sid, *status, *json = NULL;
 	kept_err r = api_path_id(ctx, "id", "message_not_found", &id, err);
 	if (!r)
 		r = message_webhook(ctx, &f, &sid, err);
@@ -229,8 +240,8 @@ kept_err api_telephony_message_status(struct api_ctx *ctx, struct kept_error *er
 	const char *code = form_get(&f, "ErrorCode");
 	if (code && !is_count(code))
 		code = NULL;
-	const char *params[] = {id, sid, status, code};
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_MESSAGE_STATUS, 4, params, &json, err);
+	r = q_message_status_value(ctx->db, ctx->arena, id, sid, status,
+	                           code ? (int)strtol(code, NULL, 10) : DB_NULL_INT, &json, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, json);
 	return r;
@@ -249,8 +260,8 @@ kept_err api_telephony_message_inbound(struct api_ctx *ctx, struct kept_error *e
 	if (r)
 		return r;
 	const char *body = form_get(&f, "Body");
-	const char *params[] = {sid, from, form_get(&f, "To"), body ? body : ""};
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_MESSAGE_INBOUND, 4, params, &json, err);
+	r = q_message_inbound_value(ctx->db, ctx->arena, sid, from, form_get(&f, "To"), body ? body : "",
+	                            &json, err);
 	cJSON *doc = NULL;
 	if (!r)
 		r = json_parse_body(ctx->arena, json ? json : "", json ? strlen(json) : 0, &doc, err);

@@ -34,21 +34,21 @@ static const struct json_field creditor_spec[] = {
 
 kept_err api_users_create(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_create(ctx, create_spec, SQL_Q_USER_CREATE, "/v1/users", err);
+	return api_create(ctx, create_spec, q_user_create_value, "/v1/users", err);
 }
 
 kept_err api_users_get(struct api_ctx *ctx, struct kept_error *err)
 {
-	return api_get(ctx, SQL_Q_USER_GET, "user", err);
+	return api_get(ctx, q_user_get_value, "user", err);
 }
 
 /* ?team=&cursor=&limit= */
 kept_err api_users_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *page = NULL;
-	const char *params[] = {http_query(ctx->req, "team"), http_query(ctx->req, "cursor"),
-	                        http_query(ctx->req, "limit")};
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_USER_PAGE, 3, params, &page, err);
+	kept_err r =
+	        q_user_page_value(ctx->db, ctx->arena, http_query(ctx->req, "team"),
+	                          http_query(ctx->req, "cursor"), http_query(ctx->req, "limit"), &page, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, page);
 	return r;
@@ -56,7 +56,9 @@ kept_err api_users_list(struct api_ctx *ctx, struct kept_error *err)
 
 kept_err api_users_update(struct api_ctx *ctx, struct kept_error *err)
 {
-	const char *id, *version, *body, *user;
+	const char *body, *user;
+	int64_t id;
+	int version;
 	cJSON *obj;
 	kept_err r = api_path_id(ctx, "id", "user_not_found", &id, err);
 	if (!r)
@@ -68,12 +70,7 @@ kept_err api_users_update(struct api_ctx *ctx, struct kept_error *err)
 	if (!obj->child)
 		return kept_fail(err, KEPT_ERR_INVALID, "empty_update", "",
 		                 "name at least one field to change");
-	const char *params[6];
-	api_actor_params(ctx, params);
-	params[3] = id;
-	params[4] = version;
-	params[5] = body;
-	r = db_run_json(ctx->db, ctx->arena, SQL_Q_USER_UPDATE, 6, params, &user, err);
+	r = q_user_update_value(ctx->db, ctx->arena, API_ACTOR(ctx), id, version, body, &user, err);
 	if (!r)
 		api_reply_ok(ctx, user);
 	return r;
@@ -82,7 +79,7 @@ kept_err api_users_update(struct api_ctx *ctx, struct kept_error *err)
 kept_err api_creditors_list(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *list = NULL;
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_CREDITOR_LIST, 0, NULL, &list, err);
+	kept_err r = q_creditor_list_value(ctx->db, ctx->arena, &list, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, list);
 	return r;
@@ -90,18 +87,17 @@ kept_err api_creditors_list(struct api_ctx *ctx, struct kept_error *err)
 
 kept_err api_creditors_put(struct api_ctx *ctx, struct kept_error *err)
 {
-	static const struct api_write w = {creditor_spec, SQL_Q_CREDITOR_PUT, NULL, 200, NULL};
-	return api_write(ctx, &w, err);
+	return api_create_with(ctx, creditor_spec, q_creditor_put_value, 200, NULL, err);
 }
 
 /* ?customer_id=&user_id=&from=&to=&cursor=&limit= — newest first. */
 kept_err api_access_log(struct api_ctx *ctx, struct kept_error *err)
 {
 	static const char *const filters[] = {"customer_id", "user_id", "from", "to", "cursor", "limit"};
-	const char *params[6], *page = NULL;
+	const char *f[6], *page = NULL;
 	for (size_t i = 0; i < 6; i++)
-		params[i] = http_query(ctx->req, filters[i]);
-	kept_err r = db_run_json(ctx->db, ctx->arena, SQL_Q_ACCESS_PAGE, 6, params, &page, err);
+		f[i] = http_query(ctx->req, filters[i]);
+	kept_err r = q_access_page_value(ctx->db, ctx->arena, f[0], f[1], f[2], f[3], f[4], f[5], &page, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, page);
 	return r;

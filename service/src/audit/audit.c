@@ -5,16 +5,13 @@
 #include "log/log.h"
 
 #define AUDIT_SEAL_BATCH 1000
-#define TEXT_(x)         #x
-#define TEXT(x)          TEXT_(x)
 
 kept_err audit_seal_all(struct db_conn *db, struct arena *arena, long long *sealed, struct kept_error *err)
 {
-	const char *params[] = {TEXT(AUDIT_SEAL_BATCH)};
 	*sealed = 0;
 	for (;;) {
 		const char *n = NULL;
-		kept_err r = db_run_json(db, arena, SQL_Q_AUDIT_SEAL, 1, params, &n, err);
+		kept_err r = q_audit_seal_value(db, arena, AUDIT_SEAL_BATCH, &n, err);
 		if (r)
 			return r;
 		long long batch = n ? strtoll(n, NULL, 10) : 0;

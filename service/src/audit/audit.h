@@ -18,6 +18,6 @@ kept_err audit_seal_all(struct db_conn *db, struct arena *arena, long long *seal
                         struct kept_error *err) KEPT_MUST_CHECK;
 
 /* The auditor worker's run. */
-kept_err audit_worker_run(struct db_conn *db, struct arena *arena, struct kept_error *err);
+kept_err audit_worker_run(struct db_conn *db, struct arena *arena, struct kept_error *err) KEPT_MUST_CHECK;
 
 #endif

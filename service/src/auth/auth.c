@@ -144,8 +144,7 @@ kept_err auth_authenticate(struct db_conn *db, struct arena *arena, const char *
 		return kept_fail(err, KEPT_ERR_UNAUTHENTICATED, "invalid_api_key", "Authorization",
 		                 "the API key is not valid");
 	struct db_result *res;
-	const char *params[] = {hash};
-	kept_err r = db_run(db, arena, SQL_Q_API_KEY_AUTHENTICATE, 1, params, &res, err);
+	kept_err r = q_api_key_authenticate(db, arena, hash, &res, err);
 	if (r)
 		return r;
 	if (db_rows(res) != 1)
@@ -161,11 +160,9 @@ void auth_actor_cli(struct auth_actor *out)
 	out->request_id = NULL;
 }
 
-void auth_actor_params(const struct auth_actor *actor, const char *params[3])
+int64_t auth_actor_key(const struct auth_actor *actor)
 {
-	params[0] = actor->key_id[0] ? actor->key_id : NULL;
-	params[1] = actor->label;
-	params[2] = actor->request_id;
+	return actor->key_id[0] ? strtoll(actor->key_id, NULL, 10) : DB_NULL_BIGINT;
 }
 
 kept_err auth_key_create(struct db_conn *db, struct arena *arena, const struct auth_actor *actor,
@@ -177,11 +174,7 @@ kept_err auth_key_create(struct db_conn *db, struct arena *arena, const struct a
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 	if (auth_key_generate(k, hash))
 		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "no randomness for a key");
-	const char *params[5];
-	auth_actor_params(actor, params);
-	params[3] = spec;
-	params[4] = hash;
-	kept_err r = db_run_json(db, arena, SQL_Q_API_KEY_CREATE, 5, params, json, err);
+	kept_err r = q_api_key_create_value(db, arena, AUTH_ACTOR_ARGS(actor), spec, hash, json, err);
 	if (r)
 		return r;
 	*key = k;

@@ -83,8 +83,12 @@ kept_err auth_authenticate(struct db_conn *db, struct arena *arena, const char *
 /* The actor for writes made by the keptd command line. */
 void auth_actor_cli(struct auth_actor *out);
 
-/* The first three parameters of a write query: key id (or NULL), label, request id. */
-void auth_actor_params(const struct auth_actor *actor, const char *params[3]);
+/* The actor's API key id as a write query takes it: DB_NULL_BIGINT for the command line. */
+int64_t auth_actor_key(const struct auth_actor *actor);
+
+/* The first three arguments of a typed write query (db_queries.h): key id
+ * (DB_NULL_BIGINT for the command line), label, request id. */
+#define AUTH_ACTOR_ARGS(actor) auth_actor_key(actor), (actor)->label, (actor)->request_id
 
 /*
  * Creates a key on behalf of `actor` as `spec` (JSON text) says:

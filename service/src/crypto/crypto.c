@@ -109,12 +109,13 @@ bool crypto_equal(const void *a, const void *b, size_t n)
 	return CRYPTO_memcmp(a, b, n) == 0;
 }
 
-bool crypto_hmac_sha1(const void *key, size_t key_len, const void *data, size_t n,
-                      unsigned char out[CRYPTO_SHA1_LEN])
+kept_err crypto_hmac_sha1(const void *key, size_t key_len, const void *data, size_t n,
+                          unsigned char out[CRYPTO_SHA1_LEN])
 {
 	unsigned int len = CRYPTO_SHA1_LEN;
-	return key_len <= INT_MAX && HMAC(EVP_sha1(), key, (int)key_len, data, n, out, &len) != NULL &&
-	       len == CRYPTO_SHA1_LEN;
+	bool ok = key_len <= INT_MAX && HMAC(EVP_sha1(), key, (int)key_len, data, n, out, &len) != NULL &&
+	          len == CRYPTO_SHA1_LEN;
+	return ok ? KEPT_OK : KEPT_ERR_INTERNAL;
 }
 
 size_t crypto_base64_len(size_t n)
@@ -132,12 +133,13 @@ void crypto_cleanse(void *p, size_t n)
 	OPENSSL_cleanse(p, n);
 }
 
-bool crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
-                        unsigned char out[CRYPTO_SHA256_LEN])
+kept_err crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
+                            unsigned char out[CRYPTO_SHA256_LEN])
 {
 	unsigned int len = CRYPTO_SHA256_LEN;
-	return key_len <= INT_MAX && HMAC(EVP_sha256(), key, (int)key_len, data, n, out, &len) != NULL &&
-	       len == CRYPTO_SHA256_LEN;
+	bool ok = key_len <= INT_MAX && HMAC(EVP_sha256(), key, (int)key_len, data, n, out, &len) != NULL &&
+	          len == CRYPTO_SHA256_LEN;
+	return ok ? KEPT_OK : KEPT_ERR_INTERNAL;
 }
 
 /* ---- sealed boxes: AES-256-GCM -------------------------------------------------------------- */
@@ -165,11 +167,11 @@ kept_err crypto_seal(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const void *p
 	return ok && len >= 0 && fin >= 0 && (size_t)len + (size_t)fin == n ? KEPT_OK : KEPT_ERR_INTERNAL;
 }
 
-bool crypto_open(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const unsigned char *sealed, size_t n,
-                 void *out)
+kept_err crypto_open(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const unsigned char *sealed, size_t n,
+                     void *out)
 {
 	if (n < CRYPTO_SEAL_OVERHEAD || n > INT_MAX)
-		return false;
+		return KEPT_ERR_INVALID;
 	size_t plain = n - CRYPTO_SEAL_OVERHEAD;
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int len = 0, fin = 0;
@@ -179,5 +181,5 @@ bool crypto_open(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const unsigned ch
 	                              (void *)(sealed + SEAL_NONCE + plain)) == 1 &&
 	          EVP_DecryptFinal_ex(c, (unsigned char *)out + len, &fin) == 1;
 	EVP_CIPHER_CTX_free(c);
-	return ok && len >= 0 && fin >= 0 && (size_t)len + (size_t)fin == plain;
+	return ok && len >= 0 && fin >= 0 && (size_t)len + (size_t)fin == plain ? KEPT_OK : KEPT_ERR_INVALID;
 }

@@ -43,9 +43,10 @@ bool crypto_base64url_decode(const char *in, size_t in_len, unsigned char *out, 
 #define CRYPTO_SHA1_LEN 20
 
 /* HMAC-SHA1 of `data` under `key` (webhook signatures of Twilio-style
- * providers); false if OpenSSL fails (or key_len > INT_MAX), `out` unusable. */
-bool crypto_hmac_sha1(const void *key, size_t key_len, const void *data, size_t n,
-                      unsigned char out[CRYPTO_SHA1_LEN]);
+ * providers); KEPT_ERR_INTERNAL if OpenSSL fails (or key_len > INT_MAX),
+ * `out` then unusable. */
+kept_err crypto_hmac_sha1(const void *key, size_t key_len, const void *data, size_t n,
+                          unsigned char out[CRYPTO_SHA1_LEN]) KEPT_MUST_CHECK;
 
 /* Padded standard base64 (RFC 4648 §4) of `n` bytes into `out`, which must
  * hold crypto_base64_len(n) + 1 bytes. */
@@ -53,22 +54,22 @@ void crypto_base64(const unsigned char *data, size_t n, char *out);
 size_t crypto_base64_len(size_t n);
 
 /* HMAC-SHA256 of `data` under `key` (the self-service links' tokens, codes
- * and forms); false if OpenSSL fails, `out` unusable. */
-bool crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
-                        unsigned char out[CRYPTO_SHA256_LEN]);
+ * and forms); KEPT_ERR_INTERNAL if OpenSSL fails, `out` then unusable. */
+kept_err crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
+                            unsigned char out[CRYPTO_SHA256_LEN]) KEPT_MUST_CHECK;
 
 /* Authenticated encryption, AES-256-GCM under a 32-byte key: a sealed box is
  * a random 12-byte nonce, the ciphertext (as long as the plaintext) and the
  * 16-byte tag. crypto_seal writes crypto_sealed_len(n) bytes to `out`;
- * crypto_open writes n - CRYPTO_SEAL_OVERHEAD bytes and fails (false, `out`
- * unusable) when the box was changed, cut, or sealed under another key. */
+ * crypto_open writes n - CRYPTO_SEAL_OVERHEAD bytes and fails (KEPT_ERR_INVALID,
+ * `out` unusable) when the box was changed, cut, or sealed under another key. */
 #define CRYPTO_SEAL_KEY_LEN  32
 #define CRYPTO_SEAL_OVERHEAD 28
 size_t crypto_sealed_len(size_t n);
 kept_err crypto_seal(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const void *plain, size_t n,
                      unsigned char *out) KEPT_MUST_CHECK;
-bool crypto_open(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const unsigned char *sealed, size_t n,
-                 void *out);
+kept_err crypto_open(const unsigned char key[CRYPTO_SEAL_KEY_LEN], const unsigned char *sealed, size_t n,
+                     void *out) KEPT_MUST_CHECK;
 
 /* Overwrites `n` bytes of a secret before its memory is released. */
 void crypto_cleanse(void *p, size_t n);

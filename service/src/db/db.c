@@ -1,5 +1,7 @@
 #include "db.h"
 
+#include <inttypes.h>
+
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -10,6 +12,7 @@
 
 #include "clock/clock.h"
 #include "crypto/crypto.h"
+#include "db/db_gen.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
 
@@ -23,6 +26,7 @@ struct db_conn {
 	bool down_logged;    /* the current outage has been logged */
 	unsigned generation; /* part of statement names; bumped to re-prepare */
 	unsigned clock_gen;  /* the clock offset generation this session has (0: none yet) */
+	const char *running; /* the named query (or kind of statement) being run, for the defect log */
 	uint64_t last_attempt_ms;
 	bool prepared[SQL_Q__COUNT];
 	struct db_conn *next_thread; /* registry of thread connections */
@@ -341,55 +345,85 @@ static bool is_read_only(const char *state)
 	return strcmp(state, "25006") == 0;
 }
 
-static bool is_unavailable(const char *state)
+/* An outage: the connection (08, but not 08P01, a protocol violation such
+ * as a wrong parameter count, which is kept's own defect), resources (53),
+ * an operator's shutdown (57P), a standby. */
+static bool is_outage(const char *state)
 {
-	return strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
-	       strncmp(state, "57P", 3) == 0 || strcmp(state, "57014") == 0 || is_read_only(state);
+	return (strncmp(state, "08", 2) == 0 && strcmp(state, "08P01") != 0) ||
+	       strncmp(state, "53", 2) == 0 || strncmp(state, "57P", 3) == 0 || is_read_only(state);
+}
+
+enum db_state_class db_state_class(const char *state)
+{
+	if (!state || strlen(state) != 5 || is_outage(state))
+		return DB_STATE_OUTAGE;
+	if (strcmp(state, "57014") == 0)
+		return DB_STATE_TIMEOUT;
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
+		return DB_STATE_RETRY;
+	if (strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0)
+		return DB_STATE_STALE;
+	if (state[0] == 'K' && state[1] == 'R')
+		return DB_STATE_OWN;
+	if (strncmp(state, "23", 2) == 0)
+		return DB_STATE_CONSTRAINT;
+	return DB_STATE_DEFECT;
+}
+
+/* Anything kept's SQL and C should never produce: a defect. Logged once
+ * (SQLSTATE and query, never the parameters: a data exception's message,
+ * class 22, can quote one, so it is left out) and counted; the client gets
+ * a 500 with the request id, the command line the message. */
+static kept_err defect(struct db_conn *c, const PGresult *res, const char *state, struct kept_error *err)
+{
+	const char *query = c->running ? c->running : "statement";
+	const char *msg = strncmp(state, "22", 2) == 0 ? "a data exception"
+	                                               : field_or(res, PG_DIAG_MESSAGE_PRIMARY, "no message");
+	metrics_db_event(METRICS_DB_DEFECT);
+	struct log_line l;
+	log_begin(&l, LOG_ERROR, "db_defect");
+	log_str(&l, "sqlstate", state);
+	log_str(&l, "query", query);
+	log_str(&l, "msg", msg);
+	log_end(&l);
+	return kept_fail(err, KEPT_ERR_INTERNAL, "database_defect", "", "SQLSTATE %s in %s: %s", state, query,
+	                 msg);
+}
+
+/* A lost connection or an outage; the session is dropped when it cannot go on. */
+static kept_err unavailable(struct db_conn *c, const char *state, struct kept_error *err)
+{
+	if (!state || PQstatus(c->pg) != CONNECTION_OK || strncmp(state, "57P", 3) == 0 ||
+	    is_read_only(state))
+		mark_down(c, PQerrorMessage(c->pg));
+	metrics_db_event(METRICS_DB_UNAVAILABLE);
+	bool timeout = state && strcmp(state, "57014") == 0;
+	return kept_fail(err, KEPT_ERR_UNAVAILABLE, timeout ? "database_timeout" : "database_unavailable", "",
+	                 timeout ? "the database took too long to answer" : "the database is unavailable");
 }
 
 static kept_err classify(struct db_conn *c, const PGresult *res, struct kept_error *err)
 {
 	const char *state = field_or(res, PG_DIAG_SQLSTATE, NULL);
-	if (!state || PQstatus(c->pg) != CONNECTION_OK || is_unavailable(state)) {
-		if (!state || PQstatus(c->pg) != CONNECTION_OK || strncmp(state, "57P", 3) == 0 ||
-		    is_read_only(state))
-			mark_down(c, PQerrorMessage(c->pg));
-		metrics_db_event(METRICS_DB_UNAVAILABLE);
-		bool timeout = state && strcmp(state, "57014") == 0;
-		return kept_fail(
-		        err, KEPT_ERR_UNAVAILABLE, timeout ? "database_timeout" : "database_unavailable", "",
-		        timeout ? "the database took too long to answer" : "the database is unavailable");
-	}
-	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0) {
+	if (PQstatus(c->pg) != CONNECTION_OK)
+		return unavailable(c, state, err);
+	switch (db_state_class(state)) {
+	case DB_STATE_OUTAGE:
+	case DB_STATE_TIMEOUT: return unavailable(c, state, err);
+	case DB_STATE_RETRY:
 		metrics_db_event(METRICS_DB_RETRY);
 		return kept_fail(err, KEPT_ERR_RETRY, "retry", "", "transaction conflict");
-	}
-	if (strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0) {
+	case DB_STATE_STALE:
 		/* a prepared statement went stale (schema changed) or vanished */
 		c->generation++;
 		memset(c->prepared, 0, sizeof c->prepared);
 		return kept_fail(err, KEPT_ERR_RETRY, "retry", "", "prepared statement invalidated");
+	case DB_STATE_OWN: return classify_own(res, state, err);
+	case DB_STATE_CONSTRAINT: return classify_constraint(res, state, err);
+	case DB_STATE_DEFECT: break;
 	}
-	if (state[0] == 'K' && state[1] == 'R')
-		return classify_own(res, state, err);
-	if (strncmp(state, "23", 2) == 0)
-		return classify_constraint(res, state, err);
-	if (strncmp(state, "22", 2) == 0) {
-		metrics_db_event(METRICS_DB_CONFLICT);
-		return kept_fail(err, KEPT_ERR_INVALID, "invalid_value",
-		                 field_or(res, PG_DIAG_COLUMN_NAME, ""), "%s",
-		                 field_or(res, PG_DIAG_MESSAGE_PRIMARY, "invalid value"));
-	}
-	metrics_db_event(METRICS_DB_ERROR);
-	struct log_line l;
-	log_begin(&l, LOG_ERROR, "db_error");
-	log_str(&l, "sqlstate", state);
-	log_str(&l, "msg", field_or(res, PG_DIAG_MESSAGE_PRIMARY, ""));
-	log_end(&l);
-	/* The message stays in err for the command line; the HTTP layer shows
-	 * clients only "internal error" for every 500. */
-	return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "%s",
-	                 field_or(res, PG_DIAG_MESSAGE_PRIMARY, "internal error"));
+	return defect(c, res, state, err);
 }
 
 /* ---- running statements ---------------------------------------------------------------- */
@@ -438,13 +472,7 @@ static kept_err ensure_prepared(struct db_conn *c, enum sql_query q, struct kept
 	char name[32];
 	statement_name(c, q, name, sizeof name);
 	PGresult *res = PQprepare(c->pg, name, sql_queries[q].text, 0, NULL);
-	kept_err r = take_result(c, NULL, res, NULL, err);
-	if (r == KEPT_ERR_INTERNAL) {
-		struct log_line l;
-		log_begin(&l, LOG_ERROR, "db_prepare_failed");
-		log_str(&l, "query", sql_queries[q].name);
-		log_end(&l);
-	}
+	kept_err r = take_result(c, NULL, res, NULL, err); /* a defect's log names the query */
 	if (!r)
 		c->prepared[q] = true;
 	return r;
@@ -478,8 +506,29 @@ static kept_err not_up(struct kept_error *err)
 	                 "the database is unavailable");
 }
 
-kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
-                const char *const *params, struct db_result **out, struct kept_error *err)
+const char *db_param_int64(char buf[DB_PARAM_TEXT_MAX], int64_t v)
+{
+	if (v == DB_NULL_BIGINT)
+		return NULL;
+	snprintf(buf, DB_PARAM_TEXT_MAX, "%" PRId64, v);
+	return buf;
+}
+
+const char *db_param_int(char buf[DB_PARAM_TEXT_MAX], int v)
+{
+	if (v == DB_NULL_INT)
+		return NULL;
+	snprintf(buf, DB_PARAM_TEXT_MAX, "%d", v);
+	return buf;
+}
+
+const char *db_param_bool(bool v)
+{
+	return v ? "true" : "false";
+}
+
+kept_err db_query_run(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
+                      const char *const *params, struct db_result **out, struct kept_error *err)
 {
 	if ((unsigned)q >= SQL_Q__COUNT)
 		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "unknown query");
@@ -487,6 +536,7 @@ kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int np
 		if (!db_is_up(c))
 			return not_up(err);
 		kept_err r = clock_sync(c, err);
+		c->running = sql_queries[q].name;
 		if (!r)
 			r = ensure_prepared(c, q, err);
 		if (!r) {
@@ -495,6 +545,7 @@ kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int np
 			PGresult *res = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
 			r = take_result(c, arena, res, out, err);
 		}
+		c->running = NULL;
 		/* Outside a transaction a single statement can simply run again;
 		 * inside one, db_transaction reruns the whole body. */
 		if (r != KEPT_ERR_RETRY || c->in_tx || attempt >= DB_STATEMENT_ATTEMPTS)
@@ -502,16 +553,16 @@ kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int np
 	}
 }
 
-kept_err db_run_json(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
-                     const char *const *params, const char **json, struct kept_error *err)
+kept_err db_query_value(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
+                        const char *const *params, const char **value, struct kept_error *err)
 {
 	struct db_result *res = NULL;
-	*json = NULL;
-	kept_err r = db_run(c, arena, q, nparams, params, &res, err);
+	*value = NULL;
+	kept_err r = db_query_run(c, arena, q, nparams, params, &res, err);
 	if (r)
 		return r;
 	if (db_rows(res) > 0)
-		*json = db_value(res, 0, 0);
+		*value = db_value(res, 0, 0);
 	return KEPT_OK;
 }
 
@@ -556,6 +607,11 @@ const char *db_value(const struct db_result *r, int row, int col)
 	if (PQgetisnull(r->res, row, col))
 		return NULL;
 	return PQgetvalue(r->res, row, col);
+}
+
+int64_t db_int64(const char *text)
+{
+	return text ? (int64_t)strtoll(text, NULL, 10) : DB_NULL_BIGINT;
 }
 
 long long db_affected(const struct db_result *r)

@@ -2,29 +2,46 @@
  * db — the only module that talks to libpq.
  *
  * A `struct db_conn` is one PostgreSQL session. The named queries of sql/
- * (enum sql_query, generated from sql/queries/) are prepared on a connection
- * the first time it runs them and reused for the connection's life; they are
- * prepared again after a reconnect. Parameters are sent as text; the caller
- * formats numbers (arena_sprintf) and passes NULL for SQL NULL.
+ * are run through their typed functions, generated from sql/queries/ into
+ * db_queries.h (q_customer_get(c, arena, id, &out, err); see
+ * service/tools/sqlgen.c for how a parameter's C type is read from the
+ * query), so a call with a wrong count or type of parameters does not
+ * compile. A query is prepared on a connection the first time it runs and
+ * reused for the connection's life; it is prepared again after a reconnect.
+ *
+ * SQL NULL as a parameter: NULL for text (const char *); the sentinels
+ * DB_NULL_BIGINT (INT64_MIN) for int64_t and DB_NULL_INT (INT_MIN) for int,
+ * values no kept id, amount or count can take. A bool cannot be NULL.
  *
  * Results belong to the arena passed in and are released with it, so
  * handlers never clear results by hand.
  *
- * Failures are classified by SQLSTATE into kept_err kinds:
- *   08xxx, 57P0x, 53xxx, a lost connection, 57014 (timeout),
- *   25006 (a read-only server: a standby, a demoted primary)  -> KEPT_ERR_UNAVAILABLE
- *   40001, 40P01, 55P03 (lock_timeout: keptd migrate's yield)  -> KEPT_ERR_RETRY
- *   23505 unique                                               -> KEPT_ERR_CONFLICT
- *   23503 foreign key                                          -> KEPT_ERR_RULE
- *   23514 check, 23502 not null, 22xxx data                    -> KEPT_ERR_INVALID
+ * Failures are classified by SQLSTATE, in one place (db.c, classify), into
+ * kept_err kinds:
+ *   an outage: a lost connection, 08xxx but 08P01, 53xxx, 57P0x,
+ *   25006 (a read-only server: a standby, a demoted primary)   -> KEPT_ERR_UNAVAILABLE
+ *                                                                  (503 with Retry-After)
+ *   57014 statement timeout                                     -> KEPT_ERR_UNAVAILABLE,
+ *                                                                  code database_timeout
+ *   40001, 40P01, 55P03 (lock_timeout: keptd migrate's yield),
+ *   0A000, 26000 (a prepared statement gone stale)              -> KEPT_ERR_RETRY
+ *   kept's own rules:
  *   KRINV, KRFBD, KRNFD, KRCFL, KRPRE, KRRUL (kept.fail, see
- *   sql/functions/00_common.sql: one SQLSTATE per kind)        -> that kind
- *   KR409 (the append-only triggers of schema/)                -> KEPT_ERR_CONFLICT
- *   KR500 (kept misconfigured, e.g. a data key missing)         -> KEPT_ERR_INTERNAL
- *   anything else                                              -> KEPT_ERR_INTERNAL
- * For constraint violations the constraint name goes to err->constraint so
- * the API can name the field. kept's own errors carry their stable code in
- * HINT and their field in COLUMN.
+ *   sql/functions/00_common.sql: one SQLSTATE per kind)         -> that kind
+ *   KR409 (the append-only triggers of schema/)                 -> KEPT_ERR_CONFLICT
+ *   KR500 (kept misconfigured, e.g. a data key missing)          -> KEPT_ERR_INTERNAL
+ *   23505 unique                                                -> KEPT_ERR_CONFLICT
+ *   23503 foreign key                                           -> KEPT_ERR_RULE
+ *   23514 check, 23502 not null                                 -> KEPT_ERR_INVALID
+ *   anything else (42xxx, 22xxx, 08P01 a protocol violation
+ *   such as a wrong parameter count, ...) is a defect of kept's:
+ *   logged once as db_defect (SQLSTATE and query name, never a
+ *   parameter), counted as kept_db_events_total{kind="defect"}  -> KEPT_ERR_INTERNAL (500,
+ *                                                                  code database_defect)
+ * Client input must therefore be checked before it reaches a query whose
+ * casts it could fail (22xxx). For constraint violations the constraint
+ * name goes to err->constraint so the API can name the field. kept's own
+ * errors carry their stable code in HINT and their field in COLUMN.
  *
  * HTTP worker threads use db_thread_conn(): one connection per thread, taken
  * from those opened at start (so the number of connections is fixed from the
@@ -38,14 +55,21 @@
 #ifndef KEPT_DB_H
 #define KEPT_DB_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena/arena.h"
+#include "db_queries.h"
 #include "err/err.h"
 #include "sql_bundle.h"
 
 #define DB_RECONNECT_INTERVAL_MS 250
+
+/* SQL NULL for a typed query's number parameters (see above). */
+#define DB_NULL_BIGINT INT64_MIN
+#define DB_NULL_INT    INT_MIN
 
 struct db_conn;
 struct db_result;
@@ -97,15 +121,7 @@ void db_threads_close_all(void);
 
 /* ---- queries ----------------------------------------------------------------- */
 
-/* Runs the named query `q` with `nparams` text parameters. *out (may be NULL
- * when the caller needs no rows) belongs to `arena`. */
-kept_err db_run(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
-                const char *const *params, struct db_result **out, struct kept_error *err) KEPT_MUST_CHECK;
-
-/* Runs `q` expecting one text (JSON) column; *json is NULL when no row came
- * back, else arena-owned text. */
-kept_err db_run_json(struct db_conn *c, struct arena *arena, enum sql_query q, int nparams,
-                     const char *const *params, const char **json, struct kept_error *err) KEPT_MUST_CHECK;
+/* Named queries: the q_* functions of db_queries.h. */
 
 /* Runs SQL text with parameters, unprepared (tools, migrations, one-off statements). */
 kept_err db_exec(struct db_conn *c, struct arena *arena, const char *sql, int nparams,
@@ -122,6 +138,25 @@ const char *db_col_name(const struct db_result *r, int col);
 const char *db_value(const struct db_result *r, int row, int col);
 /* Rows changed by an INSERT/UPDATE/DELETE. */
 long long db_affected(const struct db_result *r);
+
+/* Decimal text (a cell db_value read, to pass on to another query) as a
+ * typed query's int64_t parameter: NULL (SQL NULL) -> DB_NULL_BIGINT. */
+int64_t db_int64(const char *text);
+
+/* ---- error classes ------------------------------------------------------------- */
+
+/* What a SQLSTATE means to kept (the table at the top of this header). */
+enum db_state_class {
+	DB_STATE_OUTAGE,     /* NULL, malformed, 08 but 08P01, 53, 57P, 25006: 503 */
+	DB_STATE_TIMEOUT,    /* 57014: 503 database_timeout */
+	DB_STATE_RETRY,      /* 40001, 40P01, 55P03: the transaction runs again */
+	DB_STATE_STALE,      /* 0A000, 26000: re-prepare and run again */
+	DB_STATE_OWN,        /* KRxxx: kept's own rule */
+	DB_STATE_CONSTRAINT, /* 23xxx: a constraint kept maps to a field */
+	DB_STATE_DEFECT,     /* anything else: 500, logged and counted */
+};
+
+enum db_state_class db_state_class(const char *sqlstate);
 
 /* ---- transactions ------------------------------------------------------------ */
 

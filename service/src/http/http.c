@@ -19,6 +19,7 @@
 #include "json/json.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
+#include "text/text.h"
 
 /* Per-request arena cap: generous for JSON work, bounded against abuse.
  * Request bodies live in their own capped buffer, not in the arena. */
@@ -557,6 +558,37 @@ static void reply_nul_escape(struct http_request *req)
 	http_reply_error(req, &e);
 }
 
+static bool utf8(const char *s)
+{
+	return !s || text_utf8_valid(s, strlen(s));
+}
+
+static enum MHD_Result find_invalid_utf8(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+	(void)kind;
+	bool *found = cls;
+	*found = !utf8(key) || !utf8(value);
+	return *found ? MHD_NO : MHD_YES;
+}
+
+/* True when the (decoded) path or a query parameter is not UTF-8 text: the
+ * database would refuse it, so it is refused here, with a client's error. */
+static bool has_invalid_utf8(struct MHD_Connection *conn, const char *url)
+{
+	bool found = !utf8(url);
+	if (!found)
+		(void)MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, find_invalid_utf8, &found);
+	return found;
+}
+
+static void reply_invalid_utf8(struct http_request *req)
+{
+	struct kept_error e;
+	kept_fail(&e, KEPT_ERR_INVALID, "invalid_utf8", "", "a path or query must be UTF-8 text");
+	http_reply_error(req, &e);
+}
+
 static enum MHD_Result first_call(struct http_server *srv, struct MHD_Connection *conn, const char *url,
                                   const char *method, void **con_cls)
 {
@@ -568,6 +600,8 @@ static enum MHD_Result first_call(struct http_server *srv, struct MHD_Connection
 	log_set_request_id(req->id);
 	if (has_nul_escape(conn, url))
 		reply_nul_escape(req);
+	else if (has_invalid_utf8(conn, url))
+		reply_invalid_utf8(req);
 	else
 		srv->app.begin(req, srv->app.cls);
 	if (!req->replied && declared_too_large(req))

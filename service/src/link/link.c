@@ -7,7 +7,7 @@
 #define TOKEN_SIG    16
 #define CSRF_BYTES   24
 
-static bool derive(const char *secret, const char *label, unsigned char out[CRYPTO_SHA256_LEN])
+static kept_err derive(const char *secret, const char *label, unsigned char out[CRYPTO_SHA256_LEN])
 {
 	return crypto_hmac_sha256(secret, strlen(secret), label, strlen(label), out);
 }
@@ -16,28 +16,32 @@ kept_err link_keys_derive(const char *secret, struct link_keys *out)
 {
 	if (!secret || strlen(secret) < LINK_SECRET_MIN)
 		return KEPT_ERR_INVALID;
-	bool ok = derive(secret, "kept self-service: link token", out->token) &&
-	          derive(secret, "kept self-service: form token", out->csrf) &&
-	          derive(secret, "kept self-service: one-time code", out->code) &&
-	          derive(secret, "kept self-service: client address", out->address) &&
-	          derive(secret, "kept self-service: sealed text", out->seal);
-	return ok ? KEPT_OK : KEPT_ERR_INTERNAL;
+	kept_err r = derive(secret, "kept self-service: link token", out->token);
+	if (!r)
+		r = derive(secret, "kept self-service: form token", out->csrf);
+	if (!r)
+		r = derive(secret, "kept self-service: one-time code", out->code);
+	if (!r)
+		r = derive(secret, "kept self-service: client address", out->address);
+	if (!r)
+		r = derive(secret, "kept self-service: sealed text", out->seal);
+	return r;
 }
 
-static bool sign(const struct link_keys *k, const unsigned char *random, unsigned char sig[TOKEN_SIG])
+static kept_err sign(const struct link_keys *k, const unsigned char *random, unsigned char sig[TOKEN_SIG])
 {
 	unsigned char mac[CRYPTO_SHA256_LEN];
-	if (!crypto_hmac_sha256(k->token, sizeof k->token, random, TOKEN_RANDOM, mac))
-		return false;
-	memcpy(sig, mac, TOKEN_SIG);
-	return true;
+	kept_err r = crypto_hmac_sha256(k->token, sizeof k->token, random, TOKEN_RANDOM, mac);
+	if (!r)
+		memcpy(sig, mac, TOKEN_SIG);
+	return r;
 }
 
 kept_err link_token_new(const struct link_keys *k, char token[LINK_TOKEN_LEN + 1],
                         char hash_hex[LINK_HASH_HEX_LEN + 1])
 {
 	unsigned char raw[TOKEN_RANDOM + TOKEN_SIG];
-	if (crypto_random(raw, TOKEN_RANDOM) || !sign(k, raw, raw + TOKEN_RANDOM))
+	if (crypto_random(raw, TOKEN_RANDOM) || sign(k, raw, raw + TOKEN_RANDOM))
 		return KEPT_ERR_INTERNAL;
 	crypto_base64url(raw, sizeof raw, token);
 	crypto_sha256_hex(token, LINK_TOKEN_LEN, hash_hex);
@@ -50,7 +54,7 @@ bool link_token_check(const struct link_keys *k, const char *token, char hash_he
 	size_t n = 0;
 	if (!token || strlen(token) != LINK_TOKEN_LEN ||
 	    !crypto_base64url_decode(token, LINK_TOKEN_LEN, raw, sizeof raw, &n) ||
-	    n != TOKEN_RANDOM + TOKEN_SIG || !sign(k, raw, sig) ||
+	    n != TOKEN_RANDOM + TOKEN_SIG || sign(k, raw, sig) ||
 	    !crypto_equal(sig, raw + TOKEN_RANDOM, TOKEN_SIG))
 		return false;
 	crypto_sha256_hex(token, LINK_TOKEN_LEN, hash_hex);
@@ -81,7 +85,7 @@ bool link_session_hash(const char *cookie, char hash_hex[LINK_HASH_HEX_LEN + 1])
 void link_csrf(const struct link_keys *k, const char *binding, char out[LINK_CSRF_LEN + 1])
 {
 	unsigned char mac[CRYPTO_SHA256_LEN];
-	if (!binding || !crypto_hmac_sha256(k->csrf, sizeof k->csrf, binding, strlen(binding), mac))
+	if (!binding || crypto_hmac_sha256(k->csrf, sizeof k->csrf, binding, strlen(binding), mac))
 		memset(mac, 0, sizeof mac); /* never equal to a presented token: see link_csrf_ok */
 	crypto_base64url(mac, CSRF_BYTES, out);
 }
@@ -125,7 +129,7 @@ void link_code_hash(const struct link_keys *k, const char *token_hash_hex, const
 	bound[n++] = ':';
 	for (const char *p = code; p && *p && n + 1 < sizeof bound; p++)
 		bound[n++] = *p;
-	if (!crypto_hmac_sha256(k->code, sizeof k->code, bound, n, mac))
+	if (crypto_hmac_sha256(k->code, sizeof k->code, bound, n, mac))
 		memset(mac, 0xff, sizeof mac);
 	crypto_hex(mac, sizeof mac, out);
 }
@@ -134,7 +138,7 @@ void link_address_key(const struct link_keys *k, const char *address, char out[L
 {
 	unsigned char mac[CRYPTO_SHA256_LEN];
 	const char *a = address ? address : "";
-	if (!crypto_hmac_sha256(k->address, sizeof k->address, a, strlen(a), mac))
+	if (crypto_hmac_sha256(k->address, sizeof k->address, a, strlen(a), mac))
 		memset(mac, 0, sizeof mac);
 	crypto_hex(mac, LINK_ADDRESS_LEN / 2, out);
 }
@@ -177,7 +181,7 @@ const char *link_open(const struct link_keys *k, struct arena *arena, const char
 			return NULL;
 		sealed[i] = (unsigned char)(hi << 4 | lo);
 	}
-	if (!crypto_open(k->seal, sealed, n, plain))
+	if (crypto_open(k->seal, sealed, n, plain))
 		return NULL;
 	plain[n - CRYPTO_SEAL_OVERHEAD] = '\0';
 	return plain;

@@ -28,7 +28,7 @@ static atomic_llong mismatches = -1;
 
 static const char *const db_events[METRICS_DB__COUNT] = {
         [METRICS_DB_UNAVAILABLE] = "unavailable", [METRICS_DB_RETRY] = "retry",
-        [METRICS_DB_CONFLICT] = "conflict",       [METRICS_DB_ERROR] = "error",
+        [METRICS_DB_CONFLICT] = "conflict",       [METRICS_DB_DEFECT] = "defect",
         [METRICS_DB_RECONNECT] = "reconnect",
 };
 

@@ -20,7 +20,7 @@ enum metrics_db_event {
 	METRICS_DB_UNAVAILABLE, /* a query failed because the database was unreachable */
 	METRICS_DB_RETRY,       /* a transaction was rerun after a serialization failure */
 	METRICS_DB_CONFLICT,    /* a constraint or rule stopped a write (client error) */
-	METRICS_DB_ERROR,       /* any other failed query */
+	METRICS_DB_DEFECT,      /* any other failed query: a defect of kept's (db.h) */
 	METRICS_DB_RECONNECT,   /* a connection was (re)established */
 	METRICS_DB__COUNT
 };

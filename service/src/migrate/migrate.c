@@ -80,15 +80,14 @@ static kept_err apply_one(struct db_conn *db, void *arg, struct kept_error *err)
 		r = db_exec_script(db, ctx->file->text, err);
 	if (r)
 		return r;
-	const char *params[] = {ctx->file->name, ctx->checksum};
-	return db_run(db, NULL, SQL_Q_MIGRATE_RECORD, 2, params, NULL, err);
+	return q_migrate_record(db, NULL, ctx->file->name, ctx->checksum, NULL, err);
 }
 
 /* Checks applied migrations against the embedded ones; *applied_rows gets the list. */
 static kept_err check_applied(struct db_conn *db, struct arena *arena, struct db_result **applied,
                               struct kept_error *err)
 {
-	kept_err r = db_run(db, arena, SQL_Q_MIGRATE_APPLIED, 0, NULL, applied, err);
+	kept_err r = q_migrate_applied(db, arena, applied, err);
 	for (int row = 0; !r && row < db_rows(*applied); row++) {
 		const char *name = db_value(*applied, row, 0);
 		const struct sql_file *f = NULL;
@@ -158,13 +157,12 @@ static kept_err reload_functions(struct db_conn *db, void *arg, struct kept_erro
 			return r;
 		}
 	}
-	kept_err r = db_run(db, NULL, SQL_Q_MIGRATE_REFRESH_TIME_ZONES, 0, NULL, NULL, err);
+	kept_err r = q_migrate_refresh_time_zones(db, NULL, NULL, err);
 	if (r)
 		return r;
 	char bundle[65];
 	migrate_bundle_checksum(bundle);
-	const char *params[] = {bundle};
-	return db_run(db, NULL, SQL_Q_MIGRATE_SET_STATE, 1, params, NULL, err);
+	return q_migrate_set_state(db, NULL, bundle, NULL, err);
 }
 
 /* ---- the run ----------------------------------------------------------------------- */
@@ -189,11 +187,11 @@ kept_err migrate_run(struct db_conn *db, struct migrate_report *report, struct k
 	if (!arena)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 	memset(report, 0, sizeof *report);
-	kept_err r = db_run(db, NULL, SQL_Q_MIGRATE_LOCK, 0, NULL, NULL, err);
+	kept_err r = q_migrate_lock(db, NULL, NULL, err);
 	if (!r) {
 		r = migrate_locked(db, arena, report, err);
 		struct kept_error ignored;
-		kept_err u = db_run(db, NULL, SQL_Q_MIGRATE_UNLOCK, 0, NULL, NULL, &ignored);
+		kept_err u = q_migrate_unlock(db, NULL, NULL, &ignored);
 		(void)u; /* the lock also ends with the session */
 	}
 	arena_free(arena);

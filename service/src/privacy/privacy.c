@@ -7,9 +7,6 @@
 #include "log/log.h"
 #include "worker/worker.h"
 
-#define TEXT_(x) #x
-#define TEXT(x)  TEXT_(x)
-
 static int access_days = 730;
 
 void privacy_configure(int access_log_days)
@@ -21,10 +18,7 @@ void privacy_configure(int access_log_days)
 static kept_err retention_batch(struct db_conn *db, struct arena *arena, const char *as_of, const char **json,
                                 long long *erased, struct kept_error *err)
 {
-	char days[16];
-	snprintf(days, sizeof days, "%d", access_days);
-	const char *params[] = {as_of, TEXT(PRIVACY_BATCH), days};
-	kept_err r = db_run_json(db, arena, SQL_Q_RETENTION_RUN, 3, params, json, err);
+	kept_err r = q_retention_run_value(db, arena, as_of, PRIVACY_BATCH, access_days, json, err);
 	if (r)
 		return r;
 	cJSON *doc = cJSON_Parse(*json);
@@ -62,11 +56,10 @@ kept_err privacy_worker_run(struct db_conn *db, struct arena *arena, struct kept
 
 kept_err privacy_rotate(struct db_conn *db, struct arena *arena, const char **json, struct kept_error *err)
 {
-	const char *params[] = {"1000"};
 	long long total = 0;
 	for (;;) {
 		struct db_result *res;
-		kept_err r = db_run(db, arena, SQL_Q_DATA_KEYS_REWRAP, 1, params, &res, err);
+		kept_err r = q_data_keys_rewrap(db, arena, 1000, &res, err);
 		if (r)
 			return r;
 		long long done = strtoll(db_value(res, 0, 0), NULL, 10);

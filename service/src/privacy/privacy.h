@@ -31,7 +31,7 @@ kept_err privacy_retention(struct db_conn *db, struct arena *arena, const char *
                            struct kept_error *err) KEPT_MUST_CHECK;
 
 /* The retention worker's run (now). */
-kept_err privacy_worker_run(struct db_conn *db, struct arena *arena, struct kept_error *err);
+kept_err privacy_worker_run(struct db_conn *db, struct arena *arena, struct kept_error *err) KEPT_MUST_CHECK;
 
 /* Re-wraps every data key the current key does not wrap yet; *json:
  * {"rewrapped", "remaining"}. */

@@ -161,10 +161,10 @@ void provider_fetch_calls(struct provider *p, const char *const *sids, size_t n,
 
 #define PROVIDER_SIGNATURE_LEN 28 /* base64 of 20 bytes */
 
-/* The signature of a form POST to `url` with `params` (out: 29 bytes); false
- * only if OpenSSL fails. */
-bool provider_sign(const char *auth_token, const char *url, const struct form *params,
-                   char out[PROVIDER_SIGNATURE_LEN + 1]);
+/* The signature of a form POST to `url` with `params` (out: 29 bytes); fails
+ * only when memory or OpenSSL does. */
+kept_err provider_sign(const char *auth_token, const char *url, const struct form *params,
+                       char out[PROVIDER_SIGNATURE_LEN + 1]) KEPT_MUST_CHECK;
 
 /* True when `signature` signs `url` (as is, with the scheme's default port
  * added, or with its port removed) and `params` under `auth_token`. */

@@ -17,13 +17,13 @@ static int by_name(const void *a, const void *b)
 	return x < y ? -1 : x > y; /* a repeated name keeps the order it came in */
 }
 
-bool provider_sign(const char *auth_token, const char *url, const struct form *params,
-                   char out[PROVIDER_SIGNATURE_LEN + 1])
+kept_err provider_sign(const char *auth_token, const char *url, const struct form *params,
+                       char out[PROVIDER_SIGNATURE_LEN + 1])
 {
 	size_t n = params ? params->count : 0;
 	const struct form_field **sorted = calloc(n ? n : 1, sizeof(const struct form_field *));
 	if (!sorted)
-		return false;
+		return KEPT_ERR_NOMEM;
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = &params->fields[i];
 	qsort(sorted, n, sizeof(const struct form_field *), by_name);
@@ -37,11 +37,12 @@ bool provider_sign(const char *auth_token, const char *url, const struct form *p
 	}
 	free(sorted);
 	unsigned char mac[CRYPTO_SHA1_LEN];
-	bool ok = !r && crypto_hmac_sha1(auth_token, strlen(auth_token), buf_str(&b), buf_len(&b), mac);
+	if (!r)
+		r = crypto_hmac_sha1(auth_token, strlen(auth_token), buf_str(&b), buf_len(&b), mac);
 	buf_free(&b);
-	if (ok)
+	if (!r)
 		crypto_base64(mac, sizeof mac, out);
-	return ok;
+	return r;
 }
 
 /* The URL with its port taken out (`with` false) or the scheme's default
@@ -84,7 +85,7 @@ static char *port_variant(const char *url, bool with)
 static bool matches(const char *auth_token, const char *url, const struct form *params, const char *signature)
 {
 	char expected[PROVIDER_SIGNATURE_LEN + 1];
-	if (!url || !provider_sign(auth_token, url, params, expected))
+	if (!url || provider_sign(auth_token, url, params, expected))
 		return false;
 	/* both strings are 28 bytes here, so the comparison's time does not depend on them */
 	return crypto_equal(expected, signature, PROVIDER_SIGNATURE_LEN);

@@ -31,14 +31,13 @@ bool reminders_can_dial(void)
 kept_err reminders_schedule(struct db_conn *db, struct arena *arena, const char *as_of, const char **json,
                             struct kept_error *err)
 {
-	const char *params[] = {as_of};
-	return db_run_json(db, arena, SQL_Q_REMINDERS_SCHEDULE, 1, params, json, err);
+	return q_reminders_schedule_value(db, arena, as_of, json, err);
 }
 
 struct claim {
 	struct arena *arena;
-	const char *limit;
-	const char *cps;
+	int limit;
+	int cps;
 	struct db_result *rows;
 	long long received_ms; /* clock_monotonic_ms() when the claim's answer came */
 };
@@ -46,8 +45,7 @@ struct claim {
 static kept_err claim_batch(struct db_conn *db, void *arg, struct kept_error *err)
 {
 	struct claim *c = arg;
-	const char *params[] = {c->limit, c->cps};
-	kept_err r = db_run(db, c->arena, SQL_Q_CALLS_CLAIM, 2, params, &c->rows, err);
+	kept_err r = q_calls_claim(db, c->arena, c->limit, c->cps, &c->rows, err);
 	c->received_ms = clock_monotonic_ms();
 	return r;
 }
@@ -55,17 +53,17 @@ static kept_err claim_batch(struct db_conn *db, void *arg, struct kept_error *er
 /* A slot of the provider's pace for a retried create (the pacer of the batch). */
 struct slot_source {
 	struct db_conn *db;
-	const char *cps;
+	int cps;
 };
 
 static long long reserve_slot(void *arg)
 {
 	struct slot_source *s = arg;
 	struct arena *arena = arena_new(0);
-	const char *params[] = {s->cps}, *wait = NULL;
+	const char *wait = NULL;
 	struct kept_error err;
 	long long at = -1;
-	if (arena && !db_run_json(s->db, arena, SQL_Q_DIAL_SLOT, 1, params, &wait, &err) && wait)
+	if (arena && !q_dial_slot_value(s->db, arena, s->cps, &wait, &err) && wait)
 		at = clock_monotonic_ms() + strtoll(wait, NULL, 10);
 	arena_free(arena);
 	return at;
@@ -140,7 +138,8 @@ static kept_err record(struct db_conn *db, struct arena *arena, const char *cons
 		buf_free(&cols[c]);
 	if (r)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
-	return db_run(db, arena, SQL_Q_CALLS_DIALED, 8, params, NULL, err);
+	return q_calls_dialed(db, arena, params[0], params[1], params[2], params[3], params[4], params[5],
+	                      params[6], params[7], NULL, err);
 }
 
 /* A claimed call's request: its slot and its send_by, from milliseconds after
@@ -186,9 +185,9 @@ static kept_err place_batch(struct db_conn *db, const struct claim *c, struct pr
 	out->claimed += n;
 	if (n == 0)
 		return KEPT_OK;
-	struct slot_source slots = {db, arena_sprintf(arena, "%d", config->cps)};
+	struct slot_source slots = {db, config->cps};
 	struct provider_pacer pacer = {reserve_slot, &slots, config->cps > 0 ? 1000 / config->cps : 0};
-	provider_place_calls(p, reqs, (size_t)n, res, slots.cps ? &pacer : NULL);
+	provider_place_calls(p, reqs, (size_t)n, res, &pacer);
 	for (int i = 0; i < n; i++) {
 		out->placed += res[i].outcome == PROVIDER_PLACED;
 		out->failed += res[i].outcome == PROVIDER_FAILED;
@@ -206,8 +205,7 @@ static kept_err poll_quiet(struct db_conn *db, struct provider *p, long long *po
 	if (!arena)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 	struct db_result *rows = NULL;
-	const char *limit[] = {"256"};
-	kept_err r = db_run(db, arena, SQL_Q_CALLS_TO_POLL, 1, limit, &rows, err);
+	kept_err r = q_calls_to_poll(db, arena, 256, &rows, err);
 	int n = r ? 0 : db_rows(rows);
 	const char **sids = arena_zalloc(arena, (size_t)n * sizeof *sids + 1);
 	struct provider_call_status *st = arena_zalloc(arena, (size_t)n * sizeof *st + 1);
@@ -220,9 +218,8 @@ static kept_err poll_quiet(struct db_conn *db, struct provider *p, long long *po
 		for (int i = 0; i < n && !r; i++) {
 			if (!st[i].found)
 				continue;
-			const char *params[] = {db_value(rows, i, 0), st[i].status, st[i].answered_by,
-			                        arena_sprintf(arena, "%d", st[i].duration)};
-			r = db_run(db, arena, SQL_Q_CALL_POLLED, 4, params, NULL, err);
+			r = q_call_polled(db, arena, db_int64(db_value(rows, i, 0)), st[i].status,
+			                  st[i].answered_by, st[i].duration, NULL, err);
 			*polled += 1;
 		}
 	}
@@ -255,6 +252,7 @@ kept_err reminders_dispatch(struct db_conn *db, struct arena *arena, struct prov
 		return kept_fail(err, KEPT_ERR_RULE, "telephony_not_configured", "",
 		                 "no telephony provider is configured (KEPT_TELEPHONY_BASE_URL)");
 	(void)as_of; /* an as_of schedules; the dispatcher dials on keptd's clock only */
+	(void)arena; /* each batch has an arena of its own */
 	struct provider *own = NULL;
 	if (!provider) {
 		kept_err r = provider_new(&config->provider, &own, err);
@@ -270,8 +268,7 @@ kept_err reminders_dispatch(struct db_conn *db, struct arena *arena, struct prov
 	int limit = config->cps * CLAIM_HORIZON_S;
 	if (limit > config->batch || limit < 1)
 		limit = config->batch > 0 ? config->batch : 64;
-	struct claim c = {NULL, arena_sprintf(arena, "%d", limit), arena_sprintf(arena, "%d", config->cps),
-	                  NULL, 0};
+	struct claim c = {NULL, limit, config->cps, NULL, 0};
 	while (!worker_stopping()) {
 		/* each batch has its own arena: a pass over a long queue stays flat in memory */
 		c.arena = arena_new(0);

@@ -63,8 +63,10 @@ kept_err reminders_run(struct db_conn *db, struct arena *arena, const char *as_o
                        struct kept_error *err) KEPT_MUST_CHECK;
 
 /* The workers' runs (as_of = now). */
-kept_err reminders_scheduler_run(struct db_conn *db, struct arena *arena, struct kept_error *err);
-kept_err reminders_dispatcher_run(struct db_conn *db, struct arena *arena, struct kept_error *err);
+kept_err reminders_scheduler_run(struct db_conn *db, struct arena *arena,
+                                 struct kept_error *err) KEPT_MUST_CHECK;
+kept_err reminders_dispatcher_run(struct db_conn *db, struct arena *arena,
+                                  struct kept_error *err) KEPT_MUST_CHECK;
 
 /* Frees the dispatcher worker's provider (after the workers have stopped). */
 void reminders_shutdown(void);

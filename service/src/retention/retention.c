@@ -7,23 +7,20 @@
 #include "log/log.h"
 #include "worker/worker.h"
 
-#define TEXT_(x) #x
-#define TEXT(x)  TEXT_(x)
-
-static char outbox_days[16] = "30";
-static char audit_months[16] = "36";
+static int outbox_days = 30;
+static int audit_months = 36;
 
 void retention_configure(int days, int months)
 {
-	snprintf(outbox_days, sizeof outbox_days, "%d", days >= 0 ? days : 30);
-	snprintf(audit_months, sizeof audit_months, "%d", months > 0 ? months : 36);
+	outbox_days = days >= 0 ? days : 30;
+	audit_months = months > 0 ? months : 36;
 }
 
 static kept_err ensure_partitions(struct db_conn *db, struct arena *arena, long long *made,
                                   struct kept_error *err)
 {
 	const char *n = NULL;
-	kept_err r = db_run_json(db, arena, SQL_Q_AUDIT_PARTITIONS_ENSURE, 0, NULL, &n, err);
+	kept_err r = q_audit_partitions_ensure_value(db, arena, &n, err);
 	*made = !r && n ? strtoll(n, NULL, 10) : 0;
 	return r;
 }
@@ -37,9 +34,9 @@ static kept_err prune_outbox(struct db_conn *db, struct arena *arena, long long 
 	kept_err r = analytics_loaded_position(db, arena, &tx, &id, err);
 	*pruned = 0;
 	while (!r && !worker_stopping()) {
-		const char *params[] = {tx, id, outbox_days, TEXT(RETENTION_OUTBOX_BATCH)};
 		const char *n = NULL;
-		r = db_run_json(db, arena, SQL_Q_OUTBOX_PRUNE, 4, params, &n, err);
+		r = q_outbox_prune_value(db, arena, tx, db_int64(id), outbox_days, RETENTION_OUTBOX_BATCH, &n,
+		                         err);
 		long long batch = !r && n ? strtoll(n, NULL, 10) : 0;
 		*pruned += batch;
 		if (batch < RETENTION_OUTBOX_BATCH)
@@ -61,10 +58,9 @@ kept_err retention_run(struct db_conn *db, struct arena *arena, struct retention
 kept_err retention_archive(struct db_conn *db, struct arena *arena, const char **tables,
                            struct kept_error *err)
 {
-	const char *params[] = {audit_months};
 	struct db_result *res = NULL;
 	*tables = "";
-	kept_err r = db_run(db, arena, SQL_Q_AUDIT_ARCHIVE, 1, params, &res, err);
+	kept_err r = q_audit_archive(db, arena, audit_months, &res, err);
 	for (int i = 0; !r && i < db_rows(res); i++) {
 		*tables = arena_sprintf(arena, "%s%s\n", *tables, db_value(res, i, 0));
 		if (!*tables)

@@ -43,6 +43,7 @@ kept_err retention_archive(struct db_conn *db, struct arena *arena, const char *
                            struct kept_error *err) KEPT_MUST_CHECK;
 
 /* The maintenance worker's run. */
-kept_err retention_worker_run(struct db_conn *db, struct arena *arena, struct kept_error *err);
+kept_err retention_worker_run(struct db_conn *db, struct arena *arena,
+                              struct kept_error *err) KEPT_MUST_CHECK;
 
 #endif

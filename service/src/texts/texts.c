@@ -114,12 +114,13 @@ static kept_err record(struct db_conn *db, struct arena *arena, const char *cons
 		buf_free(&cols[c]);
 	if (r)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
-	return db_run(db, arena, SQL_Q_MESSAGES_SENT, COLUMNS, params, NULL, err);
+	return q_messages_sent(db, arena, params[0], params[1], params[2], params[3], params[4], params[5],
+	                       params[6], params[7], NULL, err);
 }
 
 struct claim {
 	struct arena *arena;
-	const char *limit;
+	int limit;
 	struct db_result *rows;
 	long long received_ms;
 };
@@ -127,8 +128,7 @@ struct claim {
 static kept_err claim_batch(struct db_conn *db, void *arg, struct kept_error *err)
 {
 	struct claim *c = arg;
-	const char *params[] = {c->limit};
-	kept_err r = db_run(db, c->arena, SQL_Q_MESSAGES_CLAIM, 1, params, &c->rows, err);
+	kept_err r = q_messages_claim(db, c->arena, c->limit, &c->rows, err);
 	c->received_ms = clock_monotonic_ms();
 	return r;
 }
@@ -215,6 +215,7 @@ kept_err texts_send_due(struct db_conn *db, struct arena *arena, struct provider
                         struct texts_result *out, struct kept_error *err)
 {
 	*out = (struct texts_result){0};
+	(void)arena; /* each batch has an arena of its own */
 	if (!texts_can_send())
 		return KEPT_OK;
 	struct provider *own = NULL;
@@ -223,7 +224,7 @@ kept_err texts_send_due(struct db_conn *db, struct arena *arena, struct provider
 		return r;
 	provider = provider ? provider : own;
 	r = simulator_check(provider, err);
-	struct claim c = {NULL, arena_sprintf(arena, "%d", config->batch > 0 ? config->batch : 64), NULL, 0};
+	struct claim c = {NULL, config->batch > 0 ? config->batch : 64, NULL, 0};
 	while (!r && !worker_stopping()) {
 		c.arena = arena_new(0);
 		if (!c.arena) {

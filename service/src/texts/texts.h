@@ -61,7 +61,7 @@ const char *texts_result_json(struct arena *arena, const struct texts_result *re
 const char *texts_add_to(struct arena *arena, const char *json, const struct texts_result *res);
 
 /* The texter worker's run. */
-kept_err texts_worker_run(struct db_conn *db, struct arena *arena, struct kept_error *err);
+kept_err texts_worker_run(struct db_conn *db, struct arena *arena, struct kept_error *err) KEPT_MUST_CHECK;
 
 /* The running texter worker, woken by texts_wake() (NULL: none). Set before
  * the HTTP server starts and cleared after it stopped. */
