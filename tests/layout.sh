@@ -6,7 +6,8 @@
 #     (what schema/ itself defines);
 #   - every service/src/<module>/ has tests/unit/test_<module>.c unless README's
 #     Layout lists it after "unit-exceptions:"; every tests/unit/test_<name>.c is
-#     a module's, or test_cli_<file>.c for clients/kept/<file>.c;
+#     a module's, test_cli_<file>.c for clients/kept/<file>.c, or a build tool's
+#     (test_<tool>.c for service/tools/<tool>.c);
 #   - no pytest module imports another (shared helpers live in conftest.py and helpers.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +45,8 @@ for t in tests/unit/test_*.c; do
     name=${name#test_}
     case "$name" in
     cli_*) [ -e "clients/kept/${name#cli_}.c" ] || problems+=("$t: no clients/kept/${name#cli_}.c") ;;
-    *) [ -d "service/src/$name" ] || problems+=("$t: no module service/src/$name/") ;;
+    *) [ -d "service/src/$name" ] || [ -e "service/tools/$name.c" ] ||
+        problems+=("$t: no module service/src/$name/ (nor service/tools/$name.c)") ;;
     esac
 done
 
