@@ -5,17 +5,6 @@
 BEGIN;
 SELECT plan(22);
 
-CREATE FUNCTION pg_temp.error_code(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_hint text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS v_hint = PG_EXCEPTION_HINT;
-    RETURN v_hint;
-END $$;
-
 -- only the admin made here administers kept in this transaction
 UPDATE kept.api_keys SET revoked_at = now() WHERE revoked_at IS NULL;
 CREATE TEMP TABLE usr AS SELECT
@@ -29,11 +18,11 @@ CREATE TEMP TABLE k AS SELECT (SELECT id FROM kept.api_keys WHERE name = 'ada-ke
 SELECT is((SELECT team || '/' || array_to_string(roles, ',') || '/' || active FROM kept.users WHERE id = (SELECT sam FROM usr)),
           'south/agent/true', 'a user is created in their team, active');
 SELECT is((SELECT count(*)::int FROM kept.audit_events WHERE action = 'user.created' AND request_id = 'req-u'), 1, 'audited');
-SELECT is(pg_temp.error_code($$SELECT kept.user_create(NULL, 'test', NULL, '{"name": "X", "roles": ["boss"]}')$$),
+SELECT is(kept_test.error_code($$SELECT kept.user_create(NULL, 'test', NULL, '{"name": "X", "roles": ["boss"]}')$$),
           'invalid_roles', 'roles are agent, supervisor, finance, admin');
-SELECT is(pg_temp.error_code($$SELECT kept.user_create(NULL, 'test', NULL, '{"name": "X", "roles": "agent"}')$$),
+SELECT is(kept_test.error_code($$SELECT kept.user_create(NULL, 'test', NULL, '{"name": "X", "roles": "agent"}')$$),
           'invalid_roles', 'as a list');
-SELECT is(pg_temp.error_code($$SELECT kept.user_create(NULL, 'test', NULL, '{"name": "X", "roles": ["agent", "agent"]}')$$),
+SELECT is(kept_test.error_code($$SELECT kept.user_create(NULL, 'test', NULL, '{"name": "X", "roles": ["agent", "agent"]}')$$),
           'invalid_roles', 'each once');
 
 -- changes
@@ -41,13 +30,13 @@ SELECT is(kept.user_update(NULL, 'test', NULL, (SELECT sam FROM usr), 1, '{"name
           'a change moves the version');
 SELECT is((SELECT payload->>'name' FROM kept.outbox_events WHERE event_type = 'user_renamed'
            AND aggregate_id = (SELECT sam FROM usr)), 'Sam Southgate', 'a new name goes to the outbox (analytics names agents)');
-SELECT is(pg_temp.error_code($$SELECT kept.user_update(NULL, 'test', NULL, (SELECT sam FROM usr), 1, '{"team": "east"}')$$),
+SELECT is(kept_test.error_code($$SELECT kept.user_update(NULL, 'test', NULL, (SELECT sam FROM usr), 1, '{"team": "east"}')$$),
           'version_mismatch', 'a stale version is refused');
-SELECT is(pg_temp.error_code($$SELECT kept.user_update(NULL, 'test', NULL, 999999999, NULL, '{}')$$),
+SELECT is(kept_test.error_code($$SELECT kept.user_update(NULL, 'test', NULL, 999999999, NULL, '{}')$$),
           'user_not_found', 'an unknown user is not found');
-SELECT is(pg_temp.error_code($$SELECT kept.user_update(NULL, 'test', NULL, (SELECT ada FROM usr), NULL, '{"active": false}')$$),
+SELECT is(kept_test.error_code($$SELECT kept.user_update(NULL, 'test', NULL, (SELECT ada FROM usr), NULL, '{"active": false}')$$),
           'last_admin', 'the last administrator cannot be deactivated');
-SELECT is(pg_temp.error_code($$SELECT kept.user_update(NULL, 'test', NULL, (SELECT ada FROM usr), NULL, '{"roles": ["agent"]}')$$),
+SELECT is(kept_test.error_code($$SELECT kept.user_update(NULL, 'test', NULL, (SELECT ada FROM usr), NULL, '{"roles": ["agent"]}')$$),
           'last_admin', 'nor lose the admin role');
 
 -- keys made by name: the oldest user of that name, gaining the role
@@ -71,14 +60,14 @@ SELECT is(kept.access_check((SELECT ada FROM k), 'req-a', 'account', (SELECT id 
           (SELECT id FROM kept.customers WHERE external_ref = 'US-C'), 'an admin sees any account: its customer');
 SELECT is((SELECT count(*)::int FROM kept.access_log WHERE request_id = 'req-a'
            AND customer_id = (SELECT id FROM kept.customers WHERE external_ref = 'US-C')), 1, 'a read of personal data is logged');
-SELECT is(pg_temp.error_code($$SELECT kept.access_check((SELECT sam FROM k), NULL, 'account',
+SELECT is(kept_test.error_code($$SELECT kept.access_check((SELECT sam FROM k), NULL, 'account',
     (SELECT id FROM kept.accounts WHERE external_ref = 'US-A'), 'GET', '/v1/accounts/{id}', NULL, false, 'id')$$),
     'account_not_found', 'another team''s account does not exist for them');
-SELECT is(pg_temp.error_code($$SELECT kept.access_check(NULL, NULL, 'plan', 999999999, 'GET', '/v1/plans/{id}', NULL, false, 'id')$$),
+SELECT is(kept_test.error_code($$SELECT kept.access_check(NULL, NULL, 'plan', 999999999, 'GET', '/v1/plans/{id}', NULL, false, 'id')$$),
     'plan_not_found', 'nor does a plan that is not there');
 SELECT is((SELECT json_array_length(kept.access_page((SELECT id::text FROM kept.customers WHERE external_ref = 'US-C'),
            NULL, NULL, NULL, NULL, NULL)->'items')), 1, 'the access log by customer');
-SELECT is(pg_temp.error_code($$SELECT kept.access_page(NULL, NULL, 'yesterday', NULL, NULL, NULL)$$), 'invalid_time',
+SELECT is(kept_test.error_code($$SELECT kept.access_page(NULL, NULL, 'yesterday', NULL, NULL, NULL)$$), 'invalid_time',
           'its from is a time or a date');
 SELECT is(ARRAY[kept.parse_instant('2026-03-01'), kept.parse_instant('2026-03-01T10:00:00+01:00'), kept.parse_instant('2026-02-30'),
                 kept.parse_instant('1 March')],

@@ -4,16 +4,6 @@
 BEGIN;
 SELECT plan(16);
 
-CREATE FUNCTION pg_temp.error_code(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_hint text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS v_hint = PG_EXCEPTION_HINT;
-    RETURN v_hint;
-END $$;
 CREATE FUNCTION pg_temp.hash(p_key text) RETURNS text LANGUAGE sql RETURN encode(sha256(p_key::bytea), 'hex');
 
 INSERT INTO kept.users (name, roles, team) VALUES ('Kim Keys', '{agent,supervisor}', 'north'), ('Gone User', '{agent}', 'north');
@@ -44,22 +34,22 @@ SELECT is((SELECT state || '/' || roles FROM kept.api_key_authenticate(pg_temp.h
           'a key of an inactive user acts in no role');
 
 -- refusals
-SELECT is(pg_temp.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL,
     jsonb_build_object('user_id', (SELECT kim FROM u), 'role', 'root'), pg_temp.hash('x1'))$$), 'invalid_role', 'an unknown role');
-SELECT is(pg_temp.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL,
     jsonb_build_object('user_id', (SELECT kim FROM u), 'role', 'admin'), pg_temp.hash('x2'))$$), 'role_not_held',
     'a role the user does not hold');
-SELECT is(pg_temp.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL,
     '{"user_id": 999999999}', pg_temp.hash('x3'))$$), 'unknown_user', 'an unknown user');
-SELECT is(pg_temp.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL,
     jsonb_build_object('user_id', (SELECT gone FROM u)), pg_temp.hash('x4'))$$), 'user_inactive', 'an inactive user');
-SELECT is(pg_temp.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL,
     jsonb_build_object('user_id', (SELECT kim FROM u), 'expires_at', '2020-01-01T00:00:00Z'), pg_temp.hash('x5'))$$),
     'expiry_in_past', 'an expiry in the past');
-SELECT is(pg_temp.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL,
     jsonb_build_object('user_id', (SELECT kim FROM u), 'expires_at', 'tomorrow'), pg_temp.hash('x6'))$$),
     'invalid_time', 'an expiry that is not a time');
-SELECT is(pg_temp.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL, '{"name": "no-role"}', pg_temp.hash('x7'))$$),
+SELECT is(kept_test.error_code($$SELECT kept.api_key_create(NULL, 'test', NULL, '{"name": "no-role"}', pg_temp.hash('x7'))$$),
     'missing_field', 'neither a user nor a name and role');
 
 SELECT * FROM finish();

@@ -6,16 +6,6 @@
 BEGIN;
 SELECT plan(20);
 
-CREATE FUNCTION pg_temp.error_code(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_hint text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS v_hint = PG_EXCEPTION_HINT;
-    RETURN v_hint;
-END $$;
 -- the external_refs a search finds, in its order
 CREATE FUNCTION pg_temp.found(p_q text, p_viewer bigint DEFAULT NULL) RETURNS text LANGUAGE sql AS $$
     SELECT coalesce(string_agg(i->>'external_ref', ',' ORDER BY n), '')
@@ -71,9 +61,9 @@ SELECT is(pg_temp.found('quixotic', (SELECT id FROM kept.api_keys WHERE name = '
           'another team finds none of them');
 
 -- bounds and pages
-SELECT is(pg_temp.error_code($$SELECT kept.customer_find(NULL, NULL, NULL, ' zo ', NULL, NULL)$$), 'query_too_short',
+SELECT is(kept_test.error_code($$SELECT kept.customer_find(NULL, NULL, NULL, ' zo ', NULL, NULL)$$), 'query_too_short',
           'at least three characters');
-SELECT is(pg_temp.error_code($$SELECT kept.customer_find(NULL, NULL, NULL, repeat('a', 201), NULL, NULL)$$), 'query_too_long',
+SELECT is(kept_test.error_code($$SELECT kept.customer_find(NULL, NULL, NULL, repeat('a', 201), NULL, NULL)$$), 'query_too_long',
           'at most 200');
 CREATE TEMP TABLE p1 AS SELECT kept.customer_find(NULL, NULL, NULL, 'quixotic', NULL, '1')::jsonb AS doc;
 SELECT is((SELECT jsonb_array_length(doc->'items') FROM p1), 1, 'a page of one');

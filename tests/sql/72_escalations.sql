@@ -5,16 +5,6 @@
 BEGIN;
 SELECT plan(30);
 
-CREATE FUNCTION pg_temp.error_code(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_hint text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS v_hint = PG_EXCEPTION_HINT;
-    RETURN v_hint;
-END $$;
 CREATE FUNCTION pg_temp.key(p_name text, p_role text, p_team text) RETURNS bigint LANGUAGE sql AS $$
     WITH u AS (INSERT INTO kept.users (name, roles, team) VALUES (p_name, ARRAY[p_role], p_team) RETURNING id)
     INSERT INTO kept.api_keys (name, role, key_hash, user_id) SELECT p_name, p_role, sha256(p_name::bytea), id FROM u
@@ -34,19 +24,19 @@ CREATE TEMP TABLE ids AS SELECT
     pg_temp.key('esc-south', 'supervisor', 'south') AS south;
 
 -- ---- opening -----------------------------------------------------------------------------------
-SELECT is(pg_temp.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'boredom', 'note', 'x'))$$),
     'invalid_reason', 'an unknown reason is refused');
-SELECT is(pg_temp.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
     '{"account_id": 999999999, "reason": "dispute", "note": "x"}')$$),
     'unknown_account', 'so is an unknown account');
-SELECT is(pg_temp.error_code($$SELECT kept.escalation_open((SELECT south FROM ids), 'esc-south', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_open((SELECT south FROM ids), 'esc-south', NULL,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'dispute', 'note', 'x'))$$),
     'unknown_account', 'and an account of another team''s creditor, as if it did not exist');
-SELECT is(pg_temp.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'dispute', 'priority', 6, 'note', 'x'))$$),
     'invalid_priority', 'priority is 1 to 5');
-SELECT is(pg_temp.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'dispute', 'plan_id', 999999999, 'note', 'x'))$$),
     'unknown_plan', 'a plan must be the account''s');
 
@@ -63,7 +53,7 @@ SELECT is((SELECT count(*)::int FROM kept.outbox_events WHERE event_type = 'esca
            AND aggregate_id = (SELECT (doc->>'id')::bigint FROM dispute)), 1, 'and sent to the outbox');
 SELECT kept.escalation_open(NULL, 'test', NULL,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'wrong_party', 'note', 'someone else answered'));
-SELECT is(pg_temp.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'wrong_party', 'note', 'again'))$$),
     'escalation_exists', 'a wrong party is escalated once per account while open');
 
@@ -96,9 +86,9 @@ SELECT is((SELECT jsonb_array_length(doc->'items') FROM page1), 2, 'a page holds
 SELECT is((SELECT string_agg(i->>'reason', ',') FROM json_array_elements(kept.escalation_page(NULL, NULL, '/v1/escalations',
            NULL, NULL, NULL, NULL, NULL, NULL, (SELECT doc->>'next_cursor' FROM page1), '2')->'items') i),
     'wrong_party,repeated_call_failures', 'and its cursor continues after the last');
-SELECT is(pg_temp.error_code($$SELECT kept.escalation_page(NULL, NULL, '/v1/escalations', 'closed', NULL, NULL, NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_page(NULL, NULL, '/v1/escalations', 'closed', NULL, NULL, NULL,
     NULL, NULL, NULL, NULL)$$), 'invalid_status', 'status is open, resolved or all');
-SELECT is(pg_temp.error_code($$SELECT kept.escalation_page(NULL, NULL, '/v1/escalations', NULL, NULL, NULL, 'me',
+SELECT is(kept_test.error_code($$SELECT kept.escalation_page(NULL, NULL, '/v1/escalations', NULL, NULL, NULL, 'me',
     NULL, NULL, NULL, NULL)$$), 'invalid_assignee', 'assigned_to is a key id or none');
 SET LOCAL kept.clock = '2026-03-04 09:00:00+00';
 SELECT is((SELECT string_agg(i->>'reason', ',') FROM json_array_elements(kept.escalation_page(NULL, NULL, '/v1/escalations',
@@ -106,12 +96,12 @@ SELECT is((SELECT string_agg(i->>'reason', ',') FROM json_array_elements(kept.es
     'dispute,wrong_party', 'two days on, those due in a day are overdue');
 
 -- ---- assigning and resolving ------------------------------------------------------------------------
-SELECT is(pg_temp.error_code($$SELECT kept.escalation_assign((SELECT north FROM ids), 'esc-north', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_assign((SELECT north FROM ids), 'esc-north', NULL,
     (SELECT (doc->>'id')::bigint FROM dispute), jsonb_build_object('assignee_key_id', (SELECT south FROM ids)))$$),
     'unknown_assignee', 'not to someone whose team does not see the account');
 SELECT is((kept.escalation_assign((SELECT north FROM ids), 'esc-north', NULL, (SELECT (doc->>'id')::bigint FROM dispute),
            '{}')::jsonb->>'assigned_to')::bigint, (SELECT north FROM ids), 'with no assignee, to the caller');
-SELECT is(pg_temp.error_code($$SELECT kept.escalation_resolve((SELECT north FROM ids), 'esc-north', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_resolve((SELECT north FROM ids), 'esc-north', NULL,
     (SELECT (doc->>'id')::bigint FROM dispute), '{"note": "  "}')$$), 'note_required', 'resolving says what was done');
 UPDATE kept.customer_phones SET failed_attempts = 4
 WHERE customer_id = (SELECT id FROM kept.customers WHERE external_ref = 'ESC-C');
@@ -121,10 +111,10 @@ SELECT is(kept.escalation_resolve((SELECT north FROM ids), 'esc-north', NULL,
 SELECT is((SELECT sum(failed_attempts)::int FROM kept.customer_phones
            WHERE customer_id = (SELECT id FROM kept.customers WHERE external_ref = 'ESC-C')), 0,
     'resolving repeated call failures lets automated calls try the numbers again');
-SELECT is(pg_temp.error_code($$SELECT kept.escalation_resolve(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_resolve(NULL, 'test', NULL,
     (SELECT id FROM kept.escalations WHERE reason = 'repeated_call_failures'), '{"note": "twice"}')$$),
     'escalation_resolved', 'an escalation is resolved once');
-SELECT is(pg_temp.error_code($$SELECT kept.escalation_assign(NULL, 'test', NULL, 999999999, '{}')$$),
+SELECT is(kept_test.error_code($$SELECT kept.escalation_assign(NULL, 'test', NULL, 999999999, '{}')$$),
     'escalation_not_found', 'an unknown escalation is not found');
 SELECT is((SELECT count(*)::int FROM kept.audit_events WHERE entity_type = 'escalation'
            AND action IN ('escalation.assigned', 'escalation.resolved')), 2, 'assigning and resolving are audited');

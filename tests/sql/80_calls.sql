@@ -6,17 +6,6 @@
 BEGIN;
 SELECT plan(20);
 
-CREATE FUNCTION pg_temp.error_code(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_hint text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS v_hint = PG_EXCEPTION_HINT;
-    RETURN v_hint;
-END $$;
-
 SELECT ok(kept.call_state_rank('queued') < kept.call_state_rank('ringing')
           AND kept.call_state_rank('ringing') < kept.call_state_rank('in-progress')
           AND kept.call_state_rank('in-progress') < kept.call_state_rank('completed'), 'states in the order a call goes');
@@ -49,15 +38,15 @@ SELECT is((SELECT kept.call_json(x)->>'number_last4' FROM kept.calls x WHERE x.i
           'a call shows its number''s last four digits');
 
 -- what the provider reports
-SELECT is(pg_temp.error_code($$SELECT kept.call_status((SELECT id FROM c), 'CA1', 1, 'exploded', NULL, NULL)$$),
+SELECT is(kept_test.error_code($$SELECT kept.call_status((SELECT id FROM c), 'CA1', 1, 'exploded', NULL, NULL)$$),
           'invalid_call_status', 'a status that is no call state is refused');
-SELECT is(pg_temp.error_code($$SELECT kept.call_status(999999999, 'CA1', 1, 'ringing', NULL, NULL)$$), 'call_not_found',
+SELECT is(kept_test.error_code($$SELECT kept.call_status(999999999, 'CA1', 1, 'ringing', NULL, NULL)$$), 'call_not_found',
           'a callback for no call');
 SELECT is(kept.call_status((SELECT id FROM c), 'CA1', 1, 'ringing', NULL, NULL)::jsonb, '{"applied": true, "state": "ringing"}',
           'a callback moves the call forward');
 SELECT is(kept.call_status((SELECT id FROM c), 'CA1', 1, 'ringing', NULL, NULL)::jsonb->>'reason', 'duplicate',
           'the same callback again is a duplicate');
-SELECT is(pg_temp.error_code($$SELECT kept.call_status((SELECT id FROM c), 'CA2', 2, 'completed', NULL, NULL)$$),
+SELECT is(kept_test.error_code($$SELECT kept.call_status((SELECT id FROM c), 'CA2', 2, 'completed', NULL, NULL)$$),
           'call_sid_mismatch', 'a callback naming another call is refused');
 SELECT is(kept.call_status((SELECT id FROM c), 'CA1', 3, 'completed', 'human', 40)::jsonb->>'state', 'completed', 'to its end');
 SELECT is(kept.call_status((SELECT id FROM c), 'CA1', 2, 'in-progress', NULL, NULL)::jsonb,

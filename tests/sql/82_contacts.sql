@@ -5,17 +5,6 @@
 BEGIN;
 SELECT plan(17);
 
-CREATE FUNCTION pg_temp.error_code(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_hint text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS v_hint = PG_EXCEPTION_HINT;
-    RETURN v_hint;
-END $$;
-
 SET LOCAL kept.clock = '2026-05-04 15:00:00+00';
 SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"CT-C","name":"Cora Contact","time_zone":"America/Chicago",
     "jurisdiction":"US-IL","phones":[{"number":"+13125550147","consent_automated":true}]}');
@@ -44,15 +33,15 @@ SELECT is(kept.contact_log(NULL, 'agent', NULL, (SELECT id FROM a), '{"channel":
     'nor an inbound call that reached nobody');
 
 -- refusals
-SELECT is(pg_temp.error_code($$SELECT kept.contact_log(NULL, 'agent', NULL, (SELECT id FROM a),
+SELECT is(kept_test.error_code($$SELECT kept.contact_log(NULL, 'agent', NULL, (SELECT id FROM a),
     '{"channel": "pigeon", "direction": "inbound", "outcome": "conversation"}')$$), 'invalid_contact_channel', 'an unknown channel');
-SELECT is(pg_temp.error_code($$SELECT kept.contact_log(NULL, 'agent', NULL, (SELECT id FROM a),
+SELECT is(kept_test.error_code($$SELECT kept.contact_log(NULL, 'agent', NULL, (SELECT id FROM a),
     '{"channel": "phone", "direction": "outbound", "outcome": "conversation"}')$$), 'missing_value',
     'an outbound call names the number called');
-SELECT is(pg_temp.error_code($$SELECT kept.contact_log(NULL, 'agent', NULL, (SELECT id FROM a),
+SELECT is(kept_test.error_code($$SELECT kept.contact_log(NULL, 'agent', NULL, (SELECT id FROM a),
     '{"channel": "phone", "direction": "inbound", "outcome": "conversation", "occurred_at": "2026-05-04T16:00:00Z"}')$$),
     'contact_in_future', 'a contact is logged after it happened');
-SELECT is(pg_temp.error_code($$SELECT kept.contact_log(NULL, 'agent', NULL, 999999999,
+SELECT is(kept_test.error_code($$SELECT kept.contact_log(NULL, 'agent', NULL, 999999999,
     '{"channel": "email", "direction": "inbound", "outcome": "conversation"}')$$), 'account_not_found', 'an unknown account');
 
 -- a wrong party: automated calls to that number stop and someone finds a new one
@@ -70,7 +59,7 @@ SELECT kept.negotiation_contact(NULL, x, '{"imported": true}', 'plan', 43) FROM 
 SELECT results_eq($$SELECT channel, outcome, source FROM kept.contacts WHERE account_id = (SELECT id FROM a)
                     AND source_id IN (42, 43)$$, $$VALUES ('phone'::text, 'conversation'::text, 'proposal'::text)$$,
                   'a negotiation is a telephone conversation unless imported');
-SELECT is(pg_temp.error_code($$SELECT kept.negotiation_contact(NULL, x, '{"contact_channel": "fax"}', 'proposal', 44)
+SELECT is(kept_test.error_code($$SELECT kept.negotiation_contact(NULL, x, '{"contact_channel": "fax"}', 'proposal', 44)
     FROM kept.accounts x WHERE x.id = (SELECT id FROM a)$$), 'invalid_contact_channel', 'its channel is checked');
 
 -- the list: oldest first, in pages

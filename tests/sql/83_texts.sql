@@ -5,16 +5,6 @@
 BEGIN;
 SELECT plan(19);
 
-CREATE FUNCTION pg_temp.error_code(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_hint text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS v_hint = PG_EXCEPTION_HINT;
-    RETURN v_hint;
-END $$;
 CREATE FUNCTION pg_temp.queue(p_number text, p_useful_until timestamptz DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
     SELECT kept.message_queue(NULL, 'test', NULL, c.id, a.id, NULL, 'confirmation', p_number, 'en', 'Your payment of £10 is due',
                               NULL, p_useful_until)::jsonb
@@ -58,7 +48,7 @@ SELECT ok((SELECT (doc->>'next_attempt_at')::timestamptz BETWEEN '2026-06-11 07:
           'until 08:00 local time (07:00 UTC in summer)');
 SELECT is((SELECT doc->>'state' || '/' || (doc->>'rule') FROM (SELECT pg_temp.queue('+447700900702',
            '2026-06-10 21:40:00+00') AS doc) x), 'blocked/calling_window', 'a text of no use by then is blocked');
-SELECT is(pg_temp.error_code($$SELECT pg_temp.queue(NULL)$$), 'no_phone', 'a customer without a number cannot be texted');
+SELECT is(kept_test.error_code($$SELECT pg_temp.queue(NULL)$$), 'no_phone', 'a customer without a number cannot be texted');
 
 -- STOP from the number: no more texts to it, whoever's it is, until START
 SELECT is(kept.message_inbound('SM1', '+447700900702', '+15550000100', 'STOP')::jsonb,
@@ -71,7 +61,7 @@ SET LOCAL kept.clock = '2026-06-11 11:00:00+00';
 SELECT is((SELECT pg_temp.queue('+447700900702')->>'rule'), 'opted_out', 'a text to it is blocked: opted out');
 SELECT kept.message_inbound('SM2', '+447700900702', '+15550000100', 'start');
 SELECT is((SELECT pg_temp.queue('+447700900702')->>'rule'), NULL, 'START from the number lets texts go again');
-SELECT is(pg_temp.error_code($$SELECT kept.message_inbound('SM3', 'not a number', NULL, 'hi')$$), 'invalid_phone',
+SELECT is(kept_test.error_code($$SELECT kept.message_inbound('SM3', 'not a number', NULL, 'hi')$$), 'invalid_phone',
           'From must be a number');
 
 SELECT * FROM finish();

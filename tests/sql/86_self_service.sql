@@ -5,16 +5,6 @@
 BEGIN;
 SELECT plan(24);
 
-CREATE FUNCTION pg_temp.error_code(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_hint text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS v_hint = PG_EXCEPTION_HINT;
-    RETURN v_hint;
-END $$;
 CREATE FUNCTION pg_temp.h(p text) RETURNS text LANGUAGE sql RETURN encode(sha256(p::bytea), 'hex');
 
 -- amounts as customers type them
@@ -40,11 +30,11 @@ SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id',
 CREATE TEMP TABLE a AS SELECT id FROM kept.accounts WHERE external_ref = 'SS-A';
 
 -- links
-SELECT is(pg_temp.error_code($$SELECT kept.self_service_link_create(NULL, 'agent', NULL, (SELECT id FROM a), pg_temp.h('x'),
+SELECT is(kept_test.error_code($$SELECT kept.self_service_link_create(NULL, 'agent', NULL, (SELECT id FROM a), pg_temp.h('x'),
     '{"expires_in_days": 31}')$$), 'invalid_expiry', 'a link lasts 1 to 30 days');
-SELECT is(pg_temp.error_code($$SELECT kept.self_service_link_create(NULL, 'agent', NULL, (SELECT id FROM a), pg_temp.h('x'),
+SELECT is(kept_test.error_code($$SELECT kept.self_service_link_create(NULL, 'agent', NULL, (SELECT id FROM a), pg_temp.h('x'),
     '{"send": "pigeon"}')$$), 'invalid_send', 'is sent by text or not at all');
-SELECT is(pg_temp.error_code($$SELECT kept.self_service_link_create(NULL, 'agent', NULL, (SELECT id FROM a), pg_temp.h('x'),
+SELECT is(kept_test.error_code($$SELECT kept.self_service_link_create(NULL, 'agent', NULL, (SELECT id FROM a), pg_temp.h('x'),
     '{"send": "sms", "number": "+447700900999"}')$$), 'unknown_number', 'only to a number of the customer''s');
 CREATE TEMP TABLE l1 AS SELECT kept.self_service_link_create(NULL, 'agent', 'req-l', (SELECT id FROM a), pg_temp.h('tok-1'),
     '{}')::jsonb AS doc;

@@ -20,6 +20,8 @@ key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 export PGOPTIONS="-c kept.data_key=$key"
 KEPT_DATABASE_URL=$("$cluster" url "$dir") KEPT_DATA_KEY=$key "$bin/keptd" migrate >/dev/null
 "$cluster" psql "$dir" -d kept -qc 'CREATE EXTENSION IF NOT EXISTS pgtap'
+# what the files share (schema kept_test)
+"$cluster" psql "$dir" -d kept -v ON_ERROR_STOP=1 -qf "$root/tests/sql/lib/helpers.sql"
 files=("$@")
 [ ${#files[@]} -ne 0 ] || files=("$root"/tests/sql/*.sql)
 pg_prove -h "$(cat "$dir/socket_dir")" -p 5432 -U postgres -d kept --failures "${files[@]}"
