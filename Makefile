@@ -187,9 +187,16 @@ unit: $(UNIT_BIN)
 sql-test: all
 	PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(BUILD) tests/sql/run.sh
 
+# Test files run on PYTEST_WORKERS processes at once (pytest-xdist), each file whole on one
+# of them (its tests keep their order; each worker has its own cluster and servers): most
+# of the suite waits on timers, processes and the network rather than the CPU.
+# PYTEST_WORKERS=1 runs them one after another.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := $(if $(filter-out 0 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile)
+
 integration: all
 	cd tests/integration && PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(CURDIR)/$(BUILD) \
-	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 openapi-lint:
 	tests/openapi/lint.sh

@@ -21,7 +21,7 @@ build=(gcc make pkg-config libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libc
 run=("${build[@]}" postgresql-15 postgresql-client-15 util-linux procps curl python3)
 lint=(clang-format clang-tidy cppcheck)
 test=("${run[@]}" "${lint[@]}" libcmocka-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-      python3 python3-pytest python3-yaml python3-jsonschema python3-twilio docker-compose curl chromium clang)
+      python3 python3-pytest python3-pytest-xdist python3-yaml python3-jsonschema python3-twilio docker-compose curl chromium clang)
 bench=("${run[@]}" curl wrk)
 fuzz=("${build[@]}" clang)
 valgrind=("${test[@]}" valgrind)
