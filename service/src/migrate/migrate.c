@@ -73,13 +73,17 @@ void migrate_bundle_checksum(char out[65])
 		file_checksum(&sql_functions[i], sum);
 		r = buf_printf(&b, "functions %s %s\n", sql_functions[i].name, sum);
 	}
-	char *rules = rules_json();
-	if (!r && rules) {
+	char *rules = r ? NULL : rules_json();
+	if (rules) {
 		crypto_sha256_hex(rules, strlen(rules), sum);
 		r = buf_printf(&b, "rules %s\n", sum);
 	}
 	cJSON_free(rules);
-	crypto_sha256_hex(buf_str(&b), buf_len(&b), out);
+	if (r || !rules)
+		/* out of memory: a checksum no database holds, so keptd reads as not ready rather than lie */
+		snprintf(out, 65, "incomplete");
+	else
+		crypto_sha256_hex(buf_str(&b), buf_len(&b), out);
 	buf_free(&b);
 }
 

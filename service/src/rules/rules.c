@@ -7,13 +7,16 @@
 #define DISPLAY_NAME "1-200 characters with no control characters"
 #define TEAM         "team is 1-64 of a-z 0-9 . _ - starting with a letter or digit"
 
-/* A policy setting: an integer from `lo` to `hi`. */
+/* A policy setting: an integer from `lo` to `hi` (its name and bounds are
+ * also spelt into the message, so they cannot be parenthesised). */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define POLICY(setting, lo, hi, constraint)                                                                  \
 	{                                                                                                    \
 		.name = setting, .code = "invalid_policy", .field = setting,                                 \
 		.message = setting " must be from " #lo " to " #hi, .bounds = RULE_MIN | RULE_MAX,           \
 		.min = lo, .max = hi, .constraints = constraint                                              \
 	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 const struct field_rule field_rules[] = {
         /* customers and accounts */
