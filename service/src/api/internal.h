@@ -1,6 +1,9 @@
 /*
  * api/internal.h — shared by the files of the api module only.
  *
+ * Every route is a row of routes.c (struct api_route below). The dispatcher
+ * routes, takes the database connection, authenticates and authorises, then
+ * runs the row: a plain kind (a typed query) itself, or the row's C handler.
  * A handler gets the request context and either replies (api_reply_*) and
  * returns KEPT_OK, or returns an error that the dispatcher turns into the
  * API's error shape. Everything a handler allocates goes in ctx->arena.
@@ -27,7 +30,7 @@ struct api_ctx {
 	const struct api_route *route;
 	struct route_params params;
 	struct auth_principal who; /* set when the route requires a role */
-	struct db_conn *db;        /* this thread's connection, once api_db() has run */
+	struct db_conn *db;        /* this thread's connection, taken by the dispatcher (NULL: no_db) */
 };
 
 typedef kept_err (*api_handler)(struct api_ctx *ctx, struct kept_error *err);
