@@ -384,7 +384,7 @@ static kept_err list_users(struct db_conn *db, struct arena *arena, const struct
 	const char *json;
 	(void)actor;
 	(void)ctx;
-	kept_err r = q_user_page_value(db, arena, NULL, NULL, "500", &json, err);
+	kept_err r = q_user_page_value(db, arena, "{\"limit\":\"500\"}", &json, err);
 	if (!r)
 		printf("%s\n", json);
 	return r;

@@ -291,6 +291,10 @@ DECLARE
     -- next page), within the first v_cap
     v_want integer := CASE WHEN v_offset < v_cap THEN least(v_offset + v_limit, v_cap) + 1 ELSE 0 END;
 BEGIN
+    IF p_q IS NULL THEN
+        PERFORM kept.fail('invalid', 'missing_value', 'q',
+                          'q is required: part of a name, a phone number or a reference');
+    END IF;
     IF length(v_q) < 3 OR length(v_q) > 200 THEN
         PERFORM kept.fail('invalid', CASE WHEN length(v_q) < 3 THEN 'query_too_short' ELSE 'query_too_long' END, 'q',
                           'q is what to look for: 3 to 200 characters of a name, a phone number or a reference');

@@ -7,8 +7,8 @@ SELECT kept.account_create($1::bigint, $2, $3, $4::jsonb)
 SELECT kept.account_json(a) FROM kept.accounts a WHERE a.id = $1::bigint
 
 -- name: account_page
--- $1-$3 the viewer: key, request id, path
-SELECT kept.account_page($1::bigint, $2, $3, $4, $5, $6, $7)
+-- $1-$3 the viewer: key, request id, path; $4 the route's query parameters as JSON (api/routes.c)
+SELECT kept.account_page($1::bigint, $2, $3, $4::jsonb->>'customer_id', $4::jsonb->>'external_ref', $4::jsonb->>'cursor', $4::jsonb->>'limit')
 
 -- name: account_overview
 -- (the dispatcher has checked the viewer's team and logged the read)

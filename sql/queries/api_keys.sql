@@ -11,4 +11,5 @@ SELECT kept.api_key_create($1::bigint, $2, $3, $4::jsonb, $5)
 SELECT kept.api_key_revoke($1::bigint, $2, $3, $4::bigint)
 
 -- name: api_key_list
-SELECT coalesce(json_agg(kept.api_key_json(k) ORDER BY k.id), '[]'::json) FROM kept.api_keys k
+SELECT json_build_object('items', coalesce(json_agg(kept.api_key_json(k) ORDER BY k.id), '[]'::json))
+FROM kept.api_keys k

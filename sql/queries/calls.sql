@@ -30,7 +30,8 @@ SELECT kept.call_gather($1::bigint, $2, $3)
 SELECT kept.call_amount($1::bigint, $2, $3)
 
 -- name: call_page
-SELECT kept.call_page($1, $2, $3)
+-- $1 the route's query parameters as JSON (api/routes.c)
+SELECT kept.call_page($1::jsonb->>'account_id', $1::jsonb->>'cursor', $1::jsonb->>'limit')
 
 -- name: calls_to_poll
 SELECT id, provider_sid FROM kept.calls_to_poll($1::integer)
@@ -42,7 +43,8 @@ SELECT kept.call_polled($1::bigint, $2, $3, $4::integer)
 SELECT kept.contact_log($1::bigint, $2, $3, $4::bigint, $5::jsonb)
 
 -- name: contact_page
-SELECT kept.contact_page($1::bigint, $2, $3)
+-- $1 the route's query parameters as JSON, with the path's account id as "id" (api/routes.c)
+SELECT kept.contact_page(($1::jsonb->>'id')::bigint, $1::jsonb->>'cursor', $1::jsonb->>'limit')
 
 -- name: clock_audit
 -- $1-$3 the actor, $4 the clock before, $5 after (RFC 3339 text)

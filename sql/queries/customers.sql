@@ -13,4 +13,5 @@ SELECT kept.customer_update($1::bigint, $2, $3, $4::bigint, $5::integer, $6::jso
 
 -- name: customer_find
 -- $1-$3 the viewer: key (team scope), request id, path (the access log)
-SELECT kept.customer_find($1::bigint, $2, $3, $4, $5, $6)
+-- $4 the route's query parameters as JSON (api/routes.c)
+SELECT kept.customer_find($1::bigint, $2, $3, $4::jsonb->>'q', $4::jsonb->>'cursor', $4::jsonb->>'limit')

@@ -7,7 +7,10 @@ SELECT kept.escalation_open($1::bigint, $2, $3, $4::jsonb)
 SELECT kept.escalation_json(e) FROM kept.escalations e WHERE e.id = $1::bigint
 
 -- name: escalation_page
-SELECT kept.escalation_page($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+-- $1-$3 the viewer: key, request id, path; $4 the route's query parameters as JSON (api/routes.c)
+SELECT kept.escalation_page($1::bigint, $2, $3, $4::jsonb->>'status', $4::jsonb->>'reason', $4::jsonb->>'team',
+                            $4::jsonb->>'assigned_to', $4::jsonb->>'account_id', $4::jsonb->>'overdue',
+                            $4::jsonb->>'cursor', $4::jsonb->>'limit')
 
 -- name: escalation_assign
 SELECT kept.escalation_assign($1::bigint, $2, $3, $4::bigint, $5::jsonb)

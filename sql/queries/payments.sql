@@ -10,7 +10,8 @@ SELECT kept.payment_json(p) FROM kept.payments p WHERE p.id = $1::bigint
 SELECT kept.payment_reverse($1::bigint, $2, $3, $4::bigint, ($5::jsonb)->>'reason')
 
 -- name: payment_page
-SELECT kept.payment_page($1::bigint, $2, $3)
+-- $1 the route's query parameters as JSON, with the path's account id as "id" (api/routes.c)
+SELECT kept.payment_page(($1::jsonb->>'id')::bigint, $1::jsonb->>'cursor', $1::jsonb->>'limit')
 
 -- name: import_payments_stage
 SELECT kept.import_payments_stage()

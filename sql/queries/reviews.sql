@@ -3,7 +3,8 @@
 
 -- name: review_page
 -- $1: the viewer's key (team scope, who may read what; the access log), $2, $3: request id and path
-SELECT kept.review_page($1::bigint, $2, $3, $4, $5, $6)
+-- $4 the route's query parameters as JSON (api/routes.c)
+SELECT kept.review_page($1::bigint, $2, $3, $4::jsonb->>'status', $4::jsonb->>'cursor', $4::jsonb->>'limit')
 
 -- name: review_get
 -- $2: the viewer's key

@@ -20,4 +20,5 @@ SELECT kept.message_status($1::bigint, $2, $3, $4::integer)
 SELECT kept.message_inbound($1, $2, $3, $4)
 
 -- name: message_page
-SELECT kept.message_page($1, $2, $3)
+-- $1 the route's query parameters as JSON (api/routes.c)
+SELECT kept.message_page($1::jsonb->>'account_id', $1::jsonb->>'cursor', $1::jsonb->>'limit')

@@ -11,7 +11,8 @@ SELECT kept.user_json(u) FROM kept.users u WHERE u.id = $1::bigint
 SELECT kept.user_update($1::bigint, $2, $3, $4::bigint, $5::integer, $6::jsonb)
 
 -- name: user_page
-SELECT kept.user_page($1, $2, $3)
+-- $1 the route's query parameters as JSON (api/routes.c)
+SELECT kept.user_page($1::jsonb->>'team', $1::jsonb->>'cursor', $1::jsonb->>'limit')
 
 -- name: creditor_put
 SELECT kept.creditor_put($1::bigint, $2, $3, $4::jsonb)
@@ -25,7 +26,9 @@ SELECT kept.creditor_list()
 SELECT kept.access_check($1::bigint, $2, $3, $4::bigint, $5, $6, $7, $8::boolean, $9)
 
 -- name: access_page
-SELECT kept.access_page($1, $2, $3, $4, $5, $6)
+-- $1 the route's query parameters as JSON (api/routes.c)
+SELECT kept.access_page($1::jsonb->>'customer_id', $1::jsonb->>'user_id', $1::jsonb->>'from', $1::jsonb->>'to',
+                        $1::jsonb->>'cursor', $1::jsonb->>'limit')
 
 -- name: viewer_creditors
 SELECT kept.viewer_creditors($1::bigint)

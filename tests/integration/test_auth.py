@@ -43,11 +43,12 @@ def routing_table():
     for name, expr in re.findall(r"#define (API_[A-Z_]+)\s+\(([A-Z_ |]+)\)", INTERNAL_H.read_text()):
         macros[name] = set().union(*(macros[p.strip()] for p in expr.split("|")))
     rows = {}
-    for m in re.finditer(r'\{"(GET|POST|PUT|PATCH|DELETE)", "([^"]+)", ([A-Z_ |0]+), API_BODY_[A-Z]+,\s*\w+'
-                         r'(?:,\s*([A-Z_]+))?(?:,\s*(API_[A-Z_]+))?\}', ROUTES_C.read_text()):
+    scopes = {"NO_SCOPE": "API_SCOPE_NONE", "NO_PII": ""}
+    for m in re.finditer(r'\{"(GET|POST|PUT|PATCH|DELETE)", "([^"]+)", ([A-Z_ |0]+), API_BODY_[A-Z]+,\s*([A-Z_]+),'
+                         r'\s*([A-Z_]+),', ROUTES_C.read_text()):
         roles = m.group(3).strip()
         who = frozenset() if roles == "0" else frozenset(set().union(*(macros[p.strip()] for p in roles.split("|"))))
-        rows[(m.group(1), m.group(2))] = (who, m.group(4) or "", m.group(5) or "")
+        rows[(m.group(1), m.group(2))] = (who, scopes.get(m.group(4), m.group(4)), scopes.get(m.group(5), m.group(5)))
     return rows
 
 

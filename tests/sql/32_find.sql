@@ -4,7 +4,7 @@
 -- answer; over a blind index that holds no name or number. Team scope, the
 -- access log, paging and the query's bounds.
 BEGIN;
-SELECT plan(20);
+SELECT plan(21);
 
 -- the external_refs a search finds, in its order
 CREATE FUNCTION pg_temp.found(p_q text, p_viewer bigint DEFAULT NULL) RETURNS text LANGUAGE sql AS $$
@@ -61,6 +61,8 @@ SELECT is(pg_temp.found('quixotic', (SELECT id FROM kept.api_keys WHERE name = '
           'another team finds none of them');
 
 -- bounds and pages
+SELECT is(kept_test.error_code($$SELECT kept.customer_find(NULL, NULL, NULL, NULL, NULL, NULL)$$), 'missing_value',
+          'no q at all: missing, not short');
 SELECT is(kept_test.error_code($$SELECT kept.customer_find(NULL, NULL, NULL, ' zo ', NULL, NULL)$$), 'query_too_short',
           'at least three characters');
 SELECT is(kept_test.error_code($$SELECT kept.customer_find(NULL, NULL, NULL, repeat('a', 201), NULL, NULL)$$), 'query_too_long',

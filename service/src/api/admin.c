@@ -8,18 +8,13 @@
 #include "reminders/reminders.h"
 #include "texts/texts.h"
 
-static const struct json_field evaluate_spec[] = {
-        {"as_of", JSON_STRING, 0, .max = 40},
-        {0},
-};
-
 /* POST /v1/admin/evaluate {"as_of": "..."} — waits for a running evaluation. */
 kept_err api_admin_evaluate(struct api_ctx *ctx, struct kept_error *err)
 {
 	cJSON *body;
 	const char *normalized;
 	struct adherence_result res;
-	kept_err r = api_json_body(ctx, evaluate_spec, &body, &normalized, err);
+	kept_err r = api_json_body(ctx, ctx->route->spec, &body, &normalized, err);
 	if (!r)
 		r = adherence_evaluate(ctx->db, ctx->arena, json_get_string(body, "as_of"), true, &res, err);
 	if (r)
@@ -38,7 +33,7 @@ kept_err api_admin_reminders(struct api_ctx *ctx, struct kept_error *err)
 	cJSON *body;
 	const char *normalized, *json = NULL;
 	struct texts_result texts;
-	kept_err r = api_json_body(ctx, evaluate_spec, &body, &normalized, err);
+	kept_err r = api_json_body(ctx, ctx->route->spec, &body, &normalized, err);
 	if (!r)
 		r = reminders_run(ctx->db, ctx->arena, json_get_string(body, "as_of"), &json, err);
 	if (!r)
@@ -53,11 +48,6 @@ kept_err api_admin_reminders(struct api_ctx *ctx, struct kept_error *err)
 }
 
 /* ---- the clock ------------------------------------------------------------------ */
-
-static const struct json_field clock_spec[] = {
-        {"now", JSON_STRING, JSON_REQUIRED | JSON_NULLABLE, .max = 40},
-        {0},
-};
 
 static void reply_clock(struct api_ctx *ctx)
 {
@@ -89,7 +79,7 @@ kept_err api_admin_clock_set(struct api_ctx *ctx, struct kept_error *err)
 {
 	cJSON *body;
 	const char *normalized;
-	kept_err r = api_json_body(ctx, clock_spec, &body, &normalized, err);
+	kept_err r = api_json_body(ctx, ctx->route->spec, &body, &normalized, err);
 	if (r)
 		return r;
 	if (!clock_is_simulated())

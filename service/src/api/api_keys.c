@@ -1,20 +1,12 @@
-/* /v1/api-keys — admin only: create (the key is shown once), list, revoke.
- * A key belongs to a user: {user_id, role?, name?, expires_at?}, or
- * {name, role} as before users (the user of that name; see kept.api_key_create). */
+/* /v1/api-keys — admin only: create (the key is made here and shown once) and
+ * revoke (a write with no body, the one route of that shape). The list is a
+ * plain row of routes.c. */
 #include "internal.h"
-
-static const struct json_field create_spec[] = {
-        {"user_id", JSON_INT, 0, .min = 1, .max_int = JSON_INT_MAX},
-        {"name", JSON_STRING, 0, .max = 200},
-        {"role", JSON_STRING, 0, .max = 16},
-        {"expires_at", JSON_STRING, 0, .max = 40},
-        {0},
-};
 
 kept_err api_keys_create(struct api_ctx *ctx, struct kept_error *err)
 {
 	const char *normalized, *key, *record;
-	kept_err r = api_json_body(ctx, create_spec, NULL, &normalized, err);
+	kept_err r = api_json_body(ctx, ctx->route->spec, NULL, &normalized, err);
 	if (!r)
 		r = auth_key_create(ctx->db, ctx->arena, &ctx->who.actor, normalized, &key, &record, err);
 	if (r)
@@ -26,19 +18,6 @@ kept_err api_keys_create(struct api_ctx *ctx, struct kept_error *err)
 	if (!text)
 		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
 	api_reply_created(ctx, "/v1/api-keys", text);
-	return KEPT_OK;
-}
-
-kept_err api_keys_list(struct api_ctx *ctx, struct kept_error *err)
-{
-	const char *items;
-	kept_err r = q_api_key_list_value(ctx->db, ctx->arena, &items, err);
-	if (r)
-		return r;
-	const char *page = arena_sprintf(ctx->arena, "{\"items\":%s}", items ? items : "[]");
-	if (!page)
-		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
-	http_reply_json(ctx->req, 200, page);
 	return KEPT_OK;
 }
 

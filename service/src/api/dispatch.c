@@ -1,4 +1,5 @@
-/* Routing, authentication, roles and error replies for every request. */
+/* Routing, the database connection, authentication, roles and error replies
+ * for every request; then the route's row runs (api_run_route). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,8 @@
 #include "ratelimit/ratelimit.h"
 
 const struct api_config *api_cfg;
-static struct metrics_route metric_routes[128];
-static struct ratelimit *limiter; /* NULL: no limit */
+static struct metrics_route *metric_routes; /* one per row of api_routes */
+static struct ratelimit *limiter;           /* NULL: no limit */
 
 static void fail_request(struct api_ctx *ctx, struct kept_error *err)
 {
@@ -117,15 +118,20 @@ static kept_err check_rate(struct api_ctx *ctx, struct kept_error *err)
 	return KEPT_ERR_RATE_LIMITED;
 }
 
+/* This thread's connection, for every route but those that answer without one. */
+static kept_err take_db(struct api_ctx *ctx, struct kept_error *err)
+{
+	if (ctx->route->no_db)
+		return KEPT_OK;
+	return db_thread_conn(&ctx->db, err);
+}
+
 static kept_err authorize(struct api_ctx *ctx, struct kept_error *err)
 {
 	if (!ctx->route->roles)
 		return KEPT_OK;
-	kept_err r = api_db(ctx, err);
-	if (r)
-		return r;
-	r = auth_authenticate(ctx->db, ctx->arena, http_header(ctx->req, "Authorization"),
-	                      http_request_id(ctx->req), &ctx->who, err);
+	kept_err r = auth_authenticate(ctx->db, ctx->arena, http_header(ctx->req, "Authorization"),
+	                               http_request_id(ctx->req), &ctx->who, err);
 	if (r)
 		return r;
 	http_set_actor(ctx->req,
@@ -193,7 +199,8 @@ static void mask_token(struct api_ctx *ctx)
 	http_set_log_path(ctx->req, arena_sprintf(ctx->arena, "/s/...%s", rest ? rest : ""));
 }
 
-/* Headers are in: route, authenticate, authorise, check the body's type.
+/* Headers are in: route, take the connection, authenticate, authorise, check
+ * the scope and the body's type.
  * Replying here makes the server drop any body unread. */
 static void on_begin(struct http_request *req, void *cls)
 {
@@ -216,7 +223,9 @@ static void on_begin(struct http_request *req, void *cls)
 		return;
 	}
 	/* who may call comes before what the call must look like */
-	kept_err r = authorize(ctx, &err);
+	kept_err r = take_db(ctx, &err);
+	if (!r)
+		r = authorize(ctx, &err);
 	if (!r && ctx->route->roles)
 		r = check_scope(ctx, &err);
 	if (!r)
@@ -231,7 +240,7 @@ static void on_handle(struct http_request *req, void *cls)
 	struct api_ctx *ctx = http_app_data(req);
 	struct kept_error err;
 	kept_error_clear(&err);
-	kept_err r = ctx->route->handler(ctx, &err);
+	kept_err r = api_run_route(ctx, &err);
 	if (r)
 		fail_request(ctx, &err);
 }
@@ -246,8 +255,14 @@ kept_err api_init(const struct api_config *cfg)
 		if (!limiter)
 			return KEPT_ERR_NOMEM;
 	}
-	if (api_routes_count > sizeof metric_routes / sizeof metric_routes[0])
+	char problem[256];
+	if (!api_routes_check(api_routes, api_routes_count, problem, sizeof problem)) {
+		log_msg(LOG_ERROR, "bad_route", "%s", problem);
 		return KEPT_ERR_INTERNAL;
+	}
+	metric_routes = calloc(api_routes_count, sizeof *metric_routes);
+	if (!metric_routes)
+		return KEPT_ERR_NOMEM;
 	for (size_t i = 0; i < api_routes_count; i++) {
 		metric_routes[i].method = api_routes[i].method;
 		metric_routes[i].pattern = api_routes[i].pattern;
@@ -259,6 +274,8 @@ void api_shutdown(void)
 {
 	ratelimit_free(limiter);
 	limiter = NULL;
+	free(metric_routes); /* after the server stopped: nothing counts by route any more */
+	metric_routes = NULL;
 }
 
 const struct http_app *api_http_app(void)

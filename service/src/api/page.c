@@ -230,7 +230,7 @@ static kept_err begin(struct api_ctx *ctx, struct visit *v, bool post, bool *don
 	if (!session || !link_session_hash(session, v->session_hash))
 		v->session_hash[0] = '\0';
 	*done = false;
-	return api_db(ctx, err);
+	return KEPT_OK;
 }
 
 static const char *session_param(const struct visit *v)

@@ -1,24 +1,12 @@
-/* /v1/payments — money in (idempotent by Idempotency-Key), money back out
- * (reversal). Allocation and adherence are SQL (sql/functions/70_payments.sql). */
+/* POST /v1/payments — money in, idempotent by Idempotency-Key: a C handler for
+ * the header and the replay. Allocation and adherence are SQL
+ * (sql/functions/70_payments.sql); reading and reversing payments are plain
+ * rows of routes.c. */
 #include <string.h>
 
 #include "internal.h"
 
 #define IDEMPOTENCY_KEY_MAX 200
-
-static const struct json_field post_spec[] = {
-        {"account_id", JSON_INT, JSON_REQUIRED},
-        {"amount_cents", JSON_INT, JSON_REQUIRED},
-        {"received_at", JSON_STRING, 0, .max = 40}, /* absent: now */
-        {"source", JSON_STRING, JSON_REQUIRED, .max = 40},
-        {"source_ref", JSON_STRING, JSON_REQUIRED, .max = 128},
-        {0},
-};
-
-static const struct json_field reversal_spec[] = {
-        {"reason", JSON_STRING, JSON_REQUIRED, .max = 1000},
-        {0},
-};
 
 /* Printable ASCII, 1 to IDEMPOTENCY_KEY_MAX characters (a UUID, say). */
 static kept_err idempotency_key(struct api_ctx *ctx, const char **key, struct kept_error *err)
@@ -59,7 +47,7 @@ kept_err api_payments_post(struct api_ctx *ctx, struct kept_error *err)
 	const char *key = NULL, *body = NULL, *payment = NULL;
 	kept_err r = idempotency_key(ctx, &key, err);
 	if (!r)
-		r = api_json_body(ctx, post_spec, NULL, &body, err);
+		r = api_json_body(ctx, ctx->route->spec, NULL, &body, err);
 	if (r)
 		return r;
 	r = q_payment_post_value(ctx->db, ctx->arena, API_ACTOR(ctx), body, key, &payment, err);
@@ -67,31 +55,5 @@ kept_err api_payments_post(struct api_ctx *ctx, struct kept_error *err)
 		r = http_add_header(ctx->req, "Idempotent-Replayed", "true") ? no_memory(err) : KEPT_OK;
 	if (!r)
 		api_reply_created(ctx, "/v1/payments", payment);
-	return r;
-}
-
-kept_err api_payments_get(struct api_ctx *ctx, struct kept_error *err)
-{
-	return api_get(ctx, q_payment_get_value, "payment", err);
-}
-
-kept_err api_payments_reverse(struct api_ctx *ctx, struct kept_error *err)
-{
-	static const struct api_write w = {reversal_spec, q_payment_reverse_value, "payment", 200, NULL};
-	return api_write(ctx, &w, err);
-}
-
-/* GET /v1/accounts/{id}/payments?cursor=&limit= */
-kept_err api_payments_of_account(struct api_ctx *ctx, struct kept_error *err)
-{
-	const char *page = NULL;
-	int64_t id;
-	kept_err r = api_path_id(ctx, "id", "account_not_found", &id, err);
-	if (r)
-		return r;
-	r = q_payment_page_value(ctx->db, ctx->arena, id, http_query(ctx->req, "cursor"),
-	                         http_query(ctx->req, "limit"), &page, err);
-	if (!r)
-		http_reply_json(ctx->req, 200, page);
 	return r;
 }

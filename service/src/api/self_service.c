@@ -1,10 +1,10 @@
 /*
- * /v1/accounts/{id}/self-service-links, /v1/self-service-links/{id}/revoke,
- * /v1/messages — what agents do with the customer's self-service page: make
- * a personal link (shown once, optionally texted), list and revoke links,
- * see the texts kept sent. The rules are in SQL (86_self_service.sql,
- * 83_texts.sql); here: the token (link/), the text's words (sms/), sealing
- * the text that carries the link.
+ * POST /v1/accounts/{id}/self-service-links — an agent makes a personal link
+ * to the customer's self-service page (shown once, optionally texted). The
+ * rules are in SQL (86_self_service.sql, 83_texts.sql); here: the token
+ * (link/), the text's words (sms/), sealing the text that carries the link.
+ * Listing and revoking links and the texts kept sent (/v1/messages) are plain
+ * rows of routes.c.
  */
 #include <string.h>
 
@@ -14,18 +14,8 @@
 #include "sms/sms.h"
 #include "texts/texts.h"
 
-static const struct json_field link_spec[] = {
-        {"send", JSON_STRING, 0, .max = 8}, /* sms or none (default) */
-        {"number", JSON_STRING, 0, .max = 16},   {"expires_in_days", JSON_INT, 0, .min = 1, .max_int = 30},
-        {"language", JSON_STRING, 0, .max = 35}, {0},
-};
-
-static const struct json_field revoke_spec[] = {
-        {"reason", JSON_STRING, 0, .max = 1000},
-        {0},
-};
-
-kept_err api_self_service_require(struct kept_error *err)
+/* KEPT_ERR_RULE self_service_off unless the page is on. */
+static kept_err api_self_service_require(struct kept_error *err)
 {
 	if (api_cfg->link_keys)
 		return KEPT_OK;
@@ -123,7 +113,7 @@ kept_err api_self_service_links_create(struct api_ctx *ctx, struct kept_error *e
 	char token[LINK_TOKEN_LEN + 1], hash[LINK_HASH_HEX_LEN + 1];
 	kept_err r = api_path_id(ctx, "id", "account_not_found", &nl.account_id, err);
 	if (!r)
-		r = api_json_body(ctx, link_spec, &body, &nl.body, err);
+		r = api_json_body(ctx, ctx->route->spec, &body, &nl.body, err);
 	if (!r)
 		r = api_self_service_require(err);
 	if (r)
@@ -147,29 +137,4 @@ kept_err api_self_service_links_create(struct api_ctx *ctx, struct kept_error *e
 		texts_wake();
 	api_reply_created(ctx, "/v1/self-service-links", answer);
 	return KEPT_OK;
-}
-
-kept_err api_self_service_links_of_account(struct api_ctx *ctx, struct kept_error *err)
-{
-	return api_get(ctx, q_self_service_links_of_account_value, "account", err);
-}
-
-kept_err api_self_service_links_revoke(struct api_ctx *ctx, struct kept_error *err)
-{
-	static const struct api_write w = {revoke_spec, q_self_service_link_revoke_value, "self_service_link",
-	                                   200, NULL};
-	return api_write(ctx, &w, err);
-}
-
-/* GET /v1/messages?account_id=: the texts kept sent about an account, with the
- * rule that held or blocked each (the body as staff see it: no link, no code). */
-kept_err api_messages_list(struct api_ctx *ctx, struct kept_error *err)
-{
-	const char *page = NULL;
-	kept_err r = q_message_page_value(ctx->db, ctx->arena, http_query(ctx->req, "account_id"),
-	                                  http_query(ctx->req, "cursor"), http_query(ctx->req, "limit"),
-	                                  &page, err);
-	if (!r)
-		http_reply_json(ctx->req, 200, page);
-	return r;
 }

@@ -1,4 +1,4 @@
-/* Helpers shared by the API's handlers. */
+/* Helpers shared by the API's handlers, and the dispatcher's runs of the plain kinds of route. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,13 +6,6 @@
 
 #include "internal.h"
 #include "rules/rules.h"
-
-kept_err api_db(struct api_ctx *ctx, struct kept_error *err)
-{
-	if (ctx->db)
-		return KEPT_OK;
-	return db_thread_conn(&ctx->db, err);
-}
 
 bool api_is_id(const char *s)
 {
@@ -118,66 +111,178 @@ void api_reply_created(struct api_ctx *ctx, const char *collection, const char *
 	http_reply_json(ctx->req, 201, json);
 }
 
-/* Answers a write's JSON with `status` (201: Location under `location`). */
-static kept_err reply_written(struct api_ctx *ctx, const char *answer, int status, const char *location,
-                              struct kept_error *err)
+const char *api_filters_json(struct arena *arena, const char *const *names, const char *const *values,
+                             int64_t path_id)
+{
+	cJSON *filters = json_object_in(arena);
+	bool ok = filters != NULL;
+	for (size_t i = 0; ok && names[i]; i++)
+		if (values[i])
+			ok = cJSON_AddStringToObject(filters, names[i], values[i]) != NULL;
+	if (ok && path_id > 0) {
+		const char *id = arena_sprintf(arena, "%" PRId64, path_id); /* text: a double loses digits */
+		ok = id && cJSON_AddStringToObject(filters, "id", id) != NULL;
+	}
+	return ok ? json_print(arena, filters) : NULL;
+}
+
+kept_err api_body_not_empty(struct api_ctx *ctx, const cJSON *body, struct kept_error *err)
+{
+	(void)ctx;
+	if (body && body->child)
+		return KEPT_OK;
+	return kept_fail(err, KEPT_ERR_INVALID, "empty_update", "", "name at least one field to change");
+}
+
+/* ---- the plain kinds of route ------------------------------------------------------------ */
+
+static kept_err no_memory(struct kept_error *err)
+{
+	return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+}
+
+/* <noun>_not_found, the route's noun's. */
+static void not_found_code(const struct api_ctx *ctx, char *code, size_t size)
+{
+	snprintf(code, size, "%s_not_found", ctx->route->noun);
+}
+
+/* The path's {id}; a bad one is 404 <noun>_not_found. */
+static kept_err route_id(struct api_ctx *ctx, int64_t *id, struct kept_error *err)
+{
+	char code[48];
+	not_found_code(ctx, code, sizeof code);
+	return api_path_id(ctx, "id", code, id, err);
+}
+
+/* The body checked against the route's spec, then its check (if any). */
+static kept_err route_body(struct api_ctx *ctx, const char **body, struct kept_error *err)
+{
+	cJSON *obj = NULL;
+	kept_err r = api_json_body(ctx, ctx->route->spec, &obj, body, err);
+	if (!r && ctx->route->check)
+		r = ctx->route->check(ctx, obj, err);
+	return r;
+}
+
+/* Answers a write's JSON with the route's status (201: Location under its location). */
+static kept_err reply_written(struct api_ctx *ctx, const char *answer, struct kept_error *err)
 {
 	if (!answer)
 		return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "the write answered nothing");
-	if (status == 201)
-		api_reply_created(ctx, location, answer);
+	if (ctx->route->status == 201)
+		api_reply_created(ctx, ctx->route->location, answer);
 	else
 		api_reply_ok(ctx, answer);
 	return KEPT_OK;
 }
 
-kept_err api_write(struct api_ctx *ctx, const struct api_write *w, struct kept_error *err)
+static kept_err run_get(struct api_ctx *ctx, struct kept_error *err)
 {
-	const char *body = NULL, *answer = NULL;
-	int64_t id = 0;
-	char not_found_code[48];
-	snprintf(not_found_code, sizeof not_found_code, "%s_not_found", w->noun);
-	kept_err r = api_path_id(ctx, "id", not_found_code, &id, err);
-	if (!r)
-		r = api_json_body(ctx, w->spec, NULL, &body, err);
-	if (!r)
-		r = w->query(ctx->db, ctx->arena, API_ACTOR(ctx), id, body, &answer, err);
-	return r ? r : reply_written(ctx, answer, w->status, w->location, err);
-}
-
-kept_err api_create_with(struct api_ctx *ctx, const struct json_field *spec, api_create_query q, int status,
-                         const char *collection, struct kept_error *err)
-{
-	const char *body = NULL, *answer = NULL;
-	kept_err r = api_json_body(ctx, spec, NULL, &body, err);
-	if (!r)
-		r = q(ctx->db, ctx->arena, API_ACTOR(ctx), body, &answer, err);
-	return r ? r : reply_written(ctx, answer, status, collection, err);
-}
-
-kept_err api_create(struct api_ctx *ctx, const struct json_field *spec, api_create_query q,
-                    const char *collection, struct kept_error *err)
-{
-	return api_create_with(ctx, spec, q, 201, collection, err);
-}
-
-kept_err api_get(struct api_ctx *ctx, api_get_query q, const char *noun, struct kept_error *err)
-{
-	char not_found_code[48];
 	const char *found = NULL;
 	int64_t id = 0;
-	snprintf(not_found_code, sizeof not_found_code, "%s_not_found", noun);
-	kept_err r = api_path_id(ctx, "id", not_found_code, &id, err);
+	kept_err r = route_id(ctx, &id, err);
+	if (!r)
+		r = ctx->route->run.get(ctx->db, ctx->arena, id, &found, err);
 	if (r)
 		return r;
-	r = q(ctx->db, ctx->arena, id, &found, err);
-	if (r)
-		return r;
-	if (!found)
-		return kept_fail(err, KEPT_ERR_NOT_FOUND, not_found_code, "id", "no %s with id %" PRId64,
-		                 noun, id);
+	if (!found) {
+		char code[48];
+		not_found_code(ctx, code, sizeof code);
+		return kept_fail(err, KEPT_ERR_NOT_FOUND, code, "id", "no %s with id %" PRId64,
+		                 ctx->route->noun, id);
+	}
 	api_reply_ok(ctx, found);
 	return KEPT_OK;
+}
+
+static kept_err run_read(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *doc = NULL;
+	kept_err r = ctx->route->run.read(ctx->db, ctx->arena, &doc, err);
+	if (!r)
+		http_reply_json(ctx->req, ctx->route->status, doc);
+	return r;
+}
+
+/* LIST and VIEWER_LIST: the declared query parameters (and the path's {id}) as JSON. */
+static kept_err run_list(struct api_ctx *ctx, struct kept_error *err)
+{
+	const struct api_route *route = ctx->route;
+	int64_t id = 0;
+	kept_err r = strstr(route->pattern, "{id}") ? route_id(ctx, &id, err) : KEPT_OK;
+	if (r)
+		return r;
+	size_t n = 0;
+	while (route->params[n])
+		n++;
+	const char **values = arena_alloc(ctx->arena, (n + 1) * sizeof *values);
+	if (!values)
+		return no_memory(err);
+	for (size_t i = 0; i < n; i++)
+		values[i] = http_query(ctx->req, route->params[i]);
+	const char *filters = api_filters_json(ctx->arena, route->params, values, id), *page = NULL;
+	if (!filters)
+		return no_memory(err);
+	if (route->kind == API_RUN_VIEWER_LIST)
+		r = route->run.viewer_list(ctx->db, ctx->arena, API_VIEWER(ctx), filters, &page, err);
+	else
+		r = route->run.list(ctx->db, ctx->arena, filters, &page, err);
+	if (!r)
+		http_reply_json(ctx->req, route->status, page);
+	return r;
+}
+
+static kept_err run_create(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *body = NULL, *answer = NULL;
+	kept_err r = route_body(ctx, &body, err);
+	if (!r)
+		r = ctx->route->run.create(ctx->db, ctx->arena, API_ACTOR(ctx), body, &answer, err);
+	return r ? r : reply_written(ctx, answer, err);
+}
+
+static kept_err run_write(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *body = NULL, *answer = NULL;
+	int64_t id = 0;
+	kept_err r = route_id(ctx, &id, err);
+	if (!r)
+		r = route_body(ctx, &body, err);
+	if (!r)
+		r = ctx->route->run.write(ctx->db, ctx->arena, API_ACTOR(ctx), id, body, &answer, err);
+	return r ? r : reply_written(ctx, answer, err);
+}
+
+static kept_err run_update(struct api_ctx *ctx, struct kept_error *err)
+{
+	const char *body = NULL, *answer = NULL;
+	int64_t id = 0;
+	int version = DB_NULL_INT;
+	kept_err r = route_id(ctx, &id, err);
+	if (!r)
+		r = api_if_match(ctx, &version, err);
+	if (!r)
+		r = route_body(ctx, &body, err);
+	if (!r)
+		r = ctx->route->run.update(ctx->db, ctx->arena, API_ACTOR(ctx), id, version, body, &answer,
+		                           err);
+	return r ? r : reply_written(ctx, answer, err);
+}
+
+kept_err api_run_route(struct api_ctx *ctx, struct kept_error *err)
+{
+	switch (ctx->route->kind) {
+	case API_RUN_C: return ctx->route->run.handler(ctx, err);
+	case API_RUN_GET: return run_get(ctx, err);
+	case API_RUN_READ: return run_read(ctx, err);
+	case API_RUN_LIST:
+	case API_RUN_VIEWER_LIST: return run_list(ctx, err);
+	case API_RUN_CREATE: return run_create(ctx, err);
+	case API_RUN_WRITE: return run_write(ctx, err);
+	case API_RUN_UPDATE: return run_update(ctx, err);
+	}
+	return kept_fail(err, KEPT_ERR_INTERNAL, "internal_error", "", "a route of no known kind");
 }
 
 /* ---- database constraints to API errors ---------------------------------------------- */

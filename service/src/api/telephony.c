@@ -1,6 +1,6 @@
 /*
- * /telephony/... — the provider's webhooks (call script and call progress),
- * and GET /v1/calls. A webhook is believed only with a valid
+ * /telephony/... — the provider's webhooks (call script and call progress,
+ * texts in and their progress). A webhook is believed only with a valid
  * X-Twilio-Signature over KEPT_PUBLIC_URL + the path and the form body;
  * anything else is 403 and changes nothing.
  */
@@ -32,7 +32,7 @@ static kept_err signed_form(struct api_ctx *ctx, struct form *f, struct kept_err
 		return kept_fail(err, KEPT_ERR_FORBIDDEN, "invalid_signature", "X-Twilio-Signature",
 		                 signature ? "the signature does not match this request"
 		                           : "X-Twilio-Signature is required");
-	return api_db(ctx, err);
+	return KEPT_OK;
 }
 
 /* A count the provider sends: 1 to 9 digits. */
@@ -199,19 +199,6 @@ kept_err api_telephony_status(struct api_ctx *ctx, struct kept_error *err)
 	                        duration ? (int)strtol(duration, NULL, 10) : DB_NULL_INT, &json, err);
 	if (!r)
 		http_reply_json(ctx->req, 200, json);
-	return r;
-}
-
-/* GET /v1/calls?account_id=: each call with the rule that held or blocked it,
- * in plain words, and when it may go. */
-kept_err api_calls_list(struct api_ctx *ctx, struct kept_error *err)
-{
-	const char *page = NULL;
-	kept_err r =
-	        q_call_page_value(ctx->db, ctx->arena, http_query(ctx->req, "account_id"),
-	                          http_query(ctx->req, "cursor"), http_query(ctx->req, "limit"), &page, err);
-	if (!r)
-		http_reply_json(ctx->req, 200, page);
 	return r;
 }
 
