@@ -3,10 +3,10 @@
 BEGIN;
 SELECT plan(16);
 
-SELECT lives_ok($$SELECT kept.customer_create(NULL, 'test', 'req-a',
+SELECT lives_ok($$SELECT kept.customer_create(ROW(NULL, 'test', 'req-a')::kept.actor,
     '{"external_ref":"AUD-1","name":"Audit One","time_zone":"Europe/London","jurisdiction":"GB"}')$$,
     'a customer is created');
-SELECT lives_ok($$SELECT kept.customer_update(NULL, 'test', 'req-b',
+SELECT lives_ok($$SELECT kept.customer_update(ROW(NULL, 'test', 'req-b')::kept.actor,
     (SELECT id FROM kept.customers WHERE external_ref = 'AUD-1'), NULL, '{"name":"Audit Uno"}')$$,
     'and updated');
 
