@@ -28,6 +28,55 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = p_message, HINT = p_code, COLUMN = coalesce(p_field, '');
 END $$;
 
+-- ---- the field rules ---------------------------------------------------------------------
+-- Declared once in keptd (service/src/rules/rules.c) and written into
+-- kept.field_rules by every `keptd migrate`: p_rules is their JSON array.
+-- Rules keptd no longer declares are removed.
+CREATE OR REPLACE FUNCTION kept.field_rules_load(p_rules jsonb) RETURNS void
+LANGUAGE sql AS $$
+    DELETE FROM kept.field_rules
+    WHERE name NOT IN (SELECT r->>'name' FROM jsonb_array_elements(p_rules) r);
+    INSERT INTO kept.field_rules (name, code, field, property, message, pattern, vals, max_chars,
+                                  minimum, maximum, predicate, constraints)
+    SELECT r->>'name', r->>'code', r->>'field', r->>'property', r->>'message', r->>'pattern',
+           string_to_array(r->>'values', ' '), (r->>'max_chars')::integer, (r->>'minimum')::bigint,
+           (r->>'maximum')::bigint, r->>'predicate',
+           coalesce(string_to_array(r->>'constraints', ' '), '{}')
+    FROM jsonb_array_elements(p_rules) r
+    ON CONFLICT (name) DO UPDATE
+        SET code = EXCLUDED.code, field = EXCLUDED.field, property = EXCLUDED.property,
+            message = EXCLUDED.message, pattern = EXCLUDED.pattern, vals = EXCLUDED.vals,
+            max_chars = EXCLUDED.max_chars, minimum = EXCLUDED.minimum, maximum = EXCLUDED.maximum,
+            predicate = EXCLUDED.predicate, constraints = EXCLUDED.constraints;
+$$;
+
+-- The message of the rule p_name; a rule keptd does not declare is a defect
+-- of the caller (a plain exception: keptd answers 500 and logs it).
+CREATE OR REPLACE FUNCTION kept.rule_message(p_name text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_message text;
+BEGIN
+    SELECT message INTO v_message FROM kept.field_rules WHERE name = p_name;
+    IF v_message IS NULL THEN
+        RAISE EXCEPTION 'kept.rule_message: no field rule %', p_name;
+    END IF;
+    RETURN v_message;
+END $$;
+
+-- Raises the rule p_name's error: invalid, its code, field and message.
+CREATE OR REPLACE FUNCTION kept.fail_rule(p_name text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v kept.field_rules;
+BEGIN
+    SELECT * INTO v FROM kept.field_rules WHERE name = p_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'kept.fail_rule: no field rule %', p_name;
+    END IF;
+    PERFORM kept.fail('invalid', v.code, v.field, v.message);
+END $$;
+
 -- The HTTP statuses it raised before kinds (KR<status>) are gone: no caller is left.
 DROP FUNCTION IF EXISTS kept.fail(integer, text, text, text);
 

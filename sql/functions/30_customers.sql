@@ -45,19 +45,20 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The rules on a name and numbers, checked before they are sealed (the
--- table can no longer see them): what the CHECKs of 0001 said.
+-- table can no longer see them): what the CHECKs of 0001 said, answered as
+-- the field rules (kept.field_rules) say.
 CREATE OR REPLACE FUNCTION kept.check_customer_pii(p jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     IF p ? 'name' AND NOT coalesce(kept.is_display_name(p->>'name'), false) THEN
-        PERFORM kept.fail('invalid', 'invalid_name', 'name', 'name must be 1-200 characters with no control characters');
+        PERFORM kept.fail_rule('name');
     END IF;
     IF EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(p->'phones', '[]')) e
                WHERE NOT coalesce(kept.is_e164(e->>'number'), false)) THEN
-        PERFORM kept.fail('invalid', 'invalid_phone', 'phones', 'phone numbers must be E.164, such as +14155550123');
+        PERFORM kept.fail_rule('phone');
     END IF;
     IF p ? 'postcode' AND p->>'postcode' IS NOT NULL AND NOT coalesce(kept.is_postcode(p->>'postcode'), false) THEN
-        PERFORM kept.fail('invalid', 'invalid_postcode', 'postcode', 'postcode must be 2-12 letters, digits, spaces or hyphens, such as SW1A 1AA or 02139');
+        PERFORM kept.fail_rule('postcode');
     END IF;
 END $$;
 
@@ -127,8 +128,7 @@ CREATE OR REPLACE FUNCTION kept.check_date_of_birth(p_date date, p_zone text) RE
 LANGUAGE plpgsql AS $$
 BEGIN
     IF p_date IS NOT NULL AND (p_date >= kept.local_today(p_zone) OR p_date < DATE '1900-01-01') THEN
-        PERFORM kept.fail('invalid', 'invalid_date_of_birth', 'date_of_birth',
-                          'date_of_birth must be a past date from 1900-01-01');
+        PERFORM kept.fail_rule('date_of_birth');
     END IF;
 END $$;
 

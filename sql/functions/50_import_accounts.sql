@@ -83,23 +83,23 @@ BEGIN
         WHERE v.val IS NULL
         UNION ALL
         SELECT ok.line, 'invalid_external_ref', 'customer_external_ref',
-               'must be 1-64 of A-Z a-z 0-9 . _ : / - starting with a letter or digit'
+               kept.rule_message('external_ref')
         FROM ok WHERE NOT kept.is_reference(ok.customer_external_ref)
         UNION ALL
-        SELECT ok.line, 'invalid_name', 'customer_name', 'must be 1-200 characters, no control characters'
+        SELECT ok.line, 'invalid_name', 'customer_name', kept.rule_message('name')
         FROM ok WHERE NOT kept.is_display_name(ok.customer_name)
         UNION ALL
-        SELECT ok.line, 'invalid_time_zone', 'time_zone', 'must be an IANA time zone name'
+        SELECT ok.line, 'invalid_time_zone', 'time_zone', kept.rule_message('time_zone')
         FROM ok WHERE ok.time_zone IS NOT NULL
                   AND NOT EXISTS (SELECT 1 FROM kept.time_zones tz WHERE tz.name = ok.time_zone)
         UNION ALL
-        SELECT ok.line, 'invalid_jurisdiction', 'jurisdiction', 'must be an ISO 3166 code such as GB or US-MA'
+        SELECT ok.line, 'invalid_jurisdiction', 'jurisdiction', kept.rule_message('jurisdiction')
         FROM ok WHERE NOT kept.is_jurisdiction(ok.jurisdiction)
         UNION ALL
-        SELECT ok.line, 'invalid_language', 'language', 'must be a BCP 47 tag such as en'
+        SELECT ok.line, 'invalid_language', 'language', kept.rule_message('language')
         FROM ok WHERE NOT kept.is_language(ok.language)
         UNION ALL
-        SELECT ok.line, 'invalid_phone', 'phone', 'must be E.164, such as +14155550123'
+        SELECT ok.line, 'invalid_phone', 'phone', kept.rule_message('phone')
         FROM ok WHERE NOT kept.is_e164(ok.phone)
         UNION ALL
         SELECT ok.line, 'invalid_consent', 'phone_consent', 'must be true or false'
@@ -108,19 +108,19 @@ BEGIN
         SELECT ok.line, 'invalid_consent', 'phone_texts_consent', 'must be true or false'
         FROM ok WHERE ok.phone_texts_consent IS NOT NULL AND kept.parse_consent(ok.phone_texts_consent) IS NULL
         UNION ALL
-        SELECT ok.line, 'invalid_date_of_birth', 'date_of_birth', 'must be a past date YYYY-MM-DD from 1900-01-01'
+        SELECT ok.line, 'invalid_date_of_birth', 'date_of_birth', kept.rule_message('date_of_birth')
         FROM ok WHERE ok.date_of_birth IS NOT NULL
                   AND coalesce(kept.parse_date(ok.date_of_birth) NOT BETWEEN DATE '1900-01-01'
                                    AND (kept.now() AT TIME ZONE 'UTC')::date - 1, true)
         UNION ALL
-        SELECT ok.line, 'invalid_postcode', 'postcode', 'must be 2-12 letters, digits, spaces or hyphens'
+        SELECT ok.line, 'invalid_postcode', 'postcode', kept.rule_message('postcode')
         FROM ok WHERE NOT kept.is_postcode(ok.postcode)
         UNION ALL
         SELECT ok.line, 'invalid_external_ref', 'account_external_ref',
-               'must be 1-64 of A-Z a-z 0-9 . _ : / - starting with a letter or digit'
+               kept.rule_message('external_ref')
         FROM ok WHERE NOT kept.is_reference(ok.account_external_ref)
         UNION ALL
-        SELECT ok.line, 'invalid_creditor', 'creditor', 'must be 1-200 characters, no control characters'
+        SELECT ok.line, 'invalid_creditor', 'creditor', kept.rule_message('creditor')
         FROM ok WHERE NOT kept.is_display_name(ok.creditor)
         UNION ALL
         SELECT ok.line, 'invalid_amount', 'original_balance_cents', 'must be a positive whole number of cents'
@@ -130,7 +130,7 @@ BEGIN
         SELECT ok.line, 'invalid_amount', 'balance_cents', 'must be a whole number of cents, zero or more'
         FROM ok WHERE ok.balance_cents !~ '^[0-9]{1,15}$'
         UNION ALL
-        SELECT ok.line, 'invalid_currency', 'currency', 'must be an ISO 4217 code such as USD'
+        SELECT ok.line, 'invalid_currency', 'currency', kept.rule_message('currency')
         FROM ok WHERE NOT kept.is_currency(ok.currency)
         UNION ALL
         SELECT ok.line, 'unknown_currency', 'currency', format('%s is not an ISO 4217 currency kept knows', ok.currency)
@@ -140,7 +140,7 @@ BEGIN
         SELECT ok.line, 'invalid_date', 'placed_on', 'must be a real date YYYY-MM-DD'
         FROM ok WHERE ok.placed_on IS NOT NULL AND kept.parse_date(ok.placed_on) IS NULL
         UNION ALL
-        SELECT ok.line, 'invalid_placed_on', 'placed_on', 'must be from 2000-01-01 to today'
+        SELECT ok.line, 'invalid_placed_on', 'placed_on', kept.rule_message('placed_on')
         FROM ok WHERE kept.parse_date(ok.placed_on) NOT BETWEEN DATE '2000-01-01' AND (kept.now() AT TIME ZONE 'UTC')::date + 1
         UNION ALL
         SELECT ok.line, 'duplicate_external_ref', 'account_external_ref', 'an account with this reference already exists'

@@ -83,8 +83,8 @@ BEGIN
                WHEN 'missing_value' THEN f.field || ' is required'
                WHEN 'invalid_amount' THEN 'amount_cents must be a positive whole number of cents (at most 15 digits)'
                WHEN 'invalid_received_at' THEN 'received_at must be a time like 2026-11-20T14:05:00Z'
-               WHEN 'invalid_source' THEN 'source is 1-40 of a-z 0-9 _ . : - (e.g. card, bacs, processor:stripe)'
-               WHEN 'invalid_source_ref' THEN 'source_ref is 1-128 characters without control characters'
+               WHEN 'invalid_source' THEN kept.rule_message('source')
+               WHEN 'invalid_source_ref' THEN kept.rule_message('source_ref')
                WHEN 'invalid_utf8' THEN 'the line is not valid UTF-8'
                ELSE 'the line is not well-formed CSV' END
     FROM found f

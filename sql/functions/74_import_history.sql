@@ -269,7 +269,7 @@ BEGIN
         UNION ALL SELECT line, 'missing_value', 'cancel_reason', 'cancel_reason is required with cancelled_at', path
         FROM p WHERE cancelled_at IS NOT NULL AND cancel_reason IS NULL
         -- both
-        UNION ALL SELECT line, 'invalid_currency', 'currency', 'currency must be an ISO 4217 code such as USD', path
+        UNION ALL SELECT line, 'invalid_currency', 'currency', kept.rule_message('currency'), path
         FROM r WHERE currency IS NOT NULL AND NOT kept.is_currency(currency)
         UNION ALL SELECT line, 'currency_mismatch', 'currency', format('the account''s currency is %s', account_currency), path
         FROM r WHERE kept.is_currency(currency) AND currency IS DISTINCT FROM account_currency AND account_id IS NOT NULL
@@ -290,10 +290,12 @@ BEGIN
         UNION ALL SELECT line, 'before_placed', 'received_at',
                          format('the account was placed on %s; no payment is received before that', placed_on), path
         FROM pay WHERE received < placed_at
-        UNION ALL SELECT line, 'invalid_source', 'source', 'source is 1-40 of a-z 0-9 _ . : - (e.g. card, bacs)', path
-        FROM pay WHERE source IS NULL OR source !~ '^[a-z0-9][a-z0-9_.:-]{0,39}$'
-        UNION ALL SELECT line, 'invalid_source_ref', 'source_ref', 'source_ref is 1-128 characters without control characters', path
-        FROM pay WHERE source_ref IS NULL OR length(source_ref) > 128 OR source_ref ~ '[[:cntrl:]]'
+        UNION ALL SELECT line, 'invalid_source', 'source', kept.rule_message('source'), path
+        FROM pay WHERE source IS NULL OR source !~ (SELECT pattern FROM kept.field_rules WHERE name = 'source')
+        UNION ALL SELECT line, 'invalid_source_ref', 'source_ref', kept.rule_message('source_ref'), path
+        FROM pay WHERE source_ref IS NULL
+                    OR length(source_ref) > (SELECT max_chars FROM kept.field_rules WHERE name = 'source_ref')
+                    OR source_ref ~ '[[:cntrl:]]'
         UNION ALL SELECT line, 'duplicate_in_file', 'source_ref', 'this source and source_ref are on an earlier line', path
         FROM pay WHERE source_ref_rank > 1 AND source IS NOT NULL AND source_ref IS NOT NULL
         UNION ALL SELECT line, 'duplicate_source_ref', 'source_ref', 'a payment with this source and source_ref was already posted', path

@@ -40,3 +40,7 @@ ON CONFLICT (singleton) DO UPDATE SET bundle = EXCLUDED.bundle, updated_at = now
 -- name: schema_ready
 -- True when the database holds exactly the schema and functions of this keptd.
 SELECT bundle = $1 FROM kept.schema_state
+
+-- name: migrate_field_rules
+-- keptd's field rules (service/src/rules/rules.c), as a JSON array.
+SELECT kept.field_rules_load($1::jsonb)

@@ -45,6 +45,8 @@ def test_documented_error_codes_include_what_the_api_maps():
     support = (ROOT / "service" / "src" / "api" / "support.c").read_text()
     table = support[support.index("constraint_errors[]"):]
     codes = re.findall(r'\{"[a-z_]+", KEPT_ERR_[A-Z]+, "([a-z_]+)"', table)
-    assert len(codes) >= 10
+    rules = (ROOT / "service" / "src" / "rules" / "rules.c").read_text()
+    codes += re.findall(r'\.code = "([a-z_]+)"', rules)
+    assert len(set(codes)) >= 20
     for code in codes:
         assert f"`{code}`" in spec_text, code

@@ -1,7 +1,7 @@
 -- The helpers every SQL file uses (sql/functions/00_common.sql): kept.fail's
 -- error shape, timestamps, page cursors and limits, amounts as people write them.
 BEGIN;
-SELECT plan(21);
+SELECT plan(27);
 
 CREATE FUNCTION pg_temp.error_of(p_sql text, OUT state text, OUT hint text, OUT field text, OUT message text)
 LANGUAGE plpgsql AS $$
@@ -54,6 +54,21 @@ SELECT is((SELECT hint FROM pg_temp.error_of($$SELECT kept.page_limit('')$$)), '
 SELECT is(ARRAY[kept.money_text(48950, 'GBP'), kept.money_text(150000, 'JPY'), kept.money_text(1234567, 'KWD')],
           ARRAY['489.50 GBP', '150,000 JPY', '1,234.567 KWD'], 'minor units in each currency''s places, thousands grouped');
 SELECT is(kept.money_text(-5, 'USD'), '-0.05 USD', 'a negative amount keeps its sign');
+
+-- the field rules: keptd's table, written by `keptd migrate`, read by SQL's checks
+SELECT ok((SELECT count(*) FROM kept.field_rules) > 20, 'keptd migrate wrote the field rules');
+SELECT is((SELECT hint || '|' || field || '|' || message FROM pg_temp.error_of($$SELECT kept.fail_rule('source')$$)),
+          'invalid_source|source|' || kept.rule_message('source'), 'kept.fail_rule raises the rule''s code, field and message');
+SELECT is((SELECT state FROM pg_temp.error_of($$SELECT kept.rule_message('no_such_rule')$$)), 'P0001',
+          'a rule keptd does not declare is a defect, not a client''s error');
+SELECT is((SELECT state FROM pg_temp.error_of($$SELECT kept.fail_rule('no_such_rule')$$)), 'P0001',
+          'and raising one too');
+SELECT kept.field_rules_load('[{"name": "source", "code": "invalid_source", "field": "source", "property": "source",
+                                "message": "a new message", "pattern": "^x$", "max_chars": 1,
+                                "constraints": "payments_source_check"}]');
+SELECT is((SELECT message || '|' || pattern || '|' || max_chars FROM kept.field_rules WHERE name = 'source'),
+          'a new message|^x$|1', 'a load replaces a rule');
+SELECT is((SELECT count(*) FROM kept.field_rules), 1::bigint, 'and removes the rules keptd no longer declares');
 
 SELECT * FROM finish();
 ROLLBACK;

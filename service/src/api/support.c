@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "rules/rules.h"
 
 kept_err api_db(struct api_ctx *ctx, struct kept_error *err)
 {
@@ -181,6 +182,8 @@ kept_err api_get(struct api_ctx *ctx, api_get_query q, const char *noun, struct 
 
 /* ---- database constraints to API errors ---------------------------------------------- */
 
+/* The constraints that are not a field's rule (rules/rules.c holds those):
+ * uniqueness, and references to what must exist. */
 static const struct {
 	const char *constraint;
 	kept_err kind;
@@ -190,91 +193,24 @@ static const struct {
 } constraint_errors[] = {
         {"customers_external_ref_key", KEPT_ERR_CONFLICT, "duplicate_external_ref", "external_ref",
          "a customer with this external_ref already exists"},
-        {"customers_external_ref_check", KEPT_ERR_INVALID, "invalid_external_ref", "external_ref",
-         "external_ref must be 1-64 of A-Z a-z 0-9 . _ : / - and start with a letter or digit"},
-        {"customers_time_zone_fkey", KEPT_ERR_INVALID, "invalid_time_zone", "time_zone",
-         "time_zone must be an IANA time zone name, such as Europe/London"},
-        {"customers_jurisdiction_check", KEPT_ERR_INVALID, "invalid_jurisdiction", "jurisdiction",
-         "jurisdiction must be an ISO 3166 code such as GB or US-MA"},
-        {"customers_language_check", KEPT_ERR_INVALID, "invalid_language", "language",
-         "language must be a BCP 47 tag such as en or es-US"},
-        {"customer_phones_number_check", KEPT_ERR_INVALID, "invalid_phone", "phones",
-         "phone numbers must be E.164, such as +14155550123"},
-        {"customer_phones_type_check", KEPT_ERR_INVALID, "invalid_phone_type", "phones",
-         "a phone's type is mobile, home or work"},
-        {"customers_inconvenient_times_check", KEPT_ERR_INVALID, "invalid_inconvenient_times",
-         "inconvenient_times",
-         "inconvenient_times is a list of at most 20 {days: [mon..sun], from: \"HH:MM\", to: \"HH:MM\"} with "
-         "from before to"},
-        {"customers_postcode_check", KEPT_ERR_INVALID, "invalid_postcode", "postcode",
-         "postcode must be 2-12 letters, digits, spaces or hyphens, such as SW1A 1AA or 02139"},
-        {"customers_date_of_birth_check", KEPT_ERR_INVALID, "invalid_date_of_birth", "date_of_birth",
-         "date_of_birth must be a past date from 1900-01-01"},
         {"accounts_external_ref_key", KEPT_ERR_CONFLICT, "duplicate_external_ref", "external_ref",
          "an account with this external_ref already exists"},
-        {"accounts_external_ref_check", KEPT_ERR_INVALID, "invalid_external_ref", "external_ref",
-         "external_ref must be 1-64 of A-Z a-z 0-9 . _ : / - and start with a letter or digit"},
-        {"accounts_creditor_check", KEPT_ERR_INVALID, "invalid_creditor", "creditor",
-         "creditor must be 1-200 characters with no control characters"},
-        {"accounts_original_balance_check", KEPT_ERR_INVALID, "invalid_amount", "original_balance_cents",
-         "original_balance_cents must be a positive number of cents"},
-        {"accounts_remaining_balance_check", KEPT_ERR_INVALID, "invalid_amount", "balance_cents",
-         "balance_cents must not be negative"},
-        {"accounts_currency_check", KEPT_ERR_INVALID, "invalid_currency", "currency",
-         "currency must be an ISO 4217 code such as USD"},
-        {"accounts_placed_on_check", KEPT_ERR_INVALID, "invalid_placed_on", "placed_on",
-         "placed_on must be a date from 2000-01-01 to today"},
         {"accounts_currency_fkey", KEPT_ERR_RULE, "unknown_currency", "currency",
          "currency must be an ISO 4217 code kept knows, such as USD, EUR or JPY"},
         {"accounts_customer_id_fkey", KEPT_ERR_RULE, "unknown_customer", "customer_id",
          "no customer with that id"},
-        {"api_keys_name_check", KEPT_ERR_INVALID, "invalid_name", "name",
-         "name must be 1-200 characters with no control characters"},
-        {"api_keys_role_check", KEPT_ERR_INVALID, "invalid_role", "role",
-         "role must be agent, supervisor, finance or admin"},
-        {"users_name_check", KEPT_ERR_INVALID, "invalid_name", "name",
-         "name must be 1-200 characters with no control characters"},
-        {"users_email_check", KEPT_ERR_INVALID, "invalid_email", "email",
-         "email must be an address such as ann@example.com"},
         {"users_email_key", KEPT_ERR_CONFLICT, "duplicate_email", "email", "another user has this email"},
-        {"users_team_check", KEPT_ERR_INVALID, "invalid_team", "team",
-         "team is 1-64 of a-z 0-9 . _ - starting with a letter or digit"},
-        {"users_roles_check", KEPT_ERR_INVALID, "invalid_roles", "roles",
-         "roles is a list of one to four of agent, supervisor, finance, admin, each once"},
-        {"creditors_name_check", KEPT_ERR_INVALID, "invalid_creditor", "name",
-         "a creditor's name is 1-200 characters with no control characters"},
-        {"creditors_team_check", KEPT_ERR_INVALID, "invalid_team", "team",
-         "team is 1-64 of a-z 0-9 . _ - starting with a letter or digit"},
-
-        {"policies_creditor_check", KEPT_ERR_INVALID, "invalid_creditor", "creditor",
-         "creditor must be 1-200 characters with no control characters"},
-        {"policies_max_weeks_check", KEPT_ERR_INVALID, "invalid_policy", "max_weeks",
-         "max_weeks must be from 1 to 520"},
-        {"policies_grace_days_check", KEPT_ERR_INVALID, "invalid_policy", "grace_days",
-         "grace_days must be from 0 to 28"},
-        {"policies_threshold_check", KEPT_ERR_INVALID, "invalid_policy", "kept_threshold_percent",
-         "kept_threshold_percent must be from 1 to 100"},
-        {"policies_misses_check", KEPT_ERR_INVALID, "invalid_policy", "breaks_after_misses",
-         "breaks_after_misses must be from 1 to 52"},
-        {"policies_settlement_check", KEPT_ERR_INVALID, "invalid_policy", "min_settlement_percent",
-         "min_settlement_percent must be from 1 to 100"},
-        {"policies_lead_days_check", KEPT_ERR_INVALID, "invalid_policy", "reminder_lead_days",
-         "reminder_lead_days must be from 0 to 14"},
-        {"policies_call_gap_check", KEPT_ERR_INVALID, "invalid_policy", "min_call_gap_minutes",
-         "min_call_gap_minutes must be from 0 to 1440"},
-        {"policies_triage_check", KEPT_ERR_INVALID, "invalid_policy", "failed_calls_before_triage",
-         "failed_calls_before_triage must be from 1 to 50"},
-
-        {"payments_source_check", KEPT_ERR_INVALID, "invalid_source", "source",
-         "source is 1-40 of a-z 0-9 _ . : - (e.g. card, bacs, processor:stripe)"},
-        {"payments_source_ref_check", KEPT_ERR_INVALID, "invalid_source_ref", "source_ref",
-         "source_ref is 1-128 characters with no control characters"},
 };
 
 void api_map_constraint(struct kept_error *err)
 {
 	if (!err->constraint[0])
 		return;
+	const struct field_rule *rule = rules_for_constraint(err->constraint);
+	if (rule) {
+		kept_fail(err, KEPT_ERR_INVALID, rule->code, rule->field, "%s", rule->message);
+		return;
+	}
 	for (size_t i = 0; i < sizeof constraint_errors / sizeof constraint_errors[0]; i++) {
 		if (strcmp(err->constraint, constraint_errors[i].constraint) != 0)
 			continue;

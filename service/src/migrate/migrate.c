@@ -1,17 +1,62 @@
 #include "migrate.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "buf/buf.h"
 #include "crypto/crypto.h"
+#include "db_queries.h"
 #include "log/log.h"
+#include "rules/rules.h"
 #include "sql_bundle.h"
 
 static void file_checksum(const struct sql_file *f, char out[65])
 {
 	crypto_sha256_hex(f->text, strlen(f->text), out);
+}
+
+/* Adds `value` as `name` unless it is NULL. */
+static void add_text(cJSON *o, const char *name, const char *value)
+{
+	if (value)
+		cJSON_AddStringToObject(o, name, value);
+}
+
+/* The field rules (rules/rules.h) as the JSON array kept.field_rules_load
+ * takes; malloc'd (free with cJSON_free), NULL when out of memory. */
+static char *rules_json(void)
+{
+	cJSON *all = cJSON_CreateArray();
+	for (size_t i = 0; all && i < field_rules_count; i++) {
+		const struct field_rule *r = &field_rules[i];
+		cJSON *o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(all, o)) {
+			cJSON_Delete(o);
+			cJSON_Delete(all);
+			return NULL;
+		}
+		add_text(o, "name", r->name);
+		add_text(o, "code", r->code);
+		add_text(o, "field", r->field);
+		add_text(o, "property", r->property ? r->property : r->field);
+		add_text(o, "message", r->message);
+		add_text(o, "pattern", r->pattern);
+		add_text(o, "values", r->values);
+		add_text(o, "predicate", r->predicate);
+		add_text(o, "constraints", r->constraints);
+		if (r->max_chars)
+			cJSON_AddNumberToObject(o, "max_chars", r->max_chars);
+		if (r->bounds & RULE_MIN)
+			cJSON_AddNumberToObject(o, "minimum", (double)r->min);
+		if (r->bounds & RULE_MAX)
+			cJSON_AddNumberToObject(o, "maximum", (double)r->max);
+	}
+	char *text = all ? cJSON_PrintUnformatted(all) : NULL;
+	cJSON_Delete(all);
+	return text;
 }
 
 void migrate_bundle_checksum(char out[65])
@@ -28,6 +73,12 @@ void migrate_bundle_checksum(char out[65])
 		file_checksum(&sql_functions[i], sum);
 		r = buf_printf(&b, "functions %s %s\n", sql_functions[i].name, sum);
 	}
+	char *rules = rules_json();
+	if (!r && rules) {
+		crypto_sha256_hex(rules, strlen(rules), sum);
+		r = buf_printf(&b, "rules %s\n", sum);
+	}
+	cJSON_free(rules);
 	crypto_sha256_hex(buf_str(&b), buf_len(&b), out);
 	buf_free(&b);
 }
@@ -158,6 +209,13 @@ static kept_err reload_functions(struct db_conn *db, void *arg, struct kept_erro
 		}
 	}
 	kept_err r = q_migrate_refresh_time_zones(db, NULL, NULL, err);
+	if (r)
+		return r;
+	char *rules = rules_json();
+	if (!rules)
+		return kept_fail(err, KEPT_ERR_NOMEM, "no_memory", "", "out of memory");
+	r = q_migrate_field_rules(db, NULL, rules, NULL, err);
+	cJSON_free(rules);
 	if (r)
 		return r;
 	char bundle[65];
