@@ -18,7 +18,8 @@
  * query, a C function whose parameters are the query's, read from its text:
  *
  *   -- name: payment_reverse
- *   SELECT kept.payment_reverse($1::bigint, $2, $3, $4::bigint, ($5::jsonb)->>'reason')
+ *   SELECT kept.payment_reverse(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::bigint,
+ *                               ($5::jsonb)->>'reason')
  *
  * becomes
  *

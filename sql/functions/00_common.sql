@@ -119,13 +119,13 @@ END $$;
 -- action on which entity, before and after), the outbox event p_event about
 -- the same entity with p_payload (none when p_event is NULL), and the answer
 -- the caller gives back (its JSON, or the row it hands on), returned as it is.
-CREATE OR REPLACE FUNCTION kept.write_end(p_actor_key_id bigint, p_actor text, p_request_id text, p_action text,
-                                          p_entity_type text, p_entity_id bigint, p_before jsonb, p_after jsonb,
-                                          p_event text, p_payload jsonb, p_answer anyelement)
+DROP FUNCTION IF EXISTS kept.write_end(bigint, text, text, text, text, bigint, jsonb, jsonb, text, jsonb, anyelement);
+CREATE OR REPLACE FUNCTION kept.write_end(p_actor kept.actor, p_action text, p_entity_type text, p_entity_id bigint,
+                                          p_before jsonb, p_after jsonb, p_event text, p_payload jsonb,
+                                          p_answer anyelement)
 RETURNS anyelement LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, p_action, p_entity_type, p_entity_id,
-                             p_before, p_after);
+    PERFORM kept.audit_write(p_actor, p_action, p_entity_type, p_entity_id, p_before, p_after);
     IF p_event IS NOT NULL THEN
         PERFORM kept.outbox_write(p_event, p_entity_type, p_entity_id, p_payload);
     END IF;

@@ -3,15 +3,16 @@
 -- partitioned by month of `at`), making its monthly partitions, and
 -- detaching old ones for archive with the chain still verifiable.
 
--- Appends one audit event in the caller's transaction. An event about a
+-- Appends one audit event in the caller's transaction, by p_actor (its key,
+-- name and request id go to actor_key_id, actor and request_id). An event about a
 -- customer (or their accounts, plans, payments, ...) keeps ids, field names
 -- and values, but every personal value — name, reference, number, free
 -- text — sealed under that customer's data key (schema/0021_personal_data.sql):
 -- readable with kept.pii_open_text while the customer is kept, unreadable for
 -- good once they are erased, and the hash chain covers what is stored, so it
 -- verifies before and after an erasure.
-CREATE OR REPLACE FUNCTION kept.audit_write(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                            p_action text, p_entity_type text, p_entity_id bigint,
+DROP FUNCTION IF EXISTS kept.audit_write(bigint, text, text, text, text, bigint, jsonb, jsonb);
+CREATE OR REPLACE FUNCTION kept.audit_write(p_actor kept.actor, p_action text, p_entity_type text, p_entity_id bigint,
                                             p_before jsonb, p_after jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -26,7 +27,7 @@ BEGIN
     END IF;
     INSERT INTO kept.audit_events (actor_key_id, actor, request_id, action, entity_type, entity_id,
                                    before, after)
-    VALUES (p_actor_key_id, p_actor, p_request_id, p_action, p_entity_type, p_entity_id,
+    VALUES ((p_actor).key_id, (p_actor).name, (p_actor).request_id, p_action, p_entity_type, p_entity_id,
             p_before, p_after);
 END $$;
 

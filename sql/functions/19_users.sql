@@ -1,9 +1,9 @@
 -- Users (people), the teams that own creditors, who may see what, and the
 -- log of reads of personal data (schema/0020_users.sql).
 --
--- The actor of a write is the API key that made the request ($1 of every
--- write query; NULL for the keptd command line); kept.actor_user names its
--- person. What a key may see is decided by its user: admins (a key acting
+-- The actor of a write (kept.actor, the first argument of every write
+-- function) acts with the API key that made the request (NULL for the keptd
+-- command line); kept.actor_user names its person. What a key may see is decided by its user: admins (a key acting
 -- as admin) see everything; everyone else sees the accounts whose creditor
 -- belongs to their team, and the customers of those accounts or whom their
 -- team brought in. An id the actor may not see answers 404, as an id that
@@ -75,7 +75,8 @@ BEGIN
 END $$;
 
 -- POST /v1/users {name, email?, team?, roles, active?}
-CREATE OR REPLACE FUNCTION kept.user_create(p_actor_key_id bigint, p_actor text, p_request_id text, p jsonb)
+DROP FUNCTION IF EXISTS kept.user_create(bigint, text, text, jsonb);
+CREATE OR REPLACE FUNCTION kept.user_create(p_actor kept.actor, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     u kept.users;
@@ -85,15 +86,15 @@ BEGIN
     VALUES (p->>'name', p->>'email', coalesce(p->>'team', 'default'),
             ARRAY(SELECT jsonb_array_elements_text(p->'roles')), coalesce((p->>'active')::boolean, true))
     RETURNING * INTO u;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'user.created', 'user', u.id, NULL,
+    RETURN kept.write_end(p_actor, 'user.created', 'user', u.id, NULL,
                           kept.user_json(u)::jsonb, NULL, NULL, kept.user_json(u));
 END $$;
 
 -- PATCH /v1/users/{id}: the fields present change. A user who would leave
 -- nobody able to administer kept is refused; a new name is an outbox event,
 -- since analytics names the agent of every plan.
-CREATE OR REPLACE FUNCTION kept.user_update(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                            p_id bigint, p_expected_version integer, p jsonb)
+DROP FUNCTION IF EXISTS kept.user_update(bigint, text, text, bigint, integer, jsonb);
+CREATE OR REPLACE FUNCTION kept.user_update(p_actor kept.actor, p_id bigint, p_expected_version integer, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     old kept.users;
@@ -119,7 +120,7 @@ BEGIN
     IF u.name IS DISTINCT FROM old.name THEN
         PERFORM kept.outbox_write('user_renamed', 'user', u.id, jsonb_build_object('name', u.name));
     END IF;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'user.updated', 'user', u.id,
+    RETURN kept.write_end(p_actor, 'user.updated', 'user', u.id,
                           kept.user_json(old)::jsonb - 'keys', kept.user_json(u)::jsonb - 'keys', NULL, NULL,
                           kept.user_json(u));
 END $$;
@@ -140,8 +141,8 @@ END $$;
 -- POST /v1/api-keys {name, role}): the oldest user of that name, who gains
 -- `role` if they lacked it; else a new user of that name in the default
 -- team. So scripts written when keys were people still run.
-CREATE OR REPLACE FUNCTION kept.user_for_key_name(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                  p_name text, p_role text)
+DROP FUNCTION IF EXISTS kept.user_for_key_name(bigint, text, text, text, text);
+CREATE OR REPLACE FUNCTION kept.user_for_key_name(p_actor kept.actor, p_name text, p_role text)
 RETURNS kept.users LANGUAGE plpgsql AS $$
 DECLARE
     u kept.users;
@@ -149,12 +150,12 @@ BEGIN
     SELECT * INTO u FROM kept.users WHERE name = p_name ORDER BY id LIMIT 1 FOR UPDATE;
     IF NOT FOUND THEN
         RETURN (SELECT x FROM json_populate_record(NULL::kept.users,
-                    kept.user_create(p_actor_key_id, p_actor, p_request_id,
+                    kept.user_create(p_actor,
                                      jsonb_build_object('name', p_name, 'roles', jsonb_build_array(p_role)))) x);
     END IF;
     IF NOT p_role = ANY (u.roles) THEN
         RETURN (SELECT x FROM json_populate_record(NULL::kept.users,
-                    kept.user_update(p_actor_key_id, p_actor, p_request_id, u.id, NULL,
+                    kept.user_update(p_actor, u.id, NULL,
                                      jsonb_build_object('roles', to_jsonb(u.roles || p_role)))) x);
     END IF;
     RETURN u;
@@ -170,7 +171,8 @@ $$;
 
 -- POST /v1/creditors {name, team}: a creditor and the team that owns it
 -- (moving an existing creditor to another team moves who sees its accounts).
-CREATE OR REPLACE FUNCTION kept.creditor_put(p_actor_key_id bigint, p_actor text, p_request_id text, p jsonb)
+DROP FUNCTION IF EXISTS kept.creditor_put(bigint, text, text, jsonb);
+CREATE OR REPLACE FUNCTION kept.creditor_put(p_actor kept.actor, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     old kept.creditors;
@@ -180,7 +182,7 @@ BEGIN
     INSERT INTO kept.creditors AS x (name, team) VALUES (p->>'name', p->>'team')
     ON CONFLICT (name) DO UPDATE SET team = EXCLUDED.team, updated_at = now()
     RETURNING * INTO c;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id,
+    RETURN kept.write_end(p_actor,
                           CASE WHEN old.name IS NULL THEN 'creditor.created' ELSE 'creditor.moved' END, 'creditor',
                           NULL, CASE WHEN old.name IS NOT NULL THEN kept.creditor_json(old)::jsonb END,
                           kept.creditor_json(c)::jsonb, NULL, NULL, kept.creditor_json(c));

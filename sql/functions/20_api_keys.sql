@@ -17,8 +17,8 @@ $$;
 -- role?, name?, expires_at?} — a key of that user (no role: it acts in every
 -- role the user holds) — or {name, role} as before users: a key of the user
 -- of that name (kept.user_for_key_name).
-CREATE OR REPLACE FUNCTION kept.api_key_create(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                               p jsonb, p_key_hash text)
+DROP FUNCTION IF EXISTS kept.api_key_create(bigint, text, text, jsonb, text);
+CREATE OR REPLACE FUNCTION kept.api_key_create(p_actor kept.actor, p jsonb, p_key_hash text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     u kept.users;
@@ -48,22 +48,22 @@ BEGIN
         PERFORM kept.fail('invalid', 'missing_field', CASE WHEN p->>'name' IS NULL THEN 'name' ELSE 'role' END,
                           'send user_id (and optionally role), or name and role');
     ELSE
-        u := kept.user_for_key_name(p_actor_key_id, p_actor, p_request_id, p->>'name', v_role);
+        u := kept.user_for_key_name(p_actor, p->>'name', v_role);
     END IF;
     IF NOT u.active THEN
         PERFORM kept.fail('rule_violation', 'user_inactive', 'user_id', format('user %s is not active', u.id));
     END IF;
     INSERT INTO kept.api_keys (name, role, key_hash, created_by, user_id, expires_at)
-    VALUES (coalesce(p->>'name', u.name), v_role, decode(p_key_hash, 'hex'), p_actor_key_id, u.id, v_expires)
+    VALUES (coalesce(p->>'name', u.name), v_role, decode(p_key_hash, 'hex'), (p_actor).key_id, u.id, v_expires)
     RETURNING * INTO k;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'api_key.created', 'api_key', k.id, NULL,
+    RETURN kept.write_end(p_actor, 'api_key.created', 'api_key', k.id, NULL,
                           kept.api_key_json(k)::jsonb, NULL, NULL, kept.api_key_json(k));
 END $$;
 
 -- Revoking is idempotent: a key already revoked is returned as it is. The
 -- last key that can administer kept cannot be revoked.
-CREATE OR REPLACE FUNCTION kept.api_key_revoke(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                               p_id bigint)
+DROP FUNCTION IF EXISTS kept.api_key_revoke(bigint, text, text, bigint);
+CREATE OR REPLACE FUNCTION kept.api_key_revoke(p_actor kept.actor, p_id bigint)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     old kept.api_keys;
@@ -81,9 +81,9 @@ BEGIN
         PERFORM kept.fail('conflict', 'last_admin_key', 'id',
                           'this is the last active admin key; create another admin key first');
     END IF;
-    UPDATE kept.api_keys SET revoked_at = now(), revoked_by = p_actor_key_id
+    UPDATE kept.api_keys SET revoked_at = now(), revoked_by = (p_actor).key_id
     WHERE id = p_id RETURNING * INTO k;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'api_key.revoked', 'api_key', k.id,
+    RETURN kept.write_end(p_actor, 'api_key.revoked', 'api_key', k.id,
                           kept.api_key_json(old)::jsonb, kept.api_key_json(k)::jsonb, NULL, NULL,
                           kept.api_key_json(k));
 END $$;

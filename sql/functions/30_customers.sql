@@ -132,8 +132,8 @@ BEGIN
     END IF;
 END $$;
 
-CREATE OR REPLACE FUNCTION kept.customer_create(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                p jsonb)
+DROP FUNCTION IF EXISTS kept.customer_create(bigint, text, text, jsonb);
+CREATE OR REPLACE FUNCTION kept.customer_create(p_actor kept.actor, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     r jsonb := coalesce(p->'contact_restrictions', '{}');
@@ -146,7 +146,7 @@ BEGIN
                                 dispute_open, vulnerable, moratorium_until, inconvenient_times,
                                 date_of_birth_enc, postcode_enc)
     OVERRIDING SYSTEM VALUE
-    VALUES (v_id, (SELECT u.team FROM kept.api_keys k JOIN kept.users u ON u.id = k.user_id WHERE k.id = p_actor_key_id),
+    VALUES (v_id, (SELECT u.team FROM kept.api_keys k JOIN kept.users u ON u.id = k.user_id WHERE k.id = (p_actor).key_id),
             p->>'external_ref', kept.pii_seal(v_id, p->>'name'), p->>'time_zone', p->>'jurisdiction',
             coalesce(p->>'language', 'en'),
             coalesce((r->>'cease_communication')::boolean, false),
@@ -160,7 +160,7 @@ BEGIN
     RETURNING * INTO c;
     PERFORM kept.check_date_of_birth((p->>'date_of_birth')::date, c.time_zone);
     PERFORM kept.customer_phones_replace(c.id, coalesce(p->'phones', '[]'));
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'customer.created', 'customer', c.id, NULL,
+    RETURN kept.write_end(p_actor, 'customer.created', 'customer', c.id, NULL,
                           kept.customer_audit_json(c), NULL, NULL, kept.customer_json(c));
 END $$;
 
@@ -184,8 +184,8 @@ $$;
 -- Clearing a contact restriction is a supervisor's decision, with a note,
 -- audited on its own: an agent cannot, and neither can anything acting for
 -- the customer (it has no supervisor's key).
-CREATE OR REPLACE FUNCTION kept.check_restrictions_cleared(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                           old kept.customers, p jsonb)
+DROP FUNCTION IF EXISTS kept.check_restrictions_cleared(bigint, text, text, kept.customers, jsonb);
+CREATE OR REPLACE FUNCTION kept.check_restrictions_cleared(p_actor kept.actor, old kept.customers, p jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v_cleared text[] := kept.restrictions_cleared(old, coalesce(p->'contact_restrictions', '{}'));
@@ -193,14 +193,14 @@ BEGIN
     IF cardinality(v_cleared) = 0 THEN
         RETURN;
     END IF;
-    IF NOT kept.actor_acts_as(p_actor_key_id, 'supervisor') THEN
+    IF NOT kept.actor_acts_as((p_actor).key_id, 'supervisor') THEN
         PERFORM kept.fail('forbidden', 'supervisor_required', 'contact_restrictions.' || v_cleared[1],
                           'only a supervisor may clear a contact restriction (' || array_to_string(v_cleared, ', ') || ')');
     END IF;
     IF coalesce(btrim(p->>'note'), '') = '' THEN
         PERFORM kept.fail('invalid', 'note_required', 'note', 'say why the restriction is cleared');
     END IF;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.restrictions_cleared', 'customer',
+    PERFORM kept.audit_write(p_actor, 'customer.restrictions_cleared', 'customer',
                              old.id, jsonb_build_object('restrictions', to_jsonb(v_cleared)),
                              jsonb_build_object('cleared', to_jsonb(v_cleared), 'note', p->>'note'));
 END $$;
@@ -208,8 +208,8 @@ END $$;
 -- Applies the fields present in p; a field left out is left as it is, and
 -- moratorium_until: null clears the moratorium. p_expected_version (from
 -- If-Match) guards against overwriting a change the caller has not seen.
-CREATE OR REPLACE FUNCTION kept.customer_update(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                p_id bigint, p_expected_version integer, p jsonb)
+DROP FUNCTION IF EXISTS kept.customer_update(bigint, text, text, bigint, integer, jsonb);
+CREATE OR REPLACE FUNCTION kept.customer_update(p_actor kept.actor, p_id bigint, p_expected_version integer, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     r jsonb := coalesce(p->'contact_restrictions', '{}');
@@ -224,7 +224,7 @@ BEGIN
         PERFORM kept.fail('conflict', 'customer_erased', 'id', format('customer %s was erased', old.id));
     END IF;
     PERFORM kept.check_customer_pii(p);
-    PERFORM kept.check_restrictions_cleared(p_actor_key_id, p_actor, p_request_id, old, p);
+    PERFORM kept.check_restrictions_cleared(p_actor, old, p);
     v_before := kept.customer_audit_json(old);
     UPDATE kept.customers SET
         name_enc = CASE WHEN p ? 'name' THEN kept.pii_seal(id, p->>'name') ELSE name_enc END,
@@ -261,6 +261,6 @@ BEGIN
         PERFORM kept.outbox_write('customer_moved', 'customer', c.id,
                                   jsonb_build_object('from', old.time_zone, 'to', c.time_zone));
     END IF;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'customer.updated', 'customer', c.id, v_before,
+    RETURN kept.write_end(p_actor, 'customer.updated', 'customer', c.id, v_before,
                           kept.customer_audit_json(c), NULL, NULL, kept.customer_json(c));
 END $$;

@@ -38,8 +38,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- PUT /v1/retention-policies/{jurisdiction} {retain_days, citation}
-CREATE OR REPLACE FUNCTION kept.retention_put(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                              p_jurisdiction text, p jsonb)
+DROP FUNCTION IF EXISTS kept.retention_put(bigint, text, text, text, jsonb);
+CREATE OR REPLACE FUNCTION kept.retention_put(p_actor kept.actor, p_jurisdiction text, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     old kept.retention_policies;
@@ -55,7 +55,7 @@ BEGIN
     ON CONFLICT (jurisdiction) DO UPDATE SET retain_days = EXCLUDED.retain_days, citation = EXCLUDED.citation,
                                              updated_at = now()
     RETURNING * INTO r;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'retention_policy.set', 'retention_policy', NULL,
+    RETURN kept.write_end(p_actor, 'retention_policy.set', 'retention_policy', NULL,
                           CASE WHEN old.jurisdiction IS NOT NULL THEN kept.retention_json(old)::jsonb END,
                           kept.retention_json(r)::jsonb, NULL, NULL, kept.retention_json(r));
 END $$;
@@ -93,8 +93,8 @@ END $$;
 
 -- Erases a locked customer who may be erased (see the top of this file).
 -- Answers what was done, as counts.
-CREATE OR REPLACE FUNCTION kept.customer_erase_now(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                   c kept.customers, p_reason text)
+DROP FUNCTION IF EXISTS kept.customer_erase_now(bigint, text, text, kept.customers, text);
+CREATE OR REPLACE FUNCTION kept.customer_erase_now(p_actor kept.actor, c kept.customers, p_reason text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     v_accounts bigint[] := ARRAY(SELECT id FROM kept.accounts WHERE customer_id = c.id);
@@ -160,7 +160,7 @@ BEGIN
     UPDATE kept.plans SET first_approval_note = NULL WHERE id = ANY (v_plans) AND first_approval_note IS NOT NULL;
     v := json_build_object('customer_id', c.id, 'erased_at', kept.ts(kept.now()), 'accounts', cardinality(v_accounts),
                            'phones', v_phones, 'calls', v_calls, 'notes', v_notes, 'reason', p_reason);
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'customer.erased', 'customer', c.id, NULL,
+    RETURN kept.write_end(p_actor, 'customer.erased', 'customer', c.id, NULL,
                           jsonb_build_object('customer_id', c.id, 'accounts', cardinality(v_accounts),
                                              'phones', v_phones, 'calls', v_calls, 'notes', v_notes),
                           'customer_erased', jsonb_build_object('accounts', to_jsonb(v_accounts)), v);
@@ -169,8 +169,8 @@ END $$;
 -- POST /v1/customers/{id}/erasure {reason?}: erases the customer, or refuses
 -- with the reason (409 customer_erased, 422 accounts_open or retention_not_passed).
 -- The reason given is answered but not stored: it may name them.
-CREATE OR REPLACE FUNCTION kept.customer_erase(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                               p_id bigint, p jsonb)
+DROP FUNCTION IF EXISTS kept.customer_erase(bigint, text, text, bigint, jsonb);
+CREATE OR REPLACE FUNCTION kept.customer_erase(p_actor kept.actor, p_id bigint, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     c kept.customers;
@@ -183,7 +183,7 @@ BEGIN
     IF v_refusal IS NOT NULL THEN
         PERFORM kept.fail(v_refusal->>'kind', v_refusal->>'code', 'id', v_refusal->>'message');
     END IF;
-    RETURN kept.customer_erase_now(p_actor_key_id, p_actor, p_request_id, c, p->>'reason');
+    RETURN kept.customer_erase_now(p_actor, c, p->>'reason');
 END $$;
 
 -- The retention job: erases (at most p_limit of) the customers whose
@@ -208,7 +208,7 @@ BEGIN
     LOOP
         PERFORM 1 FROM kept.accounts WHERE customer_id = c.id ORDER BY id FOR UPDATE;
         IF kept.erasure_refusal(c, p_as_of) IS NULL THEN
-            PERFORM kept.customer_erase_now(NULL, 'keptd retention', NULL, c, 'retention period passed');
+            PERFORM kept.customer_erase_now(ROW(NULL, 'keptd retention', NULL)::kept.actor, c, 'retention period passed');
             v_erased := v_erased || c.id;
         END IF;
     END LOOP;

@@ -20,18 +20,18 @@ $$;
 -- balance_cents defaults to original_balance_cents, placed_on to the
 -- customer's today (a payment the same minute is not before the day placed);
 -- placed_on is from 2000-01-01 (a CHECK) to tomorrow (anywhere on Earth it may be today).
-CREATE OR REPLACE FUNCTION kept.account_create(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                               p jsonb)
+DROP FUNCTION IF EXISTS kept.account_create(bigint, text, text, jsonb);
+CREATE OR REPLACE FUNCTION kept.account_create(p_actor kept.actor, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     a kept.accounts;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM kept.customers WHERE id = (p->>'customer_id')::bigint)
-       OR NOT kept.team_sees_customer(kept.viewer_team(p_actor_key_id), (p->>'customer_id')::bigint) THEN
+       OR NOT kept.team_sees_customer(kept.viewer_team((p_actor).key_id), (p->>'customer_id')::bigint) THEN
         PERFORM kept.fail('rule_violation', 'unknown_customer', 'customer_id',
                           format('no customer with id %s', p->>'customer_id'));
     END IF;
-    PERFORM kept.creditor_for_account(p_actor_key_id, p->>'creditor');
+    PERFORM kept.creditor_for_account((p_actor).key_id, p->>'creditor');
     IF (p->>'placed_on')::date > (kept.now() AT TIME ZONE 'UTC')::date + 1 THEN
         PERFORM kept.fail('rule_violation', 'placed_on_in_future', 'placed_on', 'an account cannot be placed in the future');
     END IF;
@@ -44,7 +44,7 @@ BEGIN
             coalesce((p->>'placed_on')::date,
                      kept.local_today((SELECT time_zone FROM kept.customers WHERE id = (p->>'customer_id')::bigint))))
     RETURNING * INTO a;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'account.created', 'account', a.id, NULL,
+    RETURN kept.write_end(p_actor, 'account.created', 'account', a.id, NULL,
                           kept.account_json(a)::jsonb, NULL, NULL, kept.account_json(a));
 END $$;
 

@@ -161,7 +161,8 @@ BEGIN
     ORDER BY 1, 3;
 END $$;
 
-CREATE OR REPLACE FUNCTION kept.import_accounts_write(p_actor_key_id bigint, p_actor text, p_request_id text)
+DROP FUNCTION IF EXISTS kept.import_accounts_write(bigint, text, text);
+CREATE OR REPLACE FUNCTION kept.import_accounts_write(p_actor kept.actor)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     v_lines bigint;
@@ -210,13 +211,13 @@ BEGIN
           GROUP BY customer_external_ref, phone) ph
     JOIN pg_temp.import_new_customers nc ON nc.external_ref = ph.customer_external_ref;
 
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'customer.imported', 'customer',
+    PERFORM kept.audit_write(p_actor, 'customer.imported', 'customer',
                              c.id, NULL, kept.customer_audit_json(c))
     FROM kept.customers c JOIN pg_temp.import_new_customers nc ON nc.id = c.id
     ORDER BY c.id;
 
     -- creditors kept does not know yet join the importing admin's team
-    PERFORM kept.creditor_for_account(p_actor_key_id, x.creditor)
+    PERFORM kept.creditor_for_account((p_actor).key_id, x.creditor)
     FROM (SELECT DISTINCT creditor FROM pg_temp.import_accounts_stage ORDER BY 1) x;
 
     INSERT INTO kept.accounts (customer_id, external_ref, creditor, original_balance_cents,
@@ -230,7 +231,7 @@ BEGIN
     GET DIAGNOSTICS v_accounts = ROW_COUNT;
 
     -- validation guaranteed every staged account reference is new
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'account.imported', 'account',
+    PERFORM kept.audit_write(p_actor, 'account.imported', 'account',
                              a.id, NULL, kept.account_json(a)::jsonb)
     FROM kept.accounts a JOIN pg_temp.import_accounts_stage s ON s.account_external_ref = a.external_ref
     ORDER BY s.line;

@@ -172,7 +172,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- A new per-creditor policy; settings left out take the default policy's.
-CREATE OR REPLACE FUNCTION kept.policy_create(p_actor_key_id bigint, p_actor text, p_request_id text, p jsonb)
+DROP FUNCTION IF EXISTS kept.policy_create(bigint, text, text, jsonb);
+CREATE OR REPLACE FUNCTION kept.policy_create(p_actor kept.actor, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     d kept.policies := kept.policy_for(NULL);
@@ -194,14 +195,14 @@ BEGIN
             coalesce((p->>'min_call_gap_minutes')::integer, d.min_call_gap_minutes),
             coalesce((p->>'failed_calls_before_triage')::integer, d.failed_calls_before_triage))
     RETURNING * INTO n;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'policy.created', 'policy', n.id, NULL,
+    RETURN kept.write_end(p_actor, 'policy.created', 'policy', n.id, NULL,
                           kept.policy_json(n)::jsonb, NULL, NULL, kept.policy_json(n));
 END $$;
 
 -- Replaces a policy's settings (all of them; the creditor stays). Applies to
 -- plans made from now on.
-CREATE OR REPLACE FUNCTION kept.policy_replace(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                               p_id bigint, p_expected_version integer, p jsonb)
+DROP FUNCTION IF EXISTS kept.policy_replace(bigint, text, text, bigint, integer, jsonb);
+CREATE OR REPLACE FUNCTION kept.policy_replace(p_actor kept.actor, p_id bigint, p_expected_version integer, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     old kept.policies;
@@ -221,7 +222,7 @@ BEGIN
         failed_calls_before_triage = coalesce((p->>'failed_calls_before_triage')::integer, failed_calls_before_triage),
         version = version + 1, updated_at = kept.now()
     WHERE id = p_id RETURNING * INTO n;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'policy.updated', 'policy', n.id,
+    RETURN kept.write_end(p_actor, 'policy.updated', 'policy', n.id,
                           kept.policy_json(old)::jsonb, kept.policy_json(n)::jsonb, NULL, NULL, kept.policy_json(n));
 END $$;
 
@@ -276,8 +277,8 @@ BEGIN
     RETURN v_total;
 END $$;
 
-CREATE OR REPLACE FUNCTION kept.affordability_record(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                     p_account_id bigint, p jsonb)
+DROP FUNCTION IF EXISTS kept.affordability_record(bigint, text, text, bigint, jsonb);
+CREATE OR REPLACE FUNCTION kept.affordability_record(p_actor kept.actor, p_account_id bigint, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     a kept.accounts;
@@ -293,9 +294,9 @@ BEGIN
     VALUES (a.id, coalesce(p->'income', '[]'), coalesce(p->'fixed_costs', '[]'),
             coalesce(p->'flexible_costs', '[]'), v_income, v_costs, v_income - v_costs,
             -- monthly x 12 / 52, rounded down (towards minus infinity) to the cent
-            floor((v_income - v_costs) * 12 / 52.0)::bigint, p_actor_key_id)
+            floor((v_income - v_costs) * 12 / 52.0)::bigint, (p_actor).key_id)
     RETURNING * INTO r;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'affordability.assessed', 'account', a.id, NULL,
+    RETURN kept.write_end(p_actor, 'affordability.assessed', 'account', a.id, NULL,
                           kept.affordability_json(r)::jsonb, 'affordability_assessed',
                           jsonb_build_object('assessment_id', r.id,
                                              'weekly_disposable_cents', r.weekly_disposable_cents),
@@ -327,8 +328,8 @@ $$;
 
 -- "How much can you afford each week?" — records the answer with who asked,
 -- and answers kept's evaluation and the schedule it implies.
-CREATE OR REPLACE FUNCTION kept.proposal_create(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                p_account_id bigint, p jsonb)
+DROP FUNCTION IF EXISTS kept.proposal_create(bigint, text, text, bigint, jsonb);
+CREATE OR REPLACE FUNCTION kept.proposal_create(p_actor kept.actor, p_account_id bigint, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     a kept.accounts;
@@ -348,16 +349,16 @@ BEGIN
     INSERT INTO kept.proposals (account_id, weekly_amount_cents, first_due_date, asked_by, note,
         balance_cents, policy_id, max_weeks, policy_minimum_weekly_cents, weeks_to_clear,
         weekly_disposable_cents, in_policy, reasons)
-    VALUES (a.id, v_weekly, v_first, p_actor_key_id, p->>'note', a.balance_cents, pol.id, pol.max_weeks,
+    VALUES (a.id, v_weekly, v_first, (p_actor).key_id, p->>'note', a.balance_cents, pol.id, pol.max_weeks,
             (ev->>'policy_minimum_weekly_cents')::bigint, (ev->>'weeks_to_clear')::integer,
             (ev->>'weekly_disposable_cents')::bigint, (ev->>'in_policy')::boolean,
             ARRAY(SELECT jsonb_array_elements_text(ev->'reasons')))
     RETURNING * INTO r;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'proposal.recorded', 'proposal', r.id,
+    PERFORM kept.audit_write(p_actor, 'proposal.recorded', 'proposal', r.id,
                              NULL, to_jsonb(r));
     PERFORM kept.outbox_write('proposal_recorded', 'proposal', r.id,
                               jsonb_build_object('account_id', a.id, 'weekly_amount_cents', v_weekly,
                                                  'in_policy', r.in_policy, 'reasons', to_jsonb(r.reasons)));
-    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'proposal', r.id);
+    PERFORM kept.negotiation_contact((p_actor).key_id, a, p, 'proposal', r.id);
     RETURN kept.proposal_json(r, a.currency);
 END $$;

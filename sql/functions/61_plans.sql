@@ -64,8 +64,8 @@ LANGUAGE sql AS $$
 $$;
 
 -- Ends an open plan as superseded by p_by: waives what it still had scheduled.
-CREATE OR REPLACE FUNCTION kept.plan_supersede(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                               p_old kept.plans, p_by bigint)
+DROP FUNCTION IF EXISTS kept.plan_supersede(bigint, text, text, kept.plans, bigint);
+CREATE OR REPLACE FUNCTION kept.plan_supersede(p_actor kept.actor, p_old kept.plans, p_by bigint)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     n kept.plans;
@@ -74,15 +74,15 @@ BEGIN
                           version = version + 1, updated_at = kept.now()
     WHERE id = p_old.id RETURNING * INTO n;
     UPDATE kept.installments SET outcome = 'waived' WHERE plan_id = p_old.id AND outcome = 'scheduled';
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.superseded', 'plan', n.id,
+    PERFORM kept.audit_write(p_actor, 'plan.superseded', 'plan', n.id,
                              jsonb_build_object('status', p_old.status),
                              jsonb_build_object('status', n.status, 'superseded_by', p_by));
     PERFORM kept.plan_event('plan_superseded', n);
 END $$;
 
 -- Makes p the account's active plan, ending the one it replaces.
-CREATE OR REPLACE FUNCTION kept.plan_activate(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                              p kept.plans)
+DROP FUNCTION IF EXISTS kept.plan_activate(bigint, text, text, kept.plans);
+CREATE OR REPLACE FUNCTION kept.plan_activate(p_actor kept.actor, p kept.plans)
 RETURNS kept.plans LANGUAGE plpgsql AS $$
 DECLARE
     old kept.plans;
@@ -90,7 +90,7 @@ DECLARE
 BEGIN
     SELECT * INTO old FROM kept.plans WHERE account_id = p.account_id AND status = 'active' FOR UPDATE;
     IF FOUND THEN
-        PERFORM kept.plan_supersede(p_actor_key_id, p_actor, p_request_id, old, p.id);
+        PERFORM kept.plan_supersede(p_actor, old, p.id);
     END IF;
     UPDATE kept.plans SET status = 'active', activated_at = kept.now(), version = version + 1, updated_at = kept.now()
     WHERE id = p.id RETURNING * INTO n;
@@ -133,7 +133,9 @@ END $$;
 
 -- Opens a plan on a locked, open account. Every way in (proposal, agent's
 -- amount, settlement) comes through here.
-CREATE OR REPLACE FUNCTION kept.plan_open(p_actor_key_id bigint, p_actor text, p_request_id text,
+DROP FUNCTION IF EXISTS kept.plan_open(bigint, text, text, kept.accounts, text, bigint, bigint, date,
+                                       boolean, text[], bigint, boolean, bigint, bigint, bigint);
+CREATE OR REPLACE FUNCTION kept.plan_open(p_actor kept.actor,
                                           a kept.accounts, p_origin text, p_weekly bigint, p_total bigint,
                                           p_first_due date, p_in_policy boolean, p_reasons text[],
                                           p_disposable bigint, p_imported boolean, p_proposal_id bigint,
@@ -150,7 +152,7 @@ BEGIN
     SELECT * INTO pending FROM kept.plans WHERE account_id = a.id AND status = 'pending_approval' FOR UPDATE;
     IF FOUND THEN
         -- the newer arrangement replaces the one still waiting for a second associate
-        PERFORM kept.plan_supersede(p_actor_key_id, p_actor, p_request_id, pending, v_id);
+        PERFORM kept.plan_supersede(p_actor, pending, v_id);
     END IF;
     INSERT INTO kept.plans (id, account_id, origin, status, weekly_amount_cents, first_due_date,
         installment_count, total_cents, balance_at_start_cents, currency, policy_id, grace_days,
@@ -165,18 +167,18 @@ BEGIN
             -- the customer's own (kept.channel, set by the self-service page and the reminder call)
             CASE WHEN p_imported OR current_setting('kept.history', true) = 'on' THEN 'import'
                  ELSE coalesce(nullif(current_setting('kept.channel', true), ''), 'agent') END,
-            p_proposal_id, p_offer_id, p_actor_key_id, kept.actor_user(p_actor_key_id))
+            p_proposal_id, p_offer_id, (p_actor).key_id, kept.actor_user((p_actor).key_id))
     RETURNING * INTO n;
     INSERT INTO kept.installments (plan_id, seq, due_date, amount_due_cents, due_end_at, grace_end_at, threshold_cents)
     SELECT n.id, s.seq, s.due_date, s.amount_due_cents, kept.local_day_end(s.due_date, v_zone),
            kept.local_day_end(s.due_date + pol.grace_days, v_zone),
            (s.amount_due_cents * pol.kept_threshold_percent + 99) / 100
     FROM kept.schedule(p_total, p_weekly, p_first_due) s;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.created', 'plan', n.id, NULL,
+    PERFORM kept.audit_write(p_actor, 'plan.created', 'plan', n.id, NULL,
                              kept.plan_json(n)::jsonb - 'installments');
     PERFORM kept.plan_event('plan_created', n);
     IF p_in_policy THEN
-        n := kept.plan_activate(p_actor_key_id, p_actor, p_request_id, n);
+        n := kept.plan_activate(p_actor, n);
     END IF;
     RETURN n;
 END $$;
@@ -184,8 +186,8 @@ END $$;
 -- POST /v1/accounts/{id}/plans: from a proposal ({proposal_id}) or the
 -- agent's amount ({weekly_amount_cents, first_due_date}); imported history
 -- ({..., imported: true}) is for admins, checked by keptd.
-CREATE OR REPLACE FUNCTION kept.plan_create(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                            p_account_id bigint, p jsonb)
+DROP FUNCTION IF EXISTS kept.plan_create(bigint, text, text, bigint, jsonb);
+CREATE OR REPLACE FUNCTION kept.plan_create(p_actor kept.actor, p_account_id bigint, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     a kept.accounts := kept.account_lock(p_account_id);
@@ -216,13 +218,13 @@ BEGIN
                           format('the account was placed on %s; a plan cannot fall due before that', a.placed_on));
     END IF;
     ev := kept.evaluate_terms(a.balance_cents, v_weekly, kept.policy_for(a.creditor), v_disposable, a.currency);
-    n := kept.plan_open(p_actor_key_id, p_actor, p_request_id, a,
+    n := kept.plan_open(p_actor, a,
         CASE WHEN pr.id IS NULL THEN 'agent_set' ELSE 'customer_proposed' END,
         v_weekly, a.balance_cents, v_first, (ev->>'in_policy')::boolean,
         ARRAY(SELECT jsonb_array_elements_text(ev->'reasons')), v_disposable, v_imported, pr.id, NULL,
         (p->>'replaces_plan_id')::bigint);
-    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'plan', n.id);
-    n := kept.plan_reminder_consent(p_actor_key_id, p_actor, p_request_id, n, p);
+    PERFORM kept.negotiation_contact((p_actor).key_id, a, p, 'plan', n.id);
+    n := kept.plan_reminder_consent(p_actor, n, p);
     -- a statement of its own: plan_json (STABLE) must see the installments just written
     RETURN kept.plan_json(n);
 END $$;
@@ -230,15 +232,15 @@ END $$;
 -- The customer's prior consent, given directly to the agent, to a reminder
 -- within the next seven days (12 CFR 1006.14(b)(3)(i)): recorded with the
 -- plan ({"reminder_consent": true}), audited; such a reminder is an excluded call.
-CREATE OR REPLACE FUNCTION kept.plan_reminder_consent(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                      n kept.plans, p jsonb)
+DROP FUNCTION IF EXISTS kept.plan_reminder_consent(bigint, text, text, kept.plans, jsonb);
+CREATE OR REPLACE FUNCTION kept.plan_reminder_consent(p_actor kept.actor, n kept.plans, p jsonb)
 RETURNS kept.plans LANGUAGE plpgsql AS $$
 BEGIN
     IF NOT coalesce((p->>'reminder_consent')::boolean, false) THEN
         RETURN n;
     END IF;
     UPDATE kept.plans SET reminder_consent_at = kept.now() WHERE id = n.id RETURNING * INTO n;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'plan.reminder_consent', 'plan', n.id, NULL,
+    RETURN kept.write_end(p_actor, 'plan.reminder_consent', 'plan', n.id, NULL,
                           jsonb_build_object('reminder_consent_at', kept.ts(n.reminder_consent_at)), NULL, NULL, n);
 END $$;
 
@@ -262,8 +264,8 @@ END $$;
 -- user who made the plan, with whichever of their keys. A plan the customer
 -- made (no user behind it) needs two associates, two different people: the
 -- first approval is recorded and the plan still waits.
-CREATE OR REPLACE FUNCTION kept.plan_approve(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                             p_plan_id bigint, p_note text)
+DROP FUNCTION IF EXISTS kept.plan_approve(bigint, text, text, bigint, text);
+CREATE OR REPLACE FUNCTION kept.plan_approve(p_actor kept.actor, p_plan_id bigint, p_note text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     p kept.plans := kept.plan_lock(p_plan_id);
@@ -274,41 +276,41 @@ BEGIN
         PERFORM kept.fail('conflict', 'plan_not_pending', 'id',
                           format('plan %s is %s; only a plan waiting for approval can be approved', p.id, p.status));
     END IF;
-    IF p.created_by_user IS NOT DISTINCT FROM kept.actor_user(p_actor_key_id)
-       OR p.created_by IS NOT DISTINCT FROM p_actor_key_id THEN
+    IF p.created_by_user IS NOT DISTINCT FROM kept.actor_user((p_actor).key_id)
+       OR p.created_by IS NOT DISTINCT FROM (p_actor).key_id THEN
         PERFORM kept.fail('forbidden', 'self_approval', 'id',
                           'a second associate must approve: the person who made the plan cannot approve it');
     END IF;
     SELECT * INTO a FROM kept.accounts WHERE id = p.account_id; -- locked by plan_lock
     PERFORM kept.account_require_open(a);
     IF kept.plan_is_customers(p) AND p.first_approved_by IS NULL THEN
-        UPDATE kept.plans SET first_approved_by = p_actor_key_id, first_approved_at = kept.now(),
+        UPDATE kept.plans SET first_approved_by = (p_actor).key_id, first_approved_at = kept.now(),
                               first_approval_note = p_note, version = version + 1, updated_at = kept.now()
         WHERE id = p.id RETURNING * INTO p;
-        PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.first_approval', 'plan', p.id,
+        PERFORM kept.audit_write(p_actor, 'plan.first_approval', 'plan', p.id,
                                  jsonb_build_object('status', 'pending_approval', 'approvals_needed', 2),
                                  jsonb_build_object('status', p.status, 'approvals_needed', 1, 'note', p_note));
         RETURN kept.plan_json(p);
     END IF;
     -- two associates are two people: not the first approver with another of their keys
-    IF kept.plan_is_customers(p) AND (p.first_approved_by IS NOT DISTINCT FROM p_actor_key_id
+    IF kept.plan_is_customers(p) AND (p.first_approved_by IS NOT DISTINCT FROM (p_actor).key_id
                                       OR kept.actor_user(p.first_approved_by) IS NOT DISTINCT FROM
-                                         kept.actor_user(p_actor_key_id)) THEN
+                                         kept.actor_user((p_actor).key_id)) THEN
         PERFORM kept.fail('forbidden', 'self_approval', 'id',
                           'two different associates must approve a plan the customer made: you gave the first approval');
     END IF;
     INSERT INTO kept.plan_approvals (plan_id, approved_by, approved_by_user, note)
-    VALUES (p.id, p_actor_key_id, kept.actor_user(p_actor_key_id), p_note);
-    p := kept.plan_activate(p_actor_key_id, p_actor, p_request_id, p);
+    VALUES (p.id, (p_actor).key_id, kept.actor_user((p_actor).key_id), p_note);
+    p := kept.plan_activate(p_actor, p);
     INSERT INTO kept.reviews (plan_id, reasons) VALUES (p.id, p.reasons) RETURNING * INTO r;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'plan.approved', 'plan', p.id,
+    RETURN kept.write_end(p_actor, 'plan.approved', 'plan', p.id,
                           jsonb_build_object('status', 'pending_approval'),
                           jsonb_build_object('status', p.status, 'note', p_note, 'review_id', r.id), 'plan_approved',
                           kept.plan_payload(p), kept.plan_json(p));
 END $$;
 
-CREATE OR REPLACE FUNCTION kept.plan_cancel(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                            p_plan_id bigint, p_reason text)
+DROP FUNCTION IF EXISTS kept.plan_cancel(bigint, text, text, bigint, text);
+CREATE OR REPLACE FUNCTION kept.plan_cancel(p_actor kept.actor, p_plan_id bigint, p_reason text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     old kept.plans := kept.plan_lock(p_plan_id);
@@ -317,7 +319,7 @@ BEGIN
     IF old.status NOT IN ('active', 'pending_approval') THEN
         PERFORM kept.fail('conflict', 'plan_not_open', 'id', format('plan %s is already %s', old.id, old.status));
     END IF;
-    UPDATE kept.plans SET status = 'cancelled', ended_at = kept.now(), cancelled_by = p_actor_key_id,
+    UPDATE kept.plans SET status = 'cancelled', ended_at = kept.now(), cancelled_by = (p_actor).key_id,
                           cancel_reason = p_reason, version = version + 1, updated_at = kept.now()
     WHERE id = old.id RETURNING * INTO p;
     UPDATE kept.installments SET outcome = 'waived' WHERE plan_id = p.id AND outcome = 'scheduled';
@@ -325,7 +327,7 @@ BEGIN
         UPDATE kept.accounts SET status = 'open', version = version + 1, updated_at = kept.now()
         WHERE id = p.account_id AND status = 'in_plan';
     END IF;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'plan.cancelled', 'plan', p.id,
+    RETURN kept.write_end(p_actor, 'plan.cancelled', 'plan', p.id,
                           jsonb_build_object('status', old.status),
                           jsonb_build_object('status', p.status, 'reason', p_reason), 'plan_cancelled',
                           kept.plan_payload(p), kept.plan_json(p));
@@ -354,8 +356,8 @@ BEGIN
     RETURN a.balance_cents = 0;
 END $$;
 
-CREATE OR REPLACE FUNCTION kept.plan_complete(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                              p_plan_id bigint)
+DROP FUNCTION IF EXISTS kept.plan_complete(bigint, text, text, bigint);
+CREATE OR REPLACE FUNCTION kept.plan_complete(p_actor kept.actor, p_plan_id bigint)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     p kept.plans := kept.plan_lock(p_plan_id);
@@ -380,9 +382,9 @@ BEGIN
                              balance_cents = balance_cents - v_written_off,
                              version = version + 1, updated_at = kept.now()
     WHERE id = p.account_id RETURNING * INTO a;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.completed', 'plan', p.id,
+    PERFORM kept.audit_write(p_actor, 'plan.completed', 'plan', p.id,
                              jsonb_build_object('status', 'active'), jsonb_build_object('status', p.status));
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id,
+    PERFORM kept.audit_write(p_actor,
                              CASE WHEN p.origin = 'settlement' THEN 'account.settled' ELSE 'account.paid' END,
                              'account', a.id, kept.account_json(old)::jsonb,
                              kept.account_json(a)::jsonb || jsonb_build_object('written_off_cents', v_written_off));

@@ -96,8 +96,8 @@ BEGIN
     RETURN kept.page_json(v_items, v_last, v_count, v_limit, 'review');
 END $$;
 
-CREATE OR REPLACE FUNCTION kept.review_decide(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                              p_review_id bigint, p_decision text, p_note text)
+DROP FUNCTION IF EXISTS kept.review_decide(bigint, text, text, bigint, text, text);
+CREATE OR REPLACE FUNCTION kept.review_decide(p_actor kept.actor, p_review_id bigint, p_decision text, p_note text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     old kept.reviews;
@@ -114,9 +114,9 @@ BEGIN
     IF old.status <> 'open' THEN
         PERFORM kept.fail('conflict', 'review_closed', 'id', format('review %s was already %s', old.id, old.status));
     END IF;
-    UPDATE kept.reviews SET status = p_decision, decided_by = p_actor_key_id, note = p_note, decided_at = kept.now()
+    UPDATE kept.reviews SET status = p_decision, decided_by = (p_actor).key_id, note = p_note, decided_at = kept.now()
     WHERE id = old.id RETURNING * INTO r;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'review.decided', 'review', r.id,
+    RETURN kept.write_end(p_actor, 'review.decided', 'review', r.id,
                           jsonb_build_object('status', old.status),
                           jsonb_build_object('status', r.status, 'note', r.note), 'review_decided',
                           jsonb_build_object('plan_id', r.plan_id, 'decision', r.status), kept.review_json(r));

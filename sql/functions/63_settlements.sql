@@ -18,8 +18,8 @@ $$;
 -- "What do you think would be fair?" — the customer's figure beside the
 -- policy floor; below the floor, a counter that splits the difference
 -- (rounded up to the cent, in the creditor's favour).
-CREATE OR REPLACE FUNCTION kept.settlement_offer_create(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                        p_account_id bigint, p jsonb)
+DROP FUNCTION IF EXISTS kept.settlement_offer_create(bigint, text, text, bigint, jsonb);
+CREATE OR REPLACE FUNCTION kept.settlement_offer_create(p_actor kept.actor, p_account_id bigint, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     a kept.accounts := kept.account_lock(p_account_id);
@@ -39,14 +39,14 @@ BEGIN
                                         floor_cents, counter_cents, offered_by, note)
     VALUES (a.id, v_offer, a.balance_cents, pol.min_settlement_percent, v_floor,
             CASE WHEN v_offer < v_floor THEN v_offer + (v_floor - v_offer + 1) / 2 END,
-            p_actor_key_id, p->>'note')
+            (p_actor).key_id, p->>'note')
     RETURNING * INTO o;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'settlement.offered', 'settlement_offer',
+    PERFORM kept.audit_write(p_actor, 'settlement.offered', 'settlement_offer',
                              o.id, NULL, kept.settlement_json(o, a.currency)::jsonb);
     PERFORM kept.outbox_write('settlement_offered', 'settlement_offer', o.id,
                               jsonb_build_object('account_id', a.id, 'offer_cents', o.offer_cents,
                                                  'floor_cents', o.floor_cents, 'counter_cents', o.counter_cents));
-    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'settlement_offer', o.id);
+    PERFORM kept.negotiation_contact((p_actor).key_id, a, p, 'settlement_offer', o.id);
     RETURN kept.settlement_json(o, a.currency);
 END $$;
 
@@ -54,8 +54,8 @@ END $$;
 -- customer's offer) becomes a plan with origin settlement: one payment, or up
 -- to 12 weekly ones. Below the floor, or weekly installments above the
 -- customer's assessed weekly disposable income, it needs a second associate.
-CREATE OR REPLACE FUNCTION kept.settlement_accept(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                  p_offer_id bigint, p jsonb)
+DROP FUNCTION IF EXISTS kept.settlement_accept(bigint, text, text, bigint, jsonb);
+CREATE OR REPLACE FUNCTION kept.settlement_accept(p_actor kept.actor, p_offer_id bigint, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     o kept.settlement_offers;
@@ -93,18 +93,18 @@ BEGIN
     IF v_disposable IS NOT NULL AND v_weekly > v_disposable THEN
         v_reasons := array_append(v_reasons, 'above_affordability');
     END IF;
-    n := kept.plan_open(p_actor_key_id, p_actor, p_request_id, a, 'settlement', v_weekly, v_amount, v_first,
+    n := kept.plan_open(p_actor, a, 'settlement', v_weekly, v_amount, v_first,
                         cardinality(v_reasons) = 0, v_reasons, v_disposable, false, NULL, o.id,
                         (p->>'replaces_plan_id')::bigint);
     UPDATE kept.settlement_offers SET status = 'accepted', accepted_cents = v_amount, accepted_at = kept.now()
     WHERE id = o.id RETURNING * INTO o;
     UPDATE kept.settlement_offers SET status = 'withdrawn' WHERE account_id = a.id AND status = 'open';
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'settlement.accepted', 'settlement_offer',
+    PERFORM kept.audit_write(p_actor, 'settlement.accepted', 'settlement_offer',
                              o.id, NULL, kept.settlement_json(o, a.currency)::jsonb);
     PERFORM kept.outbox_write('settlement_accepted', 'settlement_offer', o.id,
                               jsonb_build_object('account_id', a.id, 'accepted_cents', v_amount, 'plan_id', n.id));
-    PERFORM kept.negotiation_contact(p_actor_key_id, a, p, 'settlement', o.id);
-    n := kept.plan_reminder_consent(p_actor_key_id, p_actor, p_request_id, n, p);
+    PERFORM kept.negotiation_contact((p_actor).key_id, a, p, 'settlement', o.id);
+    n := kept.plan_reminder_consent(p_actor, n, p);
     RETURN kept.plan_json(n);
 END $$;
 

@@ -101,8 +101,8 @@ END $$;
 
 -- After money moved: a plan that is done completes; an account with nothing
 -- left to pay and no plan is paid.
-CREATE OR REPLACE FUNCTION kept.account_settle_up(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                  a kept.accounts, p_plan_id bigint)
+DROP FUNCTION IF EXISTS kept.account_settle_up(bigint, text, text, kept.accounts, bigint);
+CREATE OR REPLACE FUNCTION kept.account_settle_up(p_actor kept.actor, a kept.accounts, p_plan_id bigint)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     pl kept.plans;
@@ -110,11 +110,11 @@ DECLARE
 BEGIN
     SELECT * INTO pl FROM kept.plans WHERE id = p_plan_id;
     IF pl.status = 'active' AND kept.plan_is_done(pl, a) THEN
-        PERFORM kept.plan_complete(p_actor_key_id, p_actor, p_request_id, pl.id);
+        PERFORM kept.plan_complete(p_actor, pl.id);
     ELSIF pl.id IS NULL AND a.balance_cents = 0 AND a.status = 'open' THEN
         UPDATE kept.accounts SET status = 'paid', version = version + 1, updated_at = kept.now()
         WHERE id = a.id RETURNING * INTO n;
-        PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'account.paid', 'account', a.id,
+        PERFORM kept.audit_write(p_actor, 'account.paid', 'account', a.id,
                                  kept.account_json(a)::jsonb, kept.account_json(n)::jsonb);
     END IF;
 END $$;
@@ -163,14 +163,14 @@ $$;
 -- remembered as the SHA-256 of the body as jsonb text, which is canonical
 -- (keys sorted, one spacing), so the same request written differently is the
 -- same request.
-CREATE OR REPLACE FUNCTION kept.payment_post(p_actor_key_id bigint, p_actor text, p_request_id text, p jsonb,
-                                             p_idempotency_key text)
+DROP FUNCTION IF EXISTS kept.payment_post(bigint, text, text, jsonb, text);
+CREATE OR REPLACE FUNCTION kept.payment_post(p_actor kept.actor, p jsonb, p_idempotency_key text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     p_request_hash text := encode(sha256(convert_to(p::text, 'UTF8')), 'hex');
     v_amount bigint := (p->>'amount_cents')::bigint;
     v_received timestamptz;
-    pay kept.payments := kept.payment_by_key(p_actor_key_id, p_idempotency_key);
+    pay kept.payments := kept.payment_by_key((p_actor).key_id, p_idempotency_key);
     a kept.accounts;
     v_plan bigint;
 BEGIN
@@ -196,7 +196,7 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM kept.fail('rule_violation', 'unknown_account', 'account_id', format('no account with id %s', p->>'account_id'));
     END IF;
-    PERFORM kept.require_account_visible(p_actor_key_id, a.id, 'rule_violation', 'unknown_account', 'account_id');
+    PERFORM kept.require_account_visible((p_actor).key_id, a.id, 'rule_violation', 'unknown_account', 'account_id');
     IF v_received < (a.placed_on::timestamp AT TIME ZONE kept.account_time_zone(a)) THEN
         PERFORM kept.fail('rule_violation', 'received_before_placed', 'received_at',
                           format('the account was placed on %s; a payment cannot be received before that day',
@@ -212,13 +212,13 @@ BEGIN
                                idempotency_owner, idempotency_key, request_hash, posted_by, balance_after_cents,
                                plan_id)
     VALUES (a.id, v_amount, a.currency, v_received, p->>'source', p->>'source_ref',
-            CASE WHEN p_idempotency_key IS NOT NULL THEN p_actor_key_id END, p_idempotency_key, p_request_hash,
-            p_actor_key_id, a.balance_cents - v_amount, v_plan)
+            CASE WHEN p_idempotency_key IS NOT NULL THEN (p_actor).key_id END, p_idempotency_key, p_request_hash,
+            (p_actor).key_id, a.balance_cents - v_amount, v_plan)
     ON CONFLICT DO NOTHING
     RETURNING * INTO pay;
     IF pay.id IS NULL THEN
         -- the same request committed first (we waited for the account), or a duplicate
-        pay := kept.payment_by_key(p_actor_key_id, p_idempotency_key);
+        pay := kept.payment_by_key((p_actor).key_id, p_idempotency_key);
         IF pay.id IS NOT NULL THEN
             RETURN kept.payment_replay(pay, p_request_hash);
         END IF;
@@ -230,8 +230,8 @@ BEGIN
     IF v_plan IS NOT NULL THEN
         PERFORM kept.payment_allocate(pay, v_plan);
     END IF;
-    PERFORM kept.account_settle_up(p_actor_key_id, p_actor, p_request_id, a, v_plan);
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'payment.posted', 'payment', pay.id, NULL,
+    PERFORM kept.account_settle_up(p_actor, a, v_plan);
+    PERFORM kept.audit_write(p_actor, 'payment.posted', 'payment', pay.id, NULL,
                              to_jsonb(pay) - 'request_hash');
     PERFORM kept.outbox_write('payment_posted', 'payment', pay.id,
                               jsonb_build_object('account_id', a.id, 'plan_id', v_plan, 'amount_cents', v_amount,
@@ -242,8 +242,8 @@ END $$;
 -- A returned payment: its money comes off the installments it paid, which are
 -- judged again; a plan it completed is active again (a settlement's
 -- write-off undone); the balance is restored; an escalation opens.
-CREATE OR REPLACE FUNCTION kept.payment_reverse(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                p_payment_id bigint, p_reason text)
+DROP FUNCTION IF EXISTS kept.payment_reverse(bigint, text, text, bigint, text);
+CREATE OR REPLACE FUNCTION kept.payment_reverse(p_actor kept.actor, p_payment_id bigint, p_reason text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     pay kept.payments;
@@ -276,7 +276,7 @@ BEGIN
         UPDATE kept.plans SET status = 'active', ended_at = NULL, written_off_cents = 0,
                               version = version + 1, updated_at = kept.now()
         WHERE id = pl.id RETURNING * INTO pl;
-        PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'plan.reopened', 'plan', pl.id,
+        PERFORM kept.audit_write(p_actor, 'plan.reopened', 'plan', pl.id,
                                  jsonb_build_object('status', 'completed'),
                                  jsonb_build_object('status', pl.status, 'payment_reversed', pay.id));
         PERFORM kept.plan_event('plan_reopened', pl);
@@ -287,13 +287,13 @@ BEGIN
                       WHEN status IN ('paid', 'settled') THEN 'open' ELSE status END,
         version = version + 1, updated_at = kept.now()
     WHERE id = a.id;
-    UPDATE kept.payments SET status = 'reversed', reversed_at = kept.now(), reversed_by = p_actor_key_id,
+    UPDATE kept.payments SET status = 'reversed', reversed_at = kept.now(), reversed_by = (p_actor).key_id,
                              reversal_reason = p_reason
     WHERE id = pay.id RETURNING * INTO pay;
     PERFORM kept.escalation_auto(pay.account_id, pl.id, pay.id, 'payment_reversed',
                                  format('payment %s of %s returned: %s', pay.id,
                                         kept.money_text(pay.amount_cents, pay.currency), p_reason));
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'payment.reversed', 'payment', pay.id,
+    PERFORM kept.audit_write(p_actor, 'payment.reversed', 'payment', pay.id,
                              jsonb_build_object('status', 'posted'),
                              jsonb_build_object('status', pay.status, 'reason', p_reason));
     -- no reason in the event: free text may name the customer, and the outbox is not erased

@@ -166,7 +166,7 @@ BEGIN
                                      format('plan %s broke after %s consecutive missed installments',
                                             p.id, p.breaks_after_misses));
     END IF;
-    PERFORM kept.audit_write(NULL, 'keptd-evaluator', NULL, 'plan.broken', 'plan', p.id,
+    PERFORM kept.audit_write(ROW(NULL, 'keptd-evaluator', NULL)::kept.actor, 'plan.broken', 'plan', p.id,
                              jsonb_build_object('status', p.status),
                              jsonb_build_object('status', n.status, 'as_of', p_as_of));
     PERFORM kept.plan_event('plan_broken', n);
@@ -194,7 +194,7 @@ BEGIN
              ORDER BY account_id, id FOR UPDATE LOOP
         SELECT * INTO a FROM kept.accounts WHERE id = p.account_id;
         IF p.status = 'active' AND kept.plan_is_done(p, a) THEN
-            PERFORM kept.plan_complete(NULL, 'keptd-evaluator', NULL, p.id);
+            PERFORM kept.plan_complete(ROW(NULL, 'keptd-evaluator', NULL)::kept.actor, p.id);
             v_completed := v_completed + 1;
         ELSIF p.status = 'active' AND kept.plan_should_break(p) THEN
             PERFORM kept.plan_break(p, p_as_of);
@@ -217,7 +217,7 @@ BEGIN
     FOR p IN SELECT * FROM kept.plans WHERE account_id = p_account_id AND evaluation_pending ORDER BY id LOOP
         SELECT * INTO a FROM kept.accounts WHERE id = p_account_id;
         IF p.status = 'active' AND kept.plan_is_done(p, a) THEN
-            PERFORM kept.plan_complete(NULL, 'keptd-evaluator', NULL, p.id);
+            PERFORM kept.plan_complete(ROW(NULL, 'keptd-evaluator', NULL)::kept.actor, p.id);
         ELSIF p.status = 'active' AND kept.plan_should_break(p) THEN
             PERFORM kept.plan_break(p, p_as_of);
         END IF;
@@ -269,7 +269,7 @@ BEGIN
         IF p.status = 'active' AND i.outcome = 'missed' AND kept.plan_should_break(p) THEN
             PERFORM kept.plan_break(p, d.at);
         ELSIF p.status = 'active' AND i.seq = p.installment_count AND kept.plan_is_done(p, a) THEN
-            PERFORM kept.plan_complete(NULL, 'keptd-evaluator', NULL, p.id);
+            PERFORM kept.plan_complete(ROW(NULL, 'keptd-evaluator', NULL)::kept.actor, p.id);
         END IF;
         i := NULL;
     END LOOP;

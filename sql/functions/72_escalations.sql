@@ -29,7 +29,8 @@ LANGUAGE sql AS $$
     SELECT kept.outbox_write(p_type, 'escalation', e.id, kept.escalation_payload(e));
 $$;
 
-CREATE OR REPLACE FUNCTION kept.escalation_insert(p_actor_key_id bigint, p_actor text, p_request_id text,
+DROP FUNCTION IF EXISTS kept.escalation_insert(bigint, text, text, bigint, bigint, bigint, text, integer, text);
+CREATE OR REPLACE FUNCTION kept.escalation_insert(p_actor kept.actor,
                                                   p_account_id bigint, p_plan_id bigint, p_payment_id bigint,
                                                   p_reason text, p_priority integer, p_note text)
 RETURNS kept.escalations LANGUAGE plpgsql AS $$
@@ -45,11 +46,11 @@ BEGIN
     END IF;
     INSERT INTO kept.escalations (account_id, plan_id, payment_id, reason, priority, team, due_by, note, created_by)
     VALUES (p_account_id, p_plan_id, p_payment_id, r.reason, coalesce(p_priority, r.priority), r.team,
-            kept.now() + r.sla, p_note, p_actor_key_id)
+            kept.now() + r.sla, p_note, (p_actor).key_id)
     ON CONFLICT DO NOTHING
     RETURNING * INTO e;
     IF e.id IS NOT NULL THEN
-        PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'escalation.opened', 'escalation', e.id,
+        PERFORM kept.audit_write(p_actor, 'escalation.opened', 'escalation', e.id,
                                  NULL, kept.escalation_json(e)::jsonb);
         PERFORM kept.escalation_event(e, 'escalation_opened');
     END IF;
@@ -66,11 +67,13 @@ BEGIN
     IF current_setting('kept.history', true) = 'on' THEN
         RETURN;
     END IF;
-    PERFORM kept.escalation_insert(NULL, 'keptd', NULL, p_account_id, p_plan_id, p_payment_id, p_reason, NULL, p_note);
+    PERFORM kept.escalation_insert(ROW(NULL, 'keptd', NULL)::kept.actor, p_account_id, p_plan_id, p_payment_id, p_reason,
+                                   NULL, p_note);
 END $$;
 
 -- POST /v1/escalations {account_id, reason, note, priority?, plan_id?}
-CREATE OR REPLACE FUNCTION kept.escalation_open(p_actor_key_id bigint, p_actor text, p_request_id text, p jsonb)
+DROP FUNCTION IF EXISTS kept.escalation_open(bigint, text, text, jsonb);
+CREATE OR REPLACE FUNCTION kept.escalation_open(p_actor kept.actor, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     e kept.escalations;
@@ -78,7 +81,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM kept.accounts WHERE id = (p->>'account_id')::bigint) THEN
         PERFORM kept.fail('rule_violation', 'unknown_account', 'account_id', format('no account with id %s', p->>'account_id'));
     END IF;
-    PERFORM kept.require_account_visible(p_actor_key_id, (p->>'account_id')::bigint, 'rule_violation', 'unknown_account',
+    PERFORM kept.require_account_visible((p_actor).key_id, (p->>'account_id')::bigint, 'rule_violation', 'unknown_account',
                                          'account_id');
     IF p ? 'plan_id' AND NOT EXISTS (SELECT 1 FROM kept.plans WHERE id = (p->>'plan_id')::bigint
                                                               AND account_id = (p->>'account_id')::bigint) THEN
@@ -87,7 +90,7 @@ BEGIN
     IF (p->>'priority')::integer NOT BETWEEN 1 AND 5 THEN
         PERFORM kept.fail('invalid', 'invalid_priority', 'priority', 'priority is 1 (most urgent) to 5');
     END IF;
-    e := kept.escalation_insert(p_actor_key_id, p_actor, p_request_id, (p->>'account_id')::bigint,
+    e := kept.escalation_insert(p_actor, (p->>'account_id')::bigint,
                                 (p->>'plan_id')::bigint, NULL, p->>'reason', (p->>'priority')::integer, p->>'note');
     IF e.id IS NULL THEN
         PERFORM kept.fail('conflict', 'escalation_exists', 'reason', 'this is already escalated');
@@ -168,13 +171,13 @@ BEGIN
 END $$;
 
 -- {assignee_key_id?}: to that key, or to the caller.
-CREATE OR REPLACE FUNCTION kept.escalation_assign(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                  p_id bigint, p jsonb)
+DROP FUNCTION IF EXISTS kept.escalation_assign(bigint, text, text, bigint, jsonb);
+CREATE OR REPLACE FUNCTION kept.escalation_assign(p_actor kept.actor, p_id bigint, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     old kept.escalations := kept.escalation_lock(p_id);
     e kept.escalations;
-    v_to bigint := coalesce((p->>'assignee_key_id')::bigint, p_actor_key_id);
+    v_to bigint := coalesce((p->>'assignee_key_id')::bigint, (p_actor).key_id);
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM kept.api_keys k JOIN kept.users u ON u.id = k.user_id
                    WHERE k.id = v_to AND k.revoked_at IS NULL
@@ -184,13 +187,13 @@ BEGIN
         PERFORM kept.fail('rule_violation', 'unknown_assignee', 'assignee_key_id', 'assign to an active key of someone whose team sees this account');
     END IF;
     UPDATE kept.escalations SET assigned_to = v_to, assigned_at = kept.now() WHERE id = p_id RETURNING * INTO e;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'escalation.assigned', 'escalation', e.id,
+    RETURN kept.write_end(p_actor, 'escalation.assigned', 'escalation', e.id,
                           jsonb_build_object('assigned_to', old.assigned_to), jsonb_build_object('assigned_to', v_to),
                           'escalation_assigned', kept.escalation_payload(e), kept.escalation_json(e));
 END $$;
 
-CREATE OR REPLACE FUNCTION kept.escalation_resolve(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                   p_id bigint, p jsonb)
+DROP FUNCTION IF EXISTS kept.escalation_resolve(bigint, text, text, bigint, jsonb);
+CREATE OR REPLACE FUNCTION kept.escalation_resolve(p_actor kept.actor, p_id bigint, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     e kept.escalations := kept.escalation_lock(p_id);
@@ -198,10 +201,10 @@ BEGIN
     IF coalesce(btrim(p->>'note'), '') = '' THEN
         PERFORM kept.fail('invalid', 'note_required', 'note', 'say what was done');
     END IF;
-    UPDATE kept.escalations SET status = 'resolved', resolved_by = p_actor_key_id, resolved_at = kept.now(),
+    UPDATE kept.escalations SET status = 'resolved', resolved_by = (p_actor).key_id, resolved_at = kept.now(),
                                 resolution_note = p->>'note'
     WHERE id = p_id RETURNING * INTO e;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'escalation.resolved', 'escalation', e.id,
+    PERFORM kept.audit_write(p_actor, 'escalation.resolved', 'escalation', e.id,
                              jsonb_build_object('status', 'open'),
                              jsonb_build_object('status', e.status, 'note', e.resolution_note));
     PERFORM kept.escalation_event(e, 'escalation_resolved');

@@ -114,8 +114,8 @@ BEGIN
     ORDER BY 1, 3;
 END $$;
 
-CREATE OR REPLACE FUNCTION kept.import_payments_write(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                      p_file_sha256 text)
+DROP FUNCTION IF EXISTS kept.import_payments_write(bigint, text, text, text);
+CREATE OR REPLACE FUNCTION kept.import_payments_write(p_actor kept.actor, p_file_sha256 text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     v_import bigint;
@@ -131,7 +131,7 @@ BEGIN
     INTO v_lines, v_posted, v_amount
     FROM pg_temp.import_payments_resolved;
     INSERT INTO kept.payment_imports (file_sha256, lines, posted, duplicates, amount_cents, imported_by)
-    VALUES (p_file_sha256, v_lines, v_posted, v_lines - v_posted, v_amount, p_actor_key_id)
+    VALUES (p_file_sha256, v_lines, v_posted, v_lines - v_posted, v_amount, (p_actor).key_id)
     RETURNING id INTO v_import;
 
     -- balances fall: one UPDATE walking the accounts in id order (a merge or
@@ -158,7 +158,7 @@ BEGIN
 
     INSERT INTO kept.payments (account_id, amount_cents, currency, received_at, source, source_ref, import_id,
                                posted_by, balance_after_cents, plan_id)
-    SELECT r.account_id, r.amount, r.currency, r.received_at, r.source, r.source_ref, v_import, p_actor_key_id,
+    SELECT r.account_id, r.amount, r.currency, r.received_at, r.source, r.source_ref, v_import, (p_actor).key_id,
            t.before - r.running, t.plan_id
     FROM pg_temp.import_payments_resolved r JOIN pg_temp.import_payments_accounts t ON t.id = r.account_id
     WHERE r.existing_id IS NULL
@@ -171,10 +171,10 @@ BEGIN
                      WHERE t.after = 0 OR t.plan_id IS NOT NULL AND EXISTS (
                          SELECT 1 FROM kept.plans pl WHERE pl.id = t.plan_id AND pl.origin = 'settlement') LOOP
         SELECT plan_id INTO v_plan FROM pg_temp.import_payments_accounts WHERE id = v_account.id;
-        PERFORM kept.account_settle_up(p_actor_key_id, p_actor, p_request_id, v_account, v_plan);
+        PERFORM kept.account_settle_up(p_actor, v_account, v_plan);
     END LOOP;
 
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'payments.imported', 'payment_import', v_import,
+    PERFORM kept.audit_write(p_actor, 'payments.imported', 'payment_import', v_import,
                              NULL, jsonb_build_object('file_sha256', p_file_sha256, 'lines', v_lines,
                                                       'posted', v_posted, 'duplicates', v_lines - v_posted,
                                                       'amount_cents', v_amount));

@@ -337,32 +337,33 @@ $$;
 -- One plan line at its time (the clock is set): the origin's own path, the
 -- account's open plan replaced, made by the agent's user (kept.actor_user;
 -- they need no key of their own). A plan the policy leaves waiting for a
--- second associate is refused.
+-- second associate is refused. p_actor names the import (its key is not
+-- the agent's, so none is passed on).
 DROP FUNCTION IF EXISTS kept.history_plan(bigint, text, bigint, bigint, date, bigint, integer, text, text);
-CREATE OR REPLACE FUNCTION kept.history_plan(p_account bigint, p_origin text, p_agent_user bigint, p_weekly bigint,
-                                             p_first_due date, p_settlement bigint, p_installments integer,
-                                             p_actor text, p_request_id text)
+CREATE OR REPLACE FUNCTION kept.history_plan(p_actor kept.actor, p_account bigint, p_origin text, p_agent_user bigint,
+                                             p_weekly bigint, p_first_due date, p_settlement bigint,
+                                             p_installments integer)
 RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     v_replaces bigint := (SELECT id FROM kept.plan_newest_open(p_account));
-    p_agent CONSTANT bigint := NULL; -- no key: the user below
+    v_agent CONSTANT kept.actor := ROW(NULL, (p_actor).name, (p_actor).request_id); -- no key: the user below
     v_plan json;
     v_other json;
 BEGIN
     PERFORM set_config('kept.actor_user', p_agent_user::text, true);
     IF p_origin = 'customer_proposed' THEN
-        v_other := kept.proposal_create(p_agent, p_actor, p_request_id, p_account,
+        v_other := kept.proposal_create(v_agent, p_account,
                                         jsonb_build_object('weekly_amount_cents', p_weekly, 'first_due_date', p_first_due));
-        v_plan := kept.plan_create(p_agent, p_actor, p_request_id, p_account,
+        v_plan := kept.plan_create(v_agent, p_account,
                                    jsonb_build_object('proposal_id', v_other->'id', 'replaces_plan_id', v_replaces));
     ELSIF p_origin = 'agent_set' THEN
-        v_plan := kept.plan_create(p_agent, p_actor, p_request_id, p_account,
+        v_plan := kept.plan_create(v_agent, p_account,
                                    jsonb_build_object('weekly_amount_cents', p_weekly, 'first_due_date', p_first_due,
                                                       'replaces_plan_id', v_replaces));
     ELSE
-        v_other := kept.settlement_offer_create(p_agent, p_actor, p_request_id, p_account,
+        v_other := kept.settlement_offer_create(v_agent, p_account,
                                                 jsonb_build_object('offer_cents', p_settlement));
-        v_plan := kept.settlement_accept(p_agent, p_actor, p_request_id, (v_other->>'id')::bigint,
+        v_plan := kept.settlement_accept(v_agent, (v_other->>'id')::bigint,
                                          jsonb_build_object('amount_cents', p_settlement, 'first_due_date', p_first_due,
                                                             'installments', p_installments,
                                                             'replaces_plan_id', v_replaces));
@@ -380,11 +381,11 @@ END $$;
 -- Replays the staged history (see the top of this file). Answers the
 -- summary, or NULL when the replay refused something (its problems are then
 -- in pg_temp.import_history_replayed and the caller rolls back).
-CREATE OR REPLACE FUNCTION kept.import_history_write(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                     p_file_sha256 text)
+DROP FUNCTION IF EXISTS kept.import_history_write(bigint, text, text, text);
+CREATE OR REPLACE FUNCTION kept.import_history_write(p_actor kept.actor, p_file_sha256 text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
-    v_actor text := 'history import (' || p_actor || ')';
+    v_actor kept.actor := ROW((p_actor).key_id, 'history import (' || (p_actor).name || ')', (p_actor).request_id);
     v_failed bigint[] := '{}';
     v_plans jsonb := '{}'; -- plan_ref -> plan id
     v_pay json;
@@ -415,18 +416,17 @@ BEGIN
                 CASE e.kind
                 WHEN 'plan' THEN
                     v_plans := v_plans || jsonb_build_object(e.plan_ref, kept.history_plan(
-                                   e.account_id, e.origin, e.agent_id, e.weekly, e.first_due, e.settlement,
-                                   e.installment_count, v_actor, p_request_id));
+                                   v_actor, e.account_id, e.origin, e.agent_id, e.weekly, e.first_due, e.settlement,
+                                   e.installment_count));
                 WHEN 'cancel' THEN
-                    PERFORM kept.plan_cancel(p_actor_key_id, v_actor, p_request_id, (v_plans->>e.plan_ref)::bigint,
-                                             e.cancel_reason);
+                    PERFORM kept.plan_cancel(v_actor, (v_plans->>e.plan_ref)::bigint, e.cancel_reason);
                 WHEN 'payment' THEN
-                    v_pay := kept.payment_post(p_actor_key_id, v_actor, p_request_id, jsonb_build_object(
+                    v_pay := kept.payment_post(v_actor, jsonb_build_object(
                                  'account_id', e.account_id, 'amount_cents', e.amount,
                                  'received_at', kept.ts(e.received), 'source', e.source, 'source_ref', e.source_ref),
                                  NULL);
                 ELSE
-                    PERFORM kept.payment_reverse(p_actor_key_id, v_actor, p_request_id,
+                    PERFORM kept.payment_reverse(v_actor,
                         (SELECT id FROM kept.payments WHERE source = e.source AND source_ref = e.source_ref),
                         e.reversal_reason);
                 END CASE;
@@ -463,9 +463,9 @@ BEGIN
     INSERT INTO kept.history_imports (file_sha256, records, accounts, plans, payments, reversals, cancellations,
                                       imported_by)
     VALUES (p_file_sha256, v_counts.records, v_counts.accounts, v_counts.plans, v_counts.payments,
-            v_counts.reversals, v_counts.cancellations, p_actor_key_id)
+            v_counts.reversals, v_counts.cancellations, (p_actor).key_id)
     RETURNING id INTO v_import;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'history.imported', 'history_import', v_import, NULL,
+    RETURN kept.write_end(p_actor, 'history.imported', 'history_import', v_import, NULL,
                           jsonb_build_object('file_sha256', p_file_sha256) || to_jsonb(v_counts), NULL, NULL,
                           json_build_object('import_id', v_import, 'records', v_counts.records,
                                             'accounts', v_counts.accounts, 'plans', v_counts.plans,

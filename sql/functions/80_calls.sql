@@ -365,8 +365,9 @@ END $$;
 
 -- Someone else answers this number: no automated call goes to it again, the
 -- account gets a wrong_party escalation (the customer needs a new number).
--- Audited. p_actor_key_id NULL: the person on the call, by key press.
-CREATE OR REPLACE FUNCTION kept.phone_wrong_party(p_actor_key_id bigint, p_actor text, p_request_id text,
+-- Audited. An actor with no key: the person on the call, by key press.
+DROP FUNCTION IF EXISTS kept.phone_wrong_party(bigint, text, text, bigint, text, bigint, bigint, text);
+CREATE OR REPLACE FUNCTION kept.phone_wrong_party(p_actor kept.actor,
                                                   p_customer_id bigint, p_number text, p_account_id bigint,
                                                   p_plan_id bigint, p_how text)
 RETURNS void LANGUAGE plpgsql AS $$
@@ -377,13 +378,12 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'phone.wrong_party', 'customer', p_customer_id,
+    PERFORM kept.audit_write(p_actor, 'phone.wrong_party', 'customer', p_customer_id,
                              jsonb_build_object('number_last4', right(p_number, 4), 'wrong_party', false),
                              jsonb_build_object('number_last4', right(p_number, 4), 'wrong_party', true, 'how', p_how));
     PERFORM kept.outbox_write('phone_wrong_party', 'customer', p_customer_id,
                               jsonb_build_object('account_id', p_account_id, 'how', p_how));
-    PERFORM kept.escalation_insert(p_actor_key_id, coalesce(p_actor, 'keptd'), p_request_id, p_account_id, p_plan_id,
-                                   NULL, 'wrong_party', NULL,
+    PERFORM kept.escalation_insert(p_actor, p_account_id, p_plan_id, NULL, 'wrong_party', NULL,
                                    format('the number ending %s reached someone else (%s): the customer needs a new number',
                                           right(p_number, 4), p_how));
 END $$;
@@ -396,8 +396,8 @@ BEGIN
     WHERE customer_id = p_customer_id AND number_digest = kept.pii_digest(p_customer_id, p_number)
       AND consent_automated;
     IF FOUND THEN
-        PERFORM kept.audit_write(NULL, 'customer (key 9 on a reminder call)', NULL, 'consent.revoked', 'customer',
-                                 p_customer_id, jsonb_build_object('number_last4', right(p_number, 4),
+        PERFORM kept.audit_write(ROW(NULL, 'customer (key 9 on a reminder call)', NULL)::kept.actor, 'consent.revoked',
+                                 'customer', p_customer_id, jsonb_build_object('number_last4', right(p_number, 4),
                                                                    'consent_automated', true),
                                  jsonb_build_object('number_last4', right(p_number, 4),
                                                     'consent_automated', false, 'call_id', p_call_id));
@@ -565,7 +565,7 @@ BEGIN
                               updated_at = now()
         WHERE id = p_id;
         IF v_step = 'wrong_party' THEN
-            PERFORM kept.phone_wrong_party(NULL, 'the person who answered (key 2 on a reminder call)', NULL,
+            PERFORM kept.phone_wrong_party(ROW(NULL, 'the person who answered (key 2 on a reminder call)', NULL)::kept.actor,
                                            c.customer_id, kept.pii_open(c.customer_id, c.number_enc), c.account_id, c.plan_id,
                                            format('key 2 on reminder call %s', c.id));
         ELSIF v_step = 'opted_out' THEN
@@ -625,7 +625,7 @@ DECLARE
 BEGIN
     PERFORM set_config('kept.channel', 'ivr', true);
     BEGIN
-        n := kept.plan_create(NULL, format('customer (reminder call %s)', c.id), NULL, c.account_id,
+        n := kept.plan_create(ROW(NULL, format('customer (reminder call %s)', c.id), NULL)::kept.actor, c.account_id,
                               jsonb_build_object('proposal_id', c.offer_proposal_id,
                                                  'replaces_plan_id', kept.plan_newest_open_id(c.account_id),
                                                  'contact_channel', 'phone'));
@@ -692,7 +692,7 @@ BEGIN
     v_first := CASE WHEN c.purpose = 'pre_due' THEN greatest(i.due_date, kept.local_today(cu.time_zone))
                     ELSE kept.local_today(cu.time_zone) + 7 END;
     BEGIN
-        pr := kept.proposal_create(NULL, format('customer (reminder call %s)', c.id), NULL, c.account_id,
+        pr := kept.proposal_create(ROW(NULL, format('customer (reminder call %s)', c.id), NULL)::kept.actor, c.account_id,
                                    jsonb_build_object('weekly_amount_cents', p_digits::bigint * (10 ^ v_units)::bigint,
                                                       'first_due_date', v_first, 'contact_channel', 'phone'));
     EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN

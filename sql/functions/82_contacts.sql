@@ -49,8 +49,8 @@ BEGIN
 END $$;
 
 -- POST /v1/accounts/{id}/contacts {channel, direction, outcome, number?, occurred_at?, note?}
-CREATE OR REPLACE FUNCTION kept.contact_log(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                            p_account_id bigint, p jsonb)
+DROP FUNCTION IF EXISTS kept.contact_log(bigint, text, text, bigint, jsonb);
+CREATE OR REPLACE FUNCTION kept.contact_log(p_actor kept.actor, p_account_id bigint, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     a kept.accounts;
@@ -87,16 +87,16 @@ BEGIN
                                number_gdigest, occurred_at, outcome, note, recorded_by)
     VALUES (a.id, a.customer_id, p->>'channel', p->>'direction', kept.pii_seal(a.customer_id, p->>'number'),
             kept.pii_digest(a.customer_id, p->>'number'), kept.number_gdigest(p->>'number'), v_at, p->>'outcome',
-            p->>'note', p_actor_key_id)
+            p->>'note', (p_actor).key_id)
     RETURNING * INTO t;
-    PERFORM kept.audit_write(p_actor_key_id, p_actor, p_request_id, 'contact.logged', 'contact', t.id, NULL,
+    PERFORM kept.audit_write(p_actor, 'contact.logged', 'contact', t.id, NULL,
                              kept.contact_json(t)::jsonb);
     PERFORM kept.outbox_write('contact_logged', 'contact', t.id,
                               jsonb_build_object('account_id', t.account_id, 'channel', t.channel,
                                                  'direction', t.direction, 'outcome', t.outcome,
                                                  'occurred_at', kept.ts(t.occurred_at)));
     IF t.channel = 'phone' AND t.outcome = 'wrong_party' AND p ? 'number' THEN
-        PERFORM kept.phone_wrong_party(p_actor_key_id, p_actor, p_request_id, a.customer_id, p->>'number', a.id, NULL,
+        PERFORM kept.phone_wrong_party(p_actor, a.customer_id, p->>'number', a.id, NULL,
                                        format('logged by an agent, contact %s', t.id));
     END IF;
     RETURN kept.contact_json(t);

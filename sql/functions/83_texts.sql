@@ -171,7 +171,9 @@ $$;
 -- is told); the sender judges it again when it goes. p_body is what staff
 -- see; p_sealed (hex), when given, is what is sent. Of use until
 -- p_useful_until (NULL: three days). Audited without the body's secret.
-CREATE OR REPLACE FUNCTION kept.message_queue(p_actor_key_id bigint, p_actor text, p_request_id text,
+DROP FUNCTION IF EXISTS kept.message_queue(bigint, text, text, bigint, bigint, bigint, text, text, text,
+                                           text, text, timestamptz);
+CREATE OR REPLACE FUNCTION kept.message_queue(p_actor kept.actor,
                                               p_customer_id bigint, p_account_id bigint, p_link_id bigint,
                                               p_purpose text, p_number text, p_language text, p_body text,
                                               p_sealed text, p_useful_until timestamptz)
@@ -193,11 +195,11 @@ BEGIN
             kept.pii_digest(p_customer_id, p_number), kept.number_gdigest(p_number), p_language,
             kept.pii_seal(p_customer_id, p_body),
             decode(p_sealed, 'hex'), kept.now(), coalesce(p_useful_until, kept.now() + interval '3 days'),
-            p_actor_key_id)
+            (p_actor).key_id)
     RETURNING * INTO m;
     SELECT * INTO j FROM kept.texts_rules(kept.now(), ARRAY[m.id]);
     m := kept.text_judged(m.id, kept.now(), j.rule, j.retry_at, j.zones, j.decision);
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'message.queued', 'message', m.id, NULL,
+    RETURN kept.write_end(p_actor, 'message.queued', 'message', m.id, NULL,
                           kept.message_json(m)::jsonb, NULL, NULL, kept.message_json(m));
 END $$;
 
@@ -343,9 +345,9 @@ BEGIN
     END IF;
     UPDATE kept.customer_phones SET consent_texts = false, texts_consent_updated_at = kept.now()
     WHERE number_gdigest = v_g AND consent_texts;
-    PERFORM kept.audit_write(NULL, CASE p_how WHEN 'keyword' THEN 'customer (STOP by text)'
-                                              ELSE 'the provider (refused an opted-out number)' END,
-                             NULL, 'texts.opted_out', 'customer', p.customer_id,
+    PERFORM kept.audit_write(ROW(NULL, CASE p_how WHEN 'keyword' THEN 'customer (STOP by text)'
+                                                  ELSE 'the provider (refused an opted-out number)' END,
+                                 NULL)::kept.actor, 'texts.opted_out', 'customer', p.customer_id,
                              jsonb_build_object('number_last4', right(p_number, 4), 'texts_opted_out', false),
                              jsonb_build_object('number_last4', right(p_number, 4), 'texts_opted_out', true,
                                                 'how', p_how, 'inbound_message_id', p_inbound_id,
@@ -366,7 +368,8 @@ BEGIN
     DELETE FROM kept.text_opt_outs WHERE number_gdigest = v_g;
     UPDATE kept.customer_phones SET consent_texts = true, texts_consent_updated_at = kept.now()
     WHERE number_gdigest = v_g AND NOT consent_texts;
-    PERFORM kept.audit_write(NULL, 'customer (START by text)', NULL, 'texts.opted_in', 'customer', p.customer_id,
+    PERFORM kept.audit_write(ROW(NULL, 'customer (START by text)', NULL)::kept.actor, 'texts.opted_in', 'customer',
+                             p.customer_id,
                              NULL, jsonb_build_object('number_last4', right(p_number, 4), 'consent_texts', true,
                                                       'inbound_message_id', p_inbound_id))
     FROM kept.customer_phones p WHERE p.number_gdigest = v_g ORDER BY p.customer_id;
@@ -410,7 +413,8 @@ BEGIN
     ELSIF v_keyword = 'start' THEN
         PERFORM kept.text_opt_in(p_from, v_id);
     ELSIF v_keyword = 'help' THEN
-        PERFORM kept.audit_write(NULL, 'customer (HELP by text)', NULL, 'texts.help', 'inbound_message', v_id, NULL,
+        PERFORM kept.audit_write(ROW(NULL, 'customer (HELP by text)', NULL)::kept.actor, 'texts.help', 'inbound_message',
+                                 v_id, NULL,
                                  jsonb_build_object('number_last4', right(p_from, 4)));
     END IF;
     RETURN json_build_object('keyword', v_keyword, 'language', coalesce(v_language, 'en'), 'duplicate', false);

@@ -48,7 +48,8 @@ $$;
 -- expires_in_days?, language?}: a link bound to the account and its
 -- customer. Answers the link and, for a text, what keptd needs to write it
 -- (the number, the language, the expiry on the customer's calendar).
-CREATE OR REPLACE FUNCTION kept.self_service_link_create(p_actor_key_id bigint, p_actor text, p_request_id text,
+DROP FUNCTION IF EXISTS kept.self_service_link_create(bigint, text, text, bigint, text, jsonb);
+CREATE OR REPLACE FUNCTION kept.self_service_link_create(p_actor kept.actor,
                                                          p_account_id bigint, p_token_hash text, p jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
@@ -82,10 +83,10 @@ BEGIN
     END IF;
     INSERT INTO kept.self_service_links (account_id, customer_id, token_hash, created_by, expires_at, sent_to_enc,
                                          language)
-    VALUES (a.id, c.id, decode(p_token_hash, 'hex'), p_actor_key_id, kept.now() + v_days * interval '1 day',
+    VALUES (a.id, c.id, decode(p_token_hash, 'hex'), (p_actor).key_id, kept.now() + v_days * interval '1 day',
             kept.pii_seal(c.id, v_number), coalesce(p->>'language', c.language))
     RETURNING * INTO l;
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'self_service_link.created', 'self_service_link',
+    RETURN kept.write_end(p_actor, 'self_service_link.created', 'self_service_link',
                           l.id, NULL, kept.self_service_link_json(l)::jsonb, NULL, NULL,
                           kept.self_service_link_json(l)::jsonb || jsonb_build_object(
                               'text', CASE WHEN v_send = 'sms' THEN jsonb_build_object(
@@ -105,8 +106,8 @@ $$;
 
 -- Revoked at once: its sessions end, its texts waiting to go are blocked.
 -- Revoking twice answers the same.
-CREATE OR REPLACE FUNCTION kept.self_service_link_revoke(p_actor_key_id bigint, p_actor text, p_request_id text,
-                                                         p_id bigint, p_reason text)
+DROP FUNCTION IF EXISTS kept.self_service_link_revoke(bigint, text, text, bigint, text);
+CREATE OR REPLACE FUNCTION kept.self_service_link_revoke(p_actor kept.actor, p_id bigint, p_reason text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     l kept.self_service_links;
@@ -116,13 +117,13 @@ BEGIN
     IF l.revoked_at IS NOT NULL THEN
         RETURN kept.self_service_link_json(l);
     END IF;
-    UPDATE kept.self_service_links SET revoked_at = kept.now(), revoked_by = p_actor_key_id WHERE id = p_id
+    UPDATE kept.self_service_links SET revoked_at = kept.now(), revoked_by = (p_actor).key_id WHERE id = p_id
     RETURNING * INTO l;
     UPDATE kept.self_service_sessions SET ended_at = kept.now() WHERE link_id = p_id AND ended_at IS NULL;
     UPDATE kept.messages SET state = 'blocked', blocked_rule = 'link_not_usable', sealed = NULL,
                              decision = 'Blocked, never sent: the self-service link was revoked.', updated_at = now()
     WHERE link_id = p_id AND state = 'queued';
-    RETURN kept.write_end(p_actor_key_id, p_actor, p_request_id, 'self_service_link.revoked', 'self_service_link',
+    RETURN kept.write_end(p_actor, 'self_service_link.revoked', 'self_service_link',
                           l.id, jsonb_build_object('status', 'active'),
                           jsonb_build_object('status', 'revoked', 'reason', p_reason), NULL, NULL,
                           kept.self_service_link_json(l));
@@ -179,13 +180,16 @@ END $$;
 
 -- ---- the visitor ------------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION kept.page_actor(p_link_id bigint) RETURNS text
-LANGUAGE sql IMMUTABLE RETURN format('customer (self-service link %s)', p_link_id);
+-- Who acts on the page: the customer, through link p_link_id (no key), in
+-- request p_request_id.
+DROP FUNCTION IF EXISTS kept.page_actor(bigint);
+CREATE OR REPLACE FUNCTION kept.page_actor(p_link_id bigint, p_request_id text) RETURNS kept.actor
+LANGUAGE sql IMMUTABLE RETURN ROW(NULL, format('customer (self-service link %s)', p_link_id), p_request_id)::kept.actor;
 
 CREATE OR REPLACE FUNCTION kept.page_audit(l kept.self_service_links, p_request_id text, p_action text,
                                            p_after jsonb)
 RETURNS void LANGUAGE sql AS $$
-    SELECT kept.audit_write(NULL, kept.page_actor(l.id), p_request_id, p_action, 'self_service_link', l.id, NULL,
+    SELECT kept.audit_write(kept.page_actor(l.id, p_request_id), p_action, 'self_service_link', l.id, NULL,
                             jsonb_build_object('link_id', l.id, 'account_id', l.account_id) || coalesce(p_after, '{}'));
 $$;
 
@@ -347,7 +351,7 @@ BEGIN
     UPDATE kept.self_service_links SET locked_at = kept.now() WHERE id = l.id RETURNING * INTO l;
     UPDATE kept.self_service_sessions SET ended_at = kept.now() WHERE link_id = l.id AND ended_at IS NULL;
     PERFORM kept.page_audit(l, p_request_id, 'self_service.locked', jsonb_build_object('failures', l.failures));
-    PERFORM kept.escalation_insert(NULL, kept.page_actor(l.id), p_request_id, l.account_id, NULL, NULL,
+    PERFORM kept.escalation_insert(kept.page_actor(l.id, p_request_id), l.account_id, NULL, NULL,
                                    'self_service_locked', NULL,
                                    format('self-service link %s locked after %s wrong answers to the identity '
                                           || 'questions', l.id, l.failures));
@@ -426,7 +430,7 @@ BEGIN
     VALUES ((b.l).id, decode(p_code_hash, 'hex'), kept.pii_seal((b.l).customer_id, v_number),
             kept.now() + interval '10 minutes')
     RETURNING * INTO k;
-    m := kept.message_queue(NULL, kept.page_actor((b.l).id), p_request_id, (b.l).customer_id, (b.l).account_id,
+    m := kept.message_queue(kept.page_actor((b.l).id, p_request_id), (b.l).customer_id, (b.l).account_id,
                             (b.l).id, 'code', v_number, p_language, p_body, p_sealed, k.expires_at);
     PERFORM kept.page_audit(b.l, p_request_id, 'self_service.code_requested',
                             jsonb_build_object('message_id', m->>'id', 'state', m->>'state'));
@@ -547,7 +551,7 @@ END $$;
 
 -- A step's write, the agents' own: kept.<p_write> (proposal_create,
 -- plan_create, affordability_record, settlement_offer_create or
--- settlement_accept: each takes (key, actor, request, id, body) and answers
+-- settlement_accept: each takes (actor, id, body) and answers
 -- JSON) in the customer's name, with kept.channel p_channel while it runs
 -- when one is given. Answers what it answered, or kept's refusal of it (an
 -- invalid, conflict or rule_violation error: its code and message) for the
@@ -561,8 +565,8 @@ BEGIN
         PERFORM set_config('kept.channel', p_channel, true);
     END IF;
     BEGIN
-        EXECUTE format('SELECT kept.%I(NULL, $1, $2, $3, $4)', p_write) INTO answer
-            USING kept.page_actor(l.id), p_request_id, p_id, p_body;
+        EXECUTE format('SELECT kept.%I($1, $2, $3)', p_write) INTO answer
+            USING kept.page_actor(l.id, p_request_id), p_id, p_body;
     EXCEPTION WHEN SQLSTATE 'KRINV' OR SQLSTATE 'KRCFL' OR SQLSTATE 'KRRUL' THEN
         GET STACKED DIAGNOSTICS code = PG_EXCEPTION_HINT, message = MESSAGE_TEXT;
     END;

@@ -313,6 +313,6 @@ $$;
 -- A repair, written to the audit log of the operational database.
 CREATE OR REPLACE FUNCTION kept.analytics_repaired(p_summary jsonb) RETURNS void
 LANGUAGE sql AS $$
-    SELECT kept.audit_write(NULL, 'keptd analytics --repair', NULL, 'analytics.repaired', 'analytics', NULL, NULL,
-                            p_summary);
+    SELECT kept.audit_write(ROW(NULL, 'keptd analytics --repair', NULL)::kept.actor, 'analytics.repaired', 'analytics',
+                            NULL, NULL, p_summary);
 $$;

@@ -1,7 +1,7 @@
 -- Accounts. $1-$3 of writes are the actor, as for customers.
 
 -- name: account_create
-SELECT kept.account_create($1::bigint, $2, $3, $4::jsonb)
+SELECT kept.account_create(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::jsonb)
 
 -- name: account_get
 SELECT kept.account_json(a) FROM kept.accounts a WHERE a.id = $1::bigint

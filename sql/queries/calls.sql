@@ -40,7 +40,7 @@ SELECT id, provider_sid FROM kept.calls_to_poll($1::integer)
 SELECT kept.call_polled($1::bigint, $2, $3, $4::integer)
 
 -- name: contact_log
-SELECT kept.contact_log($1::bigint, $2, $3, $4::bigint, $5::jsonb)
+SELECT kept.contact_log(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::bigint, $5::jsonb)
 
 -- name: contact_page
 -- $1 the route's query parameters as JSON, with the path's account id as "id" (api/routes.c)
@@ -48,5 +48,5 @@ SELECT kept.contact_page(($1::jsonb->>'id')::bigint, $1::jsonb->>'cursor', $1::j
 
 -- name: clock_audit
 -- $1-$3 the actor, $4 the clock before, $5 after (RFC 3339 text)
-SELECT kept.audit_write($1::bigint, $2, $3, 'clock.set', 'clock', NULL,
+SELECT kept.audit_write(ROW($1::bigint, $2::text, $3::text)::kept.actor, 'clock.set', 'clock', NULL,
                         jsonb_build_object('now', $4::text), jsonb_build_object('now', $5::text))

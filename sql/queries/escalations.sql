@@ -1,7 +1,7 @@
 -- Escalations: the triage queue (sql/functions/72_escalations.sql).
 
 -- name: escalation_open
-SELECT kept.escalation_open($1::bigint, $2, $3, $4::jsonb)
+SELECT kept.escalation_open(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::jsonb)
 
 -- name: escalation_get
 SELECT kept.escalation_json(e) FROM kept.escalations e WHERE e.id = $1::bigint
@@ -13,7 +13,7 @@ SELECT kept.escalation_page($1::bigint, $2, $3, $4::jsonb->>'status', $4::jsonb-
                             $4::jsonb->>'cursor', $4::jsonb->>'limit')
 
 -- name: escalation_assign
-SELECT kept.escalation_assign($1::bigint, $2, $3, $4::bigint, $5::jsonb)
+SELECT kept.escalation_assign(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::bigint, $5::jsonb)
 
 -- name: escalation_resolve
-SELECT kept.escalation_resolve($1::bigint, $2, $3, $4::bigint, $5::jsonb)
+SELECT kept.escalation_resolve(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::bigint, $5::jsonb)

@@ -17,7 +17,7 @@ FROM kept.import_accounts_problems()
 LIMIT $1::integer
 
 -- name: import_accounts_write
-SELECT kept.import_accounts_write($1::bigint, $2, $3)
+SELECT kept.import_accounts_write(ROW($1::bigint, $2::text, $3::text)::kept.actor)
 
 -- History from another system (see sql/functions/74_import_history.sql).
 
@@ -43,4 +43,4 @@ FROM kept.import_history_problems()
 LIMIT $1::integer
 
 -- name: import_history_write
-SELECT kept.import_history_write($1::bigint, $2, $3, $4)
+SELECT kept.import_history_write(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4)

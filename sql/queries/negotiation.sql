@@ -5,22 +5,22 @@
 SELECT kept.policy_list()
 
 -- name: policy_create
-SELECT kept.policy_create($1::bigint, $2, $3, $4::jsonb)
+SELECT kept.policy_create(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::jsonb)
 
 -- name: policy_replace
-SELECT kept.policy_replace($1::bigint, $2, $3, $4::bigint, $5::integer, $6::jsonb)
+SELECT kept.policy_replace(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::bigint, $5::integer, $6::jsonb)
 
 -- name: affordability_record
-SELECT kept.affordability_record($1::bigint, $2, $3, $4::bigint, $5::jsonb)
+SELECT kept.affordability_record(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::bigint, $5::jsonb)
 
 -- name: affordability_latest
 SELECT kept.affordability_latest($1::bigint)
 
 -- name: proposal_create
-SELECT kept.proposal_create($1::bigint, $2, $3, $4::bigint, $5::jsonb)
+SELECT kept.proposal_create(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::bigint, $5::jsonb)
 
 -- name: plan_create
-SELECT kept.plan_create($1::bigint, $2, $3, $4::bigint, $5::jsonb)
+SELECT kept.plan_create(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::bigint, $5::jsonb)
 
 -- name: plan_get
 SELECT kept.plan_json(p) FROM kept.plans p WHERE p.id = $1::bigint
@@ -29,7 +29,7 @@ SELECT kept.plan_json(p) FROM kept.plans p WHERE p.id = $1::bigint
 SELECT kept.plans_of_account($1::bigint)
 
 -- name: plan_approve
-SELECT kept.plan_approve($1::bigint, $2, $3, $4::bigint, ($5::jsonb)->>'note')
+SELECT kept.plan_approve(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::bigint, ($5::jsonb)->>'note')
 
 -- name: plan_cancel
-SELECT kept.plan_cancel($1::bigint, $2, $3, $4::bigint, ($5::jsonb)->>'reason')
+SELECT kept.plan_cancel(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::bigint, ($5::jsonb)->>'reason')

@@ -1,13 +1,13 @@
 -- Payments, their file imports, adherence evaluation.
 
 -- name: payment_post
-SELECT kept.payment_post($1::bigint, $2, $3, $4::jsonb, $5)
+SELECT kept.payment_post(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::jsonb, $5)
 
 -- name: payment_get
 SELECT kept.payment_json(p) FROM kept.payments p WHERE p.id = $1::bigint
 
 -- name: payment_reverse
-SELECT kept.payment_reverse($1::bigint, $2, $3, $4::bigint, ($5::jsonb)->>'reason')
+SELECT kept.payment_reverse(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::bigint, ($5::jsonb)->>'reason')
 
 -- name: payment_page
 -- $1 the route's query parameters as JSON, with the path's account id as "id" (api/routes.c)
@@ -31,7 +31,7 @@ LIMIT $1::integer
 SELECT kept.import_payments_resolve($1::bigint)
 
 -- name: import_payments_write
-SELECT kept.import_payments_write($1::bigint, $2, $3, $4)
+SELECT kept.import_payments_write(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4)
 
 -- name: as_of
 SELECT kept.ts(kept.as_of($1))

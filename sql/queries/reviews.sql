@@ -11,4 +11,5 @@ SELECT kept.review_page($1::bigint, $2, $3, $4::jsonb->>'status', $4::jsonb->>'c
 SELECT kept.review_get($1::bigint, $2::bigint)
 
 -- name: review_decide
-SELECT kept.review_decide($1::bigint, $2, $3, $4::bigint, ($5::jsonb)->>'decision', ($5::jsonb)->>'note')
+SELECT kept.review_decide(ROW($1::bigint, $2::text, $3::text)::kept.actor,
+                          $4::bigint, ($5::jsonb)->>'decision', ($5::jsonb)->>'note')

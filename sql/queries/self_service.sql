@@ -3,13 +3,14 @@
 
 -- name: self_service_link_create
 -- $4 account id, $5 the token's SHA-256, $6 the checked JSON body
-SELECT kept.self_service_link_create($1::bigint, $2, $3, $4::bigint, $5, $6::jsonb)
+SELECT kept.self_service_link_create(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::bigint, $5, $6::jsonb)
 
 -- name: self_service_links_of_account
 SELECT kept.self_service_links_of_account($1::bigint)
 
 -- name: self_service_link_revoke
-SELECT kept.self_service_link_revoke($1::bigint, $2, $3, $4::bigint, ($5::jsonb)->>'reason')
+SELECT kept.self_service_link_revoke(ROW($1::bigint, $2::text, $3::text)::kept.actor,
+                                     $4::bigint, ($5::jsonb)->>'reason')
 
 -- name: page_view
 -- $1 token hash, $2 session hash (or NULL), $3 the address's HMAC, $4 request id

@@ -3,7 +3,8 @@
 -- name: message_queue
 -- $1-$3 the actor, $4 customer, $5 account, $6 link, $7 purpose, $8 number, $9 language, $10 body,
 -- $11 sealed text (hex) or NULL, $12 useful until
-SELECT kept.message_queue($1::bigint, $2, $3, $4::bigint, $5::bigint, $6::bigint, $7, $8, $9, $10, $11,
+SELECT kept.message_queue(ROW($1::bigint, $2::text, $3::text)::kept.actor,
+                          $4::bigint, $5::bigint, $6::bigint, $7, $8, $9, $10, $11,
                           $12::timestamptz)
 
 -- name: messages_claim

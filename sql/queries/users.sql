@@ -2,20 +2,20 @@
 -- (sql/functions/19_users.sql). $1-$3 of writes are the actor.
 
 -- name: user_create
-SELECT kept.user_create($1::bigint, $2, $3, $4::jsonb)
+SELECT kept.user_create(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::jsonb)
 
 -- name: user_get
 SELECT kept.user_json(u) FROM kept.users u WHERE u.id = $1::bigint
 
 -- name: user_update
-SELECT kept.user_update($1::bigint, $2, $3, $4::bigint, $5::integer, $6::jsonb)
+SELECT kept.user_update(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::bigint, $5::integer, $6::jsonb)
 
 -- name: user_page
 -- $1 the route's query parameters as JSON (api/routes.c)
 SELECT kept.user_page($1::jsonb->>'team', $1::jsonb->>'cursor', $1::jsonb->>'limit')
 
 -- name: creditor_put
-SELECT kept.creditor_put($1::bigint, $2, $3, $4::jsonb)
+SELECT kept.creditor_put(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::jsonb)
 
 -- name: creditor_list
 SELECT kept.creditor_list()

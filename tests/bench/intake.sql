@@ -6,7 +6,7 @@
 \set account random(:first, :last)
 \set n :n + 1
 SELECT key_id, user_id, user_name, team, roles, state FROM kept.api_key_authenticate(:key_hash::text);
-SELECT kept.payment_post(:key_id::bigint, 'bench', 'pgbench',
+SELECT kept.payment_post(ROW(:key_id::bigint, 'bench', 'pgbench')::kept.actor,
                          format('{"account_id":%s,"amount_cents":100,"received_at":"%s","source":"bench","source_ref":"%s"}',
                                 :account::bigint, :received_at::text, ref)::jsonb,
                          ref)

@@ -438,13 +438,13 @@ def seed_due_calls(cluster, db, tag, n, due_date, scheduled_at):
         DO $$ DECLARE c json; a json; p json; v_number text; BEGIN
         FOR i IN 1..{n} LOOP
             v_number := '+1555' || lpad((({base} + i) % 10000000)::text, 7, '0');
-            c := kept.customer_create(NULL, 'test', NULL, jsonb_build_object('external_ref', 'PACE-{tag}-' || i,
+            c := kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('external_ref', 'PACE-{tag}-' || i,
                  'name', 'Pace Case', 'time_zone', 'America/New_York', 'jurisdiction', 'US-NY',
                  'phones', jsonb_build_array(jsonb_build_object('number', v_number, 'consent_automated', true))));
-            a := kept.account_create(NULL, 'test', NULL, jsonb_build_object('customer_id', c->>'id',
+            a := kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('customer_id', c->>'id',
                  'external_ref', 'PACEA-{tag}-' || i, 'creditor', 'Pace Bank', 'original_balance_cents', 30000,
                  'currency', 'USD'));
-            p := kept.plan_create(NULL, 'test', NULL, (a->>'id')::bigint, jsonb_build_object(
+            p := kept.plan_create(ROW(NULL, 'test', NULL)::kept.actor, (a->>'id')::bigint, jsonb_build_object(
                  'weekly_amount_cents', 10000, 'first_due_date', '{due_date.isoformat()}', 'imported', true));
             INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest,
                                     number_gdigest, scheduled_at)

@@ -31,8 +31,8 @@ SELECT is((SELECT count(*)::int FROM pg_proc WHERE oid = 'kept.fail'::regproc::o
           'one kept.fail: the status-taking one is gone');
 
 -- ---- kept.lock_or_404
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"HLP-C","name":"Helper","time_zone":"UTC","jurisdiction":"GB"}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id', (SELECT id FROM kept.customers WHERE external_ref = 'HLP-C'),
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"HLP-C","name":"Helper","time_zone":"UTC","jurisdiction":"GB"}');
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id', (SELECT id FROM kept.customers WHERE external_ref = 'HLP-C'),
     'external_ref', 'HLP-A', 'creditor', 'Bank', 'original_balance_cents', 1000, 'currency', 'GBP')::jsonb);
 CREATE TEMP TABLE acc AS SELECT id FROM kept.accounts WHERE external_ref = 'HLP-A';
 
@@ -63,7 +63,7 @@ SELECT throws_ok($$SELECT kept.check_version('thing', 3, 2)$$, 'KRPRE', 'the thi
 -- ---- kept.write_end
 CREATE TEMP TABLE mark AS SELECT (SELECT coalesce(max(id), 0) FROM kept.outbox_events) AS outbox,
                                  (SELECT count(*) FROM kept.audit_events WHERE request_id = 'req-helpers') AS audit;
-SELECT is(kept.write_end(NULL, 'test', 'req-helpers', 'thing.made', 'account', (SELECT id FROM acc), NULL,
+SELECT is(kept.write_end(ROW(NULL, 'test', 'req-helpers')::kept.actor, 'thing.made', 'account', (SELECT id FROM acc), NULL,
                          '{"n": 1}', 'thing_made', '{"n": 1}', '{"answer": true}'::json)::text,
           '{"answer": true}', 'the answer comes back as it is');
 SELECT is((SELECT count(*)::int FROM kept.audit_events WHERE request_id = 'req-helpers' AND action = 'thing.made'
@@ -73,7 +73,7 @@ SELECT is((SELECT count(*)::int FROM kept.outbox_events WHERE id > (SELECT outbo
                                                         AND aggregate_type = 'account'
                                                         AND aggregate_id = (SELECT id FROM acc)), 1,
           'one outbox event about the same entity');
-SELECT is((kept.write_end(NULL, 'test', 'req-helpers', 'thing.seen', 'account', (SELECT id FROM acc), NULL, '{}',
+SELECT is((kept.write_end(ROW(NULL, 'test', 'req-helpers')::kept.actor, 'thing.seen', 'account', (SELECT id FROM acc), NULL, '{}',
                           NULL, NULL, (SELECT a FROM kept.accounts a WHERE id = (SELECT id FROM acc)))).external_ref,
           'HLP-A', 'an answer may be a row handed on');
 SELECT is((SELECT count(*)::int FROM kept.outbox_events WHERE id > (SELECT outbox FROM mark)), 1,

@@ -16,11 +16,11 @@ SELECT is(ARRAY(SELECT t || '.' || c FROM (VALUES ('customers', 'date_of_birth')
 SELECT has_column('kept', 'customers', 'date_of_birth_enc', 'a date of birth is sealed');
 SELECT has_column('kept', 'messages', 'number_gdigest', 'a text''s number is compared by its digest');
 
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"PDL-C","name":"Late Sealed","time_zone":"UTC","jurisdiction":"GB"}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id',
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"PDL-C","name":"Late Sealed","time_zone":"UTC","jurisdiction":"GB"}');
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id',
     (SELECT id FROM kept.customers WHERE external_ref = 'PDL-C'), 'external_ref', 'PDL-A', 'creditor', 'Bank',
     'original_balance_cents', 10000, 'currency', 'GBP')::jsonb);
-SELECT kept.escalation_open(NULL, 'test', NULL, jsonb_build_object('account_id',
+SELECT kept.escalation_open(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('account_id',
     (SELECT id FROM kept.accounts WHERE external_ref = 'PDL-A'), 'reason', 'other', 'note', 'x'));
 SELECT is(ARRAY[kept.audit_customer('customer', c.id), kept.audit_customer('account', a.id),
                 kept.audit_customer('escalation', (SELECT id FROM kept.escalations WHERE account_id = a.id))],

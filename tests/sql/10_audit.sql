@@ -1,12 +1,12 @@
 -- The audit log: written with every change, append-only, hash-chained so
 -- that tampering and truncation are detected.
 BEGIN;
-SELECT plan(16);
+SELECT plan(20);
 
-SELECT lives_ok($$SELECT kept.customer_create(NULL, 'test', 'req-a',
+SELECT lives_ok($$SELECT kept.customer_create(ROW(NULL, 'test', 'req-a')::kept.actor,
     '{"external_ref":"AUD-1","name":"Audit One","time_zone":"Europe/London","jurisdiction":"GB"}')$$,
     'a customer is created');
-SELECT lives_ok($$SELECT kept.customer_update(NULL, 'test', 'req-b',
+SELECT lives_ok($$SELECT kept.customer_update(ROW(NULL, 'test', 'req-b')::kept.actor,
     (SELECT id FROM kept.customers WHERE external_ref = 'AUD-1'), NULL, '{"name":"Audit Uno"}')$$,
     'and updated');
 
@@ -48,6 +48,25 @@ SELECT is((SELECT ok FROM kept.audit_verify()), false, 'removing the newest even
 ROLLBACK TO SAVEPOINT cut;
 
 SELECT is((SELECT ok FROM kept.audit_verify()), true, 'the untouched chain still verifies');
+
+-- The actor is one kept.actor (schema/0032_actor.sql): its three parts are
+-- the event's actor_key_id, actor and request_id.
+SELECT lives_ok($$SELECT kept.audit_write(ROW(424242, 'ann (agent)', 'req-actor')::kept.actor, 'thing.done', 'thing', 7,
+                                          NULL, '{"n": 1}')$$,
+                'an event is written by an actor');
+SELECT results_eq($$SELECT actor_key_id, actor, request_id FROM kept.audit_events WHERE action = 'thing.done'$$,
+                  $$VALUES (424242::bigint, 'ann (agent)', 'req-actor')$$,
+                  'the event records the actor''s key, name and request');
+SELECT results_eq($$SELECT actor_key_id, actor, request_id FROM kept.audit_events WHERE request_id = 'req-a'$$,
+                  $$VALUES (NULL::bigint, 'test', 'req-a')$$,
+                  'a write function hands its actor on whole (no key: NULL)');
+-- no function takes the three parts as parameters any more; each that takes an actor takes it first
+SELECT is((SELECT string_agg(p.oid::regprocedure::text, ', ') FROM pg_proc p
+           WHERE p.pronamespace = 'kept'::regnamespace
+             AND ('p_request_id' = ANY (p.proargnames) AND 'p_actor' = ANY (p.proargnames)
+                  OR 'kept.actor'::regtype = ANY (p.proargtypes)
+                     AND (p.proargtypes[0] <> 'kept.actor'::regtype OR p.proargnames[1] <> 'p_actor'))),
+          NULL, 'every function that takes an actor takes one kept.actor, first, as p_actor');
 
 SELECT * FROM finish();
 ROLLBACK;

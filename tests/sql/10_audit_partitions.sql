@@ -24,7 +24,7 @@ SELECT is((SELECT count(DISTINCT tableoid) FROM kept.audit_events WHERE action =
           'the events went to two partitions');
 SELECT is((SELECT ok FROM kept.audit_verify()), true, 'the chain verifies');
 
-SELECT kept.audit_write(NULL, 'test', NULL, 'test.unsealed', 'test', 0, NULL, NULL);
+SELECT kept.audit_write(ROW(NULL, 'test', NULL)::kept.actor, 'test.unsealed', 'test', 0, NULL, NULL);
 SELECT throws_ok($$SELECT kept.audit_archive(kept.audit_month(now(), 1))$$,
                  'KRCFL', NULL, 'a partition with unsealed events is not detached');
 SELECT ok(kept.audit_seal(100000) >= 1, 'sealed again');

@@ -3,7 +3,7 @@ BEGIN;
 SELECT plan(13);
 
 CREATE TEMP TABLE c AS
-SELECT (kept.customer_create(NULL, 'test', NULL, '{"external_ref":"CUS-1","name":"Ann",
+SELECT (kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"CUS-1","name":"Ann",
     "time_zone":"America/Los_Angeles","jurisdiction":"US-CA",
     "phones":[{"number":"+14155550100","consent_automated":true},
               {"number":"+14155550101","consent_automated":false}],
@@ -17,7 +17,7 @@ SELECT is((SELECT (doc->>'version')::int FROM c), 1, 'a new customer is at versi
 -- consent changes move the consent timestamp; unchanged numbers keep theirs
 UPDATE kept.customer_phones SET consent_updated_at = '2020-01-01'
 WHERE kept.pii_open(customer_id, number_enc) IN ('+14155550100', '+14155550101');
-SELECT lives_ok($$SELECT kept.customer_update(NULL, 'test', NULL, (SELECT (doc->>'id')::bigint FROM c), 1,
+SELECT lives_ok($$SELECT kept.customer_update(ROW(NULL, 'test', NULL)::kept.actor, (SELECT (doc->>'id')::bigint FROM c), 1,
     '{"phones":[{"number":"+14155550101","consent_automated":true},{"number":"+14155550100","consent_automated":true}]}')$$,
     'phones replaced at the expected version');
 SELECT is((SELECT consent_updated_at FROM kept.customer_phones WHERE kept.pii_open(customer_id, number_enc) = '+14155550100'),
@@ -26,15 +26,15 @@ SELECT isnt((SELECT consent_updated_at FROM kept.customer_phones WHERE kept.pii_
           '2020-01-01'::timestamptz, 'changed consent gets a new timestamp');
 SELECT is((SELECT position FROM kept.customer_phones WHERE kept.pii_open(customer_id, number_enc) = '+14155550101'), 1::smallint, 'new order kept');
 
-SELECT throws_ok($$SELECT kept.customer_update(NULL, 'test', NULL, (SELECT (doc->>'id')::bigint FROM c), 1, '{"name":"B"}')$$,
+SELECT throws_ok($$SELECT kept.customer_update(ROW(NULL, 'test', NULL)::kept.actor, (SELECT (doc->>'id')::bigint FROM c), 1, '{"name":"B"}')$$,
     'KRPRE', NULL, 'a stale version is refused');
-SELECT lives_ok($$SELECT kept.customer_update(NULL, 'test', NULL, (SELECT (doc->>'id')::bigint FROM c), NULL,
+SELECT lives_ok($$SELECT kept.customer_update(ROW(NULL, 'test', NULL)::kept.actor, (SELECT (doc->>'id')::bigint FROM c), NULL,
     '{"contact_restrictions":{"moratorium_until":null}}')$$, 'null clears the moratorium');
 SELECT is((SELECT moratorium_until FROM kept.customers WHERE external_ref = 'CUS-1'), NULL, 'moratorium cleared, ');
-SELECT throws_ok($$SELECT kept.customer_update(NULL, 'test', NULL, (SELECT (doc->>'id')::bigint FROM c), NULL,
+SELECT throws_ok($$SELECT kept.customer_update(ROW(NULL, 'test', NULL)::kept.actor, (SELECT (doc->>'id')::bigint FROM c), NULL,
     '{"phones":[{"number":"+14155550100","consent_automated":true},{"number":"+14155550100","consent_automated":false}]}')$$,
     'KRINV', NULL, 'a number listed twice is refused');
-SELECT throws_ok($$SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"CUS-2","name":"Bo",
+SELECT throws_ok($$SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"CUS-2","name":"Bo",
     "time_zone":"Not/AZone","jurisdiction":"GB"}')$$, '23503', NULL, 'an unknown time zone is refused');
 
 SELECT * FROM finish();

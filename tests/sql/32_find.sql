@@ -13,11 +13,11 @@ CREATE FUNCTION pg_temp.found(p_q text, p_viewer bigint DEFAULT NULL) RETURNS te
          WITH ORDINALITY x(i, n) WHERE i->>'external_ref' LIKE 'FND-%';
 $$;
 
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"FND-ZOE","name":"Zoë Ångström-Quixotic","time_zone":"UTC",
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"FND-ZOE","name":"Zoë Ångström-Quixotic","time_zone":"UTC",
     "jurisdiction":"GB","phones":[{"number":"+447700900811","consent_automated":true}]}');
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"FND-JOHN","name":"John Quixoticson","time_zone":"UTC",
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"FND-JOHN","name":"John Quixoticson","time_zone":"UTC",
     "jurisdiction":"GB","phones":[{"number":"+12025550199","consent_automated":true}]}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id',
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id',
     (SELECT id FROM kept.customers WHERE external_ref = 'FND-JOHN'), 'external_ref', 'FND-ACC-7', 'creditor', 'Find Bank',
     'original_balance_cents', 10000, 'currency', 'GBP')::jsonb);
 
@@ -42,7 +42,7 @@ SELECT is((SELECT count(*)::int FROM kept.access_log WHERE request_id = 'req-f'
           'who a search answered goes to the access log');
 
 -- ranked without opening: a word whole, then the start of a word, then a part inside one
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"FND-INSIDE","name":"Ann Unquixoticness","time_zone":"UTC",
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"FND-INSIDE","name":"Ann Unquixoticness","time_zone":"UTC",
     "jurisdiction":"GB"}');
 SELECT is(pg_temp.found('quixotic'), 'FND-ZOE,FND-JOHN,FND-INSIDE', 'a word whole, then a word''s start, then inside one');
 SELECT ok((SELECT s.tokens @> kept.search_edges(kept.search_key(), 'quixotic') AND s.format = 2

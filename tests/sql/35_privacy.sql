@@ -6,7 +6,7 @@ BEGIN;
 SELECT plan(26);
 
 -- ---- sealing ----------------------------------------------------------------------------------
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"PRIV-C","name":"Priya Private","time_zone":"Europe/London",
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"PRIV-C","name":"Priya Private","time_zone":"Europe/London",
     "jurisdiction":"ZZ","phones":[{"number":"+447700900123","consent_automated":true}]}');
 CREATE TEMP TABLE c AS SELECT id FROM kept.customers WHERE external_ref = 'PRIV-C';
 
@@ -36,20 +36,20 @@ SELECT is((SELECT after #>> '{phones,0,consent_automated}' FROM kept.audit_event
           'what is not personal stays readable');
 
 -- ---- erasure ------------------------------------------------------------------------------------
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id', (SELECT id FROM c),
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id', (SELECT id FROM c),
     'external_ref', 'PRIV-A', 'creditor', 'Privacy Bank', 'original_balance_cents', 500, 'currency', 'GBP')::jsonb);
-SELECT throws_ok($$SELECT kept.customer_erase(NULL, 'test', NULL, (SELECT id FROM c), '{}')$$, 'KRRUL', NULL,
+SELECT throws_ok($$SELECT kept.customer_erase(ROW(NULL, 'test', NULL)::kept.actor, (SELECT id FROM c), '{}')$$, 'KRRUL', NULL,
     'an open account keeps the customer');
-SELECT kept.payment_post(NULL, 'test', NULL, json_build_object('account_id', (SELECT id FROM kept.accounts WHERE external_ref = 'PRIV-A'),
+SELECT kept.payment_post(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('account_id', (SELECT id FROM kept.accounts WHERE external_ref = 'PRIV-A'),
     'amount_cents', 500, 'source', 'card', 'source_ref', 'priv-1')::jsonb, NULL);
 SELECT isnt((SELECT closed_at FROM kept.accounts WHERE external_ref = 'PRIV-A'), NULL, 'paid: closed, with the time');
 SELECT is((kept.retention_for('ZZ')).jurisdiction, '*', 'no policy of its own: the default');
 SELECT is((kept.retention_for('GB-ENG')).jurisdiction, 'GB', 'a subdivision takes its country''s');
-SELECT throws_ok($$SELECT kept.customer_erase(NULL, 'test', NULL, (SELECT id FROM c), '{}')$$, 'KRRUL', NULL,
+SELECT throws_ok($$SELECT kept.customer_erase(ROW(NULL, 'test', NULL)::kept.actor, (SELECT id FROM c), '{}')$$, 'KRRUL', NULL,
     'six years have not passed');
 INSERT INTO kept.retention_policies (jurisdiction, retain_days, citation) VALUES ('ZZ', 0, 'test');
 SELECT kept.audit_seal(100000);
-SELECT lives_ok($$SELECT kept.customer_erase(NULL, 'test', NULL, (SELECT id FROM c), '{"reason":"asked"}')$$,
+SELECT lives_ok($$SELECT kept.customer_erase(ROW(NULL, 'test', NULL)::kept.actor, (SELECT id FROM c), '{"reason":"asked"}')$$,
     'closed and past retention: erased');
 SELECT is(kept.customer_name((SELECT id FROM c)), NULL, 'the name is gone');
 SELECT is((SELECT count(*)::int FROM kept.customer_phones WHERE customer_id = (SELECT id FROM c)), 0, 'the phones too');
@@ -60,7 +60,7 @@ SELECT is((SELECT external_ref FROM kept.accounts WHERE external_ref LIKE 'erase
           'erased-' || (SELECT id FROM kept.accounts WHERE customer_id = (SELECT id FROM c)), 'references replaced');
 SELECT kept.audit_seal(100000);
 SELECT is((SELECT ok FROM kept.audit_verify()), true, 'the chain verifies after the erasure');
-SELECT throws_ok($$SELECT kept.customer_erase(NULL, 'test', NULL, (SELECT id FROM c), '{}')$$, 'KRCFL', NULL,
+SELECT throws_ok($$SELECT kept.customer_erase(ROW(NULL, 'test', NULL)::kept.actor, (SELECT id FROM c), '{}')$$, 'KRCFL', NULL,
     'erasing twice is refused');
 SELECT ok(kept.pii_seal((SELECT id FROM c), 'again') IS NULL, 'nothing of theirs is sealed again');
 
@@ -71,8 +71,8 @@ CREATE FUNCTION pg_temp.key(p_name text, p_role text, p_team text) RETURNS bigin
     RETURNING id;
 $$;
 INSERT INTO kept.creditors (name, team) VALUES ('North Bank', 'north');
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"TEAM-C","name":"Team Person","time_zone":"UTC","jurisdiction":"GB"}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id', (SELECT id FROM kept.customers
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"TEAM-C","name":"Team Person","time_zone":"UTC","jurisdiction":"GB"}');
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id', (SELECT id FROM kept.customers
     WHERE external_ref = 'TEAM-C'), 'external_ref', 'TEAM-A', 'creditor', 'North Bank', 'original_balance_cents', 500,
     'currency', 'GBP')::jsonb);
 CREATE TEMP TABLE k AS SELECT pg_temp.key('north-agent', 'agent', 'north') AS north,

@@ -2,8 +2,8 @@
 BEGIN;
 SELECT plan(12);
 
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"PAGE-C","name":"Pager","time_zone":"UTC","jurisdiction":"GB"}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id', (SELECT id FROM kept.customers WHERE external_ref = 'PAGE-C'),
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"PAGE-C","name":"Pager","time_zone":"UTC","jurisdiction":"GB"}');
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id', (SELECT id FROM kept.customers WHERE external_ref = 'PAGE-C'),
     'external_ref', 'PAGE-A' || n, 'creditor', 'Bank', 'original_balance_cents', 1000 * n, 'currency', 'GBP')::jsonb)
 FROM generate_series(1, 5) n;
 
@@ -22,7 +22,7 @@ SELECT is((SELECT doc->>'next_cursor' FROM p3), NULL, 'and no cursor');
 SELECT is((SELECT kept.account_page(NULL, NULL, NULL, NULL, 'PAGE-A3', NULL, NULL)::jsonb #>> '{items,0,original_balance_cents}'), '3000',
     'filter by external reference');
 SELECT throws_ok($$SELECT kept.account_page(NULL, NULL, NULL, NULL, NULL, NULL, '0')$$, 'KRINV', NULL, 'limit 0 is refused');
-SELECT throws_ok($$SELECT kept.account_create(NULL, 'test', NULL, '{"customer_id":999999,"external_ref":"X","creditor":"B","original_balance_cents":1,"currency":"GBP"}')$$,
+SELECT throws_ok($$SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, '{"customer_id":999999,"external_ref":"X","creditor":"B","original_balance_cents":1,"currency":"GBP"}')$$,
     'KRRUL', NULL, 'an account needs a customer that exists');
 
 -- API keys: the last admin key stays; revoking twice changes nothing
@@ -33,11 +33,11 @@ CREATE FUNCTION pg_temp.key(p_name text, p_role text) RETURNS void LANGUAGE sql 
     INSERT INTO kept.api_keys (name, role, key_hash, user_id) SELECT p_name, p_role, sha256(p_name::bytea), id FROM u;
 $$;
 SELECT pg_temp.key('only-admin', 'admin');
-SELECT throws_ok($$SELECT kept.api_key_revoke(NULL, 'test', NULL, (SELECT id FROM kept.api_keys WHERE name = 'only-admin'))$$,
+SELECT throws_ok($$SELECT kept.api_key_revoke(ROW(NULL, 'test', NULL)::kept.actor, (SELECT id FROM kept.api_keys WHERE name = 'only-admin'))$$,
     'KRCFL', NULL, 'the last active admin key cannot be revoked');
 SELECT pg_temp.key('agent-1', 'agent');
-SELECT kept.api_key_revoke(NULL, 'test', NULL, (SELECT id FROM kept.api_keys WHERE name = 'agent-1'));
-SELECT kept.api_key_revoke(NULL, 'test', NULL, (SELECT id FROM kept.api_keys WHERE name = 'agent-1'));
+SELECT kept.api_key_revoke(ROW(NULL, 'test', NULL)::kept.actor, (SELECT id FROM kept.api_keys WHERE name = 'agent-1'));
+SELECT kept.api_key_revoke(ROW(NULL, 'test', NULL)::kept.actor, (SELECT id FROM kept.api_keys WHERE name = 'agent-1'));
 SELECT is((SELECT count(*)::int FROM kept.audit_events WHERE action = 'api_key.revoked'
            AND entity_id = (SELECT id FROM kept.api_keys WHERE name = 'agent-1')), 1, 'revoking twice is audited once');
 

@@ -11,7 +11,7 @@ INSERT INTO pg_temp.import_accounts_stage (line, parse_error, customer_external_
   (3, NULL, 'IMP-C1', 'Ann', 'Europe/London', 'GB', NULL, '+447700900002', 'no', 'IMP-A2', 'Bank', '2000', '1500', 'GBP', NULL),
   (4, NULL, 'IMP-C2', 'Bo', 'Europe/Paris', 'FR', 'fr', NULL, NULL, 'IMP-A3', 'Banque', '3000', NULL, 'EUR', NULL);
 SELECT is((SELECT count(*)::int FROM kept.import_accounts_problems()), 0, 'a clean file has no problems');
-SELECT is(kept.import_accounts_write(NULL, 'test', NULL)::jsonb,
+SELECT is(kept.import_accounts_write(ROW(NULL, 'test', NULL)::kept.actor)::jsonb,
           '{"lines": 3, "customers_created": 2, "customers_existing": 0, "accounts_created": 3}'::jsonb, 'summary');
 SELECT is((SELECT count(*)::int FROM kept.customer_phones p JOIN kept.customers c ON c.id = p.customer_id
            WHERE c.external_ref = 'IMP-C1'), 2, 'phones from both lines');

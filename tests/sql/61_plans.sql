@@ -4,8 +4,8 @@
 BEGIN;
 SELECT plan(16);
 
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"PL-C","name":"Plan Person","time_zone":"Europe/London","jurisdiction":"GB"}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id',
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"PL-C","name":"Plan Person","time_zone":"Europe/London","jurisdiction":"GB"}');
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id',
     (SELECT id FROM kept.customers WHERE external_ref = 'PL-C'), 'external_ref', 'PL-A', 'creditor', 'Bank',
     'original_balance_cents', 100000, 'currency', 'GBP')::jsonb);
 -- two agents: two people, a key each
@@ -21,17 +21,17 @@ CREATE TEMP TABLE ids AS SELECT
     kept.local_today('Europe/London') + 3 AS first_due;
 
 -- an out-of-policy plan waits for a second associate
-CREATE TEMP TABLE p1 AS SELECT kept.plan_create((SELECT a FROM ids), 'agent-a', NULL, (SELECT account FROM ids),
+CREATE TEMP TABLE p1 AS SELECT kept.plan_create(ROW((SELECT a FROM ids), 'agent-a', NULL)::kept.actor, (SELECT account FROM ids),
     jsonb_build_object('weekly_amount_cents', 500, 'first_due_date', (SELECT first_due FROM ids)))::jsonb AS doc;
 SELECT is((SELECT doc->>'status' FROM p1), 'pending_approval', 'out of policy: pending approval');
 SELECT is((SELECT status FROM kept.accounts WHERE external_ref = 'PL-A'), 'open', 'the account is not in a plan yet');
-SELECT throws_ok($$SELECT kept.plan_approve((SELECT a FROM ids), 'agent-a', NULL, (SELECT (doc->>'id')::bigint FROM p1), NULL)$$,
+SELECT throws_ok($$SELECT kept.plan_approve(ROW((SELECT a FROM ids), 'agent-a', NULL)::kept.actor, (SELECT (doc->>'id')::bigint FROM p1), NULL)$$,
     'KRFBD', NULL, 'the creator cannot be the second associate');
-SELECT lives_ok($$SELECT kept.plan_approve((SELECT b FROM ids), 'agent-b', NULL, (SELECT (doc->>'id')::bigint FROM p1), 'ok')$$,
+SELECT lives_ok($$SELECT kept.plan_approve(ROW((SELECT b FROM ids), 'agent-b', NULL)::kept.actor, (SELECT (doc->>'id')::bigint FROM p1), 'ok')$$,
     'another agent can');
 SELECT is((SELECT status FROM kept.plans WHERE id = (SELECT (doc->>'id')::bigint FROM p1)), 'active', 'and the plan is active');
 SELECT is((SELECT status FROM kept.reviews WHERE plan_id = (SELECT (doc->>'id')::bigint FROM p1)), 'open', 'with a review waiting');
-SELECT throws_ok($$SELECT kept.plan_approve((SELECT b FROM ids), 'agent-b', NULL, (SELECT (doc->>'id')::bigint FROM p1), NULL)$$,
+SELECT throws_ok($$SELECT kept.plan_approve(ROW((SELECT b FROM ids), 'agent-b', NULL)::kept.actor, (SELECT (doc->>'id')::bigint FROM p1), NULL)$$,
     'KRCFL', NULL, 'approving twice is refused');
 
 -- the database itself refuses a second active plan
@@ -39,13 +39,13 @@ SELECT throws_ok($$INSERT INTO kept.plans (account_id, origin, status, weekly_am
     total_cents, balance_at_start_cents, currency, policy_id, grace_days, kept_threshold_percent, breaks_after_misses,
     in_policy, reasons) SELECT account, 'agent_set', 'active', 1000, first_due, 100, 100000, 100000, 'GBP', 1, 3, 100, 2,
     true, '{}' FROM ids$$, '23505', NULL, 'one active plan per account, whatever the caller');
-SELECT throws_ok($$SELECT kept.plan_create((SELECT a FROM ids), 'agent-a', NULL, (SELECT account FROM ids),
+SELECT throws_ok($$SELECT kept.plan_create(ROW((SELECT a FROM ids), 'agent-a', NULL)::kept.actor, (SELECT account FROM ids),
     jsonb_build_object('weekly_amount_cents', 2000, 'first_due_date', (SELECT first_due FROM ids)))$$,
     'KRCFL', NULL, 'a new plan must say which plan it replaces');
 
 -- a settlement, paid, settles the account and writes off the rest
-SELECT kept.settlement_offer_create((SELECT a FROM ids), 'agent-a', NULL, (SELECT account FROM ids), '{"offer_cents": 70000}');
-CREATE TEMP TABLE s AS SELECT kept.settlement_accept((SELECT a FROM ids), 'agent-a', NULL,
+SELECT kept.settlement_offer_create(ROW((SELECT a FROM ids), 'agent-a', NULL)::kept.actor, (SELECT account FROM ids), '{"offer_cents": 70000}');
+CREATE TEMP TABLE s AS SELECT kept.settlement_accept(ROW((SELECT a FROM ids), 'agent-a', NULL)::kept.actor,
     (SELECT max(id) FROM kept.settlement_offers), jsonb_build_object('first_due_date', (SELECT first_due FROM ids),
     'installments', 2, 'replaces_plan_id', (SELECT (doc->>'id')::bigint FROM p1)))::jsonb AS doc;
 SELECT is((SELECT doc->>'origin' || '/' || (doc->>'status') || '/' || (doc->>'total_cents') FROM s),
@@ -54,7 +54,7 @@ SELECT is((SELECT status FROM kept.plans WHERE id = (SELECT (doc->>'id')::bigint
 -- what the payments issue will do: pay the installments and the balance
 UPDATE kept.installments SET amount_paid_cents = amount_due_cents, outcome = 'kept' WHERE plan_id = (SELECT (doc->>'id')::bigint FROM s);
 UPDATE kept.accounts SET balance_cents = balance_cents - 70000 WHERE external_ref = 'PL-A';
-SELECT lives_ok($$SELECT kept.plan_complete(NULL, 'test', NULL, (SELECT (doc->>'id')::bigint FROM s))$$, 'a paid plan completes');
+SELECT lives_ok($$SELECT kept.plan_complete(ROW(NULL, 'test', NULL)::kept.actor, (SELECT (doc->>'id')::bigint FROM s))$$, 'a paid plan completes');
 SELECT results_eq($$SELECT status, balance_cents FROM kept.accounts WHERE external_ref = 'PL-A'$$,
     $$VALUES ('settled', 0::bigint)$$, 'the account is settled and the rest written off');
 SELECT is((SELECT (after->>'written_off_cents')::bigint FROM kept.audit_events WHERE action = 'account.settled'), 30000::bigint,

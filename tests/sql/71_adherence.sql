@@ -14,19 +14,19 @@ DECLARE
     a json;
     p json;
 BEGIN
-    c := kept.customer_create(NULL, 'test', NULL, jsonb_build_object('external_ref', 'ADH-' || p_name,
+    c := kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('external_ref', 'ADH-' || p_name,
          'name', 'Adherence ' || p_name, 'time_zone', 'Pacific/Kiritimati', 'jurisdiction', 'KI'));
-    a := kept.account_create(NULL, 'test', NULL, jsonb_build_object('customer_id', c->>'id',
+    a := kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('customer_id', c->>'id',
          'external_ref', 'ADH-A-' || p_name, 'creditor', p_creditor, 'original_balance_cents', 30000, 'currency', 'AUD',
          'placed_on', '2024-01-01'));
-    p := kept.plan_create(NULL, 'test', NULL, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
+    p := kept.plan_create(ROW(NULL, 'test', NULL)::kept.actor, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
          'first_due_date', kept.local_today('Pacific/Kiritimati') - 28, 'imported', true));
     INSERT INTO t VALUES (p_name, (a->>'id')::bigint, (p->>'id')::bigint);
 END $$;
 
 CREATE FUNCTION pg_temp.pay(p_name text, p_cents bigint, p_at timestamptz, p_ref text) RETURNS json
 LANGUAGE sql AS $$
-    SELECT kept.payment_post(NULL, 'test', NULL, jsonb_build_object('account_id', (SELECT account FROM t WHERE name = p_name),
+    SELECT kept.payment_post(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('account_id', (SELECT account FROM t WHERE name = p_name),
            'amount_cents', p_cents, 'received_at', p_at, 'source', 'test', 'source_ref', p_ref), NULL);
 $$;
 
@@ -84,13 +84,13 @@ SELECT is(kept.evaluate_outcomes(pg_temp.due_end('exact', 1) + interval '3 days 
 SELECT is((SELECT count(*) FROM kept.outbox_events), (SELECT events FROM before_again), 'and writes no events');
 
 -- a returned payment turns kept into missed
-SELECT kept.payment_reverse(NULL, 'test', NULL, (SELECT id FROM kept.payments WHERE source_ref = 'reversed-1'), 'returned by bank');
+SELECT kept.payment_reverse(ROW(NULL, 'test', NULL)::kept.actor, (SELECT id FROM kept.payments WHERE source_ref = 'reversed-1'), 'returned by bank');
 SELECT is(pg_temp.outcome('reversed', 1), 'missed', 'the reversal turns kept into missed');
 SELECT is((SELECT balance_cents FROM kept.accounts WHERE id = (SELECT account FROM t WHERE name = 'reversed')), 30000::bigint,
           'and restores the balance');
 SELECT is((SELECT count(*)::int FROM kept.escalations WHERE reason = 'payment_reversed'
            AND account_id = (SELECT account FROM t WHERE name = 'reversed')), 1, 'and opens an escalation');
-SELECT throws_ok($$SELECT kept.payment_reverse(NULL, 'test', NULL, (SELECT id FROM kept.payments WHERE source_ref = 'reversed-1'), 'again')$$,
+SELECT throws_ok($$SELECT kept.payment_reverse(ROW(NULL, 'test', NULL)::kept.actor, (SELECT id FROM kept.payments WHERE source_ref = 'reversed-1'), 'again')$$,
                  'KRCFL', NULL, 'a reversed payment cannot be reversed again');
 
 -- two consecutive misses break a plan; a plan that had been kept goes to the skilled queue

@@ -14,19 +14,19 @@ DECLARE
     a json;
     p json;
 BEGIN
-    a := kept.account_create(NULL, 'test', NULL, jsonb_build_object(
-         'customer_id', kept.customer_create(NULL, 'test', NULL, jsonb_build_object('external_ref', 'EB-' || p_name,
+    a := kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object(
+         'customer_id', kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('external_ref', 'EB-' || p_name,
                         'name', 'Batch ' || p_name, 'time_zone', 'Europe/London', 'jurisdiction', 'GB'))->>'id',
          'external_ref', 'EB-A-' || p_name, 'creditor', 'Bank', 'original_balance_cents', 60000, 'currency', 'GBP',
          'placed_on', '2024-01-01'));
-    p := kept.plan_create(NULL, 'test', NULL, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
+    p := kept.plan_create(ROW(NULL, 'test', NULL)::kept.actor, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
          'first_due_date', kept.local_today('Europe/London') - p_days, 'imported', true));
     INSERT INTO t VALUES (p_name, (a->>'id')::bigint, (p->>'id')::bigint);
 END $$;
 
 CREATE FUNCTION pg_temp.pay(p_name text, p_seq integer, p_cents bigint, p_late interval) RETURNS void
 LANGUAGE sql AS $$
-    SELECT kept.payment_post(NULL, 'test', NULL, jsonb_build_object('account_id', t.account, 'amount_cents', p_cents,
+    SELECT kept.payment_post(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('account_id', t.account, 'amount_cents', p_cents,
            'received_at', i.due_end_at - interval '1 hour' + p_late, 'source', 'test',
            'source_ref', 'eb-' || p_name || '-' || p_seq), NULL)
     FROM t JOIN kept.installments i ON i.plan_id = t.plan AND i.seq = p_seq WHERE t.name = p_name;

@@ -12,9 +12,9 @@ CREATE FUNCTION pg_temp.key(p_name text, p_role text, p_team text) RETURNS bigin
 $$;
 
 SET LOCAL kept.clock = '2026-03-02 09:00:00+00';
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"ESC-C","name":"Esme Escalated","time_zone":"Europe/London",
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"ESC-C","name":"Esme Escalated","time_zone":"Europe/London",
     "jurisdiction":"GB","phones":[{"number":"+447700900321","consent_automated":true}]}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id',
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id',
     (SELECT id FROM kept.customers WHERE external_ref = 'ESC-C'), 'external_ref', 'ESC-A', 'creditor', 'Esc Bank',
     'original_balance_cents', 50000, 'currency', 'GBP')::jsonb);
 UPDATE kept.creditors SET team = 'north' WHERE name = 'Esc Bank';
@@ -24,23 +24,23 @@ CREATE TEMP TABLE ids AS SELECT
     pg_temp.key('esc-south', 'supervisor', 'south') AS south;
 
 -- ---- opening -----------------------------------------------------------------------------------
-SELECT is(kept_test.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_open(ROW(NULL, 'test', NULL)::kept.actor,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'boredom', 'note', 'x'))$$),
     'invalid_reason', 'an unknown reason is refused');
-SELECT is(kept_test.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_open(ROW(NULL, 'test', NULL)::kept.actor,
     '{"account_id": 999999999, "reason": "dispute", "note": "x"}')$$),
     'unknown_account', 'so is an unknown account');
-SELECT is(kept_test.error_code($$SELECT kept.escalation_open((SELECT south FROM ids), 'esc-south', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_open(ROW((SELECT south FROM ids), 'esc-south', NULL)::kept.actor,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'dispute', 'note', 'x'))$$),
     'unknown_account', 'and an account of another team''s creditor, as if it did not exist');
-SELECT is(kept_test.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_open(ROW(NULL, 'test', NULL)::kept.actor,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'dispute', 'priority', 6, 'note', 'x'))$$),
     'invalid_priority', 'priority is 1 to 5');
-SELECT is(kept_test.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_open(ROW(NULL, 'test', NULL)::kept.actor,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'dispute', 'plan_id', 999999999, 'note', 'x'))$$),
     'unknown_plan', 'a plan must be the account''s');
 
-CREATE TEMP TABLE dispute AS SELECT kept.escalation_open((SELECT north FROM ids), 'esc-north', 'req-1',
+CREATE TEMP TABLE dispute AS SELECT kept.escalation_open(ROW((SELECT north FROM ids), 'esc-north', 'req-1')::kept.actor,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'dispute', 'note', 'says it is not theirs'))::jsonb AS doc;
 SELECT is((SELECT doc->>'team' || '/' || (doc->>'priority') || '/' || (doc->>'status') FROM dispute), 'disputes/1/open',
     'a dispute goes to the disputes team at its reason''s priority');
@@ -51,9 +51,9 @@ SELECT results_eq($$SELECT action, actor, request_id FROM kept.audit_events
     $$VALUES ('escalation.opened'::text, 'esc-north'::text, 'req-1'::text)$$, 'opening is audited with its actor and request');
 SELECT is((SELECT count(*)::int FROM kept.outbox_events WHERE event_type = 'escalation_opened'
            AND aggregate_id = (SELECT (doc->>'id')::bigint FROM dispute)), 1, 'and sent to the outbox');
-SELECT kept.escalation_open(NULL, 'test', NULL,
+SELECT kept.escalation_open(ROW(NULL, 'test', NULL)::kept.actor,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'wrong_party', 'note', 'someone else answered'));
-SELECT is(kept_test.error_code($$SELECT kept.escalation_open(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_open(ROW(NULL, 'test', NULL)::kept.actor,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'wrong_party', 'note', 'again'))$$),
     'escalation_exists', 'a wrong party is escalated once per account while open');
 
@@ -68,7 +68,7 @@ SELECT is((SELECT count(*)::int FROM kept.escalations WHERE reason = 'repeated_c
     'kept opens a cause once, quietly');
 SELECT is((SELECT created_by_user FROM (SELECT kept.escalation_json(e)::jsonb->>'created_by' AS created_by_user
            FROM kept.escalations e WHERE reason = 'repeated_call_failures') x), NULL, 'opened by no key: by keptd');
-SELECT kept.escalation_open(NULL, 'test', NULL,
+SELECT kept.escalation_open(ROW(NULL, 'test', NULL)::kept.actor,
     jsonb_build_object('account_id', (SELECT account FROM ids), 'reason', 'other', 'priority', 1, 'note', 'urgent other'));
 
 -- ---- the queue ------------------------------------------------------------------------------------
@@ -96,25 +96,25 @@ SELECT is((SELECT string_agg(i->>'reason', ',') FROM json_array_elements(kept.es
     'dispute,wrong_party', 'two days on, those due in a day are overdue');
 
 -- ---- assigning and resolving ------------------------------------------------------------------------
-SELECT is(kept_test.error_code($$SELECT kept.escalation_assign((SELECT north FROM ids), 'esc-north', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_assign(ROW((SELECT north FROM ids), 'esc-north', NULL)::kept.actor,
     (SELECT (doc->>'id')::bigint FROM dispute), jsonb_build_object('assignee_key_id', (SELECT south FROM ids)))$$),
     'unknown_assignee', 'not to someone whose team does not see the account');
-SELECT is((kept.escalation_assign((SELECT north FROM ids), 'esc-north', NULL, (SELECT (doc->>'id')::bigint FROM dispute),
+SELECT is((kept.escalation_assign(ROW((SELECT north FROM ids), 'esc-north', NULL)::kept.actor, (SELECT (doc->>'id')::bigint FROM dispute),
            '{}')::jsonb->>'assigned_to')::bigint, (SELECT north FROM ids), 'with no assignee, to the caller');
-SELECT is(kept_test.error_code($$SELECT kept.escalation_resolve((SELECT north FROM ids), 'esc-north', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_resolve(ROW((SELECT north FROM ids), 'esc-north', NULL)::kept.actor,
     (SELECT (doc->>'id')::bigint FROM dispute), '{"note": "  "}')$$), 'note_required', 'resolving says what was done');
 UPDATE kept.customer_phones SET failed_attempts = 4
 WHERE customer_id = (SELECT id FROM kept.customers WHERE external_ref = 'ESC-C');
-SELECT is(kept.escalation_resolve((SELECT north FROM ids), 'esc-north', NULL,
+SELECT is(kept.escalation_resolve(ROW((SELECT north FROM ids), 'esc-north', NULL)::kept.actor,
     (SELECT id FROM kept.escalations WHERE reason = 'repeated_call_failures'), '{"note": "new number on file"}')::jsonb->>'status',
     'resolved', 'resolved with a note');
 SELECT is((SELECT sum(failed_attempts)::int FROM kept.customer_phones
            WHERE customer_id = (SELECT id FROM kept.customers WHERE external_ref = 'ESC-C')), 0,
     'resolving repeated call failures lets automated calls try the numbers again');
-SELECT is(kept_test.error_code($$SELECT kept.escalation_resolve(NULL, 'test', NULL,
+SELECT is(kept_test.error_code($$SELECT kept.escalation_resolve(ROW(NULL, 'test', NULL)::kept.actor,
     (SELECT id FROM kept.escalations WHERE reason = 'repeated_call_failures'), '{"note": "twice"}')$$),
     'escalation_resolved', 'an escalation is resolved once');
-SELECT is(kept_test.error_code($$SELECT kept.escalation_assign(NULL, 'test', NULL, 999999999, '{}')$$),
+SELECT is(kept_test.error_code($$SELECT kept.escalation_assign(ROW(NULL, 'test', NULL)::kept.actor, 999999999, '{}')$$),
     'escalation_not_found', 'an unknown escalation is not found');
 SELECT is((SELECT count(*)::int FROM kept.audit_events WHERE entity_type = 'escalation'
            AND action IN ('escalation.assigned', 'escalation.resolved')), 2, 'assigning and resolving are audited');

@@ -7,11 +7,11 @@ BEGIN;
 SELECT plan(17);
 SET LOCAL client_min_messages = warning;  -- the staging tables' "does not exist, skipping"
 
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"IP-C","name":"Ivy Import","time_zone":"Europe/London","jurisdiction":"GB"}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id',
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"IP-C","name":"Ivy Import","time_zone":"Europe/London","jurisdiction":"GB"}');
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id',
     (SELECT id FROM kept.customers WHERE external_ref = 'IP-C'), 'external_ref', 'IP-A', 'creditor', 'Bank',
     'original_balance_cents', 30000, 'currency', 'GBP', 'placed_on', '2024-01-01')::jsonb);
-SELECT kept.plan_create(NULL, 'test', NULL, (SELECT id FROM kept.accounts WHERE external_ref = 'IP-A'),
+SELECT kept.plan_create(ROW(NULL, 'test', NULL)::kept.actor, (SELECT id FROM kept.accounts WHERE external_ref = 'IP-A'),
     jsonb_build_object('weekly_amount_cents', 10000, 'first_due_date', kept.local_today('Europe/London') + 7));
 CREATE TEMP TABLE ids AS SELECT a.id AS account, p.id AS plan FROM kept.accounts a JOIN kept.plans p ON p.account_id = a.id
     WHERE a.external_ref = 'IP-A';
@@ -49,7 +49,7 @@ INSERT INTO pg_temp.import_payments_stage VALUES
   (3, NULL, 'IP-A', 2500, now() - interval '1 hour', 'bacs', 'ip-ok-2');
 SELECT kept.import_payments_resolve(NULL);
 SELECT is((SELECT count(*)::int FROM kept.import_payments_problems()), 0, 'a clean file has no problems');
-SELECT is(kept.import_payments_write(NULL, 'test', 'req-ip', repeat('ab', 32))::jsonb - 'import_id',
+SELECT is(kept.import_payments_write(ROW(NULL, 'test', 'req-ip')::kept.actor, repeat('ab', 32))::jsonb - 'import_id',
     '{"lines": 2, "posted": 2, "duplicates": 0, "rejected": 0, "amount_cents": 17500}'::jsonb, 'the summary');
 SELECT is((SELECT balance_cents FROM kept.accounts WHERE id = (SELECT account FROM ids)), 12500::bigint, 'the balance falls');
 SELECT is(ARRAY(SELECT amount_paid_cents FROM kept.installments WHERE plan_id = (SELECT plan FROM ids) ORDER BY seq),
@@ -70,7 +70,7 @@ SELECT 2, NULL, 'IP-A', 15000, received_at, 'card', 'ip-ok-1' FROM kept.payments
 INSERT INTO pg_temp.import_payments_stage
 SELECT 3, NULL, 'IP-A', 2500, received_at, 'bacs', 'ip-ok-2' FROM kept.payments WHERE source_ref = 'ip-ok-2';
 SELECT kept.import_payments_resolve(NULL);
-SELECT is(kept.import_payments_write(NULL, 'test', NULL, repeat('ab', 32))::jsonb->>'duplicates', '2',
+SELECT is(kept.import_payments_write(ROW(NULL, 'test', NULL)::kept.actor, repeat('ab', 32))::jsonb->>'duplicates', '2',
           'loading the file again counts its lines as duplicates');
 SELECT is((SELECT balance_cents FROM kept.accounts WHERE id = (SELECT account FROM ids)), 12500::bigint, 'and posts nothing twice');
 -- a source_ref posted before with another amount is a conflict, not a duplicate

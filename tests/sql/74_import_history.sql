@@ -20,8 +20,8 @@ CREATE FUNCTION pg_temp.problems() RETURNS text LANGUAGE sql AS $$
 $$;
 
 INSERT INTO kept.users (name, email, roles) VALUES ('Hana Historian', 'hana@example.com', '{agent}');
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"IH-C","name":"Ike History","time_zone":"Europe/London","jurisdiction":"GB"}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id',
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"IH-C","name":"Ike History","time_zone":"Europe/London","jurisdiction":"GB"}');
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id',
     (SELECT id FROM kept.customers WHERE external_ref = 'IH-C'), 'external_ref', 'IH-A', 'creditor', 'Bank',
     'original_balance_cents', 100000, 'currency', 'GBP', 'placed_on', '2024-01-01')::jsonb);
 CREATE TEMP TABLE d AS SELECT date_trunc('day', now() - interval '70 days') + interval '12 hours' AS agreed;
@@ -52,7 +52,7 @@ SELECT ok(pg_temp.problems() ~ 'plans\[0\].payments\[0\] ', 'a payment in the fu
 -- a clean history, replayed
 SELECT pg_temp.history((SELECT body FROM h));
 SELECT is(pg_temp.problems(), '', 'a clean history has no problems');
-CREATE TEMP TABLE w AS SELECT kept.import_history_write(NULL, 'test', 'req-h', repeat('cd', 32))::jsonb AS doc;
+CREATE TEMP TABLE w AS SELECT kept.import_history_write(ROW(NULL, 'test', 'req-h')::kept.actor, repeat('cd', 32))::jsonb AS doc;
 SELECT is((SELECT doc - 'import_id' - 'plan_ids' - 'installments_judged_now' FROM w),
           '{"records": 3, "accounts": 1, "plans": 1, "payments": 2, "reversals": 1, "cancellations": 0}'::jsonb, 'the summary');
 SELECT is((SELECT channel || '/' || origin || '/' || created_at::date FROM kept.plans

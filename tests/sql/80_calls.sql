@@ -14,11 +14,11 @@ SELECT is(ARRAY[kept.money_words(2500, 'USD'), kept.money_words(750, 'GBP'), kep
           ARRAY['$25.00', '£7.50', '150,000 JPY'], 'amounts as a voice says them');
 SELECT is(kept.date_words('2026-12-04'), 'Friday, 4 December 2026', 'dates as a voice says them');
 
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"CL-C","name":"Cal Caller","time_zone":"America/New_York",
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"CL-C","name":"Cal Caller","time_zone":"America/New_York",
     "jurisdiction":"US-NY","phones":[{"number":"+12125550101","consent_automated":false},
                                      {"number":"+12125550102","consent_automated":true},
                                      {"number":"+12125550103","consent_automated":true}]}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id',
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id',
     (SELECT id FROM kept.customers WHERE external_ref = 'CL-C'), 'external_ref', 'CL-A', 'creditor', 'Bank',
     'original_balance_cents', 50000, 'currency', 'USD')::jsonb);
 CREATE TEMP TABLE ids AS SELECT a.id AS account, a.customer_id AS customer FROM kept.accounts a WHERE a.external_ref = 'CL-A';
@@ -28,7 +28,7 @@ SELECT is(kept.pii_open(p.customer_id, p.number_enc), '+12125550103', 'the numbe
 FROM kept.call_phone((SELECT customer FROM ids)) p;
 
 -- one reminder per installment and purpose, ever
-SELECT kept.plan_create(NULL, 'test', NULL, (SELECT account FROM ids), jsonb_build_object('weekly_amount_cents', 10000,
+SELECT kept.plan_create(ROW(NULL, 'test', NULL)::kept.actor, (SELECT account FROM ids), jsonb_build_object('weekly_amount_cents', 10000,
        'first_due_date', kept.local_today('America/New_York') + 1));
 SELECT is((kept.reminders_schedule(now())->>'pre_due_queued')::int, 1, 'an installment due within the lead days is queued');
 SELECT is((kept.reminders_schedule(now())->>'pre_due_queued')::int, 0, 'and only once');

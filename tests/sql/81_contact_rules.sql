@@ -197,13 +197,13 @@ BEGIN
     k.phones := pg_temp.own(k.phones, p_index);
     k.history := pg_temp.own(k.history, p_index);
     v_number := k.phones->0->>'number';
-    c := kept.customer_create(NULL, 'test', NULL, jsonb_build_object('external_ref', 'CR-' || md5(k.name),
+    c := kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('external_ref', 'CR-' || md5(k.name),
          'name', 'Rule Case', 'time_zone', k.zone, 'jurisdiction', k.jurisdiction, 'phones', k.phones,
          'inconvenient_times', k.inconvenient));
-    a := kept.account_create(NULL, 'test', NULL, jsonb_build_object('customer_id', c->>'id',
+    a := kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('customer_id', c->>'id',
          'external_ref', 'CRA-' || md5(k.name), 'creditor', 'Rule Bank', 'original_balance_cents', 100000,
          'currency', 'USD', 'placed_on', '2020-01-01'));
-    p := kept.plan_create(NULL, 'test', NULL, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
+    p := kept.plan_create(ROW(NULL, 'test', NULL)::kept.actor, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
          'first_due_date', (k.at AT TIME ZONE k.zone)::date + 3, 'imported', true));
     FOR h IN SELECT * FROM jsonb_array_elements(k.history) LOOP
         IF h->>'kind' = 'call' THEN
@@ -216,10 +216,10 @@ BEGIN
                     kept.pii_seal((c->>'id')::bigint, h->>'number'), kept.pii_digest((c->>'id')::bigint, h->>'number'), kept.number_gdigest(h->>'number'),
                     (h->>'at')::timestamptz, coalesce(h->>'state', 'completed'), (h->>'at')::timestamptz);
         ELSIF h->>'kind' = 'other_debt' THEN
-            a2 := kept.account_create(NULL, 'test', NULL, jsonb_build_object('customer_id', c->>'id',
+            a2 := kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('customer_id', c->>'id',
                   'external_ref', 'CRB-' || md5(k.name), 'creditor', 'Rule Bank', 'original_balance_cents', 30000,
                   'currency', 'USD', 'placed_on', '2020-01-01'));
-            p2 := kept.plan_create(NULL, 'test', NULL, (a2->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
+            p2 := kept.plan_create(ROW(NULL, 'test', NULL)::kept.actor, (a2->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
                   'first_due_date', (k.at AT TIME ZONE k.zone)::date + 3, 'imported', true));
             INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest,
                                     number_gdigest, scheduled_at, state, dialed_at)
@@ -241,7 +241,7 @@ BEGIN
                     (h->>'at')::timestamptz, h->>'outcome');
         ELSIF h->>'kind' = 'negotiation' THEN
             PERFORM set_config('kept.clock', h->>'at', true);
-            PERFORM kept.proposal_create(NULL, 'test', NULL, (a->>'id')::bigint, jsonb_build_object(
+            PERFORM kept.proposal_create(ROW(NULL, 'test', NULL)::kept.actor, (a->>'id')::bigint, jsonb_build_object(
                 'weekly_amount_cents', 10000, 'first_due_date', (k.at AT TIME ZONE k.zone)::date + 3,
                 'contact_channel', h->>'channel'));
             PERFORM set_config('kept.clock', '2026-12-31T00:00:00Z', true);
@@ -309,12 +309,12 @@ DECLARE
     p json;
 BEGIN
     FOR i IN 1..p_n LOOP
-        c := kept.customer_create(NULL, 'test', NULL, jsonb_build_object('external_ref', 'CLAIM-' || i,
+        c := kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('external_ref', 'CLAIM-' || i,
              'name', 'Claim Case', 'time_zone', 'America/New_York', 'jurisdiction', 'US-NY',
              'phones', jsonb_build_array(jsonb_build_object('number', '+1555020000' || i, 'consent_automated', true))));
-        a := kept.account_create(NULL, 'test', NULL, jsonb_build_object('customer_id', c->>'id',
+        a := kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('customer_id', c->>'id',
              'external_ref', 'CLAIMA-' || i, 'creditor', 'Rule Bank', 'original_balance_cents', 30000, 'currency', 'USD', 'placed_on', '2020-01-01'));
-        p := kept.plan_create(NULL, 'test', NULL, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
+        p := kept.plan_create(ROW(NULL, 'test', NULL)::kept.actor, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
              'first_due_date', '2026-02-13', 'imported', true));
         INSERT INTO kept.calls (account_id, customer_id, plan_id, seq, purpose, number_enc, number_digest,
                                 number_gdigest, scheduled_at)

@@ -6,14 +6,14 @@ BEGIN;
 SELECT plan(17);
 
 SET LOCAL kept.clock = '2026-05-04 15:00:00+00';
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"CT-C","name":"Cora Contact","time_zone":"America/Chicago",
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"CT-C","name":"Cora Contact","time_zone":"America/Chicago",
     "jurisdiction":"US-IL","phones":[{"number":"+13125550147","consent_automated":true}]}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id',
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id',
     (SELECT id FROM kept.customers WHERE external_ref = 'CT-C'), 'external_ref', 'CT-A', 'creditor', 'Bank',
     'original_balance_cents', 40000, 'currency', 'USD')::jsonb);
 CREATE TEMP TABLE a AS SELECT id FROM kept.accounts WHERE external_ref = 'CT-A';
 
-CREATE TEMP TABLE c1 AS SELECT kept.contact_log(NULL, 'agent', 'req-c', (SELECT id FROM a), '{"channel": "phone",
+CREATE TEMP TABLE c1 AS SELECT kept.contact_log(ROW(NULL, 'agent', 'req-c')::kept.actor, (SELECT id FROM a), '{"channel": "phone",
     "direction": "outbound", "outcome": "conversation", "number": "+13125550147", "note": "agreed to call back"}')::jsonb AS doc;
 SELECT is((SELECT doc->>'number_last4' || '/' || (doc->>'occurred_at') FROM c1), '0147/2026-05-04T15:00:00.000000Z',
           'a logged contact shows the number''s last four digits, at kept''s clock');
@@ -25,27 +25,27 @@ SELECT ok((SELECT position('+13125550147'::bytea IN number_enc) = 0 FROM kept.co
 SELECT is((SELECT count(*)::int FROM kept.audit_events WHERE action = 'contact.logged' AND request_id = 'req-c'), 1, 'audited');
 SELECT is((SELECT count(*)::int FROM kept.outbox_events WHERE event_type = 'contact_logged'
            AND aggregate_id = (SELECT (doc->>'id')::bigint FROM c1)), 1, 'and sent to the outbox');
-SELECT is(kept.contact_log(NULL, 'agent', NULL, (SELECT id FROM a), '{"channel": "letter", "direction": "outbound",
+SELECT is(kept.contact_log(ROW(NULL, 'agent', NULL)::kept.actor, (SELECT id FROM a), '{"channel": "letter", "direction": "outbound",
     "outcome": "left_message", "occurred_at": "2026-05-01T10:00:00Z"}')::jsonb->>'counts_as',
     'not a telephone contact: no Reg F call rule counts it', 'a letter counts in no call rule');
-SELECT is(kept.contact_log(NULL, 'agent', NULL, (SELECT id FROM a), '{"channel": "phone", "direction": "inbound",
+SELECT is(kept.contact_log(ROW(NULL, 'agent', NULL)::kept.actor, (SELECT id FROM a), '{"channel": "phone", "direction": "inbound",
     "outcome": "no_answer"}')::jsonb->>'counts_as', 'an inbound call that reached nobody: counts in no rule',
     'nor an inbound call that reached nobody');
 
 -- refusals
-SELECT is(kept_test.error_code($$SELECT kept.contact_log(NULL, 'agent', NULL, (SELECT id FROM a),
+SELECT is(kept_test.error_code($$SELECT kept.contact_log(ROW(NULL, 'agent', NULL)::kept.actor, (SELECT id FROM a),
     '{"channel": "pigeon", "direction": "inbound", "outcome": "conversation"}')$$), 'invalid_contact_channel', 'an unknown channel');
-SELECT is(kept_test.error_code($$SELECT kept.contact_log(NULL, 'agent', NULL, (SELECT id FROM a),
+SELECT is(kept_test.error_code($$SELECT kept.contact_log(ROW(NULL, 'agent', NULL)::kept.actor, (SELECT id FROM a),
     '{"channel": "phone", "direction": "outbound", "outcome": "conversation"}')$$), 'missing_value',
     'an outbound call names the number called');
-SELECT is(kept_test.error_code($$SELECT kept.contact_log(NULL, 'agent', NULL, (SELECT id FROM a),
+SELECT is(kept_test.error_code($$SELECT kept.contact_log(ROW(NULL, 'agent', NULL)::kept.actor, (SELECT id FROM a),
     '{"channel": "phone", "direction": "inbound", "outcome": "conversation", "occurred_at": "2026-05-04T16:00:00Z"}')$$),
     'contact_in_future', 'a contact is logged after it happened');
-SELECT is(kept_test.error_code($$SELECT kept.contact_log(NULL, 'agent', NULL, 999999999,
+SELECT is(kept_test.error_code($$SELECT kept.contact_log(ROW(NULL, 'agent', NULL)::kept.actor, 999999999,
     '{"channel": "email", "direction": "inbound", "outcome": "conversation"}')$$), 'account_not_found', 'an unknown account');
 
 -- a wrong party: automated calls to that number stop and someone finds a new one
-SELECT kept.contact_log(NULL, 'agent', NULL, (SELECT id FROM a), '{"channel": "phone", "direction": "outbound",
+SELECT kept.contact_log(ROW(NULL, 'agent', NULL)::kept.actor, (SELECT id FROM a), '{"channel": "phone", "direction": "outbound",
     "outcome": "wrong_party", "number": "+13125550147"}');
 SELECT ok((SELECT wrong_party_at = '2026-05-04 15:00:00+00' FROM kept.customer_phones
            WHERE customer_id = (SELECT customer_id FROM kept.accounts WHERE id = (SELECT id FROM a))),

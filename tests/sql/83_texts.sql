@@ -6,7 +6,7 @@ BEGIN;
 SELECT plan(19);
 
 CREATE FUNCTION pg_temp.queue(p_number text, p_useful_until timestamptz DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT kept.message_queue(NULL, 'test', NULL, c.id, a.id, NULL, 'confirmation', p_number, 'en', 'Your payment of £10 is due',
+    SELECT kept.message_queue(ROW(NULL, 'test', NULL)::kept.actor, c.id, a.id, NULL, 'confirmation', p_number, 'en', 'Your payment of £10 is due',
                               NULL, p_useful_until)::jsonb
     FROM kept.customers c JOIN kept.accounts a ON a.customer_id = c.id WHERE c.external_ref = 'TX-C';
 $$;
@@ -15,10 +15,10 @@ SELECT is(ARRAY[kept.text_keyword(' stop. '), kept.text_keyword('Unsubscribe'), 
                 kept.text_keyword('info'), kept.text_keyword('stop calling me')],
           ARRAY['stop', 'stop', 'start', 'help', NULL], 'keywords are whole messages, case and punctuation aside');
 
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"TX-C","name":"Tess Texter","time_zone":"Europe/London",
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"TX-C","name":"Tess Texter","time_zone":"Europe/London",
     "jurisdiction":"GB","phones":[{"number":"+447700900701","consent_automated":true},
                                   {"number":"+447700900702","consent_automated":true}]}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id',
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id',
     (SELECT id FROM kept.customers WHERE external_ref = 'TX-C'), 'external_ref', 'TX-A', 'creditor', 'Bank',
     'original_balance_cents', 10000, 'currency', 'GBP')::jsonb);
 CREATE TEMP TABLE cu AS SELECT id FROM kept.customers WHERE external_ref = 'TX-C';

@@ -4,9 +4,9 @@
 BEGIN;
 SELECT plan(11);
 
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"OV-C","name":"Olive Overview","time_zone":"Europe/London",
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"OV-C","name":"Olive Overview","time_zone":"Europe/London",
     "jurisdiction":"GB","phones":[{"number":"+447700900555","consent_automated":true}]}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id',
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id',
     (SELECT id FROM kept.customers WHERE external_ref = 'OV-C'), 'external_ref', 'OV-A', 'creditor', 'Bank',
     'original_balance_cents', 100000, 'currency', 'GBP', 'placed_on', '2024-01-01')::jsonb);
 CREATE TEMP TABLE a AS SELECT id FROM kept.accounts WHERE external_ref = 'OV-A';
@@ -15,7 +15,7 @@ SELECT is((SELECT kept.account_overview((SELECT id FROM a))::jsonb->'plan'), 'nu
 SELECT throws_ok($$SELECT kept.account_overview(999999999)$$, NULL, NULL, 'an unknown account is an error');
 
 -- an imported plan whose first installment was two weeks ago, nothing paid: judged missed
-SELECT kept.plan_create(NULL, 'test', NULL, (SELECT id FROM a), jsonb_build_object('weekly_amount_cents', 10000,
+SELECT kept.plan_create(ROW(NULL, 'test', NULL)::kept.actor, (SELECT id FROM a), jsonb_build_object('weekly_amount_cents', 10000,
        'first_due_date', kept.local_today('Europe/London') - 14, 'imported', true));
 SELECT kept.evaluate_outcomes(now());
 CREATE TEMP TABLE o AS SELECT kept.account_overview((SELECT id FROM a))::jsonb AS doc;

@@ -21,22 +21,22 @@ SELECT is(ARRAY[kept.rate_hit('t:a', 2, '1 minute'), kept.rate_hit('t:a', 2, '1 
 SET LOCAL kept.clock = '2026-07-01 10:01:00+00';
 SELECT is(kept.rate_hit('t:a', 2, '1 minute'), 0, 'a new window starts again');
 
-SELECT kept.customer_create(NULL, 'test', NULL, '{"external_ref":"SS-C","name":"Sally Self","time_zone":"Europe/London",
+SELECT kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, '{"external_ref":"SS-C","name":"Sally Self","time_zone":"Europe/London",
     "jurisdiction":"GB","date_of_birth":"1984-07-19","postcode":"SW1A 1AA",
     "phones":[{"number":"+447700900881","consent_automated":true}]}');
-SELECT kept.account_create(NULL, 'test', NULL, json_build_object('customer_id',
+SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_object('customer_id',
     (SELECT id FROM kept.customers WHERE external_ref = 'SS-C'), 'external_ref', 'SS-A', 'creditor', 'Bank',
     'original_balance_cents', 100000, 'currency', 'GBP')::jsonb);
 CREATE TEMP TABLE a AS SELECT id FROM kept.accounts WHERE external_ref = 'SS-A';
 
 -- links
-SELECT is(kept_test.error_code($$SELECT kept.self_service_link_create(NULL, 'agent', NULL, (SELECT id FROM a), pg_temp.h('x'),
+SELECT is(kept_test.error_code($$SELECT kept.self_service_link_create(ROW(NULL, 'agent', NULL)::kept.actor, (SELECT id FROM a), pg_temp.h('x'),
     '{"expires_in_days": 31}')$$), 'invalid_expiry', 'a link lasts 1 to 30 days');
-SELECT is(kept_test.error_code($$SELECT kept.self_service_link_create(NULL, 'agent', NULL, (SELECT id FROM a), pg_temp.h('x'),
+SELECT is(kept_test.error_code($$SELECT kept.self_service_link_create(ROW(NULL, 'agent', NULL)::kept.actor, (SELECT id FROM a), pg_temp.h('x'),
     '{"send": "pigeon"}')$$), 'invalid_send', 'is sent by text or not at all');
-SELECT is(kept_test.error_code($$SELECT kept.self_service_link_create(NULL, 'agent', NULL, (SELECT id FROM a), pg_temp.h('x'),
+SELECT is(kept_test.error_code($$SELECT kept.self_service_link_create(ROW(NULL, 'agent', NULL)::kept.actor, (SELECT id FROM a), pg_temp.h('x'),
     '{"send": "sms", "number": "+447700900999"}')$$), 'unknown_number', 'only to a number of the customer''s');
-CREATE TEMP TABLE l1 AS SELECT kept.self_service_link_create(NULL, 'agent', 'req-l', (SELECT id FROM a), pg_temp.h('tok-1'),
+CREATE TEMP TABLE l1 AS SELECT kept.self_service_link_create(ROW(NULL, 'agent', 'req-l')::kept.actor, (SELECT id FROM a), pg_temp.h('tok-1'),
     '{}')::jsonb AS doc;
 SELECT is((SELECT doc->>'status' FROM l1), 'active', 'a new link is active');
 SELECT is((SELECT doc->>'expires_at' FROM l1), '2026-07-08T10:01:00.000000Z', 'for a week by default');
@@ -70,13 +70,13 @@ SELECT is(kept.page_propose(pg_temp.h('tok-1'), pg_temp.h('sess-1'), 'addr-1', N
           '{"amount": "lots", "first_due_date": "2026-07-08"}')::jsonb->>'error', 'invalid_amount', 'an amount that is not one');
 
 -- five wrong answers lock the link and escalate; revoking ends sessions
-SELECT kept.self_service_link_create(NULL, 'agent', NULL, (SELECT id FROM a), pg_temp.h('tok-2'), '{}');
+SELECT kept.self_service_link_create(ROW(NULL, 'agent', NULL)::kept.actor, (SELECT id FROM a), pg_temp.h('tok-2'), '{}');
 SELECT kept.page_verify(pg_temp.h('tok-2'), NULL, 'addr-3', NULL, '2000-01-01', 'X1 1XX') FROM generate_series(1, 4);
 SELECT is(kept.page_verify(pg_temp.h('tok-2'), NULL, 'addr-3', NULL, '2000-01-01', 'X1 1XX')::jsonb->>'view', 'locked',
           'the fifth wrong answer locks the link');
 SELECT is((SELECT count(*)::int FROM kept.escalations WHERE account_id = (SELECT id FROM a) AND reason = 'self_service_locked'), 1,
           'and opens an escalation');
-SELECT kept.self_service_link_revoke(NULL, 'agent', NULL, (SELECT (doc->>'id')::bigint FROM l1), 'sent to the wrong person');
+SELECT kept.self_service_link_revoke(ROW(NULL, 'agent', NULL)::kept.actor, (SELECT (doc->>'id')::bigint FROM l1), 'sent to the wrong person');
 SELECT is(kept.page_view(pg_temp.h('tok-1'), pg_temp.h('sess-1'), 'addr-1', NULL)::jsonb->>'view', 'revoked',
           'a revoked link shows only that');
 SELECT is((SELECT count(*)::int FROM kept.self_service_sessions WHERE link_id = (SELECT (doc->>'id')::bigint FROM l1)

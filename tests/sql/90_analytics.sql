@@ -15,18 +15,18 @@ DECLARE
     a json;
     p json;
 BEGIN
-    a := kept.account_create(NULL, 'test', NULL, jsonb_build_object(
-         'customer_id', kept.customer_create(NULL, 'test', NULL, jsonb_build_object('external_ref', 'AN-' || p_name,
+    a := kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object(
+         'customer_id', kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('external_ref', 'AN-' || p_name,
                         'name', 'Analytics ' || p_name, 'time_zone', p_zone, 'jurisdiction', 'GB'))->>'id',
          'external_ref', 'AN-A-' || p_name, 'creditor', 'Bank', 'original_balance_cents', 100000, 'currency', 'GBP',
          'placed_on', '2024-01-01'));
-    p := kept.plan_create(NULL, 'test', NULL, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
+    p := kept.plan_create(ROW(NULL, 'test', NULL)::kept.actor, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
          'first_due_date', kept.local_today(p_zone) - 42, 'imported', true));
     INSERT INTO t VALUES (p_name, (a->>'id')::bigint, (p->>'id')::bigint);
 END $$;
 
 CREATE FUNCTION pg_temp.pay(p_name text, p_seq integer, p_ref text) RETURNS void LANGUAGE sql AS $$
-    SELECT kept.payment_post(NULL, 'test', NULL, jsonb_build_object('account_id', t.account, 'amount_cents', 10000,
+    SELECT kept.payment_post(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('account_id', t.account, 'amount_cents', 10000,
            'received_at', i.due_end_at - interval '1 hour', 'source', 'test', 'source_ref', p_ref), NULL)
     FROM t JOIN kept.installments i ON i.plan_id = t.plan AND i.seq = p_seq WHERE t.name = p_name;
 $$;
@@ -131,7 +131,7 @@ SELECT pg_temp.load(ARRAY(SELECT plan FROM t));
 SELECT is(pg_temp.fact_differences(), 0::bigint, 'the writer sets every column of a fact');
 
 -- Waived installments are not due.
-SELECT kept.plan_cancel(NULL, 'test', NULL, (SELECT plan FROM t WHERE name = 'b'), 'test');
+SELECT kept.plan_cancel(ROW(NULL, 'test', NULL)::kept.actor, (SELECT plan FROM t WHERE name = 'b'), 'test');
 SELECT pg_temp.load(ARRAY(SELECT plan FROM t));
 SELECT is((SELECT sum(waived) FROM analytics.agg_week), 4::numeric, 'a cancelled plan''s four unjudged installments are waived');
 SELECT is((SELECT sum(installments) FROM analytics.agg_week), 16::numeric, '... and not due');
@@ -141,7 +141,7 @@ SELECT is(pg_temp.aggregate_differences(), 0::bigint, 'aggregates equal their fa
 -- customer's calendar, a reminder that reached the provider, local dates that
 -- move with the customer.
 SELECT pg_temp.setup('c', 'America/New_York');
-SELECT kept.payment_post(NULL, 'test', NULL, jsonb_build_object('account_id', t.account, 'amount_cents', 10000,
+SELECT kept.payment_post(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('account_id', t.account, 'amount_cents', 10000,
        'received_at', i.due_end_at + interval '1 day 12 hours', 'source', 'test', 'source_ref', 'an-c-1'), NULL)
 FROM t JOIN kept.installments i ON i.plan_id = t.plan AND i.seq = 1 WHERE t.name = 'c';
 SELECT kept.evaluate_outcomes(now());
@@ -154,7 +154,7 @@ SELECT results_eq($$SELECT r.outcome, r.days_late, r.reminded, r.reminder_purpos
                       ARRAY(SELECT plan FROM t WHERE name = 'c'), '{}', '{}') r WHERE r.seq <= 2 ORDER BY r.seq$$,
                   $$VALUES ('kept_late'::text, 2, false, '{}'::text[]), ('missed', NULL, true, '{pre_due}')$$,
                   'days late counted on the customer''s calendar; a reminder that reached the provider');
-SELECT kept.customer_update(NULL, 'test', NULL, (SELECT customer_id FROM kept.accounts WHERE id = t.account), NULL,
+SELECT kept.customer_update(ROW(NULL, 'test', NULL)::kept.actor, (SELECT customer_id FROM kept.accounts WHERE id = t.account), NULL,
                             '{"time_zone": "Pacific/Kiritimati"}')
 FROM t WHERE t.name = 'c';
 SELECT is((SELECT r.received_date - (p.received_at AT TIME ZONE 'America/New_York')::date

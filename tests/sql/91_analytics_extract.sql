@@ -11,12 +11,12 @@ DECLARE
     a json;
     p json;
 BEGIN
-    a := kept.account_create(NULL, 'test', NULL, jsonb_build_object(
-         'customer_id', kept.customer_create(NULL, 'test', NULL, jsonb_build_object('external_ref', 'AX-' || p_name,
+    a := kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object(
+         'customer_id', kept.customer_create(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('external_ref', 'AX-' || p_name,
                         'name', 'Extract ' || p_name, 'time_zone', 'Europe/London', 'jurisdiction', 'GB'))->>'id',
          'external_ref', 'AX-A-' || p_name, 'creditor', 'Bank', 'original_balance_cents', 100000, 'currency', 'GBP',
          'placed_on', '2024-01-01'));
-    p := kept.plan_create(NULL, 'test', NULL, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
+    p := kept.plan_create(ROW(NULL, 'test', NULL)::kept.actor, (a->>'id')::bigint, jsonb_build_object('weekly_amount_cents', 10000,
          'first_due_date', kept.local_today('Europe/London') - 21, 'imported', true));
     INSERT INTO t VALUES (p_name, (a->>'id')::bigint, (a->>'customer_id')::bigint, (p->>'id')::bigint);
 END $$;
@@ -43,7 +43,7 @@ SELECT is((SELECT to_id FROM kept.analytics_touched(pg_current_xact_id(), (SELEC
 
 -- a payment: the payment and the installment it was allocated to, not the whole plan
 SELECT pg_temp.mark('paid');
-SELECT kept.payment_post(NULL, 'test', NULL, jsonb_build_object('account_id', t.account, 'amount_cents', 10000,
+SELECT kept.payment_post(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('account_id', t.account, 'amount_cents', 10000,
        'received_at', i.due_end_at - interval '1 hour', 'source', 'test', 'source_ref', 'ax-a-1'), NULL)
 FROM t JOIN kept.installments i ON i.plan_id = t.plan AND i.seq = 1 WHERE t.name = 'a';
 SELECT is((SELECT payments FROM kept.analytics_touched(pg_current_xact_id(), (SELECT id FROM mark WHERE name = 'paid'),
@@ -54,7 +54,7 @@ SELECT is((SELECT array_to_string(key_plans, ',') || '/' || array_to_string(key_
 
 -- a customer who moves: every plan and payment of theirs (local dates move)
 SELECT pg_temp.mark('moved');
-SELECT kept.customer_update(NULL, 'test', NULL, t.customer, NULL, '{"time_zone": "Pacific/Auckland"}') FROM t WHERE name = 'a';
+SELECT kept.customer_update(ROW(NULL, 'test', NULL)::kept.actor, t.customer, NULL, '{"time_zone": "Pacific/Auckland"}') FROM t WHERE name = 'a';
 SELECT is((SELECT plans FROM kept.analytics_touched(pg_current_xact_id(), (SELECT id FROM mark WHERE name = 'moved'),
            NULL, false)), ARRAY(SELECT plan FROM t WHERE name = 'a'), 'a move touches every plan of the customer');
 SELECT is((SELECT payments FROM kept.analytics_touched(pg_current_xact_id(), (SELECT id FROM mark WHERE name = 'moved'),
@@ -62,7 +62,7 @@ SELECT is((SELECT payments FROM kept.analytics_touched(pg_current_xact_id(), (SE
 
 -- events that change no fact
 SELECT pg_temp.mark('other');
-SELECT kept.escalation_open(NULL, 'test', NULL, jsonb_build_object('account_id', t.account, 'reason', 'other', 'note', 'x'))
+SELECT kept.escalation_open(ROW(NULL, 'test', NULL)::kept.actor, jsonb_build_object('account_id', t.account, 'reason', 'other', 'note', 'x'))
 FROM t WHERE name = 'b';
 SELECT is((SELECT cardinality(plans) + cardinality(key_plans) + cardinality(calls) + cardinality(payments)
            FROM kept.analytics_touched(pg_current_xact_id(), (SELECT id FROM mark WHERE name = 'other'), NULL, false)),

@@ -52,6 +52,23 @@ static void one_cast_types_every_use(void **state)
 	assert_int_equal(qp.type[1], PARAM_TEXT);
 }
 
+/* The actor of a write query: three parameters made into one kept.actor. The
+ * cast after the row is the row's, not a parameter's. */
+static void a_row_of_parameters_keeps_their_casts(void **state)
+{
+	(void)state;
+	struct query_params qp;
+	assert_null(
+	        parse_params("SELECT kept.payment_reverse(ROW($1::bigint, $2::text, $3::text)::kept.actor,\n"
+	                     "  $4::bigint, ($5::jsonb)->>'reason')",
+	                     &qp));
+	assert_int_equal(qp.count, 5);
+	static const enum param_type want[] = {PARAM_BIGINT, PARAM_TEXT, PARAM_TEXT, PARAM_BIGINT,
+	                                       PARAM_TEXT};
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(qp.type[i], want[i]);
+}
+
 static void comments_and_quotes_are_not_code(void **state)
 {
 	(void)state;
@@ -107,6 +124,7 @@ int main(void)
 	        cmocka_unit_test(types_from_casts),
 	        cmocka_unit_test(arrays_and_untyped_are_text),
 	        cmocka_unit_test(one_cast_types_every_use),
+	        cmocka_unit_test(a_row_of_parameters_keeps_their_casts),
 	        cmocka_unit_test(comments_and_quotes_are_not_code),
 	        cmocka_unit_test(mistakes_are_refused),
 	        cmocka_unit_test(names_from_the_name_line),

@@ -87,7 +87,8 @@ void auth_actor_cli(struct auth_actor *out);
 int64_t auth_actor_key(const struct auth_actor *actor);
 
 /* The first three arguments of a typed write query (db_queries.h): key id
- * (DB_NULL_BIGINT for the command line), label, request id. */
+ * (DB_NULL_BIGINT for the command line), label, request id; the query makes
+ * them the one kept.actor its SQL function takes (schema/0032_actor.sql). */
 #define AUTH_ACTOR_ARGS(actor) auth_actor_key(actor), (actor)->label, (actor)->request_id
 
 /*

@@ -36,7 +36,7 @@ app.post("/v1/payments", { schema: { body } }, async (req, reply) => {
   if (who.rowCount === 0 || who.rows[0].state !== "ok") return reply.code(401).send({ error: { code: "invalid_key", message: "unknown key" } });
   if (!who.rows[0].roles.split(",").some((r) => ["finance", "admin"].includes(r))) return reply.code(403).send({ error: { code: "forbidden_role" } });
   try {
-    const r = await pool.query("SELECT kept.payment_post($1::bigint, $2, $3, $4::jsonb, $5) AS p",
+    const r = await pool.query("SELECT kept.payment_post(ROW($1::bigint, $2::text, $3::text)::kept.actor, $4::jsonb, $5) AS p",
       [who.rows[0].id, `key:${who.rows[0].id}`, randomBytes(12).toString("hex"), JSON.stringify(req.body), idem]);
     return reply.code(201).send(r.rows[0].p);
   } catch (e) {
