@@ -2,14 +2,17 @@
  * the module is glue to libpq and HTTP, tested by tests/integration). */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "api/internal.h"
 #include "api/specs.h"
+#include "rules/rules.h"
 
 static void the_table_keeps_its_rules(void **state)
 {
@@ -105,6 +108,77 @@ static void filters_are_text_and_escaped(void **state)
 	arena_free(a);
 }
 
+/* A spec field against every field rule that governs a property of its name:
+ * the same longest text, and (when the spec bounds an integer) the same
+ * bounds. Counts the rules it was held to in *held; answers how many it
+ * disagrees with (each printed). */
+static int field_drift(const struct json_field *f, const char *where, int *held)
+{
+	int drift = 0;
+	for (size_t i = 0; i < field_rules_count; i++) {
+		const struct field_rule *r = &field_rules[i];
+		if (strcmp(r->property ? r->property : r->field, f->name) != 0)
+			continue;
+		(*held)++;
+		bool longer = f->kind == JSON_STRING && r->max_chars && f->max != (size_t)r->max_chars;
+		bool bounds = f->kind == JSON_INT && (f->min || f->max_int) &&
+		              (!(r->bounds & RULE_MIN) || f->min != r->min || !(r->bounds & RULE_MAX) ||
+		               f->max_int != r->max);
+		if (longer || bounds) {
+			print_message("%s: %s differs from the field rule %s\n", where, f->name, r->name);
+			drift++;
+		}
+	}
+	return drift;
+}
+
+static int spec_drift(const struct json_field *spec, const char *where, int *held);
+
+/* One row, its object's members and its array's element (a single row). */
+static int row_drift(const struct json_field *f, const char *where, int *held)
+{
+	return field_drift(f, where, held) + spec_drift(f->members, where, held) +
+	       (f->items ? row_drift(f->items, where, held) : 0);
+}
+
+static int spec_drift(const struct json_field *spec, const char *where, int *held)
+{
+	int drift = 0;
+	for (const struct json_field *f = spec; f && f->name; f++)
+		drift += row_drift(f, where, held);
+	return drift;
+}
+
+/* Each field rule declared once (rules/rules.c): every request spec that
+ * names a governed field agrees with it (tests/integration/test_field_rules.py
+ * holds openapi.yaml and the database to the same rules). */
+static void specs_follow_the_field_rules(void **state)
+{
+	(void)state;
+	int held = 0, drift = 0;
+	for (size_t i = 0; i < api_routes_count; i++) {
+		char where[160];
+		snprintf(where, sizeof where, "%s %s", api_routes[i].method, api_routes[i].pattern);
+		drift += spec_drift(api_routes[i].spec, where, &held);
+	}
+	assert_int_equal(drift, 0);
+	assert_true(held >= 20); /* it reaches the specs: name, team, source, currency, ... */
+
+	/* and it sees a drift, nested ones too */
+	const struct json_field phone[] = {{"type", JSON_STRING, 0, .max = 10}, {0}};
+	const struct json_field drifted[] = {
+	        {"source", JSON_STRING, JSON_REQUIRED, .max = 41},
+	        {"max_weeks", JSON_INT, 0, .min = 1, .max_int = 52},
+	        {"phones", JSON_ARRAY, 0, .max = 10,
+	         .items = &(const struct json_field){"p", JSON_OBJECT, 0, .members = phone}},
+	        {"team", JSON_STRING, 0, .max = 64},
+	        {0},
+	};
+	held = 0;
+	assert_int_equal(spec_drift(drifted, "drifted", &held), 2);
+	assert_int_equal(held, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +186,7 @@ int main(void)
 	        cmocka_unit_test(bad_rows_are_named),
 	        cmocka_unit_test(filters_leave_out_what_is_absent),
 	        cmocka_unit_test(filters_are_text_and_escaped),
+	        cmocka_unit_test(specs_follow_the_field_rules),
 	};
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
 }

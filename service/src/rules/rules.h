@@ -10,12 +10,14 @@
  *   - `keptd migrate` writes the table into kept.field_rules, and SQL's own
  *     checks (the imports' problem lists, kept.fail_rule) take their codes
  *     and messages from there (kept.rule_message);
- *   - tests/integration/test_field_rules.py holds the rest to it and fails
- *     on any drift: every OpenAPI property the rule governs carries the same
- *     pattern, maxLength, minimum, maximum and enum; every constraint it
- *     names exists and its definition (or the predicate it calls) states the
- *     same pattern or bounds; and every request spec's maxLength in keptd's
- *     routing table agrees with the rule of that field.
+ *   - tests hold the rest to it and fail on any drift:
+ *     tests/integration/test_field_rules.py, every OpenAPI property the rule
+ *     governs (carries the same pattern, maxLength, minimum, maximum and
+ *     enum) and every constraint it names (exists, and its definition or the
+ *     predicate it calls states the same pattern or bounds);
+ *     tests/unit/test_api.c, every request spec of the routing table
+ *     (api/specs.c) that names a governed field (the same longest text and
+ *     bounds); tests/unit/test_rules.c, the imports' C checks.
  *
  * The constraints and predicates stay in the schema, where the database
  * enforces them on every write; the C checks of the CSV imports
