@@ -82,13 +82,11 @@ BEGIN
             FROM judgeable c
             WHERE i.plan_id = c.plan_id AND i.seq = c.seq AND i.outcome = 'scheduled'
               AND (i.grace_end_at <= %1$L::timestamptz OR i.paid_by_due_cents >= i.threshold_cents)
-            RETURNING i.plan_id, i.seq, i.due_date, i.outcome, i.amount_due_cents, i.amount_paid_cents,
-                      i.paid_by_due_cents, c.installment_count, c.breaks_after_misses, c.status
+            RETURNING i.plan_id, i.seq, i.outcome, c.installment_count, c.breaks_after_misses, c.status
         ), events AS (
             INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
             SELECT 'installment_evaluated', 'plan', j.plan_id,
-                   kept.installment_event(j.seq, j.due_date, j.outcome, j.amount_due_cents, j.amount_paid_cents,
-                                          j.paid_by_due_cents, %1$L::timestamptz)
+                   kept.installment_event(j.seq, j.outcome)
             FROM judged j
         ), streak AS (
             -- for each new miss, the breaks_after_misses installments ending with it
@@ -262,8 +260,7 @@ BEGIN
         CONTINUE WHEN i.plan_id IS NULL;
         v_judged := v_judged + 1;
         PERFORM kept.outbox_write('installment_evaluated', 'plan', i.plan_id,
-                                  kept.installment_event(i.seq, i.due_date, i.outcome, i.amount_due_cents,
-                                                         i.amount_paid_cents, i.paid_by_due_cents, d.at));
+                                  kept.installment_event(i.seq, i.outcome));
         SELECT * INTO p FROM kept.plans WHERE id = i.plan_id;
         SELECT * INTO a FROM kept.accounts WHERE id = p.account_id;
         IF p.status = 'active' AND i.outcome = 'missed' AND kept.plan_should_break(p) THEN
