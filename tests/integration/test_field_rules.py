@@ -5,6 +5,7 @@ governs, and the database constraints (with the predicates they call) that
 enforce it, must state the same pattern, length, bounds and values; and the
 API must answer a broken rule with the rule's code, field and message."""
 import json
+import re
 
 import pytest
 import yaml
@@ -157,3 +158,12 @@ def test_a_broken_rule_answers_its_code_field_and_message(api, rules):
     assert r.json()["error"]["code"] == source["code"]
     assert r.json()["error"]["message"] == source["message"]
     assert r.json()["error"]["details"]["field"] == source["field"]
+
+
+def test_sql_names_only_rules_keptd_declares(rules):
+    """A misspelt rule name in SQL would be a 500 on the first bad line of an import."""
+    used = set()
+    for path in (ROOT / "sql" / "functions").glob("*.sql"):
+        used |= set(re.findall(r"kept\.(?:rule_message|fail_rule)\('([a-z_]+)'\)", path.read_text()))
+    assert len(used) >= 10
+    assert used - set(rules) == set()
