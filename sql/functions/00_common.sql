@@ -50,30 +50,32 @@ LANGUAGE sql AS $$
             predicate = EXCLUDED.predicate, constraints = EXCLUDED.constraints;
 $$;
 
--- The message of the rule p_name; a rule keptd does not declare is a defect
--- of the caller (a plain exception: keptd answers 500 and logs it).
-CREATE OR REPLACE FUNCTION kept.rule_message(p_name text) RETURNS text
+-- The rule p_name; a rule keptd does not declare is a defect of the caller
+-- (a plain exception: keptd answers 500 and logs it), never a check that
+-- passes because its pattern or length read as NULL.
+CREATE OR REPLACE FUNCTION kept.field_rule(p_name text) RETURNS kept.field_rules
 LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    v_message text;
-BEGIN
-    SELECT message INTO v_message FROM kept.field_rules WHERE name = p_name;
-    IF v_message IS NULL THEN
-        RAISE EXCEPTION 'kept.rule_message: no field rule %', p_name;
-    END IF;
-    RETURN v_message;
-END $$;
-
--- Raises the rule p_name's error: invalid, its code, field and message.
-CREATE OR REPLACE FUNCTION kept.fail_rule(p_name text) RETURNS void
-LANGUAGE plpgsql AS $$
 DECLARE
     v kept.field_rules;
 BEGIN
     SELECT * INTO v FROM kept.field_rules WHERE name = p_name;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'kept.fail_rule: no field rule %', p_name;
+        RAISE EXCEPTION 'no field rule %', p_name;
     END IF;
+    RETURN v;
+END $$;
+
+-- The message of the rule p_name.
+CREATE OR REPLACE FUNCTION kept.rule_message(p_name text) RETURNS text
+LANGUAGE sql STABLE
+RETURN (kept.field_rule(p_name)).message;
+
+-- Raises the rule p_name's error: invalid, its code, field and message.
+CREATE OR REPLACE FUNCTION kept.fail_rule(p_name text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v kept.field_rules := kept.field_rule(p_name);
+BEGIN
     PERFORM kept.fail('invalid', v.code, v.field, v.message);
 END $$;
 

@@ -270,9 +270,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_team text := kept.viewer_team(p_viewer);
     v_q text := btrim(coalesce(p_q, ''));
-    v_limit integer := kept.page_limit_upto(p_limit, 20, 100);
-    v_offset integer := CASE WHEN coalesce(p_cursor, '') = '' THEN 0
-                             ELSE kept.cursor_decode_text('find', p_cursor, '[0-9]{1,6}')::integer END;
+    v_limit integer;
+    v_offset integer;
     v_digits text := regexp_replace(v_q, '[^0-9]', '', 'g');
     v_phone boolean;
     v_words text[];
@@ -287,9 +286,7 @@ DECLARE
     v_items json;
     v_cap CONSTANT integer := 200;
     v_lines CONSTANT integer := 1000;
-    -- the matches to find: the page's last and one more (to know there is a
-    -- next page), within the first v_cap
-    v_want integer := CASE WHEN v_offset < v_cap THEN least(v_offset + v_limit, v_cap) + 1 ELSE 0 END;
+    v_want integer;
 BEGIN
     IF p_q IS NULL THEN
         PERFORM kept.fail('invalid', 'missing_value', 'q',
@@ -299,6 +296,13 @@ BEGIN
         PERFORM kept.fail('invalid', CASE WHEN length(v_q) < 3 THEN 'query_too_short' ELSE 'query_too_long' END, 'q',
                           'q is what to look for: 3 to 200 characters of a name, a phone number or a reference');
     END IF;
+    -- what to look for comes before which page of it
+    v_limit := kept.page_limit_upto(p_limit, 20, 100);
+    v_offset := CASE WHEN coalesce(p_cursor, '') = '' THEN 0
+                     ELSE kept.cursor_decode_text('find', p_cursor, '[0-9]{1,6}')::integer END;
+    -- the matches to find: the page's last and one more (to know there is a
+    -- next page), within the first v_cap
+    v_want := CASE WHEN v_offset < v_cap THEN least(v_offset + v_limit, v_cap) + 1 ELSE 0 END;
     v_phone := v_q ~ '^[+0-9 ().-]+$' AND length(v_digits) >= 3;
     -- every word somewhere in the text, in any order ("smith john")
     v_words := CASE WHEN v_phone THEN ARRAY[v_digits] ELSE regexp_split_to_array(kept.search_fold(v_q), '\s+') END;

@@ -1,7 +1,7 @@
 -- The helpers every SQL file uses (sql/functions/00_common.sql): kept.fail's
 -- error shape, timestamps, page cursors and limits, amounts as people write them.
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 CREATE FUNCTION pg_temp.error_of(p_sql text, OUT state text, OUT hint text, OUT field text, OUT message text)
 LANGUAGE plpgsql AS $$
@@ -61,6 +61,8 @@ SELECT is((SELECT hint || '|' || field || '|' || message FROM pg_temp.error_of($
           'invalid_source|source|' || kept.rule_message('source'), 'kept.fail_rule raises the rule''s code, field and message');
 SELECT is((SELECT state FROM pg_temp.error_of($$SELECT kept.rule_message('no_such_rule')$$)), 'P0001',
           'a rule keptd does not declare is a defect, not a client''s error');
+SELECT is((SELECT message FROM pg_temp.error_of($$SELECT (kept.field_rule('no_such_rule')).pattern$$)),
+          'no field rule no_such_rule', 'a check reading an undeclared rule''s pattern raises, never passes on NULL');
 SELECT is((SELECT state FROM pg_temp.error_of($$SELECT kept.fail_rule('no_such_rule')$$)), 'P0001',
           'and raising one too');
 SELECT kept.field_rules_load('[{"name": "source", "code": "invalid_source", "field": "source", "property": "source",

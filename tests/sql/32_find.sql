@@ -4,7 +4,7 @@
 -- answer; over a blind index that holds no name or number. Team scope, the
 -- access log, paging and the query's bounds.
 BEGIN;
-SELECT plan(21);
+SELECT plan(22);
 
 -- the external_refs a search finds, in its order
 CREATE FUNCTION pg_temp.found(p_q text, p_viewer bigint DEFAULT NULL) RETURNS text LANGUAGE sql AS $$
@@ -21,6 +21,8 @@ SELECT kept.account_create(ROW(NULL, 'test', NULL)::kept.actor, json_build_objec
     (SELECT id FROM kept.customers WHERE external_ref = 'FND-JOHN'), 'external_ref', 'FND-ACC-7', 'creditor', 'Find Bank',
     'original_balance_cents', 10000, 'currency', 'GBP')::jsonb);
 
+SELECT is(kept_test.error_code($$SELECT kept.customer_find(NULL, NULL, NULL, NULL, NULL, 'abc')$$), 'missing_value',
+          'what to look for is asked before which page of it');
 SELECT is(kept.search_fold('Zoë ÅNGSTRÖM'), 'zoe angstrom', 'folding: lower case without accents');
 SELECT is(pg_temp.found('zoe angstrom'), 'FND-ZOE', 'a name without its accents finds it');
 SELECT is(pg_temp.found('ANGST zo'), 'FND-ZOE', 'parts of its words, in any order, any case');

@@ -73,6 +73,12 @@ static void bad_rows_are_named(void **state)
 	};
 	assert_false(api_routes_check(no_query, 1, problem, sizeof problem));
 	assert_non_null(strstr(problem, "no query"));
+	const struct api_route roles_without_db[] = {
+	        {"GET", "/v1/x", AUTH_ADMIN, API_BODY_NONE, .kind = API_RUN_C, .run.handler = fake_handler,
+	         .no_db = true},
+	};
+	assert_false(api_routes_check(roles_without_db, 1, problem, sizeof problem));
+	assert_non_null(strstr(problem, "needs the database"));
 	const struct api_route good[] = {
 	        {"GET", "/v1/x/{id}", 0, API_BODY_NONE, .kind = API_RUN_GET, .run.get = fake_get, .noun = "x",
 	         .status = 200},

@@ -250,6 +250,8 @@ static const char *row_problem(const struct api_route *r)
 	bool has_id = strstr(r->pattern, "{id}") != NULL;
 	if ((r->body == API_BODY_JSON) != (r->spec != NULL))
 		return r->spec ? "a spec on a route without a JSON body" : "a JSON body without a spec";
+	if (r->roles && r->no_db)
+		return "a route with roles needs the database (keys are checked there)";
 	switch (r->kind) {
 	case API_RUN_C: return r->run.handler ? NULL : "no handler";
 	case API_RUN_GET:
