@@ -291,10 +291,11 @@ BEGIN
                          format('the account was placed on %s; no payment is received before that', placed_on), path
         FROM pay WHERE received < placed_at
         UNION ALL SELECT line, 'invalid_source', 'source', kept.rule_message('source'), path
-        FROM pay WHERE source IS NULL OR source !~ (kept.field_rule('source')).pattern
+        -- the rule read once (an InitPlan), not once a line
+        FROM pay WHERE source IS NULL OR source !~ (SELECT (kept.field_rule('source')).pattern)
         UNION ALL SELECT line, 'invalid_source_ref', 'source_ref', kept.rule_message('source_ref'), path
         FROM pay WHERE source_ref IS NULL
-                    OR length(source_ref) > (kept.field_rule('source_ref')).max_chars
+                    OR length(source_ref) > (SELECT (kept.field_rule('source_ref')).max_chars)
                     OR source_ref ~ '[[:cntrl:]]'
         UNION ALL SELECT line, 'duplicate_in_file', 'source_ref', 'this source and source_ref are on an earlier line', path
         FROM pay WHERE source_ref_rank > 1 AND source IS NOT NULL AND source_ref IS NOT NULL
