@@ -44,21 +44,42 @@ END $$;
 -- installments never holds their locks (which payments wait for) in one
 -- long transaction. A plan's installments come due in seq order, so an
 -- installment is never judged before an earlier one of its plan and the
--- streak of misses reads outcomes already committed. Answers
+-- streak of misses reads outcomes already judged. Answers
 -- {"evaluated": n, "scanned": m, "after": the key to continue from, "done":
 -- true once a batch comes back short}. The default limit is keptd's batch.
 --
--- The batch's limit and key go into the statement as literals (EXECUTE), so
--- that the planner sees a batch of a few thousand rows and looks each one up
--- by key; planned with parameters it merge- or hash-joined the batch with
--- every plan and installment, once per batch. Each plan is looked up by key
--- (LATERAL ... LIMIT 1) whatever the planner thinks.
+-- Three statements, each with its keys as literals (EXECUTE), so that the
+-- planner sees the batch's few thousand rows:
+--   1. the batch's last key, read from installments_to_evaluate_idx alone;
+--   2. the judging: one UPDATE over that key range of the index, each plan
+--      looked up by key, and the events, in one statement. Finding the rows
+--      by their range (not again by primary key, once per row) is what
+--      brings the evaluation near a bare UPDATE of the same rows
+--      (tests/bench: 1.2-1.3x where it was 1.6-2.1x);
+--   3. the flags for phase 2, from the few judged rows that may need them,
+--      reading the outcomes statement 2 wrote.
+-- The function's planner settings keep the plan lookups per row: a batch
+-- that shares one due_end_at (one zone's due date) looks as large as all
+-- of them to the planner, which would otherwise hash every plan per batch.
 CREATE OR REPLACE FUNCTION kept.evaluate_outcomes_batch(p_as_of timestamptz, p_after jsonb,
                                                         p_limit integer DEFAULT 5000)
 RETURNS jsonb
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql
+SET enable_hashjoin = off SET enable_mergejoin = off
+AS $fn$
 DECLARE
-    v_answer jsonb;
+    v_after_at timestamptz := coalesce((p_after->>'at')::timestamptz, '-infinity');
+    v_after_plan bigint := coalesce((p_after->>'plan')::bigint, 0);
+    v_after_seq integer := coalesce((p_after->>'seq')::integer, 0);
+    v_scanned bigint;
+    v_last_at timestamptz;
+    v_last_plan bigint;
+    v_last_seq integer;
+    v_evaluated bigint;
+    v_missed_plans bigint[];
+    v_missed_seqs integer[];
+    v_missed_n integer[];
+    v_last_plans bigint[];
 BEGIN
     EXECUTE format($q$
         WITH chunk AS MATERIALIZED (
@@ -66,54 +87,63 @@ BEGIN
             FROM kept.installments i
             -- one row comparison (no OR), so that it bounds the index scan
             WHERE i.outcome = 'scheduled' AND i.due_end_at <= %1$L::timestamptz
-              AND (i.due_end_at, i.plan_id, i.seq) >
-                  (%2$L::timestamptz, %3$s::bigint, %4$s::integer)
+              AND (i.due_end_at, i.plan_id, i.seq) > (%2$L::timestamptz, %3$s::bigint, %4$s::integer)
             ORDER BY i.due_end_at, i.plan_id, i.seq
-            LIMIT %5$s
-        ), judgeable AS MATERIALIZED (
-            SELECT c.plan_id, c.seq, p.installment_count, p.breaks_after_misses, p.status
-            FROM chunk c
-            CROSS JOIN LATERAL (SELECT p.installment_count, p.breaks_after_misses, p.status FROM kept.plans p
-                                WHERE p.id = c.plan_id AND p.status IN ('active', 'completed') LIMIT 1) p
-        ), judged AS (
+            LIMIT %5$s)
+        SELECT (SELECT count(*) FROM chunk), l.due_end_at, l.plan_id, l.seq
+        FROM (SELECT due_end_at, plan_id, seq FROM chunk ORDER BY due_end_at DESC, plan_id DESC, seq DESC LIMIT 1) l
+    $q$, p_as_of, v_after_at, v_after_plan, v_after_seq, p_limit)
+    INTO v_scanned, v_last_at, v_last_plan, v_last_seq;
+    IF v_last_at IS NULL THEN
+        RETURN jsonb_build_object('evaluated', 0, 'scanned', 0, 'done', true, 'after', NULL);
+    END IF;
+
+    EXECUTE format($q$
+        WITH judged AS (
             UPDATE kept.installments i
             SET outcome = kept.outcome_of(i.paid_by_due_cents, i.paid_by_grace_cents, i.threshold_cents),
                 evaluated_at = %1$L::timestamptz
-            FROM judgeable c
-            WHERE i.plan_id = c.plan_id AND i.seq = c.seq AND i.outcome = 'scheduled'
+            FROM kept.plans p
+            WHERE i.outcome = 'scheduled' AND i.due_end_at <= %1$L::timestamptz
+              AND (i.due_end_at, i.plan_id, i.seq) > (%2$L::timestamptz, %3$s::bigint, %4$s::integer)
+              AND (i.due_end_at, i.plan_id, i.seq) <= (%5$L::timestamptz, %6$s::bigint, %7$s::integer)
+              -- the same bounds on due_end_at alone, which the planner can estimate
+              AND i.due_end_at BETWEEN %2$L::timestamptz AND %5$L::timestamptz
               AND (i.grace_end_at <= %1$L::timestamptz OR i.paid_by_due_cents >= i.threshold_cents)
-            RETURNING i.plan_id, i.seq, i.outcome, c.installment_count, c.breaks_after_misses, c.status
+              AND p.id = i.plan_id AND p.status IN ('active', 'completed')
+            RETURNING i.plan_id, i.seq, i.outcome, p.installment_count, p.breaks_after_misses, p.status
         ), events AS (
             INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload)
-            SELECT 'installment_evaluated', 'plan', j.plan_id,
-                   kept.installment_event(j.seq, j.outcome)
+            SELECT 'installment_evaluated', 'plan', j.plan_id, kept.installment_event(j.seq, j.outcome)
             FROM judged j
-        ), streak AS (
-            -- for each new miss, the breaks_after_misses installments ending with it
-            SELECT m.plan_id, m.seq AS at_seq, m.breaks_after_misses AS n,
-                   coalesce(now_judged.outcome, k.outcome) AS outcome
-            FROM judged m
-            JOIN kept.installments k ON k.plan_id = m.plan_id AND k.seq BETWEEN m.seq - m.breaks_after_misses + 1 AND m.seq
-            LEFT JOIN judged now_judged ON now_judged.plan_id = k.plan_id AND now_judged.seq = k.seq
-            WHERE m.outcome = 'missed' AND m.status = 'active'
-        ), flagged AS (
-            UPDATE kept.plans p SET evaluation_pending = true
-            WHERE p.status = 'active' AND NOT p.evaluation_pending
-              AND p.id IN (SELECT plan_id FROM streak GROUP BY plan_id, at_seq, n
-                           HAVING count(*) = n AND bool_and(outcome = 'missed')
-                           UNION
-                           SELECT plan_id FROM judged WHERE seq = installment_count)
-        ), last AS (
-            SELECT due_end_at, plan_id, seq FROM chunk ORDER BY due_end_at DESC, plan_id DESC, seq DESC LIMIT 1
+        ), misses AS (
+            -- a miss that may end a streak: an active plan's, with enough installments before it
+            SELECT plan_id, seq, breaks_after_misses FROM judged
+            WHERE outcome = 'missed' AND status = 'active' AND seq >= breaks_after_misses
         )
-        SELECT jsonb_build_object(
-            'evaluated', (SELECT count(*) FROM judged),
-            'scanned', (SELECT count(*) FROM chunk),
-            'done', (SELECT count(*) FROM chunk) < %5$s,
-            'after', (SELECT jsonb_build_object('at', due_end_at, 'plan', plan_id, 'seq', seq) FROM last));
-    $q$, p_as_of, coalesce((p_after->>'at')::timestamptz, '-infinity'), coalesce((p_after->>'plan')::bigint, 0),
-         coalesce((p_after->>'seq')::integer, 0), p_limit) INTO v_answer;
-    RETURN v_answer;
+        SELECT (SELECT count(*) FROM judged),
+               (SELECT array_agg(plan_id) FROM misses), (SELECT array_agg(seq) FROM misses),
+               (SELECT array_agg(breaks_after_misses) FROM misses),
+               (SELECT array_agg(plan_id) FROM judged WHERE seq = installment_count AND status = 'active')
+    $q$, p_as_of, v_after_at, v_after_plan, v_after_seq, v_last_at, v_last_plan, v_last_seq)
+    INTO v_evaluated, v_missed_plans, v_missed_seqs, v_missed_n, v_last_plans;
+
+    -- Flag for phase 2 the plans whose last breaks_after_misses judged
+    -- installments are now all missed, and those whose last one was judged.
+    IF v_missed_plans IS NOT NULL OR v_last_plans IS NOT NULL THEN
+        UPDATE kept.plans p SET evaluation_pending = true
+        WHERE p.status = 'active' AND NOT p.evaluation_pending
+          AND p.id IN (SELECT m.plan_id
+                       FROM unnest(v_missed_plans, v_missed_seqs, v_missed_n) AS m(plan_id, seq, n)
+                       WHERE (SELECT count(*) FROM kept.installments k
+                              WHERE k.plan_id = m.plan_id AND k.seq BETWEEN m.seq - m.n + 1 AND m.seq
+                                AND k.outcome = 'missed') = m.n
+                       UNION
+                       SELECT unnest(v_last_plans));
+    END IF;
+
+    RETURN jsonb_build_object('evaluated', v_evaluated, 'scanned', v_scanned, 'done', v_scanned < p_limit,
+                              'after', jsonb_build_object('at', v_last_at, 'plan', v_last_plan, 'seq', v_last_seq));
 END $fn$;
 
 -- Phase 1 in one transaction, batch after batch (SQL callers: tests, psql);
