@@ -13,6 +13,8 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+# the integration conftest imports its sibling modules (spec_check, helpers)
+sys.path.insert(1, str(HERE.parent / "integration"))
 _spec = importlib.util.spec_from_file_location("it", HERE.parent / "integration" / "conftest.py")
 it = importlib.util.module_from_spec(_spec)
 sys.modules["it"] = it

@@ -29,6 +29,14 @@ def free_port():
         return s.getsockname()[1]
 
 
+def psql_env():
+    """The environment of a superuser psql: the data key keptd seals
+    customers' data under (the integration suite's, it.DATA_KEY), as
+    tests/bench/generate.sql needs to write customers."""
+    import it  # loaded by conftest.py before any test runs
+    return dict(os.environ, PGOPTIONS=f"-c kept.data_key={it.DATA_KEY}")
+
+
 def as_postgres(argv):
     return ["runuser", "-u", "postgres", "--", *argv] if AS_ROOT else argv
 
@@ -188,7 +196,7 @@ class Node:
         out = subprocess.run(as_postgres([f"{PG_BINDIR}/psql", "-h", str(self.dir), "-p", str(self.pg_port),
                                           "-U", "postgres", "-d", db, "-qAtX", "-F", "\t",
                                           "-v", "ON_ERROR_STOP=1", "-c", sql]),
-                             capture_output=True, text=True, check=check)
+                             capture_output=True, text=True, check=check, env=psql_env())
         return [line.split("\t") for line in out.stdout.splitlines() if line]
 
     def psql_file(self, path, db="kept", **variables):
@@ -196,7 +204,8 @@ class Node:
         args = [a for k, v in variables.items() for a in ("-v", f"{k}={v}")]
         subprocess.run(as_postgres([f"{PG_BINDIR}/psql", "-h", str(self.dir), "-p", str(self.pg_port),
                                     "-U", "postgres", "-d", db, "-qAtX", "-v", "ON_ERROR_STOP=1", *args,
-                                    "-f", str(path)]), capture_output=True, text=True, check=True)
+                                    "-f", str(path)]), capture_output=True, text=True, check=True,
+                       env=psql_env())
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

@@ -78,7 +78,8 @@ def seed(ha, db, url):
             c = agent.post("/v1/customers", {"external_ref": f"HC-{n}", "name": f"Failover {n}",
                                              "time_zone": "Europe/London", "jurisdiction": "GB"}).json()
             a = agent.post("/v1/accounts", {"customer_id": c["id"], "external_ref": f"HA-{n}", "creditor": "Acme",
-                                            "original_balance_cents": 2_000_000, "currency": "GBP"}).json()
+                                            "original_balance_cents": 2_000_000, "currency": "GBP",
+                                            "placed_on": (first_due() - datetime.timedelta(days=30)).isoformat()}).json()
             p = admin.post(f"/v1/accounts/{a['id']}/plans", {"weekly_amount_cents": 20000,
                                                              "first_due_date": first_due().isoformat(),
                                                              "imported": True})
@@ -92,7 +93,8 @@ def seed(ha, db, url):
                                              "phones": [{"number": f"+1555020{n:04d}", "consent_automated": True}]})
             assert c.status == 201, c
             a = agent.post("/v1/accounts", {"customer_id": c.json()["id"], "external_ref": f"HRA-{n}",
-                                            "creditor": "Acme", "original_balance_cents": 100000, "currency": "USD"})
+                                            "creditor": "Acme", "original_balance_cents": 100000, "currency": "USD",
+                                            "placed_on": (today - datetime.timedelta(days=30)).isoformat()})
             p = admin.post(f"/v1/accounts/{a.json()['id']}/plans",
                            {"weekly_amount_cents": 10000, "imported": True,
                             "first_due_date": (today - datetime.timedelta(days=6)).isoformat()})

@@ -118,9 +118,10 @@ def test_failover_in_the_middle_of_a_loader_batch(ha):
     ha.wait_synchronous()
     db = "kept_ha_loader"
     url = generated(ha, db)
-    # a backlog: one event per plan, each loading its plan's ten installment facts
+    # a backlog: one event per plan, each loading its plan's ten installment facts (a plan_*
+    # event loads the plan whole; installment_evaluated loads only the installment it names)
     ha.primary().psql("INSERT INTO kept.outbox_events (event_type, aggregate_type, aggregate_id, payload) "
-                      "SELECT 'installment_evaluated', 'plan', id, '{}' FROM kept.plans", db=db)
+                      "SELECT 'plan_created', 'plan', id, '{}' FROM kept.plans", db=db)
     total = int(one(ha, db, "SELECT count(*) FROM kept.outbox_events"))
     loaded = lambda: int(one(ha, db, "SELECT events_loaded FROM analytics.loader_state"))
     proc = subprocess.Popen(it.command("keptd", "analytics"), env=it.keptd_env(url, KEPT_ANALYTICS_BATCH="200"),
