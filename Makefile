@@ -71,7 +71,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: valgrind soak ha-test fuzz fuzz-build fuzz-short demo all deps deps-check deps-build deps-run deps-test deps-lint \
         deps-bench run test unit sql-test integration openapi-lint compose-check asan test-asan bench format format-check \
-        lint clean offline-check layout-check
+        lint clean offline-check layout-check ha-collect
 
 all: deps-check $(BUILD)/keptd $(BUILD)/kept $(BUILD)/kept-telsim $(BUILD)/tests/sign
 
@@ -177,7 +177,8 @@ demo: deps-run
 
 test: deps-test
 	$(MAKE) --no-print-directory all offline-check
-	$(MAKE) --no-print-directory layout-check format-check lint unit sql-test integration openapi-lint compose-check
+	$(MAKE) --no-print-directory layout-check format-check lint unit sql-test integration ha-collect openapi-lint \
+	    compose-check
 	$(MAKE) --no-print-directory test-asan fuzz-short
 	@echo "kept: all tests passed"
 
@@ -269,6 +270,11 @@ soak: deps-bench all
 ha-test: deps-ha all
 	cd tests/ha && PG_BINDIR=$(PG_BINDIR) KEPT_BIN=$(CURDIR)/$(BUILD) \
 	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# What `make test` holds of them: that they still load beside the integration suite
+# they borrow from (it runs none).
+ha-collect:
+	cd tests/ha && /usr/bin/python3 -m pytest -q -p no:cacheprovider --collect-only >/dev/null
 
 # ---- style ---------------------------------------------------------------------------------------------
 
