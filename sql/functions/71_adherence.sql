@@ -72,6 +72,7 @@ DECLARE
     v_after_plan bigint := coalesce((p_after->>'plan')::bigint, 0);
     v_after_seq integer := coalesce((p_after->>'seq')::integer, 0);
     v_scanned bigint;
+    v_first_at timestamptz;
     v_last_at timestamptz;
     v_last_plan bigint;
     v_last_seq integer;
@@ -90,10 +91,10 @@ BEGIN
               AND (i.due_end_at, i.plan_id, i.seq) > (%2$L::timestamptz, %3$s::bigint, %4$s::integer)
             ORDER BY i.due_end_at, i.plan_id, i.seq
             LIMIT %5$s)
-        SELECT (SELECT count(*) FROM chunk), l.due_end_at, l.plan_id, l.seq
+        SELECT (SELECT count(*) FROM chunk), (SELECT min(due_end_at) FROM chunk), l.due_end_at, l.plan_id, l.seq
         FROM (SELECT due_end_at, plan_id, seq FROM chunk ORDER BY due_end_at DESC, plan_id DESC, seq DESC LIMIT 1) l
     $q$, p_as_of, v_after_at, v_after_plan, v_after_seq, p_limit)
-    INTO v_scanned, v_last_at, v_last_plan, v_last_seq;
+    INTO v_scanned, v_first_at, v_last_at, v_last_plan, v_last_seq;
     IF v_last_at IS NULL THEN
         RETURN jsonb_build_object('evaluated', 0, 'scanned', 0, 'done', true, 'after', NULL);
     END IF;
@@ -107,8 +108,9 @@ BEGIN
             WHERE i.outcome = 'scheduled' AND i.due_end_at <= %1$L::timestamptz
               AND (i.due_end_at, i.plan_id, i.seq) > (%2$L::timestamptz, %3$s::bigint, %4$s::integer)
               AND (i.due_end_at, i.plan_id, i.seq) <= (%5$L::timestamptz, %6$s::bigint, %7$s::integer)
-              -- the same bounds on due_end_at alone, which the planner can estimate
-              AND i.due_end_at BETWEEN %2$L::timestamptz AND %5$L::timestamptz
+              -- the batch's first and last due_end_at, bounds the planner can estimate
+              -- (the key after which it starts may be -infinity)
+              AND i.due_end_at BETWEEN %8$L::timestamptz AND %5$L::timestamptz
               AND (i.grace_end_at <= %1$L::timestamptz OR i.paid_by_due_cents >= i.threshold_cents)
               AND p.id = i.plan_id AND p.status IN ('active', 'completed')
             RETURNING i.plan_id, i.seq, i.outcome, p.installment_count, p.breaks_after_misses, p.status
@@ -122,10 +124,11 @@ BEGIN
             WHERE outcome = 'missed' AND status = 'active' AND seq >= breaks_after_misses
         )
         SELECT (SELECT count(*) FROM judged),
-               (SELECT array_agg(plan_id) FROM misses), (SELECT array_agg(seq) FROM misses),
-               (SELECT array_agg(breaks_after_misses) FROM misses),
+               (SELECT array_agg(plan_id ORDER BY plan_id, seq) FROM misses),
+               (SELECT array_agg(seq ORDER BY plan_id, seq) FROM misses),
+               (SELECT array_agg(breaks_after_misses ORDER BY plan_id, seq) FROM misses),
                (SELECT array_agg(plan_id) FROM judged WHERE seq = installment_count AND status = 'active')
-    $q$, p_as_of, v_after_at, v_after_plan, v_after_seq, v_last_at, v_last_plan, v_last_seq)
+    $q$, p_as_of, v_after_at, v_after_plan, v_after_seq, v_last_at, v_last_plan, v_last_seq, v_first_at)
     INTO v_evaluated, v_missed_plans, v_missed_seqs, v_missed_n, v_last_plans;
 
     -- Flag for phase 2 the plans whose last breaks_after_misses judged

@@ -9,8 +9,8 @@ cluster="$root/service/scripts/pgcluster.sh"
 say() { printf '%s\n' "$*" | tee -a "$work/results.txt"; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
-# the median of the numbers on stdin, one a line (of an even count, the lower middle one)
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# the median of the numbers on stdin, one a line (of an even count, the mean of the middle two)
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 psql_kept() { "$cluster" psql "$work/pg" -d kept -v ON_ERROR_STOP=1 -qAtX "$@"; }
 
