@@ -12,7 +12,8 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 # the median of the numbers on stdin, one a line (of an even count, the mean of the middle two)
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
-psql_kept() { "$cluster" psql "$work/pg" -d kept -v ON_ERROR_STOP=1 -qAtX "$@"; }
+psql_db() { local db=$1; shift; "$cluster" psql "$work/pg" -d "$db" -v ON_ERROR_STOP=1 -qAtX "$@"; }
+psql_kept() { psql_db kept "$@"; }
 
 # The key that wraps customers' data keys: keptd's, and every psql session's
 # (the benchmarks write customers straight to the tables, sealed as keptd does).

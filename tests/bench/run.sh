@@ -168,11 +168,11 @@ say "  pgbench, the same SQL           $pgbench_tps tx/s   p50 $(calc %.2f "$g_p
 say "  ratio keptd / pgbench           $(calc %.2f "$keptd_tps / $pgbench_tps")    (goal: at least 0.95)"
 # pgbench's own TPC-B-like transaction (three UPDATEs, a SELECT, an INSERT;
 # one index entry written) at the same concurrency, on its own tables
-"$cluster" psql "$work/pg" -d postgres -qc "CREATE DATABASE tpcb"
+psql_db postgres -c "CREATE DATABASE tpcb"
 as_pg "$pgbin/pgbench" -h "$(cat "$work/pg/socket_dir")" -p 5432 -U postgres -i -q -s 50 tpcb >/dev/null 2>>"$work/pgbench.err"
 tpcb_tps=$(as_pg "$pgbin/pgbench" -h "$(cat "$work/pg/socket_dir")" -p 5432 -U postgres -n -M prepared -c $conns \
     -j 2 -T "$duration" tpcb 2>>"$work/pgbench.err" | awk '/^tps = .*without initial connection time/ { print $3 }')
-"$cluster" psql "$work/pg" -d postgres -qc "DROP DATABASE tpcb"
+psql_db postgres -c "DROP DATABASE tpcb"
 say "  pgbench TPC-B-like (scale 50)   $(calc %.0f "$tpcb_tps") tx/s"
 say "  ratio keptd / TPC-B-like        $(calc %.2f "$keptd_tps / $tpcb_tps")    (reported; kept writes ~15 index entries a payment, TPC-B one)"
 fi
@@ -199,20 +199,18 @@ admin=$("$bin/keptd" keys create --role admin --name bench-admin | tail -n 1)
 # database as it is now (kept_file_start), and the figure is the median ratio:
 # the same code moved this pair by a third between single runs. No connection
 # may be open to a template: keptd steps out while one is copied.
-psql_pg() { "$cluster" psql "$work/pg" -d postgres -v ON_ERROR_STOP=1 -qAtX "$@"; }
-owner=$(psql_pg -c "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'kept'")
-copy_db() { psql_pg -c "CREATE DATABASE $1 TEMPLATE $2 OWNER $owner STRATEGY FILE_COPY"; }
+owner=$(psql_db postgres -c "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'kept'")
+copy_db() { psql_db postgres -c "CREATE DATABASE $1 TEMPLATE $2 OWNER $owner STRATEGY FILE_COPY"; }
 stop_keptd
 copy_db kept_file_start kept
-psql_floor() { "$cluster" psql "$work/pg" -d kept_floor -v ON_ERROR_STOP=1 -qAtX "$@"; }
 prewarm() { # the tables and indexes the writes touch, in shared buffers
     "$@" -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" -c "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'kept' AND c.relkind IN ('r', 'i')
         AND c.relname ~ '^(payments|allocations|installments|accounts)'" >/dev/null
 }
 capture() { # floor table, the query of kept's rows, the kept table it has the shape of
-    psql_floor -c "CREATE UNLOGGED TABLE $1 (LIKE $3)"
-    psql_kept -c "COPY ($2) TO STDOUT" | psql_floor -c "COPY $1 FROM STDIN"
+    psql_db kept_floor -c "CREATE UNLOGGED TABLE $1 (LIKE $3)"
+    psql_kept -c "COPY ($2) TO STDOUT" | psql_db kept_floor -c "COPY $1 FROM STDIN"
 }
 say ""
 say "payment file: $lines lines, $(du -h "$file" | cut -f1)"
@@ -220,7 +218,7 @@ say "  bare COPY into a table of the same shape   ${copy_s}s"
 ratios=()
 for run in $(seq 1 "${BENCH_REPEAT:-3}"); do
     stop_keptd # (still out after the first copy)
-    psql_pg -c "DROP DATABASE kept" # every run, the first too, in a fresh copy: alike
+    psql_db postgres -c "DROP DATABASE kept" # every run, the first too, in a fresh copy: alike
     copy_db kept kept_file_start
     start_keptd
     prewarm psql_kept
@@ -245,18 +243,18 @@ for run in $(seq 1 "${BENCH_REPEAT:-3}"); do
     capture floor_accounts "SELECT a.* FROM kept.accounts a WHERE a.id IN (SELECT account_id FROM kept.payments
         WHERE import_id = $import_id)" kept.accounts
     psql_kept -c "COPY (SELECT * FROM kept.payment_imports WHERE id = $import_id) TO STDOUT" |
-        psql_floor -c "COPY kept.payment_imports FROM STDIN"
-    psql_floor -c "ANALYZE floor_payments, floor_allocations, floor_installments, floor_accounts"
-    prewarm psql_floor
-    psql_floor -c "CHECKPOINT"
-    floor_s=$(psql_floor -f "$here/file_floor.sql" | awk -F'|' '/^floor/ { print $2 }')
-    psql_pg -c "DROP DATABASE kept_floor"
+        psql_db kept_floor -c "COPY kept.payment_imports FROM STDIN"
+    psql_db kept_floor -c "ANALYZE floor_payments, floor_allocations, floor_installments, floor_accounts"
+    prewarm psql_db kept_floor
+    psql_db kept_floor -c "CHECKPOINT"
+    floor_s=$(psql_db kept_floor -f "$here/file_floor.sql" | awk -F'|' '/^floor/ { print $2 }')
+    psql_db postgres -c "DROP DATABASE kept_floor"
     ratios+=("$(calc %.3f "$import_s / $floor_s")")
     say "  run $run: the same rows by plain INSERT/UPDATE (payments, allocations, installments, accounts)" \
         "$(calc %.2f "$floor_s")s; POST /v1/imports/payments $(calc %.2f "$import_s")s" \
         "($(calc %.0f "$lines / $import_s") lines/s, $(calc %.1f "$import_s / $copy_s")x the COPY), ratio $(calc %.2f "$import_s / $floor_s")x"
 done
-psql_pg -c "DROP DATABASE kept_file_start"
+psql_db postgres -c "DROP DATABASE kept_file_start"
 say "  ratio import / plain INSERT/UPDATE, median of ${#ratios[@]}   $(calc %.2f "$(printf '%s\n' "${ratios[@]}" | median)")x   (goal: at most 1.3x)"
 fi
 
